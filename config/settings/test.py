@@ -1,0 +1,19 @@
+"""Test settings: chosen in pyproject.toml so they apply before pytest-django loads Django."""
+
+from .base import *  # noqa: F403
+from .base import CHANNEL_LAYERS, REST_FRAMEWORK
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+DEBUG = False
+
+# Unit tests run tasks in-process; the integration tests start a real worker against Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# Unit tests use the in-memory layer; integration tests switch to the Redis one explicitly.
+REDIS_CHANNEL_LAYERS = CHANNEL_LAYERS
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+REST_FRAMEWORK = REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": {"tenant_user": "10000/min"}}

@@ -1,0 +1,14 @@
+"""URLs of a workspace (<slug>.localhost). Never served on the public schema."""
+
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from core.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="customers:customer_list"), name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("customers/", include("customers.urls")),
+    path("api/v1/", include("config.urls.api")),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,96 @@
+"""Test fixtures shared by every app: two workspaces created once per session, clients and users per role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tenants.models import Tenant
+from tenants.services import platform_bootstrap, tenant_create, workspace_domain
+
+TEST_PASSWORD = "Sw1tchboard-test-pass"
+WORKSPACES = {"alpha": "Alpha Testing Ltd", "beta": "Beta Testing Ltd"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """Migrated once; the two workspaces survive between runs thanks to --reuse-db."""
+    with django_db_blocker.unblock():
+        platform_bootstrap()
+        for slug, name in WORKSPACES.items():
+            if not Tenant.objects.filter(slug=slug).exists():
+                tenant_create(name=name, slug=slug, admin_email=f"owner@{slug}.test", admin_password=TEST_PASSWORD)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant(django_db_setup, django_db_blocker) -> Tenant:
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        return Tenant.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def other_tenant(django_db_setup, django_db_blocker) -> Tenant:
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        return Tenant.objects.get(slug="beta")
+
+
+@pytest.fixture(autouse=True)
+def _in_tenant_schema(request) -> Iterator[None]:
+    """Tests run inside workspace "alpha" unless they ask for `public_schema`."""
+    if "public_schema" in request.fixturenames or not _uses_db(request):
+        yield
+        return
+    tenant = request.getfixturevalue("tenant")
+    connection.set_tenant(tenant)
+    yield
+    connection.set_schema_to_public()
+
+
+def _uses_db(request) -> bool:
+    return bool({"db", "transactional_db", "django_db_reset_sequences"} & set(request.fixturenames)) or bool(
+        request.node.get_closest_marker("django_db")
+    )
+
+
+@pytest.fixture
+def public_schema(db) -> None:
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def client(tenant) -> Client:
+    """A browser on the workspace's own host name."""
+    return Client(HTTP_HOST=workspace_domain(tenant.slug))
+
+
+@pytest.fixture
+def public_client() -> Client:
+    return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
+def make_user(db) -> Callable:
+    from accounts.tests.factories import UserFactory
+
+    def make(role: str = "agent", **fields):
+        return UserFactory(role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def login(client, make_user) -> Callable:
+    """`login("agent")` signs a new user of that role in on `client` and returns the user."""
+
+    def sign_in(role: str = "agent", **fields):
+        user = make_user(role, **fields)
+        client.force_login(user)
+        return user
+
+    return sign_in

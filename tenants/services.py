@@ -1,0 +1,188 @@
+"""Creating workspaces and running code inside them.
+
+This is the only module that iterates tenants or switches schema: beat fan-out, provisioning and
+admin commands all come through here, so domain code never names a schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+from .models import Domain, Tenant
+from .validators import schema_name_for_slug, validate_workspace_slug
+
+logger = logging.getLogger(__name__)
+
+PROVISIONING_STEPS = (
+    "Reserving your address",
+    "Creating your private database",
+    "Creating your owner account",
+    "Opening the doors",
+)
+
+
+@dataclass(frozen=True)
+class WorkspaceOwner:
+    email: str
+    password_hash: str
+    name: str = ""
+
+
+def workspace_domain(slug: str) -> str:
+    return f"{slug}.{settings.SWITCHBOARD_BASE_DOMAIN}"
+
+
+def platform_bootstrap() -> None:
+    """Idempotent: the public tenant with its hosts, and the migrated template new workspaces are cloned from."""
+    with schema_context(get_public_schema_name()):
+        public, _ = Tenant.objects.get_or_create(
+            schema_name=get_public_schema_name(),
+            defaults={"name": "Switchboard", "slug": "public-site", "status": Tenant.Status.ACTIVE,
+                      "type": Tenant.Type.PLATFORM},
+        )
+        for index, host in enumerate(settings.SWITCHBOARD_PUBLIC_HOSTS):
+            Domain.objects.get_or_create(domain=host, defaults={"tenant": public, "is_primary": index == 0})
+        template, created = Tenant.objects.get_or_create(
+            schema_name=settings.TENANT_BASE_SCHEMA,
+            defaults={"name": "Workspace template", "slug": "workspace-template",
+                      "status": Tenant.Status.ACTIVE, "type": Tenant.Type.PLATFORM},
+        )
+        if created or not _schema_exists(template.schema_name):
+            template.create_schema(check_if_exists=True, verbosity=0)
+
+
+def _schema_exists(schema_name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [schema_name])
+        return cursor.fetchone() is not None
+
+
+def tenant_validate_new(*, name: str, slug: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Give your workspace a name."]
+    try:
+        validate_workspace_slug(slug)
+    except ValidationError as error:
+        errors["slug"] = error.messages
+    else:
+        if Tenant.objects.filter(slug=slug).exists():
+            errors["slug"] = [f"“{slug}” is already taken. Please choose another address."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def tenant_reserve(*, name: str, slug: str) -> Tenant:
+    """Step 1: the row that holds the address while the schema is being made."""
+    tenant_validate_new(name=name, slug=slug)
+    with schema_context(get_public_schema_name()):
+        return Tenant.objects.create(
+            name=name.strip(), slug=slug, schema_name=schema_name_for_slug(slug),
+            status=Tenant.Status.PROVISIONING, provisioning_step=1,
+        )
+
+
+def tenant_provision(*, tenant: Tenant, owner: WorkspaceOwner) -> Tenant:
+    """Steps 2–4: clone the template schema, create the owner, add the domain, activate."""
+    from accounts.facade import user_create_owner  # accounts lives in every schema; imported late
+
+    try:
+        _tenant_step(tenant, 2)
+        tenant.create_schema(check_if_exists=True, verbosity=0)
+        _tenant_step(tenant, 3)
+        with tenant_context(tenant):
+            user_create_owner(email=owner.email, password_hash=owner.password_hash, name=owner.name)
+        _tenant_step(tenant, 4)
+        with schema_context(get_public_schema_name()), transaction.atomic():
+            Domain.objects.get_or_create(domain=workspace_domain(tenant.slug), defaults={"tenant": tenant})
+            tenant.status = Tenant.Status.ACTIVE
+            tenant.save(update_fields=["status"])
+    except Exception as error:
+        logger.exception("provisioning workspace %s failed", tenant.slug)
+        with schema_context(get_public_schema_name()):
+            tenant.status = Tenant.Status.FAILED
+            tenant.provisioning_error = f"{type(error).__name__}: {error}"
+            tenant.save(update_fields=["status", "provisioning_error"])
+        raise
+    return tenant
+
+
+def _tenant_step(tenant: Tenant, step: int) -> None:
+    with schema_context(get_public_schema_name()):
+        tenant.provisioning_step = step
+        tenant.save(update_fields=["provisioning_step"])
+
+
+def tenant_create(*, name: str, slug: str, admin_email: str, admin_password: str, admin_name: str = "") -> Tenant:
+    """Synchronous provisioning, for `manage.py tenant_create`, the demo seed and tests."""
+    tenant = tenant_reserve(name=name, slug=slug)
+    owner = WorkspaceOwner(email=admin_email, password_hash=make_password(admin_password), name=admin_name)
+    return tenant_provision(tenant=tenant, owner=owner)
+
+
+def tenant_signup(*, name: str, slug: str, admin_email: str, admin_password: str) -> Tenant:
+    """From the public sign-up page: reserve now, provision in Celery, the page shows progress."""
+    from .tasks import tenant_provision_task
+
+    tenant = tenant_reserve(name=name, slug=slug)
+    # Only the hash crosses the broker; the plain password never leaves this request.
+    password_hash = make_password(admin_password)
+    transaction.on_commit(lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash))
+    return tenant
+
+
+def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
+    tenant.status = status
+    tenant.save(update_fields=["status"])
+    return tenant
+
+
+def tenant_provisioning_progress(tenant: Tenant) -> dict[str, Any]:
+    steps = [
+        {"label": label, "done": tenant.status == Tenant.Status.ACTIVE or index + 1 < tenant.provisioning_step,
+         "current": tenant.status == Tenant.Status.PROVISIONING and index + 1 == tenant.provisioning_step}
+        for index, label in enumerate(PROVISIONING_STEPS)
+    ]
+    done = sum(step["done"] for step in steps)
+    return {"steps": steps, "percent": int(100 * done / len(steps)), "finished": tenant.status != Tenant.Status.PROVISIONING}
+
+
+# --- Running code in workspaces -----------------------------------------------------------------
+
+
+def tenants_active() -> Iterator[Tenant]:
+    with schema_context(get_public_schema_name()):
+        tenants = list(Tenant.objects.active())
+    yield from tenants
+
+
+def for_each_tenant(function: Callable[[Tenant], Any]) -> dict[str, Any]:
+    """Calls `function(tenant)` inside each active workspace; one failure does not stop the rest."""
+    results: dict[str, Any] = {}
+    for tenant in tenants_active():
+        try:
+            with tenant_context(tenant):
+                results[tenant.schema_name] = function(tenant)
+        except Exception:
+            logger.exception("per-tenant call failed in %s", tenant.schema_name)
+            results[tenant.schema_name] = None
+    return results
+
+
+def tenants_fan_out(task: Any, *args: Any, **kwargs: Any) -> int:
+    """Queues `task` once per active workspace; each copy runs in that workspace's schema."""
+    count = 0
+    for tenant in tenants_active():
+        with tenant_context(tenant):
+            task.delay(*args, **kwargs)
+        count += 1
+    return count
