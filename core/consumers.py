@@ -30,4 +30,3 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if event.get("exclude_user_id") == self.scope["user"].pk:
             return
         await self.send(text_data=event["html"])
-

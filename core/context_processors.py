@@ -10,4 +10,8 @@ from django_tenants.utils import get_public_schema_name
 def workspace(request: HttpRequest) -> dict:
     tenant = getattr(request, "tenant", None)
     in_workspace = tenant is not None and connection.schema_name != get_public_schema_name()
-    return {"workspace": tenant if in_workspace else None, "in_workspace": in_workspace}
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", None) if user is not None and user.is_authenticated else None
+    # Roles are defined in accounts; core only passes the flag templates need for the navigation.
+    can_view_team = role in {"owner", "admin"}
+    return {"workspace": tenant if in_workspace else None, "in_workspace": in_workspace, "can_view_team": can_view_team}

@@ -52,6 +52,10 @@ def _beat() -> dict[str, Any]:
 
 
 def health_report() -> dict[str, Any]:
-    checks = {"database": _check(_database), "redis": _check(_redis), "celery_worker": _check(_worker),
-              "celery_beat": _check(_beat)}
+    checks = {
+        "database": _check(_database),
+        "redis": _check(_redis),
+        "celery_worker": _check(_worker),
+        "celery_beat": _check(_beat),
+    }
     return {"ok": all(check["ok"] for check in checks.values()), "checks": checks}

@@ -11,8 +11,9 @@ from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 
-def render_partial(request: HttpRequest, template: str, partial: str, context: dict[str, Any] | None = None,
-                   status: int = 200) -> HttpResponse:
+def render_partial(
+    request: HttpRequest, template: str, partial: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     """Renders `{% partialdef partial %}` of `template`; the partial name equals the DOM id it replaces."""
     html = render_to_string(f"{template}#{partial}", context or {}, request=request)
     return HttpResponse(html, status=status)
@@ -50,4 +51,6 @@ class HtmxResponseMiddleware:
 
 
 def _level(message) -> str:
-    return {"error": "danger", "debug": "secondary"}.get(message.tags.split()[-1] if message.tags else "", message.tags or "info")
+    return {"error": "danger", "debug": "secondary"}.get(
+        message.tags.split()[-1] if message.tags else "", message.tags or "info"
+    )

@@ -113,8 +113,21 @@ def redis_start() -> tuple[str, subprocess.Popen | None]:
             return f"redis://127.0.0.1:{port}/0", None
     port = _free_port()
     process = subprocess.Popen(
-        [_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(REDIS_DIR),
-         "--save", "", "--appendonly", "no", "--logfile", str(REDIS_DIR / "redis.log")],
+        [
+            _redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(REDIS_DIR),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(REDIS_DIR / "redis.log"),
+        ],
         start_new_session=True,
     )
     for _ in range(100):
@@ -142,7 +155,9 @@ class Services:
         if not os.environ.get("DATABASE_URL"):
             url, self.started_postgres = postgres_start()
             self.env["DATABASE_URL"] = url
-            log(f"embedded PostgreSQL in {PGDATA.relative_to(ROOT)} ({'started' if self.started_postgres else 'reused'})")
+            log(
+                f"embedded PostgreSQL in {PGDATA.relative_to(ROOT)} ({'started' if self.started_postgres else 'reused'})"
+            )
         else:
             log("using DATABASE_URL from the environment")
         if not os.environ.get("REDIS_URL"):
@@ -152,9 +167,7 @@ class Services:
         else:
             log("using REDIS_URL from the environment")
         # Lets `manage.py` in another terminal find the embedded servers while they run.
-        SERVICES_ENV.write_text(
-            f"DATABASE_URL={self.env['DATABASE_URL']}\nREDIS_URL={self.env['REDIS_URL']}\n"
-        )
+        SERVICES_ENV.write_text(f"DATABASE_URL={self.env['DATABASE_URL']}\nREDIS_URL={self.env['REDIS_URL']}\n")
 
     def stop(self) -> None:
         if self.redis_process is not None:
@@ -188,8 +201,16 @@ def command_run(args: argparse.Namespace) -> int:
         commands = {
             "web": ["daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"],
             "worker": ["celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
-            "beat": ["celery", "-A", "config", "beat", "-l", "info",
-                     "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+            "beat": [
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "info",
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+            ],
         }
         for name, command in commands.items():
             binary = str(Path(PYTHON).parent / command[0])
@@ -222,7 +243,7 @@ def _print_welcome(port: int) -> None:
   Public site and sign-up   http://localhost:{port}/
   Acme workspace            http://acme.localhost:{port}/
   Globex workspace          http://globex.localhost:{port}/
-  Platform admin            http://localhost:{port}/admin/   (staff@switchboard.test / {os.environ.get('DEMO_PASSWORD', 'switchboard-demo')})
+  Platform admin            http://localhost:{port}/admin/   (staff@switchboard.test / {os.environ.get("DEMO_PASSWORD", "switchboard-demo")})
   API docs (per workspace)  http://acme.localhost:{port}/api/v1/docs/
   Health                    http://localhost:{port}/healthz
 

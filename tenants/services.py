@@ -46,15 +46,23 @@ def platform_bootstrap() -> None:
     with schema_context(get_public_schema_name()):
         public, _ = Tenant.objects.get_or_create(
             schema_name=get_public_schema_name(),
-            defaults={"name": "Switchboard", "slug": "public-site", "status": Tenant.Status.ACTIVE,
-                      "type": Tenant.Type.PLATFORM},
+            defaults={
+                "name": "Switchboard",
+                "slug": "public-site",
+                "status": Tenant.Status.ACTIVE,
+                "type": Tenant.Type.PLATFORM,
+            },
         )
         for index, host in enumerate(settings.SWITCHBOARD_PUBLIC_HOSTS):
             Domain.objects.get_or_create(domain=host, defaults={"tenant": public, "is_primary": index == 0})
         template, created = Tenant.objects.get_or_create(
             schema_name=settings.TENANT_BASE_SCHEMA,
-            defaults={"name": "Workspace template", "slug": "workspace-template",
-                      "status": Tenant.Status.ACTIVE, "type": Tenant.Type.PLATFORM},
+            defaults={
+                "name": "Workspace template",
+                "slug": "workspace-template",
+                "status": Tenant.Status.ACTIVE,
+                "type": Tenant.Type.PLATFORM,
+            },
         )
         if created or not _schema_exists(template.schema_name):
             template.create_schema(check_if_exists=True, verbosity=0)
@@ -86,8 +94,11 @@ def tenant_reserve(*, name: str, slug: str) -> Tenant:
     tenant_validate_new(name=name, slug=slug)
     with schema_context(get_public_schema_name()):
         return Tenant.objects.create(
-            name=name.strip(), slug=slug, schema_name=schema_name_for_slug(slug),
-            status=Tenant.Status.PROVISIONING, provisioning_step=1,
+            name=name.strip(),
+            slug=slug,
+            schema_name=schema_name_for_slug(slug),
+            status=Tenant.Status.PROVISIONING,
+            provisioning_step=1,
         )
 
 
@@ -148,12 +159,19 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
 
 def tenant_provisioning_progress(tenant: Tenant) -> dict[str, Any]:
     steps = [
-        {"label": label, "done": tenant.status == Tenant.Status.ACTIVE or index + 1 < tenant.provisioning_step,
-         "current": tenant.status == Tenant.Status.PROVISIONING and index + 1 == tenant.provisioning_step}
+        {
+            "label": label,
+            "done": tenant.status == Tenant.Status.ACTIVE or index + 1 < tenant.provisioning_step,
+            "current": tenant.status == Tenant.Status.PROVISIONING and index + 1 == tenant.provisioning_step,
+        }
         for index, label in enumerate(PROVISIONING_STEPS)
     ]
     done = sum(step["done"] for step in steps)
-    return {"steps": steps, "percent": int(100 * done / len(steps)), "finished": tenant.status != Tenant.Status.PROVISIONING}
+    return {
+        "steps": steps,
+        "percent": int(100 * done / len(steps)),
+        "finished": tenant.status != Tenant.Status.PROVISIONING,
+    }
 
 
 # --- Running code in workspaces -----------------------------------------------------------------

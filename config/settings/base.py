@@ -110,6 +110,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")))}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Lets several checkouts or test runs share one server without sharing a test database.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
@@ -139,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.workspace",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     }
 ]

@@ -3,12 +3,15 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.admin_site import workspace_admin_site
 from core.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:customer_list"), name="home"),
     path("accounts/", include("allauth.urls")),
+    path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("api/v1/", include("config.urls.api")),
+    path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),
 ]

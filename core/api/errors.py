@@ -16,7 +16,9 @@ def exception_handler(exc, context) -> Response | None:
         return None
     body = {"error": {"code": _code(exc), "message": _message(exc, response)}}
     if isinstance(exc, exceptions.ValidationError):
-        body["error"]["fields"] = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        body["error"]["fields"] = (
+            response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        )
     response.data = body
     return response
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,72 +16,109 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('domain', models.CharField(blank=True, help_text='Company web domain, e.g. acme.com', max_length=253)),
-                ('industry', models.CharField(blank=True, max_length=100)),
-                ('tier', models.CharField(choices=[('free', 'Free'), ('starter', 'Starter'), ('professional', 'Professional'), ('enterprise', 'Enterprise')], default='starter', max_length=20)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_customers', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("domain", models.CharField(blank=True, help_text="Company web domain, e.g. acme.com", max_length=253)),
+                ("industry", models.CharField(blank=True, max_length=100)),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("free", "Free"),
+                            ("starter", "Starter"),
+                            ("professional", "Professional"),
+                            ("enterprise", "Enterprise"),
+                        ],
+                        default="starter",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40), blank=True, default=list, size=None
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_customers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('title', models.CharField(blank=True, max_length=120)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("title", models.CharField(blank=True, max_length=120)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="contacts", to="customers.customer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['name', 'id'], name='customer_name_id'),
+            model_name="customer",
+            index=models.Index(fields=["name", "id"], name="customer_name_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['created', 'id'], name='customer_created_id'),
+            model_name="customer",
+            index=models.Index(fields=["created", "id"], name="customer_created_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['tier', 'name', 'id'], name='customer_tier_name_id'),
+            model_name="customer",
+            index=models.Index(fields=["tier", "name", "id"], name="customer_tier_name_id"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['tags'], name='customer_tags'),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["tags"], name="customer_tags"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['name'], name='customer_name_trgm', opclasses=['gin_trgm_ops']),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["name"], name="customer_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['domain'], name='customer_domain_trgm', opclasses=['gin_trgm_ops']),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["domain"], name="customer_domain_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['customer', 'name'], name='contact_customer_name'),
+            model_name="contact",
+            index=models.Index(fields=["customer", "name"], name="contact_customer_name"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['email'], name='contact_email'),
+            model_name="contact",
+            index=models.Index(fields=["email"], name="contact_email"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['name'], name='contact_name_trgm', opclasses=['gin_trgm_ops']),
+            model_name="contact",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["name"], name="contact_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
     ]

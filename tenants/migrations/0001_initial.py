@@ -7,40 +7,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Tenant',
+            name="Tenant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('schema_name', models.CharField(db_index=True, max_length=63, unique=True, validators=[django_tenants.postgresql_backend.base._check_schema_name])),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.CharField(max_length=40, unique=True, validators=[tenants.validators.validate_workspace_slug])),
-                ('status', models.CharField(choices=[('provisioning', 'Being set up'), ('active', 'Active'), ('suspended', 'Suspended'), ('failed', 'Set-up failed')], default='provisioning', max_length=20)),
-                ('type', models.CharField(choices=[('customer', 'Customer workspace'), ('platform', 'Platform')], default='customer', max_length=20)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('provisioning_step', models.PositiveSmallIntegerField(default=0)),
-                ('provisioning_error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "schema_name",
+                    models.CharField(
+                        db_index=True,
+                        max_length=63,
+                        unique=True,
+                        validators=[django_tenants.postgresql_backend.base._check_schema_name],
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "slug",
+                    models.CharField(
+                        max_length=40, unique=True, validators=[tenants.validators.validate_workspace_slug]
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("provisioning", "Being set up"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("failed", "Set-up failed"),
+                        ],
+                        default="provisioning",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[("customer", "Customer workspace"), ("platform", "Platform")],
+                        default="customer",
+                        max_length=20,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("provisioning_step", models.PositiveSmallIntegerField(default=0)),
+                ("provisioning_error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Domain',
+            name="Domain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(db_index=True, max_length=253, unique=True)),
-                ('is_primary', models.BooleanField(db_index=True, default=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='tenants.tenant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("domain", models.CharField(db_index=True, max_length=253, unique=True)),
+                ("is_primary", models.BooleanField(db_index=True, default=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="domains", to="tenants.tenant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['domain'],
+                "ordering": ["domain"],
             },
         ),
     ]

@@ -22,6 +22,9 @@ class Command(BaseCommand):
         try:
             tenant = tenant_create(name=name, slug=slug, admin_email=admin_email, admin_password=password)
         except ValidationError as error:
-            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()))
-        self.stdout.write(self.style.SUCCESS(f"Workspace “{tenant.name}” is ready at http://{workspace_domain(tenant.slug)}/"))
+            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+            raise CommandError(problems) from error
+        self.stdout.write(
+            self.style.SUCCESS(f"Workspace “{tenant.name}” is ready at http://{workspace_domain(tenant.slug)}/")
+        )
         self.stdout.write(f"Owner: {admin_email}" + ("" if admin_password else f"  password: {password}"))
