@@ -11,6 +11,8 @@ from django.test import Client
 from tenants.models import Tenant
 from tenants.services import platform_bootstrap, tenant_create, workspace_domain
 
+pytest_plugins = ["core.testing.fixtures"]
+
 TEST_PASSWORD = "Sw1tchboard-test-pass"
 WORKSPACES = {"alpha": "Alpha Testing Ltd", "beta": "Beta Testing Ltd"}
 
