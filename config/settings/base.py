@@ -116,6 +116,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
     "tenants.middleware.TenantMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -257,10 +258,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
-# Bigger request bodies are refused with 413 (core.errors turns RequestDataTooBig into a clear page).
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
-CSV_IMPORT_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Bigger request bodies are refused with 413 by core.middleware.RequestSizeLimitMiddleware.
+MAX_REQUEST_BYTES = int(env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+CSV_IMPORT_MAX_BYTES = MAX_REQUEST_BYTES
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
