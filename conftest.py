@@ -28,17 +28,16 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
         connection.set_schema_to_public()
 
 
+# tenants_tenant lives in public, which is on every search_path: these fixtures never switch schema.
 @pytest.fixture
 def tenant(django_db_setup, django_db_blocker) -> Tenant:
     with django_db_blocker.unblock():
-        connection.set_schema_to_public()
         return Tenant.objects.get(slug="alpha")
 
 
 @pytest.fixture
 def other_tenant(django_db_setup, django_db_blocker) -> Tenant:
     with django_db_blocker.unblock():
-        connection.set_schema_to_public()
         return Tenant.objects.get(slug="beta")
 
 

@@ -1,12 +1,90 @@
-"""The Django admin a workspace's owners and admins use: only this workspace's own models are registered."""
+"""The Django admin a workspace's owners and admins use: only this workspace's own models are registered.
 
+Who gets in: an active staff user whose role may administer the workspace (`workspace.admin`), and only
+inside a workspace schema. What they may do: everything on the models registered here. Django's per-model
+permission rows are not used in workspaces (nobody would maintain them per schema); the role decides,
+and every ModelAdmin registered on this site gets that rule from `WorkspaceAdminPermissions`.
+
+Register workspace models with `@admin.register(Model, site=workspace_admin_site)`, preferably on a
+`WorkspaceModelAdmin` subclass; a plain ModelAdmin is given the permission mixin automatically.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_tenants.utils import get_public_schema_name
+
+from .roles import user_can
+
+
+def is_workspace_administrator(request: HttpRequest) -> bool:
+    user = request.user
+    return (
+        connection.schema_name != get_public_schema_name()
+        and user.is_active
+        and user.is_staff
+        and user_can(user, "workspace.admin")
+    )
+
+
+class WorkspaceAdminPermissions:
+    """ModelAdmin mixin: a workspace administrator may view, add, change and delete; nobody else anything.
+
+    Subclasses narrow it further by overriding a method and calling super() first.
+    """
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_workspace_administrator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_workspace_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return is_workspace_administrator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_workspace_administrator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_workspace_administrator(request)
+
+
+class WorkspaceModelAdmin(WorkspaceAdminPermissions, admin.ModelAdmin):
+    pass
 
 
 class WorkspaceAdminSite(AdminSite):
     site_header = "Workspace administration"
     site_title = "Workspace admin"
     index_title = "Your workspace's data"
+    site_url = "/"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return is_workspace_administrator(request)
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # Django's admin login would bypass allauth's rate limits, email verification and 2FA: use allauth's.
+        if request.user.is_authenticated:
+            raise PermissionDenied("The workspace admin is for owners and admins of this workspace.")
+        return redirect_to_login(request.GET.get("next") or reverse("workspace_admin:index"), reverse("account_login"))
+
+    def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # allauth's page applies the same validators and sends the "password changed" security notice.
+        return redirect("account_change_password")
+
+    def register(self, model_or_iterable, admin_class=None, **options) -> None:
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, WorkspaceAdminPermissions):
+            # Without it an owner (who is not a superuser) would see an empty admin; see the module docstring.
+            admin_class = type(admin_class.__name__, (WorkspaceAdminPermissions, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
 
 workspace_admin_site = WorkspaceAdminSite(name="workspace_admin")

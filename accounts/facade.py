@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
+from .emails import email_verification_send
 from .models import Role, User
 
 
@@ -16,3 +17,13 @@ def user_create_owner(*, email: str, password_hash: str, name: str = "", verifie
     user.save()
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
     return user
+
+
+def owner_send_verification(*, user: User, host: str) -> None:
+    """Emails a new workspace's owner the link that confirms their address, on the workspace's `host`.
+
+    For Celery tasks (no request): call it inside the workspace's schema, e.g. right after
+    `user_create_owner`, with `host` = the workspace domain (add ":<port>" in development if needed).
+    The email leaves when the surrounding transaction commits; an already verified address gets nothing.
+    """
+    email_verification_send(user=user, host=host)

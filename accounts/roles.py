@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from .models import Role
 
-READ = {"customers.view"}
+# Every member: sign in, use the API with their own token, read customers.
+MEMBER = {"api.use", "customers.view"}
 CUSTOMER_WRITE = {"customers.edit", "customers.import"}
-MANAGE = {"customers.delete", "team.view", "team.invite", "workspace.admin"}
+# Running the workspace: people, invitations, the workspace's Django admin.
+MANAGE = {"customers.delete", "team.view", "team.invite", "team.manage", "workspace.admin"}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(READ | CUSTOMER_WRITE | MANAGE | {"workspace.owner"}),
-    Role.ADMIN: frozenset(READ | CUSTOMER_WRITE | MANAGE),
-    Role.AGENT: frozenset(READ | CUSTOMER_WRITE),
-    Role.SALES: frozenset(READ | CUSTOMER_WRITE),
-    Role.VIEWER: frozenset(READ),
+    Role.OWNER: frozenset(MEMBER | CUSTOMER_WRITE | MANAGE | {"workspace.owner"}),
+    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | MANAGE),
+    Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE),
+    Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE),
+    Role.VIEWER: frozenset(MEMBER),
+}
+
+# Roles that run the workspace: they get `is_staff` (its Django admin) and may be given only by someone who can.
+MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    Role.OWNER: "Everything, including other owners and the workspace itself.",
+    Role.ADMIN: "Manages people, invitations and settings; cannot touch owners.",
+    Role.AGENT: "Works with customers and conversations.",
+    Role.SALES: "Works with customers, leads and quotes.",
+    Role.VIEWER: "Read-only access.",
 }
 
 
@@ -23,3 +36,18 @@ def role_can(role: str, capability: str) -> bool:
 
 def user_can(user, capability: str) -> bool:
     return bool(user and user.is_authenticated and user.is_active and role_can(user.role, capability))
+
+
+def user_capabilities(user) -> list[str]:
+    if not (user and user.is_authenticated and user.is_active):
+        return []
+    return sorted(CAPABILITIES.get(user.role, frozenset()))
+
+
+def roles_assignable_by(actor) -> list[str]:
+    """Owners may hand out any role; admins every role except owner."""
+    if role_can(actor.role, "workspace.owner"):
+        return list(Role.values)
+    if role_can(actor.role, "team.manage"):
+        return [role for role in Role.values if role != Role.OWNER]
+    return []

@@ -1,7 +1,7 @@
 """Test settings: chosen in pyproject.toml so they apply before pytest-django loads Django."""
 
 from .base import *  # noqa: F403
-from .base import CHANNEL_LAYERS, REST_FRAMEWORK
+from .base import CACHES, CHANNEL_LAYERS, DATABASES, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -17,3 +17,6 @@ REDIS_CHANNEL_LAYERS = CHANNEL_LAYERS
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 REST_FRAMEWORK = REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": {"tenant_user": "10000/min"}}
+
+# Rate-limit and throttle counters of different test databases (parallel checkouts) never meet in Redis.
+CACHES = {"default": CACHES["default"] | {"KEY_PREFIX": DATABASES["default"]["TEST"]["NAME"]}}
