@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from .models import Domain, Tenant
+from .schema_clone import workspace_schema_create
 from .validators import schema_name_for_slug, validate_workspace_slug
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def tenant_provision(*, tenant: Tenant, owner: WorkspaceOwner) -> Tenant:
 
     try:
         _tenant_step(tenant, 2)
-        tenant.create_schema(check_if_exists=True, verbosity=0)
+        workspace_schema_create(tenant)  # not tenant.create_schema(): see tenants/schema_clone.py
         _tenant_step(tenant, 3)
         with tenant_context(tenant):
             user_create_owner(email=owner.email, password_hash=owner.password_hash, name=owner.name)
@@ -140,14 +141,23 @@ def tenant_create(*, name: str, slug: str, admin_email: str, admin_password: str
     return tenant_provision(tenant=tenant, owner=owner)
 
 
-def tenant_signup(*, name: str, slug: str, admin_email: str, admin_password: str) -> Tenant:
-    """From the public sign-up page: reserve now, provision in Celery, the page shows progress."""
+def tenant_signup(
+    *, name: str, slug: str, admin_email: str, admin_password: str, admin_name: str = "", host: str = ""
+) -> Tenant:
+    """From the public sign-up page: reserve now, provision in Celery, the page shows progress.
+
+    `host` is the workspace's host as the browser will reach it (with the port in development); the
+    owner's verification link is built on it.
+    """
     from .tasks import tenant_provision_task
 
     tenant = tenant_reserve(name=name, slug=slug)
     # Only the hash crosses the broker; the plain password never leaves this request.
     password_hash = make_password(admin_password)
-    transaction.on_commit(lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash))
+    host = host or workspace_domain(slug)
+    transaction.on_commit(
+        lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash, admin_name=admin_name, host=host)
+    )
     return tenant
 
 
@@ -194,6 +204,12 @@ def for_each_tenant(function: Callable[[Tenant], Any]) -> dict[str, Any]:
             logger.exception("per-tenant call failed in %s", tenant.schema_name)
             results[tenant.schema_name] = None
     return results
+
+
+def tenant_run(tenant: Tenant, function: Callable[[], Any]) -> Any:
+    """Calls `function()` inside one workspace's schema, e.g. a task's follow-up after provisioning."""
+    with tenant_context(tenant):
+        return function()
 
 
 def tenants_fan_out(task: Any, *args: Any, **kwargs: Any) -> int:

@@ -4,10 +4,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.admin_site import workspace_admin_site
+from accounts.permissions import capability_required
 from core.views import healthz
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers:customer_list"), name="home"),
+    path(
+        "",
+        capability_required("customers.view")(RedirectView.as_view(pattern_name="customers:customer_list")),
+        name="home",
+    ),
     path("accounts/", include("allauth.urls")),
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),

@@ -1,0 +1,72 @@
+"""Fills the platform with demo data: platform staff, and workspaces "acme" and "globex" with a team and customers.
+
+Idempotent: run it again and only what is missing is created. `make run` calls it on every start.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+from tenants.models import Tenant
+from tenants.services import platform_bootstrap, tenant_create, workspace_domain
+
+STAFF_EMAIL = "staff@switchboard.test"
+DEMO_WORKSPACES = {"acme": "Acme Corporation", "globex": "Globex Industries"}
+# Customer records are owned by the people who sell to and support them.
+CUSTOMER_OWNER_ROLES = ("agent", "sales")
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=200, help="customers per workspace (default 200)")
+        parser.add_argument("--contacts", type=int, default=None, help="contacts per workspace (default 3 × customers)")
+
+    def handle(self, *args: Any, customers: int, contacts: int | None, **options: Any) -> None:
+        contacts = 3 * customers if contacts is None else contacts
+        password = settings.DEMO_PASSWORD
+        platform_bootstrap()
+        staff_created = self._ensure_staff(password)
+        self.stdout.write(f"Platform staff {STAFF_EMAIL} ({'created' if staff_created else 'exists'}) for /admin/")
+        for slug, name in DEMO_WORKSPACES.items():
+            tenant, created = self._ensure_workspace(slug, name, password)
+            with tenant_context(tenant):
+                summary = self._seed_workspace(slug, customers=customers, contacts=contacts)
+            state = "created" if created else "exists"
+            self.stdout.write(f"Workspace {name} ({state}) at {workspace_domain(slug)}: {summary}")
+        connection.set_schema_to_public()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password is “{password}”."))
+
+    def _ensure_staff(self, password: str) -> bool:
+        with schema_context(get_public_schema_name()):
+            users = get_user_model().objects
+            if users.filter(email=STAFF_EMAIL).exists():
+                return False
+            users.create_superuser(STAFF_EMAIL, password, name="Platform Staff")
+            return True
+
+    def _ensure_workspace(self, slug: str, name: str, password: str) -> tuple[Tenant, bool]:
+        with schema_context(get_public_schema_name()):
+            tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is not None:
+            return tenant, False
+        tenant = tenant_create(name=name, slug=slug, admin_email=f"owner@{slug}.test", admin_password=password)
+        return tenant, True
+
+    def _seed_workspace(self, slug: str, *, customers: int, contacts: int) -> str:
+        from accounts.demo import seed_team
+        from customers.demo import seed_customers
+
+        team = seed_team(email_domain=f"{slug}.test")
+        owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
+        # A fixed seed per workspace: the same demo data on every machine, different between workspaces.
+        created = seed_customers(owners=owners, customers=customers, contacts=contacts, seed=zlib.crc32(slug.encode()))
+        return f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added"

@@ -1,0 +1,66 @@
+"""Reads about workspaces for the public site and the admin: lookups by address and the live address check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.text import slugify
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from .models import Tenant
+from .validators import RESERVED_SLUGS, validate_workspace_slug
+
+SLUG_MAX_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class AddressStatus:
+    """What the sign-up page says about a workspace address while it is typed."""
+
+    slug: str
+    state: str  # "empty" | "invalid" | "reserved" | "taken" | "free"
+    message: str
+
+    @property
+    def is_free(self) -> bool:
+        return self.state == "free"
+
+
+def tenant_get_workspace(*, slug: str) -> Tenant | None:
+    """A customer workspace by slug, in any status; never the public site or the template."""
+    with schema_context(get_public_schema_name()):
+        return Tenant.objects.workspaces().filter(slug=slug).first()
+
+
+def workspace_slug_taken(slug: str) -> bool:
+    with schema_context(get_public_schema_name()):
+        return Tenant.objects.filter(slug=slug).exists()
+
+
+def workspace_address_status(slug: str) -> AddressStatus:
+    slug = slug.strip().lower()
+    host = f"{slug}.{settings.SWITCHBOARD_BASE_DOMAIN}"
+    if not slug:
+        return AddressStatus(slug, "empty", "Pick the address your team will use to sign in.")
+    try:
+        validate_workspace_slug(slug)
+    except ValidationError as error:
+        state = "reserved" if error.code == "reserved_slug" else "invalid"
+        return AddressStatus(slug, state, error.messages[0])
+    if workspace_slug_taken(slug):
+        return AddressStatus(slug, "taken", f"“{slug}” is already taken. Please choose another address.")
+    return AddressStatus(slug, "free", f"{host} is available.")
+
+
+def workspace_slug_suggest(name: str) -> str:
+    """A free, valid address derived from a workspace name ("Acme Corp." → "acme-corp"), or "" if none fits."""
+    base = slugify(name.replace("_", " "))[:SLUG_MAX_LENGTH].strip("-")
+    if not base:
+        return ""
+    for suffix in ("", *(f"-{n}" for n in range(2, 10))):
+        candidate = base[: SLUG_MAX_LENGTH - len(suffix)].strip("-") + suffix
+        if candidate not in RESERVED_SLUGS and workspace_address_status(candidate).is_free:
+            return candidate
+    return base
