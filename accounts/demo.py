@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from .models import Role, User
@@ -29,11 +30,12 @@ def seed_team(*, email_domain: str) -> dict[str, User]:
     Idempotent: running it again changes nothing, and a password someone already set is kept.
     """
     team: dict[str, User] = {}
+    password_hash = make_password(settings.DEMO_PASSWORD)  # hashing is slow on purpose: once, not per person
     for local_part, name, role in DEMO_TEAM:
         email = f"{local_part}@{email_domain}".lower()
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
-            user = User.objects.create_user(email, settings.DEMO_PASSWORD)
+            user = User(email=email, password=password_hash)
         user.name = user.name or name
         user.role = role
         user.is_staff = role in MANAGER_ROLES
