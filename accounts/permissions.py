@@ -47,16 +47,23 @@ class IsWorkspaceMember(BasePermission):
 
 
 class HasCapability(IsWorkspaceMember):
-    """Set `read_capability` / `write_capability` on the view; safe methods need the first."""
+    """The view names `read_capability` (safe methods), `write_capability` and optionally `delete_capability`."""
 
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        attribute = "read_capability" if request.method in SAFE_METHODS else "write_capability"
-        capability = getattr(view, attribute, None)
+        capability = _capability_for(request.method, view)
         if capability is None:
             return False
         if not user_can(request.user, capability):
             self.message = f"Your role does not allow this ({capability})."
             return False
         return True
+
+
+def _capability_for(method: str, view) -> str | None:
+    if method in SAFE_METHODS:
+        return getattr(view, "read_capability", None)
+    if method == "DELETE" and getattr(view, "delete_capability", None):
+        return view.delete_capability
+    return getattr(view, "write_capability", None)

@@ -42,7 +42,10 @@ class HtmxResponseMiddleware:
             return response
         patch_vary_headers(response, ("HX-Request",))
         is_html = response.get("Content-Type", "").startswith("text/html")
-        if is_html and not response.streaming and response.status_code < 300 and not request.htmx.boosted:
+        # A client-side redirect leaves the page: its messages belong to the page it lands on.
+        redirecting = any(response.has_header(header) for header in ("HX-Redirect", "HX-Location", "HX-Refresh"))
+        swaps_in_place = response.status_code < 300 and not request.htmx.boosted and not redirecting
+        if is_html and swaps_in_place and not response.streaming:
             pending = list(messages.get_messages(request))
             if pending:
                 toasts = "".join(toast_html(request, str(m), _level(m)) for m in pending)

@@ -7,6 +7,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -32,7 +34,8 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"
     )
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so imports and demo data can keep their own dates.
+    created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
 
     objects = CustomerQuerySet.as_manager()
@@ -40,9 +43,11 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name", "id"]
         indexes = [
-            models.Index(fields=["name", "id"], name="customer_name_id"),
+            # The database collates bytewise ("C"), so lists sort by lower(name): "acme" next to "Acme", before "Zeta".
+            # These serve the keyset pagination of selectors.customer_list (sort key + id).
+            models.Index(Lower("name"), "id", name="customer_lname_id"),
             models.Index(fields=["created", "id"], name="customer_created_id"),
-            models.Index(fields=["tier", "name", "id"], name="customer_tier_name_id"),
+            models.Index("tier", Lower("name"), "id", name="customer_tier_lname_id"),
             GinIndex(fields=["tags"], name="customer_tags"),
             GinIndex(name="customer_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
             GinIndex(name="customer_domain_trgm", fields=["domain"], opclasses=["gin_trgm_ops"]),
@@ -58,7 +63,7 @@ class Contact(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=120, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -66,7 +71,9 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["customer", "name"], name="contact_customer_name"),
             models.Index(fields=["email"], name="contact_email"),
+            models.Index(Lower("name"), "id", name="contact_lname_id"),
             GinIndex(name="contact_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
+            GinIndex(name="contact_email_trgm", fields=["email"], opclasses=["gin_trgm_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ without editing this file.
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 from django.apps import apps
@@ -164,15 +165,18 @@ def test_no_page_or_endpoint_shows_another_workspaces_data(route, owner_client, 
 
 
 def test_cache_entries_are_per_workspace(tenant, other_tenant):
-    cache.set("isolation-probe", "alpha-value")
+    key = f"isolation-probe-{uuid.uuid4().hex}"
+    cache.set(key, "alpha-value")
     with tenant_context(other_tenant):
-        assert cache.get("isolation-probe") is None
-        cache.set("isolation-probe", "beta-value")
-    assert cache.get("isolation-probe") == "alpha-value"
+        assert cache.get(key) is None
+        cache.set(key, "beta-value")
+    assert cache.get(key) == "alpha-value"
     connection.set_schema_to_public()
-    assert cache.get("isolation-probe") is None
+    assert cache.get(key) is None
+    with tenant_context(other_tenant):
+        cache.delete(key)
     connection.set_tenant(tenant)
-    cache.delete("isolation-probe")
+    cache.delete(key)
 
 
 def test_websocket_groups_are_prefixed_with_the_workspace_schema(tenant, other_tenant, make_user):

@@ -1,1 +1,13 @@
-urlpatterns: list = []
+"""Customer and contact endpoints, mounted under /api/v1/."""
+
+from django.urls import path
+
+from .views import ContactDetailApi, ContactListApi, CustomerDetailApi, CustomerListApi
+
+app_name = "customers_api"
+urlpatterns = [
+    path("customers/", CustomerListApi.as_view(), name="customer_list"),
+    path("customers/<int:customer_id>/", CustomerDetailApi.as_view(), name="customer_detail"),
+    path("contacts/", ContactListApi.as_view(), name="contact_list"),
+    path("contacts/<int:contact_id>/", ContactDetailApi.as_view(), name="contact_detail"),
+]

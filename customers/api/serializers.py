@@ -1,0 +1,116 @@
+"""API shapes for customers and contacts: output serializers say what we return, input ones what we accept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from ..models import Contact, Customer
+from ..selectors import contact_email_taken
+from ..validators import MAX_TAG_LENGTH, MAX_TAGS, normalize_domain, normalize_phone, normalize_tags
+
+
+def _django_validator(function: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return function(value)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages) from None
+
+
+class OwnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+
+@extend_schema_serializer(component_name="Customer")
+class CustomerOutputSerializer(serializers.ModelSerializer):
+    owner = OwnerSerializer(read_only=True, allow_null=True)
+    contact_count = serializers.IntegerField(read_only=True, help_text="How many contacts the customer has.")
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "domain", "industry", "tier", "owner", "tags", "contact_count", "created", "updated"]
+        read_only_fields = fields
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    domain = serializers.CharField(
+        max_length=253, required=False, allow_blank=True, help_text="e.g. acme.com; a URL or e-mail is reduced to it."
+    )
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tier = serializers.ChoiceField(choices=Customer.Tier.choices, required=False)
+    owner_id = serializers.PrimaryKeyRelatedField(
+        source="owner",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "No active teammate has the id {pk_value}."},
+        help_text="Id of the teammate who owns the relationship; null for nobody.",
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH), required=False, max_length=MAX_TAGS
+    )
+
+    def validate_name(self, value: str) -> str:
+        return value.strip()
+
+    def validate_domain(self, value: str) -> str:
+        return _django_validator(normalize_domain, value)
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return _django_validator(normalize_tags, value)
+
+
+class ContactCustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    domain = serializers.CharField(read_only=True)
+
+
+@extend_schema_serializer(component_name="Contact")
+class ContactOutputSerializer(serializers.ModelSerializer):
+    customer = ContactCustomerSerializer(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "customer", "name", "title", "email", "phone", "created", "updated"]
+        read_only_fields = fields
+
+
+class ContactUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+    def validate_name(self, value: str) -> str:
+        return value.strip()
+
+    def validate_phone(self, value: str) -> str:
+        return _django_validator(normalize_phone, value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        customer = attrs.get("customer") or self.context.get("customer")
+        email = (attrs.get("email") or "").lower()
+        if email:
+            attrs["email"] = email
+            exclude_id = self.context.get("contact_id")
+            if customer is not None and contact_email_taken(customer=customer, email=email, exclude_id=exclude_id):
+                raise serializers.ValidationError({"email": [f"{email} is already a contact at {customer.name}."]})
+        return attrs
+
+
+class ContactCreateSerializer(ContactUpdateSerializer):
+    customer_id = serializers.PrimaryKeyRelatedField(
+        source="customer",
+        queryset=Customer.objects.all(),
+        error_messages={"does_not_exist": "No customer has the id {pk_value} in this workspace."},
+        help_text="The company this person works for.",
+    )

@@ -1,0 +1,237 @@
+"""Forms for customer and contact pages: input parsing and messages; the writes happen in services.py."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from . import selectors
+from .models import Contact, Customer
+from .selectors import CUSTOMER_SORT_KEYS, ContactFilters, CustomerFilters
+from .services import ImportMode
+from .validators import normalize_domain, normalize_phone, normalize_tags
+
+
+class BootstrapMixin:
+    """Bootstrap classes and `is-invalid` on every widget, so templates only lay fields out."""
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput | forms.RadioSelect):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+
+
+class _OwnCopyModelForm(forms.ModelForm):
+    """ModelForm writes cleaned values into its instance while validating; it gets a copy so the service
+    still sees the stored values and can tell what changed."""
+
+    def __init__(self, *args: Any, instance: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, instance=copy.copy(instance) if instance is not None else None, **kwargs)
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.email})" if obj.name else obj.email
+
+
+class CustomerForm(BootstrapMixin, _OwnCopyModelForm):
+    tags = forms.CharField(
+        required=False, help_text="Separate tags with commas, e.g. vip, emea, renewal-q3.", max_length=1000
+    )
+    # Set once the person has seen the "already exists" warning and saves anyway.
+    allow_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Customer
+        fields = ["name", "domain", "industry", "tier", "owner", "tags"]
+        labels = {"name": "Company name", "domain": "Web domain"}
+        help_texts = {"domain": "We strip “https://” and “www.”, so pasting the web address is fine."}
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Acme Inc."}),
+            "domain": forms.TextInput(attrs={"placeholder": "acme.com", "inputmode": "url", "autocomplete": "off"}),
+            "industry": forms.TextInput(attrs={"list": "industry-options", "autocomplete": "off"}),
+        }
+        field_classes = {"owner": OwnerChoiceField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = selectors.customer_owner_choices()
+        self.fields["owner"].empty_label = "Nobody yet"
+        self.fields["domain"].required = False
+        if not self.is_bound and self.instance.pk:
+            self.initial["tags"] = ", ".join(self.instance.tags)
+        self.style_fields()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Enter the company's name.", code="required")
+        if not self.cleaned_data_allow_duplicate():
+            duplicates = selectors.customer_duplicates(name=name, exclude_id=self.instance.pk)
+            if duplicates:
+                raise ValidationError(
+                    f"A customer named “{duplicates[0].name}” already exists. Save again to add another one.",
+                    code="duplicate",
+                )
+        return name
+
+    def cleaned_data_allow_duplicate(self) -> bool:
+        # `name` is cleaned before `allow_duplicate`, so read the raw value.
+        return self.data.get(self.add_prefix("allow_duplicate")) in {"1", "true", "True", "on"}
+
+    def clean_domain(self) -> str:
+        return normalize_domain(self.cleaned_data.get("domain", ""))
+
+    def clean_industry(self) -> str:
+        return self.cleaned_data.get("industry", "").strip()
+
+    def clean_tags(self) -> list[str]:
+        return normalize_tags(self.cleaned_data.get("tags", ""))
+
+    @property
+    def needs_duplicate_confirmation(self) -> bool:
+        return self.is_bound and self.has_error("name", "duplicate")
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ContactForm(BootstrapMixin, _OwnCopyModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone"]
+        labels = {"title": "Job title", "email": "E-mail"}
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Jane Doe"}),
+            "title": forms.TextInput(attrs={"placeholder": "Head of Support"}),
+            "email": forms.EmailInput(attrs={"placeholder": "jane@acme.com"}),
+            "phone": forms.TextInput(attrs={"placeholder": "+1 555 0100", "inputmode": "tel"}),
+        }
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.style_fields()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Enter the person's name.", code="required")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email", "").strip().lower()
+        if email and selectors.contact_email_taken(customer=self.customer, email=email, exclude_id=self.instance.pk):
+            raise ValidationError(f"{email} is already a contact at {self.customer.name}.", code="duplicate")
+        return email
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+# --- List pages: search, filters, sorting, cursor -----------------------------------------------
+
+
+def _sort_choices(keys: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    return [(value, value) for field in keys for value in (field, f"-{field}")]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: Any
+    sort: str
+    cursor: str
+
+
+class CustomerFilterForm(forms.Form):
+    """The query string of the customer list, its CSV export and the list API. Invalid values are ignored."""
+
+    q = forms.CharField(required=False, max_length=200)
+    tier = forms.ChoiceField(required=False, choices=[("", "All tiers"), *Customer.Tier.choices])
+    industry = forms.CharField(required=False, max_length=100)
+    owner = forms.CharField(required=False, help_text="A teammate's id, “me” or “none”.")
+    tag = forms.CharField(required=False, max_length=40)
+    sort = forms.ChoiceField(required=False, choices=_sort_choices(CUSTOMER_SORT_KEYS))
+    cursor = forms.CharField(required=False)
+
+    def clean_owner(self) -> str:
+        owner = self.cleaned_data.get("owner", "").strip().lower()
+        if owner and owner not in {"me", "none"} and not owner.isdigit():
+            raise ValidationError("Use a teammate's id, “me” or “none”.", code="invalid")
+        return owner
+
+    def clean_tag(self) -> str:
+        return "-".join(self.cleaned_data.get("tag", "").strip().lower().split())
+
+    def query(self, *, user) -> ListQuery:
+        self.is_valid()  # fields with bad values are left out of cleaned_data, i.e. not filtered on
+        data = self.cleaned_data
+        owner = data.get("owner", "")
+        filters = CustomerFilters(
+            q=data.get("q", ""),
+            tier=data.get("tier", ""),
+            industry=data.get("industry", "").strip(),
+            owner_id=user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
+            unowned=owner == "none",
+            tag=data.get("tag", ""),
+        )
+        return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
+
+
+class ContactFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200)
+    customer = forms.IntegerField(required=False, min_value=1)
+    sort = forms.ChoiceField(required=False, choices=_sort_choices(selectors.CONTACT_SORT_KEYS))
+    cursor = forms.CharField(required=False)
+
+    def query(self) -> ListQuery:
+        self.is_valid()
+        data = self.cleaned_data
+        filters = ContactFilters(q=data.get("q", ""), customer_id=data.get("customer"))
+        return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
+
+
+class CsvImportForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Comma- or semicolon-separated, with a header row. UTF-8 or Excel's CSV format.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv"}),
+    )
+    mode = forms.ChoiceField(
+        label="If some rows have problems",
+        choices=ImportMode.CHOICES,
+        initial=ImportMode.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.name.lower().endswith((".xlsx", ".xls", ".numbers", ".ods")):
+            raise ValidationError(
+                "This is a spreadsheet workbook, not a CSV file. In your spreadsheet app choose "
+                "File → Save as (or Download) → CSV, then upload that file.",
+                code="workbook",
+            )
+        return file

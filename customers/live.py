@@ -1,0 +1,75 @@
+"""HTML fragments announcing customer changes: pushed to teammates' pages over the websocket, reused in HTMX replies.
+
+Every fragment is out-of-band, so the htmx `ws` extension (which swaps each top-level element by its
+`hx-swap-oob`) and a normal HTMX response treat it the same way. htmx parses a message inside a <template>,
+where table parts may stand alone, with two rules that shape these payloads:
+
+* Table parts come first, and only simple markup (the toast) follows them. The first tag decides how the rest
+  is parsed: after a <div> the parser is in "body" mode and silently drops <tbody>/<tr> tags, leaving their
+  cells' contents as loose elements; after a <tr> it stays in "table" mode, where a nested <table> (say, a
+  whole card with a table in it) is dropped instead. So never mix a row with a table-bearing fragment.
+* A new row travels in a <tbody hx-swap-oob="afterbegin:#customer-rows"> wrapper: for that swap style htmx
+  inserts the wrapper's children (the row), not the wrapper. A changed row replaces itself by id.
+
+A page without the table (or without that row) has no target: htmx drops the fragment and logs
+`htmx:oobErrorNoTarget`; nothing breaks. The "no customers yet" row is hidden by CSS once a row precedes it,
+rather than deleted out of band, so inserts do not log that error on every list page.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from .models import Customer
+
+ROW_TEMPLATE = "customers/customer_list.html#customer-row"
+
+
+def display_name(user) -> str:
+    return user.get_full_name() if user is not None else "Someone"
+
+
+def toast_oob(text: str, level: str = "info") -> str:
+    toast = render_to_string("components/toast.html", {"text": text, "level": level})
+    return f'<div id="toasts" hx-swap-oob="beforeend">{toast}</div>'
+
+
+def row_inserted_oob(customer: Customer) -> str:
+    """The row goes on top of the table (highlighted for a moment)."""
+    row = render_to_string(ROW_TEMPLATE, {"customer": customer, "is_new": True})
+    return f'<tbody hx-swap-oob="afterbegin:#customer-rows">{row}</tbody>'
+
+
+def row_replaced_oob(customer: Customer) -> str:
+    return render_to_string(ROW_TEMPLATE, {"customer": customer, "oob": "true"})
+
+
+def row_removed_oob(customer_id: int) -> str:
+    return format_html('<tr id="customer-row-{}" hx-swap-oob="delete"></tr>', customer_id)
+
+
+# --- What teammates receive (table parts first, see the module docstring) --------------------------
+
+
+def customer_added_html(*, customer: Customer, actor) -> str:
+    return row_inserted_oob(customer) + toast_oob(f"{display_name(actor)} added {customer.name}")
+
+
+def customer_updated_html(*, customer: Customer, actor) -> str:
+    return row_replaced_oob(customer) + toast_oob(f"{display_name(actor)} updated {customer.name}")
+
+
+def customer_deleted_html(*, customer_id: int, name: str, actor) -> str:
+    return row_removed_oob(customer_id) + toast_oob(f"{display_name(actor)} deleted {name}")
+
+
+def contacts_changed_html(*, customer: Customer, actor, text: str) -> str:
+    """A contact was added, edited or removed: the toast says what, the row shows the new contact count."""
+    return row_replaced_oob(customer) + toast_oob(f"{display_name(actor)} {text}")
+
+
+def imported_html(*, count: int, noun: tuple[str, str], actor) -> str:
+    """An import can add thousands of rows: a toast says so rather than pushing them all."""
+    word = noun[0] if count == 1 else noun[1]
+    return toast_oob(f"{display_name(actor)} imported {count} {word}. Reload to see them.")

@@ -1,0 +1,226 @@
+"""Every write to customers and contacts, and what follows it: teammates see the change live, after commit."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core.realtime import notify_on_commit, workspace_group
+
+from . import live
+from .csv_io import read_csv
+from .imports import ImportPlan, RowError, plan_contact_import, plan_customer_import
+from .models import Contact, Customer
+from .selectors import customer_row
+from .validators import normalize_domain, normalize_phone, normalize_tags
+
+CUSTOMER_FIELDS = frozenset({"name", "domain", "industry", "tier", "owner", "tags"})
+CONTACT_FIELDS = frozenset({"name", "email", "phone", "title"})
+IMPORT_STASH_SECONDS = 30 * 60
+
+
+def _announce(html: str, actor) -> None:
+    """Teammates' open pages get `html` once the transaction commits; the actor already sees the change."""
+    notify_on_commit(workspace_group(), html, exclude_user_id=getattr(actor, "pk", None))
+
+
+# --- Customers ----------------------------------------------------------------------------------
+
+
+def _clean_customer_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - CUSTOMER_FIELDS
+    if unknown:
+        raise TypeError(f"Customers have no field(s) {', '.join(sorted(unknown))}.")
+    cleaned = dict(values)
+    for name in ("name", "industry"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+    if "domain" in cleaned:
+        cleaned["domain"] = normalize_domain(cleaned["domain"] or "")
+    if "tags" in cleaned:
+        cleaned["tags"] = normalize_tags(cleaned["tags"])
+    return cleaned
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor,
+    name: str,
+    domain: str = "",
+    industry: str = "",
+    tier: str = Customer.Tier.STARTER,
+    owner=None,
+    tags: Iterable[str] | str = (),
+) -> Customer:
+    values = _clean_customer_values(
+        {"name": name, "domain": domain, "industry": industry, "tier": tier, "owner": owner, "tags": tags}
+    )
+    customer = Customer(**values)
+    customer.full_clean()
+    customer.save()
+    customer.contact_count = 0
+    _announce(live.customer_added_html(customer=customer, actor=actor), actor)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor, data: Mapping[str, Any]) -> Customer:
+    """Changes only the fields in `data` (a PATCH as well as a full form)."""
+    values = _clean_customer_values(data)
+    changed = [name for name, value in values.items() if getattr(customer, name) != value]
+    if not changed:
+        return customer
+    for name in changed:
+        setattr(customer, name, values[name])
+    customer.full_clean()
+    customer.save(update_fields=[*changed, "updated"])
+    _announce(live.customer_updated_html(customer=customer_row(customer_id=customer.pk), actor=actor), actor)
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, actor) -> None:
+    """Deletes the customer and its contacts."""
+    customer_id, name = customer.pk, customer.name
+    customer.delete()
+    _announce(live.customer_deleted_html(customer_id=customer_id, name=name, actor=actor), actor)
+
+
+# --- Contacts -----------------------------------------------------------------------------------
+
+
+def _clean_contact_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"Contacts have no field(s) {', '.join(sorted(unknown))}.")
+    cleaned = {name: (value or "").strip() for name, value in values.items()}
+    if "email" in cleaned:
+        cleaned["email"] = cleaned["email"].lower()
+    if "phone" in cleaned:
+        cleaned["phone"] = normalize_phone(cleaned["phone"])
+    return cleaned
+
+
+def _announce_contacts(customer: Customer, actor, text: str) -> None:
+    row = customer_row(customer_id=customer.pk)
+    _announce(live.contacts_changed_html(customer=row, actor=actor, text=text), actor)
+
+
+@transaction.atomic
+def contact_create(
+    *, actor, customer: Customer, name: str, email: str = "", phone: str = "", title: str = ""
+) -> Contact:
+    values = _clean_contact_values({"name": name, "email": email, "phone": phone, "title": title})
+    contact = Contact(customer=customer, **values)
+    contact.full_clean()
+    contact.save()
+    _announce_contacts(customer, actor, f"added {contact.name} to {customer.name}")
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor, data: Mapping[str, Any]) -> Contact:
+    values = _clean_contact_values(data)
+    changed = [name for name, value in values.items() if getattr(contact, name) != value]
+    if not changed:
+        return contact
+    for name in changed:
+        setattr(contact, name, values[name])
+    contact.full_clean()
+    contact.save(update_fields=[*changed, "updated"])
+    _announce_contacts(contact.customer, actor, f"updated {contact.name} at {contact.customer.name}")
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, actor) -> None:
+    customer, name = contact.customer, contact.name
+    contact.delete()
+    _announce_contacts(customer, actor, f"removed {name} from {customer.name}")
+
+
+# --- CSV import ---------------------------------------------------------------------------------
+
+
+class ImportMode:
+    ALL_OR_NOTHING = "all"
+    VALID_ONLY = "valid_only"
+    CHOICES = (
+        (ALL_OR_NOTHING, "If any row has a problem, import nothing and show me the problems"),
+        (VALID_ONLY, "Import the valid rows and skip the rows with problems"),
+    )
+
+
+@dataclass(frozen=True)
+class CsvImportResult:
+    mode: str
+    total_rows: int
+    created: int
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def valid_rows(self) -> int:
+        return self.total_rows - len(self.errors)
+
+    @property
+    def blocked(self) -> bool:
+        """Nothing was imported because some rows had problems and the user wanted all or nothing."""
+        return self.created == 0 and bool(self.errors) and self.mode == ImportMode.ALL_OR_NOTHING
+
+
+def customers_import_csv(*, file: IO[bytes], actor, mode: str = ImportMode.ALL_OR_NOTHING) -> CsvImportResult:
+    """Adds the customers of a CSV file. File-level problems raise ValidationError; row problems are returned.
+
+    With ALL_OR_NOTHING, one bad row means nothing is written; with VALID_ONLY the good rows are.
+    """
+    table = read_csv(file, max_bytes=settings.CSV_IMPORT_MAX_BYTES)
+    plan = plan_customer_import(table)
+    return _execute(plan, mode=mode, actor=actor, model=Customer, noun=("customer", "customers"))
+
+
+def contacts_import_csv(*, file: IO[bytes], actor, mode: str = ImportMode.ALL_OR_NOTHING) -> CsvImportResult:
+    """Adds contacts to existing customers, matched by the customer's domain or exact name."""
+    table = read_csv(file, max_bytes=settings.CSV_IMPORT_MAX_BYTES)
+    plan = plan_contact_import(table)
+    return _execute(plan, mode=mode, actor=actor, model=Contact, noun=("contact", "contacts"))
+
+
+def _execute(plan: ImportPlan, *, mode: str, actor, model, noun: tuple[str, str]) -> CsvImportResult:
+    if mode not in {ImportMode.ALL_OR_NOTHING, ImportMode.VALID_ONLY}:
+        raise ValueError(f"Unknown import mode {mode!r}.")
+    if not plan.total_rows:
+        raise ValidationError("The file has a header but no rows to import.", code="no_rows")
+    if (plan.errors and mode == ImportMode.ALL_OR_NOTHING) or not plan.valid:
+        return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=0, errors=plan.errors)
+    with transaction.atomic():
+        model.objects.bulk_create(plan.valid, batch_size=1000)
+        _announce(live.imported_html(count=len(plan.valid), noun=noun, actor=actor), actor)
+    return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=len(plan.valid), errors=plan.errors)
+
+
+def import_stash(*, content: bytes, actor, kind: str) -> str:
+    """Keeps an uploaded file for half an hour, so "import the valid rows only" needs no second upload."""
+    token = secrets.token_urlsafe(16)
+    cache.set(_stash_key(actor, kind, token), content, IMPORT_STASH_SECONDS)
+    return token
+
+
+def import_unstash(*, token: str, actor, kind: str) -> bytes | None:
+    """The stashed file, once: it is removed as it is read. None when expired or not this user's."""
+    key = _stash_key(actor, kind, token)
+    content = cache.get(key)
+    cache.delete(key)
+    return content
+
+
+def _stash_key(actor, kind: str, token: str) -> str:
+    # The cache's key function adds the schema; the user id keeps one teammate's upload from another.
+    return f"customers:import:{kind}:{actor.pk}:{token}"

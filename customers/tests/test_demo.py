@@ -1,0 +1,47 @@
+"""Demo data: realistic, deterministic, valid by our own rules, and skipped when customers exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from customers.demo import seed_customers
+from customers.models import Contact, Customer
+from customers.validators import normalize_domain
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_customers_creates_companies_and_people(make_user):
+    owners = [make_user("sales"), make_user("agent")]
+
+    created = seed_customers(owners=owners, customers=40, contacts=120, seed=7)
+
+    assert created == 40
+    assert Customer.objects.count() == 40 and Contact.objects.count() == 120
+    assert Customer.objects.filter(contacts__isnull=True).count() == 0  # everybody has at least one person
+    domains = list(Customer.objects.values_list("domain", flat=True))
+    assert len(set(domains)) == 40
+    assert all(normalize_domain(domain) == domain for domain in domains)
+    assert set(Customer.objects.exclude(owner=None).values_list("owner", flat=True)) <= {o.pk for o in owners}
+    for contact in Contact.objects.select_related("customer"):
+        assert contact.email.endswith("@" + contact.customer.domain)
+        assert contact.created >= contact.customer.created
+    assert len(set(Customer.objects.values_list("tier", flat=True))) > 1
+
+
+def test_seed_customers_is_deterministic_per_seed(make_user):
+    seed_customers(owners=[], customers=15, contacts=15, seed=3)
+    first = list(Customer.objects.order_by("name").values_list("name", "domain", "tier", "tags"))
+    Contact.objects.all().delete()
+    Customer.objects.all().delete()
+
+    seed_customers(owners=[], customers=15, contacts=15, seed=3)
+
+    assert list(Customer.objects.order_by("name").values_list("name", "domain", "tier", "tags")) == first
+
+
+def test_seed_customers_does_nothing_when_customers_exist():
+    Customer.objects.create(name="Real customer")
+
+    assert seed_customers(owners=[], customers=10, contacts=10) == 0
+    assert Customer.objects.count() == 1

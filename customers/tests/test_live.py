@@ -1,0 +1,136 @@
+"""Teammates see customer changes live: after commit, their sockets get a toast and the changed table row."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connection
+
+from core.consumers import LiveConsumer
+from core.realtime import workspace_group
+from customers import services
+
+from .factories import ContactFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listen():
+    """A test channel in the workspace group; returns a function that reads the next message pushed to it."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(workspace_group(), channel)
+
+    def receive() -> dict:
+        return async_to_sync(layer.receive)(channel)
+
+    yield receive
+    async_to_sync(layer.group_discard)(workspace_group(), channel)
+
+
+def test_customer_create_pushes_toast_and_row_after_commit(make_user, listen, django_capture_on_commit_callbacks):
+    actor = make_user("agent", name="Dana Scully")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        customer = services.customer_create(actor=actor, name="Acme", domain="acme.test")
+    assert len(callbacks) == 1  # nothing is sent before the transaction commits
+    callbacks[0]()
+
+    message = listen()
+    html = message["html"]
+    assert message["type"] == "push.html"
+    assert message["exclude_user_id"] == actor.pk
+    assert '<div id="toasts" hx-swap-oob="beforeend">' in html
+    assert "Dana Scully added Acme</div>" in html
+    assert '<tbody hx-swap-oob="afterbegin:#customer-rows">' in html
+    assert f'<tr id="customer-row-{customer.pk}" data-testid="customer-row"' in html
+    assert "acme.test" in html
+
+
+def test_customer_update_and_delete_push_row_changes(make_user, listen, django_capture_on_commit_callbacks):
+    actor = make_user("agent", name="Dana Scully")
+    customer = CustomerFactory(name="Acme")
+    customer_id = customer.pk
+    ContactFactory(customer=customer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_update(customer=customer, actor=actor, data={"name": "Acme Corp"})
+    updated = listen()["html"]
+    assert "Dana Scully updated Acme Corp" in updated
+    assert f'<tr id="customer-row-{customer.pk}" data-testid="customer-row" hx-swap-oob="true">' in updated
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_delete(customer=customer, actor=actor)
+    deleted = listen()["html"]
+    assert "Dana Scully deleted Acme Corp" in deleted
+    assert f'<tr id="customer-row-{customer_id}" hx-swap-oob="delete"></tr>' in deleted
+
+
+def test_contact_changes_refresh_the_row_count(make_user, listen, django_capture_on_commit_callbacks):
+    actor = make_user("agent", name="Dana Scully")
+    customer = CustomerFactory(name="Acme")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contact_create(actor=actor, customer=customer, name="Jane")
+
+    html = listen()["html"]
+    assert "Dana Scully added Jane to Acme" in html
+    assert '<td class="text-end">1</td>' in html
+
+
+def test_rolled_back_changes_are_never_announced(make_user, django_capture_on_commit_callbacks):
+    actor = make_user("agent")
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(Exception):  # noqa: B017
+        services.customer_create(actor=actor, name="Acme", tier="not-a-tier")
+
+    assert callbacks == []
+
+
+def test_teammates_socket_gets_the_push_and_the_actors_does_not(
+    make_user, channels_db, django_capture_on_commit_callbacks
+):
+    actor = make_user("agent", name="Dana Scully")
+    teammate = make_user("viewer")
+    schema = connection.schema_name
+
+    def create_customer() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.customer_create(actor=actor, name="Acme")
+
+    async def scenario() -> tuple[str, bool]:
+        sockets = {}
+        for user in (actor, teammate):
+            socket = WebsocketCommunicator(LiveConsumer.as_asgi(), "/ws/live/")
+            socket.scope.update(user=user, schema_name=schema)
+            connected, _ = await socket.connect()
+            assert connected
+            sockets[user.pk] = socket
+        await sync_to_async(create_customer)()
+        received = await sockets[teammate.pk].receive_from(timeout=2)
+        actor_got_nothing = await sockets[actor.pk].receive_nothing(timeout=0.3)
+        for socket in sockets.values():
+            await socket.disconnect()
+        return received, actor_got_nothing
+
+    html, actor_got_nothing = async_to_sync(scenario)()
+
+    assert "Dana Scully added Acme" in html
+    assert 'data-testid="customer-row"' in html
+    assert actor_got_nothing
+
+
+def test_import_announces_a_count_not_every_row(make_user, listen, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    actor = make_user("agent", name="Dana Scully")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customers_import_csv(file=ContentFile(b"name\nA\nB\nC\n"), actor=actor)
+
+    html = listen()["html"]
+    assert "Dana Scully imported 3 customers. Reload to see them." in html
+    assert "customer-row" not in html
