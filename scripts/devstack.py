@@ -193,43 +193,58 @@ def manage(services: Services, *args: str) -> None:
 # --- Commands -----------------------------------------------------------------------------------
 
 
+PROCESSES = {
+    "web": ["daphne", "-b", "{host}", "-p", "{port}", "config.asgi:application"],
+    "worker": ["celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
+    "beat": [
+        "celery",
+        "-A",
+        "config",
+        "beat",
+        "-l",
+        "info",
+        "--scheduler",
+        "django_celery_beat.schedulers:DatabaseScheduler",
+    ],
+}
+
+
+class StopRequested(Exception):
+    pass
+
+
+def _request_stop(signum, frame) -> None:
+    raise StopRequested
+
+
 def command_run(args: argparse.Namespace) -> int:
+    # Ctrl-C reaches the children too (same process group); the launcher then stops whatever is left, in order.
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
     services = Services()
-    services.start()
     children: list[subprocess.Popen] = []
     try:
+        services.start()
         manage(services, "migrate_schemas", "--shared", "--verbosity", "0")
         manage(services, "platform_bootstrap")
         manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")
         manage(services, "seed_demo")
         env = services.env | {"PYTHONUNBUFFERED": "1"}
-        commands = {
-            "web": ["daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"],
-            "worker": ["celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
-            "beat": [
-                "celery",
-                "-A",
-                "config",
-                "beat",
-                "-l",
-                "info",
-                "--scheduler",
-                "django_celery_beat.schedulers:DatabaseScheduler",
-            ],
-        }
-        for name, command in commands.items():
+        for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])
-            children.append(subprocess.Popen([binary, *command[1:]], cwd=ROOT, env=env))
+            arguments = [part.format(host=args.host, port=args.port) for part in command[1:]]
+            children.append(subprocess.Popen([binary, *arguments], cwd=ROOT, env=env))
             log(f"started {name} (pid {children[-1].pid})")
         _print_welcome(args.port)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
-        log("a process exited; stopping the rest")
+        log("a process exited on its own; stopping the rest")
         return 1
-    except KeyboardInterrupt:
+    except StopRequested:
         log("stopping…")
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -236,8 +236,10 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 60.0},
+    "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
 }
+# Celery keeps Django's LOGGING, so worker and beat lines carry the schema like every other line.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 CHANNEL_LAYERS = {
     "default": {
