@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -9,6 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from tenants.models import Tenant
+from tenants.routing import tenant_for_hostname
 from tenants.services import platform_bootstrap, tenant_create, workspace_domain
 
 pytest_plugins = ["core.testing.fixtures"]
@@ -21,6 +23,8 @@ WORKSPACES = {"alpha": "Alpha Testing Ltd", "beta": "Beta Testing Ltd"}
 def django_db_setup(django_db_setup, django_db_blocker) -> None:
     """Migrated once; the two workspaces survive between runs thanks to --reuse-db."""
     with django_db_blocker.unblock():
+        if connection.settings_dict["NAME"] != connection.settings_dict["TEST"]["NAME"]:
+            return  # pytest-django created no test database: never set up workspaces in the development one
         platform_bootstrap()
         for slug, name in WORKSPACES.items():
             if not Tenant.objects.filter(slug=slug).exists():
@@ -59,15 +63,30 @@ def _uses_db(request) -> bool:
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache_namespace(request, settings) -> None:
+    """Each test starts with an empty cache: rows roll back after a test, cached results must not outlive them.
+
+    Tests that share the cache with other processes (a real worker, a live server) mark themselves `shared_cache`.
+    """
+    if request.node.get_closest_marker("shared_cache"):
+        return
+    default = settings.CACHES["default"]
+    settings.CACHES = {"default": default | {"KEY_PREFIX": f"{default.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"}}
+
+
 @pytest.fixture
 def public_schema(db) -> None:
     connection.set_schema_to_public()
 
 
 @pytest.fixture
-def client(tenant) -> Client:
-    """A browser on the workspace's own host name."""
-    return Client(HTTP_HOST=workspace_domain(tenant.slug))
+def client(tenant, django_db_blocker) -> Client:
+    """A browser on the workspace's own host name (its host lookup warmed, so query counts are steady)."""
+    host = workspace_domain(tenant.slug)
+    with django_db_blocker.unblock():
+        tenant_for_hostname(host)
+    return Client(HTTP_HOST=host)
 
 
 @pytest.fixture

@@ -102,7 +102,8 @@ def main() -> None:
     urls = {
         "list, default sort (name)": "/customers/",
         "list, newest first": "/customers/?sort=-created",
-        "list, search 'tech'": "/customers/?q=tech",
+        "list, search 'tech' (no match)": "/customers/?q=tech",
+        "list, search 'son' (many matches)": "/customers/?q=son",
         "list, filter tier=enterprise": "/customers/?tier=enterprise",
         "list, HTMX fragment": "/customers/?q=a",
     }

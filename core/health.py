@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context
 
 BEAT_HEARTBEAT_KEY = "beat:last-heartbeat"
 BEAT_STALE_AFTER_SECONDS = 180
@@ -35,14 +36,21 @@ def _redis() -> None:
 def _worker() -> dict[str, Any]:
     from config.celery import app
 
-    replies = app.control.ping(timeout=1.0)
+    with app.connection_for_write() as broker:
+        # No retries: with the broker down a probe must fail at once, not after kombu's back-off (seconds).
+        broker.ensure_connection(max_retries=0, timeout=1.0)
+        # limit=1: the first answer is enough, so a healthy probe returns at once instead of after the timeout.
+        replies = app.control.ping(timeout=1.0, limit=1, connection=broker)
     if not replies:
         raise RuntimeError("no Celery worker answered within 1 s")
-    return {"workers": len(replies)}
+    return {"answered_by": next(iter(replies[0]))}
 
 
 def _beat() -> dict[str, Any]:
-    last = cache.get(BEAT_HEARTBEAT_KEY)
+    # Beat's fan-out writes the heartbeat in the public schema; cache keys carry the schema, so read it there
+    # whichever host (public site or a workspace) is being probed.
+    with schema_context(get_public_schema_name()):
+        last = cache.get(BEAT_HEARTBEAT_KEY)
     if last is None:
         raise RuntimeError("beat has not run yet")
     age = time.time() - float(last)

@@ -25,7 +25,12 @@ def user_group(user_id: int) -> str:
 
 
 def notify_on_commit(group: str, html: str, *, exclude_user_id: int | None = None) -> None:
-    """After the current transaction commits, push `html` (OOB-swappable fragments) to every socket in `group`."""
+    """After the current transaction commits, push `html` (OOB-swappable fragments) to every socket in `group`.
+
+    Refuses a group of another schema: a workspace's code can never push into another workspace's sockets.
+    """
+    if not group.startswith(f"{connection.schema_name}."):
+        raise ValueError(f"Group {group!r} does not belong to the current schema {connection.schema_name!r}.")
     message = {"type": "push.html", "html": html, "exclude_user_id": exclude_user_id}
 
     def send() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower
@@ -120,8 +121,11 @@ def _filter_customers(queryset: QuerySet[Customer], filters: CustomerFilters) ->
 
 def _customer_search(query: str) -> Q:
     """Name or domain (trigram indexes serve the ILIKE), or any contact's name or e-mail address."""
-    contacts = Contact.objects.filter(Q(name__icontains=query) | Q(email__icontains=query)).values("customer_id")
-    return Q(name__icontains=query) | Q(domain__icontains=query) | Q(pk__in=contacts)
+    # One id list from two index-served scans: an OR across the tables made PostgreSQL guess half the rows
+    # match and walk the whole name index instead (40 ms at 10k customers, whatever the result).
+    by_company = Customer.objects.filter(Q(name__ilike=query) | Q(domain__ilike=query)).values("pk")
+    by_contact = Contact.objects.filter(Q(name__ilike=query) | Q(email__ilike=query)).values("customer_id")
+    return Q(pk__in=by_company.union(by_contact))
 
 
 def customer_list(
@@ -172,11 +176,25 @@ def customer_duplicates(*, name: str, exclude_id: int | None = None) -> list[Cus
     return list(queryset[:3])
 
 
+FACETS_CACHE_KEY = "customers:facets"
+FACETS_CACHE_SECONDS = 300
+
+
 def customer_filter_options() -> FilterOptions:
-    """Choices for the list's filter menus: industries and tags in use, active teammates (3 queries)."""
-    return FilterOptions(
-        industries=customer_industries(), tags=customer_popular_tags(), owners=list(customer_owner_choices())
-    )
+    """Choices for the list's filter menus: industries and tags in use, active teammates.
+
+    Industries and tags scan every customer (30 ms at 10k), so they are cached per workspace (the cache key
+    function adds the schema) and dropped by every customer write; teammates are one cheap query.
+    """
+    facets = cache.get(FACETS_CACHE_KEY)
+    if facets is None:
+        facets = {"industries": customer_industries(), "tags": customer_popular_tags()}
+        cache.set(FACETS_CACHE_KEY, facets, FACETS_CACHE_SECONDS)
+    return FilterOptions(industries=facets["industries"], tags=facets["tags"], owners=list(customer_owner_choices()))
+
+
+def customer_facets_forget() -> None:
+    cache.delete(FACETS_CACHE_KEY)
 
 
 def customer_popular_tags(limit: int = 50) -> list[str]:

@@ -18,7 +18,7 @@ from . import live
 from .csv_io import read_csv
 from .imports import ImportPlan, RowError, plan_contact_import, plan_customer_import
 from .models import Contact, Customer
-from .selectors import customer_row
+from .selectors import customer_facets_forget, customer_row
 from .validators import normalize_domain, normalize_phone, normalize_tags
 
 CUSTOMER_FIELDS = frozenset({"name", "domain", "industry", "tier", "owner", "tags"})
@@ -29,6 +29,11 @@ IMPORT_STASH_SECONDS = 30 * 60
 def _announce(html: str, actor) -> None:
     """Teammates' open pages get `html` once the transaction commits; the actor already sees the change."""
     notify_on_commit(workspace_group(), html, exclude_user_id=getattr(actor, "pk", None))
+
+
+def _customers_changed() -> None:
+    """The list's cached industry and tag menus are rebuilt after the change commits."""
+    transaction.on_commit(customer_facets_forget)
 
 
 # --- Customers ----------------------------------------------------------------------------------
@@ -67,6 +72,7 @@ def customer_create(
     customer.full_clean()
     customer.save()
     customer.contact_count = 0
+    _customers_changed()
     _announce(live.customer_added_html(customer=customer, actor=actor), actor)
     return customer
 
@@ -82,6 +88,7 @@ def customer_update(*, customer: Customer, actor, data: Mapping[str, Any]) -> Cu
         setattr(customer, name, values[name])
     customer.full_clean()
     customer.save(update_fields=[*changed, "updated"])
+    _customers_changed()
     _announce(live.customer_updated_html(customer=customer_row(customer_id=customer.pk), actor=actor), actor)
     return customer
 
@@ -91,6 +98,7 @@ def customer_delete(*, customer: Customer, actor) -> None:
     """Deletes the customer and its contacts."""
     customer_id, name = customer.pk, customer.name
     customer.delete()
+    _customers_changed()
     _announce(live.customer_deleted_html(customer_id=customer_id, name=name, actor=actor), actor)
 
 
@@ -202,6 +210,8 @@ def _execute(plan: ImportPlan, *, mode: str, actor, model, noun: tuple[str, str]
         return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=0, errors=plan.errors)
     with transaction.atomic():
         model.objects.bulk_create(plan.valid, batch_size=1000)
+        if model is Customer:
+            _customers_changed()
         _announce(live.imported_html(count=len(plan.valid), noun=noun, actor=actor), actor)
     return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=len(plan.valid), errors=plan.errors)
 

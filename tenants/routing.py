@@ -6,7 +6,10 @@ import time
 
 from .models import Domain, Tenant
 
-_CACHE_SECONDS = 5.0
+# Saves in this process clear the cache at once (tenants.signals); other processes see a suspension within
+# HIT_SECONDS. Unknown hosts are remembered only briefly, so a just-provisioned workspace opens right away.
+HIT_SECONDS = 30.0
+MISS_SECONDS = 2.0
 _cache: dict[str, tuple[float, Tenant | None]] = {}
 
 
@@ -22,5 +25,5 @@ def tenant_for_hostname(hostname: str) -> Tenant | None:
         return hit[1]
     domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     tenant = domain.tenant if domain else None
-    _cache[hostname] = (now + _CACHE_SECONDS, tenant)
+    _cache[hostname] = (now + (HIT_SECONDS if tenant else MISS_SECONDS), tenant)
     return tenant

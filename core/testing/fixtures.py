@@ -1,1 +1,198 @@
-"""Fixtures for tests that need the real stack: a live ASGI server, a real Celery worker, a browser."""
+"""Fixtures for tests that need the real stack: a live ASGI server, a real Celery worker, a browser.
+
+Loaded as a pytest plugin by the root conftest. The session fixtures start each server once per
+test process; tests that use them carry `@pytest.mark.xdist_group("live")` so one process does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from .browser import CHROMIUM, launch_chromium
+from .live import CeleryWorker, LiveData, LiveStack, RedisDatabases, database_url, run_in_thread, server_env
+
+LIVE_WORKSPACE = "alpha"
+LIVE_FIXTURES = {"celery_worker", "live_stack", "live_data"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the live stack get the `django_db` mark, so pytest-django sets up the test database.
+
+    pytest-django creates it only when a collected test asks for the database; a run of browser tests
+    alone would otherwise point the servers (and the root conftest's workspace set-up) at the development
+    database. The test's own transaction stays empty: its rows come from `live_data`, committed elsewhere.
+    """
+    no_chromium = pytest.mark.skip(
+        reason=f"Browser tests need Debian's chromium at {CHROMIUM}: apt-get install chromium"
+    )
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if LIVE_FIXTURES & fixtures and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
+        if "browser" in fixtures and not CHROMIUM.exists():
+            item.add_marker(no_chromium)  # at collection, so no worker or daphne starts for nothing
+    _group_for_xdist(config, items)
+
+
+def _group_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Makes `--dist loadgroup` send each `xdist_group` to one worker process again.
+
+    pytest-xdist 3.8 groups by appending "@<group>" to `item._nodeid`, but pytest 9 keeps the id in
+    `item._id`, so nothing was grouped and every worker process started its own Celery worker and
+    daphne. This does the renaming xdist means to do (only inside xdist workers, only if not done).
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest < 9: xdist's own renaming works
+        return
+
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix) and isinstance(getattr(item, "_id", None), NodeId):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def _test_database_url() -> str:
+    """The URL of the test database, refusing anything else: the live servers write to what they are given."""
+    settings_dict = connection.settings_dict
+    test_name = settings_dict.get("TEST", {}).get("NAME")
+    if settings_dict["NAME"] != test_name and not (test_name is None and settings_dict["NAME"].startswith("test_")):
+        raise RuntimeError(f"Refusing to start live servers on {settings_dict['NAME']!r}: it is not the test database.")
+    return database_url(settings_dict)
+
+
+@pytest.fixture
+def channels_db(db, monkeypatch) -> None:
+    """Websocket tests see the test transaction.
+
+    Run the async scenario with `async_to_sync` from the (sync) test: `database_sync_to_async` is
+    thread-sensitive, so it then runs on this thread and its connection. It also calls
+    `close_old_connections()` around every call, which would close that connection in the middle
+    of the test transaction (autocommit is off there), so it is made a no-op for the test.
+    """
+    import channels.db
+
+    monkeypatch.setattr(channels.db, "close_old_connections", lambda **kwargs: None)
+
+
+# --- Redis, Celery, daphne -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_databases() -> Iterator[RedisDatabases]:
+    databases = RedisDatabases(settings.REDIS_URL)
+    yield databases
+    databases.release_all()
+
+
+@pytest.fixture(scope="session")
+def live_log_dir(tmp_path_factory) -> Path:
+    """The servers' logs; a start-up failure or timeout quotes their tail."""
+    return tmp_path_factory.mktemp("live-stack")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, redis_databases, live_log_dir) -> Iterator[CeleryWorker]:
+    """A real worker on the test database, started once per session and stopped before the database goes."""
+    redis_url = redis_databases.lease()
+    env = server_env(database=_test_database_url(), redis_url=redis_url)
+    worker = CeleryWorker.start(env=env, redis_url=redis_url, log_dir=live_log_dir)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def idle_redis_url(redis_databases) -> str:
+    """A flushed Redis database no worker listens on."""
+    return redis_databases.lease()
+
+
+@pytest.fixture
+def live_celery(settings, celery_worker) -> Iterator[CeleryWorker]:
+    """This test's Celery (not eager), cache and channel layer use the real worker's Redis database."""
+    _use_redis(settings, celery_worker.redis_url)
+    yield celery_worker
+    _forget_celery_connections()
+
+
+@pytest.fixture
+def no_celery_worker(settings, idle_redis_url) -> Iterator[str]:
+    """Like `live_celery`, but on a Redis database no worker consumes: what production sees when workers are down."""
+    _use_redis(settings, idle_redis_url)
+    yield idle_redis_url
+    _forget_celery_connections()
+
+
+def _use_redis(settings, url: str) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_RESULT_BACKEND = url
+    # The servers run the real settings, without the test settings' per-run KEY_PREFIX; the leased
+    # database already keeps this session apart, and keys must match what the worker writes.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url, "KEY_PREFIX": ""}}
+    settings.CHANNEL_LAYERS = {"default": {**settings.REDIS_CHANNEL_LAYERS["default"], "CONFIG": {"hosts": [url]}}}
+    _forget_celery_connections()
+
+
+def _forget_celery_connections() -> None:
+    from config.celery import app
+
+    from .live import celery_reset_connections
+
+    celery_reset_connections(app)
+
+
+@pytest.fixture(scope="session")
+def live_stack(celery_worker, live_log_dir) -> Iterator[LiveStack]:
+    """daphne with the real settings on the test database, the Redis channel layer and the session's worker."""
+    env = server_env(database=_test_database_url(), redis_url=celery_worker.redis_url)
+    stack = LiveStack.start(env=env, worker=celery_worker, log_dir=live_log_dir)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def live_data(django_db_setup, django_db_blocker) -> Iterator[LiveData]:
+    """Committed rows in workspace "alpha" for the live server, deleted after the test.
+
+    Create every row the servers should see through this, never with the ORM in the test itself:
+    the test's own connection is inside an uncommitted transaction that daphne cannot see.
+    """
+    from django_tenants.utils import get_tenant_model
+
+    _test_database_url()
+    with django_db_blocker.unblock():
+        tenant = run_in_thread(lambda: get_tenant_model().objects.get(slug=LIVE_WORKSPACE))
+    data = LiveData(tenant=tenant, unblock=django_db_blocker.unblock)
+    yield data
+    data.clean_up()
+
+
+# --- Browser -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser(live_stack):
+    """Debian's chromium driven by Playwright, one per test (skipped at collection when chromium is missing).
+
+    Per test, not per session: Playwright's sync API keeps an event loop running on this thread
+    while it is open, and Django refuses ORM calls (and asgiref `async_to_sync`) under a running
+    loop, which would break the next non-browser test in this process.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

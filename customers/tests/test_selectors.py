@@ -288,3 +288,18 @@ def test_contact_list_pages_through_everyone(django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         page = selectors.contact_list(page_size=5)
         [contact.customer.name for contact in page.items]
+
+
+def test_filter_menus_are_cached_and_rebuilt_after_a_customer_change(make_user, django_capture_on_commit_callbacks):
+    from customers import services
+
+    agent = make_user("agent")
+    selectors.customer_facets_forget()
+    CustomerFactory(industry="Aerospace", tags=["orbit"])
+    assert "orbit" in selectors.customer_filter_options().tags
+    CustomerFactory(industry="Bakery", tags=["bread"])  # written behind the services' back: cache still old
+    assert "bread" not in selectors.customer_filter_options().tags
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_create(actor=agent, name="Crumbs Ltd", industry="Bakery", tags=["bread"])
+    options = selectors.customer_filter_options()
+    assert "bread" in options.tags and "Bakery" in options.industries

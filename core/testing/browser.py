@@ -1,0 +1,50 @@
+"""Playwright on Debian's chromium: launch flags, pages with short timeouts, signing in through the real form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from .live import LiveStack, LiveUser
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless, offline and quiet: no sandbox (containers run as root), no GPU, no QUIC, no calls home.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+
+def launch_chromium(playwright: Any) -> Any:
+    from playwright.sync_api import expect
+
+    # Live pushes cross daphne, Redis and the browser on a busy CI box: allow more than the default 5 s.
+    expect.set_options(timeout=TIMEOUT_MS)
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def new_page(browser: Any) -> Any:
+    """A page in a fresh context (its own cookies), failing fast instead of waiting Playwright's 30 s."""
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def sign_in(page: Any, stack: LiveStack, user: LiveUser, *, slug: str = "alpha", next_path: str = "/") -> None:
+    """Signs in through the workspace's real login form and waits until the session cookie is set."""
+    page.goto(stack.url(slug, f"/accounts/login/?next={next_path}"))
+    page.fill("[name=login]", user.email)
+    page.fill("[name=password]", user.password)
+    with page.expect_navigation():
+        page.locator("form:has([name=password]) [type=submit]").first.click()
+    if not any(cookie["name"] == settings.SESSION_COOKIE_NAME for cookie in page.context.cookies()):
+        raise AssertionError(f"Signing in as {user.email} failed; the page says:\n{page.inner_text('body')[:500]}")

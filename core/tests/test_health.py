@@ -1,0 +1,103 @@
+"""/healthz on the public site and on a workspace: 200 when database, Redis, a worker and beat are fine, else 503."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.core.cache import cache
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from core.health import BEAT_HEARTBEAT_KEY, BEAT_STALE_AFTER_SECONDS
+from core.testing.live import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("live"), pytest.mark.django_db]
+
+CHECKS = {"database", "redis", "celery_worker", "celery_beat"}
+
+
+def beat_ran(seconds_ago: float = 0) -> None:
+    """What beat's fan-out task writes every minute (in the public schema, whichever host asks later)."""
+    with schema_context(get_public_schema_name()):
+        cache.set(BEAT_HEARTBEAT_KEY, time.time() - seconds_ago, timeout=None)
+
+
+def healthz(browser) -> tuple[int, dict]:
+    response = browser.get("/healthz")
+    assert response["Content-Type"] == "application/json"
+    assert "no-cache" in response["Cache-Control"]
+    return response.status_code, response.json()
+
+
+def failed(report: dict) -> dict[str, str]:
+    return {name: check["error"] for name, check in report["checks"].items() if not check["ok"]}
+
+
+@pytest.mark.parametrize("host", ["public", "workspace"])
+def test_healthz_is_200_when_everything_is_up(live_celery, public_client, client, host):
+    beat_ran(seconds_ago=5)
+
+    status, report = healthz(public_client if host == "public" else client)
+
+    assert failed(report) == {}
+    assert (status, report["ok"]) == (200, True)
+    assert set(report["checks"]) == CHECKS
+    assert report["checks"]["celery_worker"]["answered_by"] == live_celery.hostname
+    assert report["checks"]["celery_beat"]["last_heartbeat_seconds_ago"] in range(5, 30)
+
+
+def test_healthz_is_503_when_no_worker_answers(no_celery_worker, public_client, client):
+    beat_ran()
+
+    for browser in (public_client, client):
+        status, report = healthz(browser)
+
+        assert (status, report["ok"]) == (503, False)
+        assert failed(report) == {"celery_worker": "RuntimeError: no Celery worker answered within 1 s"}
+
+
+def test_healthz_is_503_at_once_when_the_broker_is_down(no_celery_worker, settings, public_client):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    beat_ran()
+
+    started = time.monotonic()
+    status, report = healthz(public_client)
+
+    assert time.monotonic() - started < 3
+    assert (status, list(failed(report))) == (503, ["celery_worker"])
+    assert "Connection refused" in failed(report)["celery_worker"]
+
+
+def test_healthz_is_503_when_the_beat_heartbeat_is_stale(live_celery, public_client, client):
+    beat_ran(seconds_ago=BEAT_STALE_AFTER_SECONDS + 120)
+
+    for browser in (public_client, client):
+        status, report = healthz(browser)
+
+        assert status == 503
+        assert list(failed(report)) == ["celery_beat"]
+        assert re.fullmatch(r"RuntimeError: last beat heartbeat 30\d s ago", failed(report)["celery_beat"])
+
+
+def test_healthz_is_503_before_beat_ever_ran(live_celery, public_client):
+    with schema_context(get_public_schema_name()):
+        cache.delete(BEAT_HEARTBEAT_KEY)
+
+    status, report = healthz(public_client)
+
+    assert status == 503
+    assert failed(report) == {"celery_beat": "RuntimeError: beat has not run yet"}
+
+
+def test_beat_heartbeat_from_the_real_fanout_task_makes_healthz_green(live_celery, public_client):
+    """The worker runs beat's task itself; /healthz then finds its heartbeat (the worker shares our Redis)."""
+    from config.celery import app
+
+    with schema_context(get_public_schema_name()):
+        cache.delete(BEAT_HEARTBEAT_KEY)
+        app.signature("tenants.tasks.tenants_heartbeat_fanout_task").delay().get(timeout=20)
+
+    status, report = healthz(public_client)
+
+    assert (status, failed(report)) == (200, {})
