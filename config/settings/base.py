@@ -92,6 +92,7 @@ TENANT_APPS = [
     "allauth.mfa",
     "rest_framework.authtoken",
     "customers",
+    "ai",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
