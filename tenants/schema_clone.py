@@ -17,6 +17,7 @@ import functools
 import hashlib
 import logging
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -26,8 +27,16 @@ from django_tenants.utils import quote_schema_name, schema_exists
 
 logger = logging.getLogger(__name__)
 
+# pg-clone-schema rebuilds user-defined column types from information_schema, which drops their type modifier:
+# a pgvector `vector(384)` column came out as a bare `vector`, and its HNSW index then failed ("column does not
+# have dimensions"). Geometry columns already take the catalog's full definition; pgvector's types take it too.
+_UPSTREAM_TYPED_COLUMNS = "ELSEIF v_colrec.udt_name in ('geometry') THEN"
+assert _UPSTREAM_TYPED_COLUMNS in CLONE_SCHEMA_FUNCTION, "django-tenants' clone function changed: re-check the patch"
+PATCHED_CLONE_SCHEMA_FUNCTION = CLONE_SCHEMA_FUNCTION.replace(
+    _UPSTREAM_TYPED_COLUMNS, "ELSEIF v_colrec.udt_name in ('geometry', 'vector', 'halfvec', 'sparsevec') THEN"
+)
 CLONE_FUNCTION_VERSION = (
-    "django-tenants clone_schema " + hashlib.sha256(CLONE_SCHEMA_FUNCTION.encode()).hexdigest()[:16]
+    "django-tenants clone_schema " + hashlib.sha256(PATCHED_CLONE_SCHEMA_FUNCTION.encode()).hexdigest()[:16]
 )
 # Any constant works: it serialises the first creation of the function between concurrent provisionings.
 _CLONE_FUNCTION_LOCK = 7_317_001
@@ -40,7 +49,8 @@ class TemplateClone(CloneSchema):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLONE_FUNCTION_LOCK])
             if _clone_function_version() != CLONE_FUNCTION_VERSION:
-                super()._create_clone_schema_function()
+                db_user = settings.DATABASES["default"].get("USER") or "postgres"
+                cursor.execute(PATCHED_CLONE_SCHEMA_FUNCTION.format(db_user=db_user))
                 cursor.execute(
                     "COMMENT ON FUNCTION public.clone_schema(text, text, public.cloneparms[]) IS %s",
                     [CLONE_FUNCTION_VERSION],
@@ -77,6 +87,7 @@ def workspace_schema_create(tenant: TenantMixin) -> bool:
     if schema_exists(schema_name):
         return False
     TemplateClone().clone_schema(tenant.get_base_schema(), schema_name, tenant.clone_mode)
+    constraint_names_align(template=tenant.get_base_schema(), clone=schema_name)
     missing = migrations_missing(schema_name)
     if missing:
         logger.warning(
@@ -88,3 +99,38 @@ def workspace_schema_create(tenant: TenantMixin) -> bool:
         call_command("migrate_schemas", tenant=True, schema_name=schema_name, interactive=False, verbosity=0)
     connection.set_schema_to_public()
     return True
+
+
+# The clone function re-creates multi-column UNIQUE constraints inline, so PostgreSQL names them itself
+# ("…_key") instead of the names Django's migrations gave them ("…_uniq", a UniqueConstraint's own name).
+# A later migration that drops or alters such a constraint by name would then fail in every cloned workspace.
+_RENAMED_CONSTRAINTS = """
+SELECT clone_table.relname, clone_constraint.conname, template_constraint.conname
+FROM pg_constraint template_constraint
+JOIN pg_class template_table ON template_table.oid = template_constraint.conrelid
+JOIN pg_class clone_table
+  ON clone_table.relname = template_table.relname AND clone_table.relnamespace = %(clone)s::regnamespace
+JOIN pg_constraint clone_constraint
+  ON clone_constraint.conrelid = clone_table.oid
+ AND clone_constraint.contype = template_constraint.contype
+ AND pg_get_constraintdef(clone_constraint.oid) = pg_get_constraintdef(template_constraint.oid)
+WHERE template_constraint.connamespace = %(template)s::regnamespace
+  AND clone_constraint.conname <> template_constraint.conname
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_constraint same_name
+      WHERE same_name.conrelid = clone_table.oid AND same_name.conname = template_constraint.conname
+  )
+"""
+
+
+def constraint_names_align(*, template: str, clone: str) -> int:
+    """Gives the clone's constraints the template's names; returns how many were renamed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RENAMED_CONSTRAINTS, {"template": template, "clone": clone})
+        renames = cursor.fetchall()
+        for table, clone_name, template_name in renames:
+            cursor.execute(
+                f"ALTER TABLE {quote_schema_name(clone)}.{quote_schema_name(table)} "
+                f"RENAME CONSTRAINT {quote_schema_name(clone_name)} TO {quote_schema_name(template_name)}"
+            )
+    return len(renames)

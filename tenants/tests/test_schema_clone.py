@@ -62,3 +62,28 @@ def test_an_existing_schema_is_left_alone(tenant, public_schema):
     with mock.patch.object(schema_clone.TemplateClone, "clone_schema") as clone:
         assert schema_clone.workspace_schema_create(tenant) is False
     clone.assert_not_called()
+
+
+def _columns_and_indexes(schema: str) -> tuple[set, set]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped",
+            [schema],
+        )
+        columns = set(cursor.fetchall())
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s", [schema])
+        indexes = {(name, definition.replace(f"{schema}.", "<schema>.")) for name, definition in cursor.fetchall()}
+    return columns, indexes
+
+
+@pytest.mark.django_db
+def test_a_cloned_workspace_has_the_templates_exact_column_types_and_indexes(tenant):
+    """Type modifiers included: a pgvector column must stay vector(384), or its HNSW index cannot exist."""
+    template_columns, template_indexes = _columns_and_indexes("tenant_template")
+    columns, indexes = _columns_and_indexes(tenant.schema_name)
+
+    assert ("ai_embedding", "vector", "vector(384)") in columns
+    assert columns == template_columns
+    assert indexes == template_indexes
