@@ -1,5 +1,9 @@
 """Customer list page speed at 10k customers: p50/p95, SQL queries and `SET search_path` per request.
 
+Each line is a request the list really gets: the page, sorts, searches (none, some, most customers match),
+a filter, an HTMX request for the whole page and one for the table alone (what typing in the search box
+sends), and a page deep in the list reached by its keyset cursor.
+
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/customer_list.py [--customers 10000] [--requests 200]
 The first run seeds a workspace "bench-customers" (kept for later runs; `--drop` removes it).
@@ -14,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -29,6 +34,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from customers import selectors  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import platform_bootstrap, tenant_create, workspace_domain  # noqa: E402
@@ -51,6 +57,15 @@ def workspace(customers: int) -> Tenant:
         if created:
             print(f"seeded {created} customers in {time.perf_counter() - started:.1f} s")
     return tenant
+
+
+def deep_cursor(tenant: Tenant, *, sort: str, pages: int) -> str:
+    """The cursor a reader holds after clicking "Next" `pages` times."""
+    cursor = None
+    with tenant_context(tenant):
+        for _ in range(pages):
+            cursor = selectors.customer_list(sort=sort, cursor=cursor).next_cursor or cursor
+    return quote(cursor or "")
 
 
 def timed_get(client: Client, url: str, runs: int) -> list[float]:
@@ -99,16 +114,22 @@ def main() -> None:
         client.force_login(agent)
     connection.set_schema_to_public()
     print(f"workspace {SLUG}: {total} customers, {args.requests} requests per line")
-    urls = {
-        "list, default sort (name)": "/customers/",
-        "list, newest first": "/customers/?sort=-created",
-        "list, search 'tech' (no match)": "/customers/?q=tech",
-        "list, search 'son' (many matches)": "/customers/?q=son",
-        "list, filter tier=enterprise": "/customers/?tier=enterprise",
-        "list, HTMX fragment": "/customers/?q=a",
+    # An HTMX request aimed elsewhere (or nowhere) gets the whole page; the search box aims at the table.
+    page = {"HTTP_HX_REQUEST": "true"}
+    table = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "customer-table"}
+    lines = {
+        "list, default sort (name)": ("/customers/", {}),
+        "list, newest first": ("/customers/?sort=-created", {}),
+        "list, search 'tech' (no match)": ("/customers/?q=tech", {}),
+        "list, search 'son' (many matches)": ("/customers/?q=son", {}),
+        "list, filter tier=enterprise": ("/customers/?tier=enterprise", {}),
+        "list, HTMX fragment": ("/customers/?q=a", page),
+        "list, HTMX table only (q=son)": ("/customers/?q=son", table),
+        "list, sort by tier": ("/customers/?sort=tier", {}),
+        "list, page 100 by name": (f"/customers/?cursor={deep_cursor(tenant, sort='name', pages=99)}", {}),
+        "list, page 100 by tier": (f"/customers/?sort=tier&cursor={deep_cursor(tenant, sort='tier', pages=99)}", {}),
     }
-    for label, url in urls.items():
-        headers = {"HTTP_HX_REQUEST": "true"} if "HTMX" in label else {}
+    for label, (url, headers) in lines.items():
         client.defaults.update(headers)
         timed_get(client, url, 5)  # warm-up
         report(label, timed_get(client, url, args.requests), count_queries(client, url))

@@ -4,6 +4,9 @@ No OFFSET: a page is "the next N rows after this sort key", so page 200 costs th
 inserted meanwhile do not shift what the reader sees. The cursor holds the sort key and id of the row at the
 page edge, signed so it cannot be forged into an arbitrary filter. Nothing here knows about customers; other
 list pages can use it as is.
+
+`count_up_to` goes with it: how many rows match, counting no further than a cap, because counting every
+match of a broad search costs about as much as reading them all, and "10,000+" tells a reader as much.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import F, Field, Func, QuerySet, Value
+from django.db.models.lookups import GreaterThan, LessThan, Lookup
 
 T = TypeVar("T")
 
@@ -28,6 +32,8 @@ class Page(Generic[T]):
     next_cursor: str | None
     prev_cursor: str | None
     total: int | None = None
+    # True when counting stopped at a cap: more than `total` rows match.
+    total_capped: bool = False
 
     @property
     def has_other_pages(self) -> bool:
@@ -73,16 +79,22 @@ def paginate(queryset: QuerySet, *, order: KeysetOrder, cursor: str | None, page
     return Page(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
-def _after(order: KeysetOrder, values: Sequence[Any], *, reverse: bool) -> Q:
-    """(k1, k2, id) > (v1, v2, v3) spelled as ORs, plus `k1 >= v1` so PostgreSQL can still range-scan the index."""
-    strict = "lt" if order.descending != reverse else "gt"
-    pairs = list(zip(order.keys, values, strict=True))
-    seek = Q()
-    for index, (key, value) in enumerate(pairs):
-        equal = {prefix_key: prefix_value for prefix_key, prefix_value in pairs[:index]}
-        seek |= Q(**equal, **{f"{key}__{strict}": value})
-    first_key, first_value = pairs[0]
-    return Q(**{f"{first_key}__{strict}e": first_value}) & seek
+def count_up_to(queryset: QuerySet, cap: int) -> tuple[int, bool]:
+    """How many rows match, and whether there are more than `cap` (then the count is `cap`). One query."""
+    # Only the ids, unordered: annotations and joins meant for display stay out of the count.
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
+def _after(order: KeysetOrder, values: Sequence[Any], *, reverse: bool) -> Lookup:
+    """(k1, k2, id) > (v1, v2, v3) as one SQL row comparison, which PostgreSQL turns into a single range of the
+    index on (k1, k2, id): the page starts right at the cursor however many rows share its k1 (a tier, say)."""
+    compare = LessThan if order.descending != reverse else GreaterThan
+    return compare(_row(F(key) for key in order.keys), _row(Value(value) for value in values))
+
+
+def _row(expressions) -> Func:
+    return Func(*expressions, function="ROW", output_field=Field())
 
 
 def _encode(order: KeysetOrder, item: Any, direction: str, salt: str) -> str:

@@ -2,6 +2,7 @@
 
 Names come from Faker's en_US vocabulary (with its frequency weights), drawn with our own seeded Random in bulk:
 calling Faker per name costs about half a millisecond, which made 10k customers and 30k people take a minute.
+Customer.search_text is filled by the database's triggers as the rows go in.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from faker.providers.company.en_US import Provider as CompanyNames
 from faker.providers.person.en_US import Provider as PersonNames
@@ -78,7 +79,17 @@ def seed_customers(*, owners: Sequence, customers: int = 200, contacts: int = 60
         companies = Customer.objects.bulk_create(_companies(rng, owners, customers, now), batch_size=2000)
         if companies and contacts:
             Contact.objects.bulk_create(_people(rng, companies, contacts, now), batch_size=2000)
+    _analyze(Customer, Contact)
     return len(companies)
+
+
+def _analyze(*models) -> None:
+    """Fresh planner statistics. Autovacuum gathers them only a while after a bulk insert; until then PostgreSQL
+    guesses how many customers a search or filter matches, and at 10k customers a broad search scanned and sorted
+    every match (9 ms) instead of walking the name index until the page was full (0.2 ms)."""
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _some_time_between(rng: random.Random, start: datetime, end: datetime) -> datetime:

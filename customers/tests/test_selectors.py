@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers import selectors
@@ -60,6 +61,46 @@ def test_customer_list_search_does_not_duplicate_customers_with_several_matching
     assert page.total == 1
 
 
+def test_customer_search_finds_contacts_added_changed_and_removed_later():
+    customer = CustomerFactory(name="Globex")
+    person = ContactFactory(customer=customer, name="Rocky Balboa", email="rb@globex.test")
+
+    def found(query: str) -> list[int]:
+        return [c.pk for c in selectors.customer_list(filters=CustomerFilters(q=query)).items]
+
+    assert found("balboa") == [customer.pk]
+    person.name, person.email = "Adrian Pennino", "adrian@globex.test"
+    person.save()
+    assert found("balboa") == [] and found("pennino") == [customer.pk] and found("adrian@") == [customer.pk]
+    person.delete()
+    assert found("pennino") == []
+    assert found("globex") == [customer.pk]
+
+
+@pytest.mark.parametrize("query", ["ärzte", "ÄRZTE", "Ärzte Zentrum", "zentrum.test", "  ÄRZTE  "])
+def test_customer_search_ignores_case_beyond_ascii(query):
+    customer = CustomerFactory(name="Ärzte Zentrum", domain="zentrum.test")
+    CustomerFactory(name="Arzte ohne Umlaut")
+
+    assert [c.pk for c in selectors.customer_list(filters=CustomerFilters(q=query)).items] == [customer.pk]
+
+
+def test_customer_search_takes_wildcards_literally():
+    half = CustomerFactory(name="50% Off Ltd", domain="fifty.test")
+    CustomerFactory(name="500 Corp", domain="five.test")
+    snake = CustomerFactory(name="snake_case Inc", domain="snake.test")
+    CustomerFactory(name="snakeXcase Inc", domain="other.test")
+
+    assert names(selectors.customer_list(filters=CustomerFilters(q="50%"))) == [half.name]
+    assert names(selectors.customer_list(filters=CustomerFilters(q="e_c"))) == [snake.name]
+
+
+def test_customer_search_does_not_match_across_fields():
+    CustomerFactory(name="Acme", domain="rocket.test")
+
+    assert selectors.customer_list(filters=CustomerFilters(q="acme rocket")).total == 0
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
@@ -88,7 +129,7 @@ def test_customer_list_filters_by_owner(make_user):
     assert [c.pk for c in page.items] == [mine.pk]
 
 
-def test_customer_list_annotates_contact_counts():
+def test_customer_list_shows_contact_counts():
     customer = CustomerFactory()
     ContactFactory.create_batch(3, customer=customer)
     CustomerFactory()
@@ -97,6 +138,27 @@ def test_customer_list_annotates_contact_counts():
 
     assert counts[customer.pk] == 3
     assert sorted(counts.values()) == [0, 3]
+
+
+def test_customer_list_count_stops_at_the_cap(monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for index in range(5):
+        CustomerFactory(name=f"C{index}")
+
+    page = selectors.customer_list(page_size=2)
+    narrow = selectors.customer_list(filters=CustomerFilters(q="c1"))
+
+    assert (page.total, page.total_capped, len(page.items)) == (3, True, 2)
+    assert (narrow.total, narrow.total_capped) == (1, False)
+
+
+def test_customer_list_count_is_exact_up_to_the_cap(monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    CustomerFactory.create_batch(3)
+
+    page = selectors.customer_list()
+
+    assert (page.total, page.total_capped) == (3, False)
 
 
 # --- Sorting and keyset pages -------------------------------------------------------------------
@@ -204,16 +266,67 @@ def test_customer_list_query_count_does_not_grow_with_page_size(page_size, make_
     assert len(rendered) == page_size
 
 
+@pytest.mark.parametrize(
+    ("filters", "sort"),
+    [
+        (CustomerFilters(q="c"), "name"),
+        (CustomerFilters(q="person"), "-tier"),
+        (CustomerFilters(tier="starter", tag="vip"), "-created"),
+    ],
+)
+def test_customer_list_costs_two_queries_on_any_page(filters, sort, make_user, django_assert_num_queries):
+    owner = make_user("sales")
+    for index in range(30):
+        customer = CustomerFactory(name=f"C{index:02d}", owner=owner, tags=["vip"])
+        ContactFactory(customer=customer, name=f"Person {index}")
+    second = selectors.customer_list(filters=filters, sort=sort, page_size=10).next_cursor
+
+    with django_assert_num_queries(2):  # the page, the count
+        page = selectors.customer_list(filters=filters, sort=sort, cursor=second, page_size=10)
+        rendered = [(c.name, c.owner.get_full_name(), c.contact_count, c.tier) for c in page.items]
+
+    assert len(rendered) == 10 and page.prev_cursor
+
+
+def explain(query) -> str:
+    """The plan of a queryset or of captured SQL."""
+    with connection.cursor() as cursor:
+        # Tiny test tables make a scan plus sort look cheaper than an index; forbid both shortcuts.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        if isinstance(query, str):
+            cursor.execute(f"EXPLAIN {query}")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        return query.explain()
+
+
+def test_customer_search_uses_the_trigram_index():
+    CustomerFactory.create_batch(5)
+
+    plan = explain(Customer.objects.matching("acme").values("pk"))
+
+    assert "customer_search_trgm" in plan
+
+
+def test_tier_sort_and_its_later_pages_use_the_tier_rank_index():
+    for tier in ["free", "starter", "enterprise"] * 3:
+        CustomerFactory(tier=tier)
+    with CaptureQueriesContext(connection) as first:
+        page = selectors.customer_list(sort="-tier", page_size=4)
+    with CaptureQueriesContext(connection) as second:
+        selectors.customer_list(sort="-tier", cursor=page.next_cursor, page_size=4)
+
+    assert "customer_tierrank_lname_id" in explain(first.captured_queries[0]["sql"])
+    # The cursor's position is one row comparison the index range starts from, not a filter over the tier.
+    plan = explain(second.captured_queries[0]["sql"])
+    assert "customer_tierrank_lname_id" in plan and "Index Cond: (ROW(" in plan
+
+
 def test_customer_list_uses_the_lower_name_index():
     CustomerFactory.create_batch(5)
     queryset = selectors.customer_queryset().order_by("sort_name", "id")[:10]
-    with connection.cursor() as cursor:
-        # Tiny test tables make a scan plus sort look cheaper than the index; forbid both shortcuts.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        plan = queryset.explain()
 
-    assert "customer_lname_id" in plan
+    assert "customer_lname_id" in explain(queryset)
 
 
 # --- Single customers, options, export ----------------------------------------------------------

@@ -6,6 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django_tenants.utils import tenant_context
 
 from customers import services
 from customers.models import Contact, Customer
@@ -302,3 +304,152 @@ def test_import_stash_is_per_user_and_read_once(make_user):
     assert services.import_unstash(token=token, actor=lee, kind="customers") is None
     assert services.import_unstash(token=token, actor=dana, kind="customers") == b"name\nAcme\n"
     assert services.import_unstash(token=token, actor=dana, kind="customers") is None
+
+
+# --- Columns the database derives from the contacts (migration 0003's triggers) -------------------
+
+
+def search_text(customer: Customer) -> list[str]:
+    return Customer.objects.values_list("search_text", flat=True).get(pk=customer.pk).split("\n")
+
+
+def contact_count(customer: Customer) -> int:
+    return Customer.objects.values_list("contact_count", flat=True).get(pk=customer.pk)
+
+
+def test_customer_create_and_update_keep_the_search_text(make_user):
+    actor = make_user("agent")
+    customer = services.customer_create(actor=actor, name="Ärzte Zentrum", domain="ARZT.example")
+    assert search_text(customer) == ["ärzte zentrum", "arzt.example"]
+
+    services.customer_update(customer=customer, actor=actor, data={"name": "Praxis Süd", "tier": "enterprise"})
+
+    assert search_text(customer) == ["praxis süd", "arzt.example"]
+
+
+def test_contact_create_update_delete_keep_the_company_search_text_and_count(make_user):
+    actor = make_user("agent")
+    customer = CustomerFactory(name="Acme", domain="acme.test")
+
+    jane = services.contact_create(actor=actor, customer=customer, name="Jane Doe", email="jane@acme.test")
+    bob = services.contact_create(actor=actor, customer=customer, name="Bob", email="")
+    assert search_text(customer) == ["acme", "acme.test", "jane doe", "jane@acme.test", "bob", ""]
+    assert contact_count(customer) == 2
+
+    services.contact_update(contact=jane, actor=actor, data={"name": "Jane Roe", "email": "roe@acme.test"})
+    assert search_text(customer) == ["acme", "acme.test", "jane roe", "roe@acme.test", "bob", ""]
+
+    services.contact_delete(contact=bob, actor=actor)
+    assert search_text(customer) == ["acme", "acme.test", "jane roe", "roe@acme.test"]
+    assert contact_count(customer) == 1
+
+
+def test_contacts_import_adds_the_people_to_their_companies_search_text_and_count(make_user):
+    acme = CustomerFactory(name="Acme", domain="acme.com")
+    globex = CustomerFactory(name="Globex", domain="globex.com")
+    text = "customer_domain,name,email\nacme.com,Jane,jane@acme.com\nglobex.com,Hank,hank@globex.com\n"
+
+    services.contacts_import_csv(file=csv_file(text), actor=make_user("agent"))
+
+    assert search_text(acme) == ["acme", "acme.com", "jane", "jane@acme.com"]
+    assert search_text(globex) == ["globex", "globex.com", "hank", "hank@globex.com"]
+    assert contact_count(acme) == contact_count(globex) == 1
+
+
+def test_customers_import_fills_the_search_text(make_user):
+    services.customers_import_csv(file=csv_file("name,domain\nInitech,initech.com\n"), actor=make_user("agent"))
+
+    customer = Customer.objects.get()
+    assert (search_text(customer), contact_count(customer)) == (["initech", "initech.com"], 0)
+
+
+def test_search_text_follows_writes_that_bypass_the_services():
+    """Admin inlines, bulk updates and moves between companies go straight to the database."""
+    acme, globex = CustomerFactory(name="Acme", domain=""), CustomerFactory(name="Globex", domain="")
+    ContactFactory(customer=acme, name="Jane", email="jane@x.test")
+    ContactFactory(customer=acme, name="Hank", email="hank@x.test")
+
+    Contact.objects.filter(name="Hank").update(customer=globex)
+    assert search_text(acme) == ["acme", "", "jane", "jane@x.test"]
+    assert search_text(globex) == ["globex", "", "hank", "hank@x.test"]
+    assert contact_count(acme) == contact_count(globex) == 1
+
+    Contact.objects.filter(customer=acme).update(name="Janet")
+    assert search_text(acme) == ["acme", "", "janet", "jane@x.test"]
+
+    Contact.objects.filter(customer=globex).delete()
+    assert search_text(globex) == ["globex", ""]
+    assert contact_count(globex) == 0
+
+
+def row_version(customer: Customer) -> str:
+    """Where the customer's row lives: every UPDATE writes a new version somewhere else."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ctid FROM {Customer._meta.db_table} WHERE id = %s", [customer.pk])
+        return cursor.fetchone()[0]
+
+
+def test_emptying_the_contacts_table_empties_every_company_s_people():
+    customer = CustomerFactory(name="Acme", domain="")
+    ContactFactory(customer=customer, name="Jane", email="jane@x.test")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the insert's deferred foreign-key check, done now
+        cursor.execute(f"TRUNCATE {Contact._meta.db_table}")
+
+    assert search_text(customer) == ["acme", ""]
+    assert contact_count(customer) == 0
+
+
+def test_contact_changes_outside_the_search_text_leave_the_company_alone():
+    customer = CustomerFactory()
+    contact = ContactFactory(customer=customer)
+    before = row_version(customer)
+
+    Contact.objects.filter(pk=contact.pk).update(phone="+1 555 0199", title="CEO")
+
+    assert row_version(customer) == before
+
+
+def test_derived_columns_cannot_be_set_by_hand():
+    customer = CustomerFactory(name="Acme", domain="acme.test")
+    ContactFactory(customer=customer, name="Jane", email="jane@acme.test")
+
+    Customer.objects.filter(pk=customer.pk).update(search_text="something else")
+    Customer.objects.filter(pk=customer.pk).update(contact_count=7)
+
+    assert search_text(customer) == ["acme", "acme.test", "jane", "jane@acme.test"]
+    assert contact_count(customer) == 1
+
+
+def test_saving_a_stale_customer_object_cannot_write_back_old_derived_columns():
+    customer = CustomerFactory(name="Acme", domain="acme.test")  # holds the text from before the contact
+    ContactFactory(customer=customer, name="Jane", email="jane@acme.test")
+
+    customer.industry = "Retail"
+    customer.save()  # every column, search_text and contact_count included
+
+    assert search_text(customer) == ["acme", "acme.test", "jane", "jane@acme.test"]
+    assert contact_count(customer) == 1
+
+
+def test_search_text_triggers_work_in_every_workspace_whatever_the_search_path(tenant, other_tenant):
+    """The triggers name their tables through the schema of the row written, so cloned workspaces and writes
+    made under another search_path update the right company."""
+    customer = CustomerFactory(name="Acme", domain="")
+    table = f"{connection.ops.quote_name(tenant.schema_name)}.{Contact._meta.db_table}"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL search_path = public")
+        cursor.execute(
+            f"INSERT INTO {table} (customer_id, name, email, phone, title, created, updated)"
+            " VALUES (%s, 'Jane', 'jane@x.test', '', '', now(), now())",
+            [customer.pk],
+        )
+        cursor.execute(f"SET LOCAL search_path = {connection.ops.quote_name(tenant.schema_name)}, public")
+    assert search_text(customer) == ["acme", "", "jane", "jane@x.test"]
+
+    with tenant_context(other_tenant):
+        elsewhere = CustomerFactory(name="Beta Corp", domain="")
+        ContactFactory(customer=elsewhere, name="Hank", email="hank@y.test")
+        assert search_text(elsewhere) == ["beta corp", "", "hank", "hank@y.test"]
+    assert search_text(customer) == ["acme", "", "jane", "jane@x.test"]
