@@ -88,3 +88,93 @@ class Moderation:
     flagged: bool
     categories: dict[str, float]
     meta: RunMeta
+
+
+# --- Errors a caller can catch ------------------------------------------------------------------
+
+
+class AIError(Exception):
+    """Base of the errors `ai.facade` raises."""
+
+
+class AIInputError(AIError, ValueError):
+    """The caller's input cannot be sent to any provider (empty, too long, a prompt placeholder missing).
+
+    The message is written for the person who typed the text, e.g. "The text is empty." A form can show it as is.
+    """
+
+
+class AIUnavailable(AIError):
+    """No provider could answer (all failed, were skipped, or the operation needs a model the workspace lacks).
+
+    Domain actions must never depend on an AI call succeeding: catch this, save the ticket/quote/lead anyway and
+    offer the AI part again later. The failed run is in the ledger as `run_id` with the reason of every provider.
+    """
+
+    def __init__(self, message: str, *, run_id: int | None = None, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.reasons = reasons
+
+
+# --- Feedback, stored runs and usage figures ---------------------------------------------------
+
+FEEDBACK_OUTCOMES = ("accepted", "edited", "rejected")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One ledger row as a caller sees it, e.g. the result of a run queued with `generate_later`."""
+
+    run_id: int
+    status: str  # "ok" | "fallback" | "error" | "blocked"
+    text: str
+    data: dict[str, Any] | None
+    meta: RunMeta
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in {"ok", "fallback"}
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """Usage of one feature or one provider (or all of them) over the period of `AIMetrics`."""
+
+    key: str
+    runs: int
+    errors: int
+    cost_usd: Any  # decimal.Decimal
+    input_tokens: int
+    output_tokens: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    cache_hit_rate: float | None
+    feedback_count: int
+    accepted: int
+    edited: int
+    rejected: int
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Share of rated outputs the agent used, as they were or after editing."""
+        return (self.accepted + self.edited) / self.feedback_count if self.feedback_count else None
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    day: Any  # datetime.date
+    runs: int
+    cost_usd: Any
+    cached: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class AIMetrics:
+    days: int
+    total: UsageRow
+    by_feature: tuple[UsageRow, ...]
+    by_provider: tuple[UsageRow, ...]
+    daily: tuple[DailyUsage, ...]

@@ -318,3 +318,6 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "switchboard-demo")
+
+# Keys that encrypt workspaces' AI provider API keys at rest, newest first (empty: derived from SECRET_KEY).
+AI_ENCRYPTION_KEYS = env_list("AI_ENCRYPTION_KEYS")

@@ -1,0 +1,48 @@
+"""Celery entry points of the AI app. They run in the schema they were queued from (tenant-schemas-celery)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import current_app, shared_task
+from django.contrib.auth import get_user_model
+
+from . import facade
+from .contracts import AIInputError, AIUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def _user(user_id: int | None):
+    if user_id is None:
+        return None
+    return get_user_model().objects.filter(pk=user_id).first()
+
+
+@shared_task
+def ai_generate_task(
+    feature: str,
+    context: dict[str, str],
+    user_id: int | None = None,
+    *,
+    json_schema: dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    on_done: str | None = None,
+    on_done_kwargs: dict[str, Any] | None = None,
+) -> int | None:
+    """Runs `facade.generate` and returns the ledger run id (also when no provider could answer)."""
+    run_id: int | None = None
+    try:
+        result = facade.generate(
+            feature, context, user=_user(user_id), json_schema=json_schema, max_output_tokens=max_output_tokens
+        )
+        run_id = result.meta.run_id
+    except AIUnavailable as error:
+        run_id = error.run_id
+    except AIInputError:
+        # The caller's input was unusable: nothing ran, nothing to retry. The callback learns with run_id=None.
+        logger.warning("queued AI generation for %s had unusable input", feature, exc_info=True)
+    if on_done:
+        current_app.signature(on_done, kwargs={**(on_done_kwargs or {}), "run_id": run_id}).delay()
+    return run_id
