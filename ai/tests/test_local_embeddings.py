@@ -87,3 +87,27 @@ def test_generate_is_unsupported_with_a_readable_message(provider):
 def test_provider_identity_and_connection_check(provider):
     assert (provider.name, provider.DEFAULT_MODEL, provider.is_external) == ("local", "switchboard-local-1", False)
     assert "all-MiniLM-L6-v2" in provider.test_connection()
+
+
+def test_one_ticket_analysed_three_ways_costs_one_forward_pass(monkeypatch):
+    provider = LocalProvider()
+    encoded: list[list[str]] = []
+    documents = []
+    real_encode, real_document = provider.encoder.encode, provider.encoder.document_states
+    monkeypatch.setattr(provider.encoder, "encode", lambda texts: encoded.append(texts) or real_encode(texts))
+    monkeypatch.setattr(provider.encoder, "document_states", lambda t: documents.append(t) or real_document(t))
+    ticket = "The export fails with error 504. It should download a CSV. We use Chrome 124 on Windows 11."
+    labels = {"bug": "something is broken", "billing": "invoices and payments"}
+    provider.embed([ticket])
+    provider.classify(ticket, labels)
+    provider.summarize(ticket, max_sentences=1)
+    provider.classify(ticket, labels)
+    assert documents == [ticket]  # the ticket went through the model once
+    assert len(encoded) == 1  # all label phrases in one batch, once: prototypes are cached
+
+
+def test_a_long_text_is_embedded_from_its_first_256_word_pieces_only(provider):
+    long_text = " ".join(["Customers report that the mobile app crashes on start."] * 50)
+    np.testing.assert_allclose(provider.embed_array([long_text])[0], provider.encoder.encode([long_text])[0], atol=1e-6)
+    summary, _ = provider.summarize(long_text + " Finally, a different closing sentence about invoices.", 2)
+    assert summary.startswith("Customers report")

@@ -207,7 +207,7 @@ class MiniLMEncoder:
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=self.workers - 1, thread_name_prefix="minilm")
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="minilm")
         return self._executor
 
     def _parallel(self, function: Callable[[slice], None], total: int) -> None:

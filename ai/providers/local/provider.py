@@ -36,6 +36,12 @@ _DOCUMENT_CACHE_SIZE = 16
 _LABEL_CACHE_SIZE = 1024
 
 
+def _label_phrases(name: str, description: str) -> list[str]:
+    phrases = [name.replace("_", " "), *([description] if description else [])]
+    phrases += [part.strip() for part in re.split(r"[,;:]", description) if part.strip()]
+    return list(dict.fromkeys(phrases))
+
+
 class LocalProvider:
     name: ClassVar[str] = "local"
     DEFAULT_MODEL: ClassVar[str] = "switchboard-local-1"
@@ -73,6 +79,17 @@ class LocalProvider:
                 self._documents.popitem(last=False)
         return states
 
+    def _vector(self, text: str) -> np.ndarray:
+        """One text's embedding. A text of one window goes through the document cache (same cost, and a summary
+        of it next costs nothing); a longer one is embedded alone, since only its first window counts."""
+        with self._lock:
+            cached = self._documents.get(text)
+        if cached is not None:
+            return cached[0]
+        if self.encoder.tokenizer.encode(text or "").overflowing:
+            return self.encoder.encode([text])[0]
+        return self._document(text)[0]
+
     def _label_vectors(self, labels: dict[str, str]) -> np.ndarray:
         """One prototype per label: the mean of its name, its description and each phrase of the description.
 
@@ -82,19 +99,19 @@ class LocalProvider:
         """
         keys = [f"{name}\x1f{description}" for name, description in labels.items()]
         with self._lock:
-            missing = [
-                (key, name, labels[name]) for key, name in zip(keys, labels, strict=True) if key not in self._labels
-            ]
-        for key, name, description in missing:
-            phrases = [name.replace("_", " "), *([description] if description else [])]
-            phrases += [part.strip() for part in re.split(r"[,;:]", description) if part.strip()]
-            prototype = self.encoder.encode(list(dict.fromkeys(phrases))).mean(axis=0)
+            found = {key: self._labels[key] for key in keys if key in self._labels}
+        missing = [(key, name, labels[name]) for key, name in zip(keys, labels, strict=True) if key not in found]
+        if missing:
+            # Every phrase of every new label in one batch: one call, length-sorted, both cores busy.
+            phrase_lists = [_label_phrases(name, description) for _, name, description in missing]
+            vectors = iter(self.encoder.encode([phrase for phrases in phrase_lists for phrase in phrases]))
             with self._lock:
-                self._labels[key] = prototype / max(float(np.linalg.norm(prototype)), 1e-12)
+                for (key, _, _), phrases in zip(missing, phrase_lists, strict=True):
+                    prototype = np.mean([next(vectors) for _ in phrases], axis=0)
+                    found[key] = self._labels[key] = prototype / max(float(np.linalg.norm(prototype)), 1e-12)
                 while len(self._labels) > _LABEL_CACHE_SIZE:
                     self._labels.popitem(last=False)
-        with self._lock:
-            return np.stack([self._labels[key] for key in keys])
+        return np.stack([found[key] for key in keys])
 
     # --- the Provider protocol -----------------------------------------------------------------------------------
 
@@ -115,7 +132,7 @@ class LocalProvider:
     def embed_array(self, texts: list[str]) -> np.ndarray:
         """The same vectors as a float32 (n, 384) array: what the vector store and the trainer use."""
         if len(texts) == 1:
-            return self._document(texts[0])[0][None, :]
+            return self._vector(texts[0])[None, :]
         return self.encoder.encode(list(texts))
 
     def test_connection(self) -> str:
@@ -133,7 +150,7 @@ class LocalProvider:
         if not labels:
             raise ValueError("classify() needs at least one label.")
         names = list(labels)
-        similarities = self._label_vectors(labels) @ self._document(text)[0]
+        similarities = self._label_vectors(labels) @ self._vector(text)
         weights = np.exp((similarities - similarities.max()) / ZERO_SHOT_TEMPERATURE)
         probabilities = weights / weights.sum()
         scores = {name: round(float(p), 4) for name, p in zip(names, probabilities, strict=True)}
