@@ -589,3 +589,21 @@ def test_detail_page_query_count_does_not_grow_with_contacts(client, login, djan
         response = client.get(url("customer_detail", customer.pk))
 
     assert response.content.decode().count('data-testid="contact-row"') == 15
+
+
+def test_the_pager_walks_forward_and_back_through_the_customer_list(client, login):
+    import re
+
+    login("viewer")
+    for index in range(55):
+        CustomerFactory(name=f"Company {index:02d}")
+
+    first = client.get(url("customer_list")).content.decode()
+    next_href = re.search(r'rel="next" data-testid="page-next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(next_href).content.decode()
+    prev_href = re.search(r'rel="prev" data-testid="page-prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")
+
+    assert "Company 00" in first and "Company 54" not in first
+    assert "Company 54" in second and "Company 00" not in second
+    assert 'data-testid="page-next"' not in second  # the last page offers no "Next" link
+    assert "Company 00" in client.get(prev_href).content.decode()
