@@ -1,7 +1,6 @@
 """Customers and contacts in the workspace's own Django admin (not the platform admin on the public site)."""
 
 from django.contrib import admin
-from django.db.models import Count
 
 from accounts.admin_site import WorkspaceAdminPermissions, WorkspaceModelAdmin, workspace_admin_site
 
@@ -27,13 +26,6 @@ class CustomerAdmin(WorkspaceModelAdmin):
     inlines = (ContactInline,)
     date_hierarchy = "created"
     show_facets = admin.ShowFacets.NEVER  # facet counts re-count the whole table on every filter click
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(contact_total=Count("contacts"))
-
-    @admin.display(description="Contacts", ordering="contact_total")
-    def contact_count(self, customer: Customer) -> int:
-        return customer.contact_total
 
 
 @admin.register(Contact, site=workspace_admin_site)

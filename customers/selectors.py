@@ -240,9 +240,7 @@ def contact_queryset(*, filters: ContactFilters | None = None) -> QuerySet[Conta
     queryset = Contact.objects.select_related("customer").annotate(sort_name=Lower("name"))
     query = filters.q.strip()
     if query:
-        queryset = queryset.filter(
-            Q(name__icontains=query) | Q(email__icontains=query) | Q(customer__name__icontains=query)
-        )
+        queryset = queryset.filter(Q(name__ilike=query) | Q(email__ilike=query) | Q(customer__name__ilike=query))
     if filters.customer_id is not None:
         queryset = queryset.filter(customer_id=filters.customer_id)
     return queryset

@@ -607,3 +607,12 @@ def test_the_pager_walks_forward_and_back_through_the_customer_list(client, logi
     assert "Company 54" in second and "Company 00" not in second
     assert 'data-testid="page-next"' not in second  # the last page offers no "Next" link
     assert "Company 00" in client.get(prev_href).content.decode()
+
+
+def test_list_says_plus_when_the_count_stops_at_the_cap(client, login, monkeypatch):
+    from customers import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    CustomerFactory.create_batch(3)
+    login("agent")
+    assert "2+ customers" in client.get(url("customer_list")).content.decode()
