@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from tenants.models import Tenant
-from tenants.routing import tenant_for_hostname
+from tenants.routing import tenant_cache_clear, tenant_for_hostname
 from tenants.services import platform_bootstrap, tenant_create, workspace_domain
 
 pytest_plugins = ["core.testing.fixtures"]
@@ -82,8 +82,11 @@ def public_schema(db) -> None:
 
 @pytest.fixture
 def client(tenant, django_db_blocker) -> Client:
-    """A browser on the workspace's own host name (its host lookup warmed, so query counts are steady)."""
+    """A browser on the workspace's own host name (its host lookup warmed, so query counts are steady).
+
+    The lookup is made afresh: an entry cached by an earlier test could expire in the middle of this one."""
     host = workspace_domain(tenant.slug)
+    tenant_cache_clear()
     with django_db_blocker.unblock():
         tenant_for_hostname(host)
     return Client(HTTP_HOST=host)
