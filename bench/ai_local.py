@@ -175,6 +175,7 @@ def main() -> None:
     print(
         f"models loaded in {time.perf_counter() - started:.2f} s; RSS {before:.0f} MB before, {rss_mb():.0f} MB after"
     )
+    print_engine(provider.encoder)
 
     rows = [json.loads(line) for line in (DATA / "tickets_labelled.jsonl").read_text().splitlines()]
     labels = json.loads((DATA / "labels.json").read_text())
@@ -184,6 +185,20 @@ def main() -> None:
         accuracy(provider, rows, labels)
     print(f"\nRSS with every local model loaded and used: {rss_mb():.0f} MB (peak {peak_rss_mb():.0f} MB)")
     print(f"load average at end: {os.getloadavg()}")
+
+
+def print_engine(encoder) -> None:
+    """Which runtime and thread settings produced the figures (they move with both)."""
+    import onnxruntime
+
+    from ai.providers.local.encoder import MAX_BATCH_TOKENS
+
+    options = encoder.session.get_session_options()
+    spinning = options.get_session_config_entry("session.intra_op.allow_spinning")
+    print(
+        f"encoder: onnxruntime {onnxruntime.__version__}, {options.intra_op_num_threads} intra-op threads, "
+        f"spinning {'on' if spinning == '1' else 'off'}, at most {MAX_BATCH_TOKENS} padded word pieces per run"
+    )
 
 
 def peak_rss_mb() -> float:

@@ -1,6 +1,6 @@
 """The offline provider: everything Switchboard can do with no network and no key, on this machine's CPU.
 
-Models load lazily on first use and once per process (`get_local_provider()`): the MiniLM encoder (~0.3 s,
+Models load lazily on first use and once per process (`get_local_provider()`): the MiniLM encoder (onnxruntime, ~0.6 s,
 ~90 MB of weights), lingua (~0.1 s, 32 MB), VADER and YAKE (instant). The last few documents' forward passes
 are kept, so embedding, classifying and summarising one ticket costs one pass, not three.
 """
