@@ -7,6 +7,7 @@ from django.db import transaction
 
 from .emails import email_verification_send
 from .models import Role, User
+from .roles import MANAGER_ROLES
 
 
 @transaction.atomic
@@ -27,3 +28,10 @@ def owner_send_verification(*, user: User, host: str) -> None:
     The email leaves when the surrounding transaction commits; an already verified address gets nothing.
     """
     email_verification_send(user=user, host=host)
+
+
+def manager_emails() -> list[str]:
+    """Addresses of the people who run this workspace (active owners and admins), for operational notices."""
+    return list(
+        User.objects.filter(is_active=True, role__in=MANAGER_ROLES).order_by("email").values_list("email", flat=True)
+    )

@@ -8,7 +8,15 @@ from .models import Role
 MEMBER = {"api.use", "customers.view"}
 CUSTOMER_WRITE = {"customers.edit", "customers.import"}
 # Running the workspace: people, invitations, the workspace's Django admin.
-MANAGE = {"customers.delete", "team.view", "team.invite", "team.manage", "workspace.admin"}
+MANAGE = {
+    "customers.delete",
+    "team.view",
+    "team.invite",
+    "team.manage",
+    "workspace.admin",
+    "ai.configure",
+    "ai.usage.view",
+}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(MEMBER | CUSTOMER_WRITE | MANAGE | {"workspace.owner"}),

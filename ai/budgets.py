@@ -6,15 +6,15 @@ increased by every recorded run, so checking a budget on each call costs one cac
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from . import kv
 from .models import AIRun, ProviderConfig
 from .selectors import ProviderEntry
 
@@ -37,13 +37,13 @@ def _month_start(now: datetime) -> datetime:
 def spent_usd(config_id: int, now: datetime | None = None) -> Decimal:
     now = now or timezone.now()
     key = SPEND_KEY.format(config_id=config_id, month=month_label(now))
-    micro = cache.get(key)
+    micro = kv.get(key)
     if micro is None:
         total = AIRun.objects.filter(provider_config_id=config_id, created__gte=_month_start(now)).aggregate(
             total=Sum("cost_usd")
         )["total"] or Decimal("0")
         micro = int(total * MICRO)
-        cache.add(key, micro, timeout=SPEND_TTL)
+        kv.add(key, micro, timeout=SPEND_TTL)
     return Decimal(micro) / MICRO
 
 
@@ -51,9 +51,7 @@ def spend_add(config_id: int, cost: Decimal, now: datetime | None = None) -> Non
     if cost <= 0:
         return
     key = SPEND_KEY.format(config_id=config_id, month=month_label(now))
-    # Not counted yet this month (ValueError): the next read sums the ledger, this run included.
-    with contextlib.suppress(ValueError):
-        cache.incr(key, int(cost * MICRO))
+    kv.incr(key, int(cost * MICRO))
 
 
 def is_exhausted(entry: ProviderEntry, now: datetime | None = None) -> bool:
@@ -66,14 +64,18 @@ def report_exhausted(entry: ProviderEntry, now: datetime | None = None) -> bool:
     """Marks the configuration's budget as spent for this month and logs it, once; True the first time.
 
     The mark (`budget_exhausted_month`) is what the settings page shows administrators; it is written with
-    update(), so it does not invalidate the workspace's AI cache.
+    update(), so it does not invalidate the workspace's AI cache. The owners and admins also get an email.
     """
     month = month_label(now)
-    if not cache.add(TOLD_KEY.format(config_id=entry.id, month=month), True, timeout=SPEND_TTL):
+    # The cache answers "already told" cheaply; without it the conditional update below still tells only once.
+    if kv.add(TOLD_KEY.format(config_id=entry.id, month=month), True, timeout=SPEND_TTL) is False:
         return False
     updated = ProviderConfig.objects.filter(pk=entry.id).exclude(budget_exhausted_month=month)
     if not updated.update(budget_exhausted_month=month):
         return False
+    from .tasks import ai_budget_exhausted_notify_task  # the task module imports the facade, which imports us
+
+    transaction.on_commit(lambda: ai_budget_exhausted_notify_task.delay(entry.id, month))
     logger.warning(
         "AI budget of %s (%s) is spent for %s (limit %s USD): its runs go to the next provider until next month",
         entry.label,

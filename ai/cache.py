@@ -19,10 +19,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 
+from . import kv
+
 WORKSPACE_GENERATION = "ai:gen"
+# The generation while the cache server is unreachable: nothing is cached and settings are read from the database.
+UNREACHABLE = "unreachable"
 FEATURE_GENERATION = "ai:gen:{feature}"
 _SPACES = re.compile(r"\s+")
 
@@ -40,17 +43,23 @@ class Generation:
     def current(self) -> str:
         return f"{self.workspace}.{self.feature}"
 
+    @property
+    def reachable(self) -> bool:
+        return self.workspace != UNREACHABLE
+
 
 def read(feature: str, *keys: str) -> tuple[Generation, dict[str, Any]]:
     """The current generation (tokens made on first use) and whatever of `keys` is cached, in one round trip."""
     feature_key = FEATURE_GENERATION.format(feature=feature)
-    found = cache.get_many([WORKSPACE_GENERATION, feature_key, *filter(None, keys)])
+    found = kv.get_many([WORKSPACE_GENERATION, feature_key, *filter(None, keys)])
+    if found is None:
+        return Generation(UNREACHABLE, UNREACHABLE), {}
     tokens = []
     for key in (WORKSPACE_GENERATION, feature_key):
         token = found.pop(key, None)
         if token is None:
-            cache.add(key, _new_token(), timeout=None)
-            token = cache.get(key) or "0"
+            kv.add(key, _new_token(), timeout=None)
+            token = kv.get(key) or UNREACHABLE
         tokens.append(token)
     return Generation(*tokens), found
 
@@ -62,7 +71,7 @@ def generation(feature: str) -> str:
 def invalidate(feature: str | None = None) -> None:
     """Every cached answer of the workspace (or of one feature) is forgotten, immediately."""
     key = FEATURE_GENERATION.format(feature=feature) if feature else WORKSPACE_GENERATION
-    cache.set(key, _new_token(), timeout=None)
+    kv.set(key, _new_token(), timeout=None)
 
 
 def invalidate_soon() -> None:
@@ -100,12 +109,14 @@ def result_key(
 
 def get(key: str, current: Generation, prefetched: dict[str, Any] | None = None) -> Any:
     """The cached entry under `key` if it belongs to the current generation, else None."""
-    stored = prefetched[key] if prefetched and key in prefetched else cache.get(key)
+    if not current.reachable:
+        return None
+    stored = prefetched[key] if prefetched and key in prefetched else kv.get(key)
     if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != current.current:
         return None
     return stored[1]
 
 
 def put(key: str, value: Any, current: Generation, ttl_seconds: int) -> None:
-    if ttl_seconds > 0:
-        cache.set(key, (current.current, value), timeout=ttl_seconds)
+    if ttl_seconds > 0 and current.reachable:
+        kv.set(key, (current.current, value), timeout=ttl_seconds)

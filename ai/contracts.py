@@ -178,3 +178,30 @@ class AIMetrics:
     by_feature: tuple[UsageRow, ...]
     by_provider: tuple[UsageRow, ...]
     daily: tuple[DailyUsage, ...]
+
+
+# --- Trained classifiers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """A workspace classifier as trained (`facade.classifier_train`) or as stored (`facade.classifier_status`)."""
+
+    name: str
+    labels: tuple[str, ...]
+    examples: int
+    label_counts: dict[str, int]
+    accuracy: float | None  # cross-validated on the training data; None when there were too few examples
+    fingerprint: str
+    trained_at: Any  # datetime.datetime
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One agent's verdict on a run (`facade.get_feedback`)."""
+
+    run_id: int
+    outcome: str  # one of FEEDBACK_OUTCOMES
+    edit_distance: int | None  # words changed between the output and what was finally used
+    user_id: int | None
+    created: Any  # datetime.datetime

@@ -19,22 +19,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import selectors, services
+from . import selectors, services, vectors
 from .contracts import (
     AIInputError,
     AIMetrics,
     AIUnavailable,
     Classification,
     Embeddings,
+    FeedbackRecord,
     Generation,
     Language,
     Moderation,
     Rewrite,
+    RunMeta,
     RunRecord,
     Sentiment,
     Summary,
+    TrainingReport,
 )
-from .models import AIRun
+from .models import AIFeedback, AIRun
 from .operations import Job, check_style, normalise_labels
 from .orchestrator import default as _orchestrator
 
@@ -44,14 +47,18 @@ __all__ = [
     "classify",
     "detect_language",
     "embed",
+    "forget_text",
     "generate",
     "generate_later",
     "get_metrics",
     "get_run",
+    "index_text",
+    "index_texts",
     "invalidate_cache",
     "moderate",
     "record_feedback",
     "rewrite",
+    "search_similar",
     "sentiment",
     "summarize",
 ]
@@ -199,3 +206,100 @@ def generate_later(
         on_done_kwargs=on_done_kwargs or {},
     )
     return result.id
+
+
+# --- Semantic search over the workspace's own objects (always the local model; see ai.vectors) ---------------
+
+
+def index_text(*, source: str, object_id: str | int, text: str) -> bool:
+    """Stores the embedding of an object's text (e.g. source="helpdesk.article"); False when unchanged."""
+    return vectors.embedding_upsert(source=source, object_id=object_id, text=text)
+
+
+def index_texts(*, source: str, items: Sequence[tuple[str | int, str]]) -> int:
+    """Many (object_id, text) pairs in batches; returns how many were (re)embedded."""
+    return vectors.embeddings_upsert_many(source=source, items=items)
+
+
+def forget_text(*, source: str, object_id: str | int) -> None:
+    vectors.embedding_delete(source=source, object_id=object_id)
+
+
+def search_similar(
+    *, source: str, text: str, k: int = 10, exclude_object_id: str | int | None = None
+) -> list[tuple[str, float]]:
+    """The `k` objects of `source` closest in meaning to `text`: (object_id, cosine similarity), best first."""
+    return vectors.similar(source=source, text=text, k=k, exclude_object_id=exclude_object_id)
+
+
+# --- Trained classifiers and locally built output (see ai.classifiers) --------------------------------------
+# ai.classifiers is imported on first use: it pulls in scikit-learn, which most callers of the facade never need.
+
+
+def classifier_train(
+    name: str, texts: Sequence[str], labels: Sequence[str], *, fingerprint: str = ""
+) -> TrainingReport:
+    """Trains (or retrains) the workspace's classifier `name` on labelled texts, e.g. tickets agents categorised.
+
+    Needs at least two labels with two examples each (AIInputError otherwise). `fingerprint` (≤ 64 chars) is
+    stored as given so the caller can tell later whether its data changed since (`classifier_status`).
+    """
+    from . import classifiers
+
+    return classifiers.classifier_train(name=name, texts=texts, labels=labels, fingerprint=fingerprint)
+
+
+def classifier_status(name: str) -> TrainingReport | None:
+    """What the stored classifier `name` was trained on, or None if the workspace has none."""
+    from . import classifiers
+
+    return classifiers.classifier_status(name)
+
+
+def classifier_delete(name: str) -> bool:
+    from . import classifiers
+
+    return classifiers.classifier_delete(name)
+
+
+def classify_trained(name: str, text: str, *, feature: str | None = None, user: Any = None) -> Classification | None:
+    """The label the workspace's trained classifier `name` gives `text`, or None when it has no such classifier
+    (then use `classify` with label descriptions). Runs locally and is recorded in the ledger as `feature`."""
+    from . import classifiers
+
+    return classifiers.classify_trained(name=name, text=_text(text), feature=feature or name, user=_user(user))
+
+
+def record_local_output(
+    feature: str, text: str, *, data: dict[str, Any] | None = None, model: str = "template", user: Any = None
+) -> RunMeta:
+    """Records output the caller assembled itself (`model`: "template" for text built from local retrieval and
+    templates, "rules" for a rule-based suggestion) as a local run, so feedback on it is measured like any other
+    AI output; returns its meta (run_id)."""
+    from . import classifiers
+
+    return classifiers.local_output_record(feature=feature, text=_text(text), data=data, model=model, user=_user(user))
+
+
+def can_generate() -> bool:
+    """Whether free-text `generate()` has a provider to try: an enabled external provider the workspace's policy
+    allows. When False, `generate()` would raise AIUnavailable; build the text another way instead of asking."""
+    workspace = selectors.ai_settings_get()
+    return workspace.policy.allow_external_providers and any(entry.enabled for entry in workspace.providers)
+
+
+def get_feedback(run_id: int) -> tuple[FeedbackRecord, ...]:
+    """The agents' verdicts on a run of this workspace, newest first (one per person; none: empty)."""
+    rows = AIFeedback.objects.filter(run_id=run_id).order_by("-created", "-id")
+    return tuple(FeedbackRecord(row.run_id, row.outcome, row.edit_distance, row.user_id, row.created) for row in rows)
+
+
+__all__ += [
+    "can_generate",
+    "classifier_delete",
+    "classifier_status",
+    "classifier_train",
+    "classify_trained",
+    "get_feedback",
+    "record_local_output",
+]

@@ -649,7 +649,7 @@ def _unavailable_message(job: Job, attempts: Attempts) -> str:
         lead = "Writing new text needs an external AI provider, and none is available for this workspace"
     else:
         lead = f"No AI provider could {job.operation} this"
-    reasons = "; ".join(attempts.reasons())
+    reasons = "; ".join(attempts.reasons()).rstrip(".")
     return f"{lead}. {reasons}." if reasons else f"{lead}."
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from . import kv
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class CircuitBreaker:
         return f"ai:breaker:{name}"
 
     def state(self, name: str) -> str:
-        entry = cache.get(self._key(name)) or {}
+        entry = kv.get(self._key(name)) or {}
         opened_at = entry.get("opened_at")
         if opened_at is None:
             return CLOSED
@@ -58,23 +58,23 @@ class CircuitBreaker:
 
     def allow(self, name: str) -> bool:
         """Closed: yes. Open: no. Cooled down: yes for exactly one caller (the probe) per cool-down."""
-        entry = cache.get(self._key(name)) or {}
+        entry = kv.get(self._key(name)) or {}
         opened_at = entry.get("opened_at")
         if opened_at is None:
             return True
         if self.clock() - opened_at < self.cooldown:
             return False
-        return cache.add(f"{self._key(name)}:probe:{opened_at}", True, timeout=int(self.cooldown) + 60)
+        return kv.add(f"{self._key(name)}:probe:{opened_at}", True, timeout=int(self.cooldown) + 60) is not False
 
     def record_success(self, name: str) -> None:
-        if cache.get(self._key(name)) is not None:
-            cache.delete(self._key(name))
+        if kv.get(self._key(name)) is not None:
+            kv.delete(self._key(name))
 
     def record_failure(self, name: str) -> None:
-        entry = cache.get(self._key(name)) or {}
+        entry = kv.get(self._key(name)) or {}
         failures = entry.get("failures", 0) + 1
         opened_at = entry.get("opened_at")
         if failures >= self.threshold or opened_at is not None:
             opened_at = self.clock()  # a failed probe opens it again for a full cool-down
         timeout = max(int(self.cooldown) * 10, 3600)
-        cache.set(self._key(name), {"failures": failures, "opened_at": opened_at}, timeout=timeout)
+        kv.set(self._key(name), {"failures": failures, "opened_at": opened_at}, timeout=timeout)

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+
+from core.keyset import KeysetOrder, Page, paginate
 
 from . import cache as ai_cache
 from . import prompts
 from .contracts import AIMetrics, DailyUsage, RunMeta, RunRecord, UsageRow
 from .models import AIFeedback, AIPolicy, AIRun, FeatureRoute, PromptOverride, ProviderConfig
 from .models.config import DEFAULT_CACHE_TTL_SECONDS, DEFAULT_MAX_INPUT_CHARS
+from .operations import OPERATIONS
 
 # --- The settings snapshot the orchestrator reads on every call ---------------------------------
 
@@ -70,6 +75,8 @@ def ai_settings_get(workspace_generation: str | None = None) -> WorkspaceAISetti
     Any change to them makes a new workspace generation (ai.cache.invalidate_soon): a stale snapshot is never used.
     """
     token = workspace_generation or ai_cache.read("-")[0].workspace
+    if token == ai_cache.UNREACHABLE:
+        return _ai_settings_load()  # no generation to tell a stale snapshot by: read the rows every time
     key = (connection.schema_name, token)
     snapshot = _snapshots.get(key)
     if snapshot is None:
@@ -283,3 +290,166 @@ def ai_metrics(*, days: int = 30) -> AIMetrics:
         by_provider=_grouped(runs, feedback, "provider"),
         daily=daily,
     )
+
+
+# --- Prompt editor, usage charts and run log pages ----------------------------------------------
+
+
+def prompt_override_get(*, feature: str, version: int) -> PromptOverride:
+    """Raises PromptOverride.DoesNotExist when the workspace has no such version."""
+    return PromptOverride.objects.get(feature=feature, version=version)
+
+
+def prompt_override_counts() -> dict[str, int]:
+    """How many versions the workspace saved of each prompt (the prompt list shows it). One query."""
+    rows = PromptOverride.objects.order_by().values("feature").annotate(saved=Count("id"))
+    return {row["feature"]: row["saved"] for row in rows}
+
+
+@dataclass(frozen=True)
+class UsageSeries:
+    """Runs per day and provider, cost per day, over the period of `ai_metrics`, for the usage charts.
+
+    Days are calendar days in the workspace's time zone (settings.TIME_ZONE), every day present (zero if idle).
+    """
+
+    days: tuple[date, ...]
+    providers: tuple[str, ...]  # most runs first; "" for runs no provider answered
+    runs: dict[str, tuple[int, ...]]  # provider -> runs on each day
+    cost_usd: tuple[Decimal, ...]  # all providers, each day
+    fallback_runs: int
+    answered_runs: int
+    latency_avg_ms: float | None  # of the runs that produced an answer
+
+    @property
+    def total_runs(self) -> int:
+        return sum(sum(counts) for counts in self.runs.values())
+
+
+def ai_usage_series(*, days: int = 30, now: datetime | None = None) -> UsageSeries:
+    """One aggregate query grouped by (local day, provider); average latency and fallbacks come with it."""
+    days = max(1, int(days))
+    zone = ZoneInfo(settings.TIME_ZONE)
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    rows = list(
+        AIRun.objects.filter(created__gte=since)
+        .order_by()
+        .annotate(day=TruncDate("created", tzinfo=zone))
+        .values("day", "provider")
+        .annotate(
+            runs=Count("id"),
+            cost=Sum("cost_usd"),
+            fallbacks=Count("id", filter=Q(status=AIRun.Status.FALLBACK)),
+            answered=Count("id", filter=~_FAILED),
+            latency=Sum("latency_ms", filter=~_FAILED),
+        )
+    )
+    first, last = since.astimezone(zone).date(), now.astimezone(zone).date()
+    day_list = tuple(first + timedelta(days=offset) for offset in range((last - first).days + 1))
+    index = {day: position for position, day in enumerate(day_list)}
+    runs: dict[str, list[int]] = {}
+    cost = [Decimal("0")] * len(day_list)
+    for row in rows:
+        position = index.get(row["day"])
+        if position is None:  # created in the future (clock skew): not part of the period
+            continue
+        runs.setdefault(row["provider"], [0] * len(day_list))[position] += row["runs"]
+        cost[position] += row["cost"] or Decimal("0")
+    providers = tuple(sorted(runs, key=lambda name: (-sum(runs[name]), name)))
+    answered = sum(row["answered"] for row in rows)
+    latency = sum(row["latency"] or 0 for row in rows)
+    return UsageSeries(
+        days=day_list,
+        providers=providers,
+        runs={name: tuple(runs[name]) for name in providers},
+        cost_usd=tuple(cost),
+        fallback_runs=sum(row["fallbacks"] for row in rows),
+        answered_runs=answered,
+        latency_avg_ms=latency / answered if answered else None,
+    )
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    feature: str = ""
+    provider: str = ""
+    status: str = ""
+    cached: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.feature or self.provider or self.status or self.cached is not None)
+
+
+RUN_ORDER = KeysetOrder(("created", "id"), descending=True)
+
+
+def ai_run_page(*, filters: RunFilters, cursor: str | None = None, page_size: int = 50) -> Page[AIRun]:
+    """Newest first, keyset-paginated; the stored outputs stay in the database until a run is opened."""
+    runs = AIRun.objects.select_related("user").defer("output_text", "output_data", "flags")
+    if filters.feature:
+        runs = runs.filter(feature=filters.feature)
+    if filters.provider:
+        runs = runs.filter(provider=filters.provider)
+    if filters.status:
+        runs = runs.filter(status=filters.status)
+    if filters.cached is not None:
+        runs = runs.filter(cached=filters.cached)
+    return paginate(runs, order=RUN_ORDER, cursor=cursor, page_size=page_size, salt="ai.run_list")
+
+
+def ai_run_features(*, days: int = 90) -> list[str]:
+    """Features that ran lately, for the run log's filter (the index on created keeps it to the period)."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        AIRun.objects.filter(created__gte=since).order_by("feature").values_list("feature", flat=True).distinct()
+    )
+
+
+def ai_run_detail(*, run_id: int) -> AIRun:
+    """The ledger row with its user, configuration and feedback. Raises AIRun.DoesNotExist if not in this workspace."""
+    return (
+        AIRun.objects.select_related("user", "provider_config")
+        .prefetch_related(Prefetch("feedback", queryset=AIFeedback.objects.select_related("user")))
+        .get(pk=run_id)
+    )
+
+
+# --- Settings page: feature routing and policy history ------------------------------------------
+
+# Prompts the orchestrator uses itself, not features a workspace routes.
+INTERNAL_PROMPTS = frozenset({"json_repair"})
+FEATURE_DESCRIPTIONS = {"embed": "Turn texts into vectors for search and similar-ticket suggestions."}
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """A feature the routing table offers: a facade operation, or a prompt that `generate()` fills."""
+
+    name: str
+    operation: str
+    description: str
+    local_first: bool  # without a route of its own it runs on the local provider only
+
+
+def routable_features() -> list[FeatureInfo]:
+    """Every feature of the facade, then every `generate()` prompt, then routes saved for anything else."""
+    features: dict[str, FeatureInfo] = {}
+    shipped = prompts.system_prompts()
+    operation_prompts = {operation.prompt_key for operation in OPERATIONS.values()}
+    for name, operation in OPERATIONS.items():
+        if name != "generate":
+            prompt = shipped.get(operation.prompt_key)
+            description = prompt.description if prompt else FEATURE_DESCRIPTIONS.get(name, "")
+            features[name] = FeatureInfo(name, name, description, operation.local_first)
+    for key, template in sorted(shipped.items()):
+        if key not in operation_prompts and key not in INTERNAL_PROMPTS:
+            features[key] = FeatureInfo(key, "generate", template.description, OPERATIONS["generate"].local_first)
+    for feature in FeatureRoute.objects.exclude(feature__in=features).values_list("feature", flat=True):
+        features[feature] = FeatureInfo(feature, "", "", False)
+    return list(features.values())
+
+
+def ai_policy_history(*, limit: int = 20) -> QuerySet[AIPolicy]:
+    return AIPolicy.objects.select_related("changed_by").order_by("-id")[:limit]

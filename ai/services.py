@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -16,11 +17,16 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+from accounts.facade import manager_emails
 
 from . import budgets, crypto, prompts, registry, safety
 from . import cache as ai_cache
@@ -42,10 +48,55 @@ MAX_TEST_MESSAGE_CHARS = 500
 
 def ai_run_record(*, provider_config_id: int | None = None, cost_usd: Decimal = Decimal("0"), **fields: Any) -> AIRun:
     """One ledger row (called by the orchestrator); the month's spend of its configuration grows with it."""
-    run = AIRun.objects.create(provider_config_id=provider_config_id, cost_usd=cost_usd, **fields)
+    run = _ledger_insert(AIRun(provider_config_id=provider_config_id, cost_usd=cost_usd, **fields))
     if provider_config_id and cost_usd:
         budgets.spend_add(provider_config_id, cost_usd)
     return run
+
+
+def _ledger_insert(run: AIRun) -> AIRun:
+    """Saves a ledger row; outside a transaction without waiting for the disk, in one round trip.
+
+    Inside the caller's transaction the row simply commits with it. Alone, a normal commit waits for the WAL
+    flush: on a cache hit that fsync was half the call (p95 4-5 ms on a busy disk against a 2 ms target). So the
+    row is written with `synchronous_commit = off`: a PostgreSQL crash may lose the last fraction of a second of
+    ledger rows, never corrupt anything; nothing else is affected (SET LOCAL ends with the transaction).
+    BEGIN, SET LOCAL, INSERT and COMMIT go out as one psycopg pipeline: Django's own save() inside atomic()
+    waited on the server eight times per row (1.8 ms against 0.45 ms).
+    """
+    if connection.in_atomic_block:
+        run.save(force_insert=True)
+        return run
+    fields, insert = _ledger_insert_statement()
+    values = [field.get_db_prep_save(field.pre_save(run, add=True), connection) for field in fields]
+    with connection.cursor():  # django-tenants sets the workspace's search_path on this cursor
+        raw = connection.connection
+        with raw.cursor() as inserting:
+            try:
+                with raw.pipeline():
+                    raw.execute("BEGIN")
+                    raw.execute("SET LOCAL synchronous_commit TO OFF")
+                    inserting.execute(insert, values)
+                    raw.execute("COMMIT")
+            except Exception:
+                raw.rollback()
+                raise
+            run.pk = inserting.fetchone()[0]
+    run._state.adding = False
+    run._state.db = connection.alias
+    return run
+
+
+@functools.cache
+def _ledger_insert_statement() -> tuple[list, str]:
+    """The ledger row's columns and INSERT … RETURNING id, the same for every row: built once per process."""
+    fields = [field for field in AIRun._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    insert = (
+        f"INSERT INTO {connection.ops.quote_name(AIRun._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id"
+    )
+    return fields, insert
 
 
 _WORD = re.compile(r"\w+|[^\w\s]")
@@ -380,3 +431,27 @@ def prompt_preview(feature: str, text: str, sample_context: Mapping[str, Any] | 
 
 def ai_cache_invalidate(*, feature: str | None = None) -> None:
     ai_cache.invalidate(feature)
+
+
+# --- Budget notices -----------------------------------------------------------------------------
+
+
+def budget_exhausted_notify(*, config_id: int, month: str) -> int:
+    """Tells the owners and admins by email that a provider's budget is spent; returns the number of recipients."""
+    config = ProviderConfig.objects.filter(pk=config_id).first()
+    recipients = manager_emails()
+    if config is None or not recipients:
+        return 0
+    tenant = getattr(connection, "tenant", None)
+    domain = tenant.get_primary_domain() if tenant is not None else None
+    scheme = django_settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL
+    context = {
+        "config": config,
+        "month": datetime.strptime(month, "%Y-%m").strftime("%B %Y"),
+        "workspace_name": getattr(tenant, "name", "") or "Switchboard",
+        "settings_url": f"{scheme}://{domain.domain}/settings/ai/" if domain else "",
+    }
+    subject = render_to_string("ai/email/budget_exhausted_subject.txt", context).strip()
+    body = render_to_string("ai/email/budget_exhausted_message.txt", context)
+    send_mail(subject, body, None, recipients)
+    return len(recipients)

@@ -8,7 +8,7 @@ from typing import Any
 from celery import current_app, shared_task
 from django.contrib.auth import get_user_model
 
-from . import facade
+from . import facade, services
 from .contracts import AIInputError, AIUnavailable
 
 logger = logging.getLogger(__name__)
@@ -46,3 +46,9 @@ def ai_generate_task(
     if on_done:
         current_app.signature(on_done, kwargs={**(on_done_kwargs or {}), "run_id": run_id}).delay()
     return run_id
+
+
+@shared_task
+def ai_budget_exhausted_notify_task(config_id: int, month: str) -> int:
+    """Emails the workspace's owners and admins that a provider's monthly budget is spent; returns how many."""
+    return services.budget_exhausted_notify(config_id=config_id, month=month)

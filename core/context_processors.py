@@ -14,4 +14,9 @@ def workspace(request: HttpRequest) -> dict:
     role = getattr(user, "role", None) if user is not None and user.is_authenticated else None
     # Roles are defined in accounts; core only passes the flag templates need for the navigation.
     can_view_team = role in {"owner", "admin"}
-    return {"workspace": tenant if in_workspace else None, "in_workspace": in_workspace, "can_view_team": can_view_team}
+    return {
+        "workspace": tenant if in_workspace else None,
+        "in_workspace": in_workspace,
+        "can_view_team": can_view_team,
+        "can_configure_ai": can_view_team,
+    }

@@ -1,9 +1,20 @@
 """The AI app's tables, all in the workspace schema: stored embeddings (vectors.py), provider settings and policy
-(config.py), prompt overrides (prompts.py) and the ledger of runs and feedback (ledger.py)."""
+(config.py), prompt overrides (prompts.py), the ledger of runs and feedback (ledger.py) and trained classifiers
+(classifiers.py)."""
 
+from .classifiers import TrainedClassifier
 from .config import AIPolicy, FeatureRoute, ProviderConfig
 from .ledger import AIFeedback, AIRun
 from .prompts import PromptOverride
 from .vectors import Embedding
 
-__all__ = ["AIFeedback", "AIPolicy", "AIRun", "Embedding", "FeatureRoute", "PromptOverride", "ProviderConfig"]
+__all__ = [
+    "AIFeedback",
+    "AIPolicy",
+    "AIRun",
+    "Embedding",
+    "FeatureRoute",
+    "PromptOverride",
+    "ProviderConfig",
+    "TrainedClassifier",
+]

@@ -97,3 +97,17 @@ class AIFeedbackFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(AIRunFactory)
     outcome = AIFeedback.Outcome.ACCEPTED
     edit_distance = 0
+
+
+class TrainedClassifierFactory(factory.django.DjangoModelFactory):
+    """Placeholder model bytes: enough for storage tests; train through `facade.classifier_train` to predict."""
+
+    class Meta:
+        model = "ai.TrainedClassifier"
+
+    name = factory.Sequence(lambda n: f"test.classifier{n}")
+    labels = factory.LazyFunction(lambda: ["billing", "login"])
+    label_counts = factory.LazyFunction(lambda: {"billing": 2, "login": 2})
+    examples = 4
+    embedding_model = "all-MiniLM-L6-v2"
+    model_bytes = b"not a trained model"

@@ -90,16 +90,26 @@ def test_a_spent_budget_sends_runs_to_the_next_provider_and_says_why(scripted):
     assert config.budget_exhausted_month == budgets.month_label()
 
 
-def test_administrators_are_told_once_per_month(scripted, caplog):
+def test_administrators_are_told_once_per_month_by_email(
+    scripted, caplog, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner, admin = make_user(role="owner"), make_user(role="admin")
+    agent, former_admin = make_user(role="agent"), make_user(role="admin", is_active=False)
     config = ProviderConfigFactory(provider="scripted", monthly_budget_usd=Decimal("0"), extra=PRICES)
 
-    with caplog.at_level(logging.WARNING, logger="ai.budgets"):
+    with caplog.at_level(logging.WARNING, logger="ai.budgets"), django_capture_on_commit_callbacks(execute=True):
         for number in range(3):
             facade.summarize(f"{TEXT} {number}")
 
     warnings = [record for record in caplog.records if "budget" in record.getMessage()]
     assert len(warnings) == 1 and config.label in warnings[0].getMessage()
     assert scripted.requests == []
+    assert len(mailoutbox) == 1
+    (mail,) = mailoutbox
+    assert {owner.email, admin.email} <= set(mail.to)
+    assert agent.email not in mail.to and former_admin.email not in mail.to
+    assert config.label in mail.subject and timezone.now().strftime("%B %Y") in mail.subject
+    assert "local model" in mail.body and "/settings/ai/" in mail.body
 
 
 def test_marking_the_budget_does_not_flush_the_cache(scripted):

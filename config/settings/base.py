@@ -219,11 +219,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 # --- Cache, sessions, Celery, Channels: all on Redis --------------------------------------------
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.ReusedClientRedisCache",
         "LOCATION": REDIS_URL,
         # Every key starts with the current schema: one tenant can never read another's entry.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        # A hung Redis must not hang requests: callers that can do without the cache (ai.kv) carry on.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 

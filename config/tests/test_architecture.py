@@ -42,3 +42,14 @@ def test_services_and_selectors_do_not_import_http_drf_views_or_forms(path):
         if name.startswith(FORBIDDEN_PREFIXES) or set(name.lstrip(".").split(".")) & FORBIDDEN_LOCAL
     ]
     assert not offending, f"{path.relative_to(ROOT)} imports {offending}"
+
+
+def test_template_comments_on_several_lines_use_the_comment_tag():
+    """Django's {# #} ends at the line's end: a multi-line one is printed on the page as text."""
+    offending = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert not offending, f"use {{% comment %}} for these: {offending}"

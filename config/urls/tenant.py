@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
+    path("settings/ai/", include("ai.urls")),
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),
