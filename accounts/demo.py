@@ -20,6 +20,11 @@ DEMO_TEAM: list[tuple[str, str, str]] = [
     ("marcus", "Marcus Chen", Role.AGENT),
     ("lena", "Lena Fischer", Role.AGENT),
     ("tomas", "Tomás Rivera", Role.AGENT),
+    # More agents, so the demo helpdesk's three teams are staffed.
+    ("priya", "Priya Nair", Role.AGENT),
+    ("jonas", "Jonas Weber", Role.AGENT),
+    ("amara", "Amara Diallo", Role.AGENT),
+    ("kenji", "Kenji Sato", Role.AGENT),
 ]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .models import Role
 
-# Every member: sign in, use the API with their own token, read customers.
-MEMBER = {"api.use", "customers.view"}
+# Every member: sign in, use the API with their own token, read customers, tickets and the knowledge base.
+MEMBER = {"api.use", "customers.view", "tickets.view", "kb.view"}
 CUSTOMER_WRITE = {"customers.edit", "customers.import"}
+# Working the queue: replies, notes, assignment, bulk actions, AI composer; writing knowledge-base articles.
+TICKET_WORK = {"tickets.edit", "kb.edit"}
 # Running the workspace: people, invitations, the workspace's Django admin.
 MANAGE = {
     "customers.delete",
@@ -16,12 +18,13 @@ MANAGE = {
     "workspace.admin",
     "ai.configure",
     "ai.usage.view",
+    "helpdesk.configure",  # SLA policies, teams, skills, business hours, categories, auto-response
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(MEMBER | CUSTOMER_WRITE | MANAGE | {"workspace.owner"}),
-    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | MANAGE),
-    Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE),
+    Role.OWNER: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | MANAGE | {"workspace.owner"}),
+    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | MANAGE),
+    Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK),
     Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE),
     Role.VIEWER: frozenset(MEMBER),
 }

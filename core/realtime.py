@@ -1,13 +1,29 @@
-"""Live updates: tenant-scoped group names and HTML pushes that leave only after the transaction commits."""
+"""Live updates: tenant-scoped group names, HTML pushes that leave only after the transaction commits, and topics.
+
+A topic is a group a page joins on purpose ("ticket.42": everyone looking at ticket 42), for pushes only those
+pages want and for presence ("Dana is replying"). A page may join a topic only with a token the server signed for
+that user in that workspace (`topic_token`, rendered into the page by a view that checked access): the socket
+sends it as {"subscribe": token} and the consumer (core.consumers) checks it with `topic_from_token`.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core import signing
 from django.db import connection, transaction
 
 WORKSPACE = "workspace"
 USER = "user"
+TOPIC = "topic"
+# Lower-case letters, digits, dots, dashes and underscores: what channels accepts in group names.
+TOPIC_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
+TOPIC_SALT = "core.realtime.topic"
+# A page left open longer reloads to follow its topic again (access is checked when the token is made).
+TOPIC_TOKEN_MAX_AGE = 12 * 60 * 60
 
 
 def group_name(kind: str, *parts: object, schema: str | None = None) -> str:
@@ -24,18 +40,56 @@ def user_group(user_id: int) -> str:
     return group_name(USER, user_id)
 
 
-def notify_on_commit(group: str, html: str, *, exclude_user_id: int | None = None) -> None:
+def notify_on_commit(group: str, html: str | Callable[[], str], *, exclude_user_id: int | None = None) -> None:
     """After the current transaction commits, push `html` (OOB-swappable fragments) to every socket in `group`.
 
+    `html` may be a function: it then renders at commit time, showing what was committed (later steps of the same
+    transaction included) and costing nothing when the transaction rolls back; an empty result sends nothing.
+    A failure to render or send is logged, never raised: the write it reports on has committed already.
     Refuses a group of another schema: a workspace's code can never push into another workspace's sockets.
     """
     if not group.startswith(f"{connection.schema_name}."):
         raise ValueError(f"Group {group!r} does not belong to the current schema {connection.schema_name!r}.")
-    message = {"type": "push.html", "html": html, "exclude_user_id": exclude_user_id}
 
     def send() -> None:
+        text = html() if callable(html) else html
         layer = get_channel_layer()
-        if layer is not None:
+        if layer is not None and text:
+            message = {"type": "push.html", "html": text, "exclude_user_id": exclude_user_id}
             async_to_sync(layer.group_send)(group, message)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
+
+
+# --- Topics ------------------------------------------------------------------------------------------
+
+
+def topic_group(topic: str, *, schema: str | None = None) -> str:
+    if not TOPIC_NAME.fullmatch(topic):
+        raise ValueError(f"Not a topic name: {topic!r}.")
+    return group_name(TOPIC, topic, schema=schema)
+
+
+def topic_dom_id(topic: str) -> str:
+    """The id of the element a page shows the topic's presence in ("ticket.42" → "presence-ticket-42")."""
+    return "presence-" + topic.replace(".", "-")
+
+
+def topic_token(topic: str, *, user_id: int) -> str:
+    """Lets this user's socket join `topic` of the current workspace (and no other), for TOPIC_TOKEN_MAX_AGE."""
+    topic_group(topic)  # refuses a bad name now rather than when the socket subscribes
+    return signing.dumps({"s": connection.schema_name, "t": topic, "u": user_id}, salt=TOPIC_SALT)
+
+
+def topic_from_token(token: object, *, schema: str, user_id: int) -> str | None:
+    """The topic `token` grants, or None if it is forged, expired, or made for another workspace or user."""
+    if not isinstance(token, str) or len(token) > 500:
+        return None
+    try:
+        payload = signing.loads(token, salt=TOPIC_SALT, max_age=TOPIC_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("s") != schema or payload.get("u") != user_id:
+        return None
+    topic = payload.get("t")
+    return topic if isinstance(topic, str) and TOPIC_NAME.fullmatch(topic) else None

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -93,6 +94,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "customers",
     "ai",
+    "helpdesk",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -240,6 +242,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
+    # Knowledge-base embeddings missed at save time (broker down, bulk-loaded articles) are caught up.
+    "helpdesk-kb-reindex": {"task": "helpdesk.tasks.kb.kb_reindex_fanout_task", "schedule": 600.0},
+    # Ticket AI: re-queue analyses left pending (broker was down) or failed; retrain the category model when due.
+    "helpdesk-ticket-ai": {"task": "helpdesk.tasks.ticket_ai.ticket_ai_maintenance_fanout_task", "schedule": 300.0},
+    # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
+    "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
+    "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
+    "helpdesk-sla-model": {
+        "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 # Celery keeps Django's LOGGING, so worker and beat lines carry the schema like every other line.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -277,6 +290,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name (status) or appear under two names (tier) get one explicit name each.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "helpdesk.models.tickets.Ticket.Status",
+        "ArticleStatusEnum": "helpdesk.models.kb.Article.Status",
+        "CustomerTierEnum": "customers.models.CustomerTier",
+    },
 }
 
 # --- Static and uploads -------------------------------------------------------------------------
@@ -284,13 +303,21 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+# Uploads of a workspace live under MEDIA_ROOT/<schema>/: a path can never reach another workspace's files.
+# They are served only through views that check access (never straight from MEDIA_URL).
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # Bigger request bodies are refused with 413 by core.middleware.RequestSizeLimitMiddleware.
 MAX_REQUEST_BYTES = int(env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 CSV_IMPORT_MAX_BYTES = MAX_REQUEST_BYTES
+HELPDESK_ATTACHMENT_MAX_BYTES = int(env("HELPDESK_ATTACHMENT_MAX_BYTES", str(4 * 1024 * 1024)))
+HELPDESK_ATTACHMENTS_PER_MESSAGE = 5
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,5 +1,8 @@
 """Test settings: chosen in pyproject.toml so they apply before pytest-django loads Django."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import CACHES, CHANNEL_LAYERS, DATABASES, REST_FRAMEWORK
 
@@ -20,3 +23,6 @@ REST_FRAMEWORK = REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": {"tenant_user": "10
 
 # Rate-limit and throttle counters of different test databases (parallel checkouts) never meet in Redis.
 CACHES = {"default": CACHES["default"] | {"KEY_PREFIX": DATABASES["default"]["TEST"]["NAME"]}}
+
+# Uploads of the test run go to a throwaway folder, one per test database (parallel checkouts never meet).
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "switchboard-media" / DATABASES["default"]["TEST"]["NAME"]

@@ -35,6 +35,15 @@ PUBLIC_ROUTES = {
     "workspace_admin:login",  # redirects to the real login page
     "workspace_admin:logout",
     "workspace_admin:jsi18n",
+    # The workspace's public help center (helpdesk/views/help_center.py): articles, the request form, the
+    # request status page and the satisfaction survey (both behind a secret link), for people without an account.
+    "help_center:home",
+    "help_center:category",
+    "help_center:article",
+    "help_center:article_vote",
+    "help_center:request_new",
+    "help_center:request_status",
+    "help_center:survey",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -14,11 +14,11 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Max
+from django.db.models import CharField, Max
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
-from config.tests.canaries import CANARY, build_canary
+from config.tests.canaries import CANARY, build_canary, canary_text
 from config.tests.walk import TENANT_URLCONF, Route, tenant_models, tenant_routes
 from core.realtime import user_group, workspace_group
 
@@ -28,9 +28,36 @@ URL_KWARG_MODELS = {
     "contact_id": "customers.Contact",
     "user_id": "accounts.User",
     "invitation_id": "accounts.Invitation",
+    "ticket_id": "helpdesk.Ticket",
+    "view_id": "helpdesk.SavedView",
+    "attachment_id": "helpdesk.Attachment",
+    "article_id": "helpdesk.Article",
+    "article_category_id": "helpdesk.ArticleCategory",
+    "policy_id": "helpdesk.SLAPolicy",
+    "team_id": "helpdesk.Team",
+    "skill_id": "helpdesk.Skill",
+    "calendar_id": "helpdesk.BusinessCalendar",
+    "category_id": "helpdesk.Category",
+    "run_id": "ai.AIRun",
+    "config_id": "ai.ProviderConfig",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
-NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format"}
+NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature"}
+# Help-center slugs (public pages): helpdesk/tests/test_help_center.py checks them across workspaces.
+NON_OBJECT_KWARGS |= {"article_slug", "category_slug"}
+# One row per workspace, always pk 1 (e.g. the helpdesk settings): "beta's object" has alpha's pk by design, so
+# their pages must show alpha's own row, never beta's.
+SINGLETON_MODELS = {"helpdesk.HelpdeskSettings"}
+# Django's and allauth's own tables: no page of ours lists them.
+CANARY_FREE_APPS = {
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.admin",
+    "allauth.account",
+    "allauth.mfa",
+    "rest_framework.authtoken",
+}
 # GET would act rather than show (logout), or shows no workspace data and answers 503 without a worker
 # (healthz): their own tests cover them.
 SKIPPED_ROUTE_NAMES = {"account_logout", "healthz"}
@@ -108,11 +135,25 @@ def _unused_pk(model) -> int:
     return highest + 1_000_000 + random.randint(0, 1_000_000)
 
 
+def _every_text_field_marked(model) -> dict:
+    """A singleton has no name or title: mark every free-text field, so a leak of the row shows."""
+    return {
+        field.name: canary_text()
+        for field in model._meta.concrete_fields
+        if isinstance(field, CharField) and not field.choices and (field.max_length or 0) >= len(canary_text())
+    }
+
+
 def _kwargs_for(route: Route, tenant, other_tenant) -> tuple[dict, dict]:
     """(alpha's own objects, beta's canaries) for every argument of the route."""
     own, foreign = {}, {}
     for kwarg in route.kwargs:
         model = _model_for(route, kwarg)
+        if model._meta.label in SINGLETON_MODELS:
+            own[kwarg] = model.objects.get_or_create(pk=1)[0].pk
+            with tenant_context(other_tenant):
+                foreign[kwarg] = build_canary(model, **_every_text_field_marked(model)).pk
+            continue
         own[kwarg] = build_canary(model).pk
         pk = _unused_pk(model)
         with tenant_context(other_tenant):
@@ -139,6 +180,9 @@ def test_another_workspaces_object_is_not_found(route, owner_client, tenant, oth
     # The control shows the URL works for the workspace's own object, so a 404 below means isolation.
     assert control.status_code < 400, f"{route.name}: own object answered {control.status_code}"
     response = getattr(owner_client, method)(foreign_url)
+    if set(own.values()) == set(foreign.values()):  # singletons only: same pk in both schemas
+        assert CANARY not in response.content.decode(errors="replace"), f"{route.name} shows beta's row"
+        return
     if route.is_admin:
         # The admin answers a missing object with a redirect to its index and a message.
         assert response.status_code in {302, 404}, f"{route.name} answered {response.status_code}"
@@ -149,11 +193,12 @@ def test_another_workspaces_object_is_not_found(route, owner_client, tenant, oth
 
 @pytest.mark.parametrize("route", _plain_routes(), ids=lambda route: route.name)
 def test_no_page_or_endpoint_shows_another_workspaces_data(route, owner_client, other_tenant):
-    model_canaries = []
     with tenant_context(other_tenant):
         for model in MODELS:
-            if model._meta.app_config.name in {"customers", "accounts"}:
-                model_canaries.append(build_canary(model))
+            if model._meta.app_config.name not in CANARY_FREE_APPS:
+                build_canary(
+                    model, **(_every_text_field_marked(model) if model._meta.label in SINGLETON_MODELS else {})
+                )
     url = reverse(route.name, urlconf=TENANT_URLCONF)
     response = owner_client.get(url, HTTP_ACCEPT="text/html,application/json")
     assert response.status_code < 500, f"{route.name} failed with {response.status_code}"

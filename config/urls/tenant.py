@@ -8,14 +8,20 @@ from accounts.permissions import capability_required
 from core.views import healthz
 
 urlpatterns = [
+    # Agents start in their ticket queue.
     path(
         "",
-        capability_required("customers.view")(RedirectView.as_view(pattern_name="customers:customer_list")),
+        capability_required("tickets.view")(RedirectView.as_view(pattern_name="tickets:ticket_list")),
         name="home",
     ),
     path("accounts/", include("allauth.urls")),
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
+    path("tickets/", include("helpdesk.urls.tickets")),
+    path("tickets/", include("helpdesk.urls.ticket_ai")),
+    path("kb/", include("helpdesk.urls.kb")),
+    path("help/", include("helpdesk.urls.help_center")),
+    path("settings/helpdesk/", include("helpdesk.urls.helpdesk_settings")),
     path("settings/ai/", include("ai.urls")),
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),

@@ -1,4 +1,5 @@
-"""Fills the platform with demo data: platform staff, and workspaces "acme" and "globex" with a team and customers.
+"""Fills the platform with demo data: platform staff, and workspaces "acme" and "globex" with a team, customers and
+a helpdesk (six months of tickets, a knowledge base).
 
 Idempotent: run it again and only what is missing is created. `make run` calls it on every start.
 """
@@ -21,6 +22,8 @@ STAFF_EMAIL = "staff@switchboard.test"
 DEMO_WORKSPACES = {"acme": "Acme Corporation", "globex": "Globex Industries"}
 # Customer records are owned by the people who sell to and support them.
 CUSTOMER_OWNER_ROLES = ("agent", "sales")
+# Who answers the demo tickets: the agents and the admin (who leads a team).
+HELPDESK_ROLES = ("agent", "admin")
 
 
 class Command(BaseCommand):
@@ -29,9 +32,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--customers", type=int, default=200, help="customers per workspace (default 200)")
         parser.add_argument("--contacts", type=int, default=None, help="contacts per workspace (default 3 × customers)")
+        parser.add_argument("--tickets", type=int, default=None, help="tickets per workspace (default 25 × customers)")
 
-    def handle(self, *args: Any, customers: int, contacts: int | None, **options: Any) -> None:
+    def handle(self, *args: Any, customers: int, contacts: int | None, tickets: int | None, **options: Any) -> None:
         contacts = 3 * customers if contacts is None else contacts
+        tickets = 25 * customers if tickets is None else tickets
         password = settings.DEMO_PASSWORD
         platform_bootstrap()
         staff_created = self._ensure_staff(password)
@@ -39,7 +44,7 @@ class Command(BaseCommand):
         for slug, name in DEMO_WORKSPACES.items():
             tenant, created = self._ensure_workspace(slug, name, password)
             with tenant_context(tenant):
-                summary = self._seed_workspace(slug, customers=customers, contacts=contacts)
+                summary = self._seed_workspace(slug, customers=customers, contacts=contacts, tickets=tickets)
             state = "created" if created else "exists"
             self.stdout.write(f"Workspace {name} ({state}) at {workspace_domain(slug)}: {summary}")
         connection.set_schema_to_public()
@@ -61,12 +66,15 @@ class Command(BaseCommand):
         tenant = tenant_create(name=name, slug=slug, admin_email=f"owner@{slug}.test", admin_password=password)
         return tenant, True
 
-    def _seed_workspace(self, slug: str, *, customers: int, contacts: int) -> str:
+    def _seed_workspace(self, slug: str, *, customers: int, contacts: int, tickets: int) -> str:
         from accounts.demo import seed_team
         from customers.demo import seed_customers
+        from helpdesk.demo import seed_helpdesk
 
         team = seed_team(email_domain=f"{slug}.test")
         owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
         # A fixed seed per workspace: the same demo data on every machine, different between workspaces.
         created = seed_customers(owners=owners, customers=customers, contacts=contacts, seed=zlib.crc32(slug.encode()))
-        return f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added"
+        agents = [user for user in team.values() if user.role in HELPDESK_ROLES]
+        helpdesk = seed_helpdesk(agents=agents, tickets=tickets, seed=zlib.crc32(slug.encode()))
+        return f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}"

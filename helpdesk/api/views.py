@@ -1,0 +1,554 @@
+"""REST endpoints of the helpdesk under /api/v1/: tickets (list, create, read, edit, status, assign), their
+messages and attachments, knowledge-base articles and SLA policies. Parse, call a selector or service, serialize.
+
+Conventions are customers/api's: `HasCapability` with the view's read/write capabilities, keyset cursors for
+lists, one error body (core/api/errors.py). Edits carry the `version` the client read: a change based on an
+older version is refused with 409 Conflict and nothing is saved (no lost update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import FileResponse
+from django.utils.http import urlencode
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from accounts.permissions import HasCapability
+from core.api.pagination import KeysetCursorPagination
+from core.keyset import KeysetOrder
+
+from ..forms import TicketFilterForm
+from ..kb_forms import ArticleFilterForm
+from ..models import Article, Attachment, Category, SLAPolicy, Team, Ticket
+from ..selectors import helpdesk_settings as settings_selectors
+from ..selectors import kb as kb_selectors
+from ..selectors import tickets as selectors
+from ..services import helpdesk_settings as settings_services
+from ..services import kb as kb_services
+from ..services import tickets as services
+from .serializers import (
+    ArticleInputSerializer,
+    ArticleOutputSerializer,
+    MessageCreateSerializer,
+    MessageOutputSerializer,
+    SLAPolicyInputSerializer,
+    SLAPolicyOutputSerializer,
+    TicketAssignmentOutputSerializer,
+    TicketAssignSerializer,
+    TicketCreateSerializer,
+    TicketDetailOutputSerializer,
+    TicketOutputSerializer,
+    TicketStatusOutputSerializer,
+    TicketStatusSerializer,
+    TicketUpdateSerializer,
+)
+
+KB_PAGE_SIZE = 25
+KB_MAX_PAGE_SIZE = 100
+CONFLICT_RESPONSE = OpenApiResponse(description="The ticket changed since the version you sent; nothing was saved.")
+
+
+class TicketConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The ticket changed since you read it; nothing was saved."
+
+
+class _TicketApi(GenericAPIView):
+    permission_classes = [HasCapability]
+    read_capability = "tickets.view"
+    write_capability = "tickets.edit"
+
+
+def _filter_errors(form) -> ValidationError:
+    return ValidationError({field: [str(message) for message in errors] for field, errors in form.errors.items()})
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    try:
+        return selectors.ticket_get(ticket_id=ticket_id)
+    except Ticket.DoesNotExist:
+        raise NotFound(f"No ticket has the id {ticket_id} in this workspace.") from None
+
+
+def _conflict(ticket_id: int, sent: int | None) -> TicketConflict:
+    current = Ticket.objects.filter(pk=ticket_id).values_list("version", flat=True).first()
+    return TicketConflict(
+        f"Ticket #{ticket_id} changed since you read it (you sent version {sent}, it is now version {current}). "
+        "Nothing was saved: read the ticket again, then repeat your change."
+    )
+
+
+def _service_errors(error: DjangoValidationError, renames: Mapping[str, str]) -> ValidationError:
+    """A service's field errors under the names this API uses for those fields."""
+    if not hasattr(error, "error_dict"):
+        return ValidationError({"non_field_errors": error.messages})
+    return ValidationError({renames.get(field, field): messages for field, messages in error.message_dict.items()})
+
+
+def _detail(request: Request, ticket_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(TicketDetailOutputSerializer(_ticket(ticket_id), context={"request": request}).data, status_code)
+
+
+TICKET_LIST_PARAMETERS = [
+    OpenApiParameter("q", OpenApiTypes.STR, description="Full text (subject, description, messages) or #number."),
+    OpenApiParameter("status", OpenApiTypes.STR, description="A status, “unsolved” or “done”."),
+    OpenApiParameter("priority", OpenApiTypes.STR, enum=Ticket.Priority.values),
+    OpenApiParameter("assignee", OpenApiTypes.STR, description="A teammate's id, “me” or “none”."),
+    OpenApiParameter("team", OpenApiTypes.STR, description="A team's id or “none”."),
+    OpenApiParameter("category", OpenApiTypes.INT),
+    OpenApiParameter("channel", OpenApiTypes.STR, enum=Ticket.Channel.values),
+    OpenApiParameter("tag", OpenApiTypes.STR),
+    OpenApiParameter("customer", OpenApiTypes.INT, description="A customer's id."),
+    OpenApiParameter("requester", OpenApiTypes.INT, description="A contact's id."),
+    OpenApiParameter("sla", OpenApiTypes.STR, enum=["breaching"], description="Due within 2 hours or breached."),
+    OpenApiParameter(
+        "sort",
+        OpenApiTypes.STR,
+        enum=[value for key in selectors.SORT_KEYS for value in (key, f"-{key}")],
+        description="A leading “-” reverses. Default: -created (newest first); -relevance when searching.",
+    ),
+]
+
+
+# --- Tickets --------------------------------------------------------------------------------------------
+
+
+def _cursor_link(request: Request, cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    return replace_query_param(request.build_absolute_uri(), "cursor", cursor)
+
+
+TICKET_PAGE = inline_serializer(
+    "TicketPage",
+    fields={
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "count": serializers.IntegerField(help_text="Matching tickets, counted up to 10,000."),
+        "count_capped": serializers.BooleanField(help_text="True: more than `count` tickets match."),
+        "results": TicketOutputSerializer(many=True),
+    },
+)
+
+
+class TicketListApi(_TicketApi):
+    """Pages come from the list page's own selector (two steps: ids by index, then the rows), so the API is as
+    fast as the agent workspace at 100k tickets; its cursors are keyset positions like every list's."""
+
+    serializer_class = TicketOutputSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="List tickets",
+        operation_id="tickets_list",
+        parameters=[
+            *TICKET_LIST_PARAMETERS,
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Default 50, at most 200."),
+        ],
+        responses=TICKET_PAGE,
+    )
+    def get(self, request: Request) -> Response:
+        form = TicketFilterForm(request.query_params)
+        if not form.is_valid():
+            raise _filter_errors(form)
+        query = form.query(user=request.user)
+        page = selectors.ticket_list(
+            filters=query.filters,
+            sort=query.sort,
+            cursor=query.cursor,
+            page_size=KeysetCursorPagination().get_page_size(request),
+        )
+        # Names of the page's categories and teams: two small queries whatever the page size.
+        prefetch_related_objects(
+            page.items, Prefetch("category", Category.objects.only("name")), Prefetch("team", Team.objects.only("name"))
+        )
+        return Response(
+            {
+                "next": _cursor_link(request, page.next_cursor),
+                "previous": _cursor_link(request, page.prev_cursor),
+                "count": page.total,
+                "count_capped": page.total_capped,
+                "results": TicketOutputSerializer(page.items, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        summary="Open a ticket",
+        description="JSON, or multipart/form-data to attach files. The requester is a contact (requester_id) or an "
+        "email address (requester_email): an unknown address becomes a new contact.",
+        request={"application/json": TicketCreateSerializer, "multipart/form-data": TicketCreateSerializer},
+        responses={201: TicketDetailOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TicketCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            ticket = services.ticket_create(actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _service_errors(error, {}) from None
+        return _detail(request, ticket.pk, status_code=status.HTTP_201_CREATED)
+
+
+class TicketDetailApi(_TicketApi):
+    serializer_class = TicketDetailOutputSerializer
+
+    @extend_schema(summary="Get a ticket", responses=TicketDetailOutputSerializer)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        return _detail(request, ticket_id)
+
+    @extend_schema(
+        summary="Change a ticket",
+        description="Only the fields sent are changed. `version` is required: the version you read. If someone "
+        "changed the ticket since, nothing is saved and the answer is 409.",
+        request=TicketUpdateSerializer(partial=True),
+        responses={200: TicketDetailOutputSerializer, 409: CONFLICT_RESPONSE},
+    )
+    def patch(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        serializer = TicketUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        if version is None:
+            raise ValidationError({"version": ["Send the version you read, so no one's change is overwritten."]})
+        try:
+            services.ticket_update(ticket=ticket, actor=request.user, data=data, expected_version=version)
+        except services.StaleTicket:
+            raise _conflict(ticket_id, version) from None
+        except DjangoValidationError as error:
+            raise _service_errors(error, {"original_description": "description"}) from None
+        return _detail(request, ticket_id)
+
+
+class TicketStatusApi(_TicketApi):
+    """The ticket's status as a resource of its own: read it, or set it (optionally checked against a version)."""
+
+    serializer_class = TicketStatusOutputSerializer
+
+    @extend_schema(summary="Get a ticket's status", responses=TicketStatusOutputSerializer)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        return Response(TicketStatusOutputSerializer(_ticket(ticket_id)).data)
+
+    @extend_schema(
+        summary="Set a ticket's status",
+        request=TicketStatusSerializer,
+        responses={200: TicketDetailOutputSerializer, 409: CONFLICT_RESPONSE},
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        serializer = TicketStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            services.ticket_status_set(
+                ticket=ticket, status=data["status"], actor=request.user, expected_version=data.get("version")
+            )
+        except services.StaleTicket:
+            raise _conflict(ticket_id, data.get("version")) from None
+        except DjangoValidationError as error:
+            raise _service_errors(error, {}) from None
+        return _detail(request, ticket_id)
+
+
+class TicketAssignmentApi(_TicketApi):
+    """Who works the ticket, as a resource of its own: read it, or hand the ticket to someone (or nobody)."""
+
+    serializer_class = TicketAssignmentOutputSerializer
+
+    @extend_schema(summary="Get a ticket's assignee and team", responses=TicketAssignmentOutputSerializer)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        return Response(TicketAssignmentOutputSerializer(_ticket(ticket_id)).data)
+
+    @extend_schema(
+        summary="Assign a ticket",
+        request=TicketAssignSerializer,
+        responses={200: TicketDetailOutputSerializer, 409: CONFLICT_RESPONSE},
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        serializer = TicketAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            services.ticket_assign(
+                ticket=ticket,
+                assignee=data["assignee"],
+                team=data.get("team"),
+                actor=request.user,
+                expected_version=data.get("version"),
+            )
+        except services.StaleTicket:
+            raise _conflict(ticket_id, data.get("version")) from None
+        except DjangoValidationError as error:
+            raise _service_errors(error, {"assignee": "assignee_id", "team": "team_id"}) from None
+        return _detail(request, ticket_id)
+
+
+# --- Messages and attachments ---------------------------------------------------------------------------
+
+
+class TicketMessageListApi(_TicketApi):
+    serializer_class = MessageOutputSerializer
+    pagination_class = KeysetCursorPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def keyset_order(self, request: Request) -> KeysetOrder:
+        return KeysetOrder(keys=("created", "id"))
+
+    @extend_schema(summary="List a ticket's messages (oldest first)", responses=MessageOutputSerializer(many=True))
+    def get(self, request: Request, ticket_id: int) -> Response:
+        page = self.paginate_queryset(selectors.ticket_messages(ticket=_ticket(ticket_id)))
+        return self.get_paginated_response(MessageOutputSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Reply or add an internal note",
+        description="JSON, or multipart/form-data to attach files. `status` optionally changes the ticket's status "
+        "in the same step.",
+        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
+        responses={201: MessageOutputSerializer},
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            message = services.message_add(
+                ticket=ticket,
+                actor=request.user,
+                body=data["body"],
+                kind=data["kind"],
+                attachments=data.get("attachments", ()),
+                status=data.get("status"),
+            )
+        except DjangoValidationError as error:
+            raise _service_errors(error, {}) from None
+        message = selectors.ticket_messages(ticket=ticket).get(pk=message.pk)
+        return Response(MessageOutputSerializer(message, context={"request": request}).data, status.HTTP_201_CREATED)
+
+
+class AttachmentDownloadApi(_TicketApi):
+    @extend_schema(summary="Download an attachment", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, attachment_id: int) -> FileResponse:
+        """Always a download, never shown inline or sniffed (an uploaded .html cannot run in our origin)."""
+        try:
+            attachment = selectors.attachment_get(attachment_id=attachment_id)
+            handle = attachment.file.open("rb")
+        except (Attachment.DoesNotExist, FileNotFoundError):
+            raise NotFound(f"No attachment has the id {attachment_id} in this workspace.") from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- Knowledge base -------------------------------------------------------------------------------------
+
+
+class _ArticleApi(GenericAPIView):
+    permission_classes = [HasCapability]
+    read_capability = "kb.view"
+    write_capability = "kb.edit"
+
+
+def _article(article_id: int) -> Article:
+    try:
+        return kb_selectors.article_get(article_id=article_id)
+    except Article.DoesNotExist:
+        raise NotFound(f"No article has the id {article_id} in this workspace.") from None
+
+
+def _page_link(request: Request, number: int | None) -> str | None:
+    if number is None:
+        return None
+    params = request.query_params.copy()
+    params["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{urlencode(params, doseq=True)}")
+
+
+ARTICLE_PAGE = inline_serializer(
+    "ArticlePage",
+    fields={
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "count": serializers.IntegerField(),
+        "results": ArticleOutputSerializer(many=True),
+    },
+)
+
+
+class ArticleListApi(_ArticleApi):
+    serializer_class = ArticleOutputSerializer
+
+    @extend_schema(
+        summary="List or search articles",
+        operation_id="kb_articles_list",
+        description="With `q`, keyword and semantic search, best match first, with a `score` per article. Pages "
+        "are numbered (a ranked search has no stable key to seek on); follow `next`.",
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="Search words or a question."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Article.Status.values),
+            OpenApiParameter("visibility", OpenApiTypes.STR, enum=Article.Visibility.values),
+            OpenApiParameter("category", OpenApiTypes.INT, description="An article category's id."),
+            OpenApiParameter("tag", OpenApiTypes.STR),
+            OpenApiParameter("sort", OpenApiTypes.STR, enum=list(kb_selectors.SORTS)),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description=f"At most {KB_MAX_PAGE_SIZE}."),
+        ],
+        responses=ARTICLE_PAGE,
+    )
+    def get(self, request: Request) -> Response:
+        form = ArticleFilterForm(request.query_params)
+        if not form.is_valid():
+            raise _filter_errors(form)
+        filters = form.filters()
+        page = kb_selectors.article_list(
+            filters=filters, sort=form.chosen_sort(filters), page=form.chosen_page(), page_size=_kb_page_size(request)
+        )
+        return Response(
+            {
+                "next": _page_link(request, page.next_page_number() if page.has_next() else None),
+                "previous": _page_link(request, page.previous_page_number() if page.has_previous() else None),
+                "count": page.paginator.count,
+                "results": ArticleOutputSerializer(page.object_list, many=True).data,
+            }
+        )
+
+    @extend_schema(summary="Write an article", request=ArticleInputSerializer, responses={201: ArticleOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ArticleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            article = kb_services.article_create(actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _service_errors(error, {}) from None
+        return Response(ArticleOutputSerializer(_article(article.pk)).data, status=status.HTTP_201_CREATED)
+
+
+def _kb_page_size(request: Request) -> int:
+    raw = request.query_params.get("page_size", "")
+    if not raw:
+        return KB_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= KB_MAX_PAGE_SIZE:
+        raise ValidationError({"page_size": [f"Use a whole number from 1 to {KB_MAX_PAGE_SIZE}."]})
+    return int(raw)
+
+
+class ArticleDetailApi(_ArticleApi):
+    serializer_class = ArticleOutputSerializer
+
+    @extend_schema(summary="Get an article", responses=ArticleOutputSerializer)
+    def get(self, request: Request, article_id: int) -> Response:
+        return Response(ArticleOutputSerializer(_article(article_id)).data)
+
+    @extend_schema(
+        summary="Change an article",
+        description="Only the fields sent are changed.",
+        request=ArticleInputSerializer(partial=True),
+        responses=ArticleOutputSerializer,
+    )
+    def patch(self, request: Request, article_id: int) -> Response:
+        article = _article(article_id)
+        serializer = ArticleInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            kb_services.article_update(article=article, actor=request.user, data=serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _service_errors(error, {}) from None
+        return Response(ArticleOutputSerializer(_article(article_id)).data)
+
+    @extend_schema(summary="Delete an article", responses={204: None})
+    def delete(self, request: Request, article_id: int) -> Response:
+        kb_services.article_delete(article=_article(article_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- SLA policies ---------------------------------------------------------------------------------------
+
+
+class _PolicyApi(GenericAPIView):
+    permission_classes = [HasCapability]
+    # Every member may see the targets they are measured against; changing them is running the workspace.
+    read_capability = "tickets.view"
+    write_capability = "helpdesk.configure"
+
+
+def _policy(policy_id: int) -> SLAPolicy:
+    try:
+        return settings_selectors.policy_get(policy_id=policy_id)
+    except SLAPolicy.DoesNotExist:
+        raise NotFound(f"No SLA policy has the id {policy_id} in this workspace.") from None
+
+
+class SLAPolicyListApi(_PolicyApi):
+    serializer_class = SLAPolicyOutputSerializer
+
+    @extend_schema(
+        summary="List SLA policies",
+        description="In the order they are checked: the first active policy whose conditions match a ticket applies.",
+        responses=SLAPolicyOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(SLAPolicyOutputSerializer(settings_selectors.policy_list(), many=True).data)
+
+    @extend_schema(
+        summary="Add an SLA policy (checked last)",
+        request=SLAPolicyInputSerializer,
+        responses={201: SLAPolicyOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SLAPolicyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            policy = settings_services.sla_policy_create(data=serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _service_errors(error, _POLICY_FIELDS) from None
+        return Response(SLAPolicyOutputSerializer(_policy(policy.pk)).data, status=status.HTTP_201_CREATED)
+
+
+_POLICY_FIELDS = {"calendar": "calendar_id", "breach_reassign_team": "breach_reassign_team_id"}
+
+
+class SLAPolicyDetailApi(_PolicyApi):
+    serializer_class = SLAPolicyOutputSerializer
+
+    @extend_schema(summary="Get an SLA policy", responses=SLAPolicyOutputSerializer)
+    def get(self, request: Request, policy_id: int) -> Response:
+        return Response(SLAPolicyOutputSerializer(_policy(policy_id)).data)
+
+    @extend_schema(
+        summary="Change an SLA policy",
+        description="Only the fields sent are changed. Open tickets keep their due times until their next change.",
+        request=SLAPolicyInputSerializer(partial=True),
+        responses=SLAPolicyOutputSerializer,
+    )
+    def patch(self, request: Request, policy_id: int) -> Response:
+        policy = _policy(policy_id)
+        serializer = SLAPolicyInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            settings_services.sla_policy_update(policy=policy, data=serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _service_errors(error, _POLICY_FIELDS) from None
+        return Response(SLAPolicyOutputSerializer(_policy(policy_id)).data)
+
+    @extend_schema(summary="Delete an SLA policy", responses={204: None})
+    def delete(self, request: Request, policy_id: int) -> Response:
+        settings_services.sla_policy_delete(policy=_policy(policy_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

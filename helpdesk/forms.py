@@ -1,0 +1,381 @@
+"""Forms of the agent workspace: list query strings, new ticket, field edits, replies, bulk actions, saved views.
+
+Forms parse and label input; the writes and their rules live in helpdesk.services (their ValidationErrors are
+put back on the matching fields with `add_service_errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Category, Team, Ticket, TicketMessage
+from .selectors import tickets as selectors
+from .selectors.tickets import DONE, SORT_KEYS, UNSOLVED, TicketFilters
+from .validators import normalize_tags
+
+STATUS_FILTER_CHOICES = [
+    ("", "Any status"),
+    (UNSOLVED, "Unsolved (new, open, pending, on hold)"),
+    (DONE, "Solved or closed"),
+    *Ticket.Status.choices,
+]
+# Query-string keys a list (and a saved view) is made of; the cursor is a position, not a filter.
+LIST_PARAMS = ("q", "status", "priority", "assignee", "team", "category", "channel", "tag", "customer", "requester")
+VIEW_PARAMS = (*LIST_PARAMS, "sla", "sort")
+
+
+class BootstrapMixin:
+    """Bootstrap classes and `is-invalid` on every widget, so templates only lay fields out."""
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError on the form: each message on its field, the rest above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; size and type rules are the service's (helpdesk.validators)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+def _id_or_word(value: str, words: set[str], label: str) -> str:
+    value = (value or "").strip().lower()
+    if value and value not in words and not value.isdigit():
+        raise ValidationError(f"Use {label}.", code="invalid")
+    return value
+
+
+def _sort_choices() -> list[tuple[str, str]]:
+    return [(value, value) for field in SORT_KEYS for value in (field, f"-{field}")]
+
+
+# --- List query ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: TicketFilters
+    sort: str
+    cursor: str
+    # The valid, non-empty parameters (no cursor), in VIEW_PARAMS order: what a saved view stores.
+    params: dict[str, str]
+
+
+class TicketFilterForm(forms.Form):
+    """The ticket list's query string (and a saved view's filters). Invalid values are ignored, never a 500."""
+
+    q = forms.CharField(required=False, max_length=200)
+    status = forms.ChoiceField(required=False, choices=STATUS_FILTER_CHOICES)
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Ticket.Priority.choices])
+    assignee = forms.CharField(required=False, help_text="A teammate's id, “me” or “none”.")
+    team = forms.CharField(required=False, help_text="A team's id or “none”.")
+    category = forms.IntegerField(required=False, min_value=1)
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Ticket.Channel.choices])
+    tag = forms.CharField(required=False, max_length=40)
+    customer = forms.IntegerField(required=False, min_value=1)
+    requester = forms.IntegerField(required=False, min_value=1)
+    sla = forms.ChoiceField(required=False, choices=[("", "Any"), ("breaching", "Breaching soon")])
+    sort = forms.ChoiceField(required=False, choices=_sort_choices())
+    cursor = forms.CharField(required=False)
+
+    def clean_assignee(self) -> str:
+        return _id_or_word(self.cleaned_data.get("assignee", ""), {"me", "none"}, "a teammate's id, “me” or “none”")
+
+    def clean_team(self) -> str:
+        return _id_or_word(self.cleaned_data.get("team", ""), {"none"}, "a team's id or “none”")
+
+    def clean_tag(self) -> str:
+        tags = normalize_tags([self.cleaned_data.get("tag", "")])
+        return tags[0] if tags else ""
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data.get("q", "").split())
+
+    def query(self, *, user) -> ListQuery:
+        self.is_valid()  # fields with bad values are left out of cleaned_data, i.e. not filtered on
+        data = self.cleaned_data
+        assignee, team = data.get("assignee", ""), data.get("team", "")
+        filters = TicketFilters(
+            q=data.get("q", ""),
+            status=data.get("status", ""),
+            priority=data.get("priority", ""),
+            assignee_id=user.pk if assignee == "me" else int(assignee) if assignee.isdigit() else None,
+            unassigned=assignee == "none",
+            team_id=int(team) if team.isdigit() else None,
+            no_team=team == "none",
+            category_id=data.get("category"),
+            channel=data.get("channel", ""),
+            tag=data.get("tag", ""),
+            customer_id=data.get("customer"),
+            requester_id=data.get("requester"),
+            breaching=data.get("sla") == "breaching",
+        )
+        params = {name: str(data[name]) for name in VIEW_PARAMS if data.get(name) not in (None, "")}
+        return ListQuery(filters=filters, sort=data.get("sort", ""), cursor=data.get("cursor", ""), params=params)
+
+
+def list_query(params: Mapping[str, Any], *, user) -> ListQuery:
+    return TicketFilterForm(params).query(user=user)
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    return urlencode(params)
+
+
+def params_from_query_string(text: str) -> dict[str, str]:
+    return dict(parse_qsl((text or "").lstrip("?"), keep_blank_values=False))
+
+
+# --- New ticket ---------------------------------------------------------------------------------
+
+
+class TicketCreateForm(BootstrapMixin, forms.Form):
+    # Emptiness and length are the service's rules (one wording everywhere: page, API, help center).
+    subject = forms.CharField(required=False, max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    requester_email = forms.CharField(
+        required=False,
+        label="Requester's email",
+        help_text="Someone new becomes a contact of the company their address belongs to.",
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "off", "list": "requester-options", "placeholder": "jane@acme.com"}
+        ),
+    )
+    requester_name = forms.CharField(required=False, max_length=200, label="Requester's name (if new)")
+    priority = forms.ChoiceField(choices=Ticket.Priority.choices, initial=Ticket.Priority.NORMAL)
+    type = forms.ChoiceField(choices=Ticket.Type.choices, initial=Ticket.Type.QUESTION)
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label="No category")
+    assignee = AgentChoiceField(queryset=Ticket.objects.none(), required=False, empty_label="Unassigned")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
+    tags = forms.CharField(required=False, max_length=1000, help_text="Separate tags with commas: billing, vip.")
+    attachments = MultipleFileField(label="Attachments")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.all()
+        self.fields["team"].queryset = Team.objects.all()
+        self.fields["assignee"].queryset = selectors.assignable_agents()
+        self.style_fields()
+
+    def clean_tags(self) -> list[str]:
+        return normalize_tags(self.cleaned_data.get("tags", ""))
+
+    def service_data(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+# --- Editing a ticket's fields ------------------------------------------------------------------
+
+# Field → the service that changes it (helpdesk.services.tickets).
+UPDATE_FIELDS = ("subject", "priority", "type", "category", "team", "tags")
+
+
+class TicketEditForm(BootstrapMixin, forms.Form):
+    """The ticket header: every field optional, and only the fields present in the request are changed, so one
+    select can save itself alone. `version` is the version the editor saw (optimistic locking)."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    subject = forms.CharField(required=False, max_length=1000)
+    status = forms.ChoiceField(required=False, choices=Ticket.Status.choices)
+    priority = forms.ChoiceField(required=False, choices=Ticket.Priority.choices)
+    type = forms.ChoiceField(required=False, choices=Ticket.Type.choices)
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    assignee = forms.CharField(required=False)
+    tags = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["category"].queryset = Category.objects.all()
+        self.fields["team"].queryset = Team.objects.all()
+
+    def clean_assignee(self):
+        value = self.cleaned_data.get("assignee", "").strip().lower()
+        if value in {"", "none"}:
+            return None
+        if value == "me":
+            return self.user
+        agent = selectors.assignable_agents().filter(pk=int(value)).first() if value.isdigit() else None
+        if agent is None:
+            raise ValidationError("Choose a teammate who works tickets.", code="invalid")
+        return agent
+
+    def clean_tags(self) -> list[str]:
+        return normalize_tags(self.cleaned_data.get("tags", ""))
+
+    def submitted(self) -> dict[str, Any]:
+        """The cleaned values of the fields the request carried (a missing field is left as it is)."""
+        return {name: self.cleaned_data[name] for name in self.fields if name != "version" and name in self.data}
+
+    def submitted_labels(self) -> list[tuple[str, str]]:
+        """What the person tried to change, in words, for the "someone else changed it" notice."""
+        labels = []
+        for name, value in self.submitted().items():
+            label = self.fields[name].label or name.replace("_", " ").capitalize()
+            if isinstance(value, list):
+                shown = ", ".join(value) or "none"
+            elif name in {"status", "priority", "type"}:
+                shown = dict(self.fields[name].choices).get(value, value)
+            else:
+                shown = str(value) if value not in (None, "") else "none"
+            labels.append((label, shown))
+        return labels
+
+
+# --- Reply / note -------------------------------------------------------------------------------
+
+
+class ReplyForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(choices=TicketMessage.Kind.choices, initial=TicketMessage.Kind.REPLY)
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    # Send and set the status in one step ("send and set pending"); empty keeps it.
+    status = forms.ChoiceField(required=False, choices=[("", "Keep status"), *Ticket.Status.choices])
+    attachments = MultipleFileField(label="Attachments")
+    ai_run_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+
+# --- Bulk actions -------------------------------------------------------------------------------
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("assign", "Assign"), ("status", "Set status"), ("tags", "Add tags"), ("merge", "Merge")]
+    MAX_TICKETS = 200
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    action = forms.ChoiceField(choices=ACTIONS)
+    assignee = forms.CharField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "—"), *Ticket.Status.choices])
+    tags = forms.CharField(required=False, max_length=1000)
+    target = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        # Any positive id is a valid choice; which ones exist is the selector's business.
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else self.data.get("ids", [])
+        self.fields["ids"].choices = [(value, value) for value in raw if str(value).isdigit()]
+
+    def clean_ids(self) -> list[int]:
+        ids = list(dict.fromkeys(self.cleaned_data.get("ids") or []))
+        if not ids:
+            raise ValidationError("Select at least one ticket first.", code="required")
+        if len(ids) > self.MAX_TICKETS:
+            raise ValidationError(f"At most {self.MAX_TICKETS} tickets at once.", code="too_many")
+        return ids
+
+    def clean_assignee(self):
+        value = self.cleaned_data.get("assignee", "").strip().lower()
+        if value in {"", "none"}:
+            return None if value == "none" else ...
+        if value == "me":
+            return self.user
+        agent = selectors.assignable_agents().filter(pk=int(value)).first() if value.isdigit() else None
+        if agent is None:
+            raise ValidationError("Choose a teammate who works tickets.", code="invalid")
+        return agent
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        action = data.get("action")
+        if action == "assign" and data.get("assignee", ...) is ...:
+            self.add_error("assignee", "Choose whom to assign the tickets to (or “Unassigned”).")
+        elif action == "status" and not data.get("status"):
+            self.add_error("status", "Choose the new status.")
+        elif action == "tags" and not data.get("tags"):
+            self.add_error("tags", "Type the tags to add.")
+        elif action == "merge":
+            ids = data.get("ids") or []
+            if len(ids) < 2:
+                self.add_error("ids", "Select two tickets or more to merge.")
+            elif data.get("target") not in ids:
+                data["target"] = ids[0]
+        return data
+
+    def clean_tags(self) -> list[str]:
+        return normalize_tags(self.cleaned_data.get("tags", ""))
+
+    def error_text(self) -> str:
+        return " ".join(message for messages in self.errors.values() for message in messages)
+
+
+# --- Saved views --------------------------------------------------------------------------------
+
+
+class SavedViewForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": "Give the view a name."},
+    )
+    shared = forms.BooleanField(required=False, label="Share with the whole workspace")
+    # The list's query string when the person clicked "Save view".
+    filters = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, can_share: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_share:
+            del self.fields["shared"]
+        self.style_fields()
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data.get("name", "").split())
+        if not name:
+            raise ValidationError("Give the view a name.", code="required")
+        return name
+
+    def clean_filters(self) -> str:
+        return self.cleaned_data.get("filters", "")
+
+    def view_params(self, *, user) -> dict[str, str]:
+        """Only valid list parameters are stored, normalised the way the list reads them."""
+        return list_query(params_from_query_string(self.cleaned_data["filters"]), user=user).params

@@ -1,0 +1,1 @@
+"""Every non-trivial read of the helpdesk, one module per area."""

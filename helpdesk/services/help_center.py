@@ -1,0 +1,86 @@
+"""The public help center's writes: requests from the form (ticket + acknowledgement) and the requester's link.
+
+The request status link carries a signed token, not the ticket number: it names the ticket and its requester,
+is signed with the site's secret and salted with the workspace's schema, so it cannot be guessed, edited to
+reach another ticket, or replayed in another workspace whose ticket happens to have the same number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.urls import reverse
+
+from ..emails import send_after_commit, workspace_url
+from ..models import Ticket, TicketMessage
+from ..selectors.help_center import help_center_title
+from . import tickets
+
+TOKEN_SALT = "helpdesk.request-status"
+
+
+def _salt() -> str:
+    return f"{TOKEN_SALT}:{connection.schema_name}"
+
+
+def request_token(ticket: Ticket) -> str:
+    """The same token every time for a ticket (no timestamp: the link lives as long as the request)."""
+    return signing.Signer(salt=_salt()).sign_object([ticket.pk, ticket.requester_id])
+
+
+def request_from_token(token: str) -> Ticket | None:
+    """The ticket a status link names, or None for anything forged, truncated or from another workspace."""
+    try:
+        ticket_id, requester_id = signing.Signer(salt=_salt()).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(ticket_id, int) or not isinstance(requester_id, int):
+        return None
+    return Ticket.objects.select_related("requester").filter(pk=ticket_id, requester_id=requester_id).first()
+
+
+def request_status_url(ticket: Ticket, *, host: str = "") -> str:
+    return workspace_url(reverse("help_center:request_status", args=[request_token(ticket)]), host=host)
+
+
+@transaction.atomic
+def help_request_submit(
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    description: str,
+    attachments: Sequence[UploadedFile] = (),
+    host: str = "",
+) -> Ticket:
+    """A ticket from the help-center form; the requester gets an email with its number and status link."""
+    ticket = tickets.ticket_create(
+        subject=subject,
+        description=description,
+        requester_email=email,
+        requester_name=name,
+        channel=Ticket.Channel.HELP_CENTER,
+        attachments=attachments,
+    )
+    context = {
+        "ticket": ticket,
+        "name": ticket.requester.name,
+        "help_title": help_center_title(),
+        "status_url": request_status_url(ticket, host=host),
+    }
+    send_after_commit("helpdesk/email/ticket_received", to=ticket.requester.email, context=context)
+    return ticket
+
+
+def help_request_reply(*, ticket: Ticket, body: str, attachments: Sequence[UploadedFile] = ()) -> TicketMessage:
+    """The requester answers from the status page: a public message, which reopens a pending or solved ticket."""
+    return tickets.customer_message_add(
+        ticket=ticket,
+        body=body,
+        contact=ticket.requester,
+        channel=Ticket.Channel.HELP_CENTER,
+        attachments=attachments,
+    )

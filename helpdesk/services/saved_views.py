@@ -1,0 +1,28 @@
+"""Writing saved ticket views: an agent keeps the list's current filters under a name (personal or shared)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..models import SavedView
+
+MAX_VIEWS_PER_PERSON = 50
+
+
+@transaction.atomic
+def saved_view_create(*, owner, name: str, filters: Mapping[str, str], shared: bool = False) -> SavedView:
+    """`filters` are the ticket list's parameters as helpdesk.forms.TicketFilterForm normalised them."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Give the view a name."})
+    if SavedView.objects.filter(owner=owner).count() >= MAX_VIEWS_PER_PERSON:
+        raise ValidationError({"name": f"You have {MAX_VIEWS_PER_PERSON} views already; delete one first."})
+    return SavedView.objects.create(owner=owner, name=name[:80], filters=dict(filters), shared=bool(shared))
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, actor) -> None:
+    view.delete()

@@ -1,0 +1,60 @@
+"""AI on tickets, all through ai.facade: background analysis, suggestions an agent applies or dismisses, the
+composer (Improve, reply tone), reply drafts grounded in the knowledge base, and opted-in auto-response.
+
+No ticket action ever waits for or depends on the AI: analysis runs in Celery after commit, failures are retried
+there, and a broker outage only leaves the analysis pending for the periodic catch-up.
+
+Modules: analysis (queueing, running and storing the analysis; the JSON shape of `Ticket.ai_suggestions`),
+rules (transparent priority/type/question rules), suggestions (apply/dismiss), composer (Improve, tone),
+auto_response (drafts, should_auto_close, auto_respond), indexing (solved tickets for similarity search),
+classifier (the workspace's trained category classifier), background (queueing that survives broker outages).
+"""
+
+from .analysis import ANALYSIS_VERSION, analysis_queue, analyze_ticket, panel_push
+from .auto_response import AutoCloseDecision, Draft, Source, auto_respond, generate_auto_response, should_auto_close
+from .catch_up import analysis_catch_up
+from .classifier import category_classifier_train
+from .composer import (
+    REPLY_STYLES,
+    Suggestion,
+    description_improve,
+    improved_description_accept,
+    improved_description_reject,
+    reply_feedback_record,
+    reply_rewrite,
+    suggestion_feedback,
+    word_diff_html,
+)
+from .indexing import solved_ticket_index, solved_tickets_index_all, ticket_status_changed
+from .suggestions import KINDS as SUGGESTION_KINDS
+from .suggestions import suggestion_apply, suggestion_dismiss
+
+__all__ = [
+    "ANALYSIS_VERSION",
+    "REPLY_STYLES",
+    "SUGGESTION_KINDS",
+    "AutoCloseDecision",
+    "Draft",
+    "Source",
+    "Suggestion",
+    "analysis_catch_up",
+    "analysis_queue",
+    "analyze_ticket",
+    "auto_respond",
+    "category_classifier_train",
+    "description_improve",
+    "generate_auto_response",
+    "improved_description_accept",
+    "improved_description_reject",
+    "panel_push",
+    "reply_feedback_record",
+    "reply_rewrite",
+    "should_auto_close",
+    "solved_ticket_index",
+    "solved_tickets_index_all",
+    "suggestion_apply",
+    "suggestion_dismiss",
+    "suggestion_feedback",
+    "ticket_status_changed",
+    "word_diff_html",
+]

@@ -1,0 +1,198 @@
+"""The AI composer: "Improve" a ticket description, re-tone a reply, and the feedback on what the agent did with it.
+
+Improve restructures a rough description into summary / steps / expected / actual / environment without adding
+facts (ai.facade.rewrite style "ticket") and shows it next to the original with a word diff. The agent accepts
+it (feedback "accepted"), edits and accepts (feedback "edited", with the edit distance) or rejects it. The
+accepted text is stored in `Ticket.improved_description`; `original_description` never changes.
+
+A reply rewrite is only a suggestion in the composer: the agent decides whether to use it, and the feedback is
+recorded when the reply is sent with its `ai_run_id` (`reply_feedback_record`, called by message_add).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from ai import facade
+
+from ... import live
+from ...models import Ticket, TicketEvent, TicketMessage
+from .. import tickets as ticket_services
+from .suggestions import feedback_record
+
+IMPROVE_FEATURE = "helpdesk.improve"
+TONE_FEATURE = "helpdesk.reply_tone"
+# The reply tones ai.facade.rewrite offers (its styles besides "ticket"); labels as the composer shows them.
+REPLY_STYLES = {"friendly": "Friendly", "formal": "Formal", "concise": "Concise"}
+SECTION_TITLES = {
+    "summary": "Summary",
+    "steps": "Steps to reproduce",
+    "expected": "Expected",
+    "actual": "Actual",
+    "environment": "Environment",
+}
+# Composer suggestions an agent can discard (or use on the new-ticket form) with a plain feedback call.
+SUGGESTION_FEATURES = frozenset({IMPROVE_FEATURE, TONE_FEATURE, "helpdesk.reply_draft", "reply_draft"})
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
+MAX_DIFF_CELLS = 1_000_000  # about 500 words a side: ~0.15 s even for unrelated texts; longer: by line
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A rewrite shown to the agent: the text, how it differs from theirs, and the run to give feedback on."""
+
+    original: str
+    text: str
+    diff_html: SafeString
+    meta: Any  # ai.contracts.RunMeta
+    style: str
+    sections: dict[str, str]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Sections the rewrite left empty: what the description does not say (ask the requester)."""
+        if self.style != "ticket":
+            return ()
+        return tuple(title for key, title in SECTION_TITLES.items() if not (self.sections.get(key) or "").strip())
+
+
+def word_diff_html(before: str, after: str) -> SafeString:
+    """`after` with words removed from `before` struck through (<del>) and new words marked (<ins>); escaped."""
+    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    if len(a) * len(b) > MAX_DIFF_CELLS:  # difflib is quadratic: compare whole lines of very long texts
+        a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    parts: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        old, new = escape("".join(a[i1:i2])), escape("".join(b[j1:j2]))
+        if tag == "equal":
+            parts.append(new)
+            continue
+        if old.strip():
+            parts.append(f'<del class="sb-diff-del">{old}</del>')
+        if new.strip():
+            parts.append(f'<ins class="sb-diff-ins">{new}</ins>')
+        elif new:
+            parts.append(new)
+    return mark_safe("".join(parts))  # every piece of text above is escaped
+
+
+def _same(first: str, second: str) -> bool:
+    return " ".join(first.split()) == " ".join(second.split())
+
+
+def _rewrite(text: str, *, style: str, feature: str, actor) -> Suggestion:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write something first: there is nothing to improve."})
+    if len(text) > ticket_services.MAX_BODY:
+        raise ValidationError({"text": f"The text is too long to rewrite (at most {ticket_services.MAX_BODY:,})."})
+    try:
+        result = facade.rewrite(text, style=style, feature=feature, user=actor)
+    except facade.AIInputError as error:
+        raise ValidationError({"text": str(error)}) from None
+    return Suggestion(text, result.text, word_diff_html(text, result.text), result.meta, style, dict(result.sections))
+
+
+def description_improve(*, text: str, actor) -> Suggestion:
+    """The description restructured as a clear ticket. Raises AIUnavailable (show "try again") or ValidationError."""
+    return _rewrite(text, style="ticket", feature=IMPROVE_FEATURE, actor=actor)
+
+
+def reply_rewrite(*, text: str, style: str, actor) -> Suggestion:
+    """The agent's reply in another tone (friendly, formal, concise); only a suggestion until it is sent."""
+    if style not in REPLY_STYLES:
+        raise ValidationError({"style": f"Choose a tone: {', '.join(REPLY_STYLES)}."})
+    return _rewrite(text, style=style, feature=TONE_FEATURE, actor=actor)
+
+
+def _run_of(run_id: Any, features: frozenset[str]) -> Any:
+    """The ledger run the agent is answering about; it must be a successful run of one of `features`."""
+    try:
+        run = facade.get_run(int(run_id))
+    except (TypeError, ValueError, facade.AIInputError):
+        raise ValidationError({"run_id": "This suggestion is no longer available; ask for a new one."}) from None
+    if run.meta.feature not in features or not run.succeeded:
+        raise ValidationError({"run_id": "This suggestion does not belong here; ask for a new one."})
+    return run
+
+
+@transaction.atomic
+def improved_description_accept(
+    *, ticket: Ticket, actor, run_id: Any, text: str, expected_version: int | None = None
+) -> tuple[Ticket, str]:
+    """Stores the (possibly edited) improvement as the ticket's description; returns (ticket, feedback outcome).
+
+    "accepted" when `text` is the suggestion as shown, else "edited" (the ledger stores the edit distance).
+    """
+    run = _run_of(run_id, frozenset({IMPROVE_FEATURE}))
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "The improved description cannot be empty."})
+    if len(text) > ticket_services.MAX_BODY:
+        raise ValidationError({"text": f"The description is too long (at most {ticket_services.MAX_BODY:,})."})
+    outcome = "accepted" if _same(text, run.text) else "edited"
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ticket_services.StaleTicket(
+            "Someone else changed this ticket while you were editing it. Reload to see their change, then try again."
+        )
+    before = locked.improved_description
+    locked.improved_description = text
+    locked.version = F("version") + 1
+    locked.save(update_fields=["improved_description", "version", "updated"])
+    locked.refresh_from_db(fields=["version"])
+    changes = {"improved_description": [before[:200], text[:200]]}
+    TicketEvent.objects.create(
+        ticket=locked,
+        kind=TicketEvent.Kind.AI_SUGGESTION,
+        actor=actor,
+        data={"kind": "description", "action": outcome, "run_id": run.run_id, "changes": changes},
+    )
+    feedback_record(run.run_id, outcome, actor=actor, final_text=text)
+    live.ticket_changed(locked, actor=actor, changes=changes)
+    return locked, outcome
+
+
+@transaction.atomic
+def improved_description_reject(*, ticket: Ticket, actor, run_id: Any) -> None:
+    run = _run_of(run_id, frozenset({IMPROVE_FEATURE}))
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.AI_SUGGESTION,
+        actor=actor,
+        data={"kind": "description", "action": "rejected", "run_id": run.run_id},
+    )
+    feedback_record(run.run_id, "rejected", actor=actor)
+
+
+def suggestion_feedback(*, run_id: Any, outcome: str, actor, final_text: str | None = None) -> str:
+    """Feedback on a composer suggestion outside a ticket write (discarded, or used on the new-ticket form)."""
+    run = _run_of(run_id, SUGGESTION_FEATURES)
+    if outcome not in ("accepted", "rejected"):
+        raise ValidationError({"outcome": "Say whether the suggestion was used (accepted) or not (rejected)."})
+    if outcome == "accepted" and final_text is not None and not _same(final_text, run.text):
+        outcome = "edited"
+    feedback_record(run.run_id, outcome, actor=actor, final_text=final_text)
+    return outcome
+
+
+def reply_feedback_record(message: TicketMessage, *, actor) -> None:
+    """Hook of message_add: a reply sent from an AI suggestion (tone rewrite or draft) rates it, as sent or
+    edited. Automatic replies (no actor) are not an agent's verdict and are not rated."""
+    if not message.ai_run_id or actor is None:
+        return
+    try:
+        run = facade.get_run(message.ai_run_id)
+    except facade.AIInputError:
+        return
+    outcome = "accepted" if _same(message.body, run.text) else "edited"
+    feedback_record(run.run_id, outcome, actor=actor, final_text=message.body)

@@ -1,0 +1,96 @@
+"""Two agents in two browsers: one creates a ticket and replies, the other sees the row arrive in the queue, the
+reply appear on the ticket, and each sees the other on the ticket ("is viewing", "is replying…")."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from core.testing.browser import new_page, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
+
+ROWS = "#ticket-rows [data-testid=ticket-row]"
+MESSAGES = "#ticket-thread [data-testid=thread-message]"
+TRACK_SOCKET = "document.addEventListener('htmx:wsOpen', () => { window.sbSocketOpen = true; });"
+
+
+def _clean_up(live_data, subject: str, domain: str) -> None:
+    from customers.models import Customer
+    from helpdesk.models import Ticket
+
+    # Last added runs first: the tickets go before the requester's company they point to.
+    live_data.add_cleanup(lambda: Customer.objects.filter(domain=domain).delete())
+    live_data.add_cleanup(lambda: Ticket.objects.filter(subject=subject).delete())
+
+
+def _open(browser, live_stack, user, path: str):
+    page = new_page(browser)
+    page.add_init_script(TRACK_SOCKET)
+    sign_in(page, live_stack, user, next_path=path)
+    page.wait_for_function("window.sbSocketOpen === true")
+    return page
+
+
+def test_agent_creates_and_replies_while_a_teammate_watches_live(live_stack, live_data, browser):
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    grace = live_data.create_user("agent", name="Grace Hopper")
+    token = uuid.uuid4().hex[:8]
+    subject = f"Printer on fire {token}"
+    domain = f"browser-{token}.example.org"
+    _clean_up(live_data, subject, domain)
+
+    watcher = _open(browser, live_stack, grace, "/tickets/")
+    page = _open(browser, live_stack, ada, "/tickets/")
+
+    # Ada creates a ticket from the list ("n" opens the form) and lands on it.
+    page.keyboard.press("n")
+    modal = page.locator("#modal")
+    modal.locator("[name=requester_email]").fill(f"pat@{domain}")
+    modal.locator("[name=subject]").fill(subject)
+    modal.locator("[name=description]").fill("Smoke comes out of the second-floor printer.")
+    with page.expect_navigation():
+        modal.locator("[data-testid=ticket-save]").click()
+    expect(page.locator("[data-testid=ticket-subject]")).to_have_value(subject)
+    page.wait_for_function("window.sbSocketOpen === true")
+
+    # Grace's queue shows it without a reload.
+    row = watcher.locator(ROWS).filter(has_text=subject)
+    expect(row).to_have_count(1)
+    expect(watcher.locator("#toasts")).to_contain_text(f"{subject}")
+
+    # Ada replies; the composer empties and the reply is in her thread.
+    page.locator("[data-testid=composer-body]").fill("We are sending someone with an extinguisher.")
+    page.locator("[data-testid=composer-send]").click()
+    expect(page.locator(MESSAGES).filter(has_text="extinguisher")).to_have_count(1)
+    expect(page.locator("[data-testid=composer-body]")).to_have_value("")
+
+    # Grace opens it from the keyboard (j: first row, o: open) and Ada sees her there (and the other way round).
+    watcher.keyboard.press("j")
+    expect(row).to_have_class(re.compile(r"\bsb-cursor\b"))
+    with watcher.expect_navigation():
+        watcher.keyboard.press("o")
+    watcher.wait_for_function("window.sbSocketOpen === true")
+    expect(watcher.locator(MESSAGES).filter(has_text="extinguisher")).to_have_count(1)
+    expect(page.locator("[data-testid=presence]")).to_contain_text("Grace Hopper is viewing")
+    expect(watcher.locator("[data-testid=presence]")).to_contain_text("Ada Lovelace is viewing")
+
+    # Grace starts typing (shortcut letters typed in a field stay text): Ada is warned before she answers too.
+    watcher.locator("[data-testid=composer-body]").press_sequentially("I can go as soon")
+    expect(page.locator("[data-testid=presence]")).to_contain_text("Grace Hopper is replying")
+    expect(watcher.locator("[data-testid=field-assignee] option:checked")).to_have_text("Unassigned")
+
+    # Ada's next reply appears on Grace's page in place, and Grace's draft is untouched.
+    page.locator("[data-testid=composer-body]").fill("Update: the fire is out.")
+    page.keyboard.press("Control+Enter")
+    expect(watcher.locator(MESSAGES).filter(has_text="the fire is out")).to_have_count(1)
+    expect(watcher.locator("[data-testid=composer-body]")).to_have_value("I can go as soon")
+
+    # Keyboard: "a" assigns the ticket to Grace, and Ada's header follows.
+    watcher.locator("body").click(position={"x": 5, "y": 5})
+    watcher.keyboard.press("a")
+    expect(watcher.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")
+    expect(page.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")

@@ -1,0 +1,359 @@
+"""Live ticket updates and presence: fragments reach the right groups after commit, sockets follow a ticket only
+with a token the server signed for that user in that workspace, and agents on one ticket see each other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django_tenants.utils import tenant_context
+
+from core import realtime
+from core.realtime import topic_from_token, topic_group, topic_token, user_group, workspace_group
+from helpdesk import live
+from helpdesk.services import tickets as services
+from helpdesk.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.usefixtures("channels_db")
+
+HOST = "alpha.localhost"
+
+
+class Listener:
+    """A test channel in a group: call it for the next message; `nothing()` says whether none arrives."""
+
+    def __init__(self, layer, channel: str) -> None:
+        self.layer, self.channel = layer, channel
+
+    def __call__(self) -> dict:
+        return async_to_sync(self.layer.receive)(self.channel)
+
+    def nothing(self, seconds: float = 0.1) -> bool:
+        async def wait() -> bool:
+            try:
+                await asyncio.wait_for(self.layer.receive(self.channel), seconds)
+            except TimeoutError:
+                return True
+            return False
+
+        return async_to_sync(wait)()
+
+
+@pytest.fixture
+def listen():
+    """`listen(group)` puts a test channel in `group`."""
+    layer = get_channel_layer()
+    joined = []
+
+    def subscribe(group: str) -> Listener:
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(group, channel)
+        joined.append((group, channel))
+        return Listener(layer, channel)
+
+    yield subscribe
+    for group, channel in joined:
+        async_to_sync(layer.group_discard)(group, channel)
+
+
+def commit(django_capture_on_commit_callbacks, write):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = write()
+    assert callbacks, "nothing may be sent before the transaction commits"
+    for callback in callbacks:
+        callback()
+    return result
+
+
+# --- What the services push --------------------------------------------------------------------------
+
+
+def test_a_new_ticket_goes_on_top_of_every_list_and_the_toast_skips_its_author(
+    make_user, listen, django_capture_on_commit_callbacks
+):
+    actor = make_user("agent", name="Dana Scully")
+    receive = listen(workspace_group())
+
+    ticket = commit(
+        django_capture_on_commit_callbacks,
+        lambda: services.ticket_create(
+            subject="VPN down", description="Since 9am.", requester_email="x@globex.test", actor=actor, tags=["vpn"]
+        ),
+    )
+
+    row, toast = receive(), receive()
+    assert row["exclude_user_id"] is None  # the author's other list tabs get the row too
+    assert row["html"].startswith('<tbody hx-swap-oob="afterbegin:#ticket-rows">')
+    assert f'<tr id="ticket-row-{ticket.pk}" data-testid="ticket-row" class="sb-ticket-row sb-row-new"' in row["html"]
+    assert 'data-status="new"' in row["html"] and 'data-tags="vpn"' in row["html"]
+    assert toast["exclude_user_id"] == actor.pk and f"New ticket #{ticket.pk}: VPN down" in toast["html"]
+
+
+def test_rows_render_at_commit_with_what_the_transaction_did_after_the_push_was_asked_for(
+    make_user, listen, django_capture_on_commit_callbacks
+):
+    agent = make_user("agent", name="Fox Mulder")
+    receive = listen(workspace_group())
+
+    def create_then_assign():
+        ticket = services.ticket_create(subject="Laptop", description="Broken.", requester_email="x@globex.test")
+        return services.ticket_assign(ticket=ticket, assignee=agent, actor=agent)
+
+    ticket = commit(django_capture_on_commit_callbacks, create_then_assign)
+
+    inserted = receive()["html"]
+    assert f'id="ticket-row-{ticket.pk}"' in inserted and f'data-assignee="{agent.pk}"' in inserted
+
+
+def test_a_push_whose_ticket_is_gone_at_commit_sends_nothing(listen, django_capture_on_commit_callbacks):
+    ticket = TicketFactory()
+    receive = listen(workspace_group())
+
+    def change_then_delete():
+        services.ticket_update(ticket=ticket, actor=None, data={"priority": "low"})
+        ticket.delete()
+
+    commit(django_capture_on_commit_callbacks, change_then_delete)
+
+    assert receive.nothing()
+
+
+def test_a_field_change_replaces_the_row_and_refreshes_other_readers_of_the_ticket(
+    make_user, listen, django_capture_on_commit_callbacks
+):
+    actor = make_user("agent", name="Dana Scully")
+    ticket = TicketFactory()
+    lists = listen(workspace_group())
+    readers = listen(topic_group(f"ticket.{ticket.pk}"))
+    other_ticket = listen(topic_group("ticket.999999"))
+
+    commit(
+        django_capture_on_commit_callbacks,
+        lambda: services.ticket_update(ticket=ticket, actor=actor, data={"priority": "urgent"}),
+    )
+
+    row = lists()
+    assert (
+        f'<tr id="ticket-row-{ticket.pk}" data-testid="ticket-row" class="sb-ticket-row" hx-swap-oob="true"'
+        in (row["html"])
+    )
+    assert 'data-priority="urgent"' in row["html"]
+    refresh = readers()
+    assert refresh["exclude_user_id"] == actor.pk
+    assert '<div id="ticket-refresh" hx-swap-oob="true"' in refresh["html"]
+    assert f'hx-get="{reverse("tickets:ticket_refresh", args=[ticket.pk])}"' in refresh["html"]
+    assert 'data-by="Dana Scully"' in refresh["html"]
+    assert other_ticket.nothing() and lists.nothing() and readers.nothing()
+
+
+def test_replies_refresh_readers_and_a_customer_reply_toasts_the_assignee(
+    make_user, listen, django_capture_on_commit_callbacks
+):
+    agent = make_user("agent", name="Fox Mulder")
+    ticket = TicketFactory(assignee=agent)
+    readers = listen(topic_group(f"ticket.{ticket.pk}"))
+    assignee = listen(user_group(agent.pk))
+
+    commit(django_capture_on_commit_callbacks, lambda: services.message_add(ticket=ticket, actor=agent, body="On it"))
+    assert readers()["exclude_user_id"] == agent.pk
+
+    commit(django_capture_on_commit_callbacks, lambda: services.customer_message_add(ticket=ticket, body="Thanks!"))
+    assert readers()["exclude_user_id"] is None  # the requester is nobody's socket: every agent refreshes
+    assert f"replied on #{ticket.pk}" in assignee()["html"]
+
+
+def test_assignment_toasts_the_new_assignee_and_updates_lists(make_user, listen, django_capture_on_commit_callbacks):
+    actor = make_user("agent", name="Dana Scully")
+    assignee = make_user("agent")
+    ticket = TicketFactory()
+    lists = listen(workspace_group())
+    personal = listen(user_group(assignee.pk))
+
+    commit(
+        django_capture_on_commit_callbacks,
+        lambda: services.ticket_assign(ticket=ticket, assignee=assignee, actor=actor),
+    )
+
+    assert f'data-assignee="{assignee.pk}"' in lists()["html"]
+    assert f"Dana Scully assigned you #{ticket.pk}" in personal()["html"]
+
+
+def test_pushes_never_leave_for_another_workspaces_groups(other_tenant):
+    with tenant_context(other_tenant):
+        beta_topic = topic_group("ticket.1")
+    with pytest.raises(ValueError, match="does not belong to the current schema"):
+        realtime.notify_on_commit(beta_topic, "<p>leak</p>")
+
+
+# --- Topic tokens ------------------------------------------------------------------------------------
+
+
+def test_a_topic_token_names_its_topic_for_its_user_in_its_workspace(tenant, make_user):
+    user = make_user("agent")
+    token = topic_token("ticket.42", user_id=user.pk)
+
+    assert topic_from_token(token, schema=tenant.schema_name, user_id=user.pk) == "ticket.42"
+    assert topic_from_token(token, schema="t_beta", user_id=user.pk) is None
+    assert topic_from_token(token, schema=tenant.schema_name, user_id=user.pk + 1) is None
+
+
+def test_forged_or_garbled_tokens_grant_nothing(tenant, make_user):
+    user = make_user("agent")
+    token = topic_token("ticket.42", user_id=user.pk)
+    _, timestamp, signature = token.split(":")
+    claims = {"s": tenant.schema_name, "t": "ticket.43", "u": user.pk}
+    other_claims = signing.b64_encode(json.dumps(claims, separators=(",", ":")).encode()).decode()
+    forged = [
+        f"{other_claims}:{timestamp}:{signature}",  # another ticket under the genuine signature
+        signing.dumps(claims, salt="another.salt"),  # signed for another purpose
+        signing.dumps(claims, salt=realtime.TOPIC_SALT, key="not-our-secret"),
+        json.dumps(claims),
+        token[:-3] + "abc",
+    ]
+
+    for bad in [*forged, "", None, 42, {"subscribe": token}, "x" * 600]:
+        assert topic_from_token(bad, schema=tenant.schema_name, user_id=user.pk) is None, bad
+
+
+def test_an_expired_token_grants_nothing(tenant, make_user, monkeypatch):
+    user = make_user("agent")
+    token = topic_token("ticket.42", user_id=user.pk)
+    monkeypatch.setattr(realtime, "TOPIC_TOKEN_MAX_AGE", -1)
+
+    assert topic_from_token(token, schema=tenant.schema_name, user_id=user.pk) is None
+
+
+def test_topic_names_are_checked(make_user):
+    with pytest.raises(ValueError):
+        topic_token("Ticket 42; drop", user_id=1)
+    assert topic_group("ticket.42").endswith(".topic.ticket.42")
+
+
+# --- The socket: subscriptions and presence ----------------------------------------------------------
+
+
+def cookie_for(user, host: str = HOST) -> str:
+    client = Client(HTTP_HOST=host)
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def socket_for(cookie: str, host: str = HOST) -> WebsocketCommunicator:
+    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode()), (b"cookie", cookie.encode())]
+    return WebsocketCommunicator(import_string(settings.ASGI_APPLICATION), "/ws/live/", headers=headers)
+
+
+async def joined(group: str) -> None:
+    """Waits until a socket is in `group` (the consumer handles what a socket sends in its own time)."""
+    layer = get_channel_layer()
+    for _ in range(100):
+        if layer.groups.get(group):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nobody joined {group}")
+
+
+async def push(group: str, html: str) -> None:
+    await get_channel_layer().group_send(group, {"type": "push.html", "html": html, "exclude_user_id": None})
+
+
+def test_a_socket_follows_a_topic_only_with_a_valid_token(make_user, other_tenant):
+    user = make_user("agent")
+    cookie = cookie_for(user)
+    good = topic_token("ticket.7", user_id=user.pk)
+    with tenant_context(other_tenant):
+        beta_token = topic_token("ticket.8", user_id=user.pk)  # same user id, another workspace
+    someone_elses = topic_token("ticket.9", user_id=user.pk + 1)
+    groups = {number: topic_group(f"ticket.{number}") for number in (7, 8, 9)}
+
+    async def scenario() -> None:
+        socket = socket_for(cookie)
+        connected, _ = await socket.connect()
+        assert connected
+        await socket.send_to(text_data="{not json")
+        await socket.send_to(text_data=json.dumps(["subscribe", good]))
+        for token in (beta_token, someone_elses, "not a token", good):
+            await socket.send_to(text_data=json.dumps({"subscribe": token}))
+        await joined(groups[7])
+        for number in (8, 9):
+            await push(groups[number], "<p>leak</p>")
+        await push(groups[7], "<p>ticket 7 changed</p>")
+        assert await socket.receive_from(timeout=1) == "<p>ticket 7 changed</p>"
+        assert await socket.receive_nothing(timeout=0.2)
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_agents_on_one_ticket_see_who_views_and_who_replies(make_user):
+    dana = make_user("agent", name="Dana Scully")
+    fox = make_user("agent", name="Fox Mulder")
+    topic = "ticket.5"
+
+    async def join(user):
+        socket = socket_for(cookie_for_sync[user.pk])
+        assert (await socket.connect())[0]
+        await socket.send_to(text_data=json.dumps({"subscribe": tokens[user.pk]}))
+        await socket.send_to(text_data=json.dumps({"presence": "viewing"}))
+        return socket
+
+    async def scenario() -> None:
+        dana_socket = await join(dana)
+        assert await dana_socket.receive_nothing(timeout=0.2)  # nobody else here yet
+        fox_socket = await join(fox)
+        seen_by_dana = await dana_socket.receive_from(timeout=1)
+        assert '<div id="presence-ticket-5" hx-swap-oob="true"' in seen_by_dana
+        assert "Fox Mulder is viewing" in seen_by_dana and "Dana Scully" not in seen_by_dana
+        seen_by_fox = await fox_socket.receive_from(timeout=1)  # Dana answered Fox's arrival
+        assert "Dana Scully is viewing" in seen_by_fox
+
+        await fox_socket.send_to(text_data=json.dumps({"presence": "replying", "topic": topic}))
+        assert "Fox Mulder is replying…" in await dana_socket.receive_from(timeout=1)
+        await fox_socket.send_to(text_data=json.dumps({"presence": "dancing"}))  # not a state: ignored
+        assert await dana_socket.receive_nothing(timeout=0.2)
+
+        await fox_socket.disconnect()
+        gone = await dana_socket.receive_from(timeout=1)
+        assert "Fox Mulder" not in gone and 'id="presence-ticket-5"' in gone
+        await dana_socket.disconnect()
+
+    cookie_for_sync = {dana.pk: cookie_for(dana), fox.pk: cookie_for(fox)}
+    tokens = {user.pk: topic_token(topic, user_id=user.pk) for user in (dana, fox)}
+    async_to_sync(scenario)()
+
+
+def test_presence_without_a_subscription_tells_nobody(make_user):
+    dana, fox = make_user("agent", name="Dana Scully"), make_user("agent", name="Fox Mulder")
+    dana_cookie, fox_cookie = cookie_for(dana), cookie_for(fox)
+    dana_token = topic_token("ticket.6", user_id=dana.pk)
+
+    async def scenario() -> None:
+        dana_socket, fox_socket = socket_for(dana_cookie), socket_for(fox_cookie)
+        await dana_socket.connect()
+        await fox_socket.connect()
+        await dana_socket.send_to(text_data=json.dumps({"subscribe": dana_token}))
+        await fox_socket.send_to(text_data=json.dumps({"presence": "replying", "topic": "ticket.6"}))
+        assert await dana_socket.receive_nothing(timeout=0.2)
+        await dana_socket.disconnect()
+        await fox_socket.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_the_ticket_page_gives_its_socket_a_token_for_its_ticket_only(client, login, tenant):
+    user = login("agent")
+    ticket = TicketFactory()
+
+    html = client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+
+    token = html.split('data-topic-token="', 1)[1].split('"', 1)[0]
+    assert topic_from_token(token, schema=tenant.schema_name, user_id=user.pk) == live.ticket_topic(ticket.pk)

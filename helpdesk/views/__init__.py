@@ -1,0 +1,1 @@
+"""Helpdesk pages and fragments: one module per page family."""

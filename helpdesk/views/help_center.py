@@ -1,0 +1,273 @@
+"""The workspace's public help center (/help/): articles and search, "Was this helpful?", the request form, the
+request status page (signed link, no login) and the satisfaction survey. Anonymous by design: every route here
+is listed in PUBLIC_ROUTES of config/tests/test_authorization.py.
+
+What a visitor can reach: published public articles only (a draft or internal article is a 404, never a 403 that
+would confirm it exists); on a request's page, public replies only. The help-center switch in the helpdesk
+settings closes the articles and the form; links already emailed (a request's page, a survey) keep working.
+Abuse: per-IP rate limits in the cache (fail open if the cache is down), and a honeypot field on the form.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.htmx import render_partial
+
+from ..kb_forms import HelpRequestForm, RequestReplyForm, SurveyForm
+from ..models import Article, ArticleCategory, HelpdeskSettings
+from ..selectors import csat as csat_selectors
+from ..selectors import help_center as help_selectors
+from ..selectors import kb as kb_selectors
+from ..services import csat, help_center
+from ..services import kb as kb_services
+
+logger = logging.getLogger(__name__)
+
+HOME_TEMPLATE = "helpdesk/help_home.html"
+CATEGORY_TEMPLATE = "helpdesk/help_category.html"
+ARTICLE_TEMPLATE = "helpdesk/help_article.html"
+REQUEST_TEMPLATE = "helpdesk/help_request_form.html"
+STATUS_TEMPLATE = "helpdesk/help_request_status.html"
+SURVEY_TEMPLATE = "helpdesk/help_survey.html"
+LIMITED_TEMPLATE = "helpdesk/help_limited.html"
+HOUR = 3600
+# (attempts, seconds) per client address.
+LIMITS = {"request": (5, HOUR), "reply": (20, HOUR), "vote": (30, HOUR), "survey": (20, HOUR)}
+VOTE_MEMORY = 24 * HOUR  # one vote per article and address per day
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _client_ip(request: HttpRequest) -> str:
+    """allauth's reading of the address (honours ALLAUTH_TRUSTED_PROXY_COUNT behind proxies)."""
+    return get_adapter().get_client_ip(request)
+
+
+def _over_limit(request: HttpRequest, action: str) -> bool:
+    """Counts this attempt; True once the address exceeded the action's limit in the current window."""
+    limit, window = LIMITS[action]
+    key = f"help:limit:{action}:{_client_ip(request)}"
+    try:
+        cache.add(key, 0, timeout=window)
+        return cache.incr(key) > limit
+    except Exception:  # a cache outage must not close the help center
+        logger.warning("help-center rate limit unavailable; allowing %s", action, exc_info=True)
+        return False
+
+
+def _limited(request: HttpRequest, action: str) -> HttpResponse:
+    _, window = LIMITS[action]
+    context = {**_frame(HelpdeskSettings.current()), "minutes": window // 60}
+    response = render(request, LIMITED_TEMPLATE, context, status=429)
+    response["Retry-After"] = str(window)
+    return response
+
+
+def _frame(settings: HelpdeskSettings) -> dict[str, Any]:
+    """What every help-center page shows: its title, and whether the articles and form are open."""
+    return {"help_title": help_selectors.help_center_title(settings), "help_open": settings.help_center_enabled}
+
+
+def _open_help_center() -> HelpdeskSettings:
+    settings = HelpdeskSettings.current()
+    if not settings.help_center_enabled:
+        raise Http404("This workspace has no public help center.")
+    return settings
+
+
+def _article_or_404(slug: str) -> Article:
+    try:
+        return kb_selectors.help_article_get(slug=slug)
+    except Article.DoesNotExist:
+        raise Http404("No such article.") from None
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    for name, errors in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+# --- Articles -----------------------------------------------------------------------------------
+
+
+@require_GET
+def help_home(request: HttpRequest) -> HttpResponse:
+    settings = _open_help_center()
+    query = request.GET.get("q", "").strip()[:200]
+    context = {**_frame(settings), "query": query}
+    if query:
+        context["results"] = kb_selectors.help_search(query=query)
+    if request.htmx and request.htmx.target == "help-results":
+        return render_partial(request, HOME_TEMPLATE, "help-results", context)
+    context |= {"categories": kb_selectors.help_category_list(), "popular": kb_selectors.help_popular_articles()}
+    return render(request, HOME_TEMPLATE, context)
+
+
+@require_GET
+def help_category(request: HttpRequest, category_slug: str) -> HttpResponse:
+    settings = _open_help_center()
+    try:
+        category = kb_selectors.help_category_get(slug=category_slug)
+    except ArticleCategory.DoesNotExist:
+        raise Http404("No such category.") from None
+    articles = kb_selectors.help_category_articles(category=category)
+    return render(request, CATEGORY_TEMPLATE, {**_frame(settings), "category": category, "articles": articles})
+
+
+@require_GET
+def help_article(request: HttpRequest, article_slug: str) -> HttpResponse:
+    settings = _open_help_center()
+    article = _article_or_404(article_slug)
+    kb_services.article_viewed(article=article)
+    context = {**_frame(settings), "article": article, "related": kb_selectors.help_related_articles(article=article)}
+    return render(request, ARTICLE_TEMPLATE, context)
+
+
+@require_POST
+def help_article_vote(request: HttpRequest, article_slug: str) -> HttpResponse:
+    """ "Was this helpful?" yes/no: one vote per article and address a day, and a cap per address."""
+    settings = _open_help_center()
+    article = _article_or_404(article_slug)
+    answer = request.POST.get("helpful")
+    if answer not in {"yes", "no"}:
+        return HttpResponse("Answer “yes” or “no”.", status=400, content_type="text/plain; charset=utf-8")
+    if _over_limit(request, "vote"):
+        return _limited(request, "vote")
+    first = _first_vote(request, article)
+    if first:
+        kb_services.article_vote(article=article, helpful=answer == "yes")
+    context = {**_frame(settings), "article": article, "voted": answer, "repeat": not first}
+    if request.htmx:
+        return render_partial(request, ARTICLE_TEMPLATE, "article-feedback", context)
+    return redirect(reverse("help_center:article", args=[article.slug]) + "#article-feedback")
+
+
+def _first_vote(request: HttpRequest, article: Article) -> bool:
+    try:
+        return cache.add(f"help:voted:{article.pk}:{_client_ip(request)}", 1, timeout=VOTE_MEMORY)
+    except Exception:
+        return True
+
+
+# --- Requests -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def help_request_new(request: HttpRequest) -> HttpResponse:
+    settings = _open_help_center()
+    form = HelpRequestForm(request.POST or None, request.FILES or None)
+    context = {**_frame(settings), "form": form}
+    if request.method != "POST":
+        return render(request, REQUEST_TEMPLATE, context)
+    if _over_limit(request, "request"):
+        return _limited(request, "request")
+    if form.is_spam:
+        # Bots get the same friendly page as people, so the trap is not obvious; nothing is created.
+        return render(request, REQUEST_TEMPLATE, {**context, "dropped": True})
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = help_center.help_request_submit(
+                name=data["name"],
+                email=data["email"],
+                subject=data["subject"],
+                description=data["description"],
+                attachments=data["attachments"],
+                host=request.get_host(),
+            )
+        except ValidationError as error:
+            _form_errors(form, _as_form_error(error))
+        else:
+            token = help_center.request_token(ticket)
+            return redirect(reverse("help_center:request_status", args=[token]) + "?sent=1")
+    return render(request, REQUEST_TEMPLATE, context, status=400)
+
+
+def _as_form_error(error: ValidationError) -> ValidationError:
+    """ticket_create names the requester "requester_email"; the form calls it "email"."""
+    messages = error.message_dict
+    if "requester_email" in messages:
+        messages["email"] = messages.pop("requester_email")
+    return ValidationError(messages)
+
+
+def _request_or_404(token: str):
+    ticket = help_center.request_from_token(token)
+    if ticket is None:
+        raise Http404("This link is not valid. Check that you copied all of it.")
+    return ticket
+
+
+@require_http_methods(["GET", "POST"])
+def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The requester's view of their ticket: status, public thread, and a reply box (reopens when solved)."""
+    ticket = _request_or_404(token)
+    form = RequestReplyForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if _over_limit(request, "reply"):
+            return _limited(request, "reply")
+        if form.is_valid():
+            try:
+                help_center.help_request_reply(
+                    ticket=ticket, body=form.cleaned_data["body"], attachments=form.cleaned_data["attachments"]
+                )
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                return redirect(reverse("help_center:request_status", args=[token]) + "?replied=1")
+        status = 400
+    label, explanation = help_selectors.request_public_status(ticket)
+    context = {
+        **_frame(HelpdeskSettings.current()),
+        "ticket": ticket,
+        "thread": help_selectors.request_thread(ticket=ticket),
+        "status_label": label,
+        "status_explanation": explanation,
+        "form": form,
+        "can_reply": ticket.status != ticket.Status.CLOSED,
+        "sent": request.GET.get("sent") == "1",
+        "replied": request.GET.get("replied") == "1",
+    }
+    return render(request, STATUS_TEMPLATE, context, status=status)
+
+
+# --- Satisfaction survey ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def help_survey(request: HttpRequest, token: str) -> HttpResponse:
+    survey = csat_selectors.survey_for_token(token)
+    if survey is None:
+        raise Http404("This survey link is not valid.")
+    editable = csat.survey_editable(survey)
+    initial = {"rating": request.GET.get("rating") or survey.rating, "comment": survey.comment}
+    form = SurveyForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    saved = False
+    if request.method == "POST":
+        if _over_limit(request, "survey"):
+            return _limited(request, "survey")
+        if form.is_valid():
+            try:
+                survey = csat.survey_answer(survey=survey, **form.cleaned_data)
+                saved = True
+            except ValidationError as error:
+                _form_errors(form, error)
+                status = 400
+        else:
+            status = 400
+    context = {**_frame(HelpdeskSettings.current()), "survey": survey, "form": form, "saved": saved}
+    context["editable"] = editable and csat.survey_editable(survey)
+    return render(request, SURVEY_TEMPLATE, context, status=status)

@@ -1,0 +1,484 @@
+"""The agent workspace: ticket list with saved views and bulk actions, new-ticket form, ticket detail with its
+header, thread and composer, attachment downloads. Each view parses input, calls a service or selector, renders.
+
+Fragments follow customers/views.py: a partial's name is the DOM id it replaces; modal forms go into #modal-body
+and answer 200 with their errors so htmx swaps them. Field edits carry the version the editor saw: when someone
+else changed the ticket meanwhile (StaleTicket) the header comes back with the fresh values and what the person
+tried to change, ready to apply again: nothing is lost and nothing is silently overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from accounts.permissions import capability_required
+from accounts.roles import user_can
+from core.htmx import hx_redirect, render_partial
+from core.realtime import topic_dom_id, topic_token
+
+from ..forms import (
+    UPDATE_FIELDS,
+    BulkForm,
+    ReplyForm,
+    SavedViewForm,
+    TicketCreateForm,
+    TicketEditForm,
+    add_service_errors,
+    list_query,
+    query_string,
+)
+from ..models import Attachment, SavedView, Ticket
+from ..selectors import tickets as selectors
+from ..services import saved_views as saved_view_services
+from ..services import tickets as services
+
+LIST_TEMPLATE = "helpdesk/ticket_list.html"
+DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
+FORM_TEMPLATE = "helpdesk/ticket_form.html"
+VIEW_FORM_TEMPLATE = "helpdesk/ticket_view_form.html"
+VIEW_DELETE_TEMPLATE = "helpdesk/ticket_view_confirm_delete.html"
+PAGE_SIZE = 50
+SORTABLE = ("created", "updated", "priority", "due")
+
+# The rail's built-in views: key, name, icon, the list parameters they stand for.
+BUILTIN_VIEWS = (
+    ("my-open", "My open", "person-check", {"assignee": "me", "status": "unsolved"}),
+    ("unassigned", "Unassigned", "person-dash", {"assignee": "none", "status": "unsolved"}),
+    ("breaching", "Breaching soon", "alarm", {"sla": "breaching", "sort": "due"}),
+    ("open", "All open", "inbox", {"status": "unsolved"}),
+    ("all", "All", "collection", {}),
+    ("solved", "Solved", "check2-circle", {"status": "done"}),
+)
+
+
+@dataclass(frozen=True)
+class RailView:
+    key: str
+    name: str
+    icon: str
+    query: str
+    count: int
+    capped: bool
+    active: bool
+    saved: SavedView | None = None
+    deletable: bool = False
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _capabilities(user) -> dict[str, bool]:
+    return {"can_edit": user_can(user, "tickets.edit"), "can_share_views": user_can(user, "helpdesk.configure")}
+
+
+def _wants_fragment(request: HttpRequest, target: str) -> bool:
+    """An HTMX request aimed at `target`; history restores (htmx 2 sends them as HTMX requests) get the page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    if request.htmx:
+        return render_partial(request, template, "modal-body", context)
+    return render(request, template, context)
+
+
+def _modal_done(html: str = "") -> HttpResponse:
+    """Closes the modal; `html` holds out-of-band updates (see customers.views._modal_done)."""
+    response = HttpResponse(html)
+    response["HX-Trigger"] = "modal:close"
+    return retarget(reswap(response, "none"), "body")
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    try:
+        return selectors.ticket_get(ticket_id=ticket_id)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket in this workspace.") from None
+
+
+def _sort_links(sort: str) -> dict[str, dict[str, Any]]:
+    """For each sortable column: the sort its header sets (a second click reverses it) and whether it is active.
+    Dates and priority start with the newest / most urgent; "due" starts with the nearest."""
+    links = {}
+    for field in SORTABLE:
+        active = sort.lstrip("-") == field
+        descending = active and sort.startswith("-")
+        first_click = field if field == "due" else f"-{field}"
+        param = (field if descending else f"-{field}") if active else first_click
+        links[field] = {"param": param, "active": active, "desc": descending}
+    return links
+
+
+def _rail(user, current: dict[str, str]) -> list[RailView]:
+    """Built-in and saved views with their counts (one query for all counts) and the one the list shows now."""
+    saved = selectors.saved_view_list(user=user)
+    entries = [(key, name, icon, params, None) for key, name, icon, params in BUILTIN_VIEWS]
+    entries += [(f"view-{view.pk}", view.name, "bookmark", view.filters or {}, view) for view in saved]
+    queries = [list_query(params, user=user) for *_, params, _ in entries]
+    counts = selectors.ticket_counts([query.filters for query in queries])
+
+    def without_sort(params: dict[str, str]) -> dict[str, str]:
+        return {key: value for key, value in params.items() if key != "sort"}
+
+    current = without_sort(current)
+    matching = [
+        entry[0] for entry, query in zip(entries, queries, strict=True) if without_sort(query.params) == current
+    ]
+    active_key = matching[0] if matching else None
+    can_share = user_can(user, "helpdesk.configure")
+    return [
+        RailView(
+            key=key,
+            name=name,
+            icon=icon,
+            query=query_string(query.params),
+            count=count,
+            capped=capped,
+            active=key == active_key,
+            saved=view,
+            deletable=view is not None and (view.owner_id == user.pk or (view.shared and can_share)),
+        )
+        for (key, name, icon, _, view), query, (count, capped) in zip(entries, queries, counts, strict=True)
+    ]
+
+
+# --- List ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@capability_required("tickets.view")
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    query = list_query(request.GET, user=request.user)
+    page = selectors.ticket_list(filters=query.filters, sort=query.sort, cursor=query.cursor, page_size=PAGE_SIZE)
+    field, descending = selectors.parse_sort(query.sort, searching=bool(selectors.search_query(query.filters.q)))
+    sort = f"-{field}" if descending else field
+    context = {
+        "page": page,
+        "filters": query.filters,
+        "params": query.params,
+        "sort": sort,
+        "sort_links": _sort_links(sort),
+        # Live rows are inserted on top only where a new ticket belongs: first page, newest first.
+        "live_inserts": not query.cursor and sort == "-created",
+        "rail": _rail(request.user, query.params),
+        "options": selectors.ticket_filter_options(),
+        "status_choices": Ticket.Status.choices,
+        "priority_choices": Ticket.Priority.choices,
+        "channel_choices": Ticket.Channel.choices,
+        **_capabilities(request.user),
+    }
+    # Filters and searches swap the table (the search box keeps its focus), view links the filters too; the rail
+    # follows out of band, its active view and counts current.
+    for fragment in ("ticket-table", "ticket-main"):
+        if _wants_fragment(request, fragment):
+            html = render_to_string(f"{LIST_TEMPLATE}#{fragment}", context, request=request)
+            rail = render_to_string(f"{LIST_TEMPLATE}#ticket-rail", context | {"oob": True}, request=request)
+            return HttpResponse(html + rail)
+    return render(request, LIST_TEMPLATE, context)
+
+
+@require_POST
+@capability_required("tickets.edit")
+def ticket_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, set status, add tags or merge the selected tickets; then the table reloads with its filters."""
+    form = BulkForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _bulk_result(request, error=form.error_text())
+    data = form.cleaned_data
+    tickets = selectors.tickets_for_bulk(ticket_ids=data["ids"])
+    if not tickets:
+        return _bulk_result(request, error="Those tickets no longer exist.")
+    try:
+        text = _bulk_apply(request.user, data, tickets)
+    except ValidationError as error:
+        return _bulk_result(request, error=" ".join(error.messages))
+    messages.success(request, text)
+    if not request.htmx:
+        return redirect(request.POST.get("next") or reverse("tickets:ticket_list"))
+    return _bulk_result(request)
+
+
+def _bulk_apply(user, data: dict[str, Any], tickets: list[Ticket]) -> str:
+    action = data["action"]
+    if action == "merge":
+        target = next(ticket for ticket in tickets if ticket.pk == data["target"])
+        sources = [ticket for ticket in tickets if ticket.pk != target.pk]
+        services.tickets_merge(target=target, sources=sources, actor=user)
+        return f"Merged {_count(len(sources))} into #{target.pk}."
+    change: dict[str, Any] = {}
+    if action == "assign":
+        change["assignee"] = data["assignee"]
+    elif action == "status":
+        change["status"] = data["status"]
+    else:
+        change["add_tags"] = data["tags"]
+    changed = services.tickets_bulk_update(tickets=tickets, actor=user, **change)
+    return f"Updated {_count(changed)}." if changed else "Nothing to change: the tickets already were that way."
+
+
+def _bulk_result(request: HttpRequest, *, error: str = "") -> HttpResponse:
+    """The bulk bar's message (an error, or cleared), and on success a `tickets:refresh` for the table."""
+    html = render_to_string(f"{LIST_TEMPLATE}#ticket-bulk-error", {"error": error, "oob": True}, request=request)
+    response = HttpResponse(html)
+    if not error:
+        trigger_client_event(response, "tickets:refresh")
+    return reswap(response, "none")
+
+
+def _count(number: int) -> str:
+    return f"{number} ticket{'' if number == 1 else 's'}"
+
+
+# --- Saved views --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("tickets.view")
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    can_share = user_can(request.user, "helpdesk.configure")
+    # The "Save view" button sends the list's filter form: what the list shows now.
+    initial = {"filters": query_string(list_query(request.GET, user=request.user).params)}
+    form = SavedViewForm(request.POST if request.method == "POST" else None, initial=initial, can_share=can_share)
+    if request.method == "POST" and form.is_valid():
+        params = form.view_params(user=request.user)
+        try:
+            view = saved_view_services.saved_view_create(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                filters=params,
+                shared=form.cleaned_data.get("shared"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Saved the view “{view.name}”.")
+            return hx_redirect(request, f"{reverse('tickets:ticket_list')}?{query_string(params)}")
+    return _modal(request, VIEW_FORM_TEMPLATE, {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("tickets.view")
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    try:
+        view = selectors.saved_view_get(view_id=view_id)
+    except SavedView.DoesNotExist:
+        raise Http404("No such view.") from None
+    if view.owner_id != request.user.pk:
+        if not view.shared:
+            raise Http404("No such view.")  # someone else's personal view: not even its existence shows
+        if not user_can(request.user, "helpdesk.configure"):
+            raise PermissionDenied("Only its owner or a helpdesk admin may delete a shared view.")
+    if request.method == "POST":
+        saved_view_services.saved_view_delete(view=view, actor=request.user)
+        messages.success(request, f"Deleted the view “{view.name}”.")
+        return hx_redirect(request, reverse("tickets:ticket_list"))
+    return _modal(request, VIEW_DELETE_TEMPLATE, {"view": view})
+
+
+# --- New ticket ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("tickets.edit")
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = TicketCreateForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            ticket = services.ticket_create(actor=request.user, channel=Ticket.Channel.WEB, **form.service_data())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Created ticket #{ticket.pk}.")
+            return hx_redirect(request, reverse("tickets:ticket_detail", args=[ticket.pk]))
+    return _modal(request, FORM_TEMPLATE, {"form": form})
+
+
+@require_GET
+@capability_required("tickets.edit")
+def requester_suggestions(request: HttpRequest) -> HttpResponse:
+    """Contacts matching what is typed in the requester box, as the <datalist> it offers."""
+    contacts = selectors.requester_suggestions(text=request.GET.get("requester_email", ""))
+    return render_partial(request, FORM_TEMPLATE, "requester-options", {"contacts": contacts})
+
+
+# --- Detail -------------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    topic = f"ticket.{ticket.pk}"
+    return {
+        "ticket": ticket,
+        "due": selectors.ticket_due(ticket),
+        "thread": selectors.ticket_thread(ticket=ticket),
+        "related": selectors.ticket_related(ticket=ticket),
+        "options": selectors.ticket_filter_options(),
+        "topic_token": topic_token(topic, user_id=request.user.pk),
+        "presence_id": topic_dom_id(topic),
+        "reply_form": ReplyForm(),
+        **_capabilities(request.user),
+        **extra,
+    }
+
+
+def _header_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    return {
+        "ticket": ticket,
+        "due": selectors.ticket_due(ticket),
+        "options": selectors.ticket_filter_options(),
+        **_capabilities(request.user),
+        **extra,
+    }
+
+
+@require_GET
+@capability_required("tickets.view")
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = _ticket_or_404(ticket_id)
+    return render(request, DETAIL_TEMPLATE, _detail_context(request, ticket))
+
+
+def _header_and_thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> HttpResponse:
+    """The header in place, the thread out of band: what changes when the ticket does."""
+    header = render_to_string(f"{DETAIL_TEMPLATE}#ticket-header", _header_context(request, ticket, **extra), request)
+    thread_context = {"ticket": ticket, "thread": selectors.ticket_thread(ticket=ticket), "oob": True}
+    thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
+    return HttpResponse(header + thread)
+
+
+@require_GET
+@capability_required("tickets.view")
+def ticket_refresh(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The header and thread as they are now, for a page told over the websocket that the ticket changed."""
+    return _header_and_thread(request, _ticket_or_404(ticket_id))
+
+
+@require_POST
+@capability_required("tickets.edit")
+def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Changes the fields the request carries (one select saves itself alone), checked against its version."""
+    ticket = _ticket_or_404(ticket_id)
+    form = TicketEditForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _edited(request, ticket, errors=_error_list(form))
+    try:
+        _apply_edits(ticket, actor=request.user, changes=form.submitted(), version=form.cleaned_data["version"])
+    except services.StaleTicket:
+        conflict = {"attempted": form.submitted_labels(), "retry": _retry_values(request)}
+        return _edited(request, _ticket_or_404(ticket_id), status=409, conflict=conflict)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _edited(request, _ticket_or_404(ticket_id), errors=_error_list(form))
+    if not request.htmx:
+        messages.success(request, f"Saved #{ticket.pk}.")
+        return redirect("tickets:ticket_detail", ticket_id=ticket.pk)
+    return _header_and_thread(request, _ticket_or_404(ticket_id))
+
+
+def _edited(request: HttpRequest, ticket: Ticket, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """The header with a notice (errors, or someone else's change): in place for htmx (which swaps only 2xx
+    answers), as the whole page with a telling status otherwise."""
+    if request.htmx:
+        return _header_and_thread(request, ticket, **extra)
+    return render(request, DETAIL_TEMPLATE, _detail_context(request, ticket, **extra), status=status)
+
+
+def _error_list(form: TicketEditForm) -> list[str]:
+    return [message for messages_ in form.errors.values() for message in messages_]
+
+
+def _apply_edits(ticket: Ticket, *, actor, changes: dict[str, Any], version: int) -> None:
+    """One request may change plain fields, the assignee and the status: all or nothing, each step checked
+    against the version the previous one left (the first against the editor's)."""
+    with transaction.atomic():
+        fields = {name: changes[name] for name in UPDATE_FIELDS if name in changes}
+        if fields:
+            ticket = services.ticket_update(ticket=ticket, actor=actor, data=fields, expected_version=version)
+            version = ticket.version
+        if "assignee" in changes:
+            ticket = services.ticket_assign(
+                ticket=ticket, assignee=changes["assignee"], actor=actor, expected_version=version
+            )
+            version = ticket.version
+        if changes.get("status"):
+            services.ticket_status_set(ticket=ticket, status=changes["status"], actor=actor, expected_version=version)
+
+
+def _retry_values(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in request.POST.items() if name not in {"version", "csrfmiddlewaretoken"}]
+
+
+@require_POST
+@capability_required("tickets.edit")
+def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """A public reply or an internal note, optionally setting the status in the same step."""
+    ticket = _ticket_or_404(ticket_id)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            message = services.message_add(
+                ticket=ticket,
+                actor=request.user,
+                body=data["body"],
+                kind=data["kind"],
+                attachments=data["attachments"],
+                status=data["status"] or None,
+                ai_run_id=data.get("ai_run_id"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _replied(request, ticket, message.kind)
+    if not request.htmx:
+        return render(request, DETAIL_TEMPLATE, _detail_context(request, ticket, reply_form=form))
+    return render_partial(request, DETAIL_TEMPLATE, "ticket-composer", {"ticket": ticket, "reply_form": form})
+
+
+def _replied(request: HttpRequest, ticket: Ticket, kind: str) -> HttpResponse:
+    noun = "Note added" if kind == "note" else "Reply sent"
+    messages.success(request, f"{noun} on #{ticket.pk}.")
+    if not request.htmx:
+        return redirect("tickets:ticket_detail", ticket_id=ticket.pk)
+    fresh = _ticket_or_404(ticket.pk)
+    composer_context = {"ticket": fresh, "reply_form": ReplyForm(initial={"kind": kind}), **_capabilities(request.user)}
+    composer = render_to_string(f"{DETAIL_TEMPLATE}#ticket-composer", composer_context, request=request)
+    header = render_to_string(
+        f"{DETAIL_TEMPLATE}#ticket-header", _header_context(request, fresh, oob=True), request=request
+    )
+    thread_context = {"ticket": fresh, "thread": selectors.ticket_thread(ticket=fresh), "oob": True}
+    thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
+    return HttpResponse(composer + header + thread)
+
+
+@require_GET
+@capability_required("tickets.view")
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Always a download (never shown inline, never sniffed): an uploaded .html or .svg cannot run in our origin."""
+    try:
+        attachment = selectors.attachment_get(attachment_id=attachment_id)
+        handle = attachment.file.open("rb")
+    except (Attachment.DoesNotExist, FileNotFoundError):
+        raise Http404("No such attachment.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,288 @@
+// The agent workspace: keyboard shortcuts, bulk selection, live rows and ticket refreshes, presence.
+// Shortcuts (also listed in the "?" help modal, templates/helpdesk/ticket_shortcuts.html) never fire while the
+// person types in a field, except Ctrl+Enter in the composer.
+(function () {
+  "use strict";
+
+  const REPLYING_IDLE_MS = 8000;
+  const SEQUENCE_MS = 1200;
+
+  // Keys typed into a text field, a menu or editable content are the person's text, not shortcuts; a focused
+  // checkbox or button takes no letters, so shortcuts still work there.
+  const NON_TEXT_INPUTS = ["checkbox", "radio", "button", "submit", "reset", "file", "range", "color"];
+
+  function typing(target) {
+    const tag = (target.tagName || "").toLowerCase();
+    if (tag === "input") { return !NON_TEXT_INPUTS.includes((target.type || "text").toLowerCase()); }
+    return tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+
+  function csrfHeaders() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (error) { return {}; }
+  }
+
+  // --- Ticket list: keyboard cursor ----------------------------------------------------------------------
+
+  function rows() { return Array.from(document.querySelectorAll("#ticket-rows tr[data-ticket-id]")); }
+
+  function moveCursor(step) {
+    const all = rows();
+    if (!all.length) { return; }
+    const current = all.findIndex(function (row) { return row.classList.contains("sb-cursor"); });
+    const next = current < 0 ? 0 : Math.min(Math.max(current + step, 0), all.length - 1);
+    all.forEach(function (row) { row.classList.remove("sb-cursor"); row.removeAttribute("aria-current"); });
+    all[next].classList.add("sb-cursor");
+    all[next].setAttribute("aria-current", "true");
+    all[next].scrollIntoView({ block: "nearest" });
+  }
+
+  function cursorRow() { return document.querySelector("#ticket-rows tr.sb-cursor"); }
+
+  // --- Ticket list: bulk selection -------------------------------------------------------------------------
+
+  function selectedBoxes() { return Array.from(document.querySelectorAll("#ticket-rows [data-row-select]:checked")); }
+
+  function refreshBulkBar() {
+    const bar = document.getElementById("ticket-bulk-bar");
+    if (!bar) { return; }
+    const boxes = selectedBoxes();
+    bar.hidden = boxes.length === 0;
+    bar.querySelector("[data-bulk-count]").textContent = boxes.length + " selected";
+    const target = bar.querySelector("[data-bulk-target]");
+    const chosen = target.value;
+    target.replaceChildren(...boxes.map(function (box) {
+      const row = box.closest("tr");
+      const option = new Option("#" + row.dataset.ticketId + " " + (row.dataset.subject || ""), row.dataset.ticketId);
+      option.selected = row.dataset.ticketId === chosen;
+      return option;
+    }));
+    showBulkControl(bar);
+  }
+
+  function showBulkControl(bar) {
+    const action = bar.querySelector("[data-bulk-action]").value;
+    bar.querySelectorAll("[data-bulk-for]").forEach(function (control) {
+      const active = control.dataset.bulkFor === action;
+      control.hidden = !active;
+      control.disabled = !active; // only the chosen action's value is sent
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target.matches("[data-row-select]")) { refreshBulkBar(); }
+    if (target.matches("[data-select-all]")) {
+      rows().forEach(function (row) { const box = row.querySelector("[data-row-select]"); if (box) { box.checked = target.checked; } });
+      refreshBulkBar();
+    }
+    if (target.matches("[data-bulk-action]")) { showBulkControl(target.closest("#ticket-bulk-bar")); }
+    if (target.matches("[data-show-history]")) { showHistory(target.checked, true); }
+  });
+
+  document.addEventListener("htmx:confirm", function (event) {
+    const form = event.detail.elt;
+    if (!form || form.id !== "ticket-bulk") { return; }
+    const action = document.querySelector("[data-bulk-action]");
+    if (action && action.value === "merge") {
+      event.preventDefault();
+      if (window.confirm(form.dataset.mergeConfirm)) { event.detail.issueRequest(true); }
+    }
+  });
+
+  // --- Live rows: a pushed row goes into this list only if it matches the list's filters --------------------
+
+  function rowMatches(tbody, row) {
+    const filter = tbody.dataset;
+    const data = row.dataset;
+    const unsolved = ["new", "open", "pending", "on_hold"];
+    const status = filter.filterStatus;
+    if (status === "unsolved" && !unsolved.includes(data.status)) { return false; }
+    if (status === "done" && !["solved", "closed"].includes(data.status)) { return false; }
+    if (status && status !== "unsolved" && status !== "done" && status !== data.status) { return false; }
+    const exact = [["filterPriority", "priority"], ["filterTeam", "team"], ["filterCategory", "category"],
+      ["filterChannel", "channel"], ["filterCustomer", "customer"], ["filterRequester", "requester"], ["filterAssignee", "assignee"]];
+    for (const [filterKey, dataKey] of exact) {
+      const wanted = filter[filterKey];
+      if (!wanted) { continue; }
+      if (wanted === "none" ? data[dataKey] !== "" : wanted !== data[dataKey]) { return false; }
+    }
+    if (filter.filterTag && !(data.tags || "").split(" ").includes(filter.filterTag)) { return false; }
+    if (filter.filterBreaching && !["soon", "breached"].includes(data.dueState)) { return false; }
+    // Full-text matches are the database's to decide: a searching list never takes pushed rows.
+    return !filter.filterQ;
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail.target;
+    const fragment = event.detail.fragment;
+    const row = fragment && fragment.querySelector ? fragment.querySelector("tr[data-ticket-id]") : null;
+    if (!row || !target) { return; }
+    if (target.id === "ticket-rows") {
+      const tbody = target;
+      const known = document.getElementById(row.id);
+      if (known || tbody.dataset.liveInserts !== "true" || !rowMatches(tbody, row)) {
+        event.preventDefault();
+        if (!known && tbody.dataset.liveInserts !== "true") {
+          const bar = document.getElementById("ticket-new-bar");
+          if (bar) { bar.hidden = false; }
+        }
+      }
+    } else if (target.matches("tr[data-ticket-id]")) {
+      // A changed row stays where it is, dimmed when it no longer belongs to this list, until the next load.
+      const tbody = target.closest("tbody");
+      if (tbody && !rowMatches(tbody, row)) { row.classList.add("sb-row-gone"); }
+      if (target.classList.contains("sb-cursor")) { row.classList.add("sb-cursor"); }
+      const box = target.querySelector("[data-row-select]");
+      const fresh = row.querySelector("[data-row-select]");
+      if (box && fresh) { fresh.checked = box.checked; }
+    }
+  });
+
+  // --- Ticket page: topic, presence, live refresh -----------------------------------------------------------
+
+  let socket = null;
+  let presence = "viewing";
+  let idleTimer = null;
+
+  function ticketPage() { return document.getElementById("ticket-page"); }
+
+  function send(message) { if (socket) { socket.send(JSON.stringify(message)); } }
+
+  function setPresence(state) {
+    if (state === presence) { return; }
+    presence = state;
+    send({ presence: state });
+  }
+
+  document.addEventListener("htmx:wsOpen", function (event) {
+    const page = ticketPage();
+    if (!page || !page.dataset.topicToken) { return; }
+    socket = event.detail.socketWrapper;
+    // A reconnect subscribes again and repeats what this person is doing.
+    send({ subscribe: page.dataset.topicToken });
+    send({ presence: presence });
+  });
+
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("[data-composer-body]")) { return; }
+    setPresence(event.target.value.trim() ? "replying" : "viewing");
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(function () { setPresence("viewing"); }, REPLYING_IDLE_MS);
+  });
+
+  function editing() {
+    const active = document.activeElement;
+    const header = document.getElementById("ticket-header");
+    return Boolean(header && active && header.contains(active) && active.matches("[data-inline-edit]") && active.value !== active.defaultValue);
+  }
+
+  // A pushed refresh reloads the header and thread, unless the person is in the middle of editing the header:
+  // then a bar offers the reload instead of overwriting what they type.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "ticket-refresh" && editing()) {
+      event.preventDefault();
+      const bar = document.getElementById("ticket-changed-bar");
+      if (bar) {
+        bar.hidden = false;
+        if (elt.dataset.by) { bar.querySelector("[data-changed-text]").textContent = elt.dataset.by + " changed this ticket while you were editing."; }
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("[data-composer]") && event.detail.successful) {
+      clearTimeout(idleTimer);
+      setPresence("viewing");
+    }
+  });
+
+  function showHistory(on, remember) {
+    const page = ticketPage();
+    if (!page) { return; }
+    page.classList.toggle("sb-show-history", on);
+    const toggle = document.querySelector("[data-show-history]");
+    if (toggle) { toggle.checked = on; }
+    if (remember) { try { localStorage.setItem("sb-show-history", on ? "1" : ""); } catch (error) { /* private mode */ } }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    let remembered = "";
+    try { remembered = localStorage.getItem("sb-show-history") || ""; } catch (error) { /* private mode */ }
+    showHistory(Boolean(remembered), false);
+  });
+
+  document.addEventListener("click", function (event) {
+    const dismiss = event.target.closest("[data-dismiss-alert]");
+    if (dismiss) { dismiss.closest(".alert").remove(); }
+  });
+
+  function postField(values) {
+    const page = ticketPage();
+    const version = document.getElementById("ticket-version");
+    if (!page || !page.dataset.canEdit || !version) { return; }
+    htmx.ajax("POST", page.dataset.updateUrl, {
+      target: "#ticket-header",
+      swap: "outerHTML",
+      values: Object.assign({ version: version.value }, values),
+      headers: csrfHeaders(),
+    });
+  }
+
+  function composeAs(kind) {
+    const radio = document.getElementById(kind === "note" ? "kind-note" : "kind-reply");
+    const body = document.querySelector("[data-composer-body]");
+    if (!radio || !body) { return false; }
+    radio.checked = true;
+    body.focus();
+    return true;
+  }
+
+  // --- Keys ---------------------------------------------------------------------------------------------------
+
+  let pendingG = 0;
+
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    if (target.matches && target.matches("[data-composer-body]") && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      target.form.requestSubmit();
+      return;
+    }
+    if (target.matches && target.matches("[data-inline-edit]")) {
+      if (event.key === "Enter") { event.preventDefault(); target.blur(); }
+      if (event.key === "Escape") { target.value = target.defaultValue; target.blur(); }
+      return;
+    }
+    if (typing(target)) {
+      if (event.key === "Escape") { target.blur(); }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || document.querySelector(".modal.show")) { return; }
+    const key = event.key;
+    if (pendingG && Date.now() - pendingG < SEQUENCE_MS) {
+      pendingG = 0;
+      if (key === "l") { event.preventDefault(); window.location.assign("/tickets/"); }
+      return;
+    }
+    const onList = Boolean(document.getElementById("ticket-rows"));
+    const onTicket = Boolean(ticketPage());
+    let handled = true;
+    if (key === "g") { pendingG = Date.now(); }
+    else if (key === "?") { bootstrap.Modal.getOrCreateInstance(document.getElementById("shortcuts-modal")).show(); }
+    else if (onList && key === "j") { moveCursor(1); }
+    else if (onList && key === "k") { moveCursor(-1); }
+    else if (onList && (key === "o" || key === "Enter") && cursorRow()) { window.location.assign(cursorRow().dataset.href); }
+    else if (onList && key === "x" && cursorRow()) {
+      const box = cursorRow().querySelector("[data-row-select]");
+      if (box && box.offsetParent !== null) { box.checked = !box.checked; refreshBulkBar(); }
+    }
+    else if (onTicket && key === "r") { handled = composeAs("reply"); }
+    else if (onTicket && key === "n") { handled = composeAs("note"); }
+    else if (onTicket && key === "a") { postField({ assignee: "me" }); }
+    else if (onTicket && key === "s") { postField({ status: "solved" }); }
+    else { handled = false; }
+    if (handled) { event.preventDefault(); }
+  });
+})();
