@@ -1,0 +1,624 @@
+"""Helpdesk at 100k tickets: the ticket list and search through the whole Django stack (p50/p95, SQL queries per
+page), ticket creation through the API on two daphne processes (tickets/s, p95), and live-notification latency
+from commit to a websocket client.
+
+Run by hand while the embedded servers run (`make run` or `make services`):
+    .venv/bin/python bench/helpdesk_tickets.py [--tickets 100000] [--requests 200] [--creates 1000] [--clients 8]
+        [--live 200] [--only list,create,live] [--drop]
+
+The first run seeds a workspace "bench-helpdesk" (kept for later runs; `--drop` removes it): 2,000 customers,
+6,000 contacts, 24 agents, the demo configuration (helpdesk.demo.setup) and `--tickets` tickets written by one
+INSERT … SELECT over generate_series (texts composed by helpdesk.demo), with two messages on 30 % of them. The
+full-text triggers run as the rows go in; the seeding time printed includes them.
+
+List requests go through the whole stack in-process (middleware, tenant routing, session, view, template) as
+the agent "agent@bench.test". The API and websocket figures use real servers: two daphne processes accepting on
+one shared socket (DEBUG off, the throttle lifted), each running Django's sync code on its own thread, i.e. two
+cores' worth; clients are threads with keep-alive connections in this process, on the same machine. The servers
+and this process use a Redis database leased for the run (core.testing.live), so queued AI analyses never reach
+a development worker; it is flushed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_tenants.utils import schema_context, tenant_context  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from customers.demo import seed_customers  # noqa: E402
+from customers.models import Contact  # noqa: E402
+from helpdesk.demo import text as demo_text  # noqa: E402
+from helpdesk.demo.compose import Composer  # noqa: E402
+from helpdesk.demo.setup import ensure_setup  # noqa: E402
+from helpdesk.models import Ticket, TicketMessage  # noqa: E402
+from helpdesk.selectors import tickets as ticket_selectors  # noqa: E402
+from helpdesk.services import tickets as ticket_services  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import platform_bootstrap, tenant_create, workspace_domain  # noqa: E402
+
+CHILD = "HELPDESK_BENCH_CHILD"
+SLUG = "bench-helpdesk"
+HOST = workspace_domain(SLUG)
+AGENTS = 24
+TEXT_POOL = 5000
+BIN = Path(sys.executable).parent
+settings.ALLOWED_HOSTS.append("testserver")
+SEARCH_TERMS = (
+    "invoice",
+    "refund",
+    "password reset",
+    "slow dashboard",
+    "tracking",
+    "damaged",
+    "export csv",
+    "two-factor",
+    "charged twice",
+    "login",
+    "inv",
+    "passw",
+    "deliv",
+    "crash",
+    "timeout",
+)
+
+
+# --- Seeding ------------------------------------------------------------------------------------
+
+
+def workspace(tickets: int) -> Tenant:
+    platform_bootstrap()
+    tenant = Tenant.objects.filter(slug=SLUG).first()
+    if tenant is None:
+        tenant = tenant_create(
+            name="Bench Helpdesk", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
+        )
+    with tenant_context(tenant):
+        agents = _agents()
+        started = time.perf_counter()
+        if seed_customers(owners=agents[:1], customers=2000, contacts=6000, seed=7):
+            print(f"seeded 2,000 customers and 6,000 contacts in {time.perf_counter() - started:.1f} s")
+        setup = ensure_setup(agents=agents, rng=random.Random(1), today=timezone.now().date())
+        missing = tickets - Ticket.objects.count()
+        if missing > 0:
+            started = time.perf_counter()
+            messages = _seed_tickets(missing, agents, setup)
+            seconds = time.perf_counter() - started
+            print(
+                f"seeded {missing:,} tickets and {messages:,} messages in {seconds:.1f} s (triggers, ANALYZE included)"
+            )
+    return tenant
+
+
+def _agents() -> list[User]:
+    wanted = ["agent@bench.test", *(f"agent{index:02d}@bench.test" for index in range(2, AGENTS + 1))]
+    existing = set(User.objects.filter(email__in=wanted).values_list("email", flat=True))
+    password = make_password(settings.DEMO_PASSWORD)
+    User.objects.bulk_create(
+        User(email=email, name=f"Bench Agent {index + 1}", role=Role.AGENT, password=password)
+        for index, email in enumerate(wanted)
+        if email not in existing
+    )
+    User.objects.get_or_create(
+        email="watcher@bench.test", defaults={"role": Role.VIEWER, "name": "Bench Watcher", "password": password}
+    )
+    return list(User.objects.filter(email__in=wanted).order_by("email"))
+
+
+def _seed_tickets(count: int, agents: list[User], setup) -> int:
+    rng = random.Random(11)
+    composer = Composer(rng)
+    categories = list(demo_text.CATEGORY_WEIGHTS)
+    weights = list(demo_text.CATEGORY_WEIGHTS.values())
+    texts = []
+    for number in range(1, TEXT_POOL + 1):
+        key = rng.choices(categories, weights)[0]
+        subject, body, _ = composer.ticket(key, rng.choice(("Maria", "Tom", "Aisha", "Jonas", "Priya")))
+        category = setup.categories[key]
+        texts.append((number, subject[:200], body, category.pk, category.default_team_id))
+    replies = [line for lines in demo_text.FIRST_REPLIES.values() for line in lines]
+    urgent = next(policy.pk for policy in setup.policies if policy.priority == "urgent")
+    standard = setup.policies[-1].pk
+    first_new = (Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_text (n int PRIMARY KEY, subject text, body text, category_id bigint, "
+            "team_id bigint) ON COMMIT DROP"
+        )
+        cursor.executemany("INSERT INTO bench_text VALUES (%s, %s, %s, %s, %s)", texts)
+        cursor.execute(
+            "CREATE TEMP TABLE bench_contact ON COMMIT DROP AS SELECT row_number() OVER (ORDER BY id) AS n, id, "
+            f"customer_id FROM {Contact._meta.db_table}"
+        )
+        cursor.execute("CREATE TEMP TABLE bench_agent (n int PRIMARY KEY, user_id bigint) ON COMMIT DROP")
+        cursor.executemany("INSERT INTO bench_agent VALUES (%s, %s)", list(enumerate((a.pk for a in agents), 1)))
+        cursor.execute("SELECT setseed(0.42)")
+        params = {
+            "count": count,
+            "span": 365 * 24 * 3600,
+            "texts": TEXT_POOL,
+            "contacts": Contact.objects.count(),
+            "agents": len(agents),
+            "urgent": urgent,
+            "standard": standard,
+        }
+        cursor.execute(TICKETS_SQL, params)
+        cursor.execute(
+            MESSAGES_SQL, {"first": first_new, "replies": replies, "nudges": list(demo_text.CUSTOMER_FOLLOW_UPS)}
+        )
+        messages = cursor.rowcount
+        cursor.execute(f"ANALYZE {Ticket._meta.db_table}, {TicketMessage._meta.db_table}")
+    return messages
+
+
+# One row per ticket, oldest first (numbers follow time), shaped like a year of a busy helpdesk: older tickets are
+# closed but for a tail of stale ones, the last two weeks hold the open work.
+TICKETS_SQL = """
+WITH base AS (
+    SELECT g, random() AS r_status, random() AS r_priority, random() AS r_agent, random() AS r_contact,
+           random() AS r_due, random() AS r_text, random() AS r_tag,
+           now() - make_interval(secs => (%(count)s - g)::float8 * %(span)s / %(count)s + random() * 60) AS created
+    FROM generate_series(1, %(count)s) AS g
+), shaped AS (
+    SELECT b.*,
+        CASE WHEN b.created < now() - interval '14 days' THEN
+            CASE WHEN r_status < 0.92 THEN 'closed' WHEN r_status < 0.95 THEN 'solved' WHEN r_status < 0.97 THEN 'open'
+                 WHEN r_status < 0.99 THEN 'pending' ELSE 'on_hold' END
+        ELSE
+            CASE WHEN r_status < 0.10 THEN 'new' WHEN r_status < 0.45 THEN 'open' WHEN r_status < 0.60 THEN 'pending'
+                 WHEN r_status < 0.65 THEN 'on_hold' WHEN r_status < 0.90 THEN 'solved' ELSE 'closed' END
+        END AS status,
+        CASE WHEN r_priority < 0.2 THEN 'low' WHEN r_priority < 0.7 THEN 'normal' WHEN r_priority < 0.92 THEN 'high'
+             ELSE 'urgent' END AS priority
+    FROM base b
+), timed AS (
+    SELECT s.*,
+        CASE WHEN status IN ('solved', 'closed')
+             THEN LEAST(now(), created + r_due * interval '3 days') END AS solved_at,
+        CASE WHEN status IN ('new', 'open', 'pending', 'on_hold')
+             THEN now() + make_interval(mins => (r_due * 3000 - 240)::int) END AS due_at
+    FROM shaped s
+)
+INSERT INTO helpdesk_ticket (
+    subject, original_description, improved_description, status, priority, type, category_id, channel,
+    requester_id, customer_id, assignee_id, team_id, tags, merged_into_id, ai_suggestions, ai_analysis_date,
+    ai_analysis_status, sentiment, language, sla_policy_id, first_response_due, next_response_due, resolution_due,
+    first_responded_at, sla_paused_at, sla_breached, sla_warned, sla_due_at, sla_warn_at, sla_paused_minutes,
+    sla_first_response_minutes, sla_resolution_minutes, breach_risk, created, updated, last_customer_message_at,
+    last_agent_message_at, solved_at, closed_at, auto_closed, version
+)
+SELECT
+    t.subject, t.body, '', status, priority, (ARRAY['question', 'incident', 'problem', 'task'])[1 + mod(g, 4)],
+    t.category_id, (ARRAY['email', 'email', 'help_center', 'chat', 'phone', 'web', 'api'])[1 + mod(g, 7)],
+    c.id, c.customer_id, CASE WHEN status = 'new' THEN NULL ELSE a.user_id END, t.team_id,
+    CASE WHEN r_tag < 0.08 THEN ARRAY['vip'] WHEN r_tag < 0.12 THEN ARRAY['outage'] ELSE ARRAY[]::text[] END,
+    NULL, '{}'::jsonb, NULL, '', '', 'en',
+    CASE WHEN priority = 'urgent' THEN %(urgent)s ELSE %(standard)s END,
+    created + interval '4 hours', NULL, created + interval '3 days',
+    CASE WHEN status = 'new' THEN NULL ELSE created + r_due * interval '5 hours' END,
+    CASE WHEN status IN ('pending', 'on_hold') THEN created + interval '1 hour' ELSE solved_at END,
+    CASE WHEN due_at IS NOT NULL THEN due_at < now() ELSE r_due > 0.88 END,
+    CASE WHEN due_at IS NOT NULL THEN due_at < now() + interval '1 hour' ELSE r_due > 0.8 END,
+    due_at, due_at - interval '1 hour', 0,
+    CASE WHEN status = 'new' THEN NULL ELSE r_due * 300 END, NULL, NULL,
+    created, COALESCE(solved_at, LEAST(now(), created + r_due * interval '1 day')), created,
+    CASE WHEN status = 'new' THEN NULL ELSE created + r_due * interval '5 hours' END,
+    solved_at, CASE WHEN status = 'closed' THEN LEAST(now(), solved_at + interval '4 days') END, false,
+    1 + mod(g, 4)
+FROM timed
+JOIN bench_text t ON t.n = 1 + floor(r_text * %(texts)s)::int
+JOIN bench_contact c ON c.n = 1 + floor(r_contact * %(contacts)s)::int
+JOIN bench_agent a ON a.n = 1 + floor(r_agent * %(agents)s)::int
+ORDER BY g
+"""
+
+# The agent's first reply on 30 % of the new tickets and the customer's answer on 20 %: one statement, so the
+# message trigger rebuilds each ticket's search vector once.
+MESSAGES_SQL = """
+INSERT INTO helpdesk_ticketmessage (ticket_id, kind, body, author_id, author_contact_id, channel, external_id, created)
+SELECT id, 'reply', (%(replies)s::text[])[1 + mod(id, cardinality(%(replies)s::text[]))], assignee_id, NULL, 'web', '',
+       first_responded_at
+FROM helpdesk_ticket WHERE id >= %(first)s AND first_responded_at IS NOT NULL AND mod(id, 10) < 3
+UNION ALL
+SELECT id, 'reply', (%(nudges)s::text[])[1 + mod(id, cardinality(%(nudges)s::text[]))], NULL, requester_id, 'email', '',
+       first_responded_at + interval '2 hours'
+FROM helpdesk_ticket WHERE id >= %(first)s AND first_responded_at IS NOT NULL AND mod(id, 10) < 2
+"""
+
+
+# --- The list, in-process -----------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    """Wall-clock and this process's CPU time per request (CPU leaves out PostgreSQL and the machine's load)."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def __iadd__(self, other: Timings) -> Timings:
+        self.wall += other.wall
+        self.cpu += other.cpu
+        return self
+
+
+def timed_get(client: Client, url: str, runs: int, headers: dict) -> Timings:
+    timings = Timings()
+    for _ in range(runs):
+        started, cpu = time.perf_counter(), time.process_time()
+        response = client.get(url, **headers)
+        timings.wall.append((time.perf_counter() - started) * 1000)
+        timings.cpu.append((time.process_time() - cpu) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return timings
+
+
+def count_queries(client: Client, url: str, headers: dict) -> tuple[int, int, float]:
+    """Queries of one request, how many set the search_path, and their total time in ms."""
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, **headers)
+    captured = queries.captured_queries
+    seconds = sum(float(query["time"]) for query in captured)
+    return len(captured), sum("search_path" in query["sql"] for query in captured), seconds * 1000
+
+
+def percentile(timings: list[float], share: float) -> float:
+    ordered = sorted(timings)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def report(label: str, timings: Timings | list[float], queries: tuple[int, int, float] | None = None) -> None:
+    wall = timings.wall if isinstance(timings, Timings) else timings
+    line = f"{label:<42} p50 {statistics.median(wall):6.1f} ms  p95 {percentile(wall, 0.95):6.1f} ms"
+    if isinstance(timings, Timings):
+        line += f"  CPU p50 {statistics.median(timings.cpu):5.1f} ms"
+    if queries is not None:
+        line += f"  queries {queries[0]:2d} (SQL {queries[2]:5.1f} ms, SET search_path {queries[1]})"
+    print(line)
+
+
+def deep_cursor(tenant: Tenant, agent: User, pages: int) -> str:
+    from helpdesk.forms import list_query
+
+    cursor = None
+    with tenant_context(tenant):
+        query = list_query({"status": "unsolved"}, user=agent)
+        for _ in range(pages):
+            page = ticket_selectors.ticket_list(filters=query.filters, sort=query.sort, cursor=cursor)
+            cursor = page.next_cursor or cursor
+    return quote(cursor or "")
+
+
+def bench_list(tenant: Tenant, requests: int) -> None:
+    with tenant_context(tenant):
+        agent = User.objects.get(email="agent@bench.test")
+        total = Ticket.objects.count()
+        unsolved = Ticket.objects.open().count()
+    connection.set_schema_to_public()
+    client = Client(HTTP_HOST=HOST)
+    with tenant_context(tenant):
+        client.force_login(agent)
+    connection.set_schema_to_public()
+    print(f"\nworkspace {SLUG}: {total:,} tickets ({unsolved:,} unsolved), {requests} requests per line")
+    table = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "ticket-table"}
+    lines = {
+        "all open (status=unsolved)": ("/tickets/?status=unsolved", {}),
+        "my open": ("/tickets/?assignee=me&status=unsolved", {}),
+        "unassigned": ("/tickets/?assignee=none&status=unsolved", {}),
+        "breaching soon (sla=breaching, by due)": ("/tickets/?sla=breaching&sort=due", {}),
+        "all, newest first": ("/tickets/", {}),
+        "all open, HTMX table only": ("/tickets/?status=unsolved", table),
+        "all open, page 50 (keyset cursor)": (f"/tickets/?status=unsolved&cursor={deep_cursor(tenant, agent, 49)}", {}),
+        "search 'invoice' (full page)": ("/tickets/?q=invoice", {}),
+        "search 'password reset', HTMX table": ("/tickets/?q=password+reset", table),
+        "API all open, page_size 10": ("/api/v1/tickets/?status=unsolved&page_size=10", {}),
+        "API all open, page_size 50": ("/api/v1/tickets/?status=unsolved&page_size=50", {}),
+        "API all open, page_size 200": ("/api/v1/tickets/?status=unsolved&page_size=200", {}),
+        "API search 'refund', page_size 50": ("/api/v1/tickets/?q=refund&page_size=50", {}),
+    }
+    for label, (url, headers) in lines.items():
+        timed_get(client, url, 5, headers)  # warm-up
+        report(label, timed_get(client, url, requests, headers), count_queries(client, url, headers))
+    print(f"\nsearch as you type: {len(SEARCH_TERMS)} terms, HTMX table fragment, {requests} requests in all")
+    timings = Timings()
+    for index in range(requests):
+        term = SEARCH_TERMS[index % len(SEARCH_TERMS)]
+        timings += timed_get(client, f"/tickets/?q={quote(term)}", 1, table)
+    report("search (all terms)", timings)
+    worst = max(
+        SEARCH_TERMS, key=lambda term: statistics.median(timed_get(client, f"/tickets/?q={quote(term)}", 5, table).wall)
+    )
+    report(f"slowest term '{worst}'", timed_get(client, f"/tickets/?q={quote(worst)}", 40, table))
+
+
+# --- Real servers -------------------------------------------------------------------------------
+
+
+class Servers:
+    """`workers` daphne processes accepting on one listening socket (the kernel spreads the connections)."""
+
+    def __init__(self, workers: int, log_dir: Path) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1024)
+        self.port = self.sock.getsockname()[1]
+        fd = self.sock.fileno()
+        os.set_inheritable(fd, True)
+        env = os.environ | {
+            "DEBUG": "0",
+            "API_THROTTLE_RATE": "1000000/min",
+            # Under ASGI every request runs on a thread of its own: a persistent connection (the default 60 s)
+            # stays open behind each finished thread, and 300 requests exhausted PostgreSQL's 100 connections.
+            "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "0"),
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        }
+        args = [str(BIN / "daphne"), "--fd", str(fd), "-v", "1", "config.asgi:application"]
+        self.logs = [log_dir / f"daphne-{index}.log" for index in range(workers)]
+        self.processes = [
+            subprocess.Popen(args, cwd=ROOT, env=env, pass_fds=(fd,), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            for log in self.logs
+        ]
+        self._wait_until_serving()
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            for process, log in zip(self.processes, self.logs, strict=True):
+                if process.poll() is not None:
+                    raise RuntimeError(f"daphne exited:\n{log.read_text()[-3000:]}")
+            try:
+                if request("GET", "/api/v1/me/", port=self.port)[0] == 401:  # routed, authenticated: Django is up
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("daphne did not start within 90 s")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server processes used so far (from /proc)."""
+        ticks = 0
+        for process in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.sock.close()
+
+
+def request(method: str, path: str, *, port: int, body: dict | None = None, headers: dict | None = None):
+    connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        return _send(connection_, method, path, body=body, headers=headers)
+    finally:
+        connection_.close()
+
+
+def _send(conn: http.client.HTTPConnection, method: str, path: str, *, body=None, headers=None):
+    payload = json.dumps(body).encode() if body is not None else None
+    all_headers = {"Host": HOST, "Content-Type": "application/json", **(headers or {})}
+    conn.request(method, path, body=payload, headers=all_headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def bench_create(tenant: Tenant, servers: Servers, creates: int, clients: int) -> None:
+    with tenant_context(tenant):
+        agent = User.objects.get(email="agent@bench.test")
+        token, _ = Token.objects.get_or_create(user=agent)
+        emails = list(Contact.objects.order_by("id").values_list("email", flat=True)[:3000])
+    connection.set_schema_to_public()
+    auth = {"Authorization": f"Token {token.key}"}
+    local = threading.local()
+
+    def create(index: int) -> tuple[float, int]:
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection("127.0.0.1", servers.port, timeout=60)
+        known = index % 10 != 0  # one in ten requesters is new: their contact is created on the way
+        body = {
+            "subject": f"Bench {index}: printer on floor {index % 7} jams",
+            "description": "Since this morning every print job stops halfway and the display shows error 42.",
+            "requester_email": emails[index % len(emails)]
+            if known
+            else f"new{index}-{uuid.uuid4().hex[:6]}@example.org",
+            "priority": ("low", "normal", "normal", "high", "urgent")[index % 5],
+            "tags": ["bench"],
+        }
+        started = time.perf_counter()
+        try:
+            status, _ = _send(local.conn, "POST", "/api/v1/tickets/", body=body, headers=auth)
+        except (OSError, http.client.HTTPException):
+            local.conn.close()
+            local.conn = http.client.HTTPConnection("127.0.0.1", servers.port, timeout=60)
+            status = 599
+        return (time.perf_counter() - started) * 1000, status
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(create, range(clients * 5)))  # warm-up: every connection, both processes
+        started, server_cpu, client_cpu = time.perf_counter(), servers.cpu_seconds(), time.process_time()
+        results = list(pool.map(create, range(creates)))
+        seconds = time.perf_counter() - started
+        server_cpu, client_cpu = servers.cpu_seconds() - server_cpu, time.process_time() - client_cpu
+    timings = [ms for ms, status in results if status == 201]
+    failed = {status for _, status in results if status != 201}
+    print(f"\nAPI ticket create: {creates} POST /api/v1/tickets/, {clients} keep-alive clients, 2 daphne processes")
+    print(
+        f"{'created':<46} {len(timings) / seconds:7.1f} tickets/s   p50 {statistics.median(timings):7.1f} ms   "
+        f"p95 {percentile(timings, 0.95):7.1f} ms   errors {creates - len(timings)} {sorted(failed) or ''}"
+    )
+    print(
+        f"{'CPU per create':<46} daphne {server_cpu / creates * 1000:5.1f} ms (both processes), "
+        f"this client {client_cpu / creates * 1000:4.1f} ms; PostgreSQL not counted"
+    )
+
+
+def bench_live(tenant: Tenant, servers: Servers, count: int) -> None:
+    """Tickets created here, committed here; the clock stops when a websocket client of another user has the
+    fragment (the list row or the toast, whichever comes first)."""
+    import websockets
+
+    with tenant_context(tenant):
+        agent = User.objects.get(email="agent@bench.test")
+        watcher = User.objects.get(email="watcher@bench.test")
+        contact = Contact.objects.order_by("id").first()
+        browser = Client(HTTP_HOST=HOST)
+        browser.force_login(watcher)
+        cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    connection.set_schema_to_public()
+    arrivals: dict[str, float] = {}
+    received: list[str] = []
+    ready, done = threading.Event(), threading.Event()
+    marker = re.compile(r"live-bench-([0-9a-f]{12})")
+
+    async def listen() -> None:
+        uri = f"ws://{HOST}:{servers.port}/ws/live/"
+        headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
+        origin = f"http://{HOST}:{servers.port}"
+        async with websockets.connect(uri, origin=origin, additional_headers=headers, host="127.0.0.1") as ws:
+            ready.set()
+            while not done.is_set():
+                try:
+                    message = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                now = time.perf_counter()
+                received.append(message)
+                for found in marker.findall(message):
+                    arrivals.setdefault(found, now)
+
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(listen())
+        except BaseException as error:  # reported below: a refused or dropped socket must not look like silence
+            failures.append(error)
+            ready.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not ready.wait(20) or failures:
+        raise RuntimeError(f"the websocket did not connect: {failures}")
+    time.sleep(0.5)
+    committed: dict[str, float] = {}
+    with tenant_context(tenant):
+        for _ in range(count):
+            key = uuid.uuid4().hex[:12]
+            with transaction.atomic():
+                transaction.on_commit(lambda key=key: committed.__setitem__(key, time.perf_counter()))
+                ticket_services.ticket_create(
+                    subject=f"live-bench-{key} projector flickers",
+                    description="The projector in room 2 flickers.",
+                    requester=contact,
+                    actor=agent,
+                )
+            time.sleep(0.05)
+    deadline = time.monotonic() + 10
+    while len(arrivals) < len(committed) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    done.set()
+    thread.join(5)
+    if failures:
+        raise RuntimeError(f"the websocket failed: {failures[0]!r}")
+    latencies = [(arrivals[key] - at) * 1000 for key, at in committed.items() if key in arrivals]
+    print(f"\nlive notification: {count} tickets created and committed here, websocket client of another user")
+    if latencies:
+        report(f"commit → fragment at the client ({len(latencies)}/{count})", latencies)
+    else:
+        print(f"no fragment arrived: {len(received)} messages, {len(committed)} commits; first: {received[:1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--creates", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--live", type=int, default=200)
+    parser.add_argument("--only", default="list,create,live", help="comma-separated parts to run")
+    parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
+    args = parser.parse_args()
+    if args.drop:
+        with schema_context("public"):
+            Tenant.objects.filter(slug=SLUG).delete()
+        return
+    parts = set(args.only.split(","))
+    tenant = workspace(args.tickets)
+    connection.set_schema_to_public()
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if "list" in parts:
+        bench_list(tenant, args.requests)
+    if parts & {"create", "live"}:
+        log_dir = Path("/tmp") / f"bench-helpdesk-{os.getpid()}"
+        log_dir.mkdir(exist_ok=True)
+        servers = Servers(workers=2, log_dir=log_dir)
+        try:
+            if "create" in parts:
+                bench_create(tenant, servers, args.creates, args.clients)
+            if "live" in parts:
+                bench_live(tenant, servers, args.live)
+        finally:
+            servers.stop()
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def run_with_a_leased_redis() -> int:
+    """Runs the benchmark in a child process whose REDIS_URL is a Redis database leased for it (and flushed after):
+    the servers, the channel layer and queued tasks never meet a development worker or another test run. A child,
+    because Django reads REDIS_URL once, when settings load."""
+    from core.testing.live import RedisDatabases
+
+    leases = RedisDatabases(settings.REDIS_URL)
+    try:
+        env = os.environ | {"REDIS_URL": leases.lease(), CHILD: "1"}
+        return subprocess.call([sys.executable, __file__, *sys.argv[1:]], env=env)
+    finally:
+        leases.release_all()
+
+
+if __name__ == "__main__":
+    if os.environ.get(CHILD):
+        main()
+    else:
+        sys.exit(run_with_a_leased_redis())
