@@ -179,6 +179,34 @@ def test_search_ranks_subject_matches_first(client, login):
     assert response.context["sort"] == "-relevance"
 
 
+def test_relevance_ranks_the_newest_matches_and_a_date_sort_reaches_every_match(client, login, monkeypatch):
+    login("agent")
+    monkeypatch.setattr(selectors, "RANK_WINDOW", 2)
+    now = timezone.now()
+    best_but_oldest = TicketFactory(subject="Refund refund refund", created=now - timedelta(days=30))
+    newer = [TicketFactory(original_description="A refund?", created=now - timedelta(days=days)) for days in (2, 1)]
+
+    by_relevance = client.get(url("ticket_list"), {"q": "refund"}).context["page"]
+    by_date = client.get(url("ticket_list"), {"q": "refund", "sort": "-created"}).context["page"]
+
+    assert {t.pk for t in by_relevance.items} == {t.pk for t in newer}
+    assert by_relevance.total == 3  # the count still covers every match
+    assert [t.pk for t in by_date.items] == [newer[1].pk, newer[0].pk, best_but_oldest.pk]
+
+
+def test_a_search_counts_its_matches_up_to_its_own_cap(client, login, monkeypatch):
+    login("agent")
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    for _ in range(3):
+        TicketFactory(subject="Refund please")
+
+    page = client.get(url("ticket_list"), {"q": "refund"}).context["page"]
+    everything = client.get(url("ticket_list")).context["page"]
+
+    assert (page.total, page.total_capped) == (2, True)
+    assert (everything.total, everything.total_capped) == (3, False)
+
+
 def test_search_with_punctuation_only_lists_everything(client, login):
     login("agent")
     TicketFactory()
