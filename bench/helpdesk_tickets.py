@@ -380,9 +380,6 @@ class Servers:
         env = os.environ | {
             "DEBUG": "0",
             "API_THROTTLE_RATE": "1000000/min",
-            # Under ASGI every request runs on a thread of its own: a persistent connection (the default 60 s)
-            # stays open behind each finished thread, and 300 requests exhausted PostgreSQL's 100 connections.
-            "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "0"),
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
         }

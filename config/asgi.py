@@ -5,10 +5,10 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-# Under ASGI, sync views and database_sync_to_async run on a pool of threads, each holding its own connection:
-# persistent connections piled up (300 API creates left 93 open, then "too many clients" errors). The web
-# process opens one per request instead; Celery workers (fixed threads) keep theirs (settings: DB_CONN_MAX_AGE).
-os.environ.setdefault("DB_CONN_MAX_AGE", "0")
+# Under ASGI every request runs on a thread of its own: persistent connections piled up behind finished threads
+# (300 API creates left 93 open, then "too many clients"), and opening one per request forked a PostgreSQL
+# backend each time. The web process borrows connections from psycopg's pool instead (settings: DB_POOL).
+os.environ.setdefault("DB_POOL", "1")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

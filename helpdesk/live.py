@@ -80,11 +80,12 @@ def _changed(ticket: Ticket, *, actor=None) -> None:
 # --- Hooks called by helpdesk.services.tickets ------------------------------------------------------
 
 
-def ticket_created(ticket: Ticket, *, actor=None) -> None:
+def ticket_created(ticket: Ticket, *, actor_id: int | None = None) -> None:
+    """Sent by the intake (helpdesk.services.intake), once the new ticket is assigned."""
     ticket_id = ticket.pk
     notify_on_commit(workspace_group(), lambda: row_inserted_oob(ticket_id))
     text = format_html("New ticket #{}: {}", ticket.pk, ticket.subject)
-    notify_on_commit(workspace_group(), _toast(text), exclude_user_id=getattr(actor, "pk", None))
+    notify_on_commit(workspace_group(), _toast(text), exclude_user_id=actor_id)
 
 
 def ticket_changed(ticket: Ticket, *, actor=None, changes: dict | None = None) -> None:

@@ -117,6 +117,16 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Lets several checkouts or test runs share one server without sharing a test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}")}
+# Processes that run requests on threads of their own (the ASGI web process: asgiref gives each request a
+# thread) take connections from psycopg's pool: a persistent connection per thread piled up unused, and opening
+# one per request forked a PostgreSQL backend each time. Workers (fixed threads) keep persistent connections.
+if env_bool("DB_POOL"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": int(env("DB_POOL_MAX_SIZE", "10")),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [

@@ -199,7 +199,9 @@ class TicketListApi(_TicketApi):
             ticket = services.ticket_create(actor=request.user, **serializer.validated_data)
         except DjangoValidationError as error:
             raise _service_errors(error, {}) from None
-        return _detail(request, ticket.pk, status_code=status.HTTP_201_CREATED)
+        # The ticket as inserted, its relations already at hand: no second read. Assignment follows in the
+        # background (helpdesk.services.intake); GET it again to see the assignee.
+        return Response(TicketDetailOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
 
 class TicketDetailApi(_TicketApi):

@@ -154,8 +154,9 @@ class Target:
         return TARGET_LABELS[self.name]
 
 
-def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> None:
-    """Brings the ticket's SLA fields up to date after a change (policy, clocks, pause, outcomes) and saves them."""
+def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None, save: bool = True) -> None:
+    """Brings the ticket's SLA fields up to date after a change (policy, clocks, pause, outcomes) and saves them
+    (`save=False`: a ticket about to be inserted, whose clocks go in with it)."""
     now = now or timezone.now()
     before = {field: getattr(ticket, Ticket._meta.get_field(field).attname) for field in SLA_FIELDS}
     policy = None if ticket.status in Ticket.DONE_STATUSES else sla_policy_for(ticket)
@@ -167,7 +168,7 @@ def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> None:
         _run(ticket, policy, now)
     _record_late_outcomes(ticket, now)
     changed = [field for field, old in before.items() if getattr(ticket, Ticket._meta.get_field(field).attname) != old]
-    if changed:
+    if changed and save:
         ticket.save(update_fields=changed)
 
 

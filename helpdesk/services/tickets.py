@@ -21,9 +21,9 @@ from customers.facade import contact_for_email
 from customers.models import Contact
 
 from .. import live
-from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
+from ..models import Attachment, Category, HelpdeskSettings, Team, Ticket, TicketEvent, TicketMessage
 from ..validators import content_type_of, normalize_tags, validate_attachments
-from . import assignment, csat, sla, ticket_ai
+from . import csat, intake, sla, ticket_ai
 
 MAX_SUBJECT = 200
 MAX_BODY = 50_000
@@ -125,11 +125,12 @@ def ticket_create(
     files = validate_attachments(attachments)
     if requester is None:
         requester = _requester(requester_email, requester_name)
-    ticket = Ticket.objects.create(
+    now = timezone.now()
+    ticket = Ticket(
         subject=values["subject"],
         original_description=values["description"],
         requester=requester,
-        customer_id=requester.customer_id,
+        customer=requester.customer,
         channel=_choice(channel, Ticket.Channel, "channel"),
         priority=_choice(priority, Ticket.Priority, "priority"),
         type=_choice(type, Ticket.Type, "type"),
@@ -138,9 +139,13 @@ def ticket_create(
         team=team,
         status=Ticket.Status.OPEN if assignee else Ticket.Status.NEW,
         tags=normalize_tags(tags),
-        created=created or timezone.now(),
-        last_customer_message_at=created or timezone.now(),
+        created=created or now,
+        last_customer_message_at=created or now,
+        # Shown as "queued" until the analysis (queued by the intake) arrives.
+        ai_analysis_status=Ticket.AnalysisStatus.PENDING if HelpdeskSettings.current().analysis_enabled else "",
     )
+    sla.ticket_sla_refresh(ticket, now=now, save=False)  # the clocks go in with the INSERT
+    ticket.save(force_insert=True)
     if files:
         opening = TicketMessage.objects.create(
             ticket=ticket,
@@ -152,10 +157,7 @@ def ticket_create(
         )
         _save_attachments(opening, files)
     _event(ticket, TicketEvent.Kind.CREATED, actor, channel=channel)
-    sla.ticket_sla_refresh(ticket)
-    assignment.auto_assign_ticket(ticket)  # never raises: nobody free leaves it in the queue, with the reason
-    ticket_ai.analysis_queue(ticket)  # after commit, in Celery; a broker outage leaves it pending for catch-up
-    live.ticket_created(ticket, actor=actor)
+    intake.intake_on_commit(ticket, actor=actor)
     return ticket
 
 

@@ -3,4 +3,4 @@
 Celery's autodiscovery imports this package; every module with tasks is imported here.
 """
 
-from . import kb, sla, ticket_ai  # noqa: F401
+from . import kb, sla, ticket_ai, tickets  # noqa: F401

@@ -185,3 +185,16 @@ class SLARiskModelFactory(factory.django.DjangoModelFactory):
     parameters = factory.LazyFunction(
         lambda: {"features": ["time_pressure"], "mean": [0.0], "scale": [1.0], "coef": [1.0], "intercept": 0.0}
     )
+
+
+def ticket_create_with_intake(**values) -> Ticket:
+    """`ticket_create` as a committed request would see it: the intake that follows the commit (assignment, live
+    notice, analysis queued; helpdesk.services.intake) has run, and the ticket is read back."""
+    from django.test import TestCase
+
+    from helpdesk.services.tickets import ticket_create
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        ticket = ticket_create(**values)
+    ticket.refresh_from_db()
+    return ticket

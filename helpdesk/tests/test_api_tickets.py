@@ -16,7 +16,14 @@ from customers.models import Contact
 from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.models import Ticket, TicketEvent, TicketMessage
 from helpdesk.services import tickets as services
-from helpdesk.tests.factories import CategoryFactory, TeamFactory, TicketFactory, TicketMessageFactory
+from helpdesk.tests.factories import (
+    AgentProfileFactory,
+    CategoryFactory,
+    SLAPolicyFactory,
+    TeamFactory,
+    TicketFactory,
+    TicketMessageFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +188,35 @@ def test_create_ticket_for_an_unknown_email_makes_the_contact(client, login):
     assert Contact.objects.get(email="hank@globex.test").name == "Hank Scorpio"
     assert body["requester"]["email"] == "hank@globex.test"
     assert ticket.events.filter(kind=TicketEvent.Kind.CREATED).exists()
+
+
+def test_create_answers_from_the_inserted_ticket_and_the_intake_assigns_it_after_commit(
+    client, login, make_user, django_capture_on_commit_callbacks
+):
+    login("agent")
+    contact = ContactFactory()
+    agent = AgentProfileFactory(user=make_user("agent", name="Ana Lima")).user
+    SLAPolicyFactory()
+    body = {"subject": "VPN down", "description": "Since 9am.", "requester_id": contact.pk, "priority": "urgent"}
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, CaptureQueriesContext(connection) as queries:
+        response = post(client, TICKETS, body)
+
+    assert response.status_code == 201
+    created = response.json()
+    ticket = Ticket.objects.get(pk=created["id"])
+    # The SLA clocks went in with the INSERT, and the answer is the ticket as inserted (not read again).
+    assert created["sla"]["first_response_due"] is not None and ticket.first_response_due is not None
+    assert created["assignee"] is None and created["status"] == "new"
+    inserts = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
+    assert sum('INTO "helpdesk_ticket" ' in sql for sql in inserts) == 1
+    assert not [query for query in queries.captured_queries if 'UPDATE "helpdesk_ticket"' in query["sql"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()  # eager Celery: the intake runs here
+
+    assert client.get(ticket_url(ticket.pk)).json()["assignee"]["id"] == agent.pk
 
 
 def test_create_for_an_existing_contact(client, login):

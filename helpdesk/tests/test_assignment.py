@@ -13,14 +13,21 @@ from django.utils import timezone
 from helpdesk.models import AgentProfile, HelpdeskSettings, Ticket, TicketEvent
 from helpdesk.services import assignment
 from helpdesk.services import tickets as ticket_services
-from helpdesk.tests.factories import AgentProfileFactory, CategoryFactory, SkillFactory, TeamFactory, TicketFactory
+from helpdesk.tests.factories import (
+    AgentProfileFactory,
+    CategoryFactory,
+    SkillFactory,
+    TeamFactory,
+    TicketFactory,
+    ticket_create_with_intake,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def create(**overrides) -> Ticket:
     values = {"subject": "Printer jams", "description": "Paper jams on page two.", "requester_email": "a@b.test"}
-    return ticket_services.ticket_create(**(values | overrides))
+    return ticket_create_with_intake(**(values | overrides))
 
 
 def agent(make_user, name: str, **profile) -> AgentProfile:

@@ -12,14 +12,14 @@ from django.utils import timezone
 
 from ai import facade
 from core.testing.live import free_port
-from helpdesk.models import Ticket
+from helpdesk.models import Ticket, TicketEvent
 from helpdesk.selectors import ticket_ai as selectors
 from helpdesk.services import ticket_ai
 from helpdesk.services.ticket_ai import analysis
 from helpdesk.services.tickets import ticket_create
 from helpdesk.tasks.ticket_ai import analyze_ticket_task, ticket_ai_maintenance_task
 
-from .factories import TicketFactory
+from .factories import AgentProfileFactory, TicketFactory
 from .ticket_ai_support import analysed
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +135,26 @@ def test_with_the_broker_unreachable_the_ticket_is_saved_at_once_and_left_pendin
     assert "the broker is unreachable" in caplog.text
     Ticket.objects.filter(pk=ticket.pk).update(updated=timezone.now() - timedelta(minutes=10))
     assert ticket_ai.analysis_catch_up() == 0  # still down: left for the next round, nothing raised
+
+
+@pytest.mark.integration
+@pytest.mark.xdist_group("live")
+def test_with_the_broker_unreachable_the_intake_runs_in_the_creating_process(
+    no_celery_worker, settings, django_capture_on_commit_callbacks, make_user
+):
+    """Assignment and the live announcement cannot wait for a worker that will never hear of the ticket."""
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    from core.testing.fixtures import _forget_celery_connections
+
+    _forget_celery_connections()
+    agent = AgentProfileFactory(user=make_user("agent", name="Ana Lima")).user
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = _create()
+
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    assert ticket.events.filter(kind=TicketEvent.Kind.ASSIGNED).exists()
+    assert ticket.ai_analysis_status == Ticket.AnalysisStatus.PENDING  # the analysis waits for the catch-up
 
 
 def test_the_periodic_catch_up_analyses_what_was_left_pending_or_failed():

@@ -34,8 +34,14 @@ class Listener:
     def __init__(self, layer, channel: str) -> None:
         self.layer, self.channel = layer, channel
 
-    def __call__(self) -> dict:
-        return async_to_sync(self.layer.receive)(self.channel)
+    def __call__(self, seconds: float = 5.0) -> dict:
+        async def wait() -> dict:
+            try:
+                return await asyncio.wait_for(self.layer.receive(self.channel), seconds)
+            except TimeoutError:
+                raise AssertionError(f"no message within {seconds} s") from None
+
+        return async_to_sync(wait)()
 
     def nothing(self, seconds: float = 0.1) -> bool:
         async def wait() -> bool:
@@ -66,11 +72,10 @@ def listen():
 
 
 def commit(django_capture_on_commit_callbacks, write):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    """Runs `write`, then its after-commit callbacks (and those they add, such as the new ticket's intake)."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = write()
-    assert callbacks, "nothing may be sent before the transaction commits"
-    for callback in callbacks:
-        callback()
+    assert callbacks, "nothing may be sent before the transaction commits"  # they were deferred, then run
     return result
 
 

@@ -1,0 +1,46 @@
+"""What follows a new ticket, off the request that created it: automatic assignment, the live row and toast for
+the team, and queueing the AI analysis.
+
+`ticket_create` commits the ticket with its SLA clocks and answers at once; the intake runs in Celery after the
+commit (helpdesk.tasks.tickets). When the broker cannot be reached it runs right away in the creating process
+instead, so a ticket is never left unassigned and unannounced by an outage.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .. import live
+from ..models import Ticket
+from . import assignment, ticket_ai
+from .ticket_ai.background import enqueue
+
+
+def intake_on_commit(ticket: Ticket, *, actor=None) -> None:
+    """After the creating transaction commits, queue the intake (or run it here if the broker is down)."""
+    from ..tasks.tickets import ticket_intake_task  # the task module calls this one
+
+    ticket_id, actor_id = ticket.pk, getattr(actor, "pk", None)
+
+    def queue_or_run() -> None:
+        if not enqueue(ticket_intake_task, ticket_id, actor_id):
+            ticket_intake(ticket_id=ticket_id, actor_id=actor_id)
+
+    transaction.on_commit(queue_or_run, robust=True)
+
+
+@transaction.atomic
+def ticket_intake(*, ticket_id: int, actor_id: int | None = None) -> bool:
+    """Assigns the new ticket (when the workspace auto-assigns), announces it, queues its analysis.
+
+    False when the ticket is gone (deleted or merged away before the intake ran). The row and toast are sent after
+    this transaction commits, so they show the assignment.
+    """
+    ticket = Ticket.objects.select_related("category", "team", "assignee").filter(pk=ticket_id).first()
+    if ticket is None:
+        return False
+    assignment.auto_assign_ticket(ticket)  # never raises: nobody free leaves it in the queue, with the reason
+    if ticket.ai_analysis_status == Ticket.AnalysisStatus.PENDING:
+        ticket_ai.analysis_queue(ticket)  # after commit, in Celery; a broker outage leaves it pending for catch-up
+    live.ticket_created(ticket, actor_id=actor_id)
+    return True
