@@ -49,3 +49,23 @@ def test_raw_keys_start_with_the_schema(key, beta):
     assert cache.make_key(key).startswith("t_alpha:")
     with tenant_context(beta):
         assert cache.make_key(key).startswith("t_beta:")
+
+
+def test_threads_share_one_redis_connection_pool(key):
+    """Under ASGI each request runs on a new thread with its own cache backend: they must not each connect anew."""
+    import threading
+
+    pools = []
+
+    def read() -> None:
+        cache.get(key)
+        pools.append(cache._cache._get_connection_pool(False))  # this thread's own backend's pool
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(pools) == 3 and len({id(pool) for pool in pools}) == 1
+    assert pools[0] is cache._cache._get_connection_pool(False)
