@@ -188,7 +188,9 @@ class TicketListApi(_TicketApi):
     @extend_schema(
         summary="Open a ticket",
         description="JSON, or multipart/form-data to attach files. The requester is a contact (requester_id) or an "
-        "email address (requester_email): an unknown address becomes a new contact.",
+        "email address (requester_email): an unknown address becomes a new contact. The answer is the ticket as "
+        "created, SLA clocks included; automatic assignment and the AI analysis follow within moments (GET the "
+        "ticket to see them).",
         request={"application/json": TicketCreateSerializer, "multipart/form-data": TicketCreateSerializer},
         responses={201: TicketDetailOutputSerializer},
     )
