@@ -1,6 +1,6 @@
 """Helpdesk at 100k tickets: the ticket list and search through the whole Django stack (p50/p95, SQL queries per
-page), ticket creation through the API on two daphne processes (tickets/s, p95), and live-notification latency
-from commit to a websocket client.
+page), ticket creation through the API on the HTTP server `make run` starts (tickets/s, p95), and
+live-notification latency from commit to a websocket client.
 
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/helpdesk_tickets.py [--tickets 100000] [--requests 200] [--creates 1000] [--clients 8]
@@ -12,9 +12,9 @@ INSERT … SELECT over generate_series (texts composed by helpdesk.demo), with t
 full-text triggers run as the rows go in; the seeding time printed includes them.
 
 List requests go through the whole stack in-process (middleware, tenant routing, session, view, template) as
-the agent "agent@bench.test". The API and websocket figures use real servers: two daphne processes accepting on
-one shared socket (DEBUG off, the throttle lifted), each running Django's sync code on its own thread, i.e. two
-cores' worth; clients are threads with keep-alive connections in this process, on the same machine. The servers
+the agent "agent@bench.test". The API and websocket figures use real servers started as `make run` starts them:
+gunicorn (two gthread workers of four threads, config.wsgi) for HTTP and daphne for websockets (DEBUG off, the
+throttle lifted); clients are threads with keep-alive connections in this process, on the same machine. The servers
 and this process use a Redis database leased for the run (core.testing.live), so queued AI analyses never reach
 a development worker; it is flushed at the end.
 """
@@ -367,62 +367,85 @@ def bench_list(tenant: Tenant, requests: int) -> None:
 # --- Real servers -------------------------------------------------------------------------------
 
 
-class Servers:
-    """`workers` daphne processes accepting on one listening socket (the kernel spreads the connections)."""
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    os.set_inheritable(sock.fileno(), True)
+    return sock
 
-    def __init__(self, workers: int, log_dir: Path) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1024)
-        self.port = self.sock.getsockname()[1]
-        fd = self.sock.fileno()
-        os.set_inheritable(fd, True)
+
+class Servers:
+    """The web processes as `make run` starts them (scripts/devstack.py): gunicorn for HTTP (two gthread workers
+    of four threads, config.wsgi) and daphne for websockets, each on a listening socket opened here."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.http_sock, self.ws_sock = _listening_socket(), _listening_socket()
+        self.port, self.ws_port = self.http_sock.getsockname()[1], self.ws_sock.getsockname()[1]
         env = os.environ | {
             "DEBUG": "0",
             "API_THROTTLE_RATE": "1000000/min",
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "LIVE_SOCKET_PORT": str(self.ws_port),
         }
-        args = [str(BIN / "daphne"), "--fd", str(fd), "-v", "1", "config.asgi:application"]
-        self.logs = [log_dir / f"daphne-{index}.log" for index in range(workers)]
-        self.processes = [
-            subprocess.Popen(args, cwd=ROOT, env=env, pass_fds=(fd,), stdout=log.open("wb"), stderr=subprocess.STDOUT)
-            for log in self.logs
-        ]
+        http_fd, ws_fd = self.http_sock.fileno(), self.ws_sock.fileno()
+        commands = {
+            "gunicorn": [
+                *(str(BIN / "gunicorn"), "--bind", f"fd://{http_fd}", "--workers", "2", "--threads", "4"),
+                *("--worker-class", "gthread", "config.wsgi:application"),
+            ],
+            "daphne": [str(BIN / "daphne"), "--fd", str(ws_fd), "-v", "1", "config.asgi:application"],
+        }
+        self.logs = {name: log_dir / f"{name}.log" for name in commands}
+        self.processes = {
+            name: subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=env,
+                pass_fds=(http_fd, ws_fd),
+                stdout=self.logs[name].open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            for name, args in commands.items()
+        }
         self._wait_until_serving()
 
     def _wait_until_serving(self) -> None:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            for process, log in zip(self.processes, self.logs, strict=True):
+        waiting = {self.port, self.ws_port}
+        while waiting and time.monotonic() < deadline:
+            for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(f"daphne exited:\n{log.read_text()[-3000:]}")
-            try:
-                if request("GET", "/api/v1/me/", port=self.port)[0] == 401:  # routed, authenticated: Django is up
-                    return
-            except OSError:
-                pass
+                    raise RuntimeError(f"{name} exited:\n{self.logs[name].read_text()[-3000:]}")
+            for port in list(waiting):
+                try:
+                    if request("GET", "/api/v1/me/", port=port)[0] == 401:  # routed, authenticated: Django is up
+                        waiting.discard(port)
+                except OSError:
+                    pass
             time.sleep(0.3)
-        raise TimeoutError("daphne did not start within 90 s")
+        if waiting:
+            raise TimeoutError("the web servers did not start within 90 s")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server processes used so far (from /proc)."""
-        ticks = 0
-        for process in self.processes:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-        return ticks / os.sysconf("SC_CLK_TCK")
+    def http_cpu_seconds(self) -> float:
+        """User + system CPU the HTTP server's processes (master and workers) used so far."""
+        import psutil
+
+        master = psutil.Process(self.processes["gunicorn"].pid)
+        return sum(sum(process.cpu_times()[:2]) for process in [master, *master.children(recursive=True)])
 
     def stop(self) -> None:
-        for process in self.processes:
+        for process in self.processes.values():
             process.terminate()
-        for process in self.processes:
+        for process in self.processes.values():
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        self.sock.close()
+        self.http_sock.close()
+        self.ws_sock.close()
 
 
 def request(method: str, path: str, *, port: int, body: dict | None = None, headers: dict | None = None):
@@ -474,19 +497,19 @@ def bench_create(tenant: Tenant, servers: Servers, creates: int, clients: int) -
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(create, range(clients * 5)))  # warm-up: every connection, both processes
-        started, server_cpu, client_cpu = time.perf_counter(), servers.cpu_seconds(), time.process_time()
+        started, server_cpu, client_cpu = time.perf_counter(), servers.http_cpu_seconds(), time.process_time()
         results = list(pool.map(create, range(creates)))
         seconds = time.perf_counter() - started
-        server_cpu, client_cpu = servers.cpu_seconds() - server_cpu, time.process_time() - client_cpu
+        server_cpu, client_cpu = servers.http_cpu_seconds() - server_cpu, time.process_time() - client_cpu
     timings = [ms for ms, status in results if status == 201]
     failed = {status for _, status in results if status != 201}
-    print(f"\nAPI ticket create: {creates} POST /api/v1/tickets/, {clients} keep-alive clients, 2 daphne processes")
+    print(f"\nAPI ticket create: {creates} POST /api/v1/tickets/, {clients} keep-alive clients, gunicorn 2 × 4 threads")
     print(
         f"{'created':<46} {len(timings) / seconds:7.1f} tickets/s   p50 {statistics.median(timings):7.1f} ms   "
         f"p95 {percentile(timings, 0.95):7.1f} ms   errors {creates - len(timings)} {sorted(failed) or ''}"
     )
     print(
-        f"{'CPU per create':<46} daphne {server_cpu / creates * 1000:5.1f} ms (both processes), "
+        f"{'CPU per create':<46} gunicorn {server_cpu / creates * 1000:5.1f} ms (all workers), "
         f"this client {client_cpu / creates * 1000:4.1f} ms; PostgreSQL not counted"
     )
 
@@ -516,7 +539,7 @@ def bench_live(tenant: Tenant, servers: Servers, count: int, log_dir: Path) -> N
     marker = re.compile(r"live-bench-([0-9a-f]{12})")
 
     async def listen() -> None:
-        uri = f"ws://{HOST}:{servers.port}/ws/live/"
+        uri = f"ws://{HOST}:{servers.ws_port}/ws/live/"
         headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
         origin = f"http://{HOST}:{servers.port}"
         async with websockets.connect(uri, origin=origin, additional_headers=headers, host="127.0.0.1") as ws:
@@ -609,7 +632,7 @@ def main() -> None:
     if parts & {"create", "live"}:
         log_dir = Path("/tmp") / f"bench-helpdesk-{os.getpid()}"
         log_dir.mkdir(exist_ok=True)
-        servers = Servers(workers=2, log_dir=log_dir)
+        servers = Servers(log_dir=log_dir)
         try:
             if "create" in parts:
                 bench_create(tenant, servers, args.creates, args.clients)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name
@@ -19,4 +20,15 @@ def workspace(request: HttpRequest) -> dict:
         "in_workspace": in_workspace,
         "can_view_team": can_view_team,
         "can_configure_ai": can_view_team,
+        "live_socket_url": live_socket_url(request) if in_workspace else "",
     }
+
+
+def live_socket_url(request: HttpRequest) -> str:
+    """Where the page opens its websocket: this host and port, or this host on LIVE_SOCKET_PORT when websockets
+    are served by a process of their own (`make run`: gunicorn for HTTP, daphne for websockets)."""
+    if not settings.LIVE_SOCKET_PORT:
+        return "/ws/live/"
+    scheme = "wss" if request.is_secure() else "ws"
+    hostname = request.get_host().partition(":")[0]  # workspaces are named hosts, never IPv6 literals
+    return f"{scheme}://{hostname}:{settings.LIVE_SOCKET_PORT}/ws/live/"

@@ -194,7 +194,23 @@ def manage(services: Services, *args: str) -> None:
 
 
 PROCESSES = {
-    "web": ["daphne", "-b", "{host}", "-p", "{port}", "config.asgi:application"],
+    # HTTP on gunicorn's threaded workers (fixed threads, persistent database connections); websockets on daphne,
+    # one port up (pages connect there: LIVE_SOCKET_PORT). Under ASGI every HTTP request got a thread of its own.
+    "web": [
+        "gunicorn",
+        "--bind",
+        "{host}:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--worker-class",
+        "gthread",
+        "--access-logfile",
+        "-",
+        "config.wsgi:application",
+    ],
+    "websockets": ["daphne", "-b", "{host}", "-p", "{live_port}", "config.asgi:application"],
     "worker": ["celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
     "beat": [
         "celery",
@@ -229,10 +245,10 @@ def command_run(args: argparse.Namespace) -> int:
         manage(services, "platform_bootstrap")
         manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")
         manage(services, "seed_demo")
-        env = services.env | {"PYTHONUNBUFFERED": "1"}
+        env = services.env | {"PYTHONUNBUFFERED": "1", "LIVE_SOCKET_PORT": str(args.port + 1)}
         for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])
-            arguments = [part.format(host=args.host, port=args.port) for part in command[1:]]
+            arguments = [part.format(host=args.host, port=args.port, live_port=args.port + 1) for part in command[1:]]
             children.append(subprocess.Popen([binary, *arguments], cwd=ROOT, env=env))
             log(f"started {name} (pid {children[-1].pid})")
         _print_welcome(args.port)
@@ -266,6 +282,7 @@ def _print_welcome(port: int) -> None:
   Platform admin            http://localhost:{port}/admin/   (staff@switchboard.test)
   API docs (per workspace)  http://acme.localhost:{port}/api/v1/docs/
   Health                    http://localhost:{port}/healthz
+  Websockets (live updates) ws://<workspace>.localhost:{port + 1}/ws/live/  (pages connect by themselves)
 
   Demo logins: owner@, admin@, agent@, sales@, viewer@ + acme.test / globex.test
   Every demo password: {DEMO_PASSWORD}        Emails land in var/mail/

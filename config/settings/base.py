@@ -51,6 +51,8 @@ DEBUG = env_bool("DEBUG", True)
 # Every workspace lives on <slug>.<BASE_DOMAIN>; the public site on BASE_DOMAIN itself.
 SWITCHBOARD_BASE_DOMAIN = env("SWITCHBOARD_BASE_DOMAIN", "localhost")
 SWITCHBOARD_PUBLIC_HOSTS = env_list("SWITCHBOARD_PUBLIC_HOSTS", f"{SWITCHBOARD_BASE_DOMAIN},127.0.0.1")
+# Set when websockets are served on a port of their own (make run: daphne beside gunicorn); pages connect there.
+LIVE_SOCKET_PORT = env("LIVE_SOCKET_PORT", "")
 ALLOWED_HOSTS = [f".{SWITCHBOARD_BASE_DOMAIN}", *SWITCHBOARD_PUBLIC_HOSTS, *env_list("ALLOWED_HOSTS")]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
