@@ -9,31 +9,13 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import BootstrapFormMixin
+
 from . import selectors
 from .models import Contact, Customer
 from .selectors import CUSTOMER_SORT_KEYS, ContactFilters, CustomerFilters
 from .services import ImportMode
 from .validators import normalize_domain, normalize_phone, normalize_tags
-
-
-class BootstrapMixin:
-    """Bootstrap classes and `is-invalid` on every widget, so templates only lay fields out."""
-
-    def style_fields(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.HiddenInput | forms.RadioSelect):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
 
 
 class _OwnCopyModelForm(forms.ModelForm):
@@ -49,7 +31,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.email})" if obj.name else obj.email
 
 
-class CustomerForm(BootstrapMixin, _OwnCopyModelForm):
+class CustomerForm(BootstrapFormMixin, _OwnCopyModelForm):
     tags = forms.CharField(
         required=False, help_text="Separate tags with commas, e.g. vip, emea, renewal-q3.", max_length=1000
     )
@@ -111,7 +93,7 @@ class CustomerForm(BootstrapMixin, _OwnCopyModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class ContactForm(BootstrapMixin, _OwnCopyModelForm):
+class ContactForm(BootstrapFormMixin, _OwnCopyModelForm):
     class Meta:
         model = Contact
         fields = ["name", "title", "email", "phone"]
@@ -209,7 +191,7 @@ class ContactFilterForm(forms.Form):
         return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
 
 
-class CsvImportForm(BootstrapMixin, forms.Form):
+class CsvImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="Comma- or semicolon-separated, with a header row. UTF-8 or Excel's CSV format.",

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, urlencode
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import BootstrapFormMixin
+
 from .models import Category, Team, Ticket, TicketMessage
 from .selectors import tickets as selectors
 from .selectors.tickets import DONE, SORT_KEYS, UNSOLVED, TicketFilters
@@ -28,35 +30,6 @@ STATUS_FILTER_CHOICES = [
 # Query-string keys a list (and a saved view) is made of; the cursor is a position, not a filter.
 LIST_PARAMS = ("q", "status", "priority", "assignee", "team", "category", "channel", "tag", "customer", "requester")
 VIEW_PARAMS = (*LIST_PARAMS, "sla", "sort")
-
-
-class BootstrapMixin:
-    """Bootstrap classes and `is-invalid` on every widget, so templates only lay fields out."""
-
-    def style_fields(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError on the form: each message on its field, the rest above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
 
 
 class AgentChoiceField(forms.ModelChoiceField):
@@ -174,7 +147,7 @@ def params_from_query_string(text: str) -> dict[str, str]:
 # --- New ticket ---------------------------------------------------------------------------------
 
 
-class TicketCreateForm(BootstrapMixin, forms.Form):
+class TicketCreateForm(BootstrapFormMixin, forms.Form):
     # Emptiness and length are the service's rules (one wording everywhere: page, API, help center).
     subject = forms.CharField(required=False, max_length=1000, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
@@ -215,7 +188,7 @@ class TicketCreateForm(BootstrapMixin, forms.Form):
 UPDATE_FIELDS = ("subject", "priority", "type", "category", "team", "tags")
 
 
-class TicketEditForm(BootstrapMixin, forms.Form):
+class TicketEditForm(BootstrapFormMixin, forms.Form):
     """The ticket header: every field optional, and only the fields present in the request are changed, so one
     select can save itself alone. `version` is the version the editor saw (optimistic locking)."""
 
@@ -271,7 +244,7 @@ class TicketEditForm(BootstrapMixin, forms.Form):
 # --- Reply / note -------------------------------------------------------------------------------
 
 
-class ReplyForm(BootstrapMixin, forms.Form):
+class ReplyForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=TicketMessage.Kind.choices, initial=TicketMessage.Kind.REPLY)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
     # Send and set the status in one step ("send and set pending"); empty keeps it.
@@ -351,7 +324,7 @@ class BulkForm(forms.Form):
 # --- Saved views --------------------------------------------------------------------------------
 
 
-class SavedViewForm(BootstrapMixin, forms.Form):
+class SavedViewForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),

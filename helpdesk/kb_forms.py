@@ -7,30 +7,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from core.forms import BootstrapFormMixin
+
 from .models import Article, ArticleCategory
 from .selectors.kb import SORTS, ArticleFilters
 
 ACCEPTED_FILES = "image/*,.pdf,.txt,.log,.csv,.json,.xml,.zip,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.rtf,.eml"
-
-
-class _Bootstrap:
-    """Bootstrap classes and `is-invalid` on widgets, so templates only lay fields out."""
-
-    def style_fields(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -90,7 +72,7 @@ class ArticleFilterForm(forms.Form):
         return self.cleaned_data.get("page") or 1
 
 
-class ArticleForm(_Bootstrap, forms.Form):
+class ArticleForm(BootstrapFormMixin, forms.Form):
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     slug = forms.CharField(
         max_length=220,
@@ -127,7 +109,7 @@ class ArticleForm(_Bootstrap, forms.Form):
         return dict(self.cleaned_data)
 
 
-class ArticleCategoryForm(_Bootstrap, forms.Form):
+class ArticleCategoryForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(max_length=100)
     slug = forms.CharField(max_length=100, required=False, help_text="Made from the name when left empty.")
     description = forms.CharField(max_length=300, required=False)
@@ -150,7 +132,7 @@ class ArticleCategoryForm(_Bootstrap, forms.Form):
 # --- Public help center -------------------------------------------------------------------------
 
 
-class HelpRequestForm(_Bootstrap, forms.Form):
+class HelpRequestForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(label="Your name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(
         label="Your email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
@@ -176,7 +158,7 @@ class HelpRequestForm(_Bootstrap, forms.Form):
         return bool(self.data.get("website", "").strip())
 
 
-class RequestReplyForm(_Bootstrap, forms.Form):
+class RequestReplyForm(BootstrapFormMixin, forms.Form):
     body = forms.CharField(label="Your reply", max_length=50_000, widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultipleFileField(label="Attachments (optional)")
 
@@ -186,7 +168,7 @@ class RequestReplyForm(_Bootstrap, forms.Form):
         self.style_fields()
 
 
-class SurveyForm(_Bootstrap, forms.Form):
+class SurveyForm(BootstrapFormMixin, forms.Form):
     rating = forms.TypedChoiceField(
         coerce=int,
         choices=[(5, "Very happy"), (4, "Happy"), (3, "Neutral"), (2, "Unhappy"), (1, "Very unhappy")],

@@ -11,45 +11,14 @@ from zoneinfo import available_timezones
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import BootstrapFormMixin
+
 from .models import AgentProfile, BusinessCalendar, Category, HelpdeskSettings, Skill, SLAPolicy, Team, Ticket
 from .selectors import helpdesk_settings as selectors
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TIERS = Ticket._meta.get_field("customer").related_model.Tier.choices
 MAX_HOLIDAYS = 400
-
-
-class Bootstrap:
-    """Bootstrap classes and `is-invalid` on every widget, so templates only lay fields out."""
-
-    def style_fields(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
-                continue
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -112,7 +81,7 @@ class BusinessMinutesField(forms.CharField):
 # --- Switches -----------------------------------------------------------------------------------
 
 
-class HelpdeskSettingsForm(Bootstrap, forms.ModelForm):
+class HelpdeskSettingsForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = HelpdeskSettings
         fields = [
@@ -163,7 +132,7 @@ class HelpdeskSettingsForm(Bootstrap, forms.ModelForm):
 # --- SLA policies -------------------------------------------------------------------------------
 
 
-class SLAPolicyForm(Bootstrap, forms.ModelForm):
+class SLAPolicyForm(BootstrapFormMixin, forms.ModelForm):
     priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Ticket.Priority.choices])
     customer_tier = forms.ChoiceField(required=False, choices=[("", "Any customer tier"), *TIERS])
     channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Ticket.Channel.choices])
@@ -224,7 +193,7 @@ class SLAPolicyForm(Bootstrap, forms.ModelForm):
 # --- Teams, agents, skills, categories ----------------------------------------------------------
 
 
-class TeamForm(Bootstrap, forms.ModelForm):
+class TeamForm(BootstrapFormMixin, forms.ModelForm):
     lead = PersonChoiceField(queryset=None, required=False, help_text="Gets SLA warnings for the team's tickets.")
     members = PeopleChoiceField(
         queryset=None,
@@ -254,7 +223,7 @@ class TeamForm(Bootstrap, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class AgentProfileForm(Bootstrap, forms.ModelForm):
+class AgentProfileForm(BootstrapFormMixin, forms.ModelForm):
     skills = forms.ModelMultipleChoiceField(
         queryset=Skill.objects.none(),
         required=False,
@@ -280,7 +249,7 @@ class AgentProfileForm(Bootstrap, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class SkillForm(Bootstrap, forms.Form):
+class SkillForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(max_length=60, help_text="A product, a language or a topic, e.g. “billing” or “German”.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -288,7 +257,7 @@ class SkillForm(Bootstrap, forms.Form):
         self.style_fields()
 
 
-class CategoryForm(Bootstrap, forms.ModelForm):
+class CategoryForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Category
         fields = ["name", "description", "default_team"]
@@ -316,7 +285,7 @@ def _day_key(weekday: int, part: str, slot: int) -> str:
     return f"day{weekday}_{part}{slot}"
 
 
-class CalendarForm(Bootstrap, forms.Form):
+class CalendarForm(BootstrapFormMixin, forms.Form):
     """A calendar with up to two open intervals per weekday (a lunch break) and holidays, one per line."""
 
     name = forms.CharField(max_length=100)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
+from core.forms import add_service_errors
 from core.htmx import render_partial
 
 from ..models import HelpdeskSettings
@@ -37,7 +38,6 @@ from ..settings_forms import (
     SkillForm,
     SLAPolicyForm,
     TeamForm,
-    add_service_errors,
     timezone_options,
 )
 

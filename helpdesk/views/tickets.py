@@ -24,6 +24,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
+from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_partial
 from core.realtime import topic_dom_id, topic_token
 
@@ -34,7 +35,6 @@ from ..forms import (
     SavedViewForm,
     TicketCreateForm,
     TicketEditForm,
-    add_service_errors,
     list_query,
     query_string,
 )
