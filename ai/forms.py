@@ -13,6 +13,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import BootstrapFormMixin
+
 from . import registry
 from .models import AIPolicy, ProviderConfig
 
@@ -25,20 +27,13 @@ EXTRA_KEYS_BY_PROVIDER = {"openai": AZURE_KEYS, "google": ("api_version",), "cop
 SERVICE_FIELD_ALIASES = {"extra": "extra_json"}
 
 
-class StyledForm(forms.Form):
-    """Bootstrap classes on every widget and `is-invalid` + `aria-invalid` on fields with errors."""
+class StyledForm(BootstrapFormMixin, forms.Form):
+    """Bootstrap classes on every widget and `is-invalid` + `aria-invalid` on fields with errors (core.forms), plus
+    `aria-describedby` pointing at the error and help texts the AI settings templates render."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        self.style_fields()
 
     def full_clean(self) -> None:
         super().full_clean()
