@@ -38,6 +38,15 @@ def provider_down(monkeypatch):
     return unavailable
 
 
+@pytest.fixture
+def broker_unreachable(no_celery_worker, settings):
+    """Celery's broker URL points where nothing listens, as when Redis is down."""
+    from core.testing.fixtures import _forget_celery_connections
+
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+    _forget_celery_connections()
+
+
 def _create(**fields) -> Ticket:
     return ticket_create(subject="Export fails", description=BUG, requester_email="dana@acme.test", **fields)
 
@@ -119,12 +128,8 @@ def test_without_a_worker_the_ticket_is_saved_and_stays_pending_for_the_catch_up
 @pytest.mark.integration
 @pytest.mark.xdist_group("live")
 def test_with_the_broker_unreachable_the_ticket_is_saved_at_once_and_left_pending(
-    no_celery_worker, settings, django_capture_on_commit_callbacks, caplog
+    broker_unreachable, django_capture_on_commit_callbacks, caplog
 ):
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    from core.testing.fixtures import _forget_celery_connections
-
-    _forget_celery_connections()
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.WARNING):
         ticket = _create()
@@ -140,13 +145,9 @@ def test_with_the_broker_unreachable_the_ticket_is_saved_at_once_and_left_pendin
 @pytest.mark.integration
 @pytest.mark.xdist_group("live")
 def test_with_the_broker_unreachable_the_intake_runs_in_the_creating_process(
-    no_celery_worker, settings, django_capture_on_commit_callbacks, make_user
+    broker_unreachable, django_capture_on_commit_callbacks, make_user
 ):
     """Assignment and the live announcement cannot wait for a worker that will never hear of the ticket."""
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    from core.testing.fixtures import _forget_celery_connections
-
-    _forget_celery_connections()
     agent = AgentProfileFactory(user=make_user("agent", name="Ana Lima")).user
     with django_capture_on_commit_callbacks(execute=True):
         ticket = _create()
