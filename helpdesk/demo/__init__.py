@@ -27,8 +27,8 @@ from django.utils.text import slugify
 from customers.models import Contact
 
 from ..models import Article, ArticleCategory, SatisfactionSurvey, Ticket, TicketEvent, TicketMessage
+from ..services.background import enqueue_on_commit
 from ..services.kb import articles_reindex
-from ..services.ticket_ai.background import enqueue_on_commit
 from .articles import ARTICLES, SECTIONS, article_body
 from .setup import ensure_setup
 from .tickets import HISTORY_DAYS, Plan, Planner, Requester

@@ -12,13 +12,13 @@ from django.db import transaction
 
 from .. import live
 from ..models import Ticket
-from . import assignment, ticket_ai
-from .ticket_ai.background import enqueue
+from . import assignment
+from .background import enqueue, enqueue_on_commit
 
 
 def intake_on_commit(ticket: Ticket, *, actor=None) -> None:
     """After the creating transaction commits, queue the intake (or run it here if the broker is down)."""
-    from ..tasks.tickets import ticket_intake_task  # the task module calls this one
+    from ..tasks.tickets import ticket_intake_task  # the task modules call these services
 
     ticket_id, actor_id = ticket.pk, getattr(actor, "pk", None)
 
@@ -40,7 +40,9 @@ def ticket_intake(*, ticket_id: int, actor_id: int | None = None) -> bool:
     if ticket is None:
         return False
     assignment.auto_assign_ticket(ticket)  # never raises: nobody free leaves it in the queue, with the reason
-    if ticket.ai_analysis_status == Ticket.AnalysisStatus.PENDING:
-        ticket_ai.analysis_queue(ticket)  # after commit, in Celery; a broker outage leaves it pending for catch-up
+    if ticket.ai_analysis_status == Ticket.AnalysisStatus.PENDING:  # marked so at insert when analysis is on
+        from ..tasks.ticket_ai import analyze_ticket_task  # the task modules call these services
+
+        enqueue_on_commit(analyze_ticket_task, ticket.pk)  # a broker outage leaves it pending for the catch-up
     live.ticket_created(ticket, actor_id=actor_id)
     return True

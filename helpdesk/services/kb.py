@@ -7,7 +7,6 @@ logged and caught up by the periodic `kb_reindex_fanout_task` (unchanged texts c
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,8 +23,7 @@ from ..markdown import markdown_to_text
 from ..models import Article, ArticleCategory, Ticket, TicketMessage
 from ..selectors.kb import SOURCE
 from ..validators import normalize_tags
-
-logger = logging.getLogger(__name__)
+from .background import enqueue_on_commit
 
 MAX_TITLE = 200
 MAX_BODY = 100_000
@@ -76,16 +74,10 @@ def _chosen_slug(raw: str, *, title: str, model: type, exclude_pk: int | None, l
 
 
 def _queue_index(article_id: int) -> None:
-    """After commit, (re)embed the article on Celery; an unreachable broker must not fail the save."""
+    """After commit, (re)embed the article on Celery; an unreachable broker leaves it to the periodic reindex."""
     from ..tasks.kb import article_index_task  # tasks import this module
 
-    def queue() -> None:
-        try:
-            article_index_task.delay(article_id)
-        except Exception:
-            logger.warning("could not queue embedding of article %s; the periodic reindex will", article_id)
-
-    transaction.on_commit(queue)
+    enqueue_on_commit(article_index_task, article_id)
 
 
 def article_embedding_text(article: Article) -> str:

@@ -203,7 +203,7 @@ def test_a_save_does_not_fail_when_the_queue_is_down(django_capture_on_commit_ca
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.article_index_task, "delay", down)
+    monkeypatch.setattr(tasks.article_index_task, "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         article = services.article_create(actor=make_user("agent"), title="Offline save", body="Still saved.")
 

@@ -44,14 +44,11 @@ class Listener:
         return async_to_sync(wait)()
 
     def nothing(self, seconds: float = 0.1) -> bool:
-        async def wait() -> bool:
-            try:
-                await asyncio.wait_for(self.layer.receive(self.channel), seconds)
-            except TimeoutError:
-                return True
-            return False
-
-        return async_to_sync(wait)()
+        try:
+            self(seconds)
+        except AssertionError:
+            return True
+        return False
 
 
 @pytest.fixture

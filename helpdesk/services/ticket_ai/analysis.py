@@ -60,8 +60,8 @@ from core.realtime import notify_on_commit, topic_group
 from ...live import ticket_topic
 from ...models import Category, HelpdeskSettings, Ticket, TicketEvent
 from ...selectors import ticket_ai as selectors
+from ..background import enqueue_on_commit
 from . import rules
-from .background import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

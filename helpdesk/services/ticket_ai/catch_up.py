@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from ...models import HelpdeskSettings
 from ...selectors import ticket_ai as selectors
-from .background import enqueue
+from ..background import enqueue
 
 # A ticket queued moments ago is probably on its way: only re-queue what has been pending longer.
 PENDING_GRACE = timedelta(minutes=2)

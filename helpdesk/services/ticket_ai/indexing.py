@@ -8,8 +8,8 @@ from ai import facade
 
 from ...models import Ticket
 from ...selectors import ticket_ai as selectors
+from ..background import enqueue_on_commit
 from .analysis import TICKET_SOURCE
-from .background import enqueue_on_commit
 
 BACKFILL_BATCH = 256
 

@@ -1,8 +1,9 @@
-"""Queueing ticket-AI work on Celery without ever letting a broker outage reach the ticket action that asked.
+"""Queueing helpdesk work on Celery without ever letting a broker outage reach the write that asked.
 
-A ticket is saved first; the analysis is queued after commit. When the broker cannot be reached the task is
-not queued, the failure is logged and the ticket keeps `ai_analysis_status = "pending"`: the periodic catch-up
-(helpdesk.tasks.ticket_ai) queues it again once the broker is back.
+The write commits first; its follow-up is queued after the commit. When the broker cannot be reached the task is
+not queued and the failure is logged; each caller has its way of catching up: the ticket intake runs in the
+creating process (services.intake), a pending analysis and an article's embedding are picked up by their periodic
+catch-ups (helpdesk.tasks).
 """
 
 from __future__ import annotations
