@@ -11,6 +11,8 @@ from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.utils.encoding import force_str
 
+from core.client_ip import client_ip
+
 from .emails import WorkspaceSite, workspace_name
 
 
@@ -18,6 +20,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         # Workspaces are created on the public site's sign-up page; teammates arrive by invitation.
         return False
+
+    def get_client_ip(self, request) -> str:
+        # Login lockout counts per address with the same rule as every other limit of the product.
+        return client_ip(request)
 
     def format_email_subject(self, subject: str) -> str:
         # allauth would prefix the host name ("[acme.localhost]"); people recognise the workspace's name.

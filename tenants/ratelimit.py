@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,3 @@ def signup_rate_limit() -> RateLimit:
     """Workspaces created per IP and hour; read at call time so tests and deployments can change it."""
     return RateLimit("signup", getattr(settings, "SWITCHBOARD_SIGNUPS_PER_IP_PER_HOUR", 5), 3600)
 
-
-def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") or "unknown"

@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.client_ip import client_ip
 from core.htmx import render_partial
 
 from .forms import WorkspaceFindForm, WorkspaceSignupForm
 from .models import Tenant
-from .ratelimit import client_ip, signup_rate_limit
+from .ratelimit import signup_rate_limit
 from .selectors import tenant_get_workspace, workspace_address_status, workspace_slug_suggest
 from .services import tenant_provisioning_progress, tenant_signup
 

@@ -206,3 +206,17 @@ def test_changing_the_email_address_takes_effect_once_the_new_one_is_confirmed(
     client.post(reverse("account_logout"))
     password_login(client, new_email)
     assert is_signed_in(client)
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_for_does_not_escape_the_login_lockout(client, settings, proxies):
+    """With no proxy the header is ignored; behind one, only the entry our proxy appended (the right-most) counts."""
+    settings.TRUSTED_PROXY_COUNT = proxies
+    for n in range(10):
+        password_login(client, unique_email(), "wrong-password", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.7")
+    user = UserFactory(email=unique_email())
+    refused = password_login(client, user.email, HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.7")
+    assert "Too many failed" in refused.content.decode() and not is_signed_in(client)
+
+    password_login(client, user.email, HTTP_X_FORWARDED_FOR="198.51.100.8")  # another client behind the proxy
+    assert is_signed_in(client) is bool(proxies)

@@ -213,9 +213,13 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = None  # the adapter prefixes the workspace's name
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http" if DEBUG else "https")
 ACCOUNT_SESSION_REMEMBER = None  # offer "Remember me"
-# Behind a reverse proxy every client would share the proxy's address (and its rate limits): set this to the
-# number of proxies in front of the app so allauth reads the client's address from X-Forwarded-For.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(env("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+# --- Client address (one policy: core.client_ip) -------------------------------------------------
+# Behind reverse proxies every client would share the proxy's address (and its rate limits): set this to the
+# number of proxies in front of the app; the client is then the N-th X-Forwarded-For entry from the right.
+# 0 (no proxy): X-Forwarded-For is ignored everywhere. Login lockout, sign-up, help center and API throttling
+# all read it through core.client_ip; ALLAUTH_TRUSTED_PROXY_COUNT is the older name, still read.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", env("ALLAUTH_TRUSTED_PROXY_COUNT", "0")))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"

@@ -4,6 +4,8 @@ from django.db import connection
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.client_ip import client_ip
+
 
 class TenantUserRateThrottle(SimpleRateThrottle):
     scope = "tenant_user"
@@ -11,6 +13,10 @@ class TenantUserRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         # Read the current settings, not the dict DRF captured at import time, so overrides apply.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request) -> str:
+        # DRF's own reading trusts a client-sent X-Forwarded-For unless NUM_PROXIES is set; ours is the product's.
+        return client_ip(request)
 
     def get_cache_key(self, request, view) -> str:
         ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)

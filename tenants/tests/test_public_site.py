@@ -292,3 +292,24 @@ def test_progress_page_of_a_suspended_workspace_says_so(browser, make_reservatio
 @pytest.mark.parametrize("slug", ["no-such-workspace", "workspace-template", "public-site"])
 def test_progress_page_for_an_unknown_workspace_is_404(browser, slug):
     assert browser.get(f"/signup/{slug}/").status_code == 404
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_for_does_not_escape_the_signup_limit(settings, public_schema, throwaway_slugs, proxies):
+    """With no proxy the header is ignored; behind one, only the entry our proxy appended (the right-most) counts."""
+    settings.TRUSTED_PROXY_COUNT = proxies
+    settings.SWITCHBOARD_SIGNUPS_PER_IP_PER_HOUR = 2
+    proxy = Client(HTTP_HOST="localhost", REMOTE_ADDR=f"10.{uuid.uuid4().int % 250}.0.1")
+    client_address = f"198.51.{uuid.uuid4().int % 250}.7"
+    signup_rate_limit().reset(client_address)
+    slugs = [unique_slug("x") for _ in range(4)]
+    throwaway_slugs.extend(slugs)
+    statuses = [
+        proxy.post("/signup/", signup_data(slug), HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, {client_address}").status_code
+        for n, slug in enumerate(slugs[:3])
+    ]
+    assert statuses == [302, 302, 429]
+    other_client = f"198.51.{uuid.uuid4().int % 250}.8"
+    signup_rate_limit().reset(other_client)
+    other = proxy.post("/signup/", signup_data(slugs[3]), HTTP_X_FORWARDED_FOR=other_client)
+    assert other.status_code == (302 if proxies else 429)
