@@ -222,7 +222,7 @@ def test_requests_are_rate_limited_per_address(client, monkeypatch):
 
     assert statuses == [302, 302, 429] and Ticket.objects.count() == 2
     limited = submit(client)
-    assert limited["Retry-After"] == "3600" and b"Too many attempts" in limited.content
+    assert limited["Retry-After"] == "3600" and b"Please wait a little" in limited.content
     other = Client(HTTP_HOST=client.defaults["HTTP_HOST"], REMOTE_ADDR="10.9.8.7")
     assert submit(other).status_code == 302
 

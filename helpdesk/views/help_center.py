@@ -5,15 +5,17 @@ is listed in PUBLIC_ROUTES of config/tests/test_authorization.py.
 What a visitor can reach: published public articles only (a draft or internal article is a 404, never a 403 that
 would confirm it exists); on a request's page, public replies only. The help-center switch in the helpdesk
 settings closes the articles and the form; links already emailed (a request's page, a survey) keep working.
-Abuse: per-IP rate limits in the cache (fail open if the cache is down), and a honeypot field on the form.
+Abuse: per-IP rate limits in the cache (fail open if the cache is down), and a honeypot field on the form. The
+request form counts only requests it accepted, per address and per requester email (so nobody floods one inbox
+with acknowledgements), and a visitor over the limit gets the form back with what they typed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
-from allauth.account.adapter import get_adapter
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.client_ip import client_ip
 from core.htmx import render_partial
 
 from ..kb_forms import HelpRequestForm, RequestReplyForm, SurveyForm
@@ -41,29 +44,60 @@ STATUS_TEMPLATE = "helpdesk/help_request_status.html"
 SURVEY_TEMPLATE = "helpdesk/help_survey.html"
 LIMITED_TEMPLATE = "helpdesk/help_limited.html"
 HOUR = 3600
-# (attempts, seconds) per client address.
-LIMITS = {"request": (5, HOUR), "reply": (20, HOUR), "vote": (30, HOUR), "survey": (20, HOUR)}
+# (attempts, seconds) per client address; "request" and "request_email" count accepted requests only.
+LIMITS = {
+    "request": (5, HOUR),
+    "request_email": (5, HOUR),
+    "reply": (20, HOUR),
+    "vote": (30, HOUR),
+    "survey": (20, HOUR),
+}
 VOTE_MEMORY = 24 * HOUR  # one vote per article and address per day
 
 
 # --- Helpers ------------------------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str:
-    """allauth's reading of the address (honours ALLAUTH_TRUSTED_PROXY_COUNT behind proxies)."""
-    return get_adapter().get_client_ip(request)
-
-
 def _over_limit(request: HttpRequest, action: str) -> bool:
     """Counts this attempt; True once the address exceeded the action's limit in the current window."""
     limit, window = LIMITS[action]
-    key = f"help:limit:{action}:{_client_ip(request)}"
+    key = f"help:limit:{action}:{client_ip(request)}"
     try:
         cache.add(key, 0, timeout=window)
         return cache.incr(key) > limit
     except Exception:  # a cache outage must not close the help center
         logger.warning("help-center rate limit unavailable; allowing %s", action, exc_info=True)
         return False
+
+
+def _limit_key(action: str, subject: str) -> str:
+    return f"help:limit:{action}:{subject}"
+
+
+def _limit_reached(action: str, subject: str) -> bool:
+    """True once `subject` used up the action's allowance in the current window; counts nothing."""
+    limit, _ = LIMITS[action]
+    try:
+        return (cache.get(_limit_key(action, subject)) or 0) >= limit
+    except Exception:  # a cache outage must not close the help center
+        logger.warning("help-center rate limit unavailable; allowing %s", action, exc_info=True)
+        return False
+
+
+def _limit_count(action: str, subject: str) -> None:
+    """Counts one accepted attempt of `subject`; the window starts with the first."""
+    _, window = LIMITS[action]
+    key = _limit_key(action, subject)
+    try:
+        cache.add(key, 0, timeout=window)
+        cache.incr(key)
+    except Exception:
+        logger.warning("help-center rate limit unavailable; %s not counted", action, exc_info=True)
+
+
+def _email_subject(email: str) -> str:
+    # Hashed: the cache holds no visitor's address in clear.
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
 def _limited(request: HttpRequest, action: str) -> HttpResponse:
@@ -155,7 +189,7 @@ def help_article_vote(request: HttpRequest, article_slug: str) -> HttpResponse:
 
 def _first_vote(request: HttpRequest, article: Article) -> bool:
     try:
-        return cache.add(f"help:voted:{article.pk}:{_client_ip(request)}", 1, timeout=VOTE_MEMORY)
+        return cache.add(f"help:voted:{article.pk}:{client_ip(request)}", 1, timeout=VOTE_MEMORY)
     except Exception:
         return True
 
@@ -170,13 +204,17 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
     context = {**_frame(settings), "form": form}
     if request.method != "POST":
         return render(request, REQUEST_TEMPLATE, context)
-    if _over_limit(request, "request"):
-        return _limited(request, "request")
     if form.is_spam:
         # Bots get the same friendly page as people, so the trap is not obvious; nothing is created.
         return render(request, REQUEST_TEMPLATE, {**context, "dropped": True})
+    address = client_ip(request)
+    if _limit_reached("request", address):
+        return _request_limited(request, context, "request")
     if form.is_valid():
         data = form.cleaned_data
+        requester = _email_subject(data["email"])
+        if _limit_reached("request_email", requester):
+            return _request_limited(request, context, "request_email")
         try:
             ticket = help_center.help_request_submit(
                 name=data["name"],
@@ -189,9 +227,26 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _form_errors(form, _as_form_error(error))
         else:
+            _limit_count("request", address)
+            _limit_count("request_email", requester)
             token = help_center.request_token(ticket)
             return redirect(reverse("help_center:request_status", args=[token]) + "?sent=1")
     return render(request, REQUEST_TEMPLATE, context, status=400)
+
+
+LIMIT_MESSAGES = {
+    "request": "We received several requests from your connection in a short time.",
+    "request_email": "We received several requests for this email address in a short time.",
+}
+
+
+def _request_limited(request: HttpRequest, context: dict[str, Any], action: str) -> HttpResponse:
+    """The form again, with what the visitor typed (only files must be chosen again), and when to retry."""
+    _, window = LIMITS[action]
+    limit = {"message": LIMIT_MESSAGES[action], "minutes": window // 60}
+    response = render(request, REQUEST_TEMPLATE, {**context, "limit": limit}, status=429)
+    response["Retry-After"] = str(window)
+    return response
 
 
 def _as_form_error(error: ValidationError) -> ValidationError:
