@@ -11,20 +11,24 @@ from django.http import HttpRequest
 
 from . import services
 from .admin_site import WorkspaceModelAdmin, workspace_admin_site
-from .models import Invitation, User
-from .roles import MANAGER_ROLES
+from .models import Invitation, Role, User
+from .roles import user_can
 
 # --- Workspace admin (<slug>.localhost/admin/) --------------------------------------------------
 
 
 class WorkspaceUserForm(forms.ModelForm):
-    """Applies the Team page's rules (admins never touch owners, the last owner stays) to admin edits."""
+    """What the Team page may change, with its rules: a role and whether the person may sign in.
+
+    Admins never touch owners, the last owner stays one, nobody deactivates themselves. Names and addresses
+    belong to their people; admin-site access (`is_staff`) follows the role and is not a field of its own.
+    """
 
     actor: User
 
     class Meta:
         model = User
-        fields = ["name", "role", "is_active", "is_staff"]
+        fields = ["role", "is_active"]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -32,8 +36,11 @@ class WorkspaceUserForm(forms.ModelForm):
         try:
             if "role" in self.changed_data:
                 services.user_role_change_check(user=saved, role=data.get("role"), actor=self.actor)
-            if "is_active" in self.changed_data and not data.get("is_active"):
-                services.user_deactivate_check(user=saved, actor=self.actor)
+            if "is_active" in self.changed_data:
+                if data.get("is_active"):
+                    services.user_reactivate_check(user=saved, actor=self.actor)
+                else:
+                    services.user_deactivate_check(user=saved, actor=self.actor)
         except (ValidationError, PermissionDenied) as error:
             raise ValidationError(getattr(error, "messages", [str(error)])) from error
         return data
@@ -42,18 +49,24 @@ class WorkspaceUserForm(forms.ModelForm):
 @admin.register(User, site=workspace_admin_site)
 class WorkspaceUserAdmin(WorkspaceModelAdmin):
     form = WorkspaceUserForm
-    list_display = ["email", "name", "role", "is_active", "is_staff", "last_login", "date_joined"]
-    list_filter = ["role", "is_active", "is_staff"]
+    list_display = ["email", "name", "role", "is_active", "last_login", "date_joined"]
+    list_filter = ["role", "is_active"]
     search_fields = ["email", "name"]
     ordering = ["name", "email"]
-    fields = ["email", "name", "role", "is_active", "is_staff", "last_login", "date_joined"]
-    # The address is the sign-in and is changed (with verification) by its owner; superuser is not a workspace idea.
-    readonly_fields = ["email", "last_login", "date_joined"]
+    fields = ["email", "name", "role", "is_active", "last_login", "date_joined"]
+    # The address is the sign-in and is changed (with verification) by its owner, the name by its owner too.
+    readonly_fields = ["email", "name", "last_login", "date_joined"]
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.actor = request.user
         return form
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Admins see an owner's row but cannot change it (the Team page offers no controls for it either).
+        if obj is not None and obj.role == Role.OWNER and not user_can(request.user, "workspace.owner"):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # People join by invitation (verified email, chosen password); the Team page sends them.
@@ -64,11 +77,14 @@ class WorkspaceUserAdmin(WorkspaceModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
-        if "role" in form.changed_data and "is_staff" not in form.changed_data:
-            obj.is_staff = obj.role in MANAGER_ROLES
-        super().save_model(request, obj, form, change)
-        if "is_active" in form.changed_data and not obj.is_active:
-            services.api_token_revoke(user=obj)
+        # Through the Team page's services: the same locks, rules, admin-site access and token revocation.
+        saved = User.objects.get(pk=obj.pk)
+        if "role" in form.changed_data:
+            services.user_set_role(user=saved, role=obj.role, actor=request.user)
+        if "is_active" in form.changed_data:
+            change_activity = services.user_reactivate if obj.is_active else services.user_deactivate
+            change_activity(user=saved, actor=request.user)
+        obj.refresh_from_db()
 
 
 @admin.register(Invitation, site=workspace_admin_site)

@@ -1,9 +1,11 @@
 """The Django admin a workspace's owners and admins use: only this workspace's own models are registered.
 
-Who gets in: an active staff user whose role may administer the workspace (`workspace.admin`), and only
-inside a workspace schema. What they may do: everything on the models registered here. Django's per-model
-permission rows are not used in workspaces (nobody would maintain them per schema); the role decides,
-and every ModelAdmin registered on this site gets that rule from `WorkspaceAdminPermissions`.
+Who gets in: an active user whose role may administer the workspace (`workspace.admin`: owners and admins),
+and only inside a workspace schema. Access follows the role alone: `is_staff` is kept in step with it by the
+services but never consulted, so no edit of that flag can lock an owner out.
+What they may do: everything on the models registered here. Django's per-model permission rows are not used in
+workspaces (nobody would maintain them per schema); the role decides, and every ModelAdmin registered on this
+site gets that rule from `WorkspaceAdminPermissions`.
 
 Register workspace models with `@admin.register(Model, site=workspace_admin_site)`, preferably on a
 `WorkspaceModelAdmin` subclass; a plain ModelAdmin is given the permission mixin automatically.
@@ -25,13 +27,7 @@ from .roles import user_can
 
 
 def is_workspace_administrator(request: HttpRequest) -> bool:
-    user = request.user
-    return (
-        connection.schema_name != get_public_schema_name()
-        and user.is_active
-        and user.is_staff
-        and user_can(user, "workspace.admin")
-    )
+    return connection.schema_name != get_public_schema_name() and user_can(request.user, "workspace.admin")
 
 
 class WorkspaceAdminPermissions:

@@ -228,6 +228,10 @@ def user_deactivate_check(*, user: User, actor: User) -> None:
     _check_not_last_owner(user, "deactivate them")
 
 
+def user_reactivate_check(*, user: User, actor: User) -> None:
+    _check_can_manage(actor=actor, target=user)
+
+
 def _lock_member_and_owners(user: User) -> User:
     # Owners are locked too, so two owners demoting each other at once cannot leave the workspace ownerless.
     list(User.objects.select_for_update().filter(role=Role.OWNER).only("pk"))
@@ -261,7 +265,7 @@ def user_deactivate(*, user: User, actor: User) -> User:
 @transaction.atomic
 def user_reactivate(*, user: User, actor: User) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_can_manage(actor=actor, target=user)
+    user_reactivate_check(user=user, actor=actor)
     user.is_active = True
     user.save(update_fields=["is_active"])
     return user

@@ -37,4 +37,3 @@ class RateLimit:
 def signup_rate_limit() -> RateLimit:
     """Workspaces created per IP and hour; read at call time so tests and deployments can change it."""
     return RateLimit("signup", getattr(settings, "SWITCHBOARD_SIGNUPS_PER_IP_PER_HOUR", 5), 3600)
-

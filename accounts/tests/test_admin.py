@@ -39,9 +39,10 @@ def test_other_roles_are_kept_out_even_with_the_staff_flag(client, role):
     assert client.get(reverse("workspace_admin:accounts_user_changelist")).status_code != 200
 
 
-def test_an_owner_without_the_staff_flag_is_kept_out(client):
+def test_admin_access_follows_the_role_not_the_staff_flag(client):
+    # An owner whose flag was cleared (by hand, or by an older admin form) is never locked out of their workspace.
     client.force_login(UserFactory(role=Role.OWNER, is_staff=False))
-    assert client.get(reverse("workspace_admin:index")).status_code == 302
+    assert client.get(reverse("workspace_admin:index")).status_code == 200
 
 
 def test_anonymous_visitors_sign_in_through_allauth_not_the_admin_form(client):
@@ -55,7 +56,8 @@ def test_the_user_form_has_no_superuser_flag_and_no_add_or_delete(client):
     client.force_login(staff(Role.OWNER))
     agent = UserFactory()
     html = client.get(reverse("workspace_admin:accounts_user_change", args=[agent.pk])).content.decode()
-    assert 'name="role"' in html and 'name="is_active"' in html and 'name="is_staff"' in html
+    assert 'name="role"' in html and 'name="is_active"' in html
+    assert 'name="is_staff"' not in html and 'name="name"' not in html and 'name="email"' not in html
     assert "is_superuser" not in html and 'name="password"' not in html
     assert client.get(reverse("workspace_admin:accounts_user_add")).status_code == 403
     assert client.get(reverse("workspace_admin:accounts_user_delete", args=[agent.pk])).status_code == 403
@@ -108,3 +110,103 @@ def test_admin_password_change_goes_to_the_account_page(client):
     client.force_login(staff(Role.OWNER))
     response = client.get(reverse("workspace_admin:password_change"))
     assert response.status_code == 302 and response["Location"] == reverse("account_change_password")
+
+
+# --- The workspace admin may change only what the Team page may change, with its rules -----------
+
+
+def change_url(user: User) -> str:
+    return reverse("workspace_admin:accounts_user_change", args=[user.pk])
+
+
+def full_post(client: Client, user: User, **fields):
+    """Every field a tampered form could send, with `fields` changed."""
+    data = {"email": user.email, "name": user.name, "role": user.role, "is_active": "on", "is_staff": "on"}
+    data.update(fields)
+    return client.post(change_url(user), {key: value for key, value in data.items() if value is not None})
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"name": "Renamed by an admin"},
+        {"is_staff": None},  # unticked
+        {"role": Role.AGENT},
+        {"is_active": None},
+        {"email": "taken-over@example.test"},
+    ],
+    ids=["rename", "clear-staff", "demote", "deactivate", "change-email"],
+)
+def test_an_admin_cannot_change_an_owner_in_the_admin(client, edit):
+    client.force_login(staff(Role.ADMIN))
+    owner = staff(Role.OWNER)
+    before = User.objects.filter(pk=owner.pk).values().get()
+
+    response = full_post(client, owner, **edit)
+
+    assert response.status_code == 403
+    assert User.objects.filter(pk=owner.pk).values().get() == before
+    page = client.get(change_url(owner))  # still visible, read-only, like on the Team page
+    assert page.status_code == 200 and 'name="role"' not in page.content.decode()
+    owner_client = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    owner_client.force_login(User.objects.get(pk=owner.pk))
+    assert owner_client.get(reverse("workspace_admin:index")).status_code == 200
+
+
+def test_names_addresses_and_the_staff_flag_are_not_editable_even_on_agents(client):
+    client.force_login(staff(Role.ADMIN))
+    agent = UserFactory(name="Alex Agent")
+
+    response = full_post(client, agent, name="Someone Else", email="other@example.test", is_staff="on")
+
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert (agent.name, agent.is_staff) == ("Alex Agent", False) and agent.email != "other@example.test"
+    agent_client = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    agent_client.force_login(agent)
+    assert agent_client.get(reverse("workspace_admin:index")).status_code == 302
+
+
+def test_the_last_owner_cannot_demote_or_deactivate_themselves_in_the_admin(client):
+    owner = staff(Role.OWNER)
+    User.objects.filter(role=Role.OWNER).exclude(pk=owner.pk).update(is_active=False)  # the workspace's first owner
+    client.force_login(owner)
+
+    demoted = full_post(client, owner, role=Role.ADMIN)
+    deactivated = full_post(client, owner, is_active=None)
+
+    assert demoted.status_code == 200 and "is the last owner" in demoted.content.decode()
+    assert deactivated.status_code == 200 and "You cannot deactivate yourself" in deactivated.content.decode()
+    owner.refresh_from_db()
+    assert (owner.role, owner.is_active, owner.is_staff) == (Role.OWNER, True, True)
+
+
+def test_an_admin_cannot_deactivate_themselves_and_cannot_reactivate_an_owner(client):
+    admin_user = staff(Role.ADMIN)
+    client.force_login(admin_user)
+    gone_owner = UserFactory(role=Role.OWNER, is_staff=True, is_active=False)
+
+    assert "You cannot deactivate yourself" in full_post(client, admin_user, is_active=None).content.decode()
+    assert full_post(client, gone_owner, is_active="on").status_code == 403
+    assert not User.objects.get(pk=gone_owner.pk).is_active
+
+
+def test_an_owner_changes_another_owner_and_admin_access_follows_the_role(client):
+    client.force_login(staff(Role.OWNER))
+    other_owner = staff(Role.OWNER)
+
+    assert full_post(client, other_owner, role=Role.AGENT, is_staff="on").status_code == 302
+
+    other_owner.refresh_from_db()
+    assert (other_owner.role, other_owner.is_staff) == (Role.AGENT, False)
+
+
+def test_deactivating_in_the_admin_signs_the_person_out_of_the_api(client):
+    from rest_framework.authtoken.models import Token
+
+    client.force_login(staff(Role.ADMIN))
+    agent = UserFactory()
+    Token.objects.create(user=agent)
+
+    assert full_post(client, agent, is_active=None).status_code == 302
+    assert not User.objects.get(pk=agent.pk).is_active and not Token.objects.filter(user=agent).exists()
