@@ -49,6 +49,7 @@ class WorkspaceUserForm(forms.ModelForm):
 @admin.register(User, site=workspace_admin_site)
 class WorkspaceUserAdmin(WorkspaceModelAdmin):
     form = WorkspaceUserForm
+    deletable = False  # conversations and records keep pointing at people; deactivate them instead
     list_display = ["email", "name", "role", "is_active", "last_login", "date_joined"]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "name"]
@@ -72,9 +73,6 @@ class WorkspaceUserAdmin(WorkspaceModelAdmin):
         # People join by invitation (verified email, chosen password); the Team page sends them.
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Conversations and records keep pointing at people; deactivate them instead.
-        return False
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         # Through the Team page's services: the same locks, rules, admin-site access and token revocation.

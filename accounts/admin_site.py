@@ -21,6 +21,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django_tenants.utils import get_public_schema_name
 
 from .roles import user_can
@@ -30,11 +32,35 @@ def is_workspace_administrator(request: HttpRequest) -> bool:
     return connection.schema_name != get_public_schema_name() and user_can(request.user, "workspace.admin")
 
 
+def admin_login_through_allauth(request: HttpRequest, *, index: str, refusal: str) -> HttpResponse:
+    """Both admins sign in on allauth's page: Django's admin form would bypass its lockout, email check and 2FA."""
+    if request.user.is_authenticated:
+        raise PermissionDenied(refusal)
+    return redirect_to_login(url_has_allowed_next(request) or index, reverse("account_login"))
+
+
+def url_has_allowed_next(request: HttpRequest) -> str | None:
+    target = request.GET.get("next")
+    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
+    return target if target and allowed else None
+
+
+@never_cache
+def platform_admin_login(request: HttpRequest) -> HttpResponse:
+    """/admin/login/ of the public site (routed before `admin.site.urls`): platform staff sign in through allauth."""
+    return admin_login_through_allauth(
+        request, index=reverse("admin:index"), refusal="The platform admin is for Switchboard staff."
+    )
+
+
 class WorkspaceAdminPermissions:
     """ModelAdmin mixin: a workspace administrator may view, add, change and delete; nobody else anything.
 
-    Subclasses narrow it further by overriding a method and calling super() first.
+    Subclasses narrow it further by overriding a method and calling super() first. Models whose rows are never
+    deleted here (people, append-only history) set `deletable = False`: their delete page is not even routed.
     """
+
+    deletable = True
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_workspace_administrator(request)
@@ -49,7 +75,14 @@ class WorkspaceAdminPermissions:
         return is_workspace_administrator(request)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_workspace_administrator(request)
+        return self.deletable and is_workspace_administrator(request)
+
+    def get_urls(self) -> list:
+        urls = super().get_urls()
+        if self.deletable:
+            return urls
+        delete = f"{self.opts.app_label}_{self.opts.model_name}_delete"
+        return [url for url in urls if getattr(url, "name", None) != delete]
 
 
 class WorkspaceModelAdmin(WorkspaceAdminPermissions, admin.ModelAdmin):
@@ -66,10 +99,11 @@ class WorkspaceAdminSite(AdminSite):
         return is_workspace_administrator(request)
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        # Django's admin login would bypass allauth's rate limits, email verification and 2FA: use allauth's.
-        if request.user.is_authenticated:
-            raise PermissionDenied("The workspace admin is for owners and admins of this workspace.")
-        return redirect_to_login(request.GET.get("next") or reverse("workspace_admin:index"), reverse("account_login"))
+        return admin_login_through_allauth(
+            request,
+            index=reverse("workspace_admin:index"),
+            refusal="The workspace admin is for owners and admins of this workspace.",
+        )
 
     def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         # allauth's page applies the same validators and sends the "password changed" security notice.

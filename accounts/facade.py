@@ -20,6 +20,21 @@ def user_create_owner(*, email: str, password_hash: str, name: str = "", verifie
     return user
 
 
+@transaction.atomic
+def platform_staff_ensure(*, email: str, password: str, name: str = "") -> bool:
+    """A platform superuser in the current (public) schema, able to sign in; True if created.
+
+    Their address is marked verified: allauth's sign-in (which the platform admin uses, for its lockout and
+    two-factor step) asks for a verified address, and the operator who runs this chose it.
+    """
+    user = User.objects.filter(email__iexact=email).first()
+    created = user is None
+    if created:
+        user = User.objects.create_superuser(email, password, name=name)
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"primary": True, "verified": True})
+    return created
+
+
 def owner_send_verification(*, user: User, host: str) -> None:
     """Emails a new workspace's owner the link that confirms their address, on the workspace's `host`.
 

@@ -148,12 +148,10 @@ class AIPolicyAdmin(WorkspaceModelAdmin):
     list_display = ["created", "allow_external_providers", "max_input_chars", "cache_ttl_seconds", "changed_by"]
     fields = ["allow_external_providers", "max_input_chars", "cache_ttl_seconds"]
     list_select_related = ["changed_by"]
+    deletable = False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # the history is append-only: "add" records the new policy
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def save_model(self, request: HttpRequest, obj: AIPolicy, form, change: bool) -> None:
         policy = services.ai_policy_update(

@@ -1,12 +1,17 @@
-"""URLs of the public site (localhost): landing, workspace sign-up, platform admin, health."""
+"""URLs of the public site (localhost): landing, workspace sign-up, platform staff sign-in and admin, health."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.admin_site import platform_admin_login
 from core.views import healthz
 
 urlpatterns = [
     path("", include("tenants.urls")),
+    # Platform staff sign in (with lockout and two-factor) and enrol their authenticator app here.
+    path("accounts/", include("allauth.urls")),
+    # Ahead of admin.site.urls: the admin's own login form would bypass allauth's lockout and 2FA.
+    path("admin/login/", platform_admin_login),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -10,7 +10,6 @@ import zlib
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
@@ -51,12 +50,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password is “{password}”."))
 
     def _ensure_staff(self, password: str) -> bool:
+        from accounts.facade import platform_staff_ensure
+
         with schema_context(get_public_schema_name()):
-            users = get_user_model().objects
-            if users.filter(email=STAFF_EMAIL).exists():
-                return False
-            users.create_superuser(STAFF_EMAIL, password, name="Platform Staff")
-            return True
+            return platform_staff_ensure(email=STAFF_EMAIL, password=password, name="Platform Staff")
 
     def _ensure_workspace(self, slug: str, name: str, password: str) -> tuple[Tenant, bool]:
         with schema_context(get_public_schema_name()):
