@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin
+from core.uploads import upload_check
 
 from . import selectors
 from .models import Contact, Customer
@@ -191,6 +192,9 @@ class ContactFilterForm(forms.Form):
         return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
 
 
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+
+
 class CsvImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",
@@ -216,4 +220,6 @@ class CsvImportForm(BootstrapFormMixin, forms.Form):
                 "File → Save as (or Download) → CSV, then upload that file.",
                 code="workbook",
             )
+        # The same allow-list as every upload: a clean name, and bytes that are text (an .exe renamed .csv is not).
+        upload_check(file, accept=CSV_EXTENSIONS)
         return file

@@ -11,6 +11,7 @@ page (/settings/helpdesk/), and an admin would offer "add" and "delete" for a ro
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from accounts.admin_site import WorkspaceAdminPermissions, WorkspaceModelAdmin, workspace_admin_site
 
@@ -141,11 +142,19 @@ class TicketMessageAdmin(WorkspaceModelAdmin):
 
 @admin.register(Attachment, site=workspace_admin_site)
 class AttachmentAdmin(WorkspaceModelAdmin):
+    """Listed and removable; never uploaded or edited here (that would skip core.uploads' checks)."""
+
     list_display = ("filename", "content_type", "size", "message", "created")
     search_fields = ("filename",)
     list_select_related = ("message",)
-    raw_id_fields = ("message",)
-    readonly_fields = ("created",)
+    fields = ("filename", "content_type", "size", "message", "created")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(TicketEvent, site=workspace_admin_site)

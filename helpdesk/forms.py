@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin
+from core.uploads import KINDS as UPLOAD_KINDS
 
 from .models import Category, Team, Ticket, TicketMessage
 from .selectors import tickets as selectors
@@ -45,7 +46,7 @@ class MultipleFileField(forms.FileField):
     """Several files in one input; size and type rules are the service's (helpdesk.validators)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(UPLOAD_KINDS)}))
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 

@@ -8,11 +8,14 @@ from django import forms
 from django.conf import settings
 
 from core.forms import BootstrapFormMixin
+from core.uploads import ACCEPTED_SUMMARY as ACCEPTED_UPLOADS_SUMMARY
+from core.uploads import KINDS as UPLOAD_KINDS
 
 from .models import Article, ArticleCategory
 from .selectors.kb import SORTS, ArticleFilters
 
-ACCEPTED_FILES = "image/*,.pdf,.txt,.log,.csv,.json,.xml,.zip,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.rtf,.eml"
+# The file picker offers what core.uploads accepts (the server checks again, bytes included).
+ACCEPTED_FILES = ",".join(UPLOAD_KINDS)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -35,7 +38,10 @@ class MultipleFileField(forms.FileField):
 
 def attachment_help() -> str:
     size = settings.HELPDESK_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-    return f"Up to {settings.HELPDESK_ATTACHMENTS_PER_MESSAGE} files of at most {size} MB each; no programs or scripts."
+    return (
+        f"Up to {settings.HELPDESK_ATTACHMENTS_PER_MESSAGE} files of at most {size} MB each: "
+        f"{ACCEPTED_UPLOADS_SUMMARY}."
+    )
 
 
 # --- Agents' knowledge base ---------------------------------------------------------------------

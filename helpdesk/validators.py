@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from collections.abc import Iterable
 
@@ -11,12 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
+from core.uploads import CheckedUpload, upload_check, upload_name_clean
+
 TAG = re.compile(r"[^a-z0-9_\-]+")
 MAX_TAGS = 20
-# Executables and scripts are refused whatever their declared type; everything else within the size limit is kept.
-FORBIDDEN_EXTENSIONS = frozenset(
-    {".exe", ".dll", ".bat", ".cmd", ".com", ".msi", ".scr", ".ps1", ".vbs", ".js", ".jar", ".sh", ".app", ".apk"}
-)
 
 
 def normalize_tags(tags: Iterable[str] | str) -> list[str]:
@@ -32,27 +29,25 @@ def normalize_tags(tags: Iterable[str] | str) -> list[str]:
     return cleaned
 
 
-def validate_attachments(files: Iterable[UploadedFile]) -> list[UploadedFile]:
+def validate_attachments(files: Iterable[UploadedFile]) -> list[CheckedUpload]:
+    """The helpdesk's count and size limits, then core's allow-list: each file's clean name and verified type."""
     files = list(files)
     limit = settings.HELPDESK_ATTACHMENT_MAX_BYTES
     if len(files) > settings.HELPDESK_ATTACHMENTS_PER_MESSAGE:
         raise ValidationError(
             {"attachments": f"At most {settings.HELPDESK_ATTACHMENTS_PER_MESSAGE} files per message."}
         )
+    checked = []
     for upload in files:
-        name = upload.name or "file"
-        extension = "." + name.rpartition(".")[2].lower() if "." in name else ""
-        if extension in FORBIDDEN_EXTENSIONS:
-            raise ValidationError({"attachments": f"{name}: {extension} files are not accepted (they can run code)."})
+        name = upload_name_clean(upload.name)
         if upload.size > limit:
             raise ValidationError(
                 {"attachments": f"{name} is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."}
             )
         if upload.size == 0:
             raise ValidationError({"attachments": f"{name} is empty."})
-    return files
-
-
-def content_type_of(upload: UploadedFile) -> str:
-    guessed, _ = mimetypes.guess_type(upload.name or "")
-    return guessed or "application/octet-stream"
+        try:
+            checked.append(upload_check(upload))
+        except ValidationError as error:
+            raise ValidationError({"attachments": error.messages}) from None
+    return checked

@@ -17,12 +17,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.uploads import CheckedUpload
 from customers.facade import contact_for_email
 from customers.models import Contact
 
 from .. import live
 from ..models import Attachment, Category, HelpdeskSettings, Team, Ticket, TicketEvent, TicketMessage
-from ..validators import content_type_of, normalize_tags, validate_attachments
+from ..validators import normalize_tags, validate_attachments
 from . import csat, intake, sla, ticket_ai
 
 MAX_SUBJECT = 200
@@ -73,13 +74,14 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         )
 
 
-def _save_attachments(message: TicketMessage, files: Sequence[UploadedFile]) -> list[Attachment]:
+def _save_attachments(message: TicketMessage, files: Sequence[CheckedUpload]) -> list[Attachment]:
+    """Stored under their clean names, with the content type their bytes were verified to be."""
     saved = []
     for upload in files:
         attachment = Attachment(
-            message=message, filename=upload.name[:200], content_type=content_type_of(upload), size=upload.size
+            message=message, filename=upload.name[:200], content_type=upload.content_type, size=upload.size
         )
-        attachment.file.save(upload.name, upload, save=False)
+        attachment.file.save(upload.name, upload.file, save=False)
         attachment.save()
         saved.append(attachment)
     return saved
