@@ -8,7 +8,10 @@ loading the graph, rendering model states, introspecting tables and post_migrate
 content type and permission, about 400 ms per schema, so 200 workspaces cost over a minute and a half
 on every deploy. One query on a schema's `django_migrations` tells whether the code's latest migration
 of every app is there. And a workspace row whose schema is missing (sign-up still provisioning, or
-failed before the clone) would otherwise abort the whole run.
+failed before the clone) or unusable (a schema without `django_migrations`: not a clone of the template)
+would otherwise abort the whole run with "no schema has been selected to create in": such rows are skipped
+even when the operator asks for something specific (an app label, --fake...), which django-tenants' own
+executor then runs everywhere else. tenants_provisioning_sweep removes those rows.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django_tenants.migration_executors import get_executor as django_tenants_get_executor
 from django_tenants.utils import get_public_schema_name, quote_schema_name
@@ -35,22 +39,29 @@ def _existing_schemas() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _is_current(schema_name: str, leaves: frozenset[tuple[str, str]]) -> bool:
+def _has_migrations_table(schema_name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [f"{quote_schema_name(schema_name)}.django_migrations"])
-        if cursor.fetchone()[0] is None:
-            return False
+        return cursor.fetchone()[0] is not None
+
+
+def _is_current(schema_name: str, leaves: frozenset[tuple[str, str]]) -> bool:
+    if not _has_migrations_table(schema_name):
+        return False
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT app, name FROM {quote_schema_name(schema_name)}.django_migrations")
         return leaves <= set(cursor.fetchall())
 
 
 def schemas_needing_migrations(schema_names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
-    """(to migrate, already current, missing), each in the given order."""
+    """(to migrate, already current, missing or unusable), each in the given order."""
     connection.set_schema_to_public()
     existing, leaves = _existing_schemas(), code_migration_leaves()
+    # Only these two start empty and are migrated from nothing; a workspace schema is always a clone.
+    built_by_migrating = {get_public_schema_name(), settings.TENANT_BASE_SCHEMA}
     todo, current, missing = [], [], []
     for name in schema_names:
-        if name not in existing and name != get_public_schema_name():
+        if name not in built_by_migrating and (name not in existing or not _has_migrations_table(name)):
             missing.append(name)
         elif _is_current(name, leaves):
             current.append(name)
@@ -65,11 +76,11 @@ class SkipCurrentSchemas:
     options: dict[str, Any]
 
     def _filter(self, schema_names: list[str]) -> list[str]:
-        if any(self.options.get(option) for option in EXPLICIT_OPTIONS):
-            return schema_names
         todo, current, missing = schemas_needing_migrations(schema_names)
         if missing:
-            logger.warning("skipping workspaces without a schema (still being set up, or failed): %s", missing)
+            logger.warning("skipping workspaces without a usable schema (being set up, or failed): %s", missing)
+        if any(self.options.get(option) for option in EXPLICIT_OPTIONS):
+            return [name for name in schema_names if name not in missing]
         if int(self.options.get("verbosity", 1)) >= 1:
             print(
                 f"migrate_schemas: {len(todo)} schema(s) to migrate, {len(current)} already current, "

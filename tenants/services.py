@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+from django.utils import timezone
+from django_tenants.utils import (
+    get_public_schema_name,
+    quote_schema_name,
+    schema_context,
+    schema_exists,
+    tenant_context,
+)
 
 from .models import Domain, Tenant
 from .schema_clone import workspace_schema_create
@@ -103,12 +112,57 @@ def tenant_reserve(*, name: str, slug: str) -> Tenant:
         )
 
 
+class ProvisioningBusy(Exception):
+    """Another live process is setting this workspace up (or the sweep is removing it)."""
+
+
+class ProvisioningAbandoned(Exception):
+    """The workspace row is gone: its set-up was given up and cleaned away by `tenants_provisioning_sweep`."""
+
+
+# Whoever provisions a workspace holds this session-level advisory lock, keyed by its row. PostgreSQL releases it
+# when the session ends, however the process ended (a SIGKILL, an OOM kill, a lost container), so a row that is
+# still being set up while its lock is free has nobody working on it: the sweep may remove it.
+PROVISIONING_LOCK = 7_317_002
+
+
+@contextmanager
+def _provisioning_lock(tenant: Tenant) -> Iterator[bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PROVISIONING_LOCK, tenant.pk])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PROVISIONING_LOCK, tenant.pk])
+
+
 def tenant_provision(*, tenant: Tenant, owner: WorkspaceOwner) -> Tenant:
-    """Steps 2–4: clone the template schema, create the owner, add the domain, activate."""
+    """Steps 2–4: clone the template schema, create the owner, add the domain, activate.
+
+    Safe to run again for the same row (a task redelivered after its worker died): a schema left by the dead
+    run is dropped and cloned afresh, and an already active workspace is left alone.
+    """
+    with _provisioning_lock(tenant) as ours:
+        if not ours:
+            raise ProvisioningBusy(f"Workspace {tenant.slug} is being set up by another process.")
+        with schema_context(get_public_schema_name()):
+            status = Tenant.objects.filter(pk=tenant.pk).values_list("status", flat=True).first()
+        if status is None:
+            raise ProvisioningAbandoned(f"Workspace {tenant.slug} was removed after its set-up failed.")
+        if status == Tenant.Status.ACTIVE:
+            return tenant
+        return _provision_steps(tenant, owner)
+
+
+def _provision_steps(tenant: Tenant, owner: WorkspaceOwner) -> Tenant:
     from accounts.facade import user_create_owner  # accounts lives in every schema; imported late
 
     try:
         _tenant_step(tenant, 2)
+        _schema_drop_leftover(tenant)
         workspace_schema_create(tenant)  # not tenant.create_schema(): see tenants/schema_clone.py
         _tenant_step(tenant, 3)
         with tenant_context(tenant):
@@ -126,6 +180,60 @@ def tenant_provision(*, tenant: Tenant, owner: WorkspaceOwner) -> Tenant:
             tenant.save(update_fields=["status", "provisioning_error"])
         raise
     return tenant
+
+
+def _schema_drop_leftover(tenant: Tenant) -> None:
+    """A clone committed by a run that then died (the server finishes a statement whose client is gone)."""
+    with schema_context(get_public_schema_name()):
+        if tenant.schema_name not in _platform_schemas() and schema_exists(tenant.schema_name):
+            logger.warning("dropping %s, left by an earlier set-up of %s that died", tenant.schema_name, tenant.slug)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA {quote_schema_name(tenant.schema_name)} CASCADE")
+
+
+def _platform_schemas() -> frozenset[str]:
+    return frozenset({get_public_schema_name(), settings.TENANT_BASE_SCHEMA})
+
+
+def tenants_provisioning_sweep() -> list[str]:
+    """Removes workspaces whose set-up failed or died, schema and row, so their addresses are free again.
+
+    A row is given up when its set-up raised (status failed), or when it is still "provisioning" but nobody holds
+    its provisioning lock: past step 1 that means the process died; at step 1 (reserved, task not started yet)
+    only once TENANT_PROVISIONING_STALE_SECONDS have passed, since the task may still be waiting in the queue.
+    Nothing is retried: only a password hash of the owner was ever kept (in the task), and asking the person to
+    sign up again takes them seconds, whereas retrying a set-up that died for a lasting reason would loop.
+    Returns the slugs removed; run by beat (tenants.tasks.tenants_provisioning_sweep_task).
+    """
+    stale_before = timezone.now() - timedelta(seconds=settings.TENANT_PROVISIONING_STALE_SECONDS)
+    given_up = [Tenant.Status.PROVISIONING, Tenant.Status.FAILED]
+    with schema_context(get_public_schema_name()):
+        candidates = list(Tenant.objects.workspaces().filter(status__in=given_up))
+    removed = []
+    for tenant in candidates:
+        if (
+            tenant.status == Tenant.Status.PROVISIONING
+            and tenant.provisioning_step < 2
+            and tenant.created > stale_before
+        ):
+            continue  # reserved a moment ago; its task has not started yet
+        with schema_context(get_public_schema_name()), _provisioning_lock(tenant) as nobody_else:
+            if not nobody_else:
+                continue  # a live process is still working on it
+            with transaction.atomic():
+                row = Tenant.objects.select_for_update().filter(pk=tenant.pk, status__in=given_up).first()
+                if row is None:
+                    continue  # finished (or removed) meanwhile
+                logger.warning(
+                    "removing workspace %s: set-up %s at step %s%s",
+                    row.slug,
+                    "failed" if row.status == Tenant.Status.FAILED else "died",
+                    row.provisioning_step,
+                    f" ({row.provisioning_error})" if row.provisioning_error else "",
+                )
+                row.delete(force_drop=True)  # drops the schema if any; its domains go with the row
+        removed.append(tenant.slug)
+    return removed
 
 
 def _tenant_step(tenant: Tenant, step: int) -> None:

@@ -13,7 +13,16 @@ from django.db import connection
 from core.health import BEAT_HEARTBEAT_KEY
 
 from .models import Tenant
-from .services import WorkspaceOwner, tenant_provision, tenant_run, tenants_fan_out, workspace_domain
+from .services import (
+    ProvisioningAbandoned,
+    ProvisioningBusy,
+    WorkspaceOwner,
+    tenant_provision,
+    tenant_run,
+    tenants_fan_out,
+    tenants_provisioning_sweep,
+    workspace_domain,
+)
 
 TENANT_HEARTBEAT_KEY = "tenant:last-heartbeat"
 
@@ -24,10 +33,19 @@ logger = logging.getLogger(__name__)
 def tenant_provision_task(
     tenant_id: int, admin_email: str, password_hash: str, admin_name: str = "", host: str = ""
 ) -> None:
-    """Queued by the public sign-up page (in the public schema): builds the workspace, then mails its owner."""
-    tenant = Tenant.objects.get(id=tenant_id)
+    """Queued by the public sign-up page (in the public schema): builds the workspace, then mails its owner.
+
+    A copy redelivered after its worker died finishes the job, unless the sweep already gave the row up.
+    """
+    tenant = Tenant.objects.filter(id=tenant_id).first()
     owner = WorkspaceOwner(email=admin_email, password_hash=password_hash, name=admin_name)
-    tenant_provision(tenant=tenant, owner=owner)
+    try:
+        if tenant is None:
+            raise ProvisioningAbandoned(f"workspace row {tenant_id} no longer exists")
+        tenant_provision(tenant=tenant, owner=owner)
+    except (ProvisioningAbandoned, ProvisioningBusy) as reason:
+        logger.warning("not provisioning: %s", reason)
+        return
     tenant_run(tenant, lambda: _owner_send_verification(email=admin_email, host=host or workspace_domain(tenant.slug)))
 
 
@@ -41,6 +59,12 @@ def _owner_send_verification(*, email: str, host: str) -> None:
     except Exception:
         # The workspace is ready either way; signing in offers to resend the confirmation email.
         logger.exception("could not send the verification email to the owner of %s", host)
+
+
+@shared_task
+def tenants_provisioning_sweep_task() -> list[str]:
+    """Scheduled by beat: frees the addresses of workspaces whose set-up failed or died half-way."""
+    return tenants_provisioning_sweep()
 
 
 @shared_task

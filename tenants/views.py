@@ -97,7 +97,7 @@ def _signup(request: HttpRequest, form: WorkspaceSignupForm) -> Tenant | None:
             form.add_error(field if field in form.fields else None, messages)
         return None
     # Lets this browser, and only this one, see which address the confirmation email went to.
-    request.session["signup"] = {"slug": tenant.slug, "email": data["email"]}
+    request.session["signup"] = {"slug": tenant.slug, "email": data["email"], "name": tenant.name}
     return tenant
 
 
@@ -120,13 +120,21 @@ def signup_address(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def signup_progress(request: HttpRequest, slug: str) -> HttpResponse:
-    tenant = tenant_get_workspace(slug=slug)
+    tenant = tenant_get_workspace(slug=slug) or _given_up_signup(request, slug)
     if tenant is None:
         raise Http404("No workspace is being set up at this address.")
     context = _progress_context(request, tenant)
     if request.htmx:
         return render_partial(request, PROGRESS_TEMPLATE, "signup-progress", context)
     return render(request, PROGRESS_TEMPLATE, context)
+
+
+def _given_up_signup(request: HttpRequest, slug: str) -> Tenant | None:
+    """The browser that signed up still learns that set-up failed once the sweep removed the row (unsaved)."""
+    mine = request.session.get("signup") or {}
+    if mine.get("slug") != slug:
+        return None
+    return Tenant(name=mine.get("name") or slug, slug=slug, status=Tenant.Status.FAILED, provisioning_step=1)
 
 
 def _progress_context(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:

@@ -105,6 +105,9 @@ TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated, empty schema instead of running every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
+# A reserved workspace whose set-up task has not started after this long is given up (tenants_provisioning_sweep);
+# one whose set-up started is given up as soon as the process doing it is gone.
+TENANT_PROVISIONING_STALE_SECONDS = int(env("TENANT_PROVISIONING_STALE_SECONDS", "1800"))
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # `SET search_path` once per connection and schema change, not on every cursor.
 TENANT_LIMIT_SET_CALLS = True
@@ -258,6 +261,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
+    # Workspaces whose set-up failed or died half-way are removed, schema and row, so their address is free again.
+    "tenants-provisioning-sweep": {"task": "tenants.tasks.tenants_provisioning_sweep_task", "schedule": 120.0},
     # Knowledge-base embeddings missed at save time (broker down, bulk-loaded articles) are caught up.
     "helpdesk-kb-reindex": {"task": "helpdesk.tasks.kb.kb_reindex_fanout_task", "schedule": 600.0},
     # Ticket AI: re-queue analyses left pending (broker was down) or failed; retrain the category model when due.

@@ -69,3 +69,15 @@ def test_explicit_requests_run_everywhere_as_before():
 def test_wraps_every_django_tenants_executor():
     assert get_executor("multiprocessing").codename == "multiprocessing"
     assert issubclass(get_executor("standard"), migration_executor.SkipCurrentSchemas)
+
+
+def test_explicit_requests_skip_rows_without_a_schema_instead_of_failing_for_everyone(
+    public_schema, make_reservation, skip_current_executor
+):
+    reservation = make_reservation()  # django-tenants' own run stopped at it: "no schema has been selected"
+
+    with mock.patch.object(standard, "run_migrations", wraps=base.run_migrations) as run:
+        call_command("migrate_schemas", "customers", tenant=True, interactive=False, verbosity=0)
+
+    migrated = [call.args[3] for call in run.call_args_list]
+    assert "t_alpha" in migrated and reservation.schema_name not in migrated
