@@ -42,7 +42,9 @@ def login_url() -> str:
 def test_the_admin_sends_visitors_to_allauths_sign_in(browser):
     response = browser.get(ADMIN, follow=True)
     assert response.redirect_chain[-1][0] == f"{login_url()}?next={ADMIN}"
-    assert response.status_code == 200 and 'name="login"' in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and 'name="login"' in html
+    assert "Switchboard staff only" in html and "New to this workspace" not in html
 
 
 def test_the_admins_own_login_form_signs_nobody_in(browser, staff):
