@@ -9,6 +9,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from core.deployment import DEV_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -45,8 +47,11 @@ if not DATABASE_URL or not REDIS_URL:
         "Start everything with `make run`, or only the servers with `.venv/bin/python scripts/devstack.py services`."
     )
 
-SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-DEBUG = env_bool("DEBUG", True)
+# Without SECRET_KEY the published development key is used: fine on a laptop, refused by config.settings.production.
+# `make run` gives each checkout random SECRET_KEY and AI_ENCRYPTION_KEYS of its own (var/dev-secrets.env).
+SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+# Off unless asked for: `make run` (scripts/devstack.py) turns it on for the developer.
+DEBUG = env_bool("DEBUG", False)
 
 # Every workspace lives on <slug>.<BASE_DOMAIN>; the public site on BASE_DOMAIN itself.
 SWITCHBOARD_BASE_DOMAIN = env("SWITCHBOARD_BASE_DOMAIN", "localhost")
@@ -54,6 +59,10 @@ SWITCHBOARD_PUBLIC_HOSTS = env_list("SWITCHBOARD_PUBLIC_HOSTS", f"{SWITCHBOARD_B
 # Set when websockets are served on a port of their own (make run: daphne beside gunicorn); pages connect there.
 LIVE_SOCKET_PORT = env("LIVE_SOCKET_PORT", "")
 ALLOWED_HOSTS = [f".{SWITCHBOARD_BASE_DOMAIN}", *SWITCHBOARD_PUBLIC_HOSTS, *env_list("ALLOWED_HOSTS")]
+# Links that leave the product (emails) are built from these, never from a request's Host header
+# (core.urls.workspace_url / public_site_url). `make run` sets http and its port.
+SWITCHBOARD_URL_SCHEME = env("SWITCHBOARD_URL_SCHEME", "https")
+SWITCHBOARD_URL_PORT = env("SWITCHBOARD_URL_PORT", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Apps: django-tenants splits them into the public schema and every tenant schema -------------
@@ -211,7 +220,7 @@ ACCOUNT_CHANGE_EMAIL = True
 # Security notices (password changed, 2FA turned off, ...) go to the account's address.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = None  # the adapter prefixes the workspace's name
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http" if DEBUG else "https")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SWITCHBOARD_URL_SCHEME
 ACCOUNT_SESSION_REMEMBER = None  # offer "Remember me"
 # Behind a reverse proxy every client would share the proxy's address (and its rate limits): set this to the
 # number of proxies in front of the app so allauth reads the client's address from X-Forwarded-For.
@@ -360,5 +369,6 @@ LOGGING = {
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "switchboard-demo")
 
-# Keys that encrypt workspaces' AI provider API keys at rest, newest first (empty: derived from SECRET_KEY).
+# Keys that encrypt workspaces' AI provider API keys at rest, newest first. Empty: derived from SECRET_KEY, unless
+# that is the published development key (ai.crypto then refuses to encrypt); production requires them.
 AI_ENCRYPTION_KEYS = env_list("AI_ENCRYPTION_KEYS")
