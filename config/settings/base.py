@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 from core.deployment import DEV_SECRET_KEY
@@ -141,6 +142,8 @@ if env_bool("DB_POOL"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
+    # First: every response carries the policy, including pages answered before a view (unknown host, 413).
+    "core.csp.ContentSecurityPolicyMiddleware",
     "tenants.middleware.TenantMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -167,6 +170,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.workspace",
+                "csp.context_processors.nonce",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -348,6 +352,29 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp; core.csp adds each page's websocket origin to connect-src) ------------
+# No inline script and no eval: behaviour lives in static/js, driven by data- attributes (htmx runs with
+# allowEval off). The nonce is for the inline blocks a third-party page brings (Swagger UI at /api/v1/docs/).
+# Inline style *attributes* stay allowed (style-src-attr only): about a hundred templates set widths, heights and
+# progress-bar values with them, some computed per row; a style attribute cannot run script, and <style> elements
+# and stylesheets still need 'self' or the nonce. Images may come from https (knowledge-base articles link them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "style-src-attr": [csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:", "https:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        # Forms may lead to the public site or a workspace (finding your workspace redirects there).
+        "form-action": [csp.SELF, f"{SWITCHBOARD_BASE_DOMAIN}:*", f"*.{SWITCHBOARD_BASE_DOMAIN}:*"],
+    }
+}
 
 # --- Logging: the schema is on every line -------------------------------------------------------
 LOGGING = {
