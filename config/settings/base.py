@@ -352,6 +352,8 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# A refused form gets the styled 403 page with what to do (the API: its JSON error body).
+CSRF_FAILURE_VIEW = "core.error_views.csrf_failure"
 
 # --- Content-Security-Policy (django-csp; core.csp adds each page's websocket origin to connect-src) ------------
 # No inline script and no eval: behaviour lives in static/js, driven by data- attributes (htmx runs with
