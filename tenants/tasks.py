@@ -24,11 +24,13 @@ logger = logging.getLogger(__name__)
 def tenant_provision_task(
     tenant_id: int, admin_email: str, password_hash: str, admin_name: str = "", host: str = ""
 ) -> None:
-    """Queued by the public sign-up page (in the public schema): builds the workspace, then mails its owner."""
+    """Queued by the public sign-up page (in the public schema): builds the workspace, then mails its owner.
+
+    `host` is ignored (the link is built from configuration); it stays so tasks queued before still run."""
     tenant = Tenant.objects.get(id=tenant_id)
     owner = WorkspaceOwner(email=admin_email, password_hash=password_hash, name=admin_name)
     tenant_provision(tenant=tenant, owner=owner)
-    tenant_run(tenant, lambda: _owner_send_verification(email=admin_email, host=host or workspace_domain(tenant.slug)))
+    tenant_run(tenant, lambda: _owner_send_verification(email=admin_email, host=workspace_domain(tenant.slug)))
 
 
 def _owner_send_verification(*, email: str, host: str) -> None:
@@ -37,7 +39,7 @@ def _owner_send_verification(*, email: str, host: str) -> None:
 
     owner = get_user_model().objects.get(email=email.lower())
     try:
-        owner_send_verification(user=owner, host=host)
+        owner_send_verification(user=owner)
     except Exception:
         # The workspace is ready either way; signing in offers to resend the confirmation email.
         logger.exception("could not send the verification email to the owner of %s", host)

@@ -14,7 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
 
-from ..emails import send_after_commit, workspace_url
+from core.links import workspace_url
+
+from ..emails import send_after_commit
 from ..models import Ticket, TicketMessage
 from ..selectors.help_center import help_center_title
 from . import tickets
@@ -42,8 +44,8 @@ def request_from_token(token: str) -> Ticket | None:
     return Ticket.objects.select_related("requester").filter(pk=ticket_id, requester_id=requester_id).first()
 
 
-def request_status_url(ticket: Ticket, *, host: str = "") -> str:
-    return workspace_url(reverse("help_center:request_status", args=[request_token(ticket)]), host=host)
+def request_status_url(ticket: Ticket) -> str:
+    return workspace_url(reverse("help_center:request_status", args=[request_token(ticket)]))
 
 
 @transaction.atomic
@@ -54,7 +56,6 @@ def help_request_submit(
     subject: str,
     description: str,
     attachments: Sequence[UploadedFile] = (),
-    host: str = "",
 ) -> Ticket:
     """A ticket from the help-center form; the requester gets an email with its number and status link."""
     ticket = tickets.ticket_create(
@@ -69,7 +70,7 @@ def help_request_submit(
         "ticket": ticket,
         "name": ticket.requester.name,
         "help_title": help_center_title(),
-        "status_url": request_status_url(ticket, host=host),
+        "status_url": request_status_url(ticket),
     }
     send_after_commit("helpdesk/email/ticket_received", to=ticket.requester.email, context=context)
     return ticket

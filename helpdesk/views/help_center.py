@@ -184,7 +184,6 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
                 subject=data["subject"],
                 description=data["description"],
                 attachments=data["attachments"],
-                host=request.get_host(),
             )
         except ValidationError as error:
             _form_errors(form, _as_form_error(error))
