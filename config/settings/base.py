@@ -343,6 +343,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 CSV_IMPORT_MAX_BYTES = MAX_REQUEST_BYTES
 HELPDESK_ATTACHMENT_MAX_BYTES = int(env("HELPDESK_ATTACHMENT_MAX_BYTES", str(4 * 1024 * 1024)))
 HELPDESK_ATTACHMENTS_PER_MESSAGE = 5
+# A help-center request's status link (emailed to the requester) stops working this many days after it was sent.
+HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
