@@ -196,6 +196,12 @@ class Services:
         embedded = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
         SERVICES_ENV.write_text("".join(f"{name}={self.env[name]}\n" for name in [*embedded, *generated]))
 
+    def export(self, values: dict[str, str]) -> None:
+        """Adds `values` to the children's environment and to var/services.env (manage.py in another terminal)."""
+        self.env |= values
+        with SERVICES_ENV.open("a") as file:
+            file.write("".join(f"{name}={value}\n" for name, value in values.items()))
+
     def stop(self) -> None:
         if self.redis_process is not None:
             self.redis_process.terminate()
@@ -275,7 +281,7 @@ def command_run(args: argparse.Namespace) -> int:
     children: list[subprocess.Popen] = []
     try:
         services.start()
-        services.env |= developer_env(args.port)
+        services.export(developer_env(args.port))
         manage(services, "migrate_schemas", "--shared", "--verbosity", "0")
         manage(services, "platform_bootstrap")
         manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")

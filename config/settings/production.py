@@ -11,7 +11,7 @@ import os
 from core.deployment import refuse_unsafe_production
 
 from .base import *  # noqa: F403
-from .base import DEBUG, env, env_bool
+from .base import DEBUG, env, env_bool, env_list
 
 
 def _secret_list(name: str) -> list[str]:
@@ -45,6 +45,8 @@ def _proxy_ssl_header(value: str | None) -> tuple[str, str] | None:
 
 # --- HTTPS ------------------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Load balancers probe /healthz over plain http inside the network: it answers there instead of redirecting.
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", r"^healthz$")
 # Only behind a proxy that sets this header on every request (and strips it from clients): trusting it
 # otherwise would let any client claim https.
 SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env("SECURE_PROXY_SSL_HEADER"))

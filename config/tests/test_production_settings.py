@@ -65,11 +65,12 @@ def test_production_turns_on_https_hsts_and_secure_cookies_by_default(database_u
     code = (
         "from django.conf import settings as s; "
         "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, "
-        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG, s.SECURE_PROXY_SSL_HEADER)"
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG, s.SECURE_PROXY_SSL_HEADER, s.SECURE_REDIRECT_EXEMPT)"
     )
     result = run([sys.executable, "-c", code], production_env(database_url))
 
-    assert result.stdout.split() == ["True", "31536000", "True", "True", "True", "True", "False", "None"], result.stderr
+    expected = ["True", "31536000", "True", "True", "True", "True", "False", "None", "['^healthz$']"]
+    assert result.stdout.split() == expected, result.stderr
 
 
 def test_every_https_switch_is_read_from_the_environment(database_url):

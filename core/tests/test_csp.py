@@ -34,6 +34,7 @@ def nonce_of(response) -> str:
         ("localhost", "/"),
         ("localhost", "/signup/"),
         ("nowhere.localhost", "/"),  # unknown workspace: answered before any view
+        ("attacker.example", "/"),  # not in ALLOWED_HOSTS at all
     ],
 )
 def test_every_response_carries_a_policy_without_inline_script_or_eval(host, path):
