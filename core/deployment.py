@@ -77,8 +77,15 @@ def production_problems(
     return problems
 
 
-def refuse_unsafe_production(**settings: object) -> None:
-    """Raises UnsafeSettings with the first problem of `production_problems(**settings)`."""
-    problems = production_problems(**settings)  # type: ignore[arg-type]
+def refuse_unsafe_production(
+    *, debug: bool, secret_key: str | None, secret_key_fallbacks: Iterable[str], ai_encryption_keys: Iterable[str]
+) -> None:
+    """Raises UnsafeSettings with the first of `production_problems`."""
+    problems = production_problems(
+        debug=debug,
+        secret_key=secret_key,
+        secret_key_fallbacks=secret_key_fallbacks,
+        ai_encryption_keys=ai_encryption_keys,
+    )
     if problems:
         raise UnsafeSettings(f"Switchboard will not start in production: {problems[0]}.")
