@@ -9,7 +9,13 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from core.deployment import UnsafeSettings
+
+    try:
+        execute_from_command_line(sys.argv)
+    except UnsafeSettings as error:
+        # One sentence naming the variable, not a traceback through the settings import.
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":

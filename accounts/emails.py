@@ -1,21 +1,23 @@
 """Account emails that are sent without a request: invitations and the new owner's verification link.
 
-allauth builds its links from the current request. Provisioning runs in Celery and invitations are sent
-after commit, so links here are built from a known workspace host and the configured scheme instead.
+Links are built from configuration (core.links: the workspace's domain, SWITCHBOARD_URL_SCHEME and _PORT), never
+from a request's Host header; provisioning runs in Celery and invitations are sent after commit anyway.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, EmailConfirmation
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from core.links import workspace_url
 
 from .models import User
 
@@ -33,9 +35,9 @@ def workspace_name() -> str:
     return getattr(tenant, "name", "") or "Switchboard"
 
 
-def workspace_url(host: str, path: str) -> str:
-    """Absolute link on a workspace host; the scheme is configured, never guessed."""
-    return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{host}{path}"
+def workspace_site() -> WorkspaceSite:
+    """The current workspace as allauth's templates name it, on its configured domain."""
+    return WorkspaceSite(name=workspace_name(), domain=urlsplit(workspace_url()).netloc)
 
 
 def templated_email_send(prefix: str, to: str, context: dict) -> None:
@@ -47,8 +49,8 @@ def templated_email_send(prefix: str, to: str, context: dict) -> None:
 
 
 @transaction.atomic
-def email_verification_send(*, user: User, host: str) -> EmailConfirmation | None:
-    """Emails `user` a link on `host` that confirms their primary address; None if it is already verified.
+def email_verification_send(*, user: User) -> EmailConfirmation | None:
+    """Emails `user` a link on this workspace that confirms their primary address; None if it is already verified.
 
     Uses allauth's stored confirmation (looked up per schema, so a key from one workspace is useless in
     another) and allauth's own email template and adapter, so it reads like every other account email.
@@ -64,8 +66,8 @@ def email_verification_send(*, user: User, host: str) -> EmailConfirmation | Non
     context = {
         "user": user,
         "key": confirmation.key,
-        "activate_url": workspace_url(host, reverse("account_confirm_email", args=[confirmation.key])),
-        "current_site": WorkspaceSite(name=workspace_name(), domain=host),
+        "activate_url": workspace_url(reverse("account_confirm_email", args=[confirmation.key])),
+        "current_site": workspace_site(),
         "workspace_name": workspace_name(),
     }
     to = address.email

@@ -35,14 +35,13 @@ def platform_staff_ensure(*, email: str, password: str, name: str = "") -> bool:
     return created
 
 
-def owner_send_verification(*, user: User, host: str) -> None:
-    """Emails a new workspace's owner the link that confirms their address, on the workspace's `host`.
+def owner_send_verification(*, user: User) -> None:
+    """Emails a new workspace's owner the link that confirms their address, on the workspace's configured domain.
 
-    For Celery tasks (no request): call it inside the workspace's schema, e.g. right after
-    `user_create_owner`, with `host` = the workspace domain (add ":<port>" in development if needed).
+    For Celery tasks (no request): call it inside the workspace's schema, e.g. right after `user_create_owner`.
     The email leaves when the surrounding transaction commits; an already verified address gets nothing.
     """
-    email_verification_send(user=user, host=host)
+    email_verification_send(user=user)
 
 
 def manager_emails() -> list[str]:

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .emails import templated_email_send, workspace_name, workspace_url
+from core.links import workspace_url
+
+from .emails import templated_email_send, workspace_name
 from .models import Invitation, Role, User
 from .roles import MANAGER_ROLES, role_can, roles_assignable_by
 
@@ -52,8 +54,8 @@ def token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, email: str, role: str, invited_by: User, request_host: str) -> Invitation:
-    """Invites `email` with `role` and emails them an accept link on `request_host`."""
+def invitation_create(*, email: str, role: str, invited_by: User) -> Invitation:
+    """Invites `email` with `role` and emails them an accept link on this workspace."""
     email = email.strip().lower()
     _check_can_invite(actor=invited_by, role=role)
     if User.objects.filter(email__iexact=email).exists():
@@ -80,12 +82,12 @@ def invitation_create(*, email: str, role: str, invited_by: User, request_host: 
         last_sent=now,
         expires=now + INVITATION_LIFETIME,
     )
-    _send_invitation_on_commit(invitation, token=token, host=request_host)
+    _send_invitation_on_commit(invitation, token=token)
     return invitation
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, actor: User, request_host: str) -> Invitation:
+def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     """A fresh link (the old one stops working, since only its hash was kept) and another 7 days."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _check_can_invite(actor=actor, role=invitation.role)
@@ -100,7 +102,7 @@ def invitation_resend(*, invitation: Invitation, actor: User, request_host: str)
     invitation.last_sent = now
     invitation.sent_count += 1
     invitation.save(update_fields=["token_hash", "expires", "last_sent", "sent_count"])
-    _send_invitation_on_commit(invitation, token=token, host=request_host)
+    _send_invitation_on_commit(invitation, token=token)
     return invitation
 
 
@@ -173,8 +175,8 @@ def _check_can_invite(*, actor: User, role: str) -> None:
         raise ValidationError({"role": ["Only an owner can invite another owner."]})
 
 
-def _send_invitation_on_commit(invitation: Invitation, *, token: str, host: str) -> None:
-    url = workspace_url(host, reverse("accounts:invitation_accept", args=[token]))
+def _send_invitation_on_commit(invitation: Invitation, *, token: str) -> None:
+    url = workspace_url(reverse("accounts:invitation_accept", args=[token]))
     context = {
         "invitation": invitation,
         "accept_url": url,

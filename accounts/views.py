@@ -139,7 +139,6 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
-                request_host=request.get_host(),
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -172,7 +171,7 @@ def _add_service_errors(form, error: ValidationError) -> None:
 def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id)
     try:
-        services.invitation_resend(invitation=invitation, actor=request.user, request_host=request.get_host())
+        services.invitation_resend(invitation=invitation, actor=request.user)
     except ValidationError as error:
         messages.error(request, _message_of(error))
     else:

@@ -1,7 +1,10 @@
 """Secrets at rest (provider API keys): Fernet tokens whose keys are derived from the deployment's secrets.
 
 Keys come from `AI_ENCRYPTION_KEYS` (setting or environment variable, comma separated, newest first), falling
-back to `SECRET_KEY` followed by `SECRET_KEY_FALLBACKS`. Each secret is stretched with HKDF-SHA256 and a salt per
+back to `SECRET_KEY` followed by `SECRET_KEY_FALLBACKS`. The development SECRET_KEY published in the source is never
+used: with it and no AI_ENCRYPTION_KEYS nothing is encrypted (EncryptionKeyMissing), because anyone could decrypt
+it. Production requires AI_ENCRYPTION_KEYS (config.settings.production); `make run` generates a key per checkout,
+the tests configure their own. Each secret is stretched with HKDF-SHA256 and a salt per
 purpose, so the same secret never yields the same key for two uses (API keys vs anything added later), and the
 Django signing key is never used as a Fernet key directly.
 
@@ -20,6 +23,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from core.deployment import is_published_secret
 
 PROVIDER_KEY_PURPOSE = "ai.provider-api-key"
 
@@ -28,14 +34,24 @@ class DecryptionFailed(Exception):
     """No configured secret opens the token: the secret it was made with was removed."""
 
 
+class EncryptionKeyMissing(ImproperlyConfigured):
+    """No secret of this deployment's own to encrypt with (only the published development key)."""
+
+
 def _secrets() -> tuple[str, ...]:
     configured = getattr(settings, "AI_ENCRYPTION_KEYS", None) or os.environ.get("AI_ENCRYPTION_KEYS", "")
     if isinstance(configured, str):
         configured = [item.strip() for item in configured.split(",")]
     secrets = tuple(item for item in configured if item)
-    if secrets:
-        return secrets
-    return (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ()))
+    if not secrets:
+        secrets = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ()))
+    secrets = tuple(secret for secret in secrets if not is_published_secret(secret))
+    if not secrets:
+        raise EncryptionKeyMissing(
+            "AI provider keys cannot be stored: set AI_ENCRYPTION_KEYS (or a SECRET_KEY of your own); "
+            "the development SECRET_KEY is published in the source, so anything encrypted with it could be read."
+        )
+    return secrets
 
 
 def _derive(secret: str, purpose: str) -> Fernet:

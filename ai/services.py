@@ -17,7 +17,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import URLValidator
@@ -27,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.facade import manager_emails
+from core.links import workspace_url
 
 from . import budgets, crypto, prompts, registry, safety
 from . import cache as ai_cache
@@ -443,13 +443,11 @@ def budget_exhausted_notify(*, config_id: int, month: str) -> int:
     if config is None or not recipients:
         return 0
     tenant = getattr(connection, "tenant", None)
-    domain = tenant.get_primary_domain() if tenant is not None else None
-    scheme = django_settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL
     context = {
         "config": config,
         "month": datetime.strptime(month, "%Y-%m").strftime("%B %Y"),
         "workspace_name": getattr(tenant, "name", "") or "Switchboard",
-        "settings_url": f"{scheme}://{domain.domain}/settings/ai/" if domain else "",
+        "settings_url": workspace_url("/settings/ai/") if tenant is not None else "",
     }
     subject = render_to_string("ai/email/budget_exhausted_subject.txt", context).strip()
     body = render_to_string("ai/email/budget_exhausted_message.txt", context)

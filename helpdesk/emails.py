@@ -1,7 +1,6 @@
 """Emails to requesters (acknowledgements, satisfaction surveys): plain text from templates, sent after commit.
 
-Links point at the workspace's own host: the request's host when there is a request (it includes the port in
-development), else the workspace's primary domain with the configured scheme, as accounts' emails do.
+Links point at the workspace's configured domain (core.links), never at a request's Host header.
 A mail server that refuses is logged; it never undoes or fails the change that wanted the email.
 """
 
@@ -9,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -19,15 +17,6 @@ logger = logging.getLogger(__name__)
 
 def workspace_name() -> str:
     return getattr(getattr(connection, "tenant", None), "name", "") or "Switchboard"
-
-
-def workspace_url(path: str, *, host: str = "") -> str:
-    """Absolute link to `path` on this workspace; `host` (from a request) wins over the primary domain."""
-    if not host:
-        tenant = getattr(connection, "tenant", None)
-        domain = tenant.get_primary_domain() if tenant is not None and hasattr(tenant, "get_primary_domain") else None
-        host = domain.domain if domain is not None else settings.SWITCHBOARD_BASE_DOMAIN
-    return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{host}{path}"
 
 
 def send_after_commit(prefix: str, *, to: str, context: dict) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ VAR = ROOT / "var"
 PGDATA = VAR / "pg"
 REDIS_DIR = VAR / "redis"
 SERVICES_ENV = VAR / "services.env"
+DEV_SECRETS = VAR / "dev-secrets.env"
 PYTHON = sys.executable
 DB_NAME = "switchboard"
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "switchboard-demo")
@@ -148,6 +150,22 @@ def redis_start() -> tuple[str, subprocess.Popen | None]:
 # --- Environment --------------------------------------------------------------------------------
 
 
+def dev_secrets() -> dict[str, str]:
+    """This checkout's own SECRET_KEY and AI_ENCRYPTION_KEYS, made once and kept in var/ (readable by its owner only).
+
+    Without them the base settings would run on the development key published in the source, and AI provider keys
+    a developer saves would be encrypted with a key anyone can derive (ai.crypto refuses that).
+    """
+    if not DEV_SECRETS.exists():
+        VAR.mkdir(exist_ok=True)
+        values = {"SECRET_KEY": secrets.token_urlsafe(50), "AI_ENCRYPTION_KEYS": secrets.token_urlsafe(50)}
+        descriptor = os.open(DEV_SECRETS, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write("".join(f"{name}={value}\n" for name, value in values.items()))
+    pairs = (line.split("=", 1) for line in DEV_SECRETS.read_text().splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
 class Services:
     """The database and Redis the children use, and what to stop on the way out."""
 
@@ -170,9 +188,19 @@ class Services:
             log(f"embedded Redis at {url} ({'started' if self.redis_process else 'reused'})")
         else:
             log("using REDIS_URL from the environment")
-        # Lets `manage.py` in another terminal find the embedded servers (only those) while they run.
+        # The developer's own environment wins over this checkout's generated secrets.
+        generated = {name: value for name, value in dev_secrets().items() if not os.environ.get(name)}
+        self.env |= generated
+        # Lets `manage.py` in another terminal find the embedded servers (only those) and the same secrets while
+        # they run.
         embedded = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-        SERVICES_ENV.write_text("".join(f"{name}={self.env[name]}\n" for name in embedded))
+        SERVICES_ENV.write_text("".join(f"{name}={self.env[name]}\n" for name in [*embedded, *generated]))
+
+    def export(self, values: dict[str, str]) -> None:
+        """Adds `values` to the children's environment and to var/services.env (manage.py in another terminal)."""
+        self.env |= values
+        with SERVICES_ENV.open("a") as file:
+            file.write("".join(f"{name}={value}\n" for name, value in values.items()))
 
     def stop(self) -> None:
         if self.redis_process is not None:
@@ -186,8 +214,20 @@ class Services:
             SERVICES_ENV.unlink(missing_ok=True)
 
 
+class StepFailed(Exception):
+    """A manage.py step failed; it has already said why."""
+
+
 def manage(services: Services, *args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=services.env, check=True)
+    if subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=services.env).returncode != 0:
+        raise StepFailed(f"manage.py {args[0]} failed (see the message above); stopping.")
+
+
+def developer_env(port: int) -> dict[str, str]:
+    """What `make run` turns on for a developer on http://localhost:<port>, unless the environment says otherwise:
+    debug pages, and emailed links on http and this port."""
+    defaults = {"DEBUG": "1", "SWITCHBOARD_URL_SCHEME": "http", "SWITCHBOARD_URL_PORT": str(port)}
+    return {name: value for name, value in defaults.items() if not os.environ.get(name)}
 
 
 # --- Commands -----------------------------------------------------------------------------------
@@ -241,6 +281,7 @@ def command_run(args: argparse.Namespace) -> int:
     children: list[subprocess.Popen] = []
     try:
         services.start()
+        services.export(developer_env(args.port))
         manage(services, "migrate_schemas", "--shared", "--verbosity", "0")
         manage(services, "platform_bootstrap")
         manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")
@@ -259,6 +300,9 @@ def command_run(args: argparse.Namespace) -> int:
     except StopRequested:
         log("stopping…")
         return 0
+    except StepFailed as error:
+        log(str(error))
+        return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:

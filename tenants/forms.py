@@ -73,7 +73,7 @@ class WorkspaceSignupForm(BootstrapForm):
                 **_ADDRESS_CHECK,
                 "hx-include": "[name='name'], [name='slug_edited']",
                 # Once people type their own address, the name field stops suggesting one.
-                "hx-on:input": "this.form.elements.slug_edited.value = this.value ? '1' : ''",
+                "data-sb-marks-edited": "slug_edited",
                 "aria-describedby": "signup-address-status id_slug_error",
             }
         ),

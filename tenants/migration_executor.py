@@ -21,9 +21,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.migration_executors import get_executor as django_tenants_get_executor
 from django_tenants.utils import get_public_schema_name, quote_schema_name
+
+from core.postgres import database_problem
 
 from .schema_clone import code_migration_leaves
 
@@ -70,12 +73,21 @@ def schemas_needing_migrations(schema_names: Iterable[str]) -> tuple[list[str], 
     return todo, current, missing
 
 
+def _require_a_suitable_server() -> None:
+    """Stops `migrate`/`migrate_schemas` with one line before anything runs on a server that cannot hold us
+    (no pgvector: a raw `type "vector" does not exist` traceback half-way through otherwise)."""
+    problem = database_problem(connection)
+    if problem:
+        raise CommandError(problem)
+
+
 class SkipCurrentSchemas:
     """Mixin for a django-tenants MigrationExecutor; filters the schemas before the base class runs them."""
 
     options: dict[str, Any]
 
     def _filter(self, schema_names: list[str]) -> list[str]:
+        _require_a_suitable_server()
         todo, current, missing = schemas_needing_migrations(schema_names)
         if missing:
             logger.warning("skipping workspaces without a usable schema (being set up, or failed): %s", missing)

@@ -249,22 +249,18 @@ def tenant_create(*, name: str, slug: str, admin_email: str, admin_password: str
     return tenant_provision(tenant=tenant, owner=owner)
 
 
-def tenant_signup(
-    *, name: str, slug: str, admin_email: str, admin_password: str, admin_name: str = "", host: str = ""
-) -> Tenant:
+def tenant_signup(*, name: str, slug: str, admin_email: str, admin_password: str, admin_name: str = "") -> Tenant:
     """From the public sign-up page: reserve now, provision in Celery, the page shows progress.
 
-    `host` is the workspace's host as the browser will reach it (with the port in development); the
-    owner's verification link is built on it.
+    The owner's verification link is built from configuration (core.links), never from the sign-up request.
     """
     from .tasks import tenant_provision_task
 
     tenant = tenant_reserve(name=name, slug=slug)
     # Only the hash crosses the broker; the plain password never leaves this request.
     password_hash = make_password(admin_password)
-    host = host or workspace_domain(slug)
     transaction.on_commit(
-        lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash, admin_name=admin_name, host=host)
+        lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash, admin_name=admin_name)
     )
     return tenant
 

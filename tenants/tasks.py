@@ -21,7 +21,6 @@ from .services import (
     tenant_run,
     tenants_fan_out,
     tenants_provisioning_sweep,
-    workspace_domain,
 )
 
 TENANT_HEARTBEAT_KEY = "tenant:last-heartbeat"
@@ -36,6 +35,7 @@ def tenant_provision_task(
     """Queued by the public sign-up page (in the public schema): builds the workspace, then mails its owner.
 
     A copy redelivered after its worker died finishes the job, unless the sweep already gave the row up.
+    `host` is ignored (the link is built from configuration); it stays so tasks queued before still run.
     """
     tenant = Tenant.objects.filter(id=tenant_id).first()
     owner = WorkspaceOwner(email=admin_email, password_hash=password_hash, name=admin_name)
@@ -46,19 +46,19 @@ def tenant_provision_task(
     except (ProvisioningAbandoned, ProvisioningBusy) as reason:
         logger.warning("not provisioning: %s", reason)
         return
-    tenant_run(tenant, lambda: _owner_send_verification(email=admin_email, host=host or workspace_domain(tenant.slug)))
+    tenant_run(tenant, lambda: _owner_send_verification(email=admin_email))
 
 
-def _owner_send_verification(*, email: str, host: str) -> None:
+def _owner_send_verification(*, email: str) -> None:
     """Runs inside the new workspace: the owner confirms their address before the first sign-in."""
     from accounts.facade import owner_send_verification
 
     owner = get_user_model().objects.get(email=email.lower())
     try:
-        owner_send_verification(user=owner, host=host)
+        owner_send_verification(user=owner)
     except Exception:
         # The workspace is ready either way; signing in offers to resend the confirmation email.
-        logger.exception("could not send the verification email to the owner of %s", host)
+        logger.exception("could not send the verification email to the new workspace's owner")
 
 
 @shared_task

@@ -90,7 +90,6 @@ def _signup(request: HttpRequest, form: WorkspaceSignupForm) -> Tenant | None:
             admin_email=data["email"],
             admin_password=data["password"],
             admin_name=data["owner_name"].strip(),
-            host=workspace_host(request, data["slug"]),
         )
     except ValidationError as error:  # someone took the address between the form check and the insert
         for field, messages in error.message_dict.items():

@@ -48,7 +48,7 @@ def test_owner_verification_email_from_a_task_links_to_the_workspace_host(
 ):
     user = facade.user_create_owner(email="founder@example.test", password_hash="!", name="Fiona Founder")
     with django_capture_on_commit_callbacks(execute=True):
-        facade.owner_send_verification(user=user, host="alpha.localhost")
+        facade.owner_send_verification(user=user)
     [message] = mailoutbox
     assert message.to == ["founder@example.test"]
     assert message.subject == f"[{tenant.name}] Welcome! Please confirm your email address"
@@ -67,7 +67,7 @@ def test_owner_verification_email_from_a_task_links_to_the_workspace_host(
 def test_owner_verification_is_not_sent_for_a_verified_address(django_capture_on_commit_callbacks, mailoutbox):
     user = facade.user_create_owner(email="verified@example.test", password_hash="!", verified=True)
     with django_capture_on_commit_callbacks(execute=True):
-        facade.owner_send_verification(user=user, host="alpha.localhost")
+        facade.owner_send_verification(user=user)
     assert mailoutbox == []
 
 

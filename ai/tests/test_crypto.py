@@ -8,6 +8,7 @@ from django.db import connection
 from ai import crypto, services
 from ai.models import ProviderConfig
 from ai.tests.factories import ProviderConfigFactory
+from core.deployment import DEV_SECRET_KEY
 
 KEY = "sk-proj-Very-Secret-0123456789abcdef"
 
@@ -36,11 +37,28 @@ def test_the_hint_shows_only_the_last_four_characters():
 def test_without_dedicated_keys_the_secret_key_is_used(settings, monkeypatch):
     settings.AI_ENCRYPTION_KEYS = None
     monkeypatch.delenv("AI_ENCRYPTION_KEYS", raising=False)
+    settings.SECRET_KEY = "this-deployment-own-secret-key-0123456789abcdefghij"
     token = crypto.encrypt(KEY)
 
     settings.SECRET_KEY = "another-deployment-secret-key-0123456789abcdef"
     with pytest.raises(crypto.DecryptionFailed, match="Enter the API key again"):
         crypto.decrypt(token)
+
+
+def test_the_published_development_secret_key_never_encrypts_provider_keys(settings, monkeypatch):
+    settings.AI_ENCRYPTION_KEYS = None
+    monkeypatch.delenv("AI_ENCRYPTION_KEYS", raising=False)
+    settings.SECRET_KEY = DEV_SECRET_KEY
+
+    with pytest.raises(crypto.EncryptionKeyMissing, match="set AI_ENCRYPTION_KEYS"):
+        crypto.encrypt(KEY)
+
+
+def test_the_published_development_key_is_refused_in_ai_encryption_keys_too(settings):
+    settings.AI_ENCRYPTION_KEYS = [DEV_SECRET_KEY]
+
+    with pytest.raises(crypto.EncryptionKeyMissing):
+        crypto.encrypt(KEY)
 
 
 def test_rotation_keeps_old_tokens_readable_and_moves_them_to_the_new_secret(settings):

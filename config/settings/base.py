@@ -7,7 +7,10 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+
+from core.deployment import DEV_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -45,8 +48,11 @@ if not DATABASE_URL or not REDIS_URL:
         "Start everything with `make run`, or only the servers with `.venv/bin/python scripts/devstack.py services`."
     )
 
-SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-DEBUG = env_bool("DEBUG", True)
+# Without SECRET_KEY the published development key is used: fine on a laptop, refused by config.settings.production.
+# `make run` gives each checkout random SECRET_KEY and AI_ENCRYPTION_KEYS of its own (var/dev-secrets.env).
+SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+# Off unless asked for: `make run` (scripts/devstack.py) turns it on for the developer.
+DEBUG = env_bool("DEBUG", False)
 
 # Every workspace lives on <slug>.<BASE_DOMAIN>; the public site on BASE_DOMAIN itself.
 SWITCHBOARD_BASE_DOMAIN = env("SWITCHBOARD_BASE_DOMAIN", "localhost")
@@ -54,6 +60,10 @@ SWITCHBOARD_PUBLIC_HOSTS = env_list("SWITCHBOARD_PUBLIC_HOSTS", f"{SWITCHBOARD_B
 # Set when websockets are served on a port of their own (make run: daphne beside gunicorn); pages connect there.
 LIVE_SOCKET_PORT = env("LIVE_SOCKET_PORT", "")
 ALLOWED_HOSTS = [f".{SWITCHBOARD_BASE_DOMAIN}", *SWITCHBOARD_PUBLIC_HOSTS, *env_list("ALLOWED_HOSTS")]
+# Links that leave the product (emails) are built from these, never from a request's Host header
+# (core.urls.workspace_url / public_site_url). `make run` sets http and its port.
+SWITCHBOARD_URL_SCHEME = env("SWITCHBOARD_URL_SCHEME", "https")
+SWITCHBOARD_URL_PORT = env("SWITCHBOARD_URL_PORT", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Apps: django-tenants splits them into the public schema and every tenant schema -------------
@@ -135,6 +145,8 @@ if env_bool("DB_POOL"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
+    # First: every response carries the policy, including pages answered before a view (unknown host, 413).
+    "core.csp.ContentSecurityPolicyMiddleware",
     "tenants.middleware.TenantMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -161,6 +173,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.workspace",
+                "csp.context_processors.nonce",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -214,7 +227,7 @@ ACCOUNT_CHANGE_EMAIL = True
 # Security notices (password changed, 2FA turned off, ...) go to the account's address.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = None  # the adapter prefixes the workspace's name
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http" if DEBUG else "https")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SWITCHBOARD_URL_SCHEME
 ACCOUNT_SESSION_REMEMBER = None  # offer "Remember me"
 # --- Client address (one policy: core.client_ip) -------------------------------------------------
 # Behind reverse proxies every client would share the proxy's address (and its rate limits): set this to the
@@ -339,6 +352,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 CSV_IMPORT_MAX_BYTES = MAX_REQUEST_BYTES
 HELPDESK_ATTACHMENT_MAX_BYTES = int(env("HELPDESK_ATTACHMENT_MAX_BYTES", str(4 * 1024 * 1024)))
 HELPDESK_ATTACHMENTS_PER_MESSAGE = 5
+# A help-center request's status link (emailed to the requester) stops working this many days after it was sent.
+HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -348,6 +363,31 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# A refused form gets the styled 403 page with what to do (the API: its JSON error body).
+CSRF_FAILURE_VIEW = "core.error_views.csrf_failure"
+
+# --- Content-Security-Policy (django-csp; core.csp adds each page's websocket origin to connect-src) ------------
+# No inline script and no eval: behaviour lives in static/js, driven by data- attributes (htmx runs with
+# allowEval off). The nonce is for the inline blocks a third-party page brings (Swagger UI at /api/v1/docs/).
+# Inline style *attributes* stay allowed (style-src-attr only): about a hundred templates set widths, heights and
+# progress-bar values with them, some computed per row; a style attribute cannot run script, and <style> elements
+# and stylesheets still need 'self' or the nonce. Images may come from https (knowledge-base articles link them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "style-src-attr": [csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:", "https:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        # Forms may lead to the public site or a workspace (finding your workspace redirects there).
+        "form-action": [csp.SELF, f"{SWITCHBOARD_BASE_DOMAIN}:*", f"*.{SWITCHBOARD_BASE_DOMAIN}:*"],
+    }
+}
 
 # --- Logging: the schema is on every line -------------------------------------------------------
 LOGGING = {
@@ -369,5 +409,6 @@ LOGGING = {
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "switchboard-demo")
 
-# Keys that encrypt workspaces' AI provider API keys at rest, newest first (empty: derived from SECRET_KEY).
+# Keys that encrypt workspaces' AI provider API keys at rest, newest first. Empty: derived from SECRET_KEY, unless
+# that is the published development key (ai.crypto then refuses to encrypt); production requires them.
 AI_ENCRYPTION_KEYS = env_list("AI_ENCRYPTION_KEYS")

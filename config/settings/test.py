@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, DATABASES, REST_FRAMEWORK
+from .base import AI_ENCRYPTION_KEYS, CACHES, CHANNEL_LAYERS, DATABASES, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -26,3 +26,9 @@ CACHES = {"default": CACHES["default"] | {"KEY_PREFIX": DATABASES["default"]["TE
 
 # Uploads of the test run go to a throwaway folder, one per test database (parallel checkouts never meet).
 MEDIA_ROOT = Path(tempfile.gettempdir()) / "switchboard-media" / DATABASES["default"]["TEST"]["NAME"]
+
+# ai.crypto never encrypts with the published development SECRET_KEY: tests bring a key of their own.
+AI_ENCRYPTION_KEYS = AI_ENCRYPTION_KEYS or ["test-only-ai-encryption-key-0123456789abcdefghij"]
+# Test hosts are served over plain http on the default port (alpha.localhost).
+SWITCHBOARD_URL_SCHEME = ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+SWITCHBOARD_URL_PORT = ""

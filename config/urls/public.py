@@ -15,3 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Styled pages for people, the API's JSON error body under /api/ (core.error_views).
+handler403 = "core.error_views.error_403"
+handler404 = "core.error_views.error_404"
+handler500 = "core.error_views.error_500"

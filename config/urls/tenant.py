@@ -27,3 +27,8 @@ urlpatterns = [
     path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Styled pages for people, the API's JSON error body under /api/ (core.error_views).
+handler403 = "core.error_views.error_403"
+handler404 = "core.error_views.error_404"
+handler500 = "core.error_views.error_500"

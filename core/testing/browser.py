@@ -33,7 +33,10 @@ def launch_chromium(playwright: Any) -> Any:
 
 
 def new_page(browser: Any) -> Any:
-    """A page in a fresh context (its own cookies), failing fast instead of waiting Playwright's 30 s."""
+    """A page in a fresh context (its own cookies), failing fast instead of waiting Playwright's 30 s.
+
+    Pages run under the real Content-Security-Policy: give `wait_for_function` a function ("() => …"); an expression
+    string is compiled with eval inside the page, which the policy refuses."""
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     return context.new_page()
@@ -48,3 +51,23 @@ def sign_in(page: Any, stack: LiveStack, user: LiveUser, *, slug: str = "alpha",
         page.locator("form:has([name=password]) [type=submit]").first.click()
     if not any(cookie["name"] == settings.SESSION_COOKIE_NAME for cookie in page.context.cookies()):
         raise AssertionError(f"Signing in as {user.email} failed; the page says:\n{page.inner_text('body')[:500]}")
+
+
+# Reports every Content-Security-Policy violation on the console, where `watch_page_errors` collects it.
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} `
+    + `at ${event.sourceFile}:${event.lineNumber} (${event.sample || ""})`);
+});"""
+
+
+def watch_page_errors(page: Any) -> list[str]:
+    """A list that fills with the page's console errors, uncaught exceptions and CSP violations, across navigations."""
+    problems: list[str] = []
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
+    page.on("console", lambda message: message.type == "error" and problems.append(f"{page.url}: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: uncaught {error}"))
+    # The console says only "Failed to load resource"; this names it.
+    page.on(
+        "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
+    )
+    return problems

@@ -6,6 +6,7 @@ test process; tests that use them carry `@pytest.mark.xdist_group("live")` so on
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,18 @@ from django.conf import settings
 from django.db import connection
 
 from .browser import CHROMIUM, launch_chromium
-from .live import CeleryWorker, LiveData, LiveStack, RedisDatabases, database_url, run_in_thread, server_env
+from .live import (
+    BIN,
+    CeleryWorker,
+    LiveData,
+    LiveStack,
+    RedisDatabases,
+    ServerProcess,
+    database_url,
+    free_port,
+    run_in_thread,
+    server_env,
+)
 
 LIVE_WORKSPACE = "alpha"
 LIVE_FIXTURES = {"celery_worker", "live_stack", "live_data"}
@@ -160,6 +172,27 @@ def live_stack(celery_worker, live_log_dir) -> Iterator[LiveStack]:
     stack = LiveStack.start(env=env, worker=celery_worker, log_dir=live_log_dir)
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def gunicorn_stack(live_stack, live_log_dir) -> Iterator[LiveStack]:
+    """The live stack as `make run` splits it: pages from gunicorn (config.wsgi), websockets from the stack's daphne,
+    which the pages reach through LIVE_SOCKET_PORT."""
+    port = free_port()
+    env = server_env(database=_test_database_url(), redis_url=live_stack.redis_url)
+    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "2"]
+    server = ServerProcess.start(
+        "gunicorn",
+        [*args, "config.wsgi:application"],
+        env=env | {"LIVE_SOCKET_PORT": str(live_stack.port)},
+        log_dir=live_log_dir,
+    )
+    stack = dataclasses.replace(live_stack, port=port, server=server)
+    try:
+        server.wait_until(stack.serves_http, what="serving HTTP", timeout=60)
+        yield stack
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -138,6 +138,10 @@ def server_env(*, database: str, redis_url: str) -> dict[str, str]:
         "DATABASE_URL": database,
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        # The same secrets as the test process: what one signs or encrypts, the other reads.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "AI_ENCRYPTION_KEYS": ",".join(settings.AI_ENCRYPTION_KEYS),
+        "SWITCHBOARD_URL_SCHEME": settings.SWITCHBOARD_URL_SCHEME,
     }
 
 

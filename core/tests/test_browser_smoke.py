@@ -5,14 +5,10 @@ Pushes go through the Redis channel layer daphne listens on, exactly as `notify_
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from playwright.sync_api import expect
 
 from core.testing.browser import new_page, sign_in
-from core.testing.fixtures import _test_database_url
-from core.testing.live import BIN, ServerProcess, free_port, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -71,7 +67,7 @@ def test_signed_in_socket_receives_pushes_to_its_workspace_and_user_only(live_st
     live_stack.push("t_beta.workspace", "<p>beta's news</p>")
     live_stack.push(f"t_alpha.user.{user.user.pk}", "<p>for you</p>")
     live_stack.push("t_alpha.workspace", "<p>for everyone</p>")
-    page.wait_for_function("window.sbMessages.length >= 2")
+    page.wait_for_function("() => window.sbMessages.length >= 2")
 
     assert opened == "open"
     assert page.evaluate("window.sbMessages") == ["<p>for you</p>", "<p>for everyone</p>"]
@@ -84,31 +80,10 @@ def test_signed_in_page_connects_htmx_ws_and_swaps_pushed_toasts(live_stack, liv
     page.add_init_script("document.addEventListener('htmx:wsOpen', () => { window.sbSocketOpen = true; });")
     sign_in(page, live_stack, user)
 
-    page.wait_for_function("window.sbSocketOpen === true")
+    page.wait_for_function("() => window.sbSocketOpen === true")
     live_stack.push(f"t_alpha.user.{user.user.pk}", toast("Hello from the server"))
 
     expect(page.locator("#toasts [data-testid=pushed]")).to_have_text("Hello from the server")
-
-
-@pytest.fixture
-def gunicorn_stack(live_stack, live_log_dir):
-    """The live stack as `make run` splits it: pages from gunicorn (config.wsgi), websockets from the stack's daphne,
-    which the pages reach through LIVE_SOCKET_PORT."""
-    port = free_port()
-    env = server_env(database=_test_database_url(), redis_url=live_stack.redis_url)
-    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "2"]
-    server = ServerProcess.start(
-        "gunicorn",
-        [*args, "config.wsgi:application"],
-        env=env | {"LIVE_SOCKET_PORT": str(live_stack.port)},
-        log_dir=live_log_dir,
-    )
-    stack = dataclasses.replace(live_stack, port=port, server=server)
-    try:
-        server.wait_until(stack.serves_http, what="serving HTTP", timeout=60)
-        yield stack
-    finally:
-        server.stop()
 
 
 def test_a_page_from_gunicorn_takes_its_live_updates_from_daphne(gunicorn_stack, live_stack, live_data, browser):
@@ -117,7 +92,7 @@ def test_a_page_from_gunicorn_takes_its_live_updates_from_daphne(gunicorn_stack,
     page.add_init_script("document.addEventListener('htmx:wsOpen', () => { window.sbSocketOpen = true; });")
     sign_in(page, gunicorn_stack, user)
 
-    page.wait_for_function("window.sbSocketOpen === true")
+    page.wait_for_function("() => window.sbSocketOpen === true")
     live_stack.push(f"t_alpha.user.{user.user.pk}", toast("Pushed through daphne"))
 
     assert f":{live_stack.port}/ws/live/" in page.locator("body").get_attribute("ws-connect")

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.roles import user_can
+from core.links import workspace_url
 
 from ..models import Attachment, Category, Ticket, TicketMessage
 
@@ -201,11 +200,7 @@ def absolute_url(path: str) -> str:
     """`path` on the workspace's own domain, for text that leaves the app (a reply the customer reads by email)."""
     if not path:
         return ""
-    tenant = getattr(connection, "tenant", None)
-    domain = tenant.get_primary_domain() if hasattr(tenant, "get_primary_domain") else None
-    if domain is None:
-        return path
-    return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{domain.domain}{path}"
+    return workspace_url(path)
 
 
 def ticket_url(ticket_id: int) -> str:

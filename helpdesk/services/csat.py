@@ -10,7 +10,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ..emails import send_after_commit, workspace_url
+from core.links import workspace_url
+
+from ..emails import send_after_commit
 from ..models import HelpdeskSettings, SatisfactionSurvey, Ticket, TicketEvent
 from ..selectors.help_center import help_center_title
 
@@ -19,8 +21,8 @@ MAX_COMMENT = 2000
 RATINGS = range(1, 6)
 
 
-def survey_url(survey: SatisfactionSurvey, *, host: str = "") -> str:
-    return workspace_url(reverse("help_center:survey", args=[survey.token]), host=host)
+def survey_url(survey: SatisfactionSurvey) -> str:
+    return workspace_url(reverse("help_center:survey", args=[survey.token]))
 
 
 @transaction.atomic

@@ -32,6 +32,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.links import workspace_url
 from core.realtime import notify_on_commit, user_group
 
 from .. import sla_risk
@@ -448,11 +449,7 @@ def _ticket_url(ticket: Ticket) -> str:
         path = reverse("tickets:ticket_detail", kwargs={"ticket_id": ticket.pk})
     except NoReverseMatch:
         return ""
-    tenant = getattr(connection, "tenant", None)
-    domain = tenant.get_primary_domain() if tenant is not None and hasattr(tenant, "get_primary_domain") else None
-    if domain is None:
-        return path
-    return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{domain.domain}{path}"
+    return workspace_url(path)
 
 
 # --- Breach risk --------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_a_visitor_submits_a_request_and_an_agent_sees_the_ticket(live_stack, li
     watcher = new_page(browser)
     watcher.add_init_script(TRACK_SOCKET)
     sign_in(watcher, live_stack, agent, next_path="/kb/")
-    watcher.wait_for_function("window.sbSocketOpen === true")
+    watcher.wait_for_function("() => window.sbSocketOpen === true")
 
     visitor = new_page(browser)  # its own context: no session, no cookies
     visitor.goto(live_stack.url("alpha", "/help/"))

@@ -61,7 +61,7 @@ def test_agent_uses_the_ai_panel_and_the_composer(live_stack, live_data, browser
     sources = page.locator("[data-testid=composer-ai-sources]")
     expect(sources).to_contain_text(f"Reset a forgotten password {tag}", timeout=60_000)
     body = page.locator("#composer-body")
-    page.wait_for_function("document.querySelector('#composer-body').value.includes('[1]')")
+    page.wait_for_function("() => document.querySelector('#composer-body').value.includes('[1]')")
     assert "Forgot password" in body.input_value()
     assert page.locator("input[name=ai_run_id]").input_value().isdigit()
 

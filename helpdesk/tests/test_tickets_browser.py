@@ -31,7 +31,7 @@ def _open(browser, live_stack, user, path: str):
     page = new_page(browser)
     page.add_init_script(TRACK_SOCKET)
     sign_in(page, live_stack, user, next_path=path)
-    page.wait_for_function("window.sbSocketOpen === true")
+    page.wait_for_function("() => window.sbSocketOpen === true")
     return page
 
 
@@ -55,7 +55,7 @@ def test_agent_creates_and_replies_while_a_teammate_watches_live(live_stack, liv
     with page.expect_navigation():
         modal.locator("[data-testid=ticket-save]").click()
     expect(page.locator("[data-testid=ticket-subject]")).to_have_value(subject)
-    page.wait_for_function("window.sbSocketOpen === true")
+    page.wait_for_function("() => window.sbSocketOpen === true")
 
     # Grace's queue shows it without a reload.
     row = watcher.locator(ROWS).filter(has_text=subject)
@@ -73,7 +73,7 @@ def test_agent_creates_and_replies_while_a_teammate_watches_live(live_stack, liv
     expect(row).to_have_class(re.compile(r"\bsb-cursor\b"))
     with watcher.expect_navigation():
         watcher.keyboard.press("o")
-    watcher.wait_for_function("window.sbSocketOpen === true")
+    watcher.wait_for_function("() => window.sbSocketOpen === true")
     expect(watcher.locator(MESSAGES).filter(has_text="extinguisher")).to_have_count(1)
     expect(page.locator("[data-testid=presence]")).to_contain_text("Grace Hopper is viewing")
     expect(watcher.locator("[data-testid=presence]")).to_contain_text("Ada Lovelace is viewing")

@@ -16,6 +16,7 @@ import hashlib
 import logging
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,6 +44,7 @@ REQUEST_TEMPLATE = "helpdesk/help_request_form.html"
 STATUS_TEMPLATE = "helpdesk/help_request_status.html"
 SURVEY_TEMPLATE = "helpdesk/help_survey.html"
 LIMITED_TEMPLATE = "helpdesk/help_limited.html"
+LINK_REFUSED_TEMPLATE = "helpdesk/help_link_refused.html"
 HOUR = 3600
 # (attempts, seconds) per client address; "request" and "request_email" count accepted requests only.
 LIMITS = {
@@ -222,7 +224,6 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
                 subject=data["subject"],
                 description=data["description"],
                 attachments=data["attachments"],
-                host=request.get_host(),
             )
         except ValidationError as error:
             _form_errors(form, _as_form_error(error))
@@ -257,17 +258,31 @@ def _as_form_error(error: ValidationError) -> ValidationError:
     return ValidationError(messages)
 
 
-def _request_or_404(token: str):
-    ticket = help_center.request_from_token(token)
-    if ticket is None:
-        raise Http404("This link is not valid. Check that you copied all of it.")
-    return ticket
+# A refused status link: (HTTP status, what the page says).
+LINK_REFUSED = {
+    "invalid": (404, "This link is not valid. Check that you copied all of it."),
+    "expired": (410, "This link has expired: links to a request work for {days} days after we send them."),
+    "merged": (410, "This request was merged into another one, so its link no longer works."),
+}
+
+
+def _link_refused(request: HttpRequest, link: help_center.RequestLink) -> HttpResponse:
+    status, message = LINK_REFUSED[link.refused]
+    context = {
+        **_frame(HelpdeskSettings.current()),
+        "message": message.format(days=django_settings.HELP_CENTER_LINK_MAX_AGE_DAYS),
+        "number": link.number,
+    }
+    return render(request, LINK_REFUSED_TEMPLATE, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
     """The requester's view of their ticket: status, public thread, and a reply box (reopens when solved)."""
-    ticket = _request_or_404(token)
+    link = help_center.request_link_open(token)
+    if link.ticket is None:
+        return _link_refused(request, link)
+    ticket = link.ticket
     form = RequestReplyForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":

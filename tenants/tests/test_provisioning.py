@@ -99,27 +99,28 @@ def test_provisioning_reports_each_step(throwaway_slugs, public_schema):
     assert seen == [(2, "provisioning"), (3, "provisioning"), (4, "provisioning"), (4, "active")]
 
 
-def test_provision_task_emails_the_owner_a_link_on_the_given_host(
-    throwaway_slugs, public_schema, mailoutbox, django_capture_on_commit_callbacks
+def test_provision_task_emails_the_owner_a_link_on_the_configured_host(
+    throwaway_slugs, public_schema, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
     from accounts import facade
     from tenants.tasks import tenant_provision_task
 
+    settings.SWITCHBOARD_URL_PORT = "8000"
     slug = unique_slug()
     throwaway_slugs.append(slug)
     tenant = tenant_reserve(name="Mailed Ltd", slug=slug)
-    host = f"{slug}.localhost:8000"
     with (
         mock.patch.object(facade, "owner_send_verification", wraps=facade.owner_send_verification) as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        tenant_provision_task.delay(tenant.id, "Owner@Mailed.test", "!", admin_name="Olive Owner", host=host)
+        # A task queued before links came from configuration still carries a host: it is not used.
+        tenant_provision_task.delay(tenant.id, "Owner@Mailed.test", "!", admin_name="Olive Owner", host="evil.test")
     [call] = send.call_args_list
-    assert call.kwargs["host"] == host
     assert call.kwargs["user"].email == "owner@mailed.test"
     assert call.kwargs["user"].name == "Olive Owner"
     assert len(mailoutbox) == 1
     assert f"http://{slug}.localhost:8000/accounts/confirm-email/" in mailoutbox[0].body
+    assert "evil.test" not in mailoutbox[0].body
 
 
 def test_a_failing_verification_email_does_not_fail_a_ready_workspace(throwaway_slugs, public_schema):

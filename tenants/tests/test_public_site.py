@@ -134,8 +134,9 @@ def test_signup_reserves_the_workspace_and_shows_progress(browser, throwaway_slu
 
 
 def test_signup_provisions_the_workspace_and_emails_its_owner(
-    browser, throwaway_slugs, django_capture_on_commit_callbacks
+    browser, throwaway_slugs, django_capture_on_commit_callbacks, settings
 ):
+    settings.SWITCHBOARD_URL_PORT = "8000"
     slug = unique_slug("s")
     throwaway_slugs.append(slug)
     with django_capture_on_commit_callbacks(execute=True):
@@ -152,7 +153,7 @@ def test_signup_provisions_the_workspace_and_emails_its_owner(
         owner = get_user_model().objects.get()
         assert (owner.email, owner.name, owner.role) == ("peter@initech.test", "Peter Gibbons", "owner")
         assert owner.check_password("Tps-reports-2024!")
-    # The verification email links to the workspace on the port the browser used.
+    # The verification email links to the workspace on the configured port (never the request's Host).
     assert [message.to for message in mail.outbox] == [["peter@initech.test"]]
     assert f"http://{slug}.localhost:8000/" in mail.outbox[0].body
 

@@ -5,6 +5,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.links import workspace_url
 from tenants.services import tenant_create, workspace_domain
 
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
             raise CommandError(problems) from error
         self.stdout.write(
-            self.style.SUCCESS(f"Workspace “{tenant.name}” is ready at http://{workspace_domain(tenant.slug)}/")
+            self.style.SUCCESS(
+                f"Workspace “{tenant.name}” is ready at {workspace_url(hostname=workspace_domain(tenant.slug))}"
+            )
         )
         self.stdout.write(f"Owner: {admin_email}" + ("" if admin_password else f"  password: {password}"))
