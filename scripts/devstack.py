@@ -245,7 +245,11 @@ def command_run(args: argparse.Namespace) -> int:
         manage(services, "platform_bootstrap")
         manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")
         manage(services, "seed_demo")
-        env = services.env | {"PYTHONUNBUFFERED": "1", "LIVE_SOCKET_PORT": str(args.port + 1)}
+        env = services.env | {
+            "PYTHONUNBUFFERED": "1",
+            "LIVE_SOCKET_PORT": str(args.port + 1),
+            "LIVE_SOCKET_ORIGIN_PORTS": str(args.port),  # daphne accepts sockets opened by gunicorn's pages
+        }
         for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])
             arguments = [part.format(host=args.host, port=args.port, live_port=args.port + 1) for part in command[1:]]

@@ -53,6 +53,9 @@ SWITCHBOARD_BASE_DOMAIN = env("SWITCHBOARD_BASE_DOMAIN", "localhost")
 SWITCHBOARD_PUBLIC_HOSTS = env_list("SWITCHBOARD_PUBLIC_HOSTS", f"{SWITCHBOARD_BASE_DOMAIN},127.0.0.1")
 # Set when websockets are served on a port of their own (make run: daphne beside gunicorn); pages connect there.
 LIVE_SOCKET_PORT = env("LIVE_SOCKET_PORT", "")
+# Ports of the pages whose websockets this server takes besides its own port (make run: PORT, where gunicorn serves
+# pages; daphne is on LIVE_SOCKET_PORT). A socket's Origin must be its own host on one of these or on its own port.
+LIVE_SOCKET_ORIGIN_PORTS = env_list("LIVE_SOCKET_ORIGIN_PORTS")
 ALLOWED_HOSTS = [f".{SWITCHBOARD_BASE_DOMAIN}", *SWITCHBOARD_PUBLIC_HOSTS, *env_list("ALLOWED_HOSTS")]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

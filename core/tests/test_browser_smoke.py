@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from core.testing.browser import new_page, sign_in
 from core.testing.fixtures import _test_database_url
-from core.testing.live import BIN, ServerProcess, free_port, server_env
+from core.testing.live import BIN, LiveStack, ServerProcess, free_port, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -91,34 +91,40 @@ def test_signed_in_page_connects_htmx_ws_and_swaps_pushed_toasts(live_stack, liv
 
 
 @pytest.fixture
-def gunicorn_stack(live_stack, live_log_dir):
-    """The live stack as `make run` splits it: pages from gunicorn (config.wsgi), websockets from the stack's daphne,
-    which the pages reach through LIVE_SOCKET_PORT."""
-    port = free_port()
+def gunicorn_stack(live_stack, tmp_path):
+    """The live stack as `make run` splits it: pages from gunicorn (config.wsgi), websockets from a daphne of its own,
+    which the pages reach through LIVE_SOCKET_PORT and which takes sockets from gunicorn's pages
+    (LIVE_SOCKET_ORIGIN_PORTS)."""
+    page_port = free_port()
     env = server_env(database=_test_database_url(), redis_url=live_stack.redis_url)
-    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "2"]
+    sockets = LiveStack.start(
+        env=env | {"LIVE_SOCKET_ORIGIN_PORTS": str(page_port)}, worker=live_stack.worker, log_dir=tmp_path
+    )
+    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{page_port}", "--worker-class", "gthread", "--threads", "2"]
     server = ServerProcess.start(
         "gunicorn",
         [*args, "config.wsgi:application"],
-        env=env | {"LIVE_SOCKET_PORT": str(live_stack.port)},
-        log_dir=live_log_dir,
+        env=env | {"LIVE_SOCKET_PORT": str(sockets.port)},
+        log_dir=tmp_path,
     )
-    stack = dataclasses.replace(live_stack, port=port, server=server)
+    stack = dataclasses.replace(live_stack, port=page_port, server=server)
     try:
         server.wait_until(stack.serves_http, what="serving HTTP", timeout=60)
-        yield stack
+        yield stack, sockets
     finally:
         server.stop()
+        sockets.stop()
 
 
-def test_a_page_from_gunicorn_takes_its_live_updates_from_daphne(gunicorn_stack, live_stack, live_data, browser):
+def test_a_page_from_gunicorn_takes_its_live_updates_from_daphne(gunicorn_stack, live_data, browser):
+    pages, sockets = gunicorn_stack
     user = live_data.create_user("agent")
     page = new_page(browser)
     page.add_init_script("document.addEventListener('htmx:wsOpen', () => { window.sbSocketOpen = true; });")
-    sign_in(page, gunicorn_stack, user)
+    sign_in(page, pages, user)
 
     page.wait_for_function("window.sbSocketOpen === true")
-    live_stack.push(f"t_alpha.user.{user.user.pk}", toast("Pushed through daphne"))
+    sockets.push(f"t_alpha.user.{user.user.pk}", toast("Pushed through daphne"))
 
-    assert f":{live_stack.port}/ws/live/" in page.locator("body").get_attribute("ws-connect")
+    assert f":{sockets.port}/ws/live/" in page.locator("body").get_attribute("ws-connect")
     expect(page.locator("#toasts [data-testid=pushed]")).to_have_text("Pushed through daphne")
