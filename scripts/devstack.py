@@ -249,6 +249,9 @@ def command_run(args: argparse.Namespace) -> int:
             "PYTHONUNBUFFERED": "1",
             "LIVE_SOCKET_PORT": str(args.port + 1),
             "LIVE_SOCKET_ORIGIN_PORTS": str(args.port),  # daphne accepts sockets opened by gunicorn's pages
+            # Development: AI providers may be an Ollama or a fake on this machine, over plain http (core.egress).
+            "EGRESS_ALLOW_LOOPBACK": os.environ.get("EGRESS_ALLOW_LOOPBACK", "1"),
+            "EGRESS_REQUIRE_HTTPS": os.environ.get("EGRESS_REQUIRE_HTTPS", "0"),
         }
         for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])

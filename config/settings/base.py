@@ -365,3 +365,12 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "switchboard-demo")
 
 # Keys that encrypt workspaces' AI provider API keys at rest, newest first (empty: derived from SECRET_KEY).
 AI_ENCRYPTION_KEYS = env_list("AI_ENCRYPTION_KEYS")
+
+# --- Outbound connections: the egress guard (core/egress.py) every outbound request goes through ---------
+# https only; never loopback, private, link-local or metadata addresses (checked after DNS, on every connection).
+EGRESS_REQUIRE_HTTPS = env_bool("EGRESS_REQUIRE_HTTPS", True)
+# Loopback (an Ollama on this machine): on in the tests and `make run`, off by default.
+EGRESS_ALLOW_LOOPBACK = env_bool("EGRESS_ALLOW_LOOPBACK", False)
+# Private networks the operator opens on purpose, e.g. "10.20.0.7/32" for an on-premises LLM gateway: keep them narrow,
+# every workspace owner can reach what is listed. Cloud metadata addresses stay closed whatever is listed.
+EGRESS_ALLOWED_NETWORKS = env_list("EGRESS_ALLOWED_NETWORKS")

@@ -26,3 +26,7 @@ CACHES = {"default": CACHES["default"] | {"KEY_PREFIX": DATABASES["default"]["TE
 
 # Uploads of the test run go to a throwaway folder, one per test database (parallel checkouts never meet).
 MEDIA_ROOT = Path(tempfile.gettempdir()) / "switchboard-media" / DATABASES["default"]["TEST"]["NAME"]
+
+# The fake AI vendors and test servers listen on 127.0.0.1 over plain http (core.egress).
+EGRESS_ALLOW_LOOPBACK = True
+EGRESS_REQUIRE_HTTPS = False

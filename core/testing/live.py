@@ -138,6 +138,9 @@ def server_env(*, database: str, redis_url: str) -> dict[str, str]:
         "DATABASE_URL": database,
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        # The fakes the servers call (AI vendors) listen on 127.0.0.1 over http, as in the test settings.
+        "EGRESS_ALLOW_LOOPBACK": "1",
+        "EGRESS_REQUIRE_HTTPS": "0",
     }
 
 
