@@ -143,11 +143,7 @@ class OpenAIProvider:
 
     def _new_client(self) -> openai.OpenAI:
         settings = self.settings
-        common: dict[str, Any] = {
-            "timeout": settings.timeout_seconds,
-            "max_retries": 0,
-            "http_client": guarded_httpx_client(timeout=settings.timeout_seconds),
-        }
+        common: dict[str, Any] = {"timeout": settings.timeout_seconds, "max_retries": 0}
         if self.is_azure:
             api_version = self.extra.get("api_version")
             if not settings.base_url or not api_version:
@@ -155,7 +151,11 @@ class OpenAIProvider:
             if not settings.api_key:
                 raise Misconfigured("Azure OpenAI needs an API key.")
             return openai.AzureOpenAI(
-                api_key=settings.api_key, azure_endpoint=settings.base_url, api_version=str(api_version), **common
+                api_key=settings.api_key,
+                azure_endpoint=settings.base_url,
+                api_version=str(api_version),
+                http_client=guarded_httpx_client(timeout=settings.timeout_seconds),
+                **common,
             )
         if not settings.api_key and not self.is_compatible:
             raise Misconfigured("OpenAI needs an API key.")
@@ -166,6 +166,7 @@ class OpenAIProvider:
             base_url=settings.base_url or OPENAI_BASE_URL,
             organization=self.extra.get("organization") or None,
             project=self.extra.get("project") or None,
+            http_client=guarded_httpx_client(timeout=settings.timeout_seconds),
             **common,
         )
 
