@@ -13,8 +13,9 @@ Which origins a socket on `alpha.example.com` accepts (see `origin_allowed`):
 - host: exactly the socket's own host name (no parent domain, no sibling, no "www." variant);
 - scheme: https always; http only when the socket itself is not secure (a plain-http page must not read a wss feed);
 - port: the socket's own port (one server for pages and sockets: tests, a single daphne, production behind a proxy
-  on 443), or one of LIVE_SOCKET_ORIGIN_PORTS, the ports of the pages whose sockets this server takes (`make run`:
-  gunicorn serves pages on PORT, daphne the sockets on PORT + 1).
+  on 443; a Host without a port stands for the default port of the Origin's scheme), or one of
+  LIVE_SOCKET_ORIGIN_PORTS, the ports of the pages whose sockets this server takes (`make run`: gunicorn serves
+  pages on PORT, daphne the sockets on PORT + 1).
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ def origin_allowed(scope: dict) -> bool:
     origin_domain, _ = split_domain_port(parsed.netloc)
     if not socket_domain or origin_domain != socket_domain:
         return False
-    socket_port_number = int(socket_port) if socket_port else DEFAULT_PORTS["wss" if secure else "ws"]
     origin_port_number = origin_port if origin_port is not None else DEFAULT_PORTS[parsed.scheme]
+    # A Host without a port means the default port of the scheme the browser used, which follows the page's: behind
+    # a TLS-terminating proxy the socket arrives as plain ws, yet page and socket both used 443.
+    socket_port_number = int(socket_port) if socket_port else DEFAULT_PORTS[parsed.scheme]
     return origin_port_number in {socket_port_number, *_page_ports()}
 
 
