@@ -36,6 +36,7 @@ import ipaddress
 import logging
 import re
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -418,9 +419,18 @@ class _AsyncGuardedBackend(httpcore2.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=1)
+def _default_ssl_context() -> ssl.SSLContext:
+    """certifi's CAs, loaded once per process: building a context took most of a client's ~70 ms set-up."""
+    return httpx2.create_ssl_context(verify=True, trust_env=False)
+
+
 def _pool_options(verify: Any, cert: Any, limits: httpx2.Limits) -> dict[str, Any]:
+    shared = verify is True and cert is None
     return {
-        "ssl_context": httpx2.create_ssl_context(verify=verify, cert=cert, trust_env=False),
+        "ssl_context": _default_ssl_context()
+        if shared
+        else httpx2.create_ssl_context(verify=verify, cert=cert, trust_env=False),
         "max_connections": limits.max_connections,
         "max_keepalive_connections": limits.max_keepalive_connections,
         "keepalive_expiry": limits.keepalive_expiry,
