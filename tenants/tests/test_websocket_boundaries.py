@@ -132,6 +132,8 @@ def test_socket_with_a_host_outside_allowed_hosts_is_refused_before_any_database
 
     monkeypatch.setattr(tenants.channels_middleware, "tenant_for_hostname", must_not_look_up)
     with django_assert_num_queries(0):
+        # An Origin of a real workspace page beside the foreign Host: only the Host check can refuse it.
+        assert run(connects, host, cookie, "http://alpha.localhost") is False
         assert run(connects, host, cookie, f"http://{host}") is False
 
 
