@@ -75,6 +75,22 @@ def _fresh_cache_namespace(request, settings) -> None:
     settings.CACHES = {"default": default | {"KEY_PREFIX": f"{default.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"}}
 
 
+@pytest.fixture(autouse=True)
+def _no_dns_lookups(monkeypatch) -> None:
+    """The egress guard resolves names through `core.egress._getaddrinfo`: in tests only "localhost" resolves, so
+    no test asks a DNS server (or the internet) anything. Tests that need a name replace the seam themselves."""
+    import socket
+
+    from core import egress
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        if str(host).lower().rstrip(".") == "localhost":
+            return socket.getaddrinfo("127.0.0.1", port, socket.AF_INET, type, proto)
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: names do not resolve in tests")
+
+    monkeypatch.setattr(egress, "_getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture
 def public_schema(db) -> None:
     connection.set_schema_to_public()

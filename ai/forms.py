@@ -124,7 +124,8 @@ class ProviderForm(StyledForm):
         required=False,
         help_text=(
             "Empty: the vendor's own endpoint. Azure OpenAI: https://<resource>.openai.azure.com. "
-            "Ollama: http://<host>:11434/v1. vLLM or another OpenAI-compatible server: http://<host>:8000/v1."
+            "Ollama: http://<host>:11434/v1. vLLM or another OpenAI-compatible server: http://<host>:8000/v1. "
+            "Plain http and addresses inside the server's own network work only where the operator allows them."
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "url", "spellcheck": "false"}),
     )

@@ -26,13 +26,23 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.facade import manager_emails
+from core.egress import EgressRefused, check_url
 from core.links import workspace_url
 
 from . import budgets, crypto, prompts, registry, safety
 from . import cache as ai_cache
 from .contracts import FEEDBACK_OUTCOMES, AIInputError
 from .models import AIFeedback, AIPolicy, AIRun, FeatureRoute, PromptOverride, ProviderConfig
-from .providers.base import ProviderError, ProviderSettings
+from .providers.base import (
+    AuthenticationFailed,
+    EgressBlocked,
+    ModelNotOffered,
+    ProviderError,
+    ProviderSettings,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
 from .selectors import ai_policy_get
 
 logger = logging.getLogger(__name__)
@@ -169,10 +179,15 @@ def _validate_provider(config: ProviderConfig, *, api_key_given: bool) -> None:
     if config.base_url:
         try:
             URLValidator(schemes=["http", "https"])(config.base_url)
+            check_url(config.base_url)
         except ValidationError:
             errors["base_url"] = ["Enter a full http:// or https:// address."]
+        except EgressRefused as refusal:
+            errors["base_url"] = [str(refusal)]
     if not isinstance(config.extra, dict):
         errors["extra"] = ['Extra settings must be a JSON object, e.g. {"api_version": "2024-10-21"}.']
+    else:
+        errors.update(_extra_address_errors(config.extra))
     try:
         budget = None if config.monthly_budget_usd in (None, "") else Decimal(str(config.monthly_budget_usd))
         if budget is not None and budget < 0:
@@ -191,6 +206,28 @@ def _validate_provider(config: ProviderConfig, *, api_key_given: bool) -> None:
             errors.setdefault(field_name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+# Addresses a provider reads from `extra` besides the base URL (Copilot's identity and Graph hosts).
+EXTRA_URL_KEYS = ("authority_host", "graph_base_url")
+
+
+def _extra_address_errors(extra: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The egress rule for every address in `extra`; a per-workspace proxy would be a way around it."""
+    messages = []
+    if extra.get("proxy"):
+        messages.append(
+            "A proxy cannot be set per workspace: Switchboard's outbound connections are checked by the server itself."
+        )
+    for key in EXTRA_URL_KEYS:
+        value = extra.get(key)
+        if not value:
+            continue
+        try:
+            check_url(str(value))
+        except EgressRefused as refusal:
+            messages.append(f"{key}: {refusal}")
+    return {"extra": messages} if messages else {}
 
 
 def _set_api_key(config: ProviderConfig, api_key: str) -> None:
@@ -262,6 +299,33 @@ def _short(message: str) -> str:
     return message if len(message) <= MAX_TEST_MESSAGE_CHARS else message[: MAX_TEST_MESSAGE_CHARS - 1] + "…"
 
 
+def connection_test_verdict(error: ProviderError, *, model: str, timeout_seconds: float) -> str:
+    """What a failed connection test says: a category and our own words, never what the endpoint answered.
+
+    The endpoint may be anyone's server; echoing its body would make "Test connection" a way to read it. Together
+    with the egress guard (internal addresses are refused before any connection) this also keeps an owner from
+    telling open ports from closed ones inside the server's network. The run log keeps the vendor's JSON message.
+    """
+    status = f" (HTTP {error.status})" if error.status else ""
+    if isinstance(error, EgressBlocked):
+        return f"Refused by the egress policy: {error}"
+    if isinstance(error, ProviderTimeout):
+        return f"Timed out: no answer within {timeout_seconds:g} s."
+    if not error.reached:
+        if isinstance(error, ProviderUnavailable):
+            return "Could not connect: check the base URL, and that the service is running and reachable."
+        return str(error)  # raised before any connection, about the settings themselves, in our words
+    if isinstance(error, AuthenticationFailed):
+        return f"Reached, authentication failed{status}: check the API key and its permissions."
+    if isinstance(error, ModelNotOffered):
+        return f"Reached, {model} is not offered there{status}: check the model and the base URL."
+    if isinstance(error, RateLimited):
+        return f"Reached, rate limited{status}: try again in a moment."
+    if error.status and 400 <= error.status < 500:
+        return f"Reached, the request was refused{status}: check the settings."
+    return f"Reached, unexpected answer{status}."
+
+
 def provider_config_test(*, config: ProviderConfig) -> ConnectionTest:
     """Asks the provider to prove the settings work; stores and returns a readable verdict. Never raises."""
     api_key = ""
@@ -269,7 +333,10 @@ def provider_config_test(*, config: ProviderConfig) -> ConnectionTest:
         settings = _provider_settings(config)
         api_key = settings.api_key
         message, ok = registry.provider_class(config.provider)(settings).test_connection(), True
-    except (ProviderError, crypto.DecryptionFailed) as error:
+    except ProviderError as error:
+        model = f"the model '{config.model}'" if config.model else "the default model"
+        message, ok = connection_test_verdict(error, model=model, timeout_seconds=config.timeout_seconds), False
+    except crypto.DecryptionFailed as error:
         message, ok = str(error) or type(error).__name__, False
     except Exception as error:
         logger.exception("testing AI provider %s (%s) failed unexpectedly", config.label, config.provider)

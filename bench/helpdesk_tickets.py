@@ -389,6 +389,7 @@ class Servers:
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
             "LIVE_SOCKET_PORT": str(self.ws_port),
+            "LIVE_SOCKET_ORIGIN_PORTS": str(self.port),  # daphne takes sockets from gunicorn's pages, as in make run
         }
         http_fd, ws_fd = self.http_sock.fileno(), self.ws_sock.fileno()
         commands = {

@@ -12,7 +12,6 @@ os.environ.setdefault("DB_POOL", "1")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from core.consumers import LiveConsumer  # noqa: E402
@@ -23,6 +22,8 @@ websocket_urlpatterns = [path("ws/live/", LiveConsumer.as_asgi())]
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(TenantAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        # TenantAuthMiddleware checks Host (ALLOWED_HOSTS) and Origin (the socket's own workspace host, not merely
+        # any allowed host as channels' AllowedHostsOriginValidator did: sibling workspaces are same-site).
+        "websocket": TenantAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

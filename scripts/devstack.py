@@ -286,7 +286,14 @@ def command_run(args: argparse.Namespace) -> int:
         manage(services, "platform_bootstrap")
         manage(services, "migrate_schemas", "--tenant", "--verbosity", "0")
         manage(services, "seed_demo")
-        env = services.env | {"PYTHONUNBUFFERED": "1", "LIVE_SOCKET_PORT": str(args.port + 1)}
+        env = services.env | {
+            "PYTHONUNBUFFERED": "1",
+            "LIVE_SOCKET_PORT": str(args.port + 1),
+            "LIVE_SOCKET_ORIGIN_PORTS": str(args.port),  # daphne accepts sockets opened by gunicorn's pages
+            # Development: AI providers may be an Ollama or a fake on this machine, over plain http (core.egress).
+            "EGRESS_ALLOW_LOOPBACK": os.environ.get("EGRESS_ALLOW_LOOPBACK", "1"),
+            "EGRESS_REQUIRE_HTTPS": os.environ.get("EGRESS_REQUIRE_HTTPS", "0"),
+        }
         for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])
             arguments = [part.format(host=args.host, port=args.port, live_port=args.port + 1) for part in command[1:]]

@@ -10,14 +10,14 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .models import Tenant
-from .routing import tenant_for_hostname
+from .routing import routing_hostname, tenant_for_hostname
 
 
 class TenantMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         connection.set_schema_to_public()
         try:
-            hostname = self.hostname_from_request(request)
+            hostname = routing_hostname(request.get_host())
         except DisallowedHost:
             return _unknown_workspace(request, hostname="")
         tenant = tenant_for_hostname(hostname)

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import F, Value
+from django.db.models.functions import Replace
 from django.utils.text import slugify
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from .models import Tenant
-from .validators import RESERVED_SLUGS, validate_workspace_slug
+from .validators import LOOKALIKE_PAIRS, is_reserved_slug, slug_skeleton, validate_workspace_slug
 
 SLUG_MAX_LENGTH = 40
 
@@ -20,7 +22,7 @@ class AddressStatus:
     """What the sign-up page says about a workspace address while it is typed."""
 
     slug: str
-    state: str  # "empty" | "invalid" | "reserved" | "taken" | "free"
+    state: str  # "empty" | "invalid" | "reserved" | "taken" | "lookalike" | "free"
     message: str
 
     @property
@@ -39,6 +41,20 @@ def workspace_slug_taken(slug: str) -> bool:
         return Tenant.objects.filter(slug=slug).exists()
 
 
+def workspace_slug_lookalike(slug: str) -> str | None:
+    """Another workspace's slug that reads like `slug` (acrne ~ acme, g1obex ~ globex), or None.
+
+    The skeleton is computed in SQL over every slug: one indexed-size scan of the public tenants table per sign-up,
+    no stored column to keep in step.
+    """
+    skeleton = F("slug")
+    for seen_as, canonical in LOOKALIKE_PAIRS:  # nested in the same order as slug_skeleton applies them
+        skeleton = Replace(skeleton, Value(seen_as), Value(canonical))
+    with schema_context(get_public_schema_name()):
+        matches = Tenant.objects.annotate(skeleton=skeleton).filter(skeleton=slug_skeleton(slug)).exclude(slug=slug)
+        return matches.values_list("slug", flat=True).order_by("slug").first()
+
+
 def workspace_address_status(slug: str) -> AddressStatus:
     slug = slug.strip().lower()
     host = f"{slug}.{settings.SWITCHBOARD_BASE_DOMAIN}"
@@ -51,6 +67,10 @@ def workspace_address_status(slug: str) -> AddressStatus:
         return AddressStatus(slug, state, error.messages[0])
     if workspace_slug_taken(slug):
         return AddressStatus(slug, "taken", f"“{slug}” is already taken. Please choose another address.")
+    lookalike = workspace_slug_lookalike(slug)
+    if lookalike:
+        message = f"“{slug}” is too easily mistaken for the existing address “{lookalike}”. Please choose another."
+        return AddressStatus(slug, "lookalike", message)
     return AddressStatus(slug, "free", f"{host} is available.")
 
 
@@ -61,6 +81,6 @@ def workspace_slug_suggest(name: str) -> str:
         return ""
     for suffix in ("", *(f"-{n}" for n in range(2, 10))):
         candidate = base[: SLUG_MAX_LENGTH - len(suffix)].strip("-") + suffix
-        if candidate not in RESERVED_SLUGS and workspace_address_status(candidate).is_free:
+        if not is_reserved_slug(candidate) and workspace_address_status(candidate).is_free:
             return candidate
     return base

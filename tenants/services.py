@@ -28,6 +28,7 @@ from django_tenants.utils import (
 
 from .models import Domain, Tenant
 from .schema_clone import workspace_schema_create
+from .selectors import workspace_address_status
 from .validators import schema_name_for_slug, validate_workspace_slug
 
 logger = logging.getLogger(__name__)
@@ -93,8 +94,9 @@ def tenant_validate_new(*, name: str, slug: str) -> None:
     except ValidationError as error:
         errors["slug"] = error.messages
     else:
-        if Tenant.objects.filter(slug=slug).exists():
-            errors["slug"] = [f"“{slug}” is already taken. Please choose another address."]
+        status = workspace_address_status(slug)
+        if status.state in ("taken", "lookalike"):
+            errors["slug"] = [status.message]
     if errors:
         raise ValidationError(errors)
 

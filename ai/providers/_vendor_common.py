@@ -1,8 +1,9 @@
 """What the cloud providers (openai, anthropic, google, copilot) share: turning HTTP failures into our errors.
 
-Every message built here is meant for a settings page and the run log: it names the vendor, says what went wrong
-in plain words, keeps the vendor's own explanation (shortened), and never carries a credential: `scrub()` removes
-the configured secret and anything shaped like an API key, even one the vendor echoed back masked.
+Every message built here is meant for the run log: it names the vendor, says what went wrong in plain words, keeps
+the vendor's own explanation from a JSON error (shortened; never a raw body), and never carries a credential:
+`scrub()` removes the configured secret and anything shaped like an API key, even one the vendor echoed back masked.
+A connection test shows none of it, only a category (ai.services.provider_config_test).
 
 Finish reasons are normalised to one vocabulary so the orchestrator can test them without knowing the vendor:
 "stop" (the model finished), "length" (it hit max_output_tokens), "content_filter" (the vendor withheld output),
@@ -19,10 +20,14 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from core.egress import refusal_in
+
 from .base import (
     AuthenticationFailed,
     BadResponse,
+    EgressBlocked,
     Misconfigured,
+    ModelNotOffered,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -99,24 +104,40 @@ def status_error(
     if status == 429:
         wait = f" Retry after {retry_after:g} s." if retry_after is not None else ""
         return RateLimited(
-            f"{vendor} is rate limiting requests (HTTP 429){suffix}{wait}{reference}", retry_after=retry_after
+            f"{vendor} is rate limiting requests (HTTP 429){suffix}{wait}{reference}",
+            retry_after=retry_after,
+            status=status,
         )
     if status in (401, 403):
         what = "rejected the credentials" if status == 401 else "refused access"
-        return AuthenticationFailed(f"{vendor} {what} (HTTP {status}){suffix}{reference}")
+        return AuthenticationFailed(f"{vendor} {what} (HTTP {status}){suffix}{reference}", status=status)
     if status == 404:
-        return Misconfigured(f"{vendor} does not know this model or address (HTTP 404){suffix}{reference}")
+        return ModelNotOffered(
+            f"{vendor} does not know this model or address (HTTP 404){suffix}{reference}", status=status
+        )
     if status == 408:
         return ProviderUnavailable(
-            f"{vendor} timed out on its side (HTTP 408){suffix}{reference}", retry_after=retry_after
+            f"{vendor} timed out on its side (HTTP 408){suffix}{reference}", retry_after=retry_after, status=status
         )
     if 400 <= status < 500:
-        return Misconfigured(f"{vendor} rejected the request (HTTP {status}){suffix}{reference}")
-    return ProviderUnavailable(f"{vendor} is unavailable (HTTP {status}){suffix}{reference}", retry_after=retry_after)
+        return Misconfigured(f"{vendor} rejected the request (HTTP {status}){suffix}{reference}", status=status)
+    return ProviderUnavailable(
+        f"{vendor} is unavailable (HTTP {status}){suffix}{reference}", retry_after=retry_after, status=status
+    )
+
+
+def egress_blocked(error: BaseException) -> EgressBlocked | None:
+    """The provider error for a destination the egress guard refused (raised by, or wrapped in, an SDK error)."""
+    refusal = refusal_in(error)
+    return EgressBlocked(str(refusal)) if refusal is not None else None
 
 
 def error_detail(body: Any) -> str:
-    """The human part of a vendor error body: `error.message`, `message`, `error_description`, or the text."""
+    """The human part of a vendor's JSON error body: `error.message`, `message`, `error_description` or `detail`.
+
+    Never the raw text of a body that is not a JSON object: whatever answered may not be the vendor (an HTML error
+    page of a proxy, another service), and its words do not belong in a settings page or the run log.
+    """
     if isinstance(body, Mapping):
         error = body.get("error")
         if isinstance(error, Mapping):
@@ -126,14 +147,11 @@ def error_detail(body: Any) -> str:
                 return str(body[key])
         if isinstance(error, str):
             return error
-        return ""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    return str(body or "")
+    return ""
 
 
 def bad_response(vendor: str, what: str) -> BadResponse:
-    return BadResponse(f"{vendor} returned an unusable answer: {what}")
+    return BadResponse(f"{vendor} returned an unusable answer: {what}", reached=True)
 
 
 def normalize_finish_reason(value: Any) -> str:

@@ -14,7 +14,8 @@ Settings: `api_key` (required), `base_url` (empty = api.anthropic.com; set it fo
 - Input tokens include prompt-cache writes and reads, so the ledger counts everything Anthropic billed as input.
 - Anthropic has no embeddings API: `embed()` raises `Unsupported`.
 
-No retries here (`max_retries=0`): the orchestrator retries, waits and falls back.
+No retries here (`max_retries=0`): the orchestrator retries, waits and falls back. Every request goes through the
+egress guard (`core.egress.guarded_httpx_client`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from urllib.parse import urlsplit
 import anthropic
 from anthropic.types import Message as AnthropicMessage
 
+from core.egress import EgressRefused, guarded_httpx_client
+
 from ._vendor_common import (
     bad_response,
+    egress_blocked,
     empty_text_error,
     error_detail,
     normalize_finish_reason,
@@ -89,9 +93,9 @@ class AnthropicProvider:
 
     def test_connection(self) -> str:
         client = self.client
-        info = self._call(lambda: client.models.retrieve(self.model))
-        label = getattr(info, "display_name", None) or self.model
-        return f"Connected to Anthropic: model '{self.model}' ({label}) is available."
+        self._call(lambda: client.models.retrieve(self.model))
+        # Only our own words: a connection test never repeats what the endpoint said (ai.services).
+        return f"Connected to Anthropic: model '{self.model}' is available."
 
     # ---- client and parameters ---------------------------------------------------------------------------------
     @property
@@ -106,6 +110,7 @@ class AnthropicProvider:
                 base_url=self.settings.base_url or ANTHROPIC_BASE_URL,  # never ANTHROPIC_BASE_URL from the env
                 timeout=self.settings.timeout_seconds,
                 max_retries=0,
+                http_client=guarded_httpx_client(timeout=self.settings.timeout_seconds),
             )
         return self._client
 
@@ -147,17 +152,22 @@ class AnthropicProvider:
         except anthropic.APITimeoutError:
             raise ProviderTimeout(f"Anthropic did not answer within {self.settings.timeout_seconds:g} s.") from None
         except anthropic.APIConnectionError as error:
+            blocked = egress_blocked(error)
+            if blocked is not None:
+                raise blocked from None
             reason = scrub(str(error.__cause__ or error), self.settings.api_key)
             raise ProviderUnavailable(f"Could not reach Anthropic at {self._host}: {reason}") from None
         except anthropic.APIStatusError as error:
             raise status_error(
                 VENDOR,
                 error.status_code,
-                error_detail(error.body) or error.message,
+                error_detail(error.body),
                 retry_after=retry_after_seconds(error.response.headers),
                 secrets=(self.settings.api_key,),
                 request_id=getattr(error, "request_id", None),
             ) from None
+        except EgressRefused as error:  # in case an SDK path lets the guard's refusal through unwrapped
+            raise egress_blocked(error) from None
         except (anthropic.APIResponseValidationError, ValueError) as error:
             raise bad_response(VENDOR, f"the body could not be read ({type(error).__name__}).") from None
 

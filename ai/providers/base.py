@@ -54,17 +54,27 @@ class EmbedResponse:
 
 
 class ProviderError(Exception):
-    """Base of every error a provider raises. `retryable` tells the orchestrator whether trying again can help."""
+    """Base of every error a provider raises. `retryable` tells the orchestrator whether trying again can help.
+
+    `status` is the HTTP status the vendor answered with; `reached` says whether anything answered at all (a
+    connection test reports only that category, never what the endpoint said: it may be anybody's server).
+    """
 
     retryable: ClassVar[bool] = False
+    answered: ClassVar[bool] = False  # this kind of error means the endpoint answered, whatever `status` says
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None, reached: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+        self.reached = (self.answered or status is not None) if reached is None else reached
 
 
 class RateLimited(ProviderError):
     retryable = True
+    answered = True
 
 
 class ProviderTimeout(ProviderError):
@@ -81,14 +91,27 @@ class BadResponse(ProviderError):
     """The vendor answered, but not with something usable (malformed body, empty choice)."""
 
     retryable = True
+    answered = True
 
 
 class AuthenticationFailed(ProviderError):
-    """Wrong or revoked key: retrying will not help; the settings page shows this message."""
+    """Wrong or revoked key: retrying will not help."""
+
+    answered = True
 
 
 class Misconfigured(ProviderError):
     """Missing key, unknown model, bad base URL: a readable message for the settings page and the run log."""
+
+
+class ModelNotOffered(Misconfigured):
+    """The vendor answered, but does not offer the configured model."""
+
+    answered = True
+
+
+class EgressBlocked(ProviderError):
+    """The egress guard (core.egress) refused the destination before connecting: only a settings change helps."""
 
 
 class Unsupported(ProviderError):

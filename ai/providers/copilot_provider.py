@@ -3,7 +3,9 @@
 Settings: `api_key` is the app registration's client secret; `extra` holds `tenant_id`, `client_id`, and optionally
 `authority_host` (default https://login.microsoftonline.com), `graph_base_url` (default https://graph.microsoft.com;
 `base_url` is used when `graph_base_url` is absent), `scope` (default `<graph_base_url>/.default`), `ca_bundle` (a
-CA file to trust instead of the system's), `proxy`, `time_zone` (default UTC) and `web_grounding` (default off).
+CA file to trust instead of the system's), `time_zone` (default UTC) and `web_grounding` (default off). There is no
+per-workspace proxy: msal and Graph go through the egress guard (`core.egress.guarded_requests_session`), which must
+see every destination itself.
 
 Tokens: one `msal.ConfidentialClientApplication` per (authority, client id, secret, TLS settings) is kept for the
 life of the process, so its in-memory token cache outlives a provider object: a second call reuses the cached
@@ -49,8 +51,11 @@ from urllib.parse import quote, urlsplit
 import msal
 import requests
 
+from core.egress import EgressRefused, guarded_requests_session
+
 from ._vendor_common import (
     bad_response,
+    egress_blocked,
     error_detail,
     extract_json_text,
     json_instructions,
@@ -86,7 +91,7 @@ _CONFIG_ERRORS = {"invalid_request", "invalid_tenant", "unauthorized_client", "i
 _MAX_APPS = 256
 # What msal raises: transport errors, service errors (5xx from the token endpoint), and ValueError when the
 # authority's OpenID configuration cannot be read (unknown tenant or host).
-_MSAL_FAILURES = (requests.RequestException, msal.exceptions.MsalError, ValueError)
+_MSAL_FAILURES = (requests.RequestException, msal.exceptions.MsalError, ValueError, EgressRefused)
 
 
 class _TokenApps:
@@ -135,7 +140,6 @@ class CopilotProvider:
         self.scope = str(extra.get("scope") or f"{self.graph_base_url}/.default")
         self.ca_bundle = str(extra.get("ca_bundle") or "")
         self.verify: str | bool = self.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
-        self.proxy = str(extra.get("proxy") or "")
         self.time_zone = str(extra.get("time_zone") or "UTC")
         self.web_grounding = bool(extra.get("web_grounding", False))
         self.model = settings.model or self.DEFAULT_MODEL
@@ -165,10 +169,13 @@ class CopilotProvider:
         raise Unsupported("Microsoft 365 Copilot offers no embeddings; route embeddings to the local provider.")
 
     def test_connection(self) -> str:
-        organizations = self._graph("GET", "/v1.0/organization").get("value") or [{}]
-        name = organizations[0].get("displayName") or self.tenant_id
+        self._graph("GET", "/v1.0/organization")
         self._graph("POST", "/beta/copilot/conversations", {})
-        return f"Connected to Microsoft Graph for {name}; the Copilot Chat API accepted the app's token."
+        # Only our own words: a connection test never repeats what the endpoint said (ai.services).
+        return (
+            f"Connected to Microsoft Graph for the tenant {self.tenant_id}; "
+            "the Copilot Chat API accepted the app's token."
+        )
 
     # ---- tokens ------------------------------------------------------------------------------------------------
     def access_token(self) -> str:
@@ -196,7 +203,7 @@ class CopilotProvider:
     def _token_app(self) -> msal.ConfidentialClientApplication:
         self._check_settings()
         secret_hash = hashlib.sha256(self.settings.api_key.encode()).hexdigest()
-        key = (self.authority, self.client_id, secret_hash, str(self.verify), self.proxy, self.settings.timeout_seconds)
+        key = (self.authority, self.client_id, secret_hash, str(self.verify), self.settings.timeout_seconds)
         return token_apps.get(key, self._build_app)
 
     def _build_app(self) -> msal.ConfidentialClientApplication:
@@ -234,6 +241,8 @@ class CopilotProvider:
     def _token_failure(self, error: Exception) -> ProviderError:
         if isinstance(error, ProviderError):
             return error
+        if isinstance(error, EgressRefused):
+            return egress_blocked(error)
         if isinstance(error, requests.Timeout):
             return ProviderTimeout(f"{ENTRA} did not answer within {self.settings.timeout_seconds:g} s.")
         if isinstance(error, requests.exceptions.SSLError):
@@ -241,22 +250,23 @@ class CopilotProvider:
         if isinstance(error, requests.RequestException):
             return ProviderUnavailable(f"Could not reach {ENTRA} at {self._host(self.authority_host)}.")
         if isinstance(error, msal.exceptions.MsalServiceError):
-            return ProviderUnavailable(f"{ENTRA} failed to issue a token: {self._clean(str(error))}")
+            return ProviderUnavailable(f"{ENTRA} failed to issue a token: {self._clean(str(error))}", reached=True)
         if isinstance(error, ValueError):  # msal: "Unable to get authority configuration" (unknown tenant/host)
             return Misconfigured(
                 f"{ENTRA} at {self._host(self.authority_host)} does not know the tenant '{self.tenant_id}': "
-                "check the tenant id and the authority host."
+                "check the tenant id and the authority host.",
+                reached=True,
             )
-        return ProviderUnavailable(f"{ENTRA} failed: {self._clean(str(error))}")
+        return ProviderUnavailable(f"{ENTRA} failed: {self._clean(str(error))}", reached=True)
 
     def _token_error(self, result: dict[str, Any]) -> ProviderError:
         code = str(result.get("error") or "unknown_error")
         detail = self._clean(str(result.get("error_description") or code).split(" Trace ID:")[0])
         if code in _AUTH_ERRORS:
-            return AuthenticationFailed(f"{ENTRA} rejected the app's credentials ({code}): {detail}")
+            return AuthenticationFailed(f"{ENTRA} rejected the app's credentials ({code}): {detail}", reached=True)
         if code in _CONFIG_ERRORS:
-            return Misconfigured(f"{ENTRA} refused the token request ({code}): {detail}")
-        return ProviderUnavailable(f"{ENTRA} could not issue a token ({code}): {detail}")
+            return Misconfigured(f"{ENTRA} refused the token request ({code}): {detail}", reached=True)
+        return ProviderUnavailable(f"{ENTRA} could not issue a token ({code}): {detail}", reached=True)
 
     # ---- Graph -------------------------------------------------------------------------------------------------
     def _graph(self, method: str, path: str, body: Any = None, *, deadline: float | None = None) -> dict[str, Any]:
@@ -267,6 +277,8 @@ class CopilotProvider:
             response = self.session.request(
                 method, f"{self.graph_base_url}{path}", json=body, headers=headers, timeout=timeout
             )
+        except EgressRefused as error:
+            raise egress_blocked(error) from None
         except requests.Timeout:
             raise ProviderTimeout(f"{GRAPH} did not answer within {self.settings.timeout_seconds:g} s.") from None
         except requests.exceptions.SSLError:
@@ -290,8 +302,8 @@ class CopilotProvider:
             self.forget_tokens()  # the next call asks Entra ID for a new token
         try:
             detail = error_detail(response.json())
-        except ValueError:
-            detail = response.text
+        except ValueError:  # not JSON: whatever answered, its words stay out of the messages
+            detail = ""
         return status_error(
             GRAPH,
             response.status_code,
@@ -309,11 +321,8 @@ class CopilotProvider:
         return self._session
 
     def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        session.trust_env = False
+        session = guarded_requests_session()  # trust_env off: no environment proxies, netrc or CA override
         session.verify = self.verify
-        if self.proxy:
-            session.proxies = {"http": self.proxy, "https": self.proxy}
         return session
 
     def _clean(self, text: str) -> str:

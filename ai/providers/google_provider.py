@@ -15,6 +15,8 @@ thinking; 0 turns it off where the model allows), `extra["json_schema_mode"]`.
   `retry-after` header): both are read. A wrong key is a 400 with reason `API_KEY_INVALID`: mapped to
   `AuthenticationFailed`, not `Misconfigured`.
 - The SDK client is kept on the provider: a client object that has been closed cannot be used again.
+- Every request goes through the egress guard: the SDK gets guarded httpx clients (sync and async, so it never
+  builds its own, nor an aiohttp session).
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from core.egress import EgressRefused, guarded_async_httpx_client, guarded_httpx_client
+
 from ._vendor_common import (
     bad_response,
+    egress_blocked,
     empty_text_error,
     error_detail,
     normalize_finish_reason,
     retry_after_seconds,
     scrub,
+    shorten,
     status_error,
 )
 from .base import (
@@ -109,9 +115,9 @@ class GoogleProvider:
 
     def test_connection(self) -> str:
         client = self.client
-        info = self._call(lambda: client.models.get(model=self.model))
-        label = getattr(info, "display_name", None) or self.model
-        return f"Connected to Google Gemini: model '{self.model}' ({label}) is available."
+        self._call(lambda: client.models.get(model=self.model))
+        # Only our own words: a connection test never repeats what the endpoint said (ai.services).
+        return f"Connected to Google Gemini: model '{self.model}' is available."
 
     # ---- client and parameters ---------------------------------------------------------------------------------
     @property
@@ -123,6 +129,8 @@ class GoogleProvider:
                 base_url=self.settings.base_url or GEMINI_BASE_URL,  # never GOOGLE_GEMINI_BASE_URL from the env
                 api_version=self.extra.get("api_version") or None,
                 timeout=max(1, int(self.settings.timeout_seconds * 1000)),  # milliseconds
+                httpx_client=guarded_httpx_client(timeout=self.settings.timeout_seconds),
+                httpx_async_client=guarded_async_httpx_client(timeout=self.settings.timeout_seconds),
             )
             self._client = genai.Client(api_key=self.settings.api_key, vertexai=False, http_options=options)
         return self._client
@@ -164,6 +172,8 @@ class GoogleProvider:
             return send()
         except genai_errors.APIError as error:
             raise self._api_error(error) from None
+        except EgressRefused as error:
+            raise egress_blocked(error) from None
         except httpx2.TimeoutException:
             raise ProviderTimeout(f"Google Gemini did not answer within {self.settings.timeout_seconds:g} s.") from None
         except httpx2.TransportError as error:
@@ -174,10 +184,12 @@ class GoogleProvider:
 
     def _api_error(self, error: genai_errors.APIError) -> Exception:
         details = error.details if isinstance(error.details, dict) else {}
-        detail = error.message or error_detail(details) or str(error.status or "")
+        # Gemini's errors are JSON {"error": {...}}; without that, the SDK put the raw body text in `message`.
+        detail = error_detail(details) if isinstance(details.get("error"), dict) else ""
         if error.code == 400 and _error_reason(details) == "API_KEY_INVALID":
             return AuthenticationFailed(
-                f"Google Gemini rejected the API key (HTTP 400): {scrub(detail, self.settings.api_key)}"
+                f"Google Gemini rejected the API key (HTTP 400): {shorten(scrub(detail, self.settings.api_key))}",
+                status=400,
             )
         headers = getattr(getattr(error, "response", None), "headers", None)
         retry_after = retry_after_seconds(headers) if headers is not None else None

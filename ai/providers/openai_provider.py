@@ -19,7 +19,8 @@ Structured output uses `response_format={"type": "json_schema", ...}`, non-stric
 any schema that does not list every property as required and close every object (`extra["strict_json"] = True`
 turns it on); the orchestrator validates the JSON either way.
 
-No retries here (`max_retries=0`): the orchestrator retries, waits and falls back.
+No retries here (`max_retries=0`): the orchestrator retries, waits and falls back. Every request goes through the
+egress guard (`core.egress.guarded_httpx_client`): a base URL pointing inside the server's network is refused.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ import openai
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion
 
+from core.egress import EgressRefused, guarded_httpx_client
+
 from ._vendor_common import (
     bad_response,
+    egress_blocked,
     empty_text_error,
     error_detail,
     normalize_finish_reason,
@@ -47,6 +51,7 @@ from .base import (
     GenerateRequest,
     GenerateResponse,
     Misconfigured,
+    ModelNotOffered,
     ProviderSettings,
     ProviderTimeout,
     ProviderUnavailable,
@@ -116,9 +121,8 @@ class OpenAIProvider:
             return f"Connected to Azure OpenAI: deployment '{self.model}' answered."
         models = self._call(lambda: [model.id for model in client.models.list()])
         if not _model_listed(self.model, models):
-            available = ", ".join(sorted(models)[:8]) or "none"
-            raise Misconfigured(
-                f"Connected to {self.vendor}, but it does not offer the model '{self.model}'. Available: {available}."
+            raise ModelNotOffered(
+                f"Connected to {self.vendor}, but it does not offer the model '{self.model}'.", reached=True
             )
         return f"Connected to {self.vendor}: model '{self.model}' is available."
 
@@ -147,7 +151,11 @@ class OpenAIProvider:
             if not settings.api_key:
                 raise Misconfigured("Azure OpenAI needs an API key.")
             return openai.AzureOpenAI(
-                api_key=settings.api_key, azure_endpoint=settings.base_url, api_version=str(api_version), **common
+                api_key=settings.api_key,
+                azure_endpoint=settings.base_url,
+                api_version=str(api_version),
+                http_client=guarded_httpx_client(timeout=settings.timeout_seconds),
+                **common,
             )
         if not settings.api_key and not self.is_compatible:
             raise Misconfigured("OpenAI needs an API key.")
@@ -158,6 +166,7 @@ class OpenAIProvider:
             base_url=settings.base_url or OPENAI_BASE_URL,
             organization=self.extra.get("organization") or None,
             project=self.extra.get("project") or None,
+            http_client=guarded_httpx_client(timeout=settings.timeout_seconds),
             **common,
         )
 
@@ -220,17 +229,22 @@ class OpenAIProvider:
         except openai.APITimeoutError:
             raise ProviderTimeout(f"{self.vendor} did not answer within {self.settings.timeout_seconds:g} s.") from None
         except openai.APIConnectionError as error:
+            blocked = egress_blocked(error)
+            if blocked is not None:
+                raise blocked from None
             reason = scrub(str(error.__cause__ or error), self.settings.api_key)
             raise ProviderUnavailable(f"Could not reach {self.vendor} at {self._host}: {reason}") from None
         except openai.APIStatusError as error:
             raise status_error(
                 self.vendor,
                 error.status_code,
-                error_detail(error.body) or error.message,
+                error_detail(error.body),
                 retry_after=retry_after_seconds(error.response.headers),
                 secrets=(self.settings.api_key,),
                 request_id=error.request_id,
             ) from None
+        except EgressRefused as error:  # in case an SDK path lets the guard's refusal through unwrapped
+            raise egress_blocked(error) from None
         except (openai.APIResponseValidationError, ValueError) as error:
             # ValueError: the body was not JSON (json.JSONDecodeError) or did not fit the SDK's models.
             raise bad_response(self.vendor, f"the body could not be read ({type(error).__name__}).") from None

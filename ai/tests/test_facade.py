@@ -204,7 +204,8 @@ def test_a_wrong_key_is_a_readable_connection_test_and_a_fallback(openai_fake, o
     test = services.provider_config_test(config=openai_config)
     result = facade.summarize(TICKET)
 
-    assert not test.ok and "rejected the credentials (HTTP 401)" in test.message
+    assert not test.ok
+    assert test.message == "Reached, authentication failed (HTTP 401): check the API key and its permissions."
     assert openai_config.last_test_status == "failed" and openai_fake.api_key not in test.message
     assert result.meta.provider == "local"
     assert AIRun.objects.get(pk=result.meta.run_id).error_class == "AuthenticationFailed"

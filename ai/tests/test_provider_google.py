@@ -130,7 +130,7 @@ def test_embed_batches_texts_and_keeps_their_order(google_fake):
 def test_test_connection_gets_the_model(google_fake):
     message = provider_for(google_fake).test_connection()
 
-    assert message == "Connected to Google Gemini: model 'gemini-2.5-flash' (Gemini 2.5 Flash) is available."
+    assert message == "Connected to Google Gemini: model 'gemini-2.5-flash' is available."  # no display name echoed
     assert [(r.method, r.path) for r in google_fake.requests] == [("GET", "/v1/models/gemini-2.5-flash")]
 
 

@@ -16,6 +16,7 @@ from ai.providers.base import (
     GenerateRequest,
     Message,
     Misconfigured,
+    ModelNotOffered,
     ProviderSettings,
     ProviderTimeout,
     ProviderUnavailable,
@@ -149,10 +150,11 @@ def test_test_connection_lists_models(openai_fake):
 
 
 def test_test_connection_names_a_missing_model(openai_fake):
-    with pytest.raises(Misconfigured, match="does not offer the model 'gpt-9'") as caught:
+    with pytest.raises(ModelNotOffered, match="does not offer the model 'gpt-9'") as caught:
         provider_for(openai_fake, model="gpt-9").test_connection()
 
-    assert "gpt-4o-mini" in str(caught.value)  # what is available instead
+    assert caught.value.reached
+    assert "gpt-4o-mini" not in str(caught.value)  # what the endpoint listed is its answer: not echoed
 
 
 # ---- Azure OpenAI and OpenAI-compatible endpoints ----------------------------------------------------------------

@@ -59,6 +59,9 @@ SWITCHBOARD_BASE_DOMAIN = env("SWITCHBOARD_BASE_DOMAIN", "localhost")
 SWITCHBOARD_PUBLIC_HOSTS = env_list("SWITCHBOARD_PUBLIC_HOSTS", f"{SWITCHBOARD_BASE_DOMAIN},127.0.0.1")
 # Set when websockets are served on a port of their own (make run: daphne beside gunicorn); pages connect there.
 LIVE_SOCKET_PORT = env("LIVE_SOCKET_PORT", "")
+# Ports of the pages whose websockets this server takes besides its own port (make run: PORT, where gunicorn serves
+# pages; daphne is on LIVE_SOCKET_PORT). A socket's Origin must be its own host on one of these or on its own port.
+LIVE_SOCKET_ORIGIN_PORTS = env_list("LIVE_SOCKET_ORIGIN_PORTS")
 ALLOWED_HOSTS = [f".{SWITCHBOARD_BASE_DOMAIN}", *SWITCHBOARD_PUBLIC_HOSTS, *env_list("ALLOWED_HOSTS")]
 # Links that leave the product (emails) are built from these, never from a request's Host header
 # (core.urls.workspace_url / public_site_url). `make run` sets http and its port.
@@ -412,3 +415,12 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "switchboard-demo")
 # Keys that encrypt workspaces' AI provider API keys at rest, newest first. Empty: derived from SECRET_KEY, unless
 # that is the published development key (ai.crypto then refuses to encrypt); production requires them.
 AI_ENCRYPTION_KEYS = env_list("AI_ENCRYPTION_KEYS")
+
+# --- Outbound connections: the egress guard (core/egress.py) every outbound request goes through ---------
+# https only; never loopback, private, link-local or metadata addresses (checked after DNS, on every connection).
+EGRESS_REQUIRE_HTTPS = env_bool("EGRESS_REQUIRE_HTTPS", True)
+# Loopback (an Ollama on this machine): on in the tests and `make run`, off by default.
+EGRESS_ALLOW_LOOPBACK = env_bool("EGRESS_ALLOW_LOOPBACK", False)
+# Private networks the operator opens on purpose, e.g. "10.20.0.7/32" for an on-premises LLM gateway: keep them narrow,
+# every workspace owner can reach what is listed. Cloud metadata addresses stay closed whatever is listed.
+EGRESS_ALLOWED_NETWORKS = env_list("EGRESS_ALLOWED_NETWORKS")

@@ -32,3 +32,6 @@ AI_ENCRYPTION_KEYS = AI_ENCRYPTION_KEYS or ["test-only-ai-encryption-key-0123456
 # Test hosts are served over plain http on the default port (alpha.localhost).
 SWITCHBOARD_URL_SCHEME = ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 SWITCHBOARD_URL_PORT = ""
+# The fake AI vendors and test servers listen on 127.0.0.1 over plain http (core.egress).
+EGRESS_ALLOW_LOOPBACK = True
+EGRESS_REQUIRE_HTTPS = False

@@ -53,3 +53,146 @@ def test_template_comments_on_several_lines_use_the_comment_tag():
         if "{#" in line and "#}" not in line.split("{#", 1)[1]
     ]
     assert not offending, f"use {{% comment %}} for these: {offending}"
+
+
+# --- Outbound connections go through the egress guard (core/egress.py) -----------------------------
+
+# Constructors and functions that open outbound connections by themselves: only core/egress.py may use them.
+RAW_NETWORK_CALLS = {
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "httpx.HTTPTransport",
+    "httpx.AsyncHTTPTransport",
+    "httpx2.Client",
+    "httpx2.AsyncClient",
+    "httpx2.HTTPTransport",
+    "httpx2.AsyncHTTPTransport",
+    "httpcore.ConnectionPool",
+    "httpcore2.ConnectionPool",
+    "requests.Session",
+    "requests.session",
+    "urllib3.PoolManager",
+    "urllib3.HTTPConnectionPool",
+    "urllib3.HTTPSConnectionPool",
+    "urllib.request.urlopen",
+    "urllib.request.build_opener",
+    "http.client.HTTPConnection",
+    "http.client.HTTPSConnection",
+    "socket.create_connection",
+    "smtplib.SMTP",
+    "smtplib.SMTP_SSL",
+    "imaplib.IMAP4",
+    "imaplib.IMAP4_SSL",
+    "poplib.POP3",
+    "poplib.POP3_SSL",
+    "aiohttp.ClientSession",
+    *(
+        f"{module}.{verb}"
+        for module in ("requests", "httpx", "httpx2")
+        for verb in ("get", "post", "put", "patch", "delete", "head", "request")
+    ),
+}
+# SDK clients that bring their own HTTP client unless handed a guarded one with this keyword.
+SDK_CLIENTS = {
+    "openai.OpenAI": "http_client",
+    "openai.AzureOpenAI": "http_client",
+    "openai.AsyncOpenAI": "http_client",
+    "anthropic.Anthropic": "http_client",
+    "anthropic.AsyncAnthropic": "http_client",
+    "google.genai.Client": "http_options",
+    "msal.ConfidentialClientApplication": "http_client",
+    "msal.PublicClientApplication": "http_client",
+    "stripe.StripeClient": "http_client",
+    "twilio.rest.Client": "http_client",
+}
+# Every package of the product (apps of later issues join by themselves); not its tests, nor the test
+# infrastructure (core/testing talks to the live test servers directly), nor scripts and bench run by hand.
+PRODUCT_FILES = sorted(
+    path
+    for package in ROOT.iterdir()
+    if (package / "__init__.py").exists()
+    for path in package.rglob("*.py")
+    if not {"tests", "testing", "migrations"} & set(path.relative_to(ROOT).parts)
+)
+EGRESS_MODULE = ROOT / "core" / "egress.py"
+
+
+def _qualified_calls(source: str) -> list[tuple[int, str, set[str]]]:
+    """(line, dotted name with import aliases expanded, keyword names) of every call in `source`."""
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    calls = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        parts, target = [], node.func
+        while isinstance(target, ast.Attribute):
+            parts.append(target.attr)
+            target = target.value
+        if not isinstance(target, ast.Name):
+            continue
+        dotted = ".".join([aliases.get(target.id, target.id), *reversed(parts)])
+        calls.append((node.lineno, dotted, {keyword.arg for keyword in node.keywords if keyword.arg}))
+    return calls
+
+
+def unguarded_network_calls(source: str) -> list[str]:
+    """Calls in `source` that would open a connection the egress guard does not see."""
+    guarded_module = "core.egress" in source
+    problems = []
+    for line, name, keywords in _qualified_calls(source):
+        if name in RAW_NETWORK_CALLS:
+            problems.append(f"line {line}: {name}() opens connections itself; use core.egress")
+        elif name in SDK_CLIENTS and (SDK_CLIENTS[name] not in keywords or not guarded_module):
+            problems.append(f"line {line}: {name}() without {SDK_CLIENTS[name]}= from core.egress")
+    return problems
+
+
+def test_the_checker_catches_unguarded_clients_and_accepts_guarded_ones():
+    unguarded = """
+import requests, openai
+import httpx2 as h
+from google import genai
+from smtplib import SMTP
+requests.Session()
+requests.get("https://example.com")
+h.Client()
+SMTP("mail.example.com")
+openai.OpenAI(api_key="k")
+genai.Client(api_key="k")
+"""
+    guarded = """
+import openai
+from google import genai
+from core.egress import guarded_httpx_client
+openai.OpenAI(api_key="k", http_client=guarded_httpx_client())
+genai.Client(api_key="k", http_options=options)
+"""
+    assert len(unguarded_network_calls(unguarded)) == 6
+    assert unguarded_network_calls(guarded) == []
+
+
+def test_the_checker_sees_the_product_s_sdk_clients():
+    """Not vacuous: the providers' SDK constructors are found (and pass because they hand over guarded clients)."""
+    found = {name for path in PRODUCT_FILES for _, name, _ in _qualified_calls(path.read_text()) if name in SDK_CLIENTS}
+    assert {"openai.OpenAI", "openai.AzureOpenAI", "anthropic.Anthropic", "google.genai.Client"} <= found
+    assert "msal.ConfidentialClientApplication" in found
+
+
+def test_outbound_connections_go_through_the_egress_guard():
+    problems = [
+        f"{path.relative_to(ROOT)} {problem}"
+        for path in PRODUCT_FILES
+        if path != EGRESS_MODULE
+        for problem in unguarded_network_calls(path.read_text())
+    ]
+    assert not problems, "\n".join(problems)

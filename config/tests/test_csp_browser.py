@@ -110,7 +110,7 @@ def test_the_split_stack_of_make_run_connects_its_socket_under_the_policy(gunico
     page = new_page(browser)
     problems = watch_page_errors(page)
     page.add_init_script(TRACK_SOCKET)
-    sign_in(page, gunicorn_stack, agent, next_path="/tickets/")
+    sign_in(page, gunicorn_stack.pages, agent, next_path="/tickets/")
 
     page.wait_for_function("() => window.sbSocketOpen === true")
 

@@ -174,25 +174,37 @@ def live_stack(celery_worker, live_log_dir) -> Iterator[LiveStack]:
     stack.stop()
 
 
+@dataclasses.dataclass(frozen=True)
+class SplitStack:
+    """The stack as `make run` splits it: `pages` served by gunicorn, `sockets` by a daphne of their own."""
+
+    pages: LiveStack
+    sockets: LiveStack
+
+
 @pytest.fixture
-def gunicorn_stack(live_stack, live_log_dir) -> Iterator[LiveStack]:
-    """The live stack as `make run` splits it: pages from gunicorn (config.wsgi), websockets from the stack's daphne,
-    which the pages reach through LIVE_SOCKET_PORT."""
-    port = free_port()
+def gunicorn_stack(live_stack, live_log_dir) -> Iterator[SplitStack]:
+    """Pages from gunicorn (config.wsgi) reach their websockets on another daphne through LIVE_SOCKET_PORT; that
+    daphne takes sockets from gunicorn's pages (LIVE_SOCKET_ORIGIN_PORTS), as `make run` configures them."""
+    page_port = free_port()
     env = server_env(database=_test_database_url(), redis_url=live_stack.redis_url)
-    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "2"]
+    sockets = LiveStack.start(
+        env=env | {"LIVE_SOCKET_ORIGIN_PORTS": str(page_port)}, worker=live_stack.worker, log_dir=live_log_dir
+    )
+    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{page_port}", "--worker-class", "gthread", "--threads", "2"]
     server = ServerProcess.start(
         "gunicorn",
         [*args, "config.wsgi:application"],
-        env=env | {"LIVE_SOCKET_PORT": str(live_stack.port)},
+        env=env | {"LIVE_SOCKET_PORT": str(sockets.port)},
         log_dir=live_log_dir,
     )
-    stack = dataclasses.replace(live_stack, port=port, server=server)
+    pages = dataclasses.replace(live_stack, port=page_port, server=server)
     try:
-        server.wait_until(stack.serves_http, what="serving HTTP", timeout=60)
-        yield stack
+        server.wait_until(pages.serves_http, what="serving HTTP", timeout=60)
+        yield SplitStack(pages=pages, sockets=sockets)
     finally:
         server.stop()
+        sockets.stop()
 
 
 @pytest.fixture

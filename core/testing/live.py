@@ -142,6 +142,9 @@ def server_env(*, database: str, redis_url: str) -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,
         "AI_ENCRYPTION_KEYS": ",".join(settings.AI_ENCRYPTION_KEYS),
         "SWITCHBOARD_URL_SCHEME": settings.SWITCHBOARD_URL_SCHEME,
+        # The fakes the servers call (AI vendors) listen on 127.0.0.1 over http, as in the test settings.
+        "EGRESS_ALLOW_LOOPBACK": "1",
+        "EGRESS_REQUIRE_HTTPS": "0",
     }
 
 

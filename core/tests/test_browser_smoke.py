@@ -86,14 +86,15 @@ def test_signed_in_page_connects_htmx_ws_and_swaps_pushed_toasts(live_stack, liv
     expect(page.locator("#toasts [data-testid=pushed]")).to_have_text("Hello from the server")
 
 
-def test_a_page_from_gunicorn_takes_its_live_updates_from_daphne(gunicorn_stack, live_stack, live_data, browser):
+def test_a_page_from_gunicorn_takes_its_live_updates_from_daphne(gunicorn_stack, live_data, browser):
+    pages, sockets = gunicorn_stack.pages, gunicorn_stack.sockets
     user = live_data.create_user("agent")
     page = new_page(browser)
     page.add_init_script("document.addEventListener('htmx:wsOpen', () => { window.sbSocketOpen = true; });")
-    sign_in(page, gunicorn_stack, user)
+    sign_in(page, pages, user)
 
     page.wait_for_function("() => window.sbSocketOpen === true")
-    live_stack.push(f"t_alpha.user.{user.user.pk}", toast("Pushed through daphne"))
+    sockets.push(f"t_alpha.user.{user.user.pk}", toast("Pushed through daphne"))
 
-    assert f":{live_stack.port}/ws/live/" in page.locator("body").get_attribute("ws-connect")
+    assert f":{sockets.port}/ws/live/" in page.locator("body").get_attribute("ws-connect")
     expect(page.locator("#toasts [data-testid=pushed]")).to_have_text("Pushed through daphne")

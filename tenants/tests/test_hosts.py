@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.core.exceptions import DisallowedHost
 from django.test import Client
 
+from tenants import routing
 from tenants.models import Tenant
 from tenants.services import workspace_domain
 
@@ -79,3 +83,77 @@ def test_reactivated_workspace_serves_pages_again(make_workspace):
     assert browser.get("/accounts/login/").status_code == 403
     tenant_set_status(tenant=workspace, status=Tenant.Status.ACTIVE)
     assert browser.get("/accounts/login/").status_code == 200
+
+
+# --- The host check and the host → workspace cache ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw_host", "hostname"),
+    [
+        ("alpha.localhost", "alpha.localhost"),
+        ("alpha.localhost:8000", "alpha.localhost"),
+        ("www.alpha.localhost", "alpha.localhost"),
+        ("ALPHA.localhost.", "alpha.localhost"),
+        ("localhost:8000", "localhost"),
+        ("127.0.0.1:8000", "127.0.0.1"),
+    ],
+)
+def test_routing_hostname_normalises_allowed_hosts(raw_host, hostname):
+    assert routing.routing_hostname(raw_host) == hostname
+
+
+@pytest.mark.parametrize("raw_host", ["evil.example.com", "alpha.localhost.evil.test", "", "bad host", "a:b:c"])
+def test_routing_hostname_refuses_hosts_outside_allowed_hosts(raw_host):
+    with pytest.raises(DisallowedHost):
+        routing.routing_hostname(raw_host)
+
+
+@pytest.fixture
+def empty_host_cache() -> Iterator[None]:
+    routing.tenant_cache_clear()
+    yield
+    routing.tenant_cache_clear()
+
+
+def test_host_cache_stays_within_its_bound_however_many_hosts_are_tried(empty_host_cache, monkeypatch):
+    """Every *.localhost (every *.<base domain>) passes ALLOWED_HOSTS: a scan of 100k names must not grow memory."""
+    monkeypatch.setattr(routing, "_lookup", lambda hostname: None)
+
+    for number in range(100_000):
+        routing.tenant_for_hostname(f"probe-{number}.localhost")
+
+    assert len(routing._cache) <= routing.MAX_ENTRIES
+    assert routing.tenant_cache_size() == routing.MAX_ENTRIES
+
+
+def test_host_cache_forgets_unknown_hosts_quickly_and_workspaces_after_their_ttl(empty_host_cache, monkeypatch):
+    now = [1_000.0]
+    looked_up: list[str] = []
+    workspace = object()
+    monkeypatch.setattr(routing, "_clock", lambda: now[0])
+
+    def lookup(hostname: str) -> object | None:
+        looked_up.append(hostname)
+        return workspace if hostname == "known.localhost" else None
+
+    monkeypatch.setattr(routing, "_lookup", lookup)
+
+    for _ in range(3):
+        assert routing.tenant_for_hostname("known.localhost") is workspace
+        assert routing.tenant_for_hostname("unknown.localhost") is None
+    now[0] += routing.MISS_SECONDS + 0.1
+    routing.tenant_for_hostname("known.localhost")
+    routing.tenant_for_hostname("unknown.localhost")
+    now[0] += routing.HIT_SECONDS
+    routing.tenant_for_hostname("known.localhost")
+
+    assert looked_up == ["known.localhost", "unknown.localhost", "unknown.localhost", "known.localhost"]
+
+
+def test_a_host_outside_allowed_hosts_never_reaches_the_host_cache(empty_host_cache, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = Client(HTTP_HOST="evil.example.com").get("/")
+
+    assert response.status_code == 404
+    assert routing.tenant_cache_size() == 0

@@ -6,8 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tenants.forms import WorkspaceFindForm, WorkspaceSignupForm, slug_from_address
+from tenants.models import Tenant
 from tenants.selectors import workspace_address_status, workspace_slug_suggest
 from tenants.services import tenant_create, tenant_validate_new
+from tenants.validators import slug_skeleton
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +173,69 @@ def test_sign_in_box_says_when_a_workspace_does_not_exist():
 def test_sign_in_box_never_finds_the_template_or_public_site():
     for address in ("workspace-template", "public-site"):
         assert not WorkspaceFindForm(data={"workspace": address}).is_valid()
+
+
+# --- Internal names, IDNA labels and look-alikes ---------------------------------------------------
+
+INTERNAL = ["tenant-template", "workspace-template", "template", "public-site", "public", "static", "media", "ws"]
+
+
+@pytest.mark.parametrize("slug", INTERNAL)
+def test_slugs_that_mirror_internal_names_are_reserved(slug):
+    with pytest.raises(ValidationError) as caught:
+        tenant_validate_new(name="Initech", slug=slug)
+    assert caught.value.message_dict["slug"] == [f"“{slug}” is reserved. Please choose another address."]
+    assert workspace_address_status(slug).state == "reserved"
+
+
+def test_a_renamed_template_schema_is_reserved_too(settings):
+    settings.TENANT_BASE_SCHEMA = "base_clone_source"
+
+    assert workspace_address_status("base-clone-source").state == "reserved"
+
+
+@pytest.mark.parametrize("slug", ["xn--pple-43d", "xn--80ak6aa92e", "ab--cd", "my--team"])
+def test_punycode_and_other_idna_reserved_labels_are_refused(slug):
+    status = workspace_address_status(slug)
+
+    assert status.state == "reserved"
+    assert "reserved for internationalised names" in status.message
+    assert not WorkspaceSignupForm(data=signup_data(slug=slug)).is_valid()
+
+
+@pytest.mark.parametrize("slug", ["a--b", "abc--d", "a-b-c"])
+def test_double_hyphens_elsewhere_are_fine(slug):
+    assert workspace_address_status(slug).state == "free"
+
+
+@pytest.mark.parametrize(
+    ("slug", "skeleton"),
+    [("acrne", "acme"), ("g1obex", "globex"), ("g0ogle", "google"), ("vvidget", "widget"), ("alpha", "alpha")],
+)
+def test_slug_skeleton_spells_look_alikes_one_way(slug, skeleton):
+    assert slug_skeleton(slug) == skeleton
+
+
+@pytest.fixture
+def acme(public_schema):
+    """A workspace row named acme (no schema needed to hold an address); rolled back with the test."""
+    return Tenant.objects.create(name="Acme", slug="acme", schema_name="t_acme", status=Tenant.Status.ACTIVE)
+
+
+@pytest.mark.parametrize("slug", ["acrne", "a1pha", "acm3", "aome"])
+def test_look_alikes_of_existing_workspaces_are_refused_everywhere(acme, slug):
+    lookalike = slug in {"acrne", "a1pha"}
+    status = workspace_address_status(slug)
+
+    assert (status.state == "lookalike") is lookalike
+    if lookalike:
+        original = "acme" if slug == "acrne" else "alpha"
+        assert status.message == (
+            f"“{slug}” is too easily mistaken for the existing address “{original}”. Please choose another."
+        )
+        with pytest.raises(ValidationError) as caught:
+            tenant_validate_new(name="Initech", slug=slug)
+        assert caught.value.message_dict["slug"] == [status.message]
+        assert WorkspaceSignupForm(data=signup_data(slug=slug)).errors["slug"] == [status.message]
+    else:
+        assert status.state == "free"
