@@ -108,7 +108,7 @@ def test_create_customer(client, login, make_user):
     response = post(
         client,
         CUSTOMERS,
-        {"name": "Acme", "domain": "https://www.acme.com", "tier": "enterprise", "owner_id": owner.pk, "tags": ["VIP"]},
+        {"name": "Acme", "domain": "www.Acme.com", "tier": "enterprise", "owner_id": owner.pk, "tags": ["VIP"]},
     )
 
     assert response.status_code == 201, response.json()
@@ -132,7 +132,7 @@ def test_create_customer_validation_errors_are_400_with_fields(client, login):
     assert error["code"] == "invalid"
     assert error["message"] == "Some fields are not valid; see `fields`."
     assert set(error["fields"]) == {"name", "domain", "tier", "owner_id"}
-    assert "not a web domain" in error["fields"]["domain"][0]
+    assert error["fields"]["domain"][0].startswith("Send a domain name like acme.com")
     assert error["fields"]["owner_id"] == ["No active teammate has the id 999999."]
     assert not Customer.objects.exists()
 
@@ -230,7 +230,12 @@ def test_contact_errors(client, login):
     unknown_customer = post(client, CONTACTS, {"customer_id": 999_999, "name": "J"})
     bad_phone = patch(client, contact_url(existing.pk), {"phone": "call me maybe"})
 
-    assert duplicate.status_code == 400 and "already a contact" in duplicate.json()["error"]["fields"]["email"][0]
+    # Well-formed but taken: a conflict (409), like every "already exists".
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"] == {
+        "code": "conflict",
+        "message": f"jane@acme.test is already a contact at {existing.customer.name}.",
+    }
     assert unknown_customer.json()["error"]["fields"]["customer_id"] == [
         "No customer has the id 999999 in this workspace."
     ]
