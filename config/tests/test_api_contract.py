@@ -52,7 +52,7 @@ from schemathesis.specs.openapi.checks import (
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("live"), pytest.mark.django_db]
 
 SEED = 20_261_207
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 6
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # How the API names a row that does not exist (serializers' does_not_exist messages).
 UNKNOWN_REFERENCE = re.compile(r"^No .+ has the id \S+")

@@ -262,3 +262,51 @@ def test_openapi_schema_documents_the_endpoints_without_warnings(tmp_path):
     assert {"/api/v1/customers/", "/api/v1/customers/{customer_id}/", "/api/v1/contacts/"} <= set(schema["paths"])
     parameters = {p["name"] for p in schema["paths"]["/api/v1/customers/"]["get"]["parameters"]}
     assert {"q", "tier", "industry", "owner", "tag", "sort", "cursor", "page_size"} <= parameters
+
+
+# --- Deleting what tickets still need: 409 with the reason, never a 500 ---------------------------------------
+
+
+def test_deleting_a_customer_or_contact_with_tickets_answers_409_and_says_what_to_do(client, login):
+    from helpdesk.tests.factories import TicketFactory
+
+    login("admin")
+    contact = ContactFactory(name="Rita")
+    for _ in range(3):
+        TicketFactory(requester=contact)
+
+    customer_answer = client.delete(customer_url(contact.customer_id))
+    contact_answer = client.delete(contact_url(contact.pk))
+
+    assert customer_answer.status_code == 409
+    assert customer_answer.json()["error"] == {
+        "code": "conflict",
+        "message": "This customer still has 3 tickets. Reassign or delete them first.",
+    }
+    assert contact_answer.status_code == 409
+    assert (
+        contact_answer.json()["error"]["message"] == "This contact still has 3 tickets. Reassign or delete them first."
+    )
+    assert Customer.objects.filter(pk=contact.customer_id).exists() and Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_a_customer_without_tickets_is_still_deleted_with_its_contacts(client, login):
+    login("admin")
+    contact = ContactFactory()
+
+    assert client.delete(customer_url(contact.customer_id)).status_code == 204
+    assert not Contact.objects.exists()
+
+
+def test_json_values_of_the_wrong_type_are_refused_not_converted(client, login):
+    login("agent")
+
+    response = post(client, CUSTOMERS, {"name": 0, "tags": ["vip", 7], "tier": True})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "name": ["Send text."],
+        "tags": {"1": ["Send text."]},
+        "tier": ["Send text."],
+    }
+    assert not Customer.objects.exists()
