@@ -49,6 +49,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from config.tests.test_isolation import URL_KWARG_MODELS
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("live"), pytest.mark.django_db]
 
 SEED = 20_261_207
@@ -160,8 +162,8 @@ def _make_throwaway_rows(api: _Api) -> dict[str, list[int]]:
 
 
 def _path_id_models(raw: dict) -> dict[str, type[models.Model]]:
-    """`ticket_id` → Ticket: every path id names its model. A write to an id the test cannot place would risk
-    rows other tests rely on, so that fails here, with what to do."""
+    """`ticket_id` → Ticket, from the map the isolation test keeps for every URL of the product. A write to an id
+    the test cannot place would risk rows other tests rely on, so that fails here, with what to do."""
     names = {
         parameter["name"]
         for item in raw["paths"].values()
@@ -170,17 +172,10 @@ def _path_id_models(raw: dict) -> dict[str, type[models.Model]]:
         for parameter in [*item.get("parameters", []), *operation.get("parameters", [])]
         if parameter.get("in") == "path"
     }
-    tenant_models = [model for model in apps.get_models() if _in_workspace_schema(model)]
-    found = {}
-    for name in sorted(names):
-        stem = name.removesuffix("_id").replace("_", "")
-        matches = [model for model in tenant_models if model._meta.model_name == stem] or [
-            model for model in tenant_models if model._meta.model_name.endswith(stem)
-        ]
-        if len(matches) != 1:
-            pytest.fail(f"Path parameter {name!r} of a write names no single workspace model; call it <model>_id.")
-        found[name] = matches[0]
-    return found
+    unknown = sorted(names - set(URL_KWARG_MODELS))
+    if unknown:
+        pytest.fail(f"Path parameters {unknown} name no model: add them to URL_KWARG_MODELS in test_isolation.py.")
+    return {name: apps.get_model(URL_KWARG_MODELS[name]) for name in names}
 
 
 def _id_mapper(

@@ -4,7 +4,7 @@ DRF converts generously: 0 becomes the text "0", "12" the id 12, "yes" and 1 bec
 against the documented schema never rely on that, and a value of the wrong type is nearly always a bug on their
 side worth hearing about; so for JSON bodies the API refuses it with a sentence (form data is all text and keeps
 DRF's conversions). Text that cannot be encoded (a lone UTF-16 surrogate) is refused here too, before it reaches
-the database.
+the database, and text longer than its maxLength as sent (DRF would measure it after trimming).
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def _type_errors(field: serializers.Field, value: Any) -> list[str] | dict[int, 
         return [f"Send {label}."]
     if isinstance(value, str) and not _encodable(value):
         return ["Send valid Unicode text."]
+    max_length = getattr(field, "max_length", None)
+    if isinstance(value, str) and max_length is not None and len(value) > max_length:
+        # Counted as sent, as the schema's maxLength is: DRF would count after trimming white space.
+        return [f"Ensure this field has no more than {max_length} characters."]
     if isinstance(field, serializers.ListField) and field.child is not None:
         nested = {index: errors for index, item in enumerate(value) if (errors := _type_errors(field.child, item))}
         if nested:

@@ -109,7 +109,10 @@ class ContactUpdateSerializer(InputSerializer):
     name = serializers.CharField(max_length=200)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
     email = serializers.EmailField(
-        required=False, allow_blank=True, help_text="Unique among the customer's contacts (409 if taken)."
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        help_text="Unique among the customer's contacts (409 if taken).",
     )
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[PHONE])
 

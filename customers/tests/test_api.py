@@ -310,3 +310,12 @@ def test_json_values_of_the_wrong_type_are_refused_not_converted(client, login):
         "tier": ["Send text."],
     }
     assert not Customer.objects.exists()
+
+
+def test_text_is_measured_as_sent_like_the_schema_measures_it(client, login):
+    login("agent")
+
+    padded = post(client, CUSTOMERS, {"name": "  " + "A" * 199})  # 199 after trimming, 201 as sent
+
+    assert padded.status_code == 400
+    assert padded.json()["error"]["fields"]["name"] == ["Ensure this field has no more than 200 characters."]

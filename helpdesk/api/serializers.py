@@ -175,7 +175,7 @@ class TicketCreateSerializer(_TicketFields):
         help_text="An existing contact; or send requester_email.",
     )
     requester_email = serializers.EmailField(
-        required=False, help_text="Who the ticket is for; an unknown address becomes a new contact."
+        max_length=254, required=False, help_text="Who the ticket is for; an unknown address becomes a new contact."
     )
     requester_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.API)

@@ -15,5 +15,5 @@ urlpatterns = [
     path("kb/articles/", views.ArticleListApi.as_view(), name="article_list"),
     path("kb/articles/<int:article_id>/", views.ArticleDetailApi.as_view(), name="article_detail"),
     path("sla-policies/", views.SLAPolicyListApi.as_view(), name="sla_policy_list"),
-    path("sla-policies/<int:sla_policy_id>/", views.SLAPolicyDetailApi.as_view(), name="sla_policy_detail"),
+    path("sla-policies/<int:policy_id>/", views.SLAPolicyDetailApi.as_view(), name="sla_policy_detail"),
 ]

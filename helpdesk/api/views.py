@@ -496,8 +496,8 @@ class SLAPolicyDetailApi(_PolicyApi):
     serializer_class = SLAPolicyOutputSerializer
 
     @extend_schema(summary="Get an SLA policy", responses=SLAPolicyOutputSerializer)
-    def get(self, request: Request, sla_policy_id: int) -> Response:
-        return Response(SLAPolicyOutputSerializer(_policy(sla_policy_id)).data)
+    def get(self, request: Request, policy_id: int) -> Response:
+        return Response(SLAPolicyOutputSerializer(_policy(policy_id)).data)
 
     @extend_schema(
         summary="Change an SLA policy",
@@ -505,17 +505,17 @@ class SLAPolicyDetailApi(_PolicyApi):
         request=SLAPolicyInputSerializer(partial=True),
         responses=SLAPolicyOutputSerializer,
     )
-    def patch(self, request: Request, sla_policy_id: int) -> Response:
-        policy = _policy(sla_policy_id)
+    def patch(self, request: Request, policy_id: int) -> Response:
+        policy = _policy(policy_id)
         serializer = SLAPolicyInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
             settings_services.sla_policy_update(policy=policy, data=serializer.validated_data)
         except DjangoValidationError as error:
             raise service_error(error, _POLICY_FIELDS) from None
-        return Response(SLAPolicyOutputSerializer(_policy(sla_policy_id)).data)
+        return Response(SLAPolicyOutputSerializer(_policy(policy_id)).data)
 
     @extend_schema(summary="Delete an SLA policy", responses={204: None})
-    def delete(self, request: Request, sla_policy_id: int) -> Response:
-        settings_services.sla_policy_delete(policy=_policy(sla_policy_id))
+    def delete(self, request: Request, policy_id: int) -> Response:
+        settings_services.sla_policy_delete(policy=_policy(policy_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
