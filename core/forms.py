@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 UNSTYLED_WIDGETS = (forms.HiddenInput, forms.RadioSelect, forms.CheckboxSelectMultiple)
 
@@ -41,3 +42,11 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         return
     for field, messages in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+def id_or_words_validator(*words: str, message: str) -> RegexValidator:
+    """A list filter that takes a row's id or one of a few words ("me", "none"), in any case, spaces around.
+
+    Written as one regex so the API documents exactly what it accepts (core.api.params reads it)."""
+    spelled = "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in word) for word in words)
+    return RegexValidator(rf"^\s*(?:[0-9]+|{spelled})?\s*$", message)

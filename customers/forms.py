@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, id_or_words_validator
 from core.uploads import upload_check
 
 from . import selectors
@@ -147,12 +147,18 @@ class ListQuery:
 class CustomerFilterForm(forms.Form):
     """The query string of the customer list, its CSV export and the list API. Invalid values are ignored."""
 
-    q = forms.CharField(required=False, max_length=200)
+    q = forms.CharField(required=False, max_length=200, help_text="Search name, domain, contact name or e-mail.")
     tier = forms.ChoiceField(required=False, choices=[("", "All tiers"), *Customer.Tier.choices])
-    industry = forms.CharField(required=False, max_length=100)
-    owner = forms.CharField(required=False, help_text="A teammate's id, “me” or “none”.")
+    industry = forms.CharField(required=False, max_length=100, help_text="Exact industry, any case.")
+    owner = forms.CharField(
+        required=False,
+        help_text="A teammate's id, “me” or “none”.",
+        validators=[id_or_words_validator("me", "none", message="Use a teammate's id, “me” or “none”.")],
+    )
     tag = forms.CharField(required=False, max_length=40)
-    sort = forms.ChoiceField(required=False, choices=_sort_choices(CUSTOMER_SORT_KEYS))
+    sort = forms.ChoiceField(
+        required=False, choices=_sort_choices(CUSTOMER_SORT_KEYS), help_text="A leading “-” reverses. Default: name."
+    )
     cursor = forms.CharField(required=False)
 
     def clean_owner(self) -> str:
@@ -180,9 +186,13 @@ class CustomerFilterForm(forms.Form):
 
 
 class ContactFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200)
-    customer = forms.IntegerField(required=False, min_value=1)
-    sort = forms.ChoiceField(required=False, choices=_sort_choices(selectors.CONTACT_SORT_KEYS))
+    q = forms.CharField(required=False, max_length=200, help_text="Search name, e-mail or company name.")
+    customer = forms.IntegerField(required=False, min_value=1, help_text="Only this customer's contacts.")
+    sort = forms.ChoiceField(
+        required=False,
+        choices=_sort_choices(selectors.CONTACT_SORT_KEYS),
+        help_text="A leading “-” reverses. Default: name.",
+    )
     cursor = forms.CharField(required=False)
 
     def query(self) -> ListQuery:

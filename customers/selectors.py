@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Expression, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
+from core.deletion import deletion_blocker
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
 
 from .models import Contact, Customer, tier_rank
@@ -161,6 +162,12 @@ def customer_get(*, customer_id: int) -> Customer:
 def customer_row(*, customer_id: int) -> Customer:
     """A customer as one list row shows it (owner, contact count), for live updates."""
     return customer_queryset().get(pk=customer_id)
+
+
+def delete_blocker(instance: Customer | Contact) -> str | None:
+    """Why `instance` cannot be deleted now ("This customer still has 3 tickets. …"), or None. For confirm dialogs:
+    the delete services refuse with the same sentence (core.deletion.StillInUse)."""
+    return deletion_blocker(instance)
 
 
 def customer_duplicates(*, name: str, exclude_id: int | None = None) -> list[Customer]:

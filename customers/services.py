@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.deletion import delete_unless_in_use
 from core.realtime import notify_on_commit, workspace_group
 
 from . import live
@@ -95,9 +96,9 @@ def customer_update(*, customer: Customer, actor, data: Mapping[str, Any]) -> Cu
 
 @transaction.atomic
 def customer_delete(*, customer: Customer, actor) -> None:
-    """Deletes the customer and its contacts."""
+    """Deletes the customer and its contacts; StillInUse (nothing deleted) while any of them has tickets."""
     customer_id, name = customer.pk, customer.name
-    customer.delete()
+    delete_unless_in_use(customer)
     _customers_changed()
     _announce(live.customer_deleted_html(customer_id=customer_id, name=name, actor=actor), actor)
 
@@ -150,8 +151,9 @@ def contact_update(*, contact: Contact, actor, data: Mapping[str, Any]) -> Conta
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, actor) -> None:
+    """StillInUse (nothing deleted) while the contact is the requester of tickets."""
     customer, name = contact.customer, contact.name
-    contact.delete()
+    delete_unless_in_use(contact)
     _announce_contacts(customer, actor, f"removed {name} from {customer.name}")
 
 

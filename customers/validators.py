@@ -32,7 +32,7 @@ def normalize_domain(value: str) -> str:
     except ValueError:
         host = ""
     host = host.rstrip(".")
-    if host.startswith("www."):
+    if host.startswith("www.") and "." in host[4:]:
         host = host[4:]
     if not host or "." not in host:
         raise ValidationError(f"“{value.strip()}” is not a web domain. Enter one like acme.com.", code="invalid")

@@ -25,6 +25,7 @@ from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
+from core.deletion import StillInUse
 from core.htmx import hx_redirect, render_partial
 
 from . import live, selectors, services
@@ -185,14 +186,20 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
 @capability_required("customers.delete")
 def customer_delete(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(customer_id)
-    if request.method == "POST":
-        services.customer_delete(customer=customer, actor=request.user)
-        count = customer.contact_count
-        contacts = f" and its {_count(count, ('contact', 'contacts'))}" if count else ""
-        messages.success(request, f"Deleted {customer.name}{contacts}.")
-        url = reverse("customers:customer_list")
-        return hx_redirect(request, url)
-    return _modal(request, "customers/customer_confirm_delete.html", {"customer": customer})
+    blocker = selectors.delete_blocker(customer)
+    if request.method == "POST" and blocker is None:
+        try:
+            services.customer_delete(customer=customer, actor=request.user)
+        except StillInUse as error:  # a ticket arrived since the check
+            blocker = str(error)
+        else:
+            count = customer.contact_count
+            contacts = f" and its {_count(count, ('contact', 'contacts'))}" if count else ""
+            messages.success(request, f"Deleted {customer.name}{contacts}.")
+            url = reverse("customers:customer_list")
+            return hx_redirect(request, url)
+    context = {"customer": customer, "blocker": blocker}
+    return _modal(request, "customers/customer_confirm_delete.html", context)
 
 
 # --- Contacts (modals on the customer page, plus a directory) -----------------------------------
@@ -238,13 +245,18 @@ def contact_update(request: HttpRequest, contact_id: int) -> HttpResponse:
 @capability_required("customers.edit")
 def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = _contact_or_404(contact_id)
-    if request.method == "POST":
-        services.contact_delete(contact=contact, actor=request.user)
-        messages.success(request, f"Removed {contact.name} from {contact.customer.name}.")
-        if request.htmx:
-            return _contacts_updated(request, contact.customer_id)
-        return redirect("customers:customer_detail", customer_id=contact.customer_id)
-    return _modal(request, "customers/contact_confirm_delete.html", {"contact": contact})
+    blocker = selectors.delete_blocker(contact)
+    if request.method == "POST" and blocker is None:
+        try:
+            services.contact_delete(contact=contact, actor=request.user)
+        except StillInUse as error:  # a ticket arrived since the check
+            blocker = str(error)
+        else:
+            messages.success(request, f"Removed {contact.name} from {contact.customer.name}.")
+            if request.htmx:
+                return _contacts_updated(request, contact.customer_id)
+            return redirect("customers:customer_detail", customer_id=contact.customer_id)
+    return _modal(request, "customers/contact_confirm_delete.html", {"contact": contact, "blocker": blocker})
 
 
 @require_GET

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, id_or_words_validator
 from core.uploads import KINDS as UPLOAD_KINDS
 
 from .models import Category, Team, Ticket, TicketMessage
@@ -83,18 +83,38 @@ class ListQuery:
 class TicketFilterForm(forms.Form):
     """The ticket list's query string (and a saved view's filters). Invalid values are ignored, never a 500."""
 
-    q = forms.CharField(required=False, max_length=200)
-    status = forms.ChoiceField(required=False, choices=STATUS_FILTER_CHOICES)
+    q = forms.CharField(
+        required=False, max_length=200, help_text="Full text (subject, description, messages) or #number."
+    )
+    status = forms.ChoiceField(
+        required=False, choices=STATUS_FILTER_CHOICES, help_text="A status, “unsolved” or “done”."
+    )
     priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Ticket.Priority.choices])
-    assignee = forms.CharField(required=False, help_text="A teammate's id, “me” or “none”.")
-    team = forms.CharField(required=False, help_text="A team's id or “none”.")
+    assignee = forms.CharField(
+        required=False,
+        help_text="A teammate's id, “me” or “none”.",
+        validators=[id_or_words_validator("me", "none", message="Use a teammate's id, “me” or “none”.")],
+    )
+    team = forms.CharField(
+        required=False,
+        help_text="A team's id or “none”.",
+        validators=[id_or_words_validator("none", message="Use a team's id or “none”.")],
+    )
     category = forms.IntegerField(required=False, min_value=1)
     channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Ticket.Channel.choices])
     tag = forms.CharField(required=False, max_length=40)
-    customer = forms.IntegerField(required=False, min_value=1)
-    requester = forms.IntegerField(required=False, min_value=1)
-    sla = forms.ChoiceField(required=False, choices=[("", "Any"), ("breaching", "Breaching soon")])
-    sort = forms.ChoiceField(required=False, choices=_sort_choices())
+    customer = forms.IntegerField(required=False, min_value=1, help_text="A customer's id.")
+    requester = forms.IntegerField(required=False, min_value=1, help_text="A contact's id.")
+    sla = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), ("breaching", "Breaching soon")],
+        help_text="breaching: due within 2 hours or breached.",
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=_sort_choices(),
+        help_text="A leading “-” reverses. Default: -created (newest first); -relevance when searching.",
+    )
     cursor = forms.CharField(required=False)
 
     def clean_assignee(self) -> str:

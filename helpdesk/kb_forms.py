@@ -48,25 +48,25 @@ def attachment_help() -> str:
 
 
 class ArticleFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200)
+    q = forms.CharField(required=False, max_length=200, help_text="Search words or a question.")
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Article.Status.choices])
     visibility = forms.ChoiceField(required=False, choices=[("", "Any visibility"), *Article.Visibility.choices])
-    category = forms.ModelChoiceField(required=False, queryset=ArticleCategory.objects.all())
+    # An id, not a choice among the categories: an unknown one simply matches nothing.
+    category = forms.IntegerField(required=False, min_value=1, help_text="An article category's id.")
     tag = forms.CharField(required=False, max_length=40)
-    review = forms.BooleanField(required=False)
+    review = forms.BooleanField(required=False, help_text="Only AI drafts waiting for review.")
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
-    page = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(required=False, min_value=1, help_text="Page number; past the last, the last page.")
 
     def filters(self) -> ArticleFilters:
         """What the list shows; an invalid parameter (a stale link) is ignored rather than refused."""
         self.is_valid()
         data = self.cleaned_data
-        category = data.get("category")
         return ArticleFilters(
             q=(data.get("q") or "").strip(),
             status=data.get("status") or "",
             visibility=data.get("visibility") or "",
-            category_id=category.pk if category else None,
+            category_id=data.get("category"),
             tag=(data.get("tag") or "").strip().lower(),
             needs_review=bool(data.get("review")),
         )

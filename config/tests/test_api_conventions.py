@@ -77,3 +77,116 @@ def test_schema_and_docs_are_for_signed_in_members(client, login):
 
     assert schema.status_code == 200 and b"/api/v1/customers/" in schema.content
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
+
+
+# --- The schema is the contract (config/tests/test_api_contract.py runs it against a live server) -------------
+
+LISTS = ["/api/v1/customers/", "/api/v1/contacts/", "/api/v1/tickets/", "/api/v1/sla-policies/", "/api/v1/kb/articles/"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("page_size", ["abc", "0", "201", "", "1.5", "١٢"])
+def test_a_page_size_that_is_not_a_whole_number_in_range_is_refused(client, login, path, page_size):
+    login("admin")
+
+    response = client.get(path, {"page_size": page_size})
+
+    assert response.status_code == 400, response.content
+    message = response.json()["error"]["fields"]["page_size"][0]
+    assert message.startswith("Use a whole number from 1 to")
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_list_query_parameters_are_sent_once(client, login, path):
+    login("admin")
+
+    response = client.get(f"{path}?page_size=5&page_size=6")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["page_size"] == ["Send this parameter once."]
+
+
+def test_filters_the_schema_does_not_promise_are_refused_with_a_sentence(client, login):
+    login("admin")
+
+    response = client.get("/api/v1/tickets/", {"category": "0", "customer": "+5", "assignee": "somebody", "sort": ""})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "category": ["Ensure this value is greater than or equal to 1."],
+        "customer": ["Use a whole number."],
+        "assignee": ["Use a teammate's id, “me” or “none”."],
+        "sort": ["Give a value, or leave the parameter out."],
+    }
+
+
+def test_an_unknown_api_path_answers_the_json_404(client, login):
+    login("agent")
+
+    unknown_id = client.get("/api/v1/customers/null,null/")
+    no_slash = client.get("/api/v1/customers")
+
+    assert unknown_id.status_code == 404 and unknown_id["Content-Type"] == "application/json"
+    assert unknown_id.json()["error"]["code"] == "not_found"
+    assert no_slash.json()["error"]["message"].endswith("API paths end with a slash: /api/v1/customers/")
+
+
+def test_a_form_body_is_refused_where_only_json_is_documented(client, login):
+    login("admin")
+
+    response = client.post("/api/v1/customers/", {"name": "Acme"})  # multipart, as a browser form sends it
+
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def _schema(client) -> dict:
+    return client.get("/api/v1/schema/?format=json").json()
+
+
+def test_every_operation_documents_the_shared_error_answers(client, login):
+    login("viewer")
+    schema = _schema(client)
+
+    operations = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "patch", "delete"}
+    ]
+    assert len(operations) >= 30
+    for path, method, operation in operations:
+        documented = set(operation["responses"])
+        assert {"401", "403", "429"} <= documented, (method, path)
+        assert "{" not in path or "404" in documented, (method, path)
+        assert method == "get" or {"409"} <= documented, (method, path)
+        assert "requestBody" not in operation or {"400", "413", "415"} <= documented, (method, path)
+        error = operation["responses"]["429"]
+        assert error["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        assert "Retry-After" in error["headers"]
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
+
+
+def test_the_attachment_download_documents_any_content_type(client, login):
+    login("viewer")
+
+    download = _schema(client)["paths"]["/api/v1/attachments/{attachment_id}/"]["get"]
+
+    assert set(download["responses"]["200"]["content"]) == {"*/*"}
+    assert download["responses"]["404"]["content"]["application/json"]
+
+
+def test_the_sla_policy_list_is_documented_and_answered_as_a_page(client, login):
+    from helpdesk.tests.factories import SLAPolicyFactory
+
+    login("viewer")
+    SLAPolicyFactory(name="Urgent", position=10)
+    schema = _schema(client)["paths"]["/api/v1/sla-policies/"]["get"]
+
+    body = client.get("/api/v1/sla-policies/", {"page_size": 1}).json()
+
+    assert schema["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "PaginatedSLAPolicyList"
+    )
+    assert set(body) == {"next", "previous", "results"}
+    assert [row["name"] for row in body["results"]] == ["Urgent"]

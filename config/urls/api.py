@@ -1,7 +1,9 @@
 """The per-workspace REST API under /api/v1/ and its OpenAPI schema and docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.api.views import UnknownEndpointApi
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -9,4 +11,6 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("helpdesk.api.urls")),
+    # Last: any other path under /api/v1/ (an id that is not a number, a typo) answers the API's JSON 404.
+    re_path(r"^", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

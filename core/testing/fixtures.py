@@ -29,7 +29,7 @@ from .live import (
 )
 
 LIVE_WORKSPACE = "alpha"
-LIVE_FIXTURES = {"celery_worker", "live_stack", "live_data"}
+LIVE_FIXTURES = {"celery_worker", "live_stack", "live_data", "live_api_server"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -205,6 +205,30 @@ def gunicorn_stack(live_stack, live_log_dir) -> Iterator[SplitStack]:
     finally:
         server.stop()
         sockets.stop()
+
+
+@pytest.fixture(scope="session")
+def live_api_server(django_db_setup, redis_databases, live_log_dir) -> Iterator[LiveStack]:
+    """gunicorn for API contract tests (config/tests/test_api_contract.py), as `make run` serves HTTP (daphne only
+    carries websockets there, and Twisted under it answers some malformed uploads itself, with an empty 400).
+
+    Real settings on the test database, and no Celery worker: the hundreds of tickets a run creates queue their
+    tasks in a leased Redis database nobody consumes instead of keeping a worker busy. The rate limit is out of
+    the way (429 is tested on its own), uploads land where the test process keeps them, e-mails stay in memory."""
+    redis_url = redis_databases.lease()
+    env = server_env(database=_test_database_url(), redis_url=redis_url) | {
+        "API_THROTTLE_RATE": "100000/min",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    port = free_port()
+    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--threads", "4"]
+    args += ["--worker-class", "gthread", "--access-logfile", "-", "config.wsgi:application"]
+    server = ServerProcess.start("gunicorn-api", args, env=env, log_dir=live_log_dir)
+    stack = LiveStack(port=port, redis_url=redis_url, server=server, worker=None)
+    server.wait_until(stack.serves_http, what="serving HTTP", timeout=60)
+    yield stack
+    stack.stop()
 
 
 @pytest.fixture

@@ -271,12 +271,12 @@ def celery_reset_connections(app: Any) -> None:
 
 @dataclass
 class LiveStack:
-    """daphne serving `config.asgi:application` on a free port, with the Celery worker behind it."""
+    """daphne serving `config.asgi:application` on a free port, with the Celery worker behind it (or none)."""
 
     port: int
     redis_url: str
     server: ServerProcess
-    worker: CeleryWorker
+    worker: CeleryWorker | None
 
     @classmethod
     def start(cls, *, env: dict[str, str], worker: CeleryWorker, log_dir: Path) -> LiveStack:

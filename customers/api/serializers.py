@@ -7,12 +7,27 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+
+from core.api.errors import Conflict
+from core.api.serializers import InputSerializer
 
 from ..models import Contact, Customer
 from ..selectors import contact_email_taken
 from ..validators import MAX_TAG_LENGTH, MAX_TAGS, normalize_domain, normalize_phone, normalize_tags
+
+# What the API accepts, written as the regexes the schema shows: each is a part of what the services accept (the
+# pages and imports are more forgiving: a URL or an e-mail address for a domain, any separators in a phone).
+DOMAIN = RegexValidator(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+    "Send a domain name like acme.com (no https://, path or e-mail address).",
+)
+PHONE = RegexValidator(
+    r"^\+?(?:(?:[ ().-]*[0-9]){5,20}[ ().-]*|(?:[ ().-]*[0-9]){5,14}[ ().-]* ?(?:x|ext\.?) ?[0-9]{1,6})$",
+    "Send a phone number: 5 to 20 digits, with spaces and + ( ) . - if you like, and an extension as “x12”.",
+)
 
 
 def _django_validator(function: Callable[[Any], Any], value: Any) -> Any:
@@ -39,10 +54,14 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerInputSerializer(serializers.Serializer):
+class CustomerInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=200)
     domain = serializers.CharField(
-        max_length=253, required=False, allow_blank=True, help_text="e.g. acme.com; a URL or e-mail is reduced to it."
+        max_length=253,
+        required=False,
+        allow_blank=True,
+        validators=[DOMAIN],
+        help_text="e.g. acme.com; stored in lower case, without “www.”.",
     )
     industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
     tier = serializers.ChoiceField(choices=Customer.Tier.choices, required=False)
@@ -77,6 +96,8 @@ class ContactCustomerSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="Contact")
 class ContactOutputSerializer(serializers.ModelSerializer):
     customer = ContactCustomerSerializer(read_only=True)
+    # Text, not format "email": a contact's address may be unknown ("").
+    email = serializers.CharField(read_only=True, help_text="E-mail address; empty if unknown.")
 
     class Meta:
         model = Contact
@@ -84,11 +105,16 @@ class ContactOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactUpdateSerializer(serializers.Serializer):
+class ContactUpdateSerializer(InputSerializer):
     name = serializers.CharField(max_length=200)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        help_text="Unique among the customer's contacts (409 if taken).",
+    )
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[PHONE])
 
     def validate_name(self, value: str) -> str:
         return value.strip()
@@ -103,7 +129,8 @@ class ContactUpdateSerializer(serializers.Serializer):
             attrs["email"] = email
             exclude_id = self.context.get("contact_id")
             if customer is not None and contact_email_taken(customer=customer, email=email, exclude_id=exclude_id):
-                raise serializers.ValidationError({"email": [f"{email} is already a contact at {customer.name}."]})
+                # Well-formed, but taken: a conflict with what exists, like a ticket's stale version.
+                raise Conflict(f"{email} is already a contact at {customer.name}.")
         return attrs
 
 

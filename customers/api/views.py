@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import HasCapability
 from core.api.pagination import KeysetCursorPagination
+from core.api.params import form_parameters, validated_query
 from core.keyset import KeysetOrder
 
 from .. import selectors, services
@@ -31,17 +31,6 @@ class _CustomerApi(GenericAPIView):
     read_capability = "customers.view"
     write_capability = "customers.edit"
     delete_capability = "customers.delete"
-
-
-def _sort_parameter(choices: dict) -> OpenApiParameter:
-    enum = [value for field in choices for value in (field, f"-{field}")]
-    return OpenApiParameter(
-        "sort", OpenApiTypes.STR, enum=enum, description="Sort key; a leading “-” reverses it. Default: name."
-    )
-
-
-def _filter_errors(form) -> ValidationError:
-    return ValidationError({field: [str(message) for message in errors] for field, errors in form.errors.items()})
 
 
 def _customer(customer_id: int) -> Customer:
@@ -70,21 +59,12 @@ class CustomerListApi(_CustomerApi):
 
     @extend_schema(
         summary="List customers",
-        parameters=[
-            OpenApiParameter("q", OpenApiTypes.STR, description="Search name, domain, contact name or e-mail."),
-            OpenApiParameter("tier", OpenApiTypes.STR, enum=Customer.Tier.values),
-            OpenApiParameter("industry", OpenApiTypes.STR, description="Exact industry, any case."),
-            OpenApiParameter("owner", OpenApiTypes.STR, description="A teammate's id, “me” or “none”."),
-            OpenApiParameter("tag", OpenApiTypes.STR),
-            _sort_parameter(selectors.CUSTOMER_SORT_KEYS),
-        ],
+        # The filters as the list page reads them; cursor and page_size come with the pagination.
+        parameters=form_parameters(CustomerFilterForm, exclude=["cursor"]),
         responses=CustomerOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        form = CustomerFilterForm(request.query_params)
-        if not form.is_valid():
-            raise _filter_errors(form)
-        query = form.query(user=request.user)
+        query = validated_query(CustomerFilterForm, request.query_params).query(user=request.user)
         page = self.paginate_queryset(selectors.customer_queryset(filters=query.filters))
         return self.get_paginated_response(CustomerOutputSerializer(page, many=True).data)
 
@@ -116,7 +96,11 @@ class CustomerDetailApi(_CustomerApi):
         services.customer_update(customer=customer, actor=request.user, data=serializer.validated_data)
         return Response(CustomerOutputSerializer(_customer(customer_id)).data)
 
-    @extend_schema(summary="Delete a customer and its contacts", responses={204: None})
+    @extend_schema(
+        summary="Delete a customer and its contacts",
+        description="Refused (409) while the customer still has tickets: reassign or delete them first.",
+        responses={204: None},
+    )
     def delete(self, request: Request, customer_id: int) -> Response:
         services.customer_delete(customer=_customer(customer_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -134,17 +118,11 @@ class ContactListApi(_CustomerApi):
 
     @extend_schema(
         summary="List contacts",
-        parameters=[
-            OpenApiParameter("q", OpenApiTypes.STR, description="Search name, e-mail or company name."),
-            OpenApiParameter("customer", OpenApiTypes.INT, description="Only this customer's contacts."),
-            _sort_parameter(selectors.CONTACT_SORT_KEYS),
-        ],
+        parameters=form_parameters(ContactFilterForm, exclude=["cursor"]),
         responses=ContactOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        form = ContactFilterForm(request.query_params)
-        if not form.is_valid():
-            raise _filter_errors(form)
+        form = validated_query(ContactFilterForm, request.query_params)
         page = self.paginate_queryset(selectors.contact_queryset(filters=form.query().filters))
         return self.get_paginated_response(ContactOutputSerializer(page, many=True).data)
 
@@ -179,7 +157,11 @@ class ContactDetailApi(_CustomerApi):
         contact = services.contact_update(contact=contact, actor=request.user, data=serializer.validated_data)
         return Response(ContactOutputSerializer(contact).data)
 
-    @extend_schema(summary="Remove a contact", responses={204: None})
+    @extend_schema(
+        summary="Remove a contact",
+        description="Refused (409) while the contact is still the requester of tickets.",
+        responses={204: None},
+    )
     def delete(self, request: Request, contact_id: int) -> Response:
         services.contact_delete(contact=_contact(contact_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -108,7 +108,7 @@ def test_create_customer(client, login, make_user):
     response = post(
         client,
         CUSTOMERS,
-        {"name": "Acme", "domain": "https://www.acme.com", "tier": "enterprise", "owner_id": owner.pk, "tags": ["VIP"]},
+        {"name": "Acme", "domain": "www.Acme.com", "tier": "enterprise", "owner_id": owner.pk, "tags": ["VIP"]},
     )
 
     assert response.status_code == 201, response.json()
@@ -132,7 +132,7 @@ def test_create_customer_validation_errors_are_400_with_fields(client, login):
     assert error["code"] == "invalid"
     assert error["message"] == "Some fields are not valid; see `fields`."
     assert set(error["fields"]) == {"name", "domain", "tier", "owner_id"}
-    assert "not a web domain" in error["fields"]["domain"][0]
+    assert error["fields"]["domain"][0].startswith("Send a domain name like acme.com")
     assert error["fields"]["owner_id"] == ["No active teammate has the id 999999."]
     assert not Customer.objects.exists()
 
@@ -230,7 +230,12 @@ def test_contact_errors(client, login):
     unknown_customer = post(client, CONTACTS, {"customer_id": 999_999, "name": "J"})
     bad_phone = patch(client, contact_url(existing.pk), {"phone": "call me maybe"})
 
-    assert duplicate.status_code == 400 and "already a contact" in duplicate.json()["error"]["fields"]["email"][0]
+    # Well-formed but taken: a conflict (409), like every "already exists".
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"] == {
+        "code": "conflict",
+        "message": f"jane@acme.test is already a contact at {existing.customer.name}.",
+    }
     assert unknown_customer.json()["error"]["fields"]["customer_id"] == [
         "No customer has the id 999999 in this workspace."
     ]
@@ -257,3 +262,60 @@ def test_openapi_schema_documents_the_endpoints_without_warnings(tmp_path):
     assert {"/api/v1/customers/", "/api/v1/customers/{customer_id}/", "/api/v1/contacts/"} <= set(schema["paths"])
     parameters = {p["name"] for p in schema["paths"]["/api/v1/customers/"]["get"]["parameters"]}
     assert {"q", "tier", "industry", "owner", "tag", "sort", "cursor", "page_size"} <= parameters
+
+
+# --- Deleting what tickets still need: 409 with the reason, never a 500 ---------------------------------------
+
+
+def test_deleting_a_customer_or_contact_with_tickets_answers_409_and_says_what_to_do(client, login):
+    from helpdesk.tests.factories import TicketFactory
+
+    login("admin")
+    contact = ContactFactory(name="Rita")
+    for _ in range(3):
+        TicketFactory(requester=contact)
+
+    customer_answer = client.delete(customer_url(contact.customer_id))
+    contact_answer = client.delete(contact_url(contact.pk))
+
+    assert customer_answer.status_code == 409
+    assert customer_answer.json()["error"] == {
+        "code": "conflict",
+        "message": "This customer still has 3 tickets. Reassign or delete them first.",
+    }
+    assert contact_answer.status_code == 409
+    assert (
+        contact_answer.json()["error"]["message"] == "This contact still has 3 tickets. Reassign or delete them first."
+    )
+    assert Customer.objects.filter(pk=contact.customer_id).exists() and Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_a_customer_without_tickets_is_still_deleted_with_its_contacts(client, login):
+    login("admin")
+    contact = ContactFactory()
+
+    assert client.delete(customer_url(contact.customer_id)).status_code == 204
+    assert not Contact.objects.exists()
+
+
+def test_json_values_of_the_wrong_type_are_refused_not_converted(client, login):
+    login("agent")
+
+    response = post(client, CUSTOMERS, {"name": 0, "tags": ["vip", 7], "tier": True})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "name": ["Send text."],
+        "tags": {"1": ["Send text."]},
+        "tier": ["Send text."],
+    }
+    assert not Customer.objects.exists()
+
+
+def test_text_is_measured_as_sent_like_the_schema_measures_it(client, login):
+    login("agent")
+
+    padded = post(client, CUSTOMERS, {"name": "  " + "A" * 199})  # 199 after trimming, 201 as sent
+
+    assert padded.status_code == 400
+    assert padded.json()["error"]["fields"]["name"] == ["Ensure this field has no more than 200 characters."]

@@ -616,3 +616,40 @@ def test_list_says_plus_when_the_count_stops_at_the_cap(client, login, monkeypat
     CustomerFactory.create_batch(3)
     login("agent")
     assert "2+ customers" in client.get(url("customer_list")).content.decode()
+
+
+def test_delete_of_a_customer_with_tickets_says_why_instead_of_crashing(client, login):
+    from helpdesk.tests.factories import TicketFactory
+
+    login("admin")
+    customer = CustomerFactory(name="Acme")
+    TicketFactory(requester=ContactFactory(customer=customer))
+    TicketFactory(requester=ContactFactory(customer=customer))
+
+    confirm = client.get(url("customer_delete", customer.pk), **htmx())
+    refused = client.post(url("customer_delete", customer.pk), **htmx())
+
+    message = "This customer still has 2 tickets. Reassign or delete them first."
+    assert (
+        message in confirm.content.decode() and 'data-testid="customer-delete-confirm"' not in confirm.content.decode()
+    )
+    assert refused.status_code == 200 and message in refused.content.decode()
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_delete_of_a_contact_with_tickets_says_why_instead_of_crashing(client, login):
+    from helpdesk.tests.factories import TicketFactory
+
+    login("admin")
+    contact = ContactFactory(name="Jane Doe")
+    TicketFactory(requester=contact)
+
+    confirm = client.get(url("contact_delete", contact.pk), **htmx())
+    refused = client.post(url("contact_delete", contact.pk))
+
+    message = "This contact still has 1 ticket. Reassign or delete them first."
+    assert (
+        message in confirm.content.decode() and 'data-testid="contact-delete-confirm"' not in confirm.content.decode()
+    )
+    assert refused.status_code == 200 and message in refused.content.decode()
+    assert Contact.objects.filter(pk=contact.pk).exists()

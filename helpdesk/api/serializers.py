@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core.api.serializers import FormDataSerializer, InputSerializer
 from customers.models import Contact, Customer
 
 from ..models import (
@@ -26,6 +28,7 @@ from ..models import (
     TicketMessage,
 )
 from ..selectors.tickets import assignable_agents
+from ..services.kb import MAX_BODY as MAX_ARTICLE
 from ..services.tickets import MAX_BODY, MAX_SUBJECT
 from ..validators import MAX_TAGS
 
@@ -45,7 +48,8 @@ def _tags_field(**kwargs: Any) -> serializers.ListField:
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
-    email = serializers.EmailField(read_only=True)
+    # Text, not format "email": a requester known by name only has none ("").
+    email = serializers.CharField(read_only=True, help_text="E-mail address; empty if unknown.")
 
 
 class NamedSerializer(serializers.Serializer):
@@ -138,7 +142,7 @@ class TicketDetailOutputSerializer(TicketOutputSerializer):
         read_only_fields = fields
 
 
-class _TicketFields(serializers.Serializer):
+class _TicketFields(InputSerializer):
     """What a ticket's creator and its editors may set."""
 
     subject = serializers.CharField(max_length=MAX_SUBJECT, error_messages={"blank": "The subject cannot be empty."})
@@ -161,6 +165,8 @@ class _TicketFields(serializers.Serializer):
 
 
 class TicketCreateSerializer(_TicketFields):
+    """A new ticket as JSON (files come with multipart/form-data: TicketCreateFormSerializer)."""
+
     requester_id = serializers.PrimaryKeyRelatedField(
         source="requester",
         queryset=Contact.objects.all(),
@@ -169,7 +175,7 @@ class TicketCreateSerializer(_TicketFields):
         help_text="An existing contact; or send requester_email.",
     )
     requester_email = serializers.EmailField(
-        required=False, help_text="Who the ticket is for; an unknown address becomes a new contact."
+        max_length=254, required=False, help_text="Who the ticket is for; an unknown address becomes a new contact."
     )
     requester_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.API)
@@ -181,9 +187,9 @@ class TicketCreateSerializer(_TicketFields):
         error_messages={"does_not_exist": "No active teammate who works tickets has the id {pk_value}."},
         help_text="Empty: the workspace's automatic assignment decides.",
     )
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, help_text="Files, when sent as multipart/form-data."
-    )
+
+    class Meta:
+        require_one_of = ["requester_id", "requester_email"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("requester") is None and not attrs.get("requester_email"):
@@ -193,14 +199,31 @@ class TicketCreateSerializer(_TicketFields):
         return attrs
 
 
+class TicketCreateFormSerializer(FormDataSerializer, TicketCreateSerializer):
+    """A new ticket as multipart/form-data, with files."""
+
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, help_text="Files to attach.")
+
+
 class TicketUpdateSerializer(_TicketFields):
+    """Only the fields sent change; with nothing but the version, nothing changes (409 all the same if stale)."""
+
+    subject = serializers.CharField(
+        max_length=MAX_SUBJECT, required=False, error_messages={"blank": "The subject cannot be empty."}
+    )
+    description = serializers.CharField(
+        max_length=MAX_BODY, required=False, error_messages={"blank": "The description cannot be empty."}
+    )
     version = serializers.IntegerField(
-        min_value=1, help_text="The version you read. If the ticket changed since, nothing is saved (409)."
+        min_value=1,
+        help_text="The version you read. If the ticket changed since, nothing is saved (409).",
+        error_messages={"required": "Send the version you read, so no one's change is overwritten."},
     )
 
+    class Meta:
+        required_in_patch = ["version"]
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if set(attrs) == {"version"}:
-            raise serializers.ValidationError("Send at least one field to change besides the version.")
         if "description" in attrs:
             attrs["original_description"] = attrs.pop("description")
         return attrs
@@ -223,14 +246,14 @@ class TicketAssignmentOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TicketStatusSerializer(serializers.Serializer):
+class TicketStatusSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=Ticket.Status.choices)
     version = serializers.IntegerField(
         min_value=1, required=False, help_text="Optional: refuse (409) if the ticket changed since this version."
     )
 
 
-class TicketAssignSerializer(serializers.Serializer):
+class TicketAssignSerializer(InputSerializer):
     assignee_id = serializers.PrimaryKeyRelatedField(
         source="assignee",
         queryset=assignable_agents(),
@@ -291,7 +314,9 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(InputSerializer):
+    """A reply or note as JSON (files come with multipart/form-data: MessageCreateFormSerializer)."""
+
     body = serializers.CharField(max_length=MAX_BODY, error_messages={"blank": "The message cannot be empty."})
     kind = serializers.ChoiceField(
         choices=TicketMessage.Kind.choices, default=TicketMessage.Kind.REPLY, help_text="reply (public) or note."
@@ -299,9 +324,12 @@ class MessageCreateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Ticket.Status.choices, required=False, help_text="Optional: set the ticket's status in the same step."
     )
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, help_text="Files, when sent as multipart/form-data."
-    )
+
+
+class MessageCreateFormSerializer(FormDataSerializer, MessageCreateSerializer):
+    """A reply or note as multipart/form-data, with files."""
+
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, help_text="Files to attach.")
 
 
 # --- Knowledge base -------------------------------------------------------------------------------------
@@ -349,10 +377,26 @@ class ArticleOutputSerializer(serializers.ModelSerializer):
         return match.reason if match is not None else None
 
 
-class ArticleInputSerializer(serializers.Serializer):
+# A slug exactly as the knowledge base keeps it (django.utils.text.slugify leaves it unchanged): letters, digits,
+# "_" and single hyphens, starting and ending with a letter or digit.
+ARTICLE_SLUG = RegexValidator(
+    r"^[A-Za-z0-9](?:(?:-?[A-Za-z0-9_])*-?[A-Za-z0-9])?$",
+    "Use letters, digits, “_” and single hyphens, starting and ending with a letter or digit, e.g. “reset-password”.",
+)
+
+
+class ArticleInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=200, error_messages={"blank": "The title cannot be empty."})
-    body = serializers.CharField(error_messages={"blank": "The article cannot be empty."}, help_text="Markdown.")
-    slug = serializers.SlugField(max_length=220, required=False, allow_blank=True, help_text="Empty: from the title.")
+    body = serializers.CharField(
+        max_length=MAX_ARTICLE, error_messages={"blank": "The article cannot be empty."}, help_text="Markdown."
+    )
+    slug = serializers.CharField(
+        max_length=220,
+        required=False,
+        allow_blank=True,
+        validators=[ARTICLE_SLUG],
+        help_text="Stored in lower case; empty: made from the title. Unique (409 if taken).",
+    )
     status = serializers.ChoiceField(choices=Article.Status.choices, required=False)
     visibility = serializers.ChoiceField(choices=Article.Visibility.choices, required=False)
     category_id = serializers.PrimaryKeyRelatedField(
@@ -397,15 +441,27 @@ def _any(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("", "Any"), *choices]
 
 
-class SLAPolicyInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, error_messages={"blank": "The name cannot be empty."})
+# A year of minutes: a longer target could not be scheduled (and is surely a typo).
+MAX_TARGET_MINUTES = 366 * 24 * 60
+
+
+class SLAPolicyInputSerializer(InputSerializer):
+    name = serializers.CharField(
+        max_length=100, error_messages={"blank": "The name cannot be empty."}, help_text="Unique (409 if taken)."
+    )
     active = serializers.BooleanField(required=False)
     priority = serializers.ChoiceField(choices=_any(Ticket.Priority.choices), required=False, allow_blank=True)
     customer_tier = serializers.ChoiceField(choices=_any(Customer.Tier.choices), required=False, allow_blank=True)
     channel = serializers.ChoiceField(choices=_any(Ticket.Channel.choices), required=False, allow_blank=True)
-    first_response_minutes = serializers.IntegerField(min_value=1, help_text="Business minutes.")
-    next_response_minutes = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    resolution_minutes = serializers.IntegerField(min_value=1, help_text="Business minutes.")
+    first_response_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_TARGET_MINUTES, help_text="Business minutes."
+    )
+    next_response_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_TARGET_MINUTES, required=False, allow_null=True
+    )
+    resolution_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_TARGET_MINUTES, help_text="Business minutes."
+    )
     calendar_id = serializers.PrimaryKeyRelatedField(
         source="calendar",
         queryset=BusinessCalendar.objects.all(),

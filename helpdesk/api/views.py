@@ -8,23 +8,23 @@ older version is refused with 409 Conflict and nothing is saved (no lost update)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse
 from django.utils.http import urlencode
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from accounts.permissions import HasCapability
+from core.api import params
+from core.api.errors import Conflict, service_error
 from core.api.pagination import KeysetCursorPagination
 from core.keyset import KeysetOrder
 
@@ -40,12 +40,14 @@ from ..services import tickets as services
 from .serializers import (
     ArticleInputSerializer,
     ArticleOutputSerializer,
+    MessageCreateFormSerializer,
     MessageCreateSerializer,
     MessageOutputSerializer,
     SLAPolicyInputSerializer,
     SLAPolicyOutputSerializer,
     TicketAssignmentOutputSerializer,
     TicketAssignSerializer,
+    TicketCreateFormSerializer,
     TicketCreateSerializer,
     TicketDetailOutputSerializer,
     TicketOutputSerializer,
@@ -59,20 +61,10 @@ KB_MAX_PAGE_SIZE = 100
 CONFLICT_RESPONSE = OpenApiResponse(description="The ticket changed since the version you sent; nothing was saved.")
 
 
-class TicketConflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The ticket changed since you read it; nothing was saved."
-
-
 class _TicketApi(GenericAPIView):
     permission_classes = [HasCapability]
     read_capability = "tickets.view"
     write_capability = "tickets.edit"
-
-
-def _filter_errors(form) -> ValidationError:
-    return ValidationError({field: [str(message) for message in errors] for field, errors in form.errors.items()})
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -82,44 +74,24 @@ def _ticket(ticket_id: int) -> Ticket:
         raise NotFound(f"No ticket has the id {ticket_id} in this workspace.") from None
 
 
-def _conflict(ticket_id: int, sent: int | None) -> TicketConflict:
+def _conflict(ticket_id: int, sent: int | None) -> Conflict:
     current = Ticket.objects.filter(pk=ticket_id).values_list("version", flat=True).first()
-    return TicketConflict(
+    return Conflict(
         f"Ticket #{ticket_id} changed since you read it (you sent version {sent}, it is now version {current}). "
         "Nothing was saved: read the ticket again, then repeat your change."
     )
 
 
-def _service_errors(error: DjangoValidationError, renames: Mapping[str, str]) -> ValidationError:
-    """A service's field errors under the names this API uses for those fields."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({"non_field_errors": error.messages})
-    return ValidationError({renames.get(field, field): messages for field, messages in error.message_dict.items()})
+def _is_form_data(request: Request) -> bool:
+    return request.content_type.startswith("multipart/form-data")
 
 
 def _detail(request: Request, ticket_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(TicketDetailOutputSerializer(_ticket(ticket_id), context={"request": request}).data, status_code)
 
 
-TICKET_LIST_PARAMETERS = [
-    OpenApiParameter("q", OpenApiTypes.STR, description="Full text (subject, description, messages) or #number."),
-    OpenApiParameter("status", OpenApiTypes.STR, description="A status, “unsolved” or “done”."),
-    OpenApiParameter("priority", OpenApiTypes.STR, enum=Ticket.Priority.values),
-    OpenApiParameter("assignee", OpenApiTypes.STR, description="A teammate's id, “me” or “none”."),
-    OpenApiParameter("team", OpenApiTypes.STR, description="A team's id or “none”."),
-    OpenApiParameter("category", OpenApiTypes.INT),
-    OpenApiParameter("channel", OpenApiTypes.STR, enum=Ticket.Channel.values),
-    OpenApiParameter("tag", OpenApiTypes.STR),
-    OpenApiParameter("customer", OpenApiTypes.INT, description="A customer's id."),
-    OpenApiParameter("requester", OpenApiTypes.INT, description="A contact's id."),
-    OpenApiParameter("sla", OpenApiTypes.STR, enum=["breaching"], description="Due within 2 hours or breached."),
-    OpenApiParameter(
-        "sort",
-        OpenApiTypes.STR,
-        enum=[value for key in selectors.SORT_KEYS for value in (key, f"-{key}")],
-        description="A leading “-” reverses. Default: -created (newest first); -relevance when searching.",
-    ),
-]
+TICKET_PAGE_SIZE = KeysetCursorPagination.page_size
+TICKET_MAX_PAGE_SIZE = KeysetCursorPagination.max_page_size
 
 
 # --- Tickets --------------------------------------------------------------------------------------------
@@ -148,23 +120,19 @@ class TicketListApi(_TicketApi):
     fast as the agent workspace at 100k tickets; its cursors are keyset positions like every list's."""
 
     serializer_class = TicketOutputSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
         summary="List tickets",
         operation_id="tickets_list",
         parameters=[
-            *TICKET_LIST_PARAMETERS,
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="Default 50, at most 200."),
+            *params.form_parameters(TicketFilterForm, exclude=["cursor"]),
+            *params.pagination_parameters(default=TICKET_PAGE_SIZE, maximum=TICKET_MAX_PAGE_SIZE),
         ],
         responses=TICKET_PAGE,
     )
     def get(self, request: Request) -> Response:
-        form = TicketFilterForm(request.query_params)
-        if not form.is_valid():
-            raise _filter_errors(form)
-        query = form.query(user=request.user)
+        query = params.validated_query(TicketFilterForm, request.query_params).query(user=request.user)
         page = selectors.ticket_list(
             filters=query.filters,
             sort=query.sort,
@@ -191,16 +159,17 @@ class TicketListApi(_TicketApi):
         "email address (requester_email): an unknown address becomes a new contact. The answer is the ticket as "
         "created, SLA clocks included; automatic assignment and the AI analysis follow within moments (GET the "
         "ticket to see them).",
-        request={"application/json": TicketCreateSerializer, "multipart/form-data": TicketCreateSerializer},
+        request={"application/json": TicketCreateSerializer, "multipart/form-data": TicketCreateFormSerializer},
         responses={201: TicketDetailOutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        serializer = TicketCreateSerializer(data=request.data)
+        serializer_class = TicketCreateFormSerializer if _is_form_data(request) else TicketCreateSerializer
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             ticket = services.ticket_create(actor=request.user, **serializer.validated_data)
         except DjangoValidationError as error:
-            raise _service_errors(error, {}) from None
+            raise service_error(error) from None
         # The ticket as inserted, its relations already at hand: no second read. Assignment follows in the
         # background (helpdesk.services.intake); GET it again to see the assignee.
         return Response(TicketDetailOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
@@ -217,23 +186,21 @@ class TicketDetailApi(_TicketApi):
         summary="Change a ticket",
         description="Only the fields sent are changed. `version` is required: the version you read. If someone "
         "changed the ticket since, nothing is saved and the answer is 409.",
-        request=TicketUpdateSerializer(partial=True),
+        request=TicketUpdateSerializer,
         responses={200: TicketDetailOutputSerializer, 409: CONFLICT_RESPONSE},
     )
     def patch(self, request: Request, ticket_id: int) -> Response:
         ticket = _ticket(ticket_id)
-        serializer = TicketUpdateSerializer(data=request.data, partial=True)
+        serializer = TicketUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        if version is None:
-            raise ValidationError({"version": ["Send the version you read, so no one's change is overwritten."]})
+        version = data.pop("version")
         try:
             services.ticket_update(ticket=ticket, actor=request.user, data=data, expected_version=version)
         except services.StaleTicket:
             raise _conflict(ticket_id, version) from None
         except DjangoValidationError as error:
-            raise _service_errors(error, {"original_description": "description"}) from None
+            raise service_error(error, {"original_description": "description"}) from None
         return _detail(request, ticket_id)
 
 
@@ -263,7 +230,7 @@ class TicketStatusApi(_TicketApi):
         except services.StaleTicket:
             raise _conflict(ticket_id, data.get("version")) from None
         except DjangoValidationError as error:
-            raise _service_errors(error, {}) from None
+            raise service_error(error) from None
         return _detail(request, ticket_id)
 
 
@@ -297,7 +264,7 @@ class TicketAssignmentApi(_TicketApi):
         except services.StaleTicket:
             raise _conflict(ticket_id, data.get("version")) from None
         except DjangoValidationError as error:
-            raise _service_errors(error, {"assignee": "assignee_id", "team": "team_id"}) from None
+            raise service_error(error, {"assignee": "assignee_id", "team": "team_id"}) from None
         return _detail(request, ticket_id)
 
 
@@ -307,7 +274,7 @@ class TicketAssignmentApi(_TicketApi):
 class TicketMessageListApi(_TicketApi):
     serializer_class = MessageOutputSerializer
     pagination_class = KeysetCursorPagination
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]
 
     def keyset_order(self, request: Request) -> KeysetOrder:
         return KeysetOrder(keys=("created", "id"))
@@ -321,12 +288,13 @@ class TicketMessageListApi(_TicketApi):
         summary="Reply or add an internal note",
         description="JSON, or multipart/form-data to attach files. `status` optionally changes the ticket's status "
         "in the same step.",
-        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
+        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateFormSerializer},
         responses={201: MessageOutputSerializer},
     )
     def post(self, request: Request, ticket_id: int) -> Response:
         ticket = _ticket(ticket_id)
-        serializer = MessageCreateSerializer(data=request.data)
+        serializer_class = MessageCreateFormSerializer if _is_form_data(request) else MessageCreateSerializer
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
@@ -339,13 +307,18 @@ class TicketMessageListApi(_TicketApi):
                 status=data.get("status"),
             )
         except DjangoValidationError as error:
-            raise _service_errors(error, {}) from None
+            raise service_error(error) from None
         message = selectors.ticket_messages(ticket=ticket).get(pk=message.pk)
         return Response(MessageOutputSerializer(message, context={"request": request}).data, status.HTTP_201_CREATED)
 
 
 class AttachmentDownloadApi(_TicketApi):
-    @extend_schema(summary="Download an attachment", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        summary="Download an attachment",
+        description="The file as uploaded, with the content type it was uploaded with (the attachment's "
+        "`content_type`), always as a download (`Content-Disposition: attachment`).",
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
+    )
     def get(self, request: Request, attachment_id: int) -> FileResponse:
         """Always a download, never shown inline or sniffed (an uploaded .html cannot run in our origin)."""
         try:
@@ -406,24 +379,17 @@ class ArticleListApi(_ArticleApi):
         description="With `q`, keyword and semantic search, best match first, with a `score` per article. Pages "
         "are numbered (a ranked search has no stable key to seek on); follow `next`.",
         parameters=[
-            OpenApiParameter("q", OpenApiTypes.STR, description="Search words or a question."),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=Article.Status.values),
-            OpenApiParameter("visibility", OpenApiTypes.STR, enum=Article.Visibility.values),
-            OpenApiParameter("category", OpenApiTypes.INT, description="An article category's id."),
-            OpenApiParameter("tag", OpenApiTypes.STR),
-            OpenApiParameter("sort", OpenApiTypes.STR, enum=list(kb_selectors.SORTS)),
-            OpenApiParameter("page", OpenApiTypes.INT),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description=f"At most {KB_MAX_PAGE_SIZE}."),
+            *params.form_parameters(ArticleFilterForm),
+            params.page_size_parameter(default=KB_PAGE_SIZE, maximum=KB_MAX_PAGE_SIZE),
         ],
         responses=ARTICLE_PAGE,
     )
     def get(self, request: Request) -> Response:
-        form = ArticleFilterForm(request.query_params)
-        if not form.is_valid():
-            raise _filter_errors(form)
+        form = params.validated_query(ArticleFilterForm, request.query_params)
         filters = form.filters()
+        page_size = params.page_size(request.query_params, default=KB_PAGE_SIZE, maximum=KB_MAX_PAGE_SIZE)
         page = kb_selectors.article_list(
-            filters=filters, sort=form.chosen_sort(filters), page=form.chosen_page(), page_size=_kb_page_size(request)
+            filters=filters, sort=form.chosen_sort(filters), page=form.chosen_page(), page_size=page_size
         )
         return Response(
             {
@@ -441,17 +407,8 @@ class ArticleListApi(_ArticleApi):
         try:
             article = kb_services.article_create(actor=request.user, **serializer.validated_data)
         except DjangoValidationError as error:
-            raise _service_errors(error, {}) from None
+            raise service_error(error) from None
         return Response(ArticleOutputSerializer(_article(article.pk)).data, status=status.HTTP_201_CREATED)
-
-
-def _kb_page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size", "")
-    if not raw:
-        return KB_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= KB_MAX_PAGE_SIZE:
-        raise ValidationError({"page_size": [f"Use a whole number from 1 to {KB_MAX_PAGE_SIZE}."]})
-    return int(raw)
 
 
 class ArticleDetailApi(_ArticleApi):
@@ -474,7 +431,7 @@ class ArticleDetailApi(_ArticleApi):
         try:
             kb_services.article_update(article=article, actor=request.user, data=serializer.validated_data)
         except DjangoValidationError as error:
-            raise _service_errors(error, {}) from None
+            raise service_error(error) from None
         return Response(ArticleOutputSerializer(_article(article_id)).data)
 
     @extend_schema(summary="Delete an article", responses={204: None})
@@ -502,14 +459,20 @@ def _policy(policy_id: int) -> SLAPolicy:
 
 class SLAPolicyListApi(_PolicyApi):
     serializer_class = SLAPolicyOutputSerializer
+    pagination_class = KeysetCursorPagination
+
+    def keyset_order(self, request: Request) -> KeysetOrder:
+        return KeysetOrder(keys=("position", "id"))
 
     @extend_schema(
         summary="List SLA policies",
-        description="In the order they are checked: the first active policy whose conditions match a ticket applies.",
+        description="In the order they are checked: the first active policy whose conditions match a ticket applies. "
+        "Paged like every list (`next`, `previous`, `results`).",
         responses=SLAPolicyOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return Response(SLAPolicyOutputSerializer(settings_selectors.policy_list(), many=True).data)
+        page = self.paginate_queryset(settings_selectors.policy_queryset())
+        return self.get_paginated_response(SLAPolicyOutputSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Add an SLA policy (checked last)",
@@ -522,7 +485,7 @@ class SLAPolicyListApi(_PolicyApi):
         try:
             policy = settings_services.sla_policy_create(data=serializer.validated_data)
         except DjangoValidationError as error:
-            raise _service_errors(error, _POLICY_FIELDS) from None
+            raise service_error(error, _POLICY_FIELDS) from None
         return Response(SLAPolicyOutputSerializer(_policy(policy.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -549,7 +512,7 @@ class SLAPolicyDetailApi(_PolicyApi):
         try:
             settings_services.sla_policy_update(policy=policy, data=serializer.validated_data)
         except DjangoValidationError as error:
-            raise _service_errors(error, _POLICY_FIELDS) from None
+            raise service_error(error, _POLICY_FIELDS) from None
         return Response(SLAPolicyOutputSerializer(_policy(policy_id)).data)
 
     @extend_schema(summary="Delete an SLA policy", responses={204: None})

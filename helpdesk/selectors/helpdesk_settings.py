@@ -14,13 +14,17 @@ from ..models import AgentProfile, BusinessCalendar, Category, Skill, SLAPolicy,
 OPEN = Q(status__in=Ticket.OPEN_STATUSES)
 
 
-def policy_list() -> list[SLAPolicy]:
-    return list(
+def policy_queryset() -> QuerySet[SLAPolicy]:
+    return (
         SLAPolicy.objects.select_related("calendar", "breach_reassign_team")
         .annotate(open_tickets=Count("ticket", filter=Q(ticket__status__in=Ticket.OPEN_STATUSES)))
         # Explicit: a GROUP BY query does not use Meta.ordering, and here the order is the meaning.
         .order_by("position", "id")
     )
+
+
+def policy_list() -> list[SLAPolicy]:
+    return list(policy_queryset())
 
 
 def policy_get(*, policy_id: int) -> SLAPolicy:

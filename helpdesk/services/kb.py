@@ -69,7 +69,7 @@ def _chosen_slug(raw: str, *, title: str, model: type, exclude_pk: int | None, l
     if slug != raw.lower():
         raise ValidationError({"slug": "Use lower-case letters, digits and hyphens only, e.g. “reset-your-password”."})
     if model.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
-        raise ValidationError({"slug": f"“{slug}” is already used; choose another."})
+        raise ValidationError({"slug": ValidationError(f"“{slug}” is already used; choose another.", code="unique")})
     return slug
 
 

@@ -65,11 +65,14 @@ def test_search_ranks_and_scores_matches(client, login):
 def test_list_rejects_invalid_filters(client, login):
     login("viewer")
 
-    response = client.get(ARTICLES, {"status": "secret", "page": "first", "category": 999_999})
+    response = client.get(ARTICLES, {"status": "secret", "page": "first", "category": "none"})
+    unknown_category = client.get(ARTICLES, {"category": 999_999})
     size = client.get(ARTICLES, {"page_size": 1000})
 
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"status", "page", "category"}
+    # A category id that names nothing is a filter that matches nothing, as for every other list.
+    assert unknown_category.status_code == 200 and unknown_category.json()["results"] == []
     assert size.status_code == 400 and "page_size" in size.json()["error"]["fields"]
 
 

@@ -31,7 +31,8 @@ def test_members_read_policies_in_the_order_they_are_checked(client, login):
     late = SLAPolicyFactory(name="Catch-all", position=100)
     early = SLAPolicyFactory(name="Urgent", priority="urgent", position=10, calendar=BusinessCalendarFactory())
 
-    rows = client.get(POLICIES).json()
+    page = client.get(POLICIES).json()
+    rows = page["results"]
 
     assert [row["id"] for row in rows] == [early.pk, late.pk]
     assert rows[0]["calendar"]["name"] == early.calendar.name and rows[1]["calendar"] is None
@@ -78,8 +79,8 @@ def test_policy_validation_errors_are_400_with_field_messages(client, login):
         "warn_at_percent",
         "calendar_id",
     }
-    assert duplicate.status_code == 400
-    assert "already exists" in duplicate.json()["error"]["fields"]["name"][0]
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["code"] == "conflict" and "already exists" in duplicate.json()["error"]["message"]
     assert SLAPolicy.objects.count() == 1
 
 
