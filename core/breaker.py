@@ -43,20 +43,20 @@ def _cooldown() -> float:
 
 
 class RateLimitedLog:
-    """Logs a warning at most once per `every` seconds per key: a partition must not flood the logs."""
+    """Warnings on `log`, at most once per `every` seconds per key: a partition must not flood the logs."""
 
-    def __init__(self, every: float = 60.0) -> None:
-        self.every = every
+    def __init__(self, log: logging.Logger, every: float = 60.0) -> None:
+        self.log, self.every = log, every
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def warning(self, key: str, message: str, *args: object, log: logging.Logger = logger) -> bool:
+    def warning(self, key: str, message: str, *args: object) -> bool:
         now = time.monotonic()
         with self._lock:
             if now - self._last.get(key, -self.every) < self.every:
                 return False
             self._last[key] = now
-        log.warning(message, *args)
+        self.log.warning(message, *args)
         return True
 
 
@@ -71,7 +71,7 @@ class CircuitBreaker:
     _last_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _recovery_hooks: list[Callable[[], None]] = field(default_factory=list)
-    _still_down_log: RateLimitedLog = field(default_factory=RateLimitedLog)
+    _still_down_log: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(logger))
 
     @property
     def is_open(self) -> bool:

@@ -43,7 +43,7 @@ from .breaker import REDIS_UNREACHABLE, CircuitBreaker, RateLimitedLog, redis_br
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
-_log = RateLimitedLog()
+_log = RateLimitedLog(logger)
 
 SCHEMA_HEADER = "_schema_name"  # tenant_schemas_celery.app.get_schema_name_from_task reads it
 # Also a Redis that answers with an error (out of memory, read-only replica): the task waits in the outbox.

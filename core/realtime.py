@@ -9,6 +9,7 @@ sends it as {"subscribe": token} and the consumer (core.consumers) checks it wit
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 
@@ -27,7 +28,7 @@ TOPIC_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
 TOPIC_SALT = "core.realtime.topic"
 # A page left open longer reloads to follow its topic again (access is checked when the token is made).
 TOPIC_TOKEN_MAX_AGE = 12 * 60 * 60
-_log = RateLimitedLog()
+_log = RateLimitedLog(logging.getLogger(__name__))
 
 
 def group_name(kind: str, *parts: object, schema: str | None = None) -> str:

@@ -1,5 +1,7 @@
 """API rate limit per workspace and user (or per workspace and IP for anonymous calls)."""
 
+import logging
+
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.settings import api_settings
@@ -9,7 +11,7 @@ from core.breaker import RateLimitedLog
 
 # Counts kept in this process when the shared counters (the cache, or its database fallback) cannot be used.
 _process_counts = LocMemCache("api-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
-_log = RateLimitedLog()
+_log = RateLimitedLog(logging.getLogger(__name__))
 
 
 class TenantUserRateThrottle(SimpleRateThrottle):

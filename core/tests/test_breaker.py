@@ -120,7 +120,7 @@ def test_one_breaker_per_redis_server_whatever_the_database_number():
 
 
 def test_a_rate_limited_log_says_it_once_a_minute_per_key(caplog):
-    log = RateLimitedLog(every=60)
+    log = RateLimitedLog(logging.getLogger("test"), every=60)
     with caplog.at_level(logging.WARNING):
         said = [log.warning("a", "first"), log.warning("a", "again"), log.warning("b", "other")]
     assert said == [True, False, True]
