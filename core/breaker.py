@@ -134,6 +134,13 @@ class CircuitBreaker:
             self._still_down_log.warning(self.name, "%s is still unreachable (%s)", self.name, self._last_error)
             return
         self._close()
+        # Calls that were still skipping the server while the hooks ran wrote their fallback meanwhile: once more,
+        # now that nothing new goes there.
+        for hook in list(self._recovery_hooks):
+            try:
+                hook()
+            except Exception as error:  # the next failure opens the breaker again; beat's catch-ups finish the job
+                logger.warning("catching up after %s came back failed (%s: %s)", self.name, type(error).__name__, error)
 
     def _close(self) -> None:
         with self._lock:
