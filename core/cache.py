@@ -135,6 +135,11 @@ class ResilientRedisCache(ReusedClientRedisCache):
     def breaker(self) -> CircuitBreaker:
         return self._cache.breaker
 
+    @property
+    def redis(self) -> RedisCacheClient:
+        """The Redis client alone, without the fallback (health checks, the copy back)."""
+        return self._cache.redis
+
 
 _replays: set[str] = set()
 
@@ -167,7 +172,7 @@ def fallback_drain(alias: str = "default") -> int:
     if not isinstance(backend, ResilientRedisCache) or not backend.breaker.allows() or not cache_fallback.pending():
         return 0
     try:
-        return cache_fallback.replay_into(backend._cache.redis)
+        return cache_fallback.replay_into(backend.redis)
     except REDIS_UNREACHABLE as error:
         backend.breaker.record_failure(error)
         return 0

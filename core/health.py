@@ -51,7 +51,7 @@ def _redis() -> None:
     """A round trip to the cache's Redis itself, never through its database fallback."""
     backend = caches["default"]
     if isinstance(backend, ResilientRedisCache):
-        client, key = backend._cache.redis, backend.make_key("healthz")
+        client, key = backend.redis, backend.make_key("healthz")
         client.set(key, "ok", 5)
         found = client.get(key, None)
     else:

@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django_tenants.utils import get_public_schema_name
 from kombu.connection import ConnectionPool
-from kombu.exceptions import KombuError
+from kombu.exceptions import LimitExceeded, OperationalError
 
 from .breaker import REDIS_UNREACHABLE, CircuitBreaker, RateLimitedLog, redis_breaker, redis_timeout
 from .models import KombuJSONDecoder, OutboxMessage
@@ -47,8 +47,9 @@ logger = logging.getLogger(__name__)
 _log = RateLimitedLog(logger)
 
 SCHEMA_HEADER = "_schema_name"  # tenant_schemas_celery.app.get_schema_name_from_task reads it
-# Also a Redis that answers with an error (out of memory, read-only replica): the task waits in the outbox.
-PUBLISH_ERRORS = (*REDIS_UNREACHABLE, redis.RedisError, KombuError)
+# The broker cannot take messages now (kombu re-raises connection errors as OperationalError; LimitExceeded: no
+# pooled connection in time), or Redis answers with an error (out of memory, read-only replica): it waits in the outbox.
+PUBLISH_ERRORS = (*REDIS_UNREACHABLE, redis.RedisError, OperationalError, LimitExceeded)
 RELAY_BATCH = 1000
 # What the publishing app copies from the project's app: everything that shapes or routes a message.
 SENDING_SETTINGS = (
@@ -168,12 +169,12 @@ def outbox_relay(app: Celery | None = None, *, limit: int = RELAY_BATCH, raise_o
     app = app or current_app
     if not OutboxMessage.objects.exists():  # the usual case, one index probe
         return 0
-    breaker, sent = _broker_breaker(app), 0
+    breaker, sent, skipped = _broker_breaker(app), 0, []
     while sent < limit:
         row = None
         try:
             with transaction.atomic():
-                row = _take()
+                row = _take(skip=skipped)
                 if row is None:
                     break
                 _publish_row(app, row)
@@ -184,13 +185,20 @@ def outbox_relay(app: Celery | None = None, *, limit: int = RELAY_BATCH, raise_o
             if raise_on_failure:
                 raise
             break
+        except Exception as error:  # this row cannot be sent (the broker can): it must not hold back the others
+            if row is None:
+                raise
+            logger.exception("could not publish %s (%s): left in the outbox", row.task_name, row.task_id)
+            _failed(row.pk, error)
+            skipped.append(row.pk)
+            continue
         sent += 1
     if sent:
         logger.info("outbox relay sent %s task(s)", sent)
     return sent
 
 
-def _take(row_id: int | None = None, *, durable: bool = False) -> OutboxMessage | None:
+def _take(row_id: int | None = None, *, skip: Sequence[int] = (), durable: bool = False) -> OutboxMessage | None:
     """Deletes the row (or the oldest one) unless another transaction holds it (SKIP LOCKED), and returns it.
 
     Called in a transaction that publishes the row before committing: a failed publish rolls the delete back.
@@ -201,7 +209,7 @@ def _take(row_id: int | None = None, *, durable: bool = False) -> OutboxMessage 
     """
     quote = connection.ops.quote_name
     table = f"{quote(get_public_schema_name())}.{quote(OutboxMessage._meta.db_table)}"
-    which, params = ("id = %s", [row_id]) if row_id is not None else ("TRUE", [])
+    which, params = ("id = %s", [row_id]) if row_id is not None else ("NOT (id = ANY(%s))", [list(skip)])
     fast = "" if durable else ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(

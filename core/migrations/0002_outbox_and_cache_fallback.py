@@ -7,39 +7,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_postgres_extensions'),
+        ("core", "0001_postgres_extensions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CacheFallbackEntry',
+            name="CacheFallbackEntry",
             fields=[
-                ('key', models.TextField(primary_key=True, serialize=False)),
-                ('value', models.BinaryField(null=True)),
-                ('number', models.BigIntegerField(null=True)),
-                ('expires', models.DateTimeField(null=True)),
+                ("key", models.TextField(primary_key=True, serialize=False)),
+                ("value", models.BinaryField(null=True)),
+                ("number", models.BigIntegerField(null=True)),
+                ("expires", models.DateTimeField(null=True)),
             ],
             options={
-                'db_table': 'core_cache_fallback',
+                "db_table": "core_cache_fallback",
             },
         ),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('task_name', models.CharField(max_length=200)),
-                ('schema_name', models.CharField(max_length=63)),
-                ('args', models.JSONField(decoder=core.models.KombuJSONDecoder, default=list, encoder=kombu.utils.json.JSONEncoder)),
-                ('kwargs', models.JSONField(decoder=core.models.KombuJSONDecoder, default=dict, encoder=kombu.utils.json.JSONEncoder)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("task_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("task_name", models.CharField(max_length=200)),
+                ("schema_name", models.CharField(max_length=63)),
+                (
+                    "args",
+                    models.JSONField(
+                        decoder=core.models.KombuJSONDecoder, default=list, encoder=kombu.utils.json.JSONEncoder
+                    ),
+                ),
+                (
+                    "kwargs",
+                    models.JSONField(
+                        decoder=core.models.KombuJSONDecoder, default=dict, encoder=kombu.utils.json.JSONEncoder
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'db_table': 'core_outbox',
+                "db_table": "core_outbox",
             },
         ),
     ]

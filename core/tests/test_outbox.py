@@ -188,6 +188,27 @@ def test_two_relays_at_once_send_every_waiting_row_exactly_once_in_its_schema(
     assert not run_in_thread(lambda: OutboxMessage.objects.exists())
 
 
+def test_a_row_that_cannot_be_sent_does_not_hold_back_the_others(redis_outage, monkeypatch, committed_rows_cleared):
+    redis_outage.refuse()
+    ids = [run_in_thread(lambda value=value: enqueue_on_commit(record, value)) for value in ("first", "bad", "last")]
+    redis_outage.end()
+    publish = outbox._publish_row
+
+    def refuse_bad(app, row) -> None:
+        if row.args == ["bad"]:
+            raise ValueError("cannot be encoded")
+        publish(app, row)
+
+    monkeypatch.setattr(outbox, "_publish_row", refuse_bad)
+
+    assert run_in_thread(lambda: outbox_relay(app)) == 2
+
+    sent = [m["id"] for m in reversed(queued_messages(redis_outage.server.url))]  # LPUSHed: newest first
+    assert sent == [ids[0], ids[2]]  # oldest first, the bad one skipped
+    left = run_in_thread(lambda: list(OutboxMessage.objects.values_list("args", "attempts", "last_error")))
+    assert left == [(["bad"], 1, "ValueError: cannot be encoded")]
+
+
 def test_the_process_that_sees_redis_recover_sends_what_waited(redis_outage, settings, committed_rows_cleared):
     """No beat needed: the breaker's probe finds the broker answering and relays before calls resume."""
     settings.REDIS_BREAKER_COOLDOWN_SECONDS = 0.2
