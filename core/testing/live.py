@@ -147,15 +147,15 @@ def server_env(*, database: str, redis_url: str) -> dict[str, str]:
 # killed run leaves no worker eating tasks or daphne holding the test database open. A launcher rather
 # than preexec_fn, which is unsafe once threads run (the Redis lease renewer does).
 _STOP_WITH_PARENT = (
-    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
-    "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[2], sys.argv[2:])"
+    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, int(sys.argv[2])); "
+    "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[3], sys.argv[3:])"
 )
 
 
-def _stopping_with_parent(args: list[str]) -> list[str]:
+def _stopping_with_parent(args: list[str], death_signal: int = signal.SIGTERM) -> list[str]:
     if sys.platform != "linux":
         return args
-    return [sys.executable, "-c", _STOP_WITH_PARENT, str(os.getpid()), *args]
+    return [sys.executable, "-c", _STOP_WITH_PARENT, str(os.getpid()), str(int(death_signal)), *args]
 
 
 @dataclass
@@ -165,11 +165,13 @@ class ServerProcess:
     log_path: Path
 
     @classmethod
-    def start(cls, name: str, args: list[str], *, env: dict[str, str], log_dir: Path) -> ServerProcess:
+    def start(
+        cls, name: str, args: list[str], *, env: dict[str, str], log_dir: Path, death_signal: int = signal.SIGTERM
+    ) -> ServerProcess:
         log_path = log_dir / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                _stopping_with_parent(args),
+                _stopping_with_parent(args, death_signal),
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -237,9 +239,11 @@ class RedisServer:
     def start(cls, *, log_dir: Path) -> RedisServer:
         port = free_port()
         args = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        redis_server = cls(
-            port=port, server=ServerProcess.start(f"redis-{port}", args, env=dict(os.environ), log_dir=log_dir)
+        # SIGKILL if the test process dies: a paused (stopped) server would never act on SIGTERM.
+        process = ServerProcess.start(
+            f"redis-{port}", args, env=dict(os.environ), log_dir=log_dir, death_signal=signal.SIGKILL
         )
+        redis_server = cls(port=port, server=process)
         redis_server.server.wait_until(redis_server.answers, what="answering PING", timeout=20)
         return redis_server
 
