@@ -15,6 +15,10 @@ new connection each (so requests reach both gunicorn processes, each with its ow
 3. resumed: the time until both processes copied their fallback cache entries back and relayed the outbox (the
    breakers' probe), then `--requests` again.
 
+It also times, in this process, what the outbox adds to a transaction that queues one task on a healthy broker:
+a business write plus `transaction.on_commit(task.apply_async)` (what the code did before) against the same write
+plus `core.outbox.enqueue_on_commit(task)`.
+
 Creates use the workspace "bench-redis" (kept for later runs; `--drop` deletes it). No Celery worker runs: the
 queued intakes and analyses stay in this Redis, which is thrown away at the end.
 """
@@ -90,6 +94,38 @@ def steady(port: int, token: str, count: int, label: str) -> None:
     print(f"{label:<34} p50 {statistics.median(timings):6.1f} ms   p95 {p95:6.1f} ms   max {timings[-1]:7.1f} ms")
 
 
+def outbox_cost(redis_url: str, count: int) -> None:
+    import uuid
+
+    from django.db import transaction
+
+    from config.celery import app
+    from core.outbox import enqueue_on_commit
+    from core.testing.live import celery_reset_connections
+    from tenants.tasks import tenant_heartbeat_task as task
+
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = redis_url
+    celery_reset_connections(app)
+
+    def timed(queue) -> list[float]:
+        timings = []
+        for _ in range(count):
+            started = time.perf_counter()
+            with transaction.atomic():
+                CacheFallbackEntry.objects.create(key=f"bench-{uuid.uuid4().hex}")  # the business write
+                queue()
+            timings.append((time.perf_counter() - started) * 1000)
+        return sorted(timings)
+
+    for label, queue in (
+        ("write + apply_async on commit", lambda: transaction.on_commit(lambda: task.apply_async())),
+        ("write + outbox", lambda: enqueue_on_commit(task)),
+    ) * 2:
+        timings = timed(queue)
+        print(f"{label:<34} p50 {statistics.median(timings):6.2f} ms   p95 {timings[int(0.95 * (count - 1))]:6.2f} ms")
+    CacheFallbackEntry.objects.filter(key__startswith="bench-").delete()
+
+
 def gunicorn(redis_url: str, log: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = os.environ | {
@@ -154,6 +190,7 @@ def main() -> None:
                 raise TimeoutError("the outbox or the cache fallback was not drained within 60 s")
         print(f"{'resumed: both drained after':<34} {time.monotonic() - resumed:.1f} s")
         steady(port, token, args.requests, "resumed, steady state")
+        outbox_cost(redis_server.url, args.requests)
     finally:
         server.terminate()
         server.wait(20)
