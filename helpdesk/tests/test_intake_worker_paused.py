@@ -87,6 +87,13 @@ def test_tickets_created_while_the_worker_is_paused_mid_intake_are_each_taken_in
 
     worker = live_celery.server.process
     broker = redis.Redis.from_url(live_celery.redis_url)
+
+    def drained() -> bool:
+        return broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+
+    # Cleanups run last-added first: nothing is deleted while the worker may still be writing to these tickets.
+    live_data.add_cleanup(lambda: _until(drained, what="the queue draining before the clean-up", timeout=60))
+    lock = None
     try:
         worker.send_signal(signal.SIGSTOP)
         first = create(1)  # its intake waits on the broker
@@ -98,6 +105,8 @@ def test_tickets_created_while_the_worker_is_paused_mid_intake_are_each_taken_in
         others = [create(n) for n in range(2, TICKETS + 1)]
         assert broker.llen("celery") == TICKETS - 1  # queued, waiting for the worker
     finally:
+        if lock is not None:
+            lock.free()
         worker.send_signal(signal.SIGCONT)
     ids = [first, *others]
 
@@ -105,7 +114,7 @@ def test_tickets_created_while_the_worker_is_paused_mid_intake_are_each_taken_in
         return live_data.run(lambda: Ticket.objects.filter(pk__in=ids, assignee_id=agent.user.pk).count())
 
     _until(lambda: assigned() == TICKETS, what="every intake")
-    _until(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0, what="the queue draining")
+    _until(drained, what="the queue draining")
 
     def assignments() -> dict[int, int]:
         events = TicketEvent.objects.filter(ticket_id__in=ids, kind=TicketEvent.Kind.ASSIGNED)
