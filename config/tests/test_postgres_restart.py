@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -148,9 +149,11 @@ def test_requests_during_a_postgres_restart_are_answered_in_time_and_later_ones_
     assert {answer.status for answer in answers} <= {200, 503}  # never a 500 or a debug page
     # While it was away, answers said so (a clean 503 naming the database), none claimed it was fine.
     timeline = [(a.server, round(a.started - outage_began, 2), round(a.seconds, 2), a.database_ok) for a in answers]
-    down = [a for a in answers if stopped <= a.started and a.started + a.seconds <= starting]
-    assert not any(a.database_ok for a in down), timeline
-    assert any(a.database_ok is False for a in answers if stopped <= a.started <= starting), timeline
+    phases = f"stopped +{stopped - outage_began:.2f} s, back +{back - outage_began:.2f} s"
+    print(phases, "(server, started, seconds, database ok):", *timeline, file=sys.stderr)
+    asked_and_answered_while_down = [a for a in answers if stopped <= a.started and a.started + a.seconds <= starting]
+    assert not any(a.database_ok for a in asked_and_answered_while_down), timeline
+    assert any(a.database_ok is False for a in answers if stopped <= a.started + a.seconds <= starting), timeline
     for name in servers:
         mine = [answer for answer in answers if answer.server == name]
         before = [a for a in mine if a.started + a.seconds < restart_began]

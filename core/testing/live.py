@@ -133,8 +133,12 @@ def database_url(settings_dict: Mapping[str, Any]) -> str:
 
 
 def server_env(*, database: str, redis_url: str) -> dict[str, str]:
-    """The real settings (base), on the test database and a leased Redis database."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "TEST_DB_NAME"))}
+    """The real settings (base), on the test database and a leased Redis database.
+
+    Without DB_POOL: importing config.asgi in this process (the websocket tests do) sets it here, and each server
+    must choose as in production (daphne the pool, gunicorn and Celery persistent connections)."""
+    skipped = ("PYTEST_", "TEST_DB_NAME", "DB_POOL")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(skipped)}
     return env | {
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DATABASE_URL": database,
