@@ -100,7 +100,7 @@ class CircuitBreaker:
             self._last_error = f"{type(error).__name__}: {error}"
         if not was_open:
             logger.warning(
-                "%s is unreachable (%s): not calling it for %.0f s; the cache uses the database, live pushes are "
+                "%s is unreachable (%s): not calling it for %g s; the cache uses the database, live pushes are "
                 "skipped and tasks wait in the outbox",
                 self.name,
                 self._last_error,
