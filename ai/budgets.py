@@ -10,9 +10,10 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+
+from core.outbox import enqueue_on_commit
 
 from . import kv
 from .models import AIRun, ProviderConfig
@@ -75,7 +76,7 @@ def report_exhausted(entry: ProviderEntry, now: datetime | None = None) -> bool:
         return False
     from .tasks import ai_budget_exhausted_notify_task  # the task module imports the facade, which imports us
 
-    transaction.on_commit(lambda: ai_budget_exhausted_notify_task.delay(entry.id, month))
+    enqueue_on_commit(ai_budget_exhausted_notify_task, entry.id, month)
     logger.warning(
         "AI budget of %s (%s) is spent for %s (limit %s USD): its runs go to the next provider until next month",
         entry.label,

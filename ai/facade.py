@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.outbox import enqueue
+
 from . import selectors, services, vectors
 from .contracts import (
     AIInputError,
@@ -196,7 +198,8 @@ def generate_later(
     """
     from .tasks import ai_generate_task  # Celery is only needed by callers that queue
 
-    result = ai_generate_task.delay(
+    return enqueue(
+        ai_generate_task,
         feature,
         _context(context),
         getattr(_user(user), "pk", None),
@@ -205,7 +208,6 @@ def generate_later(
         on_done=on_done,
         on_done_kwargs=on_done_kwargs or {},
     )
-    return result.id
 
 
 # --- Semantic search over the workspace's own objects (always the local model; see ai.vectors) ---------------

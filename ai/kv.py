@@ -1,10 +1,10 @@
 """The AI app's access to the shared cache (Redis), which degrades instead of failing when Redis is away.
 
 The AI app keeps only optional state there: cached answers, cache generation tokens, budget counters, circuit
-breakers. None of it may stop a call, so every operation here answers its "nothing known" default when the cache
-server cannot be reached (logged at most once a minute per process), and the callers fall back to the database
-(settings, spend) or simply do without (answers are not cached, breakers stay closed). Keys are schema-prefixed
-by Django's key function, as everywhere.
+breakers. None of it may stop a call. While Redis is down the project's cache itself falls back to a database table
+(core.cache); should that fail too, every operation here answers its "nothing known" default (logged at most once a
+minute per process), and the callers fall back to the database (settings, spend) or simply do without (answers are
+not cached, breakers stay closed). Keys are schema-prefixed by Django's key function, as everywhere.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.contrib.auth import get_user_model
+
+from core.outbox import enqueue
 
 from . import facade, services
 from .contracts import AIInputError, AIUnavailable
@@ -44,7 +46,7 @@ def ai_generate_task(
         # The caller's input was unusable: nothing ran, nothing to retry. The callback learns with run_id=None.
         logger.warning("queued AI generation for %s had unusable input", feature, exc_info=True)
     if on_done:
-        current_app.signature(on_done, kwargs={**(on_done_kwargs or {}), "run_id": run_id}).delay()
+        enqueue(on_done, **{**(on_done_kwargs or {}), "run_id": run_id})
     return run_id
 
 

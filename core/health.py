@@ -1,25 +1,45 @@
-"""Health of the parts the product needs: database, Redis, a Celery worker and beat."""
+"""Health of the parts the product needs: database, Redis, a Celery worker and beat.
+
+The checks run at the same time, each on a thread of a small pool, and the report is made when all have answered
+or at the deadline, whichever comes first: a hung Redis or database makes its own check fail ("no answer within
+1.5 s") instead of holding the probe. Each check also bounds its own calls (socket timeouts), so a thread left
+behind by the deadline comes back soon after.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from django.core.cache import cache
-from django.db import connection
+from django.core.cache import cache, caches
+from django.db import close_old_connections, connection
 from django_tenants.utils import get_public_schema_name, schema_context
+
+from .breaker import redis_timeout
+from .cache import ResilientRedisCache
 
 BEAT_HEARTBEAT_KEY = "beat:last-heartbeat"
 BEAT_STALE_AFTER_SECONDS = 180
+# The whole report is ready within this (a load balancer's probe typically times out at 2 s).
+DEADLINE_SECONDS = 1.5
+WORKER_PING_SECONDS = 1.0
 
 
-def _check(function) -> dict[str, Any]:
+def _timed(function: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
+    """Runs one check on a pool thread, with that thread's database connection handled as a request's would be."""
     started = time.perf_counter()
+    close_old_connections()
     try:
         detail = function()
         return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1), **(detail or {})}
     except Exception as error:  # health checks report every failure instead of raising it
         return {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    finally:
+        close_old_connections()
 
 
 def _database() -> None:
@@ -28,21 +48,34 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    cache.set("healthz", "ok", timeout=5)
-    if cache.get("healthz") != "ok":
+    """A round trip to the cache's Redis itself, never through its database fallback."""
+    backend = caches["default"]
+    if isinstance(backend, ResilientRedisCache):
+        client, key = backend.redis, backend.make_key("healthz")
+        client.set(key, "ok", 5)
+        found = client.get(key, None)
+    else:
+        cache.set("healthz", "ok", timeout=5)
+        found = cache.get("healthz")
+    if found != "ok":
         raise RuntimeError("cache round trip failed")
 
 
 def _worker() -> dict[str, Any]:
     from config.celery import app
 
-    with app.connection_for_write() as broker:
+    timeout = redis_timeout()
+    options = dict(app.conf.broker_transport_options or {}) | {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+    }
+    with app.connection_for_write(transport_options=options) as broker:
         # No retries: with the broker down a probe must fail at once, not after kombu's back-off (seconds).
-        broker.ensure_connection(max_retries=0, timeout=1.0)
+        broker.ensure_connection(max_retries=0, timeout=timeout)
         # limit=1: the first answer is enough, so a healthy probe returns at once instead of after the timeout.
-        replies = app.control.ping(timeout=1.0, limit=1, connection=broker)
+        replies = app.control.ping(timeout=WORKER_PING_SECONDS, limit=1, connection=broker)
     if not replies:
-        raise RuntimeError("no Celery worker answered within 1 s")
+        raise RuntimeError(f"no Celery worker answered within {WORKER_PING_SECONDS:g} s")
     return {"answered_by": next(iter(replies[0]))}
 
 
@@ -59,11 +92,35 @@ def _beat() -> dict[str, Any]:
     return {"last_heartbeat_seconds_ago": int(age)}
 
 
-def health_report() -> dict[str, Any]:
-    checks = {
-        "database": _check(_database),
-        "redis": _check(_redis),
-        "celery_worker": _check(_worker),
-        "celery_beat": _check(_beat),
-    }
+CHECKS: dict[str, Callable[[], dict[str, Any] | None]] = {
+    "database": _database,
+    "redis": _redis,
+    "celery_worker": _worker,
+    "celery_beat": _beat,
+}
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One pool per process (made after a fork: a pool's threads do not survive one). Room for a few probes'
+    worth of checks left hanging past their deadline."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=4 * len(CHECKS), thread_name_prefix="healthz"))
+        return _pool[1]
+
+
+def health_report(deadline: float = DEADLINE_SECONDS) -> dict[str, Any]:
+    futures: dict[str, Future] = {name: _executor().submit(_timed, check) for name, check in CHECKS.items()}
+    wait(futures.values(), timeout=deadline)
+    checks = {}
+    for name, future in futures.items():
+        if future.done():
+            checks[name] = future.result()
+        else:
+            future.cancel()  # still queued behind hung checks: never run it
+            checks[name] = {"ok": False, "error": f"TimeoutError: no answer within {deadline:g} s"}
     return {"ok": all(check["ok"] for check in checks.values()), "checks": checks}

@@ -8,6 +8,8 @@ sends it as {"subscribe": token} and the consumer (core.consumers) checks it wit
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import Callable
 
@@ -15,6 +17,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core import signing
 from django.db import connection, transaction
+
+from .breaker import REDIS_UNREACHABLE, CircuitBreaker, RateLimitedLog, redis_breaker, redis_timeout
 
 WORKSPACE = "workspace"
 USER = "user"
@@ -24,6 +28,7 @@ TOPIC_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
 TOPIC_SALT = "core.realtime.topic"
 # A page left open longer reloads to follow its topic again (access is checked when the token is made).
 TOPIC_TOKEN_MAX_AGE = 12 * 60 * 60
+_log = RateLimitedLog(logging.getLogger(__name__))
 
 
 def group_name(kind: str, *parts: object, schema: str | None = None) -> str:
@@ -53,12 +58,49 @@ def notify_on_commit(group: str, html: str | Callable[[], str], *, exclude_user_
 
     def send() -> None:
         text = html() if callable(html) else html
-        layer = get_channel_layer()
-        if layer is not None and text:
-            message = {"type": "push.html", "html": text, "exclude_user_id": exclude_user_id}
-            async_to_sync(layer.group_send)(group, message)
+        if text:
+            group_send_bounded(group, {"type": "push.html", "html": text, "exclude_user_id": exclude_user_id})
 
     transaction.on_commit(send, robust=True)
+
+
+def group_send_bounded(group: str, message: dict) -> bool:
+    """Sends `message` to `group` through the channel layer, giving up (logged, False) rather than holding the request.
+
+    Pushes are best effort: a page that misses one shows the change on its next load. The Redis layer waits for a
+    hung server as long as its socket timeout (30 s, which its blocking reads need), so a send is cut off after
+    REDIS_TIMEOUT_SECONDS, and while the server's breaker is open (core.breaker) nothing is tried at all.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    breaker = _layer_breaker(layer)
+    if breaker is not None and not breaker.allows():
+        _log.warning("skipped", "live pushes skipped (e.g. to %s): %s is unreachable", group, breaker.name)
+        return False
+
+    async def send() -> None:
+        await asyncio.wait_for(layer.group_send(group, message), timeout=redis_timeout())
+
+    try:
+        async_to_sync(send)()
+    except REDIS_UNREACHABLE as error:  # asyncio's timeout is the builtin TimeoutError, an OSError
+        if breaker is not None:
+            breaker.record_failure(error)
+        _log.warning("dropped", "live push to %s dropped (%s: %s)", group, type(error).__name__, error)
+        return False
+    if breaker is not None:
+        breaker.record_success()
+    return True
+
+
+def _layer_breaker(layer: object) -> CircuitBreaker | None:
+    hosts = getattr(layer, "hosts", None)  # channels_redis: [{"address": "redis://…"} or {"host": …, "port": …}]
+    if not hosts or not isinstance(hosts[0], dict):
+        return None  # the in-memory layer (tests) cannot be unreachable
+    host = hosts[0]
+    address = host.get("address") or f"redis://{host.get('host', 'localhost')}:{host.get('port', 6379)}"
+    return redis_breaker(address)
 
 
 # --- Topics ------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from django_tenants.utils import (
     tenant_context,
 )
 
+from core.outbox import enqueue, enqueue_on_commit
+
 from .models import Domain, Tenant
 from .schema_clone import workspace_schema_create
 from .selectors import workspace_address_status
@@ -261,9 +263,7 @@ def tenant_signup(*, name: str, slug: str, admin_email: str, admin_password: str
     tenant = tenant_reserve(name=name, slug=slug)
     # Only the hash crosses the broker; the plain password never leaves this request.
     password_hash = make_password(admin_password)
-    transaction.on_commit(
-        lambda: tenant_provision_task.delay(tenant.id, admin_email, password_hash, admin_name=admin_name)
-    )
+    enqueue_on_commit(tenant_provision_task, tenant.id, admin_email, password_hash, admin_name=admin_name)
     return tenant
 
 
@@ -323,6 +323,6 @@ def tenants_fan_out(task: Any, *args: Any, **kwargs: Any) -> int:
     count = 0
     for tenant in tenants_active():
         with tenant_context(tenant):
-            task.delay(*args, **kwargs)
+            enqueue(task, *args, **kwargs)
         count += 1
     return count

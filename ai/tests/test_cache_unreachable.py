@@ -1,4 +1,5 @@
-"""Without Redis the AI app keeps answering: no cached answers, settings from the database, breakers closed."""
+"""Without Redis the AI app keeps answering: the project's cache falls back to the database (core.cache), so answers
+are still cached and settings changes still invalidate them; a failing provider still falls back."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ai.models import AIRun
 from ai.providers.base import AuthenticationFailed
 from ai.tests.factories import ProviderConfigFactory
 from ai.tests.scripted import local_stub_fixture, scripted_fixture  # noqa: F401 (fixtures)
+from core.models import CacheFallbackEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_stub")]
 
@@ -34,16 +36,18 @@ def summary(text: str) -> str:
     return json.dumps({"summary": text, "keywords": ["export"]})
 
 
-def test_calls_are_answered_and_recorded_but_not_cached_while_redis_is_down(redis_down, scripted):
+def test_calls_are_answered_recorded_and_cached_in_the_database_while_redis_is_down(redis_down, scripted):
     ProviderConfigFactory(provider="scripted")
     scripted.script(summary("first"), summary("second"))
 
     first = facade.summarize(TEXT)
     second = facade.summarize(TEXT)
 
-    assert (first.text, second.text) == ("first", "second")
-    assert not second.meta.cached and len(scripted.requests) == 2
-    assert AIRun.objects.filter(feature="summarize", provider="scripted").count() == 2
+    assert (first.text, second.text) == ("first", "first")
+    assert second.meta.cached and len(scripted.requests) == 1
+    runs = AIRun.objects.filter(feature="summarize", provider="scripted").order_by("pk")
+    assert list(runs.values_list("cached", flat=True)) == [False, True]  # both recorded, the second a cache hit
+    assert CacheFallbackEntry.objects.filter(key__startswith="t_alpha:").exists()  # core.cache's database fallback
 
 
 def test_settings_changed_while_redis_is_down_apply_to_the_next_call(redis_down, scripted):

@@ -254,15 +254,21 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 
 # --- Cache, sessions, Celery, Channels: all on Redis --------------------------------------------
+# A hung or unreachable Redis must not refuse requests (core.breaker): a Redis call on a request's path that takes
+# longer than REDIS_TIMEOUT_SECONDS counts as Redis being down; the process then skips Redis (cache from the
+# database, live pushes dropped, tasks kept in the outbox) until a background ping, every
+# REDIS_BREAKER_COOLDOWN_SECONDS, finds it answering again.
+REDIS_TIMEOUT_SECONDS = float(env("REDIS_TIMEOUT_SECONDS", "1"))
+REDIS_BREAKER_COOLDOWN_SECONDS = float(env("REDIS_BREAKER_COOLDOWN_SECONDS", "5"))
 CACHES = {
     "default": {
-        "BACKEND": "core.cache.ReusedClientRedisCache",
+        # Redis, falling through to a database table while Redis is unreachable (core.cache_fallback).
+        "BACKEND": "core.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         # Every key starts with the current schema: one tenant can never read another's entry.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        # A hung Redis must not hang requests: callers that can do without the cache (ai.kv) carry on.
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
     }
 }
 
@@ -279,6 +285,9 @@ CELERY_BEAT_SCHEDULE = {
     "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
     # Workspaces whose set-up failed or died half-way are removed, schema and row, so their address is free again.
     "tenants-provisioning-sweep": {"task": "tenants.tasks.tenants_provisioning_sweep_task", "schedule": 120.0},
+    # After a Redis outage: tasks waiting in the outbox are sent, cache entries written to the database go back.
+    "core-outbox-relay": {"task": "core.tasks.outbox_relay_task", "schedule": 10.0},
+    "core-cache-fallback-drain": {"task": "core.tasks.cache_fallback_drain_task", "schedule": 60.0},
     # Knowledge-base embeddings missed at save time (broker down, bulk-loaded articles) are caught up.
     "helpdesk-kb-reindex": {"task": "helpdesk.tasks.kb.kb_reindex_fanout_task", "schedule": 600.0},
     # Ticket AI: re-queue analyses left pending (broker was down) or failed; retrain the category model when due.

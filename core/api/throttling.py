@@ -1,10 +1,18 @@
 """API rate limit per workspace and user (or per workspace and IP for anonymous calls)."""
 
+import logging
+
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.breaker import RateLimitedLog
 from core.client_ip import client_ip
+
+# Counts kept in this process when the shared counters (the cache, or its database fallback) cannot be used.
+_process_counts = LocMemCache("api-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+_log = RateLimitedLog(logging.getLogger(__name__))
 
 
 class TenantUserRateThrottle(SimpleRateThrottle):
@@ -22,3 +30,17 @@ class TenantUserRateThrottle(SimpleRateThrottle):
         ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
         # The cache's key function prefixes the schema as well; naming it here keeps keys readable in redis-cli.
         return f"throttle:{connection.schema_name}:{ident}"
+
+    def allow_request(self, request, view) -> bool:
+        """Never a 500 because the counters are unreachable: this process counts alone meanwhile (logged)."""
+        try:
+            return super().allow_request(request, view)
+        except Exception as error:  # whatever the cache raised, the request itself is fine
+            _log.warning(
+                "api-throttle",
+                "API throttle counters unavailable (%s: %s): limiting per process",
+                type(error).__name__,
+                error,
+            )
+            self.cache = _process_counts
+            return super().allow_request(request, view)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -21,6 +23,7 @@ from .live import (
     LiveData,
     LiveStack,
     RedisDatabases,
+    RedisServer,
     ServerProcess,
     database_url,
     free_port,
@@ -166,6 +169,45 @@ def _forget_celery_connections() -> None:
 
 
 @pytest.fixture(scope="session")
+def own_redis(live_log_dir) -> Iterator[RedisServer]:
+    """A redis-server of this test process's own, which fault tests pause and resume."""
+    server = RedisServer.start(log_dir=live_log_dir)
+    yield server
+    server.stop()
+
+
+@dataclass
+class RedisOutage:
+    """The test's cache, broker, result backend and channel layer on `own_redis`, until the test breaks it."""
+
+    server: RedisServer
+    settings: Any
+
+    def refuse(self) -> None:
+        """Everything pointed at a port nothing listens on: connections are refused at once."""
+        _use_redis(self.settings, f"redis://127.0.0.1:{free_port()}/0")
+
+    def hang(self) -> None:
+        """The server stopped (SIGSTOP): the kernel still accepts connections, nothing ever answers."""
+        self.server.pause()
+
+    def end(self) -> None:
+        """Redis answers again, at the address the test started with."""
+        self.server.resume()
+        _use_redis(self.settings, self.server.url)
+
+
+@pytest.fixture
+def redis_outage(settings, own_redis) -> Iterator[RedisOutage]:
+    own_redis.resume()
+    own_redis.flush()
+    _use_redis(settings, own_redis.url)
+    yield RedisOutage(server=own_redis, settings=settings)
+    own_redis.resume()  # whatever the test did, the next one finds it answering
+    _forget_celery_connections()
+
+
+@pytest.fixture(scope="session")
 def live_stack(celery_worker, live_log_dir) -> Iterator[LiveStack]:
     """daphne with the real settings on the test database, the Redis channel layer and the session's worker."""
     env = server_env(database=_test_database_url(), redis_url=celery_worker.redis_url)
@@ -265,3 +307,15 @@ def browser(live_stack):
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+# --- Redis breakers --------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _redis_breakers_closed() -> Iterator[None]:
+    """A test that made a Redis server look unreachable must not leave the next test skipping it (core.breaker)."""
+    yield
+    from core.breaker import breakers_reset
+
+    breakers_reset()

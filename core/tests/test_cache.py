@@ -59,7 +59,7 @@ def test_threads_share_one_redis_connection_pool(key):
 
     def read() -> None:
         cache.get(key)
-        pools.append(cache._cache._get_connection_pool(False))  # this thread's own backend's pool
+        pools.append(cache._cache.redis._get_connection_pool(False))  # this thread's own backend's pool
 
     threads = [threading.Thread(target=read) for _ in range(3)]
     for thread in threads:
@@ -68,4 +68,4 @@ def test_threads_share_one_redis_connection_pool(key):
         thread.join()
 
     assert len(pools) == 3 and len({id(pool) for pool in pools}) == 1
-    assert pools[0] is cache._cache._get_connection_pool(False)
+    assert pools[0] is cache._cache.redis._get_connection_pool(False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -101,3 +102,34 @@ def test_beat_heartbeat_from_the_real_fanout_task_makes_healthz_green(live_celer
     status, report = healthz(public_client)
 
     assert (status, failed(report)) == (200, {})
+
+
+def test_healthz_answers_within_2_s_and_names_redis_when_it_hangs(redis_outage, public_client):
+    beat_ran(seconds_ago=5)
+    redis_outage.hang()
+
+    started = time.monotonic()
+    status, report = healthz(public_client)
+
+    assert time.monotonic() - started < 2
+    assert status == 503 and report["checks"]["database"]["ok"]
+    assert failed(report)["redis"] == "TimeoutError: Timeout reading from socket"
+    assert "celery_worker" in failed(report)  # the broker is the same hung server
+
+
+def test_a_check_that_never_answers_fails_at_the_deadline_and_the_others_still_report(live_celery, monkeypatch):
+    from core import health
+
+    release = threading.Event()
+    monkeypatch.setitem(health.CHECKS, "database", lambda: release.wait(30))
+    beat_ran()
+    try:
+        started = time.monotonic()
+        report = health.health_report()
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+
+    assert elapsed < 2
+    assert failed(report) == {"database": "TimeoutError: no answer within 1.5 s"}
+    assert report["checks"]["celery_worker"]["answered_by"] == live_celery.hostname

@@ -24,10 +24,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.outbox import enqueue_on_commit
 from customers.models import Contact
 
 from ..models import Article, ArticleCategory, SatisfactionSurvey, Ticket, TicketEvent, TicketMessage
-from ..services.background import enqueue_on_commit
 from ..services.kb import articles_reindex
 from .articles import ARTICLES, SECTIONS, article_body
 from .setup import ensure_setup

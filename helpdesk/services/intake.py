@@ -2,31 +2,27 @@
 the team, and queueing the AI analysis.
 
 `ticket_create` commits the ticket with its SLA clocks and answers at once; the intake runs in Celery after the
-commit (helpdesk.tasks.tickets). When the broker cannot be reached it runs right away in the creating process
-instead, so a ticket is never left unassigned and unannounced by an outage.
+commit (helpdesk.tasks.tickets), queued through core's outbox in the ticket's own transaction. When the broker
+cannot take it right after the commit it runs at once in the creating process instead (and is then not sent), so
+a ticket is never left unassigned and unannounced by an outage: agents are waiting for it.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from core.outbox import enqueue_on_commit, enqueue_or_run_on_commit
+
 from .. import live
 from ..models import Ticket
 from . import assignment
-from .background import enqueue, enqueue_on_commit
 
 
 def intake_on_commit(ticket: Ticket, *, actor=None) -> None:
     """After the creating transaction commits, queue the intake (or run it here if the broker is down)."""
     from ..tasks.tickets import ticket_intake_task  # the task modules call these services
 
-    ticket_id, actor_id = ticket.pk, getattr(actor, "pk", None)
-
-    def queue_or_run() -> None:
-        if not enqueue(ticket_intake_task, ticket_id, actor_id):
-            ticket_intake(ticket_id=ticket_id, actor_id=actor_id)
-
-    transaction.on_commit(queue_or_run, robust=True)
+    enqueue_or_run_on_commit(ticket_intake_task, ticket.pk, getattr(actor, "pk", None))
 
 
 @transaction.atomic
@@ -43,6 +39,6 @@ def ticket_intake(*, ticket_id: int, actor_id: int | None = None) -> bool:
     if ticket.ai_analysis_status == Ticket.AnalysisStatus.PENDING:  # marked so at insert when analysis is on
         from ..tasks.ticket_ai import analyze_ticket_task  # the task modules call these services
 
-        enqueue_on_commit(analyze_ticket_task, ticket.pk)  # a broker outage leaves it pending for the catch-up
+        enqueue_on_commit(analyze_ticket_task, ticket.pk)  # a broker outage keeps it in the outbox until it is back
     live.ticket_created(ticket, actor_id=actor_id)
     return True

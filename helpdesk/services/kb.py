@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ai import facade as ai
+from core.outbox import enqueue_on_commit
 
 from ..markdown import markdown_to_text
 from ..models import Article, ArticleCategory, Ticket, TicketMessage
 from ..selectors.kb import SOURCE
 from ..validators import normalize_tags
-from .background import enqueue_on_commit
 
 MAX_TITLE = 200
 MAX_BODY = 100_000
@@ -74,7 +74,7 @@ def _chosen_slug(raw: str, *, title: str, model: type, exclude_pk: int | None, l
 
 
 def _queue_index(article_id: int) -> None:
-    """After commit, (re)embed the article on Celery; an unreachable broker leaves it to the periodic reindex."""
+    """After commit, (re)embed the article on Celery (an unreachable broker keeps it in the outbox until it is back)."""
     from ..tasks.kb import article_index_task  # tasks import this module
 
     enqueue_on_commit(article_index_task, article_id)

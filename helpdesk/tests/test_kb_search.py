@@ -3,7 +3,10 @@ embeddings kept current on save and forgotten on delete, Markdown rendered safel
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from django.db import connection
 
 from ai import facade as ai
 from helpdesk.markdown import markdown_to_html, markdown_to_text
@@ -217,8 +220,14 @@ def test_the_reindex_fan_out_queues_one_task_per_workspace(monkeypatch):
     from helpdesk.tasks import kb as tasks
 
     queued = []
-    monkeypatch.setattr(tasks.kb_reindex_task, "delay", lambda: queued.append(1))
-    assert tasks.kb_reindex_fanout_task() == len(queued) >= 2  # alpha and beta
+
+    def queue(args, kwargs, **options):
+        queued.append(connection.schema_name)
+        return SimpleNamespace(id="queued")
+
+    monkeypatch.setattr(tasks.kb_reindex_task, "apply_async", queue)  # what core.outbox.enqueue calls when eager
+    assert tasks.kb_reindex_fanout_task() == len(queued) >= 2
+    assert {"t_alpha", "t_beta"} <= set(queued)  # each copy queued from its workspace's schema
 
 
 # --- Markdown -----------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ def test_signup_refuses_an_address_taken_meanwhile(browser, tenant):
 def test_signup_reserves_the_workspace_and_shows_progress(browser, throwaway_slugs):
     slug = unique_slug("s")
     throwaway_slugs.append(slug)
-    with mock.patch("tenants.tasks.tenant_provision_task.delay") as queued:
+    with mock.patch("tenants.tasks.tenant_provision_task.apply_async") as queued:
         response = browser.post("/signup/", signup_data(slug))
     assert response.status_code == 302
     assert response["Location"] == f"/signup/{slug}/"

@@ -2,12 +2,12 @@
 composer (Improve, reply tone), reply drafts grounded in the knowledge base, and opted-in auto-response.
 
 No ticket action ever waits for or depends on the AI: analysis runs in Celery after commit, failures are retried
-there, and a broker outage only leaves the analysis pending for the periodic catch-up.
+there, and a broker outage keeps the queued analysis in core's outbox until the broker is back.
 
 Modules: analysis (queueing, running and storing the analysis; the JSON shape of `Ticket.ai_suggestions`),
 rules (transparent priority/type/question rules), suggestions (apply/dismiss), composer (Improve, tone),
 auto_response (drafts, should_auto_close, auto_respond), indexing (solved tickets for similarity search),
-classifier (the workspace's trained category classifier), background (queueing that survives broker outages).
+classifier (the workspace's trained category classifier), catch_up (analyses that failed for good or wait too long).
 """
 
 from .analysis import ANALYSIS_VERSION, analysis_queue, analyze_ticket, panel_push

@@ -55,12 +55,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ai import facade
+from core.outbox import enqueue_on_commit
 from core.realtime import notify_on_commit, topic_group
 
 from ...live import ticket_topic
 from ...models import Category, HelpdeskSettings, Ticket, TicketEvent
 from ...selectors import ticket_ai as selectors
-from ..background import enqueue_on_commit
 from . import rules
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ PANEL_REFRESH = "helpdesk/_ai_panel.html#ai-panel-refresh"
 def analysis_queue(ticket: Ticket) -> bool:
     """Marks the ticket's analysis pending and queues it after commit; False when the workspace turned AI off.
 
-    A broker outage is logged, not raised: the ticket stays pending and the periodic catch-up queues it later.
+    A broker outage is never raised: the task waits in core's outbox and is sent when the broker is back.
     """
     if not HelpdeskSettings.current().analysis_enabled:
         return False

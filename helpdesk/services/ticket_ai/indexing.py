@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 from ai import facade
+from core.outbox import enqueue_on_commit
 
 from ...models import Ticket
 from ...selectors import ticket_ai as selectors
-from ..background import enqueue_on_commit
 from .analysis import TICKET_SOURCE
 
 BACKFILL_BATCH = 256
