@@ -303,14 +303,34 @@ def test_a_closed_request_takes_no_reply_and_empty_replies_are_refused(client):
     assert late.status_code == 400 and "closed" in late.content.decode() and not closed.messages.exists()
 
 
-def test_replies_are_rate_limited(client, monkeypatch):
+def test_replies_are_rate_limited_and_the_typed_reply_comes_back(client, monkeypatch):
     from helpdesk.views import help_center as views
 
     monkeypatch.setitem(views.LIMITS, "reply", (1, 3600))
-    url = reverse("help_center:request_status", args=[services.request_token(TicketFactory())])
+    ticket = TicketFactory()
+    url = reverse("help_center:request_status", args=[services.request_token(ticket)])
 
     assert client.post(url, {"body": "one"}).status_code == 302
-    assert client.post(url, {"body": "two"}).status_code == 429
+    limited = client.post(url, {"body": "A second reply the requester would hate to type again."})
+
+    html = limited.content.decode()
+    assert limited.status_code == 429 and limited["Retry-After"] == "3600"
+    assert 'data-testid="reply-limited"' in html and "about 60 minutes" in html
+    assert "A second reply the requester would hate to type again." in html
+    assert ticket.messages.count() == 1
+
+
+def test_refused_replies_do_not_use_up_the_reply_limit(client, monkeypatch):
+    from helpdesk.views import help_center as views
+
+    monkeypatch.setitem(views.LIMITS, "reply", (1, 3600))
+    ticket = TicketFactory()
+    url = reverse("help_center:request_status", args=[services.request_token(ticket)])
+
+    for _ in range(3):
+        assert client.post(url, {"body": ""}).status_code == 400
+    assert client.post(url, {"body": "Now with words."}).status_code == 302
+    assert ticket.messages.count() == 1
 
 
 def test_an_agents_public_reply_shows_on_the_status_page(client, make_user):

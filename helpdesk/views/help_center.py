@@ -46,7 +46,7 @@ SURVEY_TEMPLATE = "helpdesk/help_survey.html"
 LIMITED_TEMPLATE = "helpdesk/help_limited.html"
 LINK_REFUSED_TEMPLATE = "helpdesk/help_link_refused.html"
 HOUR = 3600
-# (attempts, seconds) per client address; "request" and "request_email" count accepted requests only.
+# (attempts, seconds) per client address; "request", "request_email" and "reply" count accepted ones only.
 LIMITS = {
     "request": (5, HOUR),
     "request_email": (5, HOUR),
@@ -238,6 +238,7 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
 LIMIT_MESSAGES = {
     "request": "We received several requests from your connection in a short time.",
     "request_email": "We received several requests for this email address in a short time.",
+    "reply": "We received several replies from your connection in a short time.",
 }
 
 
@@ -284,20 +285,24 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
         return _link_refused(request, link)
     ticket = link.ticket
     form = RequestReplyForm(request.POST or None, request.FILES or None)
-    status = 200
+    status, limit = 200, None
     if request.method == "POST":
-        if _over_limit(request, "reply"):
-            return _limited(request, "reply")
-        if form.is_valid():
-            try:
-                help_center.help_request_reply(
-                    ticket=ticket, body=form.cleaned_data["body"], attachments=form.cleaned_data["attachments"]
-                )
-            except ValidationError as error:
-                _form_errors(form, error)
-            else:
-                return redirect(reverse("help_center:request_status", args=[token]) + "?replied=1")
-        status = 400
+        address = client_ip(request)
+        if _limit_reached("reply", address):
+            # The page again with the typed reply kept (only files must be chosen again), and when to retry.
+            status, limit = 429, {"message": LIMIT_MESSAGES["reply"], "minutes": LIMITS["reply"][1] // 60}
+        else:
+            if form.is_valid():
+                try:
+                    help_center.help_request_reply(
+                        ticket=ticket, body=form.cleaned_data["body"], attachments=form.cleaned_data["attachments"]
+                    )
+                except ValidationError as error:
+                    _form_errors(form, error)
+                else:
+                    _limit_count("reply", address)
+                    return redirect(reverse("help_center:request_status", args=[token]) + "?replied=1")
+            status = 400
     label, explanation = help_selectors.request_public_status(ticket)
     context = {
         **_frame(HelpdeskSettings.current()),
@@ -309,8 +314,12 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
         "can_reply": ticket.status != ticket.Status.CLOSED,
         "sent": request.GET.get("sent") == "1",
         "replied": request.GET.get("replied") == "1",
+        "limit": limit,
     }
-    return render(request, STATUS_TEMPLATE, context, status=status)
+    response = render(request, STATUS_TEMPLATE, context, status=status)
+    if limit:
+        response["Retry-After"] = str(LIMITS["reply"][1])
+    return response
 
 
 # --- Satisfaction survey ------------------------------------------------------------------------
