@@ -41,7 +41,9 @@ def admin_login_through_allauth(request: HttpRequest, *, index: str, refusal: st
 
 def url_has_allowed_next(request: HttpRequest) -> str | None:
     target = request.GET.get("next")
-    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
     return target if target and allowed else None
 
 

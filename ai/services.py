@@ -213,11 +213,17 @@ EXTRA_URL_KEYS = ("authority_host", "graph_base_url")
 
 
 def _extra_address_errors(extra: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The egress rule for every address in `extra`; a per-workspace proxy would be a way around it."""
+    """The egress rule for every address in `extra`; a per-workspace proxy or CA file would be a way around it."""
     messages = []
     if extra.get("proxy"):
         messages.append(
             "A proxy cannot be set per workspace: Switchboard's outbound connections are checked by the server itself."
+        )
+    if extra.get("ca_bundle"):
+        # A path on the server chosen by a workspace would reveal which files exist and trust any PEM it can read.
+        messages.append(
+            "Certificate authorities cannot be set per workspace: the server's operator trusts extra ones with "
+            "EGRESS_CA_BUNDLE."
         )
     for key in EXTRA_URL_KEYS:
         value = extra.get(key)

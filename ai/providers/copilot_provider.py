@@ -2,20 +2,20 @@
 
 Settings: `api_key` is the app registration's client secret; `extra` holds `tenant_id`, `client_id`, and optionally
 `authority_host` (default https://login.microsoftonline.com), `graph_base_url` (default https://graph.microsoft.com;
-`base_url` is used when `graph_base_url` is absent), `scope` (default `<graph_base_url>/.default`), `ca_bundle` (a
-CA file to trust instead of the system's), `time_zone` (default UTC) and `web_grounding` (default off). There is no
-per-workspace proxy: msal and Graph go through the egress guard (`core.egress.guarded_requests_session`), which must
-see every destination itself.
+`base_url` is used when `graph_base_url` is absent), `scope` (default `<graph_base_url>/.default`), `time_zone`
+(default UTC) and `web_grounding` (default off). There is no per-workspace proxy or CA file: msal and Graph go through
+the egress guard (`core.egress.guarded_requests_session`), which must see every destination itself, and extra
+certificate authorities are the operator's (the EGRESS_CA_BUNDLE setting).
 
 Tokens: one `msal.ConfidentialClientApplication` per (authority, client id, secret, TLS settings) is kept for the
 life of the process, so its in-memory token cache outlives a provider object: a second call reuses the cached
 token and msal asks for a new one only when the cached one is within five minutes of expiry. When Graph
 answers 401 anyway (token revoked), the cached tokens are dropped so the next call gets a fresh one.
 
-HTTP: msal and Graph share nothing with the environment (`trust_env=False`): `verify` is `ca_bundle`, else
+HTTP: msal and Graph share nothing with the environment (`trust_env=False`): `verify` is EGRESS_CA_BUNDLE, else
 `REQUESTS_CA_BUNDLE`, else certifi. (With `trust_env=True`, requests lets `REQUESTS_CA_BUNDLE` override an
 explicit `verify`, and could apply `~/.netrc` credentials.) msal refuses non-https authorities; tests serve a
-fake over TLS with a `trustme` CA passed as `ca_bundle`. `instance_discovery=False`: msal does not ask
+fake over TLS with a `trustme` CA set as EGRESS_CA_BUNDLE. `instance_discovery=False`: msal does not ask
 login.microsoftonline.com to validate the authority host (it is configured by an admin, and may be a sovereign cloud).
 
 The Copilot Chat API (Graph beta) as this module assumes it, from Microsoft's reference as of late 2025:
@@ -50,6 +50,7 @@ from urllib.parse import quote, urlsplit
 
 import msal
 import requests
+from django.conf import settings as django_settings
 
 from core.egress import EgressRefused, guarded_requests_session
 
@@ -138,7 +139,8 @@ class CopilotProvider:
         graph = extra.get("graph_base_url") or settings.base_url or DEFAULT_GRAPH_BASE_URL
         self.graph_base_url = str(graph).rstrip("/")
         self.scope = str(extra.get("scope") or f"{self.graph_base_url}/.default")
-        self.ca_bundle = str(extra.get("ca_bundle") or "")
+        # Extra certificate authorities are the operator's choice (a corporate CA), never a workspace's.
+        self.ca_bundle = str(getattr(django_settings, "EGRESS_CA_BUNDLE", "") or "")
         self.verify: str | bool = self.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
         self.time_zone = str(extra.get("time_zone") or "UTC")
         self.web_grounding = bool(extra.get("web_grounding", False))
@@ -236,7 +238,7 @@ class CopilotProvider:
         if urlsplit(self.authority_host).scheme != "https":
             raise Misconfigured(f"The Microsoft authority must be an https address, not {self.authority_host!r}.")
         if self.ca_bundle and not os.path.isfile(self.ca_bundle):
-            raise Misconfigured(f"The CA bundle {self.ca_bundle!r} does not exist on this server.")
+            raise Misconfigured("EGRESS_CA_BUNDLE names a file that does not exist on this server.")
 
     def _token_failure(self, error: Exception) -> ProviderError:
         if isinstance(error, ProviderError):

@@ -70,9 +70,10 @@ def tls_ca(tmp_path_factory) -> FakeCA:
 
 
 @pytest.fixture
-def microsoft_fake(tls_ca) -> Iterator[MicrosoftFake]:
+def microsoft_fake(tls_ca, settings) -> Iterator[MicrosoftFake]:
     from ai.providers.copilot_provider import token_apps
 
+    settings.EGRESS_CA_BUNDLE = tls_ca.path  # the operator's extra CA, as a deployment would trust a corporate one
     with MicrosoftFake(ca=tls_ca.ca, ca_path=tls_ca.path) as fake:
         yield fake
     token_apps.clear()  # msal apps of this fake's authority are of no use to later tests

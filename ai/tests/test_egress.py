@@ -111,13 +111,14 @@ def test_https_is_required_when_saving_in_production(settings):
     ]
 
 
-def test_copilot_addresses_and_proxies_in_extra_are_checked_too(no_loopback):
+def test_copilot_addresses_proxies_and_ca_files_in_extra_are_checked_too(no_loopback):
     extra = {
         "tenant_id": "contoso",
         "client_id": "app",
         "authority_host": "https://127.0.0.1:8443",
         "graph_base_url": "https://graph.microsoft.com",
         "proxy": "http://10.0.0.3:3128",
+        "ca_bundle": "/etc/ssl/private/server.pem",
     }
 
     with pytest.raises(ValidationError) as refused:
@@ -125,6 +126,7 @@ def test_copilot_addresses_and_proxies_in_extra_are_checked_too(no_loopback):
 
     messages = refused.value.message_dict["extra"]
     assert any("proxy cannot be set per workspace" in message for message in messages)
+    assert any("Certificate authorities cannot be set per workspace" in message for message in messages)
     assert any(message.startswith("authority_host: This address points to this server itself") for message in messages)
     assert not any("graph_base_url" in message for message in messages)
 

@@ -442,3 +442,5 @@ EGRESS_ALLOW_LOOPBACK = env_bool("EGRESS_ALLOW_LOOPBACK", False)
 # Private networks the operator opens on purpose, e.g. "10.20.0.7/32" for an on-premises LLM gateway: keep them narrow,
 # every workspace owner can reach what is listed. Cloud metadata addresses stay closed whatever is listed.
 EGRESS_ALLOWED_NETWORKS = env_list("EGRESS_ALLOWED_NETWORKS")
+# A PEM file of extra certificate authorities to trust for outbound TLS (a corporate CA); the operator's choice only.
+EGRESS_CA_BUNDLE = env("EGRESS_CA_BUNDLE", "")

@@ -82,13 +82,13 @@ class MicrosoftFake(FakeServer):
         return [request for request in self.requests if request.path.startswith(("/beta/", "/v1.0/"))]
 
     def provider_settings(self, **overrides: Any) -> ProviderSettings:
-        """Settings for `CopilotProvider` against this fake: its authority, its Graph, and its CA trusted."""
+        """Settings for `CopilotProvider` against this fake: its authority and its Graph (the `microsoft_fake` fixture
+        trusts its CA through EGRESS_CA_BUNDLE)."""
         extra = {
             "tenant_id": self.tenant_id,
             "client_id": self.client_id,
             "authority_host": self.origin,
             "graph_base_url": self.origin,
-            "ca_bundle": self.ca_path,
         }
         fields = {"api_key": self.client_secret, "timeout_seconds": 2.0, "extra": extra | overrides.pop("extra", {})}
         return ProviderSettings(**(fields | overrides))
