@@ -354,7 +354,9 @@ def command_test(args: argparse.Namespace) -> int:
 
 
 def _ensure_chromium() -> None:
-    """Browser tests drive Debian's chromium; install it when we can (root + apt), else they skip."""
+    """Browser tests drive Debian's chromium; install it when we can (root + apt), else they skip.
+
+    Under CI=true a missing chromium fails the test run instead (core.testing.fixtures)."""
     if shutil.which("chromium") or os.environ.get("SWITCHBOARD_SKIP_BROWSER_INSTALL"):
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):

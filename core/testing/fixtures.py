@@ -7,6 +7,7 @@ test process; tests that use them carry `@pytest.mark.xdist_group("live")` so on
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     alone would otherwise point the servers (and the root conftest's workspace set-up) at the development
     database. The test's own transaction stays empty: its rows come from `live_data`, committed elsewhere.
     """
-    no_chromium = pytest.mark.skip(
-        reason=f"Browser tests need Debian's chromium at {CHROMIUM}: apt-get install chromium"
-    )
+    missing = f"Browser tests need Debian's chromium at {CHROMIUM}: apt-get install chromium"
+    if not CHROMIUM.exists() and _in_ci() and any("browser" in getattr(item, "fixturenames", ()) for item in items):
+        # In CI a skipped browser suite would pass unnoticed: the run fails instead.
+        raise pytest.UsageError(f"CI=true and chromium is missing. {missing}")
+    no_chromium = pytest.mark.skip(reason=missing)
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if LIVE_FIXTURES & fixtures and not item.get_closest_marker("django_db"):
@@ -52,6 +55,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "browser" in fixtures and not CHROMIUM.exists():
             item.add_marker(no_chromium)  # at collection, so no worker or daphne starts for nothing
     _group_for_xdist(config, items)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _group_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
