@@ -373,13 +373,15 @@ def _ensure_chromium() -> None:
 
 def command_services(args: argparse.Namespace) -> int:
     """Starts the embedded servers and keeps them up until Ctrl-C (for benchmarks and manage.py)."""
+    # Stopped by Ctrl-C or by `kill` (a background job ignores SIGINT): either way the servers are stopped.
+    signal.signal(signal.SIGTERM, _request_stop)
     services = Services()
     services.start()
     print(f"DATABASE_URL={services.env['DATABASE_URL']}\nREDIS_URL={services.env['REDIS_URL']}", flush=True)
     try:
         while True:
             time.sleep(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, StopRequested):
         return 0
     finally:
         services.stop()
