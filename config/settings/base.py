@@ -122,6 +122,9 @@ TENANT_BASE_SCHEMA = "tenant_template"
 # one whose set-up started is given up as soon as the process doing it is gone.
 TENANT_PROVISIONING_STALE_SECONDS = int(env("TENANT_PROVISIONING_STALE_SECONDS", "1800"))
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# New workspace schemas are made by replaying pg_dump's script of the template (tenants/schema_replay.py): the
+# pg_dump that makes the script (by default the embedded server's, else one on PATH), or "off" to clone instead.
+TENANT_SCHEMA_PG_DUMP = env("TENANT_SCHEMA_PG_DUMP")
 # `SET search_path` once per connection and schema change, not on every cursor.
 TENANT_LIMIT_SET_CALLS = True
 # migrate_schemas skips schemas that are already current (a no-op run over 200 workspaces: seconds, not minutes).
