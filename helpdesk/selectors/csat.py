@@ -45,7 +45,7 @@ def csat_summary(days: int = 30, *, now=None) -> CSATSummary:
     return CSATSummary(days, totals["sent"], totals["answered"], average, distribution)
 
 
-def survey_for_token(token: str) -> SatisfactionSurvey | None:
+def survey_get_for_token(token: str) -> SatisfactionSurvey | None:
     """The survey a link names (tokens are random, unique per workspace), or None."""
     if not token or len(token) > 64:
         return None

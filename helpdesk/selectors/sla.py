@@ -59,7 +59,7 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def get_sla_metrics(*, days: int = 30, now: datetime | None = None) -> SLAMetrics:
+def sla_metrics_get(*, days: int = 30, now: datetime | None = None) -> SLAMetrics:
     """SLA attainment of the tickets created in the last `days` days, and the open queue's risk: two queries."""
     now = now or timezone.now()
     window = Q(created__gte=now - timedelta(days=days), resolution_due__isnull=False)

@@ -27,7 +27,7 @@ RECENT_CUSTOMER_MESSAGES = 3
 MAX_SOLUTION_CHARS = 600
 
 
-def ticket_for_ai(*, ticket_id: int) -> Ticket | None:
+def ticket_get_for_ai(*, ticket_id: int) -> Ticket | None:
     """A ticket for the AI views (its category for the panel's "matches" marks); None when there is none."""
     return Ticket.objects.select_related("category").filter(pk=ticket_id).first()
 

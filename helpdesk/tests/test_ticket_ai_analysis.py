@@ -178,7 +178,7 @@ def test_the_sla_risk_falls_back_clearly_when_it_cannot_be_assessed(monkeypatch)
     def broken(ticket, **kwargs):
         raise RuntimeError("model file missing")
 
-    monkeypatch.setattr(sla, "assess_sla_risk", broken)
+    monkeypatch.setattr(sla, "ticket_sla_risk_assess", broken)
 
     ticket = analysed(TicketFactory(original_description=EXPORT_BUG))
 
@@ -202,7 +202,7 @@ def test_a_second_run_on_the_same_text_stores_nothing_and_calls_no_model():
     ticket = analysed(TicketFactory(original_description=EXPORT_BUG))
     runs = facade.get_metrics(days=1).total.runs
 
-    assert ticket_ai.analyze_ticket(ticket.pk) is None
+    assert ticket_ai.ticket_analyze(ticket.pk) is None
 
     assert facade.get_metrics(days=1).total.runs == runs
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.AI_ANALYSED).count() == 1
@@ -283,7 +283,7 @@ def test_the_panel_is_pushed_live_when_the_analysis_lands(django_capture_on_comm
     async_to_sync(layer.group_add)(group, channel)
 
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_ai.analyze_ticket(ticket.pk)
+        ticket_ai.ticket_analyze(ticket.pk)
 
     message = async_to_sync(layer.receive)(channel)
     async_to_sync(layer.group_discard)(group, channel)

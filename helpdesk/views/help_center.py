@@ -165,7 +165,7 @@ def help_category(request: HttpRequest, category_slug: str) -> HttpResponse:
 def help_article(request: HttpRequest, article_slug: str) -> HttpResponse:
     settings = _open_help_center()
     article = _article_or_404(article_slug)
-    kb_services.article_viewed(article=article)
+    kb_services.article_view_record(article=article)
     context = {**_frame(settings), "article": article, "related": kb_selectors.help_related_articles(article=article)}
     return render(request, ARTICLE_TEMPLATE, context)
 
@@ -327,7 +327,7 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def help_survey(request: HttpRequest, token: str) -> HttpResponse:
-    survey = csat_selectors.survey_for_token(token)
+    survey = csat_selectors.survey_get_for_token(token)
     if survey is None:
         raise Http404("This survey link is not valid.")
     editable = csat.survey_editable(survey)

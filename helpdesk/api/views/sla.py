@@ -30,7 +30,7 @@ class _PolicyApi(GenericAPIView):
 
 def _policy(policy_id: int) -> SLAPolicy:
     try:
-        return settings_selectors.policy_get(policy_id=policy_id)
+        return settings_selectors.sla_policy_get(policy_id=policy_id)
     except SLAPolicy.DoesNotExist:
         raise NotFound(f"No SLA policy has the id {policy_id} in this workspace.") from None
 
@@ -49,7 +49,7 @@ class SLAPolicyListApi(_PolicyApi):
         responses=SLAPolicyOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(settings_selectors.policy_queryset())
+        page = self.paginate_queryset(settings_selectors.sla_policy_queryset())
         return self.get_paginated_response(SLAPolicyOutputSerializer(page, many=True).data)
 
     @extend_schema(

@@ -22,7 +22,7 @@ from ...sla_risk import SLARisk
 from .backfill import BackfillResult, sla_backfill
 from .calendars import business_calendar_default, sla_calendar_for, sla_policy_for
 from .clocks import Target, open_targets, ticket_sla_refresh
-from .risk import assess_sla_risk, sla_risk_model_train, sla_risk_refresh_open
+from .risk import sla_risk_model_train, sla_risk_refresh_open, ticket_sla_risk_assess
 from .sweep import SweepResult, sla_sweep
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "SLARisk",
     "SweepResult",
     "Target",
-    "assess_sla_risk",
     "business_calendar_default",
     "open_targets",
     "sla_backfill",
@@ -40,4 +39,5 @@ __all__ = [
     "sla_risk_refresh_open",
     "sla_sweep",
     "ticket_sla_refresh",
+    "ticket_sla_risk_assess",
 ]

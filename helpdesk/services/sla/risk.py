@@ -16,7 +16,7 @@ from .clocks import open_targets
 MODELS_KEPT = 5
 
 
-def assess_sla_risk(ticket: Ticket, *, now: datetime | None = None) -> SLARisk:
+def ticket_sla_risk_assess(ticket: Ticket, *, now: datetime | None = None) -> SLARisk:
     """The ticket's predicted breach probability with the reasons, stored in `ticket.breach_risk`.
 
     The workspace's learned model when it has one, else the transparent heuristic (helpdesk/sla_risk.py).

@@ -101,4 +101,4 @@ def _breach_reassign(ticket: Ticket, target: Target) -> None:
         ticket=ticket, assignee=ticket.assignee if keeps else None, team=team, actor=None, reason=reason
     )
     if not keeps:
-        assignment.auto_assign_ticket(ticket)
+        assignment.ticket_auto_assign(ticket)

@@ -1,7 +1,7 @@
 """Ticket analysis: what the AI makes of a ticket, run in Celery after it is created and after each customer message.
 
 `analysis_queue(ticket)` (called by helpdesk.services.tickets inside the writing transaction) marks the ticket
-"pending" and queues `analyze_ticket_task` after commit. `analyze_ticket(ticket_id)` runs every part through
+"pending" and queues `analyze_ticket_task` after commit. `ticket_analyze(ticket_id)` runs every part through
 ai.facade and stores one JSON document in `Ticket.ai_suggestions`, plus `sentiment`, `language`,
 `ai_analysis_date` and an AI_ANALYSED event with the ledger run ids. It never touches what an agent edits
 (no version bump, no field an agent owns): suggestions are applied only when an agent clicks Apply.
@@ -118,7 +118,7 @@ def panel_push(ticket_id: int) -> None:
 # --- Running -------------------------------------------------------------------------------------
 
 
-def analyze_ticket(ticket_id: int) -> dict[str, Any] | None:
+def ticket_analyze(ticket_id: int) -> dict[str, Any] | None:
     """Analyses the ticket and stores the result; None when it is gone or nothing changed since the last run.
 
     Raises AIUnavailable when no provider could answer (the ticket is marked failed; Celery retries).
@@ -152,10 +152,10 @@ def _stored_hash(ticket: Ticket) -> str:
 
 
 def _auto_respond(ticket_id: int) -> None:
-    from .auto_response import auto_respond  # auto_response reads analysis results: imported when needed
+    from .auto_response import ticket_auto_respond  # auto_response reads analysis results: imported when needed
 
     try:
-        auto_respond(ticket_id)
+        ticket_auto_respond(ticket_id)
     except Exception:  # the analysis is stored; an auto-response problem must not undo or retry it
         logger.exception("auto-response failed for ticket #%s", ticket_id)
 
@@ -179,10 +179,10 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
     summary = facade.summarize(text, feature=FEATURES["summary"], max_sentences=2)
     structure = facade.rewrite(source.search_text, style="ticket", feature=FEATURES["structure"])
     zero_shot_type = facade.classify(text, rules.TYPE_DESCRIPTIONS, feature=FEATURES["type"])
-    ticket_type = rules.suggest_type(
+    ticket_type = rules.type_suggest(
         text, zero_shot=zero_shot_type.scores, has_failure_report=bool(structure.sections.get("actual"))
     )
-    priority = rules.suggest_priority(text, sentiment_score=sentiment.score, customer_tier=ticket.customer.tier)
+    priority = rules.priority_suggest(text, sentiment_score=sentiment.score, customer_tier=ticket.customer.tier)
     priority_meta = facade.record_local_output(
         FEATURES["priority"], priority.value, data={"reasons": list(priority.reasons)}, model="rules"
     )
@@ -348,11 +348,11 @@ def sla_risk(ticket: Ticket, notes: list[str]) -> dict[str, Any]:
     """The SLA work's breach prediction, or a plain "not available" (never a guess of our own)."""
     unavailable = {"available": False, "probability": None, "level": "unknown", "factors": []}
     try:
-        from ..sla import assess_sla_risk
+        from ..sla import ticket_sla_risk_assess
     except ImportError:
         return {**unavailable, "note": "SLA risk prediction is not installed."}
     try:
-        risk = assess_sla_risk(ticket)
+        risk = ticket_sla_risk_assess(ticket)
     except Exception:
         logger.exception("SLA risk assessment failed for ticket #%s", ticket.pk)
         notes.append("Could not assess the SLA risk this time.")
