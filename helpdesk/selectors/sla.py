@@ -35,6 +35,29 @@ class Percentile(Aggregate):
         super().__init__(expression, percentile=repr(float(percentile)), **extra)
 
 
+# --- Which policy covers a ticket ---------------------------------------------------------------
+
+
+def sla_policy_for_ticket(ticket: Ticket, policies: list[SLAPolicy] | None = None) -> SLAPolicy | None:
+    """The first active policy (by position) whose priority, customer tier and channel all match the ticket."""
+    if policies is None:
+        policies = list(SLAPolicy.objects.filter(active=True).select_related("calendar"))
+    # The customer is read only when some policy asks for a tier (one query fewer on every ticket write).
+    tiered = any(policy.customer_tier for policy in policies)
+    tier = ticket.customer.tier if tiered and ticket.customer_id else ""
+    for policy in policies:
+        if not policy.active:
+            continue
+        if policy.priority and policy.priority != ticket.priority:
+            continue
+        if policy.customer_tier and policy.customer_tier != tier:
+            continue
+        if policy.channel and policy.channel != ticket.channel:
+            continue
+        return policy
+    return None
+
+
 # --- Metrics ------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from core.realtime import topic_group
 from customers.tests.factories import ContactFactory
 from helpdesk.live import ticket_topic
 from helpdesk.models import HelpdeskSettings, Ticket, TicketEvent
+from helpdesk.selectors import ticket_ai as ticket_ai_selectors
 from helpdesk.services import kb as kb_services
 from helpdesk.services import ticket_ai
 from helpdesk.services.ticket_ai import analysis
@@ -152,7 +153,7 @@ def test_similar_solved_tickets_become_candidate_solutions(make_user):
     similar = ticket.ai_suggestions["similar_tickets"]
     assert [item["ticket_id"] for item in similar] == [solved.pk]
     assert "Clear the export cache" in similar[0]["solution"]
-    assert similar[0]["score"] >= analysis.SIMILAR_MIN_SCORE
+    assert similar[0]["score"] >= ticket_ai_selectors.SIMILAR_MIN_SCORE
     assert "reuse_solution" in [action["key"] for action in ticket.ai_suggestions["next_actions"]]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ...sla_risk import SLARisk
 from .backfill import BackfillResult, sla_backfill
-from .calendars import business_calendar_default, sla_calendar_for, sla_policy_for
+from .calendars import business_calendar_default, sla_calendar_for
 from .clocks import Target, open_targets, ticket_sla_refresh
 from .risk import sla_risk_model_train, sla_risk_refresh_open, ticket_sla_risk_assess
 from .sweep import SweepResult, sla_sweep
@@ -34,7 +34,6 @@ __all__ = [
     "open_targets",
     "sla_backfill",
     "sla_calendar_for",
-    "sla_policy_for",
     "sla_risk_model_train",
     "sla_risk_refresh_open",
     "sla_sweep",

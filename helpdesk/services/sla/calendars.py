@@ -41,23 +41,3 @@ def sla_calendar_for(policy: SLAPolicy | None, ticket: Ticket | None = None) -> 
     if calendar is None and ticket is not None and ticket.team_id:
         calendar = ticket.team.calendar
     return calendar_compiled(calendar or business_calendar_default())
-
-
-def sla_policy_for(ticket: Ticket, policies: list[SLAPolicy] | None = None) -> SLAPolicy | None:
-    """The first active policy (by position) whose priority, customer tier and channel all match the ticket."""
-    if policies is None:
-        policies = list(SLAPolicy.objects.filter(active=True).select_related("calendar"))
-    # The customer is read only when some policy asks for a tier (one query fewer on every ticket write).
-    tiered = any(policy.customer_tier for policy in policies)
-    tier = ticket.customer.tier if tiered and ticket.customer_id else ""
-    for policy in policies:
-        if not policy.active:
-            continue
-        if policy.priority and policy.priority != ticket.priority:
-            continue
-        if policy.customer_tier and policy.customer_tier != tier:
-            continue
-        if policy.channel and policy.channel != ticket.channel:
-            continue
-        return policy
-    return None

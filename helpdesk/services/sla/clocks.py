@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from ...business_hours import CompiledCalendar
 from ...models import SLAPolicy, Ticket, TicketEvent, TicketMessage
-from .calendars import sla_calendar_for, sla_policy_for
+from ...selectors.sla import sla_policy_for_ticket
+from .calendars import sla_calendar_for
 
 RUNNING_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN)
 TARGET_LABELS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
@@ -49,7 +50,7 @@ def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None, save: boo
     (`save=False`: a ticket about to be inserted, whose clocks go in with it)."""
     now = now or timezone.now()
     before = {field: getattr(ticket, Ticket._meta.get_field(field).attname) for field in SLA_FIELDS}
-    policy = None if ticket.status in Ticket.DONE_STATUSES else sla_policy_for(ticket)
+    policy = None if ticket.status in Ticket.DONE_STATUSES else sla_policy_for_ticket(ticket)
     if ticket.status in Ticket.DONE_STATUSES:
         _stop(ticket, now)
     elif policy is None:

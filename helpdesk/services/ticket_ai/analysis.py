@@ -66,13 +66,9 @@ from . import rules
 logger = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 1
-TICKET_SOURCE = "helpdesk.ticket"  # solved tickets in the vector index (see indexing.py)
 CATEGORY_CLASSIFIER = "helpdesk.category"
 # Below this the trained model is unsure: the zero-shot comparison with the category descriptions decides.
 TRAINED_MIN_CONFIDENCE = 0.35
-SIMILAR_MIN_SCORE = 0.55  # cosine of MiniLM embeddings: 0.55+ is the same issue told differently
-SIMILAR_LIMIT = 3
-KB_LIMIT = 5
 FEATURES = {
     "language": "helpdesk.language",
     "sentiment": "helpdesk.sentiment",
@@ -233,8 +229,12 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
         "suggestions": suggestions,
         "sections": {key: structure.sections.get(key, "") for key in rules.TICKET_SECTIONS},
         "questions": questions,
-        "similar_tickets": _guarded(notes, "similar tickets", lambda: similar_solved(ticket.pk, source.search_text)),
-        "kb_articles": _guarded(notes, "knowledge-base articles", lambda: kb_articles(source.search_text)),
+        "similar_tickets": _guarded(
+            notes, "similar tickets", lambda: selectors.similar_solved_tickets(ticket.pk, source.search_text)
+        ),
+        "kb_articles": _guarded(
+            notes, "knowledge-base articles", lambda: selectors.kb_article_suggestions(source.search_text)
+        ),
         "sla_risk": sla_risk(ticket, notes),
         "notes": notes,
     }
@@ -304,44 +304,6 @@ def _category(text: str, categories: tuple[Category, ...]) -> tuple[dict | None,
         reasons += ("Categorise more tickets to train a model on your own categories.",)
     confidence = round(result.confidence, 2)
     return _suggestion(category.pk, category.name, confidence, reasons, result.meta.run_id, "zero_shot"), result.meta
-
-
-def similar_solved(ticket_id: int, text: str, *, limit: int = SIMILAR_LIMIT) -> list[dict[str, Any]]:
-    """Solved tickets that looked like this one, with the agent's answer: candidate solutions."""
-    hits = facade.search_similar(source=TICKET_SOURCE, text=text, k=limit * 3, exclude_object_id=ticket_id)
-    scores = {int(object_id): score for object_id, score in hits if score >= SIMILAR_MIN_SCORE}
-    solved = selectors.solved_tickets(ids=list(scores))
-    ranked = sorted(solved.values(), key=lambda item: -scores[item.ticket_id])[:limit]
-    return [
-        {
-            "ticket_id": item.ticket_id,
-            "subject": item.subject,
-            "score": round(scores[item.ticket_id], 3),
-            "solution": item.solution,
-            "url": selectors.ticket_url(item.ticket_id),
-        }
-        for item in ranked
-    ]
-
-
-def kb_articles(text: str, *, limit: int = KB_LIMIT, threshold: float | None = None) -> list[dict[str, Any]]:
-    """Published articles recommended for the text (the knowledge base's own scoring and threshold)."""
-    try:
-        from ...selectors.kb import article_recommendations
-    except ImportError:  # the knowledge base is not installed in this build
-        return []
-    return [
-        {
-            "article_id": match.article.pk,
-            "title": match.article.title,
-            "url": selectors.article_url(match.article),
-            "public_url": selectors.article_url(match.article, public=True) if match.article.is_public else "",
-            "score": round(float(match.score), 3),
-            "reason": match.reason,
-            "public": match.article.is_public,
-        }
-        for match in article_recommendations(text=text, limit=limit, threshold=threshold)
-    ]
 
 
 def sla_risk(ticket: Ticket, notes: list[str]) -> dict[str, Any]:

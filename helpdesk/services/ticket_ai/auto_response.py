@@ -28,7 +28,6 @@ from ...markdown import markdown_to_text
 from ...models import HelpdeskSettings, Ticket, TicketEvent, TicketMessage
 from ...selectors import ticket_ai as selectors
 from .. import tickets as ticket_services
-from . import analysis
 
 MAX_ARTICLES = 2
 MAX_TICKETS = 1
@@ -197,7 +196,7 @@ def _article_matches(text: str, *, public_only: bool) -> list[Any]:
 
 def _sources(ticket: Ticket, query: str, *, customer_facing: bool) -> list[Source]:
     articles = _article_matches(query, public_only=customer_facing)
-    solved = [] if customer_facing else analysis.similar_solved(ticket.pk, query, limit=MAX_TICKETS)
+    solved = [] if customer_facing else selectors.similar_solved_tickets(ticket.pk, query, limit=MAX_TICKETS)
     documents = [markdown_to_text(match.article.body) for match in articles]
     documents += [item["solution"] for item in solved]
     excerpts = _excerpts(query, documents)
