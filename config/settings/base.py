@@ -276,6 +276,10 @@ CACHES = {
     }
 }
 
+# /healthz reports "starting" (200), not 503, while no worker has answered yet or beat has not run once, for this long
+# after the web process started (core/health.py).
+HEALTH_STARTUP_GRACE_SECONDS = float(env("HEALTH_STARTUP_GRACE_SECONDS", "120"))
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
