@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from core.uploads import CheckedUpload
 from core.validation import required_text, valid_choice
-from customers.facade import contact_for_email
-from customers.models import Contact
+from customers.facade import Contact, contact_for_email
 
 from .. import live
 from ..models import Attachment, Category, HelpdeskSettings, Team, Ticket, TicketEvent, TicketMessage
@@ -111,7 +110,7 @@ def ticket_create(
         raise ValidationError(errors)
     files = validate_attachments(attachments)
     if requester is None:
-        requester = _requester(requester_email, requester_name)
+        requester = _requester(requester_email, requester_name, actor)
     now = timezone.now()
     ticket = Ticket(
         subject=values["subject"],
@@ -148,13 +147,13 @@ def ticket_create(
     return ticket
 
 
-def _requester(email: str, name: str) -> Contact:
+def _requester(email: str, name: str, actor) -> Contact:
     email = email.strip()
     try:
         validate_email(email)
     except ValidationError as error:
         raise ValidationError({"requester_email": f"“{email}” is not an email address."}) from error
-    return contact_for_email(email=email, name=name)
+    return contact_for_email(email=email, name=name, actor=actor)
 
 
 # --- Edit ---------------------------------------------------------------------------------------
