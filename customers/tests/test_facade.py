@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
-from core.realtime import workspace_group
 from customers import facade, selectors
 from customers.models import Contact, Customer
 
@@ -15,18 +12,8 @@ from .factories import ContactFactory, CustomerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pushed():
-    """Reads what the workspace group (teammates' open pages) received."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(workspace_group(), channel)
-    yield lambda: async_to_sync(layer.receive)(channel)
-    async_to_sync(layer.group_discard)(workspace_group(), channel)
-
-
 def test_a_new_address_at_a_new_domain_makes_its_company_and_contact_live(
-    make_user, pushed, django_capture_on_commit_callbacks
+    make_user, listen, django_capture_on_commit_callbacks
 ):
     agent = make_user("agent", name="Dana Scully")
     with django_capture_on_commit_callbacks(execute=True):
@@ -40,7 +27,7 @@ def test_a_new_address_at_a_new_domain_makes_its_company_and_contact_live(
     )
     assert contact.customer.tags == ["from-helpdesk"]
     # Teammates' customer lists get the new row, then its contact count, as for a customer added by hand.
-    added, contacts_changed = pushed()["html"], pushed()["html"]
+    added, contacts_changed = listen()["html"], listen()["html"]
     assert "Dana Scully added globex.test" in added and f'id="customer-row-{contact.customer.pk}"' in added
     assert "Dana Scully added Jane Doe to globex.test" in contacts_changed
 
