@@ -63,6 +63,50 @@ def test_services_and_selectors_do_not_import_http_drf_views_or_forms(path):
     assert not offending, f"{path.relative_to(ROOT)} imports {offending}"
 
 
+# Rendering belongs to the app's live.py (pushes), emails.py (email bodies), views and template tags.
+RENDERING = (
+    "django.template",
+    "django.shortcuts.render",
+    "django.utils.safestring.mark_safe",
+    "django.utils.html.format_html",
+)
+RENDERING_NAMES = {"render_to_string", "get_template", "select_template", "mark_safe", "format_html"}
+
+
+def rendering_imports(source: str) -> list[str]:
+    """Imports in `source` that render templates or build HTML (template loaders, mark_safe, format_html)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names if alias.name.startswith(RENDERING))
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            found.extend(
+                f"{module}.{alias.name}"
+                for alias in node.names
+                if f"{module}.{alias.name}".startswith(RENDERING) or alias.name in RENDERING_NAMES
+            )
+    return found
+
+
+def test_the_rendering_check_catches_each_way_of_importing_a_renderer():
+    source = """
+from django.template.loader import render_to_string
+from django.template import loader
+import django.template.loader
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils import timezone
+"""
+    assert len(rendering_imports(source)) == 5
+
+
+@pytest.mark.parametrize("path", LAYER_FILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_services_and_selectors_render_no_html(path):
+    found = rendering_imports(path.read_text())
+    assert not found, f"{path.relative_to(ROOT)} renders: {found}; move it to live.py, emails.py or the views"
+
+
 def test_template_comments_on_several_lines_use_the_comment_tag():
     """Django's {# #} ends at the line's end: a multi-line one is printed on the page as text."""
     offending = [
