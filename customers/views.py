@@ -27,6 +27,7 @@ from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.deletion import StillInUse
 from core.htmx import hx_redirect, render_partial
+from core.realtime import topics_query
 
 from . import live, selectors, services
 from .csv_io import csv_lines
@@ -121,6 +122,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if _wants_fragment(request, "customer-table"):
         return render_partial(request, LIST_TEMPLATE, "customer-table", context)
     context["options"] = selectors.customer_filter_options()
+    context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
 
 

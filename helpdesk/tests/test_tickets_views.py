@@ -697,7 +697,7 @@ def test_detail_shows_header_thread_composer_and_sidebar(client, login):
     assert reverse("customers:customer_detail", args=[customer.pk]) in html and "Enterprise" in html
     assert f"#{other.pk} Older issue" in html
     assert 'data-testid="sla-card"' in html
-    assert 'id="presence-ticket-' in html and 'data-topic-token="' in html
+    assert 'id="presence-ticket-' in html and 'ws-connect="/ws/live/?topic=' in html
 
 
 def test_detail_query_count_does_not_grow_with_the_thread(client, login):

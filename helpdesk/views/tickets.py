@@ -26,8 +26,9 @@ from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_partial
-from core.realtime import topic_dom_id, topic_token
+from core.realtime import topic_dom_id, topics_query
 
+from .. import live
 from ..forms import (
     UPDATE_FIELDS,
     BulkForm,
@@ -186,6 +187,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             html = render_to_string(f"{LIST_TEMPLATE}#{fragment}", context, request=request)
             rail = render_to_string(f"{LIST_TEMPLATE}#ticket-rail", context | {"oob": True}, request=request)
             return HttpResponse(html + rail)
+    context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
 
 
@@ -325,7 +327,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "thread": selectors.ticket_thread(ticket=ticket),
         "related": selectors.ticket_related(ticket=ticket),
         "options": selectors.ticket_filter_options(),
-        "topic_token": topic_token(topic, user_id=request.user.pk),
+        "live_topics": topics_query(topic, user_id=request.user.pk),
         "presence_id": topic_dom_id(topic),
         "reply_form": ReplyForm(),
         **_capabilities(request.user),
