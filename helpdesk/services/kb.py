@@ -176,7 +176,7 @@ def article_vote(*, article: Article, helpful: bool) -> None:
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
 
 
-def article_viewed(*, article: Article) -> None:
+def article_view_record(*, article: Article) -> None:
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
 
 
@@ -318,7 +318,7 @@ def _section(title: str, lines: list[str]) -> str:
     return f"## {title}\n\n" + " ".join(lines)
 
 
-def draft_from_ticket(ticket: Ticket, *, actor=None) -> tuple[str, str]:
+def article_draft_from_ticket(ticket: Ticket, *, actor=None) -> tuple[str, str]:
     """(title, Markdown body) with Problem / Cause (when an agent stated one) / Solution, copied from the ticket."""
     replies = _agent_replies(ticket)
     if not replies:
@@ -362,7 +362,7 @@ def article_create_from_ticket(*, ticket: Ticket, actor) -> Article:
     """An AI-generated internal draft from a solved (or closed) ticket; a person reviews it before it is used."""
     if ticket.status not in Ticket.DONE_STATUSES:
         raise ValidationError({"ticket": "Only a solved ticket can become an article: solve it first."})
-    title, body = draft_from_ticket(ticket, actor=actor)
+    title, body = article_draft_from_ticket(ticket, actor=actor)
     category = ArticleCategory.objects.filter(name__iexact=getattr(ticket.category, "name", "")).first()
     article = Article.objects.create(
         title=title,

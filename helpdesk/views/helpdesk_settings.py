@@ -28,7 +28,7 @@ from core.htmx import render_partial
 
 from ..models import HelpdeskSettings
 from ..selectors import helpdesk_settings as selectors
-from ..selectors.sla import get_sla_metrics
+from ..selectors.sla import sla_metrics_get
 from ..services import helpdesk_settings as services
 from ..settings_forms import (
     AgentProfileForm,
@@ -131,7 +131,7 @@ POLICIES = Page(
     "policy_list",
     "helpdesk/settings_sla.html",
     "policy-table",
-    lambda: {"policies": selectors.policy_list()},
+    lambda: {"policies": selectors.sla_policy_list()},
 )
 TEAMS = Page("team_list", "helpdesk/settings_teams.html", "team-table", lambda: {"teams": selectors.team_list()})
 AGENTS = Page(
@@ -144,7 +144,7 @@ CALENDARS = Page(
     "calendar_list",
     "helpdesk/settings_calendars.html",
     "calendar-table",
-    lambda: {"calendars": selectors.calendar_list(), "default_timezone": settings.TIME_ZONE},
+    lambda: {"calendars": selectors.business_calendar_list(), "default_timezone": settings.TIME_ZONE},
 )
 CATEGORIES = Page(
     "category_list",
@@ -175,7 +175,7 @@ def general(request: HttpRequest) -> HttpResponse:
 @capability_required(CAPABILITY)
 def policy_list(request: HttpRequest) -> HttpResponse:
     context = POLICIES.context()
-    context.update(metrics=get_sla_metrics(days=30), risk_model=selectors.risk_model_latest())
+    context.update(metrics=sla_metrics_get(days=30), risk_model=selectors.risk_model_latest())
     return render(request, POLICIES.template, context)
 
 
@@ -194,7 +194,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def policy_update(request: HttpRequest, policy_id: int) -> HttpResponse:
-    policy = _get_or_404(selectors.policy_get, policy_id=policy_id)
+    policy = _get_or_404(selectors.sla_policy_get, policy_id=policy_id)
     form = SLAPolicyForm(request.POST or None, instance=copy.copy(policy))
 
     def save() -> str:
@@ -210,7 +210,7 @@ def policy_update(request: HttpRequest, policy_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def policy_delete(request: HttpRequest, policy_id: int) -> HttpResponse:
-    policy = _get_or_404(selectors.policy_get, policy_id=policy_id)
+    policy = _get_or_404(selectors.sla_policy_get, policy_id=policy_id)
 
     def delete() -> str:
         services.sla_policy_delete(policy=policy)
@@ -237,7 +237,7 @@ def policy_move_down(request: HttpRequest, policy_id: int) -> HttpResponse:
 
 def _policy_move(request: HttpRequest, policy_id: int, direction: str) -> HttpResponse:
     """The first matching policy wins, so its place in the list matters: one step up or down."""
-    policy = _get_or_404(selectors.policy_get, policy_id=policy_id)
+    policy = _get_or_404(selectors.sla_policy_get, policy_id=policy_id)
     services.sla_policy_move(policy=policy, direction=direction)
     if request.htmx:
         return render_partial(request, POLICIES.template, POLICIES.partial, POLICIES.context())
@@ -375,7 +375,7 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def calendar_update(request: HttpRequest, calendar_id: int) -> HttpResponse:
-    calendar = _get_or_404(selectors.calendar_get, calendar_id=calendar_id)
+    calendar = _get_or_404(selectors.business_calendar_get, calendar_id=calendar_id)
     form = CalendarForm(request.POST or None, calendar=calendar)
 
     def save() -> str:
@@ -391,7 +391,7 @@ def calendar_update(request: HttpRequest, calendar_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def calendar_delete(request: HttpRequest, calendar_id: int) -> HttpResponse:
-    calendar = _get_or_404(selectors.calendar_get, calendar_id=calendar_id)
+    calendar = _get_or_404(selectors.business_calendar_get, calendar_id=calendar_id)
 
     def delete() -> str:
         services.business_calendar_delete(calendar=calendar)

@@ -193,7 +193,7 @@ def article_review(request: HttpRequest, article_id: int) -> HttpResponse:
 def article_from_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """ "Create article from this ticket" (templates/helpdesk/_kb_from_ticket.html): a draft, then its editor."""
     try:
-        ticket = selectors.ticket_for_article(ticket_id=ticket_id)
+        ticket = selectors.ticket_get_for_article(ticket_id=ticket_id)
     except Ticket.DoesNotExist:
         raise Http404("No such ticket in this workspace.") from None
     try:

@@ -27,7 +27,7 @@ from ai import facade
 from ... import live
 from ...models import Ticket, TicketEvent, TicketMessage
 from .. import tickets as ticket_services
-from .suggestions import feedback_record
+from .suggestions import suggestion_feedback_record
 
 IMPROVE_FEATURE = "helpdesk.improve"
 TONE_FEATURE = "helpdesk.reply_tone"
@@ -157,7 +157,7 @@ def improved_description_accept(
         actor=actor,
         data={"kind": "description", "action": outcome, "run_id": run.run_id, "changes": changes},
     )
-    feedback_record(run.run_id, outcome, actor=actor, final_text=text)
+    suggestion_feedback_record(run.run_id, outcome, actor=actor, final_text=text)
     live.ticket_changed(locked, actor=actor, changes=changes)
     return locked, outcome
 
@@ -171,7 +171,7 @@ def improved_description_reject(*, ticket: Ticket, actor, run_id: Any) -> None:
         actor=actor,
         data={"kind": "description", "action": "rejected", "run_id": run.run_id},
     )
-    feedback_record(run.run_id, "rejected", actor=actor)
+    suggestion_feedback_record(run.run_id, "rejected", actor=actor)
 
 
 def suggestion_feedback(*, run_id: Any, outcome: str, actor, final_text: str | None = None) -> str:
@@ -181,7 +181,7 @@ def suggestion_feedback(*, run_id: Any, outcome: str, actor, final_text: str | N
         raise ValidationError({"outcome": "Say whether the suggestion was used (accepted) or not (rejected)."})
     if outcome == "accepted" and final_text is not None and not _same(final_text, run.text):
         outcome = "edited"
-    feedback_record(run.run_id, outcome, actor=actor, final_text=final_text)
+    suggestion_feedback_record(run.run_id, outcome, actor=actor, final_text=final_text)
     return outcome
 
 
@@ -195,4 +195,4 @@ def reply_feedback_record(message: TicketMessage, *, actor) -> None:
     except facade.AIInputError:
         return
     outcome = "accepted" if _same(message.body, run.text) else "edited"
-    feedback_record(run.run_id, outcome, actor=actor, final_text=message.body)
+    suggestion_feedback_record(run.run_id, outcome, actor=actor, final_text=message.body)
