@@ -353,11 +353,20 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 def _header_and_thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> HttpResponse:
-    """The header in place, the thread out of band: what changes when the ticket does."""
+    """The header in place; the thread, the SLA card and the status hint out of band: what changes with the ticket."""
     header = render_to_string(f"{DETAIL_TEMPLATE}#ticket-header", _header_context(request, ticket, **extra), request)
     thread_context = {"ticket": ticket, "thread": selectors.ticket_thread(ticket=ticket), "oob": True}
     thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
-    return HttpResponse(header + thread)
+    return HttpResponse(header + thread + _side_oob(request, ticket, status_hint=True))
+
+
+def _side_oob(request: HttpRequest, ticket: Ticket, *, status_hint: bool) -> str:
+    """The SLA card and (for editors, whose page has the composer it sits in) the status hint, out of band."""
+    context = {"ticket": ticket, "oob": True}
+    html = render_to_string(f"{DETAIL_TEMPLATE}#sla-card", context, request=request)
+    if status_hint and user_can(request.user, "tickets.edit"):
+        html += render_to_string(f"{DETAIL_TEMPLATE}#status-hint", context, request=request)
+    return html
 
 
 @require_GET
@@ -462,7 +471,8 @@ def _replied(request: HttpRequest, ticket: Ticket, kind: str) -> HttpResponse:
     )
     thread_context = {"ticket": fresh, "thread": selectors.ticket_thread(ticket=fresh), "oob": True}
     thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
-    return HttpResponse(composer + header + thread)
+    # The new composer carries the status hint; the SLA card shows the clocks the reply stopped or restarted.
+    return HttpResponse(composer + header + thread + _side_oob(request, fresh, status_hint=False))
 
 
 @require_GET
