@@ -26,6 +26,7 @@ from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.deletion import StillInUse
 from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
+from core.realtime import topics_query
 
 from . import live, selectors, services
 from .csv_io import csv_lines
@@ -99,6 +100,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request, "customer-table"):
         return render_partial(request, LIST_TEMPLATE, "customer-table", context)
     context["options"] = selectors.customer_filter_options()
+    context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
 
 

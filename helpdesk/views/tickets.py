@@ -26,8 +26,9 @@ from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
-from core.realtime import topic_dom_id, topic_token
+from core.realtime import topic_dom_id, topics_query
 
+from .. import live
 from ..forms import (
     UPDATE_FIELDS,
     BulkForm,
@@ -167,6 +168,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             html = render_to_string(f"{LIST_TEMPLATE}#{fragment}", context, request=request)
             rail = render_to_string(f"{LIST_TEMPLATE}#ticket-rail", context | {"oob": True}, request=request)
             return HttpResponse(html + rail)
+    context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
 
 
@@ -306,7 +308,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "thread": selectors.ticket_thread(ticket=ticket),
         "related": selectors.ticket_related(ticket=ticket),
         "options": selectors.ticket_filter_options(),
-        "topic_token": topic_token(topic, user_id=request.user.pk),
+        "live_topics": topics_query(topic, user_id=request.user.pk),
         "presence_id": topic_dom_id(topic),
         "reply_form": ReplyForm(),
         **_capabilities(request.user),
@@ -332,11 +334,20 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 def _header_and_thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> HttpResponse:
-    """The header in place, the thread out of band: what changes when the ticket does."""
+    """The header in place; the thread, the SLA card and the status hint out of band: what changes with the ticket."""
     header = render_to_string(f"{DETAIL_TEMPLATE}#ticket-header", _header_context(request, ticket, **extra), request)
     thread_context = {"ticket": ticket, "thread": selectors.ticket_thread(ticket=ticket), "oob": True}
     thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
-    return HttpResponse(header + thread)
+    return HttpResponse(header + thread + _side_oob(request, ticket, status_hint=True))
+
+
+def _side_oob(request: HttpRequest, ticket: Ticket, *, status_hint: bool) -> str:
+    """The SLA card and (for editors, whose page has the composer it sits in) the status hint, out of band."""
+    context = {"ticket": ticket, "oob": True}
+    html = render_to_string(f"{DETAIL_TEMPLATE}#sla-card", context, request=request)
+    if status_hint and user_can(request.user, "tickets.edit"):
+        html += render_to_string(f"{DETAIL_TEMPLATE}#status-hint", context, request=request)
+    return html
 
 
 @require_GET
@@ -441,7 +452,8 @@ def _replied(request: HttpRequest, ticket: Ticket, kind: str) -> HttpResponse:
     )
     thread_context = {"ticket": fresh, "thread": selectors.ticket_thread(ticket=fresh), "oob": True}
     thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
-    return HttpResponse(composer + header + thread)
+    # The new composer carries the status hint; the SLA card shows the clocks the reply stopped or restarted.
+    return HttpResponse(composer + header + thread + _side_oob(request, fresh, status_hint=False))
 
 
 @require_GET
