@@ -157,10 +157,10 @@
 
   document.addEventListener("htmx:wsOpen", function (event) {
     const page = ticketPage();
-    if (!page || !page.dataset.topicToken) { return; }
+    if (!page) { return; }
     socket = event.detail.socketWrapper;
-    // A reconnect subscribes again and repeats what this person is doing.
-    send({ subscribe: page.dataset.topicToken });
+    // The socket URL names the ticket's topic (joined before the socket opens); a reconnect repeats what this
+    // person is doing.
     send({ presence: presence });
   });
 
