@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from accounts.admin_site import workspace_admin_site
 from accounts.permissions import capability_required
-from core.views import healthz
+from core.views import favicon, healthz
 
 urlpatterns = [
     # Agents start in their ticket queue.
@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 # Styled pages for people, the API's JSON error body under /api/ (core.error_views).
