@@ -66,7 +66,7 @@ PARTS = {
     "ticket_create service": ("helpdesk/services/tickets.py", "ticket_create"),
     "contact lookup/create": ("customers/facade.py", "contact_for_email"),
     "settings read (HelpdeskSettings.current)": ("helpdesk/models", "current"),
-    "SLA clocks": ("helpdesk/services/sla.py", "ticket_sla_refresh"),
+    "SLA clocks": ("helpdesk/services/sla/", "ticket_sla_refresh"),
     "ticket INSERT (Model.save)": ("django/db/models/base.py", "save"),
     "event row": ("helpdesk/services/tickets.py", "_event"),
     "intake queued (outbox row)": ("helpdesk/services/intake.py", "intake_on_commit"),
@@ -79,6 +79,28 @@ PARTS = {
     "session load": ("django/contrib/sessions/backends/base.py", "_get_session"),
     "user load": ("django/contrib/auth/__init__.py", "get_user"),
 }
+
+
+class RedisCommands:
+    """Counts the Redis commands sent while active (every client of redis-py: cache, broker, throttles)."""
+
+    def __enter__(self) -> RedisCommands:
+        import redis.connection
+
+        self.sent: list[str] = []
+        self._original = original = redis.connection.AbstractConnection.send_command
+
+        def send_command(connection_, *args, **kwargs):
+            self.sent.append(str(args[0]).upper())
+            return original(connection_, *args, **kwargs)
+
+        redis.connection.AbstractConnection.send_command = send_command
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import redis.connection
+
+        redis.connection.AbstractConnection.send_command = self._original
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -101,7 +123,7 @@ def profile(label: str, send, requests: int, top: int, clock: str) -> None:
         send(index)
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, RedisCommands() as commands:
         send(requests)
     captured = queries.captured_queries
     sql_ms = sum(float(query["time"]) for query in captured) * 1000
@@ -113,6 +135,9 @@ def profile(label: str, send, requests: int, top: int, clock: str) -> None:
     print(f"queries per request: {len(captured)} ({sql_ms:.1f} ms of SQL as Django times it)")
     for statement, count in Counter(_tables(query["sql"]) for query in captured).most_common():
         print(f"  {count:2d} × {statement}")
+    print(f"Redis commands per request: {len(commands.sent)}")
+    for command, count in Counter(commands.sent).most_common():
+        print(f"  {count:2d} × {command}")
     profiler = cProfile.Profile(time.process_time) if clock == "cpu" else cProfile.Profile()
     profiler.enable()
     for index in range(requests):
@@ -127,7 +152,7 @@ def profile(label: str, send, requests: int, top: int, clock: str) -> None:
         if total:
             print(f"  {part:<44} {total / requests * 1000:7.2f} ms")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
     print(f"top {top} functions by own time (all {requests} requests):")
     print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
 

@@ -154,6 +154,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MIDDLEWARE = [
     # First: every response carries the policy, including pages answered before a view (unknown host, 413).
     "core.csp.ContentSecurityPolicyMiddleware",
+    # Compresses text responses on their way out, after every other middleware wrote them (core/compression.py).
+    "core.compression.GZipTextMiddleware",
     "tenants.middleware.TenantMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
