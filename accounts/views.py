@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.forms import add_service_errors
 from core.htmx import render_partial
 
 from . import selectors, services
@@ -141,7 +142,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
                 invited_by=request.user,
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             if not request.htmx:
@@ -156,14 +157,6 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#invitation-form"
     return render(request, template, {"form": form})
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @capability_required("team.invite")

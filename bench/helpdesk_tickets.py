@@ -630,7 +630,16 @@ class Target:
     list_path: str
     list_headers: dict
     rows: Callable[[bytes], int]
+    server_pid: int = 0
     local: threading.local = field(default_factory=threading.local)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's processes (master and workers) so far: what a request costs whatever
+        the machine's load."""
+        import psutil
+
+        master = psutil.Process(self.server_pid)
+        return sum(sum(process.cpu_times()[:2]) for process in [master, *master.children(recursive=True)])
 
     def send(self, method: str, path: str, headers: dict, body: dict | None = None) -> tuple[int, bytes, dict]:
         conn = getattr(self.local, "conn", None)
@@ -665,8 +674,11 @@ def _decoded(body: bytes, headers: dict) -> bytes:
     return gzip.decompress(body) if encoding == "gzip" else body
 
 
-def timed_calls(call: Callable[[int], int], count: int, clients: int) -> tuple[list[float], float, int]:
-    """Timings (ms) of the successful calls, calls per second, errors. One keep-alive connection per client."""
+def timed_calls(
+    target: Target, call: Callable[[int], int], count: int, clients: int
+) -> tuple[list[float], float, int, float]:
+    """Timings (ms) of the successful calls, calls per second, errors, server CPU ms per call. One keep-alive
+    connection per client."""
 
     def one(index: int) -> tuple[float, int]:
         started = time.perf_counter()
@@ -674,12 +686,12 @@ def timed_calls(call: Callable[[int], int], count: int, clients: int) -> tuple[l
         return (time.perf_counter() - started) * 1000, status
 
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(clients * 3)))  # warm-up: every connection, every worker
-        started = time.perf_counter()
+        list(pool.map(one, range(count, count + clients * 3)))  # warm-up: every connection, every worker
+        started, cpu = time.perf_counter(), target.cpu_seconds()
         results = list(pool.map(one, range(count)))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
     ok = [ms for ms, status in results if status in (200, 201)]
-    return ok, len(ok) / seconds, count - len(ok)
+    return ok, len(ok) / seconds, count - len(ok), cpu / count * 1000
 
 
 def page_weight(target: Target) -> tuple[int, int, int]:
@@ -692,7 +704,7 @@ def page_weight(target: Target) -> tuple[int, int, int]:
     return target.rows(raw), len(raw), wire
 
 
-def switchboard_target(tenant: Tenant, port: int) -> Target:
+def switchboard_target(tenant: Tenant, servers: Servers) -> Target:
     with tenant_context(tenant):
         agent = User.objects.get(email="agent@bench.test")
         token, _ = Token.objects.get_or_create(user=agent)
@@ -709,7 +721,8 @@ def switchboard_target(tenant: Tenant, port: int) -> Target:
 
     return Target(
         name="Switchboard",
-        port=port,
+        port=servers.port,
+        server_pid=servers.processes["gunicorn"].pid,
         host=HOST,
         create=create,
         create_headers={"Authorization": f"Token {token.key}"},
@@ -719,7 +732,7 @@ def switchboard_target(tenant: Tenant, port: int) -> Target:
     )
 
 
-def peer_target(peer, port: int, emails: list[str]) -> Target:
+def peer_target(peer, server: PeerServer, emails: list[str]) -> Target:
     # The peer's own ticket list page asks this endpoint for its rows: open tickets, oldest first, 25 a page.
     query = base64.b64encode(
         json.dumps(
@@ -736,7 +749,8 @@ def peer_target(peer, port: int, emails: list[str]) -> Target:
 
     return Target(
         name="django-helpdesk",
-        port=port,
+        port=server.port,
+        server_pid=server.process.pid,
         host="127.0.0.1",
         create=create,
         create_headers={"Authorization": f"Token {peer.token}"},
@@ -794,12 +808,12 @@ class PeerServer:
 
 def bench_http(tenant: Tenant, servers: Servers, peer_server: PeerServer | None, peer, args) -> None:
     """Create and list on every target, one measurement at a time, alternating targets in each round."""
-    targets = [switchboard_target(tenant, servers.port)]
+    targets = [switchboard_target(tenant, servers)]
     if peer_server is not None:
         with tenant_context(tenant):
             emails = list(Contact.objects.order_by("id").values_list("email", flat=True)[:3000])
         connection.set_schema_to_public()
-        targets.append(peer_target(peer, peer_server.port, emails))
+        targets.append(peer_target(peer, peer_server, emails))
     print("\nHTTP, one client process on the same machine; sequential = 1 keep-alive client, then 4 clients")
     for target in targets:
         rows, raw, wire = page_weight(target)
@@ -838,13 +852,13 @@ def run_http(tenant: Tenant, args) -> None:
 
 
 def _http_line(target: Target, label: str, call, count: int, clients: int, offset: int = 0) -> None:
-    timings, per_second, errors = timed_calls(lambda index: call(offset + index), count, clients)
+    timings, per_second, errors, cpu = timed_calls(target, lambda index: call(offset + index), count, clients)
     if not timings:
         print(f"{target.name:<16} {label:<24} every request failed")
         return
     print(
         f"{target.name:<16} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
-        f"p95 {percentile(timings, 0.95):6.1f} ms  errors {errors}"
+        f"p95 {percentile(timings, 0.95):6.1f} ms  server CPU {cpu:5.1f} ms/request  errors {errors}"
     )
 
 

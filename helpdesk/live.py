@@ -116,3 +116,24 @@ def customer_replied(ticket: Ticket, message: TicketMessage) -> None:
     if ticket.assignee_id:
         text = format_html("{} replied on #{}: {}", ticket.requester, ticket.pk, ticket.subject)
         notify_on_commit(user_group(ticket.assignee_id), _toast(text))
+
+
+# --- Pushed for helpdesk.services (which render no HTML themselves) ---------------------------------
+
+AI_PANEL_REFRESH = "helpdesk/_ai_panel.html#ai-panel-refresh"
+
+
+def ai_panel_changed(ticket_id: int) -> None:
+    """After commit, every page showing the ticket reloads its AI panel (each agent gets their own view of it)."""
+    notify_on_commit(topic_group(ticket_topic(ticket_id)), render_to_string(AI_PANEL_REFRESH, {"ticket_id": ticket_id}))
+
+
+def sla_escalated(ticket: Ticket, *, target: str, breached: bool, minutes_left: int, user_ids: list[int]) -> None:
+    """A toast on each recipient's open pages: the ticket's SLA `target` is at risk, or breached."""
+    if breached:
+        text = format_html("SLA breached on #{}: {} ({} was due)", ticket.pk, ticket.subject, target)
+    else:
+        text = format_html("SLA at risk on #{}: {} ({} due in {} min)", ticket.pk, ticket.subject, target, minutes_left)
+    toast = _toast(text, "danger" if breached else "warning")
+    for user_id in user_ids:
+        notify_on_commit(user_group(user_id), toast)

@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from core.consumers import LiveConsumer
-from core.realtime import topic_group, topics_query, workspace_group
+from core.realtime import topics_query
 from customers import live, services
 
 from .factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listen():
-    """A test channel following what the customer list page follows (the workspace group and the list topic);
-    returns a function that reads the next message pushed to it."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    groups = (workspace_group(), topic_group(live.LIST_TOPIC))
-    for group in groups:
-        async_to_sync(layer.group_add)(group, channel)
-
-    def receive() -> dict:
-        return async_to_sync(layer.receive)(channel)
-
-    yield receive
-    for group in groups:
-        async_to_sync(layer.group_discard)(group, channel)
 
 
 def test_customer_create_pushes_toast_and_row_after_commit(make_user, listen, django_capture_on_commit_callbacks):

@@ -20,12 +20,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import reswap, trigger_client_event
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import add_service_errors
-from core.htmx import hx_redirect, render_partial
+from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 from core.realtime import topic_dom_id, topics_query
 
 from .. import live
@@ -81,25 +81,6 @@ class RailView:
 
 def _capabilities(user) -> dict[str, bool]:
     return {"can_edit": user_can(user, "tickets.edit"), "can_share_views": user_can(user, "helpdesk.configure")}
-
-
-def _wants_fragment(request: HttpRequest, target: str) -> bool:
-    """An HTMX request aimed at `target`; history restores (htmx 2 sends them as HTMX requests) get the page."""
-    htmx = request.htmx
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
-
-
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str = "") -> HttpResponse:
-    """Closes the modal; `html` holds out-of-band updates (see customers.views._modal_done)."""
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
@@ -183,7 +164,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     # Filters and searches swap the table (the search box keeps its focus), view links the filters too; the rail
     # follows out of band, its active view and counts current.
     for fragment in ("ticket-table", "ticket-main"):
-        if _wants_fragment(request, fragment):
+        if wants_fragment(request, fragment):
             html = render_to_string(f"{LIST_TEMPLATE}#{fragment}", context, request=request)
             rail = render_to_string(f"{LIST_TEMPLATE}#ticket-rail", context | {"oob": True}, request=request)
             return HttpResponse(html + rail)
@@ -267,7 +248,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Saved the view “{view.name}”.")
             return hx_redirect(request, f"{reverse('tickets:ticket_list')}?{query_string(params)}")
-    return _modal(request, VIEW_FORM_TEMPLATE, {"form": form})
+    return render_modal(request, VIEW_FORM_TEMPLATE, {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -286,7 +267,7 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
         saved_view_services.saved_view_delete(view=view, actor=request.user)
         messages.success(request, f"Deleted the view “{view.name}”.")
         return hx_redirect(request, reverse("tickets:ticket_list"))
-    return _modal(request, VIEW_DELETE_TEMPLATE, {"view": view})
+    return render_modal(request, VIEW_DELETE_TEMPLATE, {"view": view})
 
 
 # --- New ticket ---------------------------------------------------------------------------------
@@ -305,7 +286,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created ticket #{ticket.pk}.")
             return hx_redirect(request, reverse("tickets:ticket_detail", args=[ticket.pk]))
-    return _modal(request, FORM_TEMPLATE, {"form": form})
+    return render_modal(request, FORM_TEMPLATE, {"form": form})
 
 
 @require_GET
