@@ -68,7 +68,7 @@ def _team_fragment(request: HttpRequest, partial: str) -> HttpResponse:
     """HTMX gets the refreshed fragment (messages ride along as toasts); plain forms go back to the page."""
     if request.htmx:
         return render_partial(request, TEAM_TEMPLATE, partial, _team_context(request))
-    return redirect("accounts:team")
+    return redirect("people:members")
 
 
 def _message_of(error: ValidationError) -> str:
@@ -146,7 +146,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             if not request.htmx:
-                return redirect("accounts:team")
+                return redirect("people:members")
             response = render_partial(request, TEAM_TEMPLATE, "team-invitations", _team_context(request))
             # The form was posted from the modal; the answer replaces the invitations list and closes it.
             response["HX-Retarget"] = "#team-invitations"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import logging
 import os
 import re
@@ -107,7 +108,7 @@ def script_parse(script: str) -> list[str | Copy]:
     """SQL chunks (run as they are) and COPY blocks (whose rows go through the COPY protocol, untouched)."""
     parts: list[str | Copy] = []
     sql: list[str] = []
-    lines = iter(script.splitlines(keepends=True))
+    lines = iter(io.StringIO(script))  # lines end at "\n" only: COPY rows may hold other line separators
     for line in lines:
         if line.startswith("COPY ") and line.rstrip().endswith("FROM stdin;"):
             if sql:

@@ -163,7 +163,7 @@ def ai_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required(CAPABILITY)
 def ai_policy_save(request: HttpRequest) -> HttpResponse:
-    form = PolicyForm(request.POST)
+    form = PolicyForm(request.POST, current_ttl=selectors.ai_policy_get().cache_ttl_seconds)
     if form.is_valid():
         try:
             policy = services.ai_policy_update(actor=request.user, **form.cleaned_data)

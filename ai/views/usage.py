@@ -24,7 +24,7 @@ from .. import prompts, registry, selectors
 from ..contracts import AIMetrics
 from ..models import AIRun
 from ..selectors import RunFilters, UsageSeries
-from ..templatetags.ai_display import milliseconds, percent, provider_name, usd
+from ..templatetags.ai_display import feature_label, milliseconds, percent, provider_name, usd
 
 USAGE_TEMPLATE = "ai/usage.html"
 RUN_LIST_TEMPLATE = "ai/run_list.html"
@@ -113,7 +113,7 @@ def _kpis(metrics: AIMetrics, series: UsageSeries) -> list[Kpi]:
 def _chart_data(metrics: AIMetrics, series: UsageSeries) -> dict[str, Any]:
     """Chart.js-ready figures (see static/js/charts.js); the tables under the charts show the same numbers."""
     days = [dateformat.format(day, "M j") for day in series.days]
-    features = [row.key for row in metrics.by_feature]
+    features = [feature_label(row.key) for row in metrics.by_feature]
     return {
         "runs": {
             "type": "bar",

@@ -112,7 +112,7 @@ def test_a_page_without_the_ticket_list_gets_toasts_but_no_rows_to_misplace(live
     team = new_page(browser)
     team.add_init_script(TRACK_SOCKET)
     team.add_init_script(COUNT_MISSED_PUSHES)
-    sign_in(team, live_stack, owner, next_path="/team/")
+    sign_in(team, live_stack, owner, next_path="/people/")
     team.wait_for_function("() => window.sbSocketOpen === true")
     page = _open(browser, live_stack, ada, "/tickets/")
 

@@ -380,7 +380,7 @@ def test_only_the_ticket_list_page_receives_ticket_rows(client, login, tenant, d
         name: page_socket(client, url)
         for name, url in {
             "list": reverse("tickets:ticket_list"),
-            "team": reverse("accounts:team"),
+            "team": reverse("people:members"),
             "ticket": reverse("tickets:ticket_detail", args=[ticket.pk]),
         }.items()
     }

@@ -100,8 +100,10 @@ def _confirm_delete(
 class Page:
     """A settings list page: its template, the partial a save refreshes, and how to build its context."""
 
-    def __init__(self, name: str, template: str, partial: str, build: Callable[[], dict[str, Any]]) -> None:
-        self.url_name = f"helpdesk_settings:{name}"
+    def __init__(
+        self, name: str, template: str, partial: str, build: Callable[[], dict[str, Any]], *, url_name: str = ""
+    ) -> None:
+        self.url_name = url_name or f"helpdesk_settings:{name}"
         self.template, self.partial, self.build = template, partial, build
         self.active = name
 
@@ -118,12 +120,20 @@ POLICIES = Page(
     "policy-table",
     lambda: {"policies": selectors.sla_policy_list()},
 )
-TEAMS = Page("team_list", "helpdesk/settings_teams.html", "team-table", lambda: {"teams": selectors.team_list()})
+# Teams and skills are tabs of People (config/urls/people.py).
+TEAMS = Page(
+    "teams",
+    "helpdesk/settings_teams.html",
+    "team-table",
+    lambda: {"teams": selectors.team_list()},
+    url_name="people:teams",
+)
 AGENTS = Page(
-    "agent_list",
+    "skills",
     "helpdesk/settings_agents.html",
     "agent-table",
     lambda: {"rows": selectors.agent_rows(), "skills": selectors.skill_list()},
+    url_name="people:skills",
 )
 CALENDARS = Page(
     "calendar_list",

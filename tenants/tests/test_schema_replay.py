@@ -203,3 +203,21 @@ def test_a_new_migration_state_of_the_template_makes_its_script_again(
     assert structure(after.schema_name) == structure(template)
     # Only the script of the template's current state is kept.
     assert SchemaScript.objects.filter(template=template).count() == 1
+
+
+def test_only_the_scripts_sql_is_renamed_never_the_rows_it_copies():
+    script = (
+        "\\restrict abc\n-- Name: note; Type: TABLE; Schema: tenant_template\n"
+        "SET lock_timeout = 0;\nCREATE TABLE tenant_template.note (body text);\n"
+        "COPY tenant_template.note (body) FROM stdin;\nsee tenant_template.note\u2028twice\n\\.\n"
+        "SELECT pg_catalog.setval('tenant_template.note_id_seq', 3, true);\n\\unrestrict abc\n"
+    )
+    sql, copy, setval = schema_replay.script_parse(script)
+
+    def renamed(text: str) -> str:
+        return schema_replay._schema_renamed(text, "tenant_template", "t_new")
+
+    assert renamed(sql) == "SET lock_timeout = 0;\nCREATE TABLE t_new.note (body text);\n"
+    assert renamed(copy.statement) == "COPY t_new.note (body) FROM stdin"
+    assert copy.data == "see tenant_template.note\u2028twice\n"
+    assert "setval('t_new.note_id_seq'" in renamed(setval)
