@@ -3,7 +3,7 @@
 A workspace "bench-helpdesk-ai" gets the eight categories of the labelled ticket set (ai/tests/data) and a
 few solved tickets and articles to retrieve from. Then, one ticket at a time (latency, not throughput):
 
-* inline: `ticket_create` then `analyze_ticket` in this process, what the worker does once it has the task;
+* inline: `ticket_create` then `ticket_analyze` in this process, what the worker does once it has the task;
   the split shows where the time goes (create, analysis);
 * worker (`--worker`, default on): `ticket_create` commits and queues `analyze_ticket_task` on a private Redis
   database; a real `celery worker` (started here, solo pool) runs it. Measured from just before the create
@@ -120,7 +120,7 @@ def run_inline(rows: list[dict]) -> None:
         started = time.perf_counter()
         ticket = _create(row)
         created = time.perf_counter()
-        ticket_ai.analyze_ticket(ticket.pk)
+        ticket_ai.ticket_analyze(ticket.pk)
         done = time.perf_counter()
         ticket.refresh_from_db()
         panel_started = time.perf_counter()
@@ -134,7 +134,7 @@ def run_inline(rows: list[dict]) -> None:
             panels.append((panel_done - panel_started) * 1000)
     print("inline (this process does the worker's part):")
     line("ticket_create (commit)", creates)
-    line("analyze_ticket (7 AI runs + retrieval)", analyses)
+    line("ticket_analyze (7 AI runs + retrieval)", analyses)
     line("create → analysis stored", totals)
     line("render panel (selector + template)", panels)
 

@@ -110,15 +110,19 @@ def main() -> None:
         sample = list(Ticket.objects.open().select_related("customer", "sla_policy")[:50])
         if sample:
             with CaptureQueriesContext(connection) as queries:
-                sla.assess_sla_risk(sample[0])
-            timed(f"assess_sla_risk, one ticket ({len(queries)} queries)", lambda: sla.assess_sla_risk(sample[0]), 50)
+                sla.ticket_sla_risk_assess(sample[0])
+            timed(
+                f"ticket_sla_risk_assess, one ticket ({len(queries)} queries)",
+                lambda: sla.ticket_sla_risk_assess(sample[0]),
+                50,
+            )
         timed(f"sla_risk_refresh_open ({open_tickets} open tickets)", sla.sla_risk_refresh_open)
         caught_up = timed("sla_sweep, first run (catches the history up)", sla.sla_sweep)
         print(f"  warned {caught_up.warned}, breached {caught_up.breached}")
         timed("sla_sweep, every minute after (nothing new)", sla.sla_sweep, 20)
         with CaptureQueriesContext(connection) as queries:
-            sla_selectors.get_sla_metrics(days=30)
-        timed(f"get_sla_metrics(days=30) ({len(queries)} queries)", lambda: sla_selectors.get_sla_metrics(days=30), 20)
+            sla_selectors.sla_metrics_get(days=30)
+        timed(f"sla_metrics_get(days=30) ({len(queries)} queries)", lambda: sla_selectors.sla_metrics_get(days=30), 20)
     connection.set_schema_to_public()
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import gzip
 import http.client
 import json
 import os
@@ -35,6 +37,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,7 +383,7 @@ class Servers:
     """The web processes as `make run` starts them (scripts/devstack.py): gunicorn for HTTP (two gthread workers
     of four threads, config.wsgi) and daphne for websockets, each on a listening socket opened here."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, *, websockets: bool = True) -> None:
         self.http_sock, self.ws_sock = _listening_socket(), _listening_socket()
         self.port, self.ws_port = self.http_sock.getsockname()[1], self.ws_sock.getsockname()[1]
         env = os.environ | {
@@ -399,6 +402,8 @@ class Servers:
             ],
             "daphne": [str(BIN / "daphne"), "--fd", str(ws_fd), "-v", "1", "config.asgi:application"],
         }
+        if not websockets:
+            del commands["daphne"]
         self.logs = {name: log_dir / f"{name}.log" for name in commands}
         self.processes = {
             name: subprocess.Popen(
@@ -415,7 +420,7 @@ class Servers:
 
     def _wait_until_serving(self) -> None:
         deadline = time.monotonic() + 90
-        waiting = {self.port, self.ws_port}
+        waiting = {self.port, self.ws_port} if "daphne" in self.processes else {self.port}
         while waiting and time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
@@ -610,6 +615,253 @@ def _create_live_tickets(tenant: Tenant, count: int, *, agent, contact, committe
             HelpdeskSettings.objects.filter(pk=1).update(analysis_enabled=analysis_was)
 
 
+# --- HTTP, side by side with django-helpdesk -------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One server under test: how to create a ticket and fetch one list page with a keep-alive connection."""
+
+    name: str
+    port: int
+    host: str
+    create: Callable[[int], tuple[str, dict]]  # index → (path, JSON body)
+    create_headers: dict
+    list_path: str
+    list_headers: dict
+    rows: Callable[[bytes], int]
+    server_pid: int = 0
+    local: threading.local = field(default_factory=threading.local)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's processes (master and workers) so far: what a request costs whatever
+        the machine's load."""
+        import psutil
+
+        master = psutil.Process(self.server_pid)
+        return sum(sum(process.cpu_times()[:2]) for process in [master, *master.children(recursive=True)])
+
+    def send(self, method: str, path: str, headers: dict, body: dict | None = None) -> tuple[int, bytes, dict]:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        payload = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Host": self.host, "Accept-Encoding": "gzip", **headers}
+        if payload is not None:
+            all_headers["Content-Type"] = "application/json"
+        try:
+            conn.request(method, path, body=payload, headers=all_headers)
+            response = conn.getresponse()
+            return response.status, response.read(), dict(response.getheaders())
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            self.local.conn = None
+            return 599, b"", {}
+
+    def create_one(self, index: int) -> int:
+        path, body = self.create(index)
+        return self.send("POST", path, self.create_headers, body)[0]
+
+    def list_one(self, _index: int) -> int:
+        status, body, headers = self.send("GET", self.list_path, self.list_headers)
+        if status == 200 and self.rows(_decoded(body, headers)) < 1:
+            return 598  # a page without rows would time the wrong thing
+        return status
+
+
+def _decoded(body: bytes, headers: dict) -> bytes:
+    encoding = {key.lower(): value for key, value in headers.items()}.get("content-encoding", "")
+    return gzip.decompress(body) if encoding == "gzip" else body
+
+
+def timed_calls(
+    target: Target, call: Callable[[int], int], count: int, clients: int
+) -> tuple[list[float], float, int, float]:
+    """Timings (ms) of the successful calls, calls per second, errors, server CPU ms per call. One keep-alive
+    connection per client."""
+
+    def one(index: int) -> tuple[float, int]:
+        started = time.perf_counter()
+        status = call(index)
+        return (time.perf_counter() - started) * 1000, status
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(count, count + clients * 3)))  # warm-up: every connection, every worker
+        started, cpu = time.perf_counter(), target.cpu_seconds()
+        results = list(pool.map(one, range(count)))
+        seconds, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
+    ok = [ms for ms, status in results if status in (200, 201)]
+    return ok, len(ok) / seconds, count - len(ok), cpu / count * 1000
+
+
+def page_weight(target: Target) -> tuple[int, int, int]:
+    """Rows, bytes of the page as rendered, and bytes on the wire when the client accepts gzip (compressed
+    here at level 6 when the server does not)."""
+    status, body, headers = target.send("GET", target.list_path, target.list_headers)
+    assert status == 200, (target.name, status)
+    raw = _decoded(body, headers)
+    wire = len(body) if len(body) != len(raw) else len(gzip.compress(raw, 6))
+    return target.rows(raw), len(raw), wire
+
+
+def switchboard_target(tenant: Tenant, servers: Servers) -> Target:
+    with tenant_context(tenant):
+        agent = User.objects.get(email="agent@bench.test")
+        token, _ = Token.objects.get_or_create(user=agent)
+        emails = list(Contact.objects.order_by("id").values_list("email", flat=True)[:3000])
+        browser = Client(HTTP_HOST=HOST)
+        browser.force_login(agent)
+        cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    connection.set_schema_to_public()
+
+    def create(index: int) -> tuple[str, dict]:
+        known = index % 10 != 0  # one in ten requesters is new: their contact is created on the way
+        email = emails[index % len(emails)] if known else f"new{index}-{uuid.uuid4().hex[:6]}@example.org"
+        return "/api/v1/tickets/", _ticket_body(index) | {"requester_email": email, "tags": ["bench"]}
+
+    return Target(
+        name="Switchboard",
+        port=servers.port,
+        server_pid=servers.processes["gunicorn"].pid,
+        host=HOST,
+        create=create,
+        create_headers={"Authorization": f"Token {token.key}"},
+        list_path="/tickets/",
+        list_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
+        rows=lambda body: body.count(b'id="ticket-row-'),
+    )
+
+
+def peer_target(peer, server: PeerServer, emails: list[str]) -> Target:
+    # The peer's own ticket list page asks this endpoint for its rows: open tickets, oldest first, 25 a page.
+    query = base64.b64encode(
+        json.dumps(
+            {"filtering": {"status__in": [1, 2]}, "sorting": "created", "search_string": "", "sortreverse": False}
+        ).encode()
+    ).decode()
+
+    def create(index: int) -> tuple[str, dict]:
+        body = _ticket_body(index)
+        priority = {"low": 4, "normal": 3, "high": 2, "urgent": 1}[body.pop("priority")]
+        email = emails[index % len(emails)] if index % 10 else f"new{index}-{uuid.uuid4().hex[:6]}@example.org"
+        body = {"title": body["subject"], "description": body["description"], "priority": priority}
+        return "/helpdesk/api/tickets/", body | {"queue": peer.queue_id, "submitter_email": email}
+
+    return Target(
+        name="django-helpdesk",
+        port=server.port,
+        server_pid=server.process.pid,
+        host="127.0.0.1",
+        create=create,
+        create_headers={"Authorization": f"Token {peer.token}"},
+        list_path=f"/helpdesk/datatables_ticket_list/{query}?draw=1&start=0&length=25",
+        list_headers={"Cookie": f"sessionid={peer.session}"},
+        rows=lambda body: len(json.loads(body)["data"]),
+    )
+
+
+def _ticket_body(index: int) -> dict:
+    return {
+        "subject": f"Bench {index}: printer on floor {index % 7} jams",
+        "description": "Since this morning every print job stops halfway and the display shows error 42.",
+        "priority": ("low", "normal", "normal", "high", "urgent")[index % 5],
+    }
+
+
+class PeerServer:
+    """django-helpdesk under gunicorn, two sync workers, from its own virtualenv."""
+
+    def __init__(self, peer, log_dir: Path) -> None:
+        self.sock = _listening_socket()
+        self.port = self.sock.getsockname()[1]
+        self.log = log_dir / "peer-gunicorn.log"
+        self.process = subprocess.Popen(
+            peer.gunicorn_command(self.sock.fileno()),
+            cwd=peer.directory,
+            env=peer.env,
+            pass_fds=(self.sock.fileno(),),
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"django-helpdesk's gunicorn exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                connection_ = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                connection_.request("GET", "/helpdesk/api/tickets/")
+                if connection_.getresponse().status in (401, 403):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("django-helpdesk did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.sock.close()
+
+
+def bench_http(tenant: Tenant, servers: Servers, peer_server: PeerServer | None, peer, args) -> None:
+    """Create and list on every target, one measurement at a time, alternating targets in each round."""
+    targets = [switchboard_target(tenant, servers)]
+    if peer_server is not None:
+        with tenant_context(tenant):
+            emails = list(Contact.objects.order_by("id").values_list("email", flat=True)[:3000])
+        connection.set_schema_to_public()
+        targets.append(peer_target(peer, peer_server, emails))
+    print("\nHTTP, one client process on the same machine; sequential = 1 keep-alive client, then 4 clients")
+    for target in targets:
+        rows, raw, wire = page_weight(target)
+        print(f"{target.name:<16} list page {target.list_path[:40]}…: {rows} rows, {raw:,} B, {wire:,} B gzipped")
+    for round_ in range(1, args.rounds + 1):
+        print(f"\nround {round_}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for index, target in enumerate(targets if round_ % 2 else targets[::-1]):
+            offset = 1_000_000 * round_ + 100_000 * index
+            _http_line(target, "create, sequential", target.create_one, args.http_creates, 1, offset)
+            clients, creates = args.http_clients, args.http_creates
+            _http_line(target, f"create, {clients} clients", target.create_one, creates, clients, offset + 50_000)
+            _http_line(target, "list page, sequential", target.list_one, args.list_requests, 1)
+            _http_line(target, f"list page, {clients} clients", target.list_one, args.list_requests, clients)
+
+
+def run_http(tenant: Tenant, args) -> None:
+    log_dir = Path("/tmp") / f"bench-helpdesk-{os.getpid()}"
+    log_dir.mkdir(exist_ok=True)
+    peer = peer_server = None
+    if args.peer:
+        from bench.helpdesk_peer import peer_prepare
+
+        started = time.perf_counter()
+        agents = ["agent@bench.test", *(f"agent{index:02d}@bench.test" for index in range(2, AGENTS + 1))]
+        peer = peer_prepare(args.peer.resolve(), connection.settings_dict, tenant.schema_name, agents)
+        print(f"django-helpdesk ready in {args.peer} ({time.perf_counter() - started:.1f} s)")
+    servers = Servers(log_dir=log_dir, websockets=False)
+    try:
+        if peer is not None:
+            peer_server = PeerServer(peer, log_dir)
+        bench_http(tenant, servers, peer_server, peer, args)
+    finally:
+        servers.stop()
+        if peer_server is not None:
+            peer_server.stop()
+
+
+def _http_line(target: Target, label: str, call, count: int, clients: int, offset: int = 0) -> None:
+    timings, per_second, errors, cpu = timed_calls(target, lambda index: call(offset + index), count, clients)
+    if not timings:
+        print(f"{target.name:<16} {label:<24} every request failed")
+        return
+    print(
+        f"{target.name:<16} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
+        f"p95 {percentile(timings, 0.95):6.1f} ms  server CPU {cpu:5.1f} ms/request  errors {errors}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -617,7 +869,12 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--live", type=int, default=200)
-    parser.add_argument("--only", default="list,create,live", help="comma-separated parts to run")
+    parser.add_argument("--only", default="list,create,live", help="comma-separated parts to run (or http)")
+    parser.add_argument("--http-creates", type=int, default=300, help="http: creates per line")
+    parser.add_argument("--list-requests", type=int, default=100, help="http: list pages per line")
+    parser.add_argument("--http-clients", type=int, default=4, help="http: concurrent keep-alive clients")
+    parser.add_argument("--rounds", type=int, default=2, help="http: interleaved rounds")
+    parser.add_argument("--peer", type=Path, help="http: django-helpdesk's directory (see bench/helpdesk_peer.py)")
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
     args = parser.parse_args()
     if args.drop:
@@ -641,6 +898,8 @@ def main() -> None:
                 bench_live(tenant, servers, args.live, log_dir)
         finally:
             servers.stop()
+    if "http" in parts:
+        run_http(tenant, args)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -3,7 +3,7 @@
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/migrate_noop.py [--workspaces 200] [--jobs 2] [--cleanup]
     .venv/bin/python bench/migrate_noop.py --cleanup-only
-First creates the missing workspaces bench-0001…bench-NNNN (cloned from the template through the normal
+First creates the missing workspaces bench-0001…bench-NNNN (made from the template through the normal
 provisioning service; owners get an unusable password, so no password hashing), after one untimed
 `migrate_schemas` has brought every schema up to date, times the no-op runs, each in a fresh process as an operator
 would run it. `--cleanup` deletes the bench workspaces (schemas dropped) at the end.

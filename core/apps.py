@@ -6,6 +6,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import lookups
+        from . import (
+            health,  # noqa: F401 (the start-up grace of /healthz counts from this import)
+            lookups,
+        )
 
         lookups.register()

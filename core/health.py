@@ -1,5 +1,10 @@
 """Health of the parts the product needs: database, Redis, a Celery worker and beat.
 
+Right after start, no worker may answer yet and beat may not have run once (its first heartbeat comes after up to
+30 s): for HEALTH_STARTUP_GRACE_SECONDS after this process started those two report "starting", and the probe
+answers 200 with status "starting" instead of 503. A beat heartbeat that went stale, a broker that refuses
+connections, a database or Redis that fails: 503 at once, grace or not.
+
 The checks run at the same time, each on a thread of a small pool, and the report is made when all have answered
 or at the deadline, whichever comes first: a hung Redis or database makes its own check fail ("no answer within
 1.5 s") instead of holding the probe. Each check also bounds its own calls (socket timeouts), so a thread left
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import close_old_connections, connection
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -27,6 +33,19 @@ BEAT_STALE_AFTER_SECONDS = 180
 # The whole report is ready within this (a load balancer's probe typically times out at 2 s).
 DEADLINE_SECONDS = 1.5
 WORKER_PING_SECONDS = 1.0
+STARTED = time.monotonic()  # imported by CoreConfig.ready(), when the process sets Django up
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def seconds_since_start() -> float:
+    return _now() - STARTED
+
+
+class NotYet(RuntimeError):
+    """A part that has not come up yet, which is normal right after start (a worker booting, beat's first tick)."""
 
 
 def _timed(function: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
@@ -36,6 +55,8 @@ def _timed(function: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
     try:
         detail = function()
         return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1), **(detail or {})}
+    except NotYet as error:
+        return {"ok": False, "error": f"RuntimeError: {error}", "not_yet": True}
     except Exception as error:  # health checks report every failure instead of raising it
         return {"ok": False, "error": f"{type(error).__name__}: {error}"}
     finally:
@@ -75,7 +96,7 @@ def _worker() -> dict[str, Any]:
         # limit=1: the first answer is enough, so a healthy probe returns at once instead of after the timeout.
         replies = app.control.ping(timeout=WORKER_PING_SECONDS, limit=1, connection=broker)
     if not replies:
-        raise RuntimeError(f"no Celery worker answered within {WORKER_PING_SECONDS:g} s")
+        raise NotYet(f"no Celery worker answered within {WORKER_PING_SECONDS:g} s")
     return {"answered_by": next(iter(replies[0]))}
 
 
@@ -85,7 +106,7 @@ def _beat() -> dict[str, Any]:
     with schema_context(get_public_schema_name()):
         last = cache.get(BEAT_HEARTBEAT_KEY)
     if last is None:
-        raise RuntimeError("beat has not run yet")
+        raise NotYet("beat has not run yet")
     age = time.time() - float(last)
     if age > BEAT_STALE_AFTER_SECONDS:
         raise RuntimeError(f"last beat heartbeat {int(age)} s ago")
@@ -123,4 +144,17 @@ def health_report(deadline: float = DEADLINE_SECONDS) -> dict[str, Any]:
         else:
             future.cancel()  # still queued behind hung checks: never run it
             checks[name] = {"ok": False, "error": f"TimeoutError: no answer within {deadline:g} s"}
-    return {"ok": all(check["ok"] for check in checks.values()), "checks": checks}
+    starting = _grace_apply(checks)
+    ok = all(check["ok"] for check in checks.values())
+    return {"ok": ok, "status": ("starting" if starting else "ok") if ok else "failing", "checks": checks}
+
+
+def _grace_apply(checks: dict[str, dict[str, Any]]) -> bool:
+    """Within the start-up grace, parts that are not up yet count as starting; True if any does."""
+    left = settings.HEALTH_STARTUP_GRACE_SECONDS - seconds_since_start()
+    starting = False
+    for check in checks.values():
+        if check.pop("not_yet", False) and left > 0:
+            check.update(ok=True, status="starting", detail=check.pop("error"), grace_seconds_left=int(left))
+            starting = True
+    return starting

@@ -173,7 +173,7 @@ class SLAPolicyForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["calendar"].queryset = selectors.calendar_choices()
+        self.fields["calendar"].queryset = selectors.business_calendar_choices()
         self.fields["calendar"].empty_label = "The team's calendar, else the default one"
         self.fields["breach_reassign_team"].queryset = selectors.team_choices()
         self.fields["breach_reassign_team"].empty_label = "Nobody: keep it where it is"
@@ -213,7 +213,7 @@ class TeamForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["lead"].queryset = selectors.workers()
         self.fields["lead"].empty_label = "No lead"
         self.fields["members"].queryset = selectors.workers()
-        self.fields["calendar"].queryset = selectors.calendar_choices()
+        self.fields["calendar"].queryset = selectors.business_calendar_choices()
         self.fields["calendar"].empty_label = "The default calendar"
         if self.instance.pk and not self.is_bound:
             self.initial["members"] = list(self.instance.members.values_list("pk", flat=True))

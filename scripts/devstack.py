@@ -251,7 +251,23 @@ PROCESSES = {
         "config.wsgi:application",
     ],
     "websockets": ["daphne", "-b", "{host}", "-p", "{live_port}", "config.asgi:application"],
-    "worker": ["celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
+    # Two workers, so somebody waiting (a sign-up, a new ticket, an AI draft) never queues behind bulk work
+    # (indexing, model training): queues and routes in config/settings/base.py. The bulk worker also runs niced.
+    "worker": [
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-l",
+        "info",
+        "-Q",
+        "interactive,default",
+        "-c",
+        "2",
+        "-n",
+        "main@%h",
+    ],
+    "worker-bulk": ["celery", "-A", "config", "worker", "-l", "info", "-Q", "bulk", "-c", "1", "-n", "bulk@%h"],
     "beat": [
         "celery",
         "-A",
@@ -263,6 +279,20 @@ PROCESSES = {
         "django_celery_beat.schedulers:DatabaseScheduler",
     ],
 }
+
+
+# On two cores, CPU-heavy bulk work (embeddings, model fits) yields to the web and the interactive worker.
+NICED = {"worker-bulk"}
+
+
+def _lower_priority() -> None:
+    os.nice(10)
+
+
+def worker_queues(name: str) -> list[str]:
+    """The queues a `make run` worker consumes (its -Q)."""
+    command = PROCESSES[name]
+    return command[command.index("-Q") + 1].split(",")
 
 
 class StopRequested(Exception):
@@ -297,7 +327,8 @@ def command_run(args: argparse.Namespace) -> int:
         for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])
             arguments = [part.format(host=args.host, port=args.port, live_port=args.port + 1) for part in command[1:]]
-            children.append(subprocess.Popen([binary, *arguments], cwd=ROOT, env=env))
+            nice = _lower_priority if name in NICED else None
+            children.append(subprocess.Popen([binary, *arguments], cwd=ROOT, env=env, preexec_fn=nice))
             log(f"started {name} (pid {children[-1].pid})")
         _print_welcome(args.port)
         while all(child.poll() is None for child in children):

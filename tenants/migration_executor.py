@@ -29,6 +29,7 @@ from django_tenants.utils import get_public_schema_name, quote_schema_name
 from core.postgres import database_problem
 
 from .schema_clone import code_migration_leaves
+from .schema_replay import template_script_prepare
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,21 @@ class SkipCurrentSchemas:
         return todo
 
     def run_migrations(self, tenants: list[str] | None = None) -> None:
-        super().run_migrations(tenants=self._filter(list(tenants or [])))
+        todo = self._filter(list(tenants or []))
+        super().run_migrations(tenants=todo)
+        self._template_script_prepare(todo)
 
     def run_multi_type_migrations(self, tenants: list[tuple[str, str]]) -> None:
         tenants = list(tenants)
         keep = set(self._filter([schema for schema, _ in tenants]))
         super().run_multi_type_migrations([tenant for tenant in tenants if tenant[0] in keep])
+        self._template_script_prepare(keep)
+
+    def _template_script_prepare(self, migrated: Iterable[str]) -> None:
+        """The template changed: its new script is made now, by the deploy, not by the next sign-up (pg_dump reads
+        the whole catalog: seconds with a thousand workspaces)."""
+        if settings.TENANT_BASE_SCHEMA in migrated:
+            template_script_prepare(settings.TENANT_BASE_SCHEMA)
 
 
 def get_executor(codename: str | None = None) -> type:

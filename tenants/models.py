@@ -62,3 +62,15 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SchemaScript(models.Model):
+    """The script a new workspace schema is made from, per template and migration state (tenants.schema_replay)."""
+
+    template = models.CharField(max_length=63)
+    key = models.CharField(max_length=64, unique=True)
+    script = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.template} at {self.key[:12]}"

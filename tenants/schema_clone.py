@@ -1,4 +1,6 @@
-"""Creating a workspace schema by cloning the migrated template; used only by `tenants.services.tenant_provision`.
+"""Creating a workspace schema from the migrated template; used only by `tenants.services.tenant_provision`.
+
+Replaying the template's script (tenants/schema_replay.py) comes first; cloning is the fallback.
 
 Replaces `TenantMixin.create_schema`, which after cloning runs a fake `migrate_schemas`:
 - when the template is current that run is pure overhead (loading the migration graph, recording nothing,
@@ -24,6 +26,8 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CLONE_SCHEMA_FUNCTION, CloneSchema
 from django_tenants.models import TenantMixin
 from django_tenants.utils import quote_schema_name, schema_exists
+
+from .schema_replay import workspace_schema_replay
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +85,15 @@ def migrations_missing(schema_name: str) -> set[tuple[str, str]]:
 
 
 def workspace_schema_create(tenant: TenantMixin) -> bool:
-    """Clones the template into the workspace's schema; False (and nothing done) if that schema already exists."""
+    """Makes the workspace's schema from the template: its script replayed (tenants/schema_replay.py), or cloned
+    where no script can be had. False (and nothing done) if that schema already exists."""
     schema_name = tenant.schema_name
     connection.set_schema_to_public()
     if schema_exists(schema_name):
         return False
-    TemplateClone().clone_schema(tenant.get_base_schema(), schema_name, tenant.clone_mode)
-    constraint_names_align(template=tenant.get_base_schema(), clone=schema_name)
+    if not workspace_schema_replay(template=tenant.get_base_schema(), schema=schema_name):
+        TemplateClone().clone_schema(tenant.get_base_schema(), schema_name, tenant.clone_mode)
+        constraint_names_align(template=tenant.get_base_schema(), clone=schema_name)
     missing = migrations_missing(schema_name)
     if missing:
         logger.warning(

@@ -9,6 +9,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from core.deployment import DEV_SECRET_KEY
 
@@ -122,6 +123,9 @@ TENANT_BASE_SCHEMA = "tenant_template"
 # one whose set-up started is given up as soon as the process doing it is gone.
 TENANT_PROVISIONING_STALE_SECONDS = int(env("TENANT_PROVISIONING_STALE_SECONDS", "1800"))
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# New workspace schemas are made by replaying pg_dump's script of the template (tenants/schema_replay.py): the
+# pg_dump that makes the script (by default the embedded server's, else one on PATH), or "off" to clone instead.
+TENANT_SCHEMA_PG_DUMP = env("TENANT_SCHEMA_PG_DUMP")
 # `SET search_path` once per connection and schema change, not on every cursor.
 TENANT_LIMIT_SET_CALLS = True
 # migrate_schemas skips schemas that are already current (a no-op run over 200 workspaces: seconds, not minutes).
@@ -150,6 +154,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MIDDLEWARE = [
     # First: every response carries the policy, including pages answered before a view (unknown host, 413).
     "core.csp.ContentSecurityPolicyMiddleware",
+    # Compresses text responses on their way out, after every other middleware wrote them (core/compression.py).
+    "core.compression.GZipTextMiddleware",
     "tenants.middleware.TenantMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -272,6 +278,10 @@ CACHES = {
     }
 }
 
+# /healthz reports "starting" (200), not 503, while no worker has answered yet or beat has not run once, for this long
+# after the web process started (core/health.py).
+HEALTH_STARTUP_GRACE_SECONDS = float(env("HEALTH_STARTUP_GRACE_SECONDS", "120"))
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
@@ -281,6 +291,50 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues by urgency, each served by its own worker in `make run` (scripts/devstack.py), so a sign-up or a new ticket
+# never waits behind indexing, model training or a fan-out to every workspace:
+#   interactive  somebody is waiting: a sign-up's provisioning, a new ticket's intake, an AI draft and its follow-up;
+#   default      short periodic and per-item work: heartbeats, SLA sweeps, the outbox relay, ticket analysis, mail;
+#   bulk         long or many: (re)indexing, model training, risk refreshes, their fan-outs to every workspace.
+# Every task is routed here by name (config/tests/test_celery_routes.py fails for one that is not).
+TASK_QUEUES = ("interactive", "default", "bulk")
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in TASK_QUEUES]
+CELERY_TASK_ROUTES = {
+    name: {"queue": queue}
+    for queue, names in {
+        "interactive": [
+            "tenants.tasks.tenant_provision_task",
+            "helpdesk.tasks.tickets.ticket_intake_task",
+            "ai.tasks.ai_generate_task",
+        ],
+        "default": [
+            "tenants.tasks.tenants_heartbeat_fanout_task",
+            "tenants.tasks.tenant_heartbeat_task",
+            "tenants.tasks.tenants_provisioning_sweep_task",
+            "core.tasks.outbox_relay_task",
+            "core.tasks.cache_fallback_drain_task",
+            "helpdesk.tasks.sla.sla_sweep_fanout_task",
+            "helpdesk.tasks.sla.sla_sweep_task",
+            "helpdesk.tasks.ticket_ai.analyze_ticket_task",
+            "ai.tasks.ai_budget_exhausted_notify_task",
+        ],
+        "bulk": [
+            "helpdesk.tasks.kb.article_index_task",
+            "helpdesk.tasks.kb.kb_reindex_task",
+            "helpdesk.tasks.kb.kb_reindex_fanout_task",
+            "helpdesk.tasks.ticket_ai.solved_ticket_index_task",
+            "helpdesk.tasks.ticket_ai.solved_tickets_index_all_task",
+            "helpdesk.tasks.ticket_ai.ticket_ai_maintenance_task",
+            "helpdesk.tasks.ticket_ai.ticket_ai_maintenance_fanout_task",
+            "helpdesk.tasks.sla.sla_risk_refresh_task",
+            "helpdesk.tasks.sla.sla_risk_refresh_fanout_task",
+            "helpdesk.tasks.sla.sla_risk_model_train_task",
+            "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
+        ],
+    }.items()
+    for name in names
+}
 CELERY_BEAT_SCHEDULE = {
     "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
     # Workspaces whose set-up failed or died half-way are removed, schema and row, so their address is free again.

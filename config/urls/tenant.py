@@ -15,6 +15,7 @@ urlpatterns = [
         name="home",
     ),
     path("accounts/", include("allauth.urls")),
+    path("people/", include("config.urls.people")),
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("tickets/", include("helpdesk.urls.tickets")),

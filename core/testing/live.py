@@ -352,9 +352,14 @@ class CeleryWorker:
     server: ServerProcess
 
     @classmethod
-    def start(cls, *, env: dict[str, str], redis_url: str, log_dir: Path) -> CeleryWorker:
-        hostname = f"switchboard-test-{os.getpid()}@{socket.gethostname()}"
+    def start(
+        cls, *, env: dict[str, str], redis_url: str, log_dir: Path, queues: list[str] | None = None
+    ) -> CeleryWorker:
+        """Consumes every queue (config/settings/base.py), or only `queues`."""
+        hostname = f"switchboard-test-{os.getpid()}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         args = [str(BIN / "celery"), "-A", "config", "worker", "--pool=solo", "-c", "1", "-l", "info"]
+        if queues:
+            args += ["-Q", ",".join(queues)]
         # Gossip, mingle and heartbeats only slow start-up down; a test session has one worker.
         args += ["-n", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"]
         worker = cls(

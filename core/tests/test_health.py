@@ -16,6 +16,23 @@ from core.testing.live import free_port
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("live"), pytest.mark.django_db]
 
 CHECKS = {"database", "redis", "celery_worker", "celery_beat"}
+GRACE = 120
+
+
+@pytest.fixture(autouse=True)
+def started_seconds_ago(monkeypatch, settings):
+    """The process's clock, as the health checks read it: started long ago (past the start-up grace) unless a test
+    says otherwise."""
+    from core import health
+
+    settings.HEALTH_STARTUP_GRACE_SECONDS = GRACE
+    uptime = {"seconds": 3600.0}
+    monkeypatch.setattr(health, "_now", lambda: health.STARTED + uptime["seconds"])
+
+    def set_uptime(seconds: float) -> None:
+        uptime["seconds"] = seconds
+
+    return set_uptime
 
 
 def beat_ran(seconds_ago: float = 0) -> None:
@@ -42,7 +59,7 @@ def test_healthz_is_200_when_everything_is_up(live_celery, public_client, client
     status, report = healthz(public_client if host == "public" else client)
 
     assert failed(report) == {}
-    assert (status, report["ok"]) == (200, True)
+    assert (status, report["ok"], report["status"]) == (200, True, "ok")
     assert set(report["checks"]) == CHECKS
     assert report["checks"]["celery_worker"]["answered_by"] == live_celery.hostname
     assert report["checks"]["celery_beat"]["last_heartbeat_seconds_ago"] in range(5, 30)
@@ -81,14 +98,71 @@ def test_healthz_is_503_when_the_beat_heartbeat_is_stale(live_celery, public_cli
         assert re.fullmatch(r"RuntimeError: last beat heartbeat 30\d s ago", failed(report)["celery_beat"])
 
 
-def test_healthz_is_503_before_beat_ever_ran(live_celery, public_client):
+def test_healthz_is_503_when_beat_has_not_run_by_the_end_of_the_start_up_grace(
+    live_celery, public_client, started_seconds_ago
+):
     with schema_context(get_public_schema_name()):
         cache.delete(BEAT_HEARTBEAT_KEY)
+    started_seconds_ago(GRACE + 1)
 
     status, report = healthz(public_client)
 
-    assert status == 503
+    assert (status, report["status"]) == (503, "failing")
     assert failed(report) == {"celery_beat": "RuntimeError: beat has not run yet"}
+
+
+def test_healthz_reports_starting_while_beat_has_not_run_in_the_start_up_grace(
+    live_celery, public_client, client, started_seconds_ago
+):
+    with schema_context(get_public_schema_name()):
+        cache.delete(BEAT_HEARTBEAT_KEY)
+    started_seconds_ago(20)
+
+    for browser in (public_client, client):
+        status, report = healthz(browser)
+
+        assert (status, report["ok"], report["status"]) == (200, True, "starting")
+        assert failed(report) == {}
+        assert report["checks"]["celery_beat"] == {
+            "ok": True,
+            "status": "starting",
+            "detail": "RuntimeError: beat has not run yet",
+            "grace_seconds_left": GRACE - 20,
+        }
+
+
+def test_a_worker_not_answering_yet_is_starting_in_the_grace_then_503(
+    no_celery_worker, public_client, started_seconds_ago
+):
+    beat_ran()
+    started_seconds_ago(5)
+    status, report = healthz(public_client)
+    assert (status, report["status"], report["checks"]["celery_worker"]["status"]) == (200, "starting", "starting")
+
+    started_seconds_ago(GRACE)
+    status, report = healthz(public_client)
+    assert (status, report["status"]) == (503, "failing")
+    assert failed(report) == {"celery_worker": "RuntimeError: no Celery worker answered within 1 s"}
+
+
+def test_the_grace_excuses_nothing_that_failed_after_working(live_celery, public_client, started_seconds_ago):
+    """A stale heartbeat means beat ran and stopped: 503 even right after this process started."""
+    beat_ran(seconds_ago=BEAT_STALE_AFTER_SECONDS + 120)
+    started_seconds_ago(5)
+
+    status, report = healthz(public_client)
+
+    assert (status, report["status"], list(failed(report))) == (503, "failing", ["celery_beat"])
+
+
+def test_a_refusing_broker_is_503_in_the_grace_too(no_celery_worker, settings, public_client, started_seconds_ago):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    beat_ran()
+    started_seconds_ago(5)
+
+    status, report = healthz(public_client)
+
+    assert (status, list(failed(report))) == (503, ["celery_worker"])
 
 
 def test_beat_heartbeat_from_the_real_fanout_task_makes_healthz_green(live_celery, public_client):

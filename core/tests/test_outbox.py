@@ -13,6 +13,7 @@ import pytest
 import redis
 from celery import shared_task
 from celery.result import AsyncResult
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection, connections, transaction
 from django_tenants.utils import tenant_context
@@ -42,11 +43,12 @@ def _nothing_recorded() -> None:
 
 def queued_messages(url: str) -> list[dict]:
     """What waits in the broker's default queue: each message's headers (task id, name, schema)."""
-    return [json.loads(raw)["headers"] for raw in redis.Redis.from_url(url).lrange("celery", 0, -1)]
+    raws = redis.Redis.from_url(url).lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)
+    return [json.loads(raw)["headers"] for raw in raws]
 
 
 def queued_args(url: str) -> list[list]:
-    raws = redis.Redis.from_url(url).lrange("celery", 0, -1)
+    raws = redis.Redis.from_url(url).lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)
     return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0] for raw in raws]
 
 

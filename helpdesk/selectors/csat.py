@@ -6,9 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Avg, Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from core.links import workspace_url
+
 from ..models import SatisfactionSurvey
+
+EDIT_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,19 @@ def csat_summary(days: int = 30, *, now=None) -> CSATSummary:
     return CSATSummary(days, totals["sent"], totals["answered"], average, distribution)
 
 
-def survey_for_token(token: str) -> SatisfactionSurvey | None:
+def survey_get_for_token(token: str) -> SatisfactionSurvey | None:
     """The survey a link names (tokens are random, unique per workspace), or None."""
     if not token or len(token) > 64:
         return None
     return SatisfactionSurvey.objects.select_related("ticket").filter(token=token).first()
+
+
+def survey_url(survey: SatisfactionSurvey) -> str:
+    return workspace_url(reverse("help_center:survey", args=[survey.token]))
+
+
+def survey_editable(survey: SatisfactionSurvey, *, now=None) -> bool:
+    """Open until answered, then changeable for EDIT_WINDOW after the first answer."""
+    if survey.answered_at is None:
+        return True
+    return (now or timezone.now()) - survey.answered_at <= EDIT_WINDOW

@@ -5,6 +5,11 @@ The thread holds public replies only. Internal notes never leave this selector, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
 from django.db import connection
 
 from ..models import HelpdeskSettings, Ticket, TicketMessage
@@ -36,3 +41,59 @@ def request_thread(*, ticket: Ticket) -> list[TicketMessage]:
 
 def request_public_status(ticket: Ticket) -> tuple[str, str]:
     return PUBLIC_STATUS.get(ticket.status, ("Open", ""))
+
+
+# --- Request status links ----------------------------------------------------------------------------
+
+TOKEN_SALT = "helpdesk.request-status"
+
+
+def _salt() -> str:
+    return f"{TOKEN_SALT}:{connection.schema_name}"
+
+
+@dataclass(frozen=True)
+class RequestLink:
+    """What a status link opens: its ticket, or why not ("invalid", "expired", "merged") and which request it was."""
+
+    ticket: Ticket | None
+    refused: str = ""
+    number: int | None = None
+
+
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=_salt())
+
+
+def request_token(ticket: Ticket) -> str:
+    """A token stamped now: the link it makes works for HELP_CENTER_LINK_MAX_AGE_DAYS."""
+    return _signer().sign_object([ticket.pk, ticket.requester_id])
+
+
+def request_link_open(token: str) -> RequestLink:
+    """The ticket a status link names; refused when forged, truncated, from another workspace, for a deleted
+    ticket ("invalid"), too old ("expired") or for a ticket merged into another one ("merged")."""
+    max_age = timedelta(days=settings.HELP_CENTER_LINK_MAX_AGE_DAYS)
+    expired = False
+    try:
+        payload = _signer().unsign_object(token, max_age=max_age)
+    except signing.SignatureExpired:
+        payload, expired = _signer().unsign_object(token), True  # genuine, only too old
+    except (signing.BadSignature, ValueError, TypeError):
+        return RequestLink(ticket=None, refused="invalid")
+    if not (isinstance(payload, list) and len(payload) == 2 and all(isinstance(part, int) for part in payload)):
+        return RequestLink(ticket=None, refused="invalid")
+    ticket_id, requester_id = payload
+    ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id, requester_id=requester_id).first()
+    if ticket is None:
+        return RequestLink(ticket=None, refused="invalid")
+    if expired:
+        return RequestLink(ticket=None, refused="expired", number=ticket.pk)
+    if ticket.merged_into_id is not None:
+        return RequestLink(ticket=None, refused="merged", number=ticket.pk)
+    return RequestLink(ticket=ticket)
+
+
+def help_request_get_by_token(token: str) -> Ticket | None:
+    """The ticket of a status link that still works, else None."""
+    return request_link_open(token).ticket

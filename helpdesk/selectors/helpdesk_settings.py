@@ -14,7 +14,7 @@ from ..models import AgentProfile, BusinessCalendar, Category, Skill, SLAPolicy,
 OPEN = Q(status__in=Ticket.OPEN_STATUSES)
 
 
-def policy_queryset() -> QuerySet[SLAPolicy]:
+def sla_policy_queryset() -> QuerySet[SLAPolicy]:
     return (
         SLAPolicy.objects.select_related("calendar", "breach_reassign_team")
         .annotate(open_tickets=Count("ticket", filter=Q(ticket__status__in=Ticket.OPEN_STATUSES)))
@@ -23,11 +23,11 @@ def policy_queryset() -> QuerySet[SLAPolicy]:
     )
 
 
-def policy_list() -> list[SLAPolicy]:
-    return list(policy_queryset())
+def sla_policy_list() -> list[SLAPolicy]:
+    return list(sla_policy_queryset())
 
 
-def policy_get(*, policy_id: int) -> SLAPolicy:
+def sla_policy_get(*, policy_id: int) -> SLAPolicy:
     return SLAPolicy.objects.get(pk=policy_id)
 
 
@@ -100,7 +100,7 @@ def skill_get(*, skill_id: int) -> Skill:
     return Skill.objects.get(pk=skill_id)
 
 
-def calendar_list() -> list[BusinessCalendar]:
+def business_calendar_list() -> list[BusinessCalendar]:
     return list(
         BusinessCalendar.objects.prefetch_related("hours", "holidays")
         .annotate(policy_count=Count("slapolicy", distinct=True), team_count=Count("team", distinct=True))
@@ -108,11 +108,11 @@ def calendar_list() -> list[BusinessCalendar]:
     )
 
 
-def calendar_get(*, calendar_id: int) -> BusinessCalendar:
+def business_calendar_get(*, calendar_id: int) -> BusinessCalendar:
     return BusinessCalendar.objects.prefetch_related("hours", "holidays").get(pk=calendar_id)
 
 
-def calendar_choices() -> QuerySet:
+def business_calendar_choices() -> QuerySet:
     return BusinessCalendar.objects.all()
 
 

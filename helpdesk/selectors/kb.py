@@ -243,7 +243,7 @@ def articles_needing_review_count() -> int:
     return Article.objects.filter(ai_generated=True).count()
 
 
-def ticket_for_article(*, ticket_id: int) -> Ticket:
+def ticket_get_for_article(*, ticket_id: int) -> Ticket:
     """The ticket an article is drafted from (with what the draft reads besides its messages)."""
     return Ticket.objects.select_related("category", "requester").get(pk=ticket_id)
 

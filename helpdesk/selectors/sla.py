@@ -35,6 +35,29 @@ class Percentile(Aggregate):
         super().__init__(expression, percentile=repr(float(percentile)), **extra)
 
 
+# --- Which policy covers a ticket ---------------------------------------------------------------
+
+
+def sla_policy_for_ticket(ticket: Ticket, policies: list[SLAPolicy] | None = None) -> SLAPolicy | None:
+    """The first active policy (by position) whose priority, customer tier and channel all match the ticket."""
+    if policies is None:
+        policies = list(SLAPolicy.objects.filter(active=True).select_related("calendar"))
+    # The customer is read only when some policy asks for a tier (one query fewer on every ticket write).
+    tiered = any(policy.customer_tier for policy in policies)
+    tier = ticket.customer.tier if tiered and ticket.customer_id else ""
+    for policy in policies:
+        if not policy.active:
+            continue
+        if policy.priority and policy.priority != ticket.priority:
+            continue
+        if policy.customer_tier and policy.customer_tier != tier:
+            continue
+        if policy.channel and policy.channel != ticket.channel:
+            continue
+        return policy
+    return None
+
+
 # --- Metrics ------------------------------------------------------------------------------------
 
 
@@ -59,7 +82,7 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def get_sla_metrics(*, days: int = 30, now: datetime | None = None) -> SLAMetrics:
+def sla_metrics_get(*, days: int = 30, now: datetime | None = None) -> SLAMetrics:
     """SLA attainment of the tickets created in the last `days` days, and the open queue's risk: two queries."""
     now = now or timezone.now()
     window = Q(created__gte=now - timedelta(days=days), resolution_due__isnull=False)

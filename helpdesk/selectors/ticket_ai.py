@@ -18,16 +18,22 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.roles import user_can
+from ai import facade
 from core.links import workspace_url
 
 from ..models import Attachment, Category, Ticket, TicketMessage
+
+TICKET_SOURCE = "helpdesk.ticket"  # solved tickets in the vector index (see indexing.py)
+SIMILAR_MIN_SCORE = 0.55  # cosine of MiniLM embeddings: 0.55+ is the same issue told differently
+SIMILAR_LIMIT = 3
+KB_LIMIT = 5
 
 MAX_ANALYSIS_CHARS = 6000
 RECENT_CUSTOMER_MESSAGES = 3
 MAX_SOLUTION_CHARS = 600
 
 
-def ticket_for_ai(*, ticket_id: int) -> Ticket | None:
+def ticket_get_for_ai(*, ticket_id: int) -> Ticket | None:
     """A ticket for the AI views (its category for the panel's "matches" marks); None when there is none."""
     return Ticket.objects.select_related("category").filter(pk=ticket_id).first()
 
@@ -336,3 +342,44 @@ def ai_panel(*, ticket: Ticket, user) -> AIPanel:
         analysed_at=document.get("analysed_at", ""),
         stale=state in ("queued", "failed"),
     )
+
+
+# --- Retrieval for the analysis: similar solved tickets and knowledge-base articles -----------------
+
+
+def similar_solved_tickets(ticket_id: int, text: str, *, limit: int = SIMILAR_LIMIT) -> list[dict[str, Any]]:
+    """Solved tickets that looked like this one, with the agent's answer: candidate solutions."""
+    hits = facade.search_similar(source=TICKET_SOURCE, text=text, k=limit * 3, exclude_object_id=ticket_id)
+    scores = {int(object_id): score for object_id, score in hits if score >= SIMILAR_MIN_SCORE}
+    solved = solved_tickets(ids=list(scores))
+    ranked = sorted(solved.values(), key=lambda item: -scores[item.ticket_id])[:limit]
+    return [
+        {
+            "ticket_id": item.ticket_id,
+            "subject": item.subject,
+            "score": round(scores[item.ticket_id], 3),
+            "solution": item.solution,
+            "url": ticket_url(item.ticket_id),
+        }
+        for item in ranked
+    ]
+
+
+def kb_article_suggestions(text: str, *, limit: int = KB_LIMIT, threshold: float | None = None) -> list[dict[str, Any]]:
+    """Published articles recommended for the text (the knowledge base's own scoring and threshold)."""
+    try:
+        from .kb import article_recommendations
+    except ImportError:  # the knowledge base is not installed in this build
+        return []
+    return [
+        {
+            "article_id": match.article.pk,
+            "title": match.article.title,
+            "url": article_url(match.article),
+            "public_url": article_url(match.article, public=True) if match.article.is_public else "",
+            "score": round(float(match.score), 3),
+            "reason": match.reason,
+            "public": match.article.is_public,
+        }
+        for match in article_recommendations(text=text, limit=limit, threshold=threshold)
+    ]

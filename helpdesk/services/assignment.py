@@ -37,7 +37,7 @@ class AssignmentResult:
         return self.agent is not None
 
 
-def auto_assign_ticket(ticket: Ticket) -> AssignmentResult:
+def ticket_auto_assign(ticket: Ticket) -> AssignmentResult:
     """Assigns a new ticket when the workspace has auto-assign on. Never raises: a failure leaves it unassigned."""
     try:
         with transaction.atomic():

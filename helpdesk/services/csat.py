@@ -3,26 +3,17 @@ changeable) through a secret link without signing in. Each answer is a CSAT even
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-
-from core.links import workspace_url
 
 from ..emails import send_after_commit
 from ..models import HelpdeskSettings, SatisfactionSurvey, Ticket, TicketEvent
+from ..selectors.csat import survey_editable, survey_url
 from ..selectors.help_center import help_center_title
 
-EDIT_WINDOW = timedelta(days=7)
 MAX_COMMENT = 2000
 RATINGS = range(1, 6)
-
-
-def survey_url(survey: SatisfactionSurvey) -> str:
-    return workspace_url(reverse("help_center:survey", args=[survey.token]))
 
 
 @transaction.atomic
@@ -49,13 +40,6 @@ def survey_send(*, ticket: Ticket) -> SatisfactionSurvey | None:
     }
     send_after_commit("helpdesk/email/csat_survey", to=email, context=context)
     return survey
-
-
-def survey_editable(survey: SatisfactionSurvey, *, now=None) -> bool:
-    """Open until answered, then changeable for EDIT_WINDOW after the first answer."""
-    if survey.answered_at is None:
-        return True
-    return (now or timezone.now()) - survey.answered_at <= EDIT_WINDOW
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ def ticket_intake(*, ticket_id: int, actor_id: int | None = None) -> bool:
     ticket = Ticket.objects.select_related("category", "team", "assignee").filter(pk=ticket_id).first()
     if ticket is None:
         return False
-    assignment.auto_assign_ticket(ticket)  # never raises: nobody free leaves it in the queue, with the reason
+    assignment.ticket_auto_assign(ticket)  # never raises: nobody free leaves it in the queue, with the reason
     if ticket.ai_analysis_status == Ticket.AnalysisStatus.PENDING:  # marked so at insert when analysis is on
         from ..tasks.ticket_ai import analyze_ticket_task  # the task modules call these services
 

@@ -23,7 +23,7 @@ def analyze_ticket_task(ticket_id: int) -> bool:
     Idempotent: a repeat on unchanged text stores nothing. AIUnavailable (the ticket is already marked failed)
     is retried with backoff; after the last retry the periodic catch-up tries again.
     """
-    return ticket_ai.analyze_ticket(ticket_id) is not None
+    return ticket_ai.ticket_analyze(ticket_id) is not None
 
 
 @shared_task

@@ -106,7 +106,7 @@ def test_skills_matching_category_or_language_win_over_load(make_user):
 
     by_category = create(category=CategoryFactory(name="billing"))
     german_ticket = TicketFactory(language="de")
-    result = assignment.auto_assign_ticket(german_ticket)
+    result = assignment.ticket_auto_assign(german_ticket)
 
     assert by_category.assignee == specialist.user
     assert "knows Billing" in assigned_reason(by_category)
@@ -166,7 +166,7 @@ def test_nothing_happens_when_switched_off_or_not_set_up(make_user):
     HelpdeskSettings.objects.update_or_create(pk=1, defaults={"auto_assign": False})
     ticket = create()
     assert ticket.assignee is None
-    assert assignment.auto_assign_ticket(ticket).reason == "Automatic assignment is off."
+    assert assignment.ticket_auto_assign(ticket).reason == "Automatic assignment is off."
 
 
 def test_an_explicit_assignee_is_kept(make_user):

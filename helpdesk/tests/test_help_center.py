@@ -15,7 +15,7 @@ from django_tenants.utils import tenant_context
 
 from customers.tests.factories import ContactFactory
 from helpdesk.models import Article, HelpdeskSettings, Ticket, TicketEvent, TicketMessage
-from helpdesk.services import help_center as services
+from helpdesk.selectors import help_center as help_selectors
 from helpdesk.services import kb as kb_services
 from helpdesk.services import tickets as ticket_services
 from helpdesk.tests.factories import ArticleCategoryFactory, ArticleFactory, TicketFactory, TicketMessageFactory
@@ -111,7 +111,10 @@ def test_a_closed_help_center_is_not_found_but_emailed_links_still_work(client):
                 reverse("help_center:request_new")):  # fmt: skip
         assert client.get(url).status_code == 404
     assert submit(client).status_code == 404 and not Ticket.objects.filter(channel="help_center").exists()
-    assert client.get(reverse("help_center:request_status", args=[services.request_token(ticket)])).status_code == 200
+    assert (
+        client.get(reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])).status_code
+        == 200
+    )
 
 
 def test_signed_in_agents_see_the_public_page_too(client, login):
@@ -177,13 +180,13 @@ def test_a_request_becomes_a_ticket_and_the_requester_gets_an_acknowledgement(
     assert response.status_code == 302 and response["Location"].startswith(status_path)
     assert response["Location"].endswith("/?sent=1")
     token = response["Location"].removeprefix(status_path).removesuffix("/?sent=1")
-    assert services.request_from_token(token) == ticket
+    assert help_selectors.help_request_get_by_token(token) == ticket
 
     (email,) = mail.outbox
     assert email.to == ["jane@example.test"]
     assert f"#{ticket.pk}" in email.subject and REQUEST["subject"] in email.subject
     emailed = re.search(rf"http://{client.defaults['HTTP_HOST']}{status_path}(\S+)/", email.body).group(1)
-    assert services.request_from_token(emailed) == ticket
+    assert help_selectors.help_request_get_by_token(emailed) == ticket
 
     page = client.get(response["Location"]).content.decode()
     assert f"We received your request #{ticket.pk}" in page
@@ -242,7 +245,7 @@ def test_the_status_page_shows_the_public_thread_and_never_internal_notes(client
     TicketMessageFactory(ticket=ticket, author=agent, body="Could you restart the printer?")
     TicketMessageFactory(ticket=ticket, author=agent, body="SECRET: the customer is on a legacy plan", kind="note")
 
-    response = client.get(reverse("help_center:request_status", args=[services.request_token(ticket)]))
+    response = client.get(reverse("help_center:request_status", args=[help_selectors.request_token(ticket)]))
 
     html = response.content.decode()
     assert response.status_code == 200 and "Printer offline" in html and "Awaiting your reply" in html
@@ -252,12 +255,12 @@ def test_the_status_page_shows_the_public_thread_and_never_internal_notes(client
 
 def test_the_token_cannot_be_guessed_edited_or_used_for_another_ticket(client):
     ticket, other = TicketFactory(), TicketFactory()
-    token = services.request_token(ticket)
+    token = help_selectors.request_token(ticket)
 
     for bad in ("1", str(ticket.pk), token[:-1] + ("A" if token[-1] != "A" else "B"), token + "x", "a" * 80):
         assert client.get(reverse("help_center:request_status", args=[bad])).status_code == 404
-    assert services.request_from_token(token) == ticket
-    assert services.request_token(other) != token and services.request_from_token(token) != other
+    assert help_selectors.help_request_get_by_token(token) == ticket
+    assert help_selectors.request_token(other) != token and help_selectors.help_request_get_by_token(token) != other
     # A token whose payload names another ticket needs a signature nobody outside has.
     from django.core import signing
 
@@ -269,16 +272,18 @@ def test_a_token_from_another_workspace_does_not_open_the_same_ticket_number_her
     """Both workspaces have ticket #N of contact #M: beta's link must not open alpha's ticket."""
     number = 9_000_000 + random.randint(0, 99_999)
     with tenant_context(other_tenant):
-        foreign_token = services.request_token(TicketFactory(id=number, requester=ContactFactory(id=number)))
+        foreign_token = help_selectors.request_token(TicketFactory(id=number, requester=ContactFactory(id=number)))
     mine = TicketFactory(id=number, requester=ContactFactory(id=number))
 
     assert client.get(reverse("help_center:request_status", args=[foreign_token])).status_code == 404
-    assert client.get(reverse("help_center:request_status", args=[services.request_token(mine)])).status_code == 200
+    assert (
+        client.get(reverse("help_center:request_status", args=[help_selectors.request_token(mine)])).status_code == 200
+    )
 
 
 def test_a_reply_from_the_status_page_reopens_a_solved_ticket(client):
     ticket = TicketFactory(status=Ticket.Status.SOLVED)
-    url = reverse("help_center:request_status", args=[services.request_token(ticket)])
+    url = reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])
 
     response = client.post(url, {"body": "It broke again this morning."})
 
@@ -294,12 +299,16 @@ def test_a_reply_from_the_status_page_reopens_a_solved_ticket(client):
 def test_a_closed_request_takes_no_reply_and_empty_replies_are_refused(client):
     open_ticket, closed = TicketFactory(status=Ticket.Status.OPEN), TicketFactory(status=Ticket.Status.CLOSED)
 
-    empty = client.post(reverse("help_center:request_status", args=[services.request_token(open_ticket)]), {"body": ""})
+    empty = client.post(
+        reverse("help_center:request_status", args=[help_selectors.request_token(open_ticket)]), {"body": ""}
+    )
     assert empty.status_code == 400 and not open_ticket.messages.exists()
 
-    page = client.get(reverse("help_center:request_status", args=[services.request_token(closed)]))
+    page = client.get(reverse("help_center:request_status", args=[help_selectors.request_token(closed)]))
     assert b"reply-form" not in page.content
-    late = client.post(reverse("help_center:request_status", args=[services.request_token(closed)]), {"body": "Hi?"})
+    late = client.post(
+        reverse("help_center:request_status", args=[help_selectors.request_token(closed)]), {"body": "Hi?"}
+    )
     assert late.status_code == 400 and "closed" in late.content.decode() and not closed.messages.exists()
 
 
@@ -308,7 +317,7 @@ def test_replies_are_rate_limited_and_the_typed_reply_comes_back(client, monkeyp
 
     monkeypatch.setitem(views.LIMITS, "reply", (1, 3600))
     ticket = TicketFactory()
-    url = reverse("help_center:request_status", args=[services.request_token(ticket)])
+    url = reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])
 
     assert client.post(url, {"body": "one"}).status_code == 302
     limited = client.post(url, {"body": "A second reply the requester would hate to type again."})
@@ -325,7 +334,7 @@ def test_refused_replies_do_not_use_up_the_reply_limit(client, monkeypatch):
 
     monkeypatch.setitem(views.LIMITS, "reply", (1, 3600))
     ticket = TicketFactory()
-    url = reverse("help_center:request_status", args=[services.request_token(ticket)])
+    url = reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])
 
     for _ in range(3):
         assert client.post(url, {"body": ""}).status_code == 400
@@ -337,5 +346,7 @@ def test_an_agents_public_reply_shows_on_the_status_page(client, make_user):
     ticket = TicketFactory()
     ticket_services.message_add(ticket=ticket, actor=make_user("agent"), body="We fixed it on our side.")
 
-    html = client.get(reverse("help_center:request_status", args=[services.request_token(ticket)])).content.decode()
+    html = client.get(
+        reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])
+    ).content.decode()
     assert "We fixed it on our side." in html

@@ -11,7 +11,7 @@ from django.core import signing
 from django.db import connection
 from django.urls import reverse
 
-from helpdesk.services import help_center as services
+from helpdesk.selectors import help_center as help_selectors
 from helpdesk.services import tickets as ticket_services
 from helpdesk.tests.factories import TicketFactory
 
@@ -23,7 +23,7 @@ DAY = 24 * 3600
 def link_made_days_ago(ticket, days: float) -> str:
     made = time.time() - days * DAY
     with mock.patch("django.core.signing.time.time", return_value=made):
-        return reverse("help_center:request_status", args=[services.request_token(ticket)])
+        return reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])
 
 
 def test_the_default_lifetime_is_90_days(settings):
@@ -55,7 +55,7 @@ def test_the_lifetime_is_a_setting(client, settings):
 
 def test_a_merged_tickets_link_no_longer_opens_it(client, make_user):
     source, target = TicketFactory(subject="Duplicate question"), TicketFactory()
-    url = reverse("help_center:request_status", args=[services.request_token(source)])
+    url = reverse("help_center:request_status", args=[help_selectors.request_token(source)])
     assert client.get(url).status_code == 200
 
     ticket_services.tickets_merge(target=target, sources=[source], actor=make_user("agent"))
@@ -70,7 +70,7 @@ def test_a_merged_tickets_link_no_longer_opens_it(client, make_user):
 
 def test_a_deleted_tickets_link_is_refused(client):
     ticket = TicketFactory()
-    url = reverse("help_center:request_status", args=[services.request_token(ticket)])
+    url = reverse("help_center:request_status", args=[help_selectors.request_token(ticket)])
     ticket.delete()
 
     response = client.get(url)
@@ -81,7 +81,7 @@ def test_a_deleted_tickets_link_is_refused(client):
 def test_an_unstamped_link_never_expires_so_it_is_refused(client):
     """Links made before they carried a timestamp (no expiry) no longer open anything."""
     ticket = TicketFactory()
-    salt = f"{services.TOKEN_SALT}:{connection.schema_name}"
+    salt = f"{help_selectors.TOKEN_SALT}:{connection.schema_name}"
     unstamped = signing.Signer(salt=salt).sign_object([ticket.pk, ticket.requester_id])
 
     assert client.get(reverse("help_center:request_status", args=[unstamped])).status_code == 404

@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 import redis
+from django.conf import settings
 from django.db import connection, connections, transaction
 from django_tenants.utils import tenant_context
 
@@ -89,7 +90,7 @@ def test_tickets_created_while_the_worker_is_paused_mid_intake_are_each_taken_in
     broker = redis.Redis.from_url(live_celery.redis_url)
 
     def drained() -> bool:
-        return broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+        return sum(broker.llen(queue) for queue in settings.TASK_QUEUES) == 0 and broker.hlen("unacked") == 0
 
     # Cleanups run last-added first: nothing is deleted while the worker may still be writing to these tickets.
     live_data.add_cleanup(lambda: _until(drained, what="the queue draining before the clean-up", timeout=60))
@@ -103,7 +104,7 @@ def test_tickets_created_while_the_worker_is_paused_mid_intake_are_each_taken_in
         worker.send_signal(signal.SIGSTOP)  # mid-intake: its transaction is open, its message not yet acknowledged
         lock.free()
         others = [create(n) for n in range(2, TICKETS + 1)]
-        assert broker.llen("celery") == TICKETS - 1  # queued, waiting for the worker
+        assert broker.llen("interactive") == TICKETS - 1  # queued, waiting for the worker
     finally:
         if lock is not None:
             lock.free()

@@ -91,7 +91,7 @@ def test_votes_and_views_count_up():
     services.article_vote(article=article, helpful=True)
     services.article_vote(article=article, helpful=True)
     services.article_vote(article=article, helpful=False)
-    services.article_viewed(article=article)
+    services.article_view_record(article=article)
 
     article.refresh_from_db()
     assert (article.helpful_yes, article.helpful_no, article.view_count) == (2, 1, 1)

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.models import BusinessCalendar, Ticket, TicketEvent
+from helpdesk.selectors import sla as sla_selectors
 from helpdesk.services import sla
 from helpdesk.services import tickets as ticket_services
 from helpdesk.tests.factories import (
@@ -73,10 +74,13 @@ def test_the_first_matching_active_policy_in_order_wins(round_the_clock):
     catch_all = SLAPolicyFactory(name="Everything", position=4)
     vip_contact = ContactFactory(customer=enterprise)
 
-    assert sla.sla_policy_for(ticket_at(priority="urgent", channel="email")) == urgent_email
-    assert sla.sla_policy_for(ticket_at(priority="urgent", channel="web")) == catch_all
-    assert sla.sla_policy_for(ticket_at(requester=vip_contact, customer=enterprise)) == vip
-    assert sla.sla_policy_for(ticket_at(priority="urgent", channel="email", requester=vip_contact)) == urgent_email
+    assert sla_selectors.sla_policy_for_ticket(ticket_at(priority="urgent", channel="email")) == urgent_email
+    assert sla_selectors.sla_policy_for_ticket(ticket_at(priority="urgent", channel="web")) == catch_all
+    assert sla_selectors.sla_policy_for_ticket(ticket_at(requester=vip_contact, customer=enterprise)) == vip
+    assert (
+        sla_selectors.sla_policy_for_ticket(ticket_at(priority="urgent", channel="email", requester=vip_contact))
+        == urgent_email
+    )
 
 
 def test_without_a_matching_policy_there_are_no_clocks():

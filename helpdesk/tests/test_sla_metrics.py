@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from helpdesk.models import Ticket
-from helpdesk.selectors.sla import get_sla_metrics
+from helpdesk.selectors.sla import sla_metrics_get
 from helpdesk.tests.factories import TeamFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_metrics_of_the_window(django_assert_num_queries):
     solved(created=now - timedelta(days=45), first_minutes=999, resolution_minutes=9999, late=True)
 
     with django_assert_num_queries(2):
-        metrics = get_sla_metrics(days=30, now=now)
+        metrics = sla_metrics_get(days=30, now=now)
 
     assert metrics.tickets == 8
     assert metrics.first_response_attainment == 71.4  # 5 of 6 replies in time, plus 1 unanswered past due
@@ -73,7 +73,7 @@ def test_metrics_of_the_window(django_assert_num_queries):
 
 
 def test_an_empty_workspace_has_no_percentages():
-    metrics = get_sla_metrics(days=7)
+    metrics = sla_metrics_get(days=7)
 
     assert metrics.tickets == 0
     assert metrics.first_response_attainment is None and metrics.resolution_median is None

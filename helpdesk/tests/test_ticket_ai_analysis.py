@@ -11,6 +11,7 @@ from core.realtime import topic_group
 from customers.tests.factories import ContactFactory
 from helpdesk.live import ticket_topic
 from helpdesk.models import HelpdeskSettings, Ticket, TicketEvent
+from helpdesk.selectors import ticket_ai as ticket_ai_selectors
 from helpdesk.services import kb as kb_services
 from helpdesk.services import ticket_ai
 from helpdesk.services.ticket_ai import analysis
@@ -152,7 +153,7 @@ def test_similar_solved_tickets_become_candidate_solutions(make_user):
     similar = ticket.ai_suggestions["similar_tickets"]
     assert [item["ticket_id"] for item in similar] == [solved.pk]
     assert "Clear the export cache" in similar[0]["solution"]
-    assert similar[0]["score"] >= analysis.SIMILAR_MIN_SCORE
+    assert similar[0]["score"] >= ticket_ai_selectors.SIMILAR_MIN_SCORE
     assert "reuse_solution" in [action["key"] for action in ticket.ai_suggestions["next_actions"]]
 
 
@@ -178,7 +179,7 @@ def test_the_sla_risk_falls_back_clearly_when_it_cannot_be_assessed(monkeypatch)
     def broken(ticket, **kwargs):
         raise RuntimeError("model file missing")
 
-    monkeypatch.setattr(sla, "assess_sla_risk", broken)
+    monkeypatch.setattr(sla, "ticket_sla_risk_assess", broken)
 
     ticket = analysed(TicketFactory(original_description=EXPORT_BUG))
 
@@ -202,7 +203,7 @@ def test_a_second_run_on_the_same_text_stores_nothing_and_calls_no_model():
     ticket = analysed(TicketFactory(original_description=EXPORT_BUG))
     runs = facade.get_metrics(days=1).total.runs
 
-    assert ticket_ai.analyze_ticket(ticket.pk) is None
+    assert ticket_ai.ticket_analyze(ticket.pk) is None
 
     assert facade.get_metrics(days=1).total.runs == runs
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.AI_ANALYSED).count() == 1
@@ -283,7 +284,7 @@ def test_the_panel_is_pushed_live_when_the_analysis_lands(django_capture_on_comm
     async_to_sync(layer.group_add)(group, channel)
 
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_ai.analyze_ticket(ticket.pk)
+        ticket_ai.ticket_analyze(ticket.pk)
 
     message = async_to_sync(layer.receive)(channel)
     async_to_sync(layer.group_discard)(group, channel)

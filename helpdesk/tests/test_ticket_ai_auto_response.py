@@ -74,7 +74,7 @@ def test_the_draft_cites_its_sources_and_every_word_comes_from_them_or_the_templ
     agent = make_user("agent", name="Sam Agent")
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
 
-    draft = ticket_ai.generate_auto_response(ticket, actor=agent)
+    draft = ticket_ai.auto_response_generate(ticket, actor=agent)
 
     assert draft is not None and draft.customer_safe
     (source,) = [s for s in draft.sources if s.object_id == reset_article.pk]
@@ -94,8 +94,8 @@ def test_an_agents_draft_also_cites_a_similar_solved_ticket_but_a_customer_facin
     solve_with_reply(solved, agent, "Hello Kim,\nI sent you a new reset link; it arrived after a few minutes.\nBest")
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
 
-    for_agent = ticket_ai.generate_auto_response(ticket, actor=agent)
-    for_customer = ticket_ai.generate_auto_response(ticket, customer_facing=True)
+    for_agent = ticket_ai.auto_response_generate(ticket, actor=agent)
+    for_customer = ticket_ai.auto_response_generate(ticket, customer_facing=True)
 
     kinds = {source.kind: source for source in for_agent.sources}
     assert kinds["ticket"].object_id == solved.pk and not kinds["ticket"].public
@@ -113,14 +113,14 @@ def test_internal_articles_are_never_cited_to_a_customer(make_user):
     kb_services.articles_reindex()
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
 
-    assert ticket_ai.generate_auto_response(ticket, customer_facing=True) is None
-    assert ticket_ai.generate_auto_response(ticket, actor=make_user("agent")) is not None
+    assert ticket_ai.auto_response_generate(ticket, customer_facing=True) is None
+    assert ticket_ai.auto_response_generate(ticket, actor=make_user("agent")) is not None
 
 
 def test_nothing_to_draft_from_is_none():
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
 
-    assert ticket_ai.generate_auto_response(ticket) is None
+    assert ticket_ai.auto_response_generate(ticket) is None
 
 
 def test_with_an_external_provider_the_model_writes_from_the_same_passages(reset_article, make_user, monkeypatch):
@@ -134,7 +134,7 @@ def test_with_an_external_provider_the_model_writes_from_the_same_passages(reset
     monkeypatch.setattr(auto_response.facade, "generate", generate)
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
 
-    draft = ticket_ai.generate_auto_response(ticket, actor=make_user("agent"))
+    draft = ticket_ai.auto_response_generate(ticket, actor=make_user("agent"))
 
     assert seen["feature"] == "reply_draft" and "[1] Reset a forgotten password" in seen["notes"]
     assert draft.text.startswith("Hi! Use Forgot password") and "Sources:\n[1] Reset a forgotten password" in draft.text
@@ -149,7 +149,7 @@ def test_when_the_external_provider_fails_the_local_template_draft_is_used(reset
     monkeypatch.setattr(auto_response.facade, "generate", unavailable)
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
 
-    draft = ticket_ai.generate_auto_response(ticket, actor=make_user("agent"))
+    draft = ticket_ai.auto_response_generate(ticket, actor=make_user("agent"))
 
     assert draft.meta.model == "template" and auto_response.OUTRO in draft.text
 
@@ -270,7 +270,7 @@ def test_a_ticket_an_agent_already_answered_is_never_auto_answered(reset_article
     Ticket.objects.filter(pk=ticket.pk).update(first_responded_at=ticket.created)
     opted_in(auto_close=True)
 
-    assert ticket_ai.auto_respond(ticket.pk) is None
+    assert ticket_ai.ticket_auto_respond(ticket.pk) is None
     assert not TicketMessage.objects.filter(ticket=ticket).exists()
 
 

@@ -78,7 +78,7 @@ def test_a_failed_reanalysis_keeps_the_previous_analysis_visible(provider_down, 
     monkeypatch.setattr(analysis.facade, "summarize", provider_down)
 
     with pytest.raises(facade.AIUnavailable):
-        ticket_ai.analyze_ticket(ticket.pk)
+        ticket_ai.ticket_analyze(ticket.pk)
 
     ticket.refresh_from_db()
     assert ticket.ai_analysis_status == Ticket.AnalysisStatus.FAILED
@@ -109,7 +109,7 @@ def test_unusable_input_fails_without_a_retry(monkeypatch):
 
 
 def test_a_deleted_ticket_is_nothing_to_analyse():
-    assert ticket_ai.analyze_ticket(987654321) is None
+    assert ticket_ai.ticket_analyze(987654321) is None
 
 
 @pytest.mark.integration

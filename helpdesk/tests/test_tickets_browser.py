@@ -94,3 +94,36 @@ def test_agent_creates_and_replies_while_a_teammate_watches_live(live_stack, liv
     watcher.keyboard.press("a")
     expect(watcher.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")
     expect(page.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")
+
+
+# Counts the fragments htmx could not place: a push for a page that has no target for it.
+COUNT_MISSED_PUSHES = """window.sbMissedPushes = 0;
+document.addEventListener('htmx:oobErrorNoTarget', () => { window.sbMissedPushes += 1; });"""
+
+
+def test_a_page_without_the_ticket_list_gets_toasts_but_no_rows_to_misplace(live_stack, live_data, browser):
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    owner = live_data.create_user("admin", name="Olive Owner")
+    token = uuid.uuid4().hex[:8]
+    subject = f"Fax jammed {token}"
+    domain = f"browser-{token}.example.org"
+    _clean_up(live_data, subject, domain)
+
+    team = new_page(browser)
+    team.add_init_script(TRACK_SOCKET)
+    team.add_init_script(COUNT_MISSED_PUSHES)
+    sign_in(team, live_stack, owner, next_path="/people/")
+    team.wait_for_function("() => window.sbSocketOpen === true")
+    page = _open(browser, live_stack, ada, "/tickets/")
+
+    page.keyboard.press("n")
+    modal = page.locator("#modal")
+    modal.locator("[name=requester_email]").fill(f"pat@{domain}")
+    modal.locator("[name=subject]").fill(subject)
+    modal.locator("[name=description]").fill("Paper everywhere.")
+    with page.expect_navigation():
+        modal.locator("[data-testid=ticket-save]").click()
+
+    # The new ticket's row was pushed before its toast: a socket getting both delivers them in that order.
+    expect(team.locator("#toasts")).to_contain_text(subject)
+    assert team.evaluate("() => window.sbMissedPushes") == 0

@@ -35,7 +35,7 @@ def categories() -> dict[str, Category]:
 
 def analysed(ticket: Ticket) -> Ticket:
     """Runs the analysis synchronously (as the worker would) and returns the fresh ticket."""
-    ticket_ai.analyze_ticket(ticket.pk)
+    ticket_ai.ticket_analyze(ticket.pk)
     ticket.refresh_from_db()
     return ticket
 

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.client_ip import client_ip
+from core.forms import add_service_errors
 from core.htmx import render_partial
 
 from ..kb_forms import HelpRequestForm, RequestReplyForm, SurveyForm
@@ -129,11 +130,6 @@ def _article_or_404(slug: str) -> Article:
         raise Http404("No such article.") from None
 
 
-def _form_errors(form, error: ValidationError) -> None:
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 # --- Articles -----------------------------------------------------------------------------------
 
 
@@ -165,7 +161,7 @@ def help_category(request: HttpRequest, category_slug: str) -> HttpResponse:
 def help_article(request: HttpRequest, article_slug: str) -> HttpResponse:
     settings = _open_help_center()
     article = _article_or_404(article_slug)
-    kb_services.article_viewed(article=article)
+    kb_services.article_view_record(article=article)
     context = {**_frame(settings), "article": article, "related": kb_selectors.help_related_articles(article=article)}
     return render(request, ARTICLE_TEMPLATE, context)
 
@@ -226,11 +222,11 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
                 attachments=data["attachments"],
             )
         except ValidationError as error:
-            _form_errors(form, _as_form_error(error))
+            add_service_errors(form, _as_form_error(error))
         else:
             _limit_count("request", address)
             _limit_count("request_email", requester)
-            token = help_center.request_token(ticket)
+            token = help_selectors.request_token(ticket)
             return redirect(reverse("help_center:request_status", args=[token]) + "?sent=1")
     return render(request, REQUEST_TEMPLATE, context, status=400)
 
@@ -267,7 +263,7 @@ LINK_REFUSED = {
 }
 
 
-def _link_refused(request: HttpRequest, link: help_center.RequestLink) -> HttpResponse:
+def _link_refused(request: HttpRequest, link: help_selectors.RequestLink) -> HttpResponse:
     status, message = LINK_REFUSED[link.refused]
     context = {
         **_frame(HelpdeskSettings.current()),
@@ -280,7 +276,7 @@ def _link_refused(request: HttpRequest, link: help_center.RequestLink) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
     """The requester's view of their ticket: status, public thread, and a reply box (reopens when solved)."""
-    link = help_center.request_link_open(token)
+    link = help_selectors.request_link_open(token)
     if link.ticket is None:
         return _link_refused(request, link)
     ticket = link.ticket
@@ -298,7 +294,7 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
                         ticket=ticket, body=form.cleaned_data["body"], attachments=form.cleaned_data["attachments"]
                     )
                 except ValidationError as error:
-                    _form_errors(form, error)
+                    add_service_errors(form, error)
                 else:
                     _limit_count("reply", address)
                     return redirect(reverse("help_center:request_status", args=[token]) + "?replied=1")
@@ -327,10 +323,10 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def help_survey(request: HttpRequest, token: str) -> HttpResponse:
-    survey = csat_selectors.survey_for_token(token)
+    survey = csat_selectors.survey_get_for_token(token)
     if survey is None:
         raise Http404("This survey link is not valid.")
-    editable = csat.survey_editable(survey)
+    editable = csat_selectors.survey_editable(survey)
     initial = {"rating": request.GET.get("rating") or survey.rating, "comment": survey.comment}
     form = SurveyForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
@@ -343,10 +339,10 @@ def help_survey(request: HttpRequest, token: str) -> HttpResponse:
                 survey = csat.survey_answer(survey=survey, **form.cleaned_data)
                 saved = True
             except ValidationError as error:
-                _form_errors(form, error)
+                add_service_errors(form, error)
                 status = 400
         else:
             status = 400
     context = {**_frame(HelpdeskSettings.current()), "survey": survey, "form": form, "saved": saved}
-    context["editable"] = editable and csat.survey_editable(survey)
+    context["editable"] = editable and csat_selectors.survey_editable(survey)
     return render(request, SURVEY_TEMPLATE, context, status=status)

@@ -20,15 +20,14 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from core.forms import add_service_errors
-from core.htmx import render_partial
+from core.htmx import modal_done, render_modal, render_partial
 
 from ..models import HelpdeskSettings
 from ..selectors import helpdesk_settings as selectors
-from ..selectors.sla import get_sla_metrics
+from ..selectors.sla import sla_metrics_get
 from ..services import helpdesk_settings as services
 from ..settings_forms import (
     AgentProfileForm,
@@ -48,20 +47,6 @@ CONFIRM_TEMPLATE = "helpdesk/settings_confirm_delete.html"
 # --- Helpers ------------------------------------------------------------------------------------
 
 
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    """The form as modal content for HTMX, or as a page of its own without JavaScript."""
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str) -> HttpResponse:
-    """Closes the modal; `html` holds out-of-band updates (swap "none" on <body>: nothing else moves)."""
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
-
-
 def _get_or_404(getter: Callable[..., Any], **lookup: int) -> Any:
     try:
         return getter(**lookup)
@@ -74,7 +59,7 @@ def _saved(request: HttpRequest, text: str, page: Page) -> HttpResponse:
     if not request.htmx:
         return redirect(page.url_name)
     context = {**page.context(), "oob": True}
-    return _modal_done(render_to_string(f"{page.template}#{page.partial}", context, request=request))
+    return modal_done(render_to_string(f"{page.template}#{page.partial}", context, request=request))
 
 
 def _form_modal(
@@ -94,7 +79,7 @@ def _form_modal(
             add_service_errors(form, error)
         else:
             return _saved(request, text, page)
-    return _modal(request, template, {"form": form, **(context or {})})
+    return render_modal(request, template, {"form": form, **(context or {})})
 
 
 def _confirm_delete(
@@ -109,14 +94,16 @@ def _confirm_delete(
         else:
             return _saved(request, text, page)
     context = {"title": title, "body": body, "action": action, "error": error, "cancel_url": reverse(page.url_name)}
-    return _modal(request, CONFIRM_TEMPLATE, context)
+    return render_modal(request, CONFIRM_TEMPLATE, context)
 
 
 class Page:
     """A settings list page: its template, the partial a save refreshes, and how to build its context."""
 
-    def __init__(self, name: str, template: str, partial: str, build: Callable[[], dict[str, Any]]) -> None:
-        self.url_name = f"helpdesk_settings:{name}"
+    def __init__(
+        self, name: str, template: str, partial: str, build: Callable[[], dict[str, Any]], *, url_name: str = ""
+    ) -> None:
+        self.url_name = url_name or f"helpdesk_settings:{name}"
         self.template, self.partial, self.build = template, partial, build
         self.active = name
 
@@ -131,20 +118,28 @@ POLICIES = Page(
     "policy_list",
     "helpdesk/settings_sla.html",
     "policy-table",
-    lambda: {"policies": selectors.policy_list()},
+    lambda: {"policies": selectors.sla_policy_list()},
 )
-TEAMS = Page("team_list", "helpdesk/settings_teams.html", "team-table", lambda: {"teams": selectors.team_list()})
+# Teams and skills are tabs of People (config/urls/people.py).
+TEAMS = Page(
+    "teams",
+    "helpdesk/settings_teams.html",
+    "team-table",
+    lambda: {"teams": selectors.team_list()},
+    url_name="people:teams",
+)
 AGENTS = Page(
-    "agent_list",
+    "skills",
     "helpdesk/settings_agents.html",
     "agent-table",
     lambda: {"rows": selectors.agent_rows(), "skills": selectors.skill_list()},
+    url_name="people:skills",
 )
 CALENDARS = Page(
     "calendar_list",
     "helpdesk/settings_calendars.html",
     "calendar-table",
-    lambda: {"calendars": selectors.calendar_list(), "default_timezone": settings.TIME_ZONE},
+    lambda: {"calendars": selectors.business_calendar_list(), "default_timezone": settings.TIME_ZONE},
 )
 CATEGORIES = Page(
     "category_list",
@@ -175,7 +170,7 @@ def general(request: HttpRequest) -> HttpResponse:
 @capability_required(CAPABILITY)
 def policy_list(request: HttpRequest) -> HttpResponse:
     context = POLICIES.context()
-    context.update(metrics=get_sla_metrics(days=30), risk_model=selectors.risk_model_latest())
+    context.update(metrics=sla_metrics_get(days=30), risk_model=selectors.risk_model_latest())
     return render(request, POLICIES.template, context)
 
 
@@ -194,7 +189,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def policy_update(request: HttpRequest, policy_id: int) -> HttpResponse:
-    policy = _get_or_404(selectors.policy_get, policy_id=policy_id)
+    policy = _get_or_404(selectors.sla_policy_get, policy_id=policy_id)
     form = SLAPolicyForm(request.POST or None, instance=copy.copy(policy))
 
     def save() -> str:
@@ -210,7 +205,7 @@ def policy_update(request: HttpRequest, policy_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def policy_delete(request: HttpRequest, policy_id: int) -> HttpResponse:
-    policy = _get_or_404(selectors.policy_get, policy_id=policy_id)
+    policy = _get_or_404(selectors.sla_policy_get, policy_id=policy_id)
 
     def delete() -> str:
         services.sla_policy_delete(policy=policy)
@@ -237,7 +232,7 @@ def policy_move_down(request: HttpRequest, policy_id: int) -> HttpResponse:
 
 def _policy_move(request: HttpRequest, policy_id: int, direction: str) -> HttpResponse:
     """The first matching policy wins, so its place in the list matters: one step up or down."""
-    policy = _get_or_404(selectors.policy_get, policy_id=policy_id)
+    policy = _get_or_404(selectors.sla_policy_get, policy_id=policy_id)
     services.sla_policy_move(policy=policy, direction=direction)
     if request.htmx:
         return render_partial(request, POLICIES.template, POLICIES.partial, POLICIES.context())
@@ -375,7 +370,7 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def calendar_update(request: HttpRequest, calendar_id: int) -> HttpResponse:
-    calendar = _get_or_404(selectors.calendar_get, calendar_id=calendar_id)
+    calendar = _get_or_404(selectors.business_calendar_get, calendar_id=calendar_id)
     form = CalendarForm(request.POST or None, calendar=calendar)
 
     def save() -> str:
@@ -391,7 +386,7 @@ def calendar_update(request: HttpRequest, calendar_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def calendar_delete(request: HttpRequest, calendar_id: int) -> HttpResponse:
-    calendar = _get_or_404(selectors.calendar_get, calendar_id=calendar_id)
+    calendar = _get_or_404(selectors.business_calendar_get, calendar_id=calendar_id)
 
     def delete() -> str:
         services.business_calendar_delete(calendar=calendar)

@@ -36,7 +36,7 @@ UNAVAILABLE = "The AI provider is unavailable right now; nothing was changed. Tr
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
-    ticket = selectors.ticket_for_ai(ticket_id=ticket_id)
+    ticket = selectors.ticket_get_for_ai(ticket_id=ticket_id)
     if ticket is None:
         raise Http404("No such ticket in this workspace.")
     return ticket
@@ -232,7 +232,7 @@ def ticket_ai_reply_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """A reply drafted from the knowledge base and similar solved tickets, with its sources listed."""
     ticket = _ticket_or_404(ticket_id)
     try:
-        draft = services.generate_auto_response(ticket, actor=request.user)
+        draft = services.auto_response_generate(ticket, actor=request.user)
     except facade.AIUnavailable:
         return _composer_result(request, ticket, {"error": UNAVAILABLE})
     if draft is None:

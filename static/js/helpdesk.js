@@ -42,7 +42,8 @@
     const chosen = target.value;
     target.replaceChildren(...boxes.map(function (box) {
       const row = box.closest("tr");
-      const option = new Option("#" + row.dataset.ticketId + " " + (row.dataset.subject || ""), row.dataset.ticketId);
+      const link = row.querySelector(".sb-subject a");
+      const option = new Option("#" + row.dataset.ticketId + " " + (link ? link.textContent : ""), row.dataset.ticketId);
       option.selected = row.dataset.ticketId === chosen;
       return option;
     }));
@@ -146,10 +147,10 @@
 
   document.addEventListener("htmx:wsOpen", function (event) {
     const page = ticketPage();
-    if (!page || !page.dataset.topicToken) { return; }
+    if (!page) { return; }
     socket = event.detail.socketWrapper;
-    // A reconnect subscribes again and repeats what this person is doing.
-    send({ subscribe: page.dataset.topicToken });
+    // The socket URL names the ticket's topic (joined before the socket opens); a reconnect repeats what this
+    // person is doing.
     send({ presence: presence });
   });
 
@@ -251,7 +252,7 @@
     let handled = true;
     if (onList && key === "j") { moveCursor(1); }
     else if (onList && key === "k") { moveCursor(-1); }
-    else if (onList && (key === "o" || key === "Enter") && cursorRow()) { window.location.assign(cursorRow().dataset.href); }
+    else if (onList && (key === "o" || key === "Enter") && cursorRow()) { window.location.assign(cursorRow().querySelector(".sb-subject a").href); }
     else if (onList && key === "x" && cursorRow()) {
       const box = cursorRow().querySelector("[data-row-select]");
       if (box && box.offsetParent !== null) { box.checked = !box.checked; refreshBulkBar(); }

@@ -81,3 +81,23 @@ def test_explicit_requests_skip_rows_without_a_schema_instead_of_failing_for_eve
 
     migrated = [call.args[3] for call in run.call_args_list]
     assert "t_alpha" in migrated and reservation.schema_name not in migrated
+
+
+def test_migrating_the_template_makes_its_new_script_at_once(public_schema, skip_current_executor):
+    """The first sign-up after a deploy does not wait for pg_dump, which reads the whole catalog."""
+    from tenants import schema_replay
+
+    forget_latest_beat_migration(settings.TENANT_BASE_SCHEMA)
+    with mock.patch.object(schema_replay, "script_for") as script_for:
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+    script_for.assert_called_once_with(settings.TENANT_BASE_SCHEMA)
+
+
+def test_a_run_that_leaves_the_template_alone_makes_no_script(public_schema, make_workspace, skip_current_executor):
+    from tenants import schema_replay
+
+    forget_latest_beat_migration(make_workspace().schema_name)
+    connection.set_schema_to_public()
+    with mock.patch.object(schema_replay, "script_for") as script_for:
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+    script_for.assert_not_called()

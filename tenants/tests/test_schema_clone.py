@@ -1,4 +1,5 @@
-"""Cloning the template: no fake migrate, real migrations for what the template lacks, the SQL function made once."""
+"""Cloning the template, where it is not replayed: no fake migrate, real migrations for what the template lacks,
+the SQL function made once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from tenants import schema_clone
 from tenants.tests.test_provisioning import applied_migrations
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clone_not_replay(settings) -> None:
+    """The fallback path: where no script of the template can be had (tenants/schema_replay.py)."""
+    settings.TENANT_SCHEMA_PG_DUMP = "off"
 
 
 def test_a_current_template_needs_no_migrate_run(make_workspace):
@@ -79,10 +86,12 @@ def _columns_and_indexes(schema: str) -> tuple[set, set]:
 
 
 @pytest.mark.django_db
-def test_a_cloned_workspace_has_the_templates_exact_column_types_and_indexes(tenant):
+def test_a_cloned_workspace_has_the_templates_exact_column_types_and_indexes(make_workspace):
     """Type modifiers included: a pgvector column must stay vector(384), or its HNSW index cannot exist."""
+    workspace = make_workspace()
+    connection.set_schema_to_public()
     template_columns, template_indexes = _columns_and_indexes("tenant_template")
-    columns, indexes = _columns_and_indexes(tenant.schema_name)
+    columns, indexes = _columns_and_indexes(workspace.schema_name)
 
     assert ("ai_embedding", "vector", "vector(384)") in columns
     assert columns == template_columns

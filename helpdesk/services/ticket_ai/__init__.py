@@ -6,12 +6,19 @@ there, and a broker outage keeps the queued analysis in core's outbox until the 
 
 Modules: analysis (queueing, running and storing the analysis; the JSON shape of `Ticket.ai_suggestions`),
 rules (transparent priority/type/question rules), suggestions (apply/dismiss), composer (Improve, tone),
-auto_response (drafts, should_auto_close, auto_respond), indexing (solved tickets for similarity search),
+auto_response (drafts, should_auto_close, ticket_auto_respond), indexing (solved tickets for similarity search),
 classifier (the workspace's trained category classifier), catch_up (analyses that failed for good or wait too long).
 """
 
-from .analysis import ANALYSIS_VERSION, analysis_queue, analyze_ticket, panel_push
-from .auto_response import AutoCloseDecision, Draft, Source, auto_respond, generate_auto_response, should_auto_close
+from .analysis import ANALYSIS_VERSION, analysis_queue, ticket_analyze
+from .auto_response import (
+    AutoCloseDecision,
+    Draft,
+    Source,
+    auto_response_generate,
+    should_auto_close,
+    ticket_auto_respond,
+)
 from .catch_up import analysis_catch_up
 from .classifier import category_classifier_train
 from .composer import (
@@ -23,7 +30,6 @@ from .composer import (
     reply_feedback_record,
     reply_rewrite,
     suggestion_feedback,
-    word_diff_html,
 )
 from .indexing import solved_ticket_index, solved_tickets_index_all, ticket_status_changed
 from .suggestions import KINDS as SUGGESTION_KINDS
@@ -39,14 +45,11 @@ __all__ = [
     "Suggestion",
     "analysis_catch_up",
     "analysis_queue",
-    "analyze_ticket",
-    "auto_respond",
+    "auto_response_generate",
     "category_classifier_train",
     "description_improve",
-    "generate_auto_response",
     "improved_description_accept",
     "improved_description_reject",
-    "panel_push",
     "reply_feedback_record",
     "reply_rewrite",
     "should_auto_close",
@@ -55,6 +58,7 @@ __all__ = [
     "suggestion_apply",
     "suggestion_dismiss",
     "suggestion_feedback",
+    "ticket_analyze",
+    "ticket_auto_respond",
     "ticket_status_changed",
-    "word_diff_html",
 ]

@@ -1,7 +1,7 @@
 """Ticket analysis: what the AI makes of a ticket, run in Celery after it is created and after each customer message.
 
 `analysis_queue(ticket)` (called by helpdesk.services.tickets inside the writing transaction) marks the ticket
-"pending" and queues `analyze_ticket_task` after commit. `analyze_ticket(ticket_id)` runs every part through
+"pending" and queues `analyze_ticket_task` after commit. `ticket_analyze(ticket_id)` runs every part through
 ai.facade and stores one JSON document in `Ticket.ai_suggestions`, plus `sentiment`, `language`,
 `ai_analysis_date` and an AI_ANALYSED event with the ledger run ids. It never touches what an agent edits
 (no version bump, no field an agent owns): suggestions are applied only when an agent clicks Apply.
@@ -51,14 +51,12 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ai import facade
 from core.outbox import enqueue_on_commit
-from core.realtime import notify_on_commit, topic_group
 
-from ...live import ticket_topic
+from ... import live
 from ...models import Category, HelpdeskSettings, Ticket, TicketEvent
 from ...selectors import ticket_ai as selectors
 from . import rules
@@ -66,13 +64,9 @@ from . import rules
 logger = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 1
-TICKET_SOURCE = "helpdesk.ticket"  # solved tickets in the vector index (see indexing.py)
 CATEGORY_CLASSIFIER = "helpdesk.category"
 # Below this the trained model is unsure: the zero-shot comparison with the category descriptions decides.
 TRAINED_MIN_CONFIDENCE = 0.35
-SIMILAR_MIN_SCORE = 0.55  # cosine of MiniLM embeddings: 0.55+ is the same issue told differently
-SIMILAR_LIMIT = 3
-KB_LIMIT = 5
 FEATURES = {
     "language": "helpdesk.language",
     "sentiment": "helpdesk.sentiment",
@@ -82,7 +76,6 @@ FEATURES = {
     "priority": "helpdesk.priority",
     "category": "helpdesk.category",
 }
-PANEL_REFRESH = "helpdesk/_ai_panel.html#ai-panel-refresh"
 
 
 # --- Queueing ------------------------------------------------------------------------------------
@@ -102,23 +95,14 @@ def analysis_queue(ticket: Ticket) -> bool:
 
     enqueue_on_commit(analyze_ticket_task, ticket.pk)
     if shown_before:  # a panel may be open on it: show "queued" (a brand-new ticket has no page open yet)
-        panel_push(ticket.pk)
+        live.ai_panel_changed(ticket.pk)
     return True
-
-
-def panel_push(ticket_id: int) -> None:
-    """After commit, every page showing the ticket reloads its AI panel (each agent gets their own view of it).
-
-    Sent to the ticket's topic, which only pages showing that ticket follow (helpdesk.live).
-    """
-    html = render_to_string(PANEL_REFRESH, {"ticket_id": ticket_id})
-    notify_on_commit(topic_group(ticket_topic(ticket_id)), html)
 
 
 # --- Running -------------------------------------------------------------------------------------
 
 
-def analyze_ticket(ticket_id: int) -> dict[str, Any] | None:
+def ticket_analyze(ticket_id: int) -> dict[str, Any] | None:
     """Analyses the ticket and stores the result; None when it is gone or nothing changed since the last run.
 
     Raises AIUnavailable when no provider could answer (the ticket is marked failed; Celery retries).
@@ -152,10 +136,10 @@ def _stored_hash(ticket: Ticket) -> str:
 
 
 def _auto_respond(ticket_id: int) -> None:
-    from .auto_response import auto_respond  # auto_response reads analysis results: imported when needed
+    from .auto_response import ticket_auto_respond  # auto_response reads analysis results: imported when needed
 
     try:
-        auto_respond(ticket_id)
+        ticket_auto_respond(ticket_id)
     except Exception:  # the analysis is stored; an auto-response problem must not undo or retry it
         logger.exception("auto-response failed for ticket #%s", ticket_id)
 
@@ -179,10 +163,10 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
     summary = facade.summarize(text, feature=FEATURES["summary"], max_sentences=2)
     structure = facade.rewrite(source.search_text, style="ticket", feature=FEATURES["structure"])
     zero_shot_type = facade.classify(text, rules.TYPE_DESCRIPTIONS, feature=FEATURES["type"])
-    ticket_type = rules.suggest_type(
+    ticket_type = rules.type_suggest(
         text, zero_shot=zero_shot_type.scores, has_failure_report=bool(structure.sections.get("actual"))
     )
-    priority = rules.suggest_priority(text, sentiment_score=sentiment.score, customer_tier=ticket.customer.tier)
+    priority = rules.priority_suggest(text, sentiment_score=sentiment.score, customer_tier=ticket.customer.tier)
     priority_meta = facade.record_local_output(
         FEATURES["priority"], priority.value, data={"reasons": list(priority.reasons)}, model="rules"
     )
@@ -233,8 +217,12 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
         "suggestions": suggestions,
         "sections": {key: structure.sections.get(key, "") for key in rules.TICKET_SECTIONS},
         "questions": questions,
-        "similar_tickets": _guarded(notes, "similar tickets", lambda: similar_solved(ticket.pk, source.search_text)),
-        "kb_articles": _guarded(notes, "knowledge-base articles", lambda: kb_articles(source.search_text)),
+        "similar_tickets": _guarded(
+            notes, "similar tickets", lambda: selectors.similar_solved_tickets(ticket.pk, source.search_text)
+        ),
+        "kb_articles": _guarded(
+            notes, "knowledge-base articles", lambda: selectors.kb_article_suggestions(source.search_text)
+        ),
         "sla_risk": sla_risk(ticket, notes),
         "notes": notes,
     }
@@ -306,53 +294,15 @@ def _category(text: str, categories: tuple[Category, ...]) -> tuple[dict | None,
     return _suggestion(category.pk, category.name, confidence, reasons, result.meta.run_id, "zero_shot"), result.meta
 
 
-def similar_solved(ticket_id: int, text: str, *, limit: int = SIMILAR_LIMIT) -> list[dict[str, Any]]:
-    """Solved tickets that looked like this one, with the agent's answer: candidate solutions."""
-    hits = facade.search_similar(source=TICKET_SOURCE, text=text, k=limit * 3, exclude_object_id=ticket_id)
-    scores = {int(object_id): score for object_id, score in hits if score >= SIMILAR_MIN_SCORE}
-    solved = selectors.solved_tickets(ids=list(scores))
-    ranked = sorted(solved.values(), key=lambda item: -scores[item.ticket_id])[:limit]
-    return [
-        {
-            "ticket_id": item.ticket_id,
-            "subject": item.subject,
-            "score": round(scores[item.ticket_id], 3),
-            "solution": item.solution,
-            "url": selectors.ticket_url(item.ticket_id),
-        }
-        for item in ranked
-    ]
-
-
-def kb_articles(text: str, *, limit: int = KB_LIMIT, threshold: float | None = None) -> list[dict[str, Any]]:
-    """Published articles recommended for the text (the knowledge base's own scoring and threshold)."""
-    try:
-        from ...selectors.kb import article_recommendations
-    except ImportError:  # the knowledge base is not installed in this build
-        return []
-    return [
-        {
-            "article_id": match.article.pk,
-            "title": match.article.title,
-            "url": selectors.article_url(match.article),
-            "public_url": selectors.article_url(match.article, public=True) if match.article.is_public else "",
-            "score": round(float(match.score), 3),
-            "reason": match.reason,
-            "public": match.article.is_public,
-        }
-        for match in article_recommendations(text=text, limit=limit, threshold=threshold)
-    ]
-
-
 def sla_risk(ticket: Ticket, notes: list[str]) -> dict[str, Any]:
     """The SLA work's breach prediction, or a plain "not available" (never a guess of our own)."""
     unavailable = {"available": False, "probability": None, "level": "unknown", "factors": []}
     try:
-        from ..sla import assess_sla_risk
+        from ..sla import ticket_sla_risk_assess
     except ImportError:
         return {**unavailable, "note": "SLA risk prediction is not installed."}
     try:
-        risk = assess_sla_risk(ticket)
+        risk = ticket_sla_risk_assess(ticket)
     except Exception:
         logger.exception("SLA risk assessment failed for ticket #%s", ticket.pk)
         notes.append("Could not assess the SLA risk this time.")
@@ -441,7 +391,7 @@ def _store(ticket_id: int, document: dict[str, Any]) -> bool:
                 "suggested": {kind: entry["value"] for kind, entry in suggestions.items() if entry},
             },
         )
-        panel_push(ticket_id)
+        live.ai_panel_changed(ticket_id)
     return True
 
 
@@ -459,4 +409,4 @@ def _mark_failed(ticket_id: int, reason: str, *, permanent: bool = False) -> Non
         Ticket.objects.filter(pk=ticket_id).update(
             ai_analysis_status=Ticket.AnalysisStatus.FAILED, ai_suggestions=document
         )
-        panel_push(ticket_id)
+        live.ai_panel_changed(ticket_id)

@@ -1,13 +1,13 @@
 """Reply drafts grounded in the knowledge base and solved tickets, and the opted-in automatic answer-and-solve.
 
-`generate_auto_response(ticket)` retrieves the best published articles (and, for an agent, the answer of the
+`auto_response_generate(ticket)` retrieves the best published articles (and, for an agent, the answer of the
 most similar solved ticket), picks the passages closest to the ticket with the local embedding model and puts
 them, word for word, into a fixed reply template that cites every source as [n]. With an external provider
 configured, an agent's draft is written by it from the same numbered passages (`reply_draft` prompt); when it
 cannot answer, the template draft is used. A reply that may go out without an agent is always the template
 draft from public articles only: every sentence in it is either the template's or a source's.
 
-`should_auto_close(ticket)` decides whether a ticket is simple enough to answer that way; `auto_respond` (run
+`should_auto_close(ticket)` decides whether a ticket is simple enough to answer that way; `ticket_auto_respond` (run
 by the analysis task) does it only when the workspace turned auto-response on, at most once per ticket and
 before any agent replied, leaving AUTO_RESPONDED (sources, confidence) and AUTO_CLOSED events. A customer who
 answers reopens the ticket (helpdesk.services.tickets.customer_message_add).
@@ -28,7 +28,6 @@ from ...markdown import markdown_to_text
 from ...models import HelpdeskSettings, Ticket, TicketEvent, TicketMessage
 from ...selectors import ticket_ai as selectors
 from .. import tickets as ticket_services
-from . import analysis
 
 MAX_ARTICLES = 2
 MAX_TICKETS = 1
@@ -197,7 +196,7 @@ def _article_matches(text: str, *, public_only: bool) -> list[Any]:
 
 def _sources(ticket: Ticket, query: str, *, customer_facing: bool) -> list[Source]:
     articles = _article_matches(query, public_only=customer_facing)
-    solved = [] if customer_facing else analysis.similar_solved(ticket.pk, query, limit=MAX_TICKETS)
+    solved = [] if customer_facing else selectors.similar_solved_tickets(ticket.pk, query, limit=MAX_TICKETS)
     documents = [markdown_to_text(match.article.body) for match in articles]
     documents += [item["solution"] for item in solved]
     excerpts = _excerpts(query, documents)
@@ -265,7 +264,7 @@ def _generated(ticket: Ticket, sources: list[Source], *, signature: str, actor) 
     return text, result.meta
 
 
-def generate_auto_response(ticket: Ticket, *, actor=None, customer_facing: bool = False) -> Draft | None:
+def auto_response_generate(ticket: Ticket, *, actor=None, customer_facing: bool = False) -> Draft | None:
     """A reply drafted from the knowledge base (and, for an agent, similar solved tickets) citing its sources;
     None when nothing matches well enough to draft from. `customer_facing`: public articles only, template only
     (what may be sent without an agent)."""
@@ -298,7 +297,7 @@ def _may_auto_respond(ticket: Ticket) -> bool:
     )
 
 
-def auto_respond(ticket_id: int) -> TicketMessage | None:
+def ticket_auto_respond(ticket_id: int) -> TicketMessage | None:
     """Answers (and, if opted in, solves) the ticket from the knowledge base when the workspace enabled it and the
     ticket qualifies; returns the reply sent, or None."""
     settings = HelpdeskSettings.current()
@@ -310,7 +309,7 @@ def auto_respond(ticket_id: int) -> TicketMessage | None:
     decision = should_auto_close(ticket)
     if not decision.ok:
         return None
-    draft = generate_auto_response(ticket, customer_facing=True)
+    draft = auto_response_generate(ticket, customer_facing=True)
     if draft is None or not draft.customer_safe or draft.confidence < settings.auto_response_confidence:
         return None
     return _send(ticket, draft, decision, close=settings.auto_close)

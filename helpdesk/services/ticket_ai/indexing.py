@@ -9,7 +9,7 @@ from core.outbox import enqueue_on_commit
 
 from ...models import Ticket
 from ...selectors import ticket_ai as selectors
-from .analysis import TICKET_SOURCE
+from ...selectors.ticket_ai import TICKET_SOURCE
 
 BACKFILL_BATCH = 256
 

@@ -154,7 +154,7 @@ def _bump(level: int, by: int) -> int:
     return max(0, min(len(PRIORITIES) - 1, level + by))
 
 
-def suggest_priority(text: str, *, sentiment_score: float, customer_tier: str = "") -> RuleSuggestion:
+def priority_suggest(text: str, *, sentiment_score: float, customer_tier: str = "") -> RuleSuggestion:
     """Normal unless cue phrases, an upset customer or an enterprise account say otherwise; each reason is listed."""
     level, reasons = PRIORITIES.index("normal"), []
     low = _first_matches(LOW_CUES, text)
@@ -185,7 +185,7 @@ TYPE_CUES = {"question": QUESTION_CUES, "incident": INCIDENT_CUES, "problem": PR
 RULE_WEIGHT = 0.6  # rules are explicit evidence; the zero-shot model fills in when none fire
 
 
-def suggest_type(text: str, *, zero_shot: dict[str, float], has_failure_report: bool) -> RuleSuggestion:
+def type_suggest(text: str, *, zero_shot: dict[str, float], has_failure_report: bool) -> RuleSuggestion:
     """Cue phrases (and a described failure: an "actual" section in the restructured ticket) blended with the
     zero-shot model's scores; the reasons name the phrases and the model's view."""
     evidence: dict[str, list[str]] = {kind: _first_matches(pattern, text) for kind, pattern in TYPE_CUES.items()}

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from ai import facade
 
+from ... import live
 from ...models import Category, Ticket, TicketEvent
 from .. import tickets as ticket_services
-from .analysis import panel_push
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ STORED = ("sentiment", "language")  # already on the ticket: confirmed or cleare
 KINDS = FIELDS + STORED
 
 
-def feedback_record(run_id: int | None, outcome: str, *, actor, final_text: str | None = None) -> None:
+def suggestion_feedback_record(run_id: int | None, outcome: str, *, actor, final_text: str | None = None) -> None:
     """Feedback on an AI run; a run that no longer exists (ledger pruned) is not the agent's problem."""
     if not run_id:
         return
@@ -71,7 +71,7 @@ def _decide(ticket_id: int, kind: str, status: str, actor, *, clear_field: bool 
     data = {"kind": kind, "action": status, "value": entry["value"], "label": entry.get("label", "")}
     data["run_id"] = entry.get("run_id")
     TicketEvent.objects.create(ticket_id=ticket_id, kind=TicketEvent.Kind.AI_SUGGESTION, actor=actor, data=data)
-    panel_push(ticket_id)
+    live.ai_panel_changed(ticket_id)
     return entry
 
 
@@ -82,7 +82,7 @@ def suggestion_apply(*, ticket: Ticket, kind: str, actor) -> Ticket:
     if kind in FIELDS:
         ticket = ticket_services.ticket_update(ticket=ticket, actor=actor, data={kind: _value_for(kind, entry)})
     _decide(ticket.pk, kind, "applied", actor)
-    feedback_record(entry.get("run_id"), "accepted", actor=actor)
+    suggestion_feedback_record(entry.get("run_id"), "accepted", actor=actor)
     ticket.refresh_from_db()
     return ticket
 
@@ -92,6 +92,6 @@ def suggestion_dismiss(*, ticket: Ticket, kind: str, actor) -> Ticket:
     """The agent says the suggestion is wrong; a dismissed sentiment or language is also taken off the ticket."""
     entry = _open_suggestion(ticket, kind)
     _decide(ticket.pk, kind, "dismissed", actor, clear_field=kind in STORED)
-    feedback_record(entry.get("run_id"), "rejected", actor=actor)
+    suggestion_feedback_record(entry.get("run_id"), "rejected", actor=actor)
     ticket.refresh_from_db()
     return ticket
