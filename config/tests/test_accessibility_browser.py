@@ -18,13 +18,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 MEMBER_PAGES = ["/tickets/", "/tickets/{ticket}/", "/customers/", "/customers/{customer}/", "/kb/", "/kb/{article}/"]
 WRITER_PAGES = ["/tickets/new/", "/customers/new/", "/customers/contacts/", "/kb/new/", "/kb/categories/"]
 MANAGER_PAGES = [
-    "/team/",
+    "/people/",
+    "/people/teams/",
+    "/people/skills/",
     "/team/invitations/new/",
     "/settings/helpdesk/",
     "/settings/helpdesk/sla/",
     "/settings/helpdesk/sla/new/",
-    "/settings/helpdesk/teams/",
-    "/settings/helpdesk/agents/",
     "/settings/helpdesk/calendars/",
     "/settings/helpdesk/categories/",
     "/settings/ai/",
@@ -124,8 +124,14 @@ def _open_vendor_settings(page) -> None:
     page.locator("details").evaluate_all("all => all.forEach(details => { details.open = true; })")
 
 
+def _open_the_shortcut_help(page) -> None:
+    page.keyboard.press("?")
+    page.locator("#shortcuts-modal.show").wait_for()
+
+
 # Pages whose second state is checked too: after `step`, axe runs again.
 STEPS = {
+    "/customers/": _open_the_shortcut_help,
     "/tickets/{ticket}/": _write_a_note,
     "/settings/ai/": _open_the_add_provider_modal,
     "/settings/ai/providers/new/": _open_vendor_settings,
