@@ -190,3 +190,72 @@ def test_the_check_finds_what_it_looks_for(live_stack, browser):
     found = {line.split(" ")[1].rstrip(":") for line in axe_violations(page)}
 
     assert {"color-contrast", "label", "page-has-heading-one"} <= found
+
+
+# Every text colour the templates use, as text and as buttons, whether or not a walked page happens to show it.
+PALETTE = [
+    *(
+        f'<span class="{name}">{name}</span>'
+        for name in [
+            "text-body-secondary",
+            "text-body-tertiary",
+            "text-primary",
+            "text-secondary",
+            "text-success",
+            "text-danger",
+            "text-warning-emphasis",
+            "text-info-emphasis",
+            "sb-due sb-due-soon",
+            "sb-due sb-due-breached",
+            "sb-due sb-due-ok",
+            "sb-due sb-due-paused",
+        ]
+    ),
+    *(f'<a class="{name}" href="#">{name}</a>' for name in ["link-primary", "link-secondary", "link-body-emphasis"]),
+    *(
+        f'<button type="button" class="btn {name}">{name}</button>'
+        for name in [
+            "btn-primary",
+            "btn-secondary",
+            "btn-success",
+            "btn-danger",
+            "btn-warning",
+            "btn-outline-primary",
+            "btn-outline-secondary",
+            "btn-outline-success",
+            "btn-outline-danger",
+            "btn-outline-warning",
+            "btn-link",
+        ]
+    ),
+    *(
+        f'<span class="badge {name}">{name}</span>'
+        for name in [
+            "text-bg-primary",
+            "text-bg-secondary",
+            "text-bg-success",
+            "text-bg-danger",
+            "text-bg-warning",
+            "text-bg-info",
+            "text-bg-light",
+            "text-bg-dark",
+            "sb-badge-reply",
+        ]
+    ),
+    "<code>code</code>",
+]
+
+
+def test_every_text_colour_reads_on_the_page_background_and_on_cards(live_stack, browser):
+    page = new_page(browser, reduced_motion="reduce")
+    page.goto(live_stack.url("alpha", "/help/"))
+    page.add_style_tag(url="/static/css/helpdesk.css")
+    page.evaluate(
+        """palette => document.querySelector("main").insertAdjacentHTML("beforeend",
+          `<div>${palette}</div><div class="card"><div class="card-body">${palette}</div></div>`)""",
+        " ".join(PALETTE),
+    )
+
+    violations = axe_violations(page, rules=["color-contrast"])
+
+    assert not violations, "\n".join(violations)
