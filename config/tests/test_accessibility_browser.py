@@ -240,6 +240,12 @@ PALETTE = [
             "text-bg-light",
             "text-bg-dark",
             "sb-badge-reply",
+            # The AI panel's and the composer's quiet badges ("internal", "your model", "dismissed", "applied").
+            "bg-secondary-subtle text-secondary-emphasis",
+            "bg-warning-subtle text-warning-emphasis",
+            "bg-info-subtle text-info-emphasis",
+            "bg-success-subtle text-success-emphasis",
+            "bg-primary-subtle text-primary-emphasis",
         ]
     ),
     "<code>code</code>",
