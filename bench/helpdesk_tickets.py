@@ -5,6 +5,16 @@ live-notification latency from commit to a websocket client.
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/helpdesk_tickets.py [--tickets 100000] [--requests 200] [--creates 1000] [--clients 8]
         [--live 200] [--only list,create,live] [--drop]
+    .venv/bin/python bench/helpdesk_tickets.py --only http [--peer /work/peer] [--compare-with DIR] [--rounds 2]
+        [--http-creates 300] [--list-requests 100] [--http-clients 4]
+
+`--only http` is the side-by-side comparison: gunicorn as `make run` starts it (2 gthread workers × 4 threads,
+DEBUG off), one keep-alive HTTP client, then 4; API ticket create and the full ticket list page (50 rows), each
+sequential (p50/p95) and with 4 clients (per second), with the HTTP server's CPU per request (what a request costs
+whatever the machine's load) and the page's bytes raw and gzipped. `--peer DIR` adds django-helpdesk 2.6.1 in the
+same interleaved rounds (its API create; its ticket list's datatables JSON, 25 rows): install it outside the
+checkout first, as bench/helpdesk_peer.py says. `--compare-with DIR` adds another checkout of Switchboard
+(`git archive <commit> | tar -x -C DIR`, with DIR/var a link to this checkout's var/) on the same database.
 
 The first run seeds a workspace "bench-helpdesk" (kept for later runs; `--drop` removes it): 2,000 customers,
 6,000 contacts, 24 agents, the demo configuration (helpdesk.demo.setup) and `--tickets` tickets written by one
@@ -383,7 +393,7 @@ class Servers:
     """The web processes as `make run` starts them (scripts/devstack.py): gunicorn for HTTP (two gthread workers
     of four threads, config.wsgi) and daphne for websockets, each on a listening socket opened here."""
 
-    def __init__(self, log_dir: Path, *, websockets: bool = True) -> None:
+    def __init__(self, log_dir: Path, *, websockets: bool = True, source: Path = ROOT) -> None:
         self.http_sock, self.ws_sock = _listening_socket(), _listening_socket()
         self.port, self.ws_port = self.http_sock.getsockname()[1], self.ws_sock.getsockname()[1]
         env = os.environ | {
@@ -404,11 +414,11 @@ class Servers:
         }
         if not websockets:
             del commands["daphne"]
-        self.logs = {name: log_dir / f"{name}.log" for name in commands}
+        self.logs = {name: log_dir / f"{name}-{source.name}.log" for name in commands}
         self.processes = {
             name: subprocess.Popen(
                 args,
-                cwd=ROOT,
+                cwd=source,
                 env=env,
                 pass_fds=(http_fd, ws_fd),
                 stdout=self.logs[name].open("wb"),
@@ -806,9 +816,11 @@ class PeerServer:
         self.sock.close()
 
 
-def bench_http(tenant: Tenant, servers: Servers, peer_server: PeerServer | None, peer, args) -> None:
+def bench_http(tenant: Tenant, servers: list[Servers], peer_server: PeerServer | None, peer, args) -> None:
     """Create and list on every target, one measurement at a time, alternating targets in each round."""
-    targets = [switchboard_target(tenant, servers)]
+    targets = [switchboard_target(tenant, server) for server in servers]
+    if len(targets) > 1:
+        targets[1].name = "Switchboard before"
     if peer_server is not None:
         with tenant_context(tenant):
             emails = list(Contact.objects.order_by("id").values_list("email", flat=True)[:3000])
@@ -817,7 +829,7 @@ def bench_http(tenant: Tenant, servers: Servers, peer_server: PeerServer | None,
     print("\nHTTP, one client process on the same machine; sequential = 1 keep-alive client, then 4 clients")
     for target in targets:
         rows, raw, wire = page_weight(target)
-        print(f"{target.name:<16} list page {target.list_path[:40]}…: {rows} rows, {raw:,} B, {wire:,} B gzipped")
+        print(f"{target.name:<18} list page {target.list_path[:40]}…: {rows} rows, {raw:,} B, {wire:,} B gzipped")
     for round_ in range(1, args.rounds + 1):
         print(f"\nround {round_}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for index, target in enumerate(targets if round_ % 2 else targets[::-1]):
@@ -840,13 +852,16 @@ def run_http(tenant: Tenant, args) -> None:
         agents = ["agent@bench.test", *(f"agent{index:02d}@bench.test" for index in range(2, AGENTS + 1))]
         peer = peer_prepare(args.peer.resolve(), connection.settings_dict, tenant.schema_name, agents)
         print(f"django-helpdesk ready in {args.peer} ({time.perf_counter() - started:.1f} s)")
-    servers = Servers(log_dir=log_dir, websockets=False)
+    servers = [Servers(log_dir=log_dir, websockets=False)]
     try:
+        if args.compare_with:
+            servers.append(Servers(log_dir=log_dir, websockets=False, source=args.compare_with.resolve()))
         if peer is not None:
             peer_server = PeerServer(peer, log_dir)
         bench_http(tenant, servers, peer_server, peer, args)
     finally:
-        servers.stop()
+        for server in servers:
+            server.stop()
         if peer_server is not None:
             peer_server.stop()
 
@@ -854,10 +869,10 @@ def run_http(tenant: Tenant, args) -> None:
 def _http_line(target: Target, label: str, call, count: int, clients: int, offset: int = 0) -> None:
     timings, per_second, errors, cpu = timed_calls(target, lambda index: call(offset + index), count, clients)
     if not timings:
-        print(f"{target.name:<16} {label:<24} every request failed")
+        print(f"{target.name:<18} {label:<24} every request failed")
         return
     print(
-        f"{target.name:<16} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
+        f"{target.name:<18} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
         f"p95 {percentile(timings, 0.95):6.1f} ms  server CPU {cpu:5.1f} ms/request  errors {errors}"
     )
 
@@ -874,6 +889,12 @@ def main() -> None:
     parser.add_argument("--list-requests", type=int, default=100, help="http: list pages per line")
     parser.add_argument("--http-clients", type=int, default=4, help="http: concurrent keep-alive clients")
     parser.add_argument("--rounds", type=int, default=2, help="http: interleaved rounds")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="http: another checkout of Switchboard (e.g. `git archive <commit> | tar -x -C DIR`) served the same way "
+        "on the same database, measured in the same rounds as 'Switchboard before'",
+    )
     parser.add_argument("--peer", type=Path, help="http: django-helpdesk's directory (see bench/helpdesk_peer.py)")
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
     args = parser.parse_args()

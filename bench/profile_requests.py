@@ -114,6 +114,15 @@ def _tables(sql: str) -> str:
     return f"{verb} {found[0] if found else sql[:60]}"
 
 
+def _package(file: str) -> str:
+    if "site-packages/" in file:
+        parts = file.split("site-packages/", 1)[1].split("/")
+        return "/".join(parts[:2]) if parts[0] in ("django", "rest_framework") else parts[0]
+    if file.startswith(str(ROOT)):
+        return file[len(str(ROOT)) + 1 :].split("/", 1)[0] + " (project)"
+    return "python stdlib/builtins" if file.startswith(("/", "<", "~")) else file
+
+
 def profile(label: str, send, requests: int, top: int, clock: str) -> None:
     for index in range(10):  # warm-up: imports, caches, prepared connections
         send(-1 - index)
@@ -151,6 +160,12 @@ def profile(label: str, send, requests: int, top: int, clock: str) -> None:
         )
         if total:
             print(f"  {part:<44} {total / requests * 1000:7.2f} ms")
+    by_package = Counter()
+    for (file, _line, _function), entry in stats.stats.items():
+        by_package[_package(file)] += entry[2]
+    print("own time per request by package (cProfile):")
+    for package, seconds in by_package.most_common(12):
+        print(f"  {package:<44} {seconds / requests * 1000:7.2f} ms")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
     print(f"top {top} functions by own time (all {requests} requests):")
