@@ -127,3 +127,37 @@ def test_a_page_without_the_ticket_list_gets_toasts_but_no_rows_to_misplace(live
     # The new ticket's row was pushed before its toast: a socket getting both delivers them in that order.
     expect(team.locator("#toasts")).to_contain_text(subject)
     assert team.evaluate("() => window.sbMissedPushes") == 0
+
+
+def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(live_stack, live_data, browser):
+    from helpdesk.models import SLAPolicy
+
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    token = uuid.uuid4().hex[:8]
+    subject = f"Scanner offline {token}"
+    domain = f"browser-{token}.example.org"
+    _clean_up(live_data, subject, domain)
+    live_data.run(
+        lambda: SLAPolicy.objects.create(name=f"Any {token}", first_response_minutes=60, resolution_minutes=480)
+    )
+    live_data.add_cleanup(lambda: SLAPolicy.objects.filter(name=f"Any {token}").delete())
+
+    page = _open(browser, live_stack, ada, "/tickets/")
+    page.keyboard.press("n")
+    modal = page.locator("#modal")
+    modal.locator("[name=requester_email]").fill(f"pat@{domain}")
+    modal.locator("[name=subject]").fill(subject)
+    modal.locator("[name=description]").fill("It stopped after the update.")
+    with page.expect_navigation():
+        modal.locator("[data-testid=ticket-save]").click()
+    first_response = page.locator("[data-testid=sla-card] [data-testid=sla-timer-first_response]")
+    expect(first_response).to_contain_text("left")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now new")
+
+    page.locator("[data-testid=composer-body]").fill("Restarting it now.")
+    page.locator("[data-testid=composer-send]").click()
+
+    expect(first_response).to_contain_text("Met")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now open")
+    page.locator("[data-testid=field-status]").select_option("pending")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
