@@ -130,17 +130,24 @@ def test_a_page_without_the_ticket_list_gets_toasts_but_no_rows_to_misplace(live
 
 
 def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(live_stack, live_data, browser):
-    from helpdesk.models import SLAPolicy
+    from helpdesk.models import BusinessCalendar, SLAPolicy
 
     ada = live_data.create_user("agent", name="Ada Lovelace")
     token = uuid.uuid4().hex[:8]
     subject = f"Scanner offline {token}"
     domain = f"browser-{token}.example.org"
     _clean_up(live_data, subject, domain)
-    live_data.run(
-        lambda: SLAPolicy.objects.create(name=f"Any {token}", first_response_minutes=60, resolution_minutes=480)
-    )
+
+    # A calendar of its own: a policy without one would create the workspace's default calendar, committed.
+    def policy() -> None:
+        calendar = BusinessCalendar.objects.create(name=f"Always {token}", always_open=True)
+        SLAPolicy.objects.create(
+            name=f"Any {token}", calendar=calendar, first_response_minutes=60, resolution_minutes=480
+        )
+
+    live_data.add_cleanup(lambda: BusinessCalendar.objects.filter(name=f"Always {token}").delete())
     live_data.add_cleanup(lambda: SLAPolicy.objects.filter(name=f"Any {token}").delete())
+    live_data.run(policy)
 
     page = _open(browser, live_stack, ada, "/tickets/")
     page.keyboard.press("n")
