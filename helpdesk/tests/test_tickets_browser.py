@@ -168,3 +168,29 @@ def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(
     expect(page.locator("[data-testid=status-hint]")).to_have_text("Now open")
     page.locator("[data-testid=field-status]").select_option("pending")
     expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
+
+
+def test_a_list_drops_the_changed_rows_it_does_not_show_without_errors(live_stack, live_data, browser):
+    from helpdesk.tests.factories import TicketFactory
+
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    grace = live_data.create_user("agent", name="Grace Hopper")
+    subject = f"Toner low {uuid.uuid4().hex[:8]}"
+    ticket = live_data.run(lambda: TicketFactory(subject=subject, status="open"))
+    live_data.add_cleanup(lambda: type(ticket).objects.filter(pk=ticket.pk).delete())
+
+    watcher = new_page(browser)
+    watcher.add_init_script(TRACK_SOCKET)
+    watcher.add_init_script(COUNT_MISSED_PUSHES)
+    watcher.add_init_script(
+        "window.sbPushes = 0; document.addEventListener('htmx:wsBeforeMessage', () => { window.sbPushes += 1; });"
+    )
+    sign_in(watcher, live_stack, grace, next_path="/tickets/?status=solved")  # the open ticket is not listed
+    watcher.wait_for_function("() => window.sbSocketOpen === true")
+    page = _open(browser, live_stack, ada, f"/tickets/{ticket.pk}/")
+
+    page.locator("[data-testid=field-priority]").select_option("urgent")
+
+    watcher.wait_for_function("() => window.sbPushes >= 1")  # the row arrived (htmx handles it in the same task)
+    assert watcher.evaluate("() => window.sbMissedPushes") == 0
+    expect(watcher.locator(ROWS).filter(has_text=subject)).to_have_count(0)
