@@ -38,7 +38,7 @@ from django_tenants.clone import CloneSchema  # noqa: E402
 
 import accounts.facade  # noqa: E402
 import tenants.services  # noqa: E402
-from tenants import schema_clone  # noqa: E402
+from tenants import schema_clone, schema_replay  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
@@ -68,7 +68,9 @@ class PhaseTimer:
         phases = [
             (tenants.services, "make_password", "hash owner password"),
             (tenants.services, "tenant_reserve", "reserve (validate + insert)"),
-            (CloneSchema, "clone_schema", "clone template schema"),
+            (schema_replay, "schema_replay", "replay the template's script"),
+            (schema_replay, "script_dump", "make the script (pg_dump, once per migration state)"),
+            (CloneSchema, "clone_schema", "clone template schema (fallback, and --baseline)"),
             (CloneSchema, "_create_clone_schema_function", "  of which (re)creating the clone SQL function"),
             (schema_clone, "migrations_missing", "compare migrations with the code"),
             (schema_clone, "call_command", "migrate_schemas for what the template lacks"),
@@ -159,7 +161,7 @@ def main() -> None:
     schemas = Tenant.objects.count()
     print(f"Template {settings.TENANT_BASE_SCHEMA}, {schemas} tenants in the database; workspaces {run_prefix}…")
     provision(f"{run_prefix}warm")  # first call pays imports, the clone function's creation, caches
-    paths = {"Switchboard (tenants/schema_clone.py)": (PhaseTimer(), [], False)}
+    paths = {"Switchboard (tenants/schema_replay.py)": (PhaseTimer(), [], False)}
     if args.baseline:
         paths["django-tenants create_schema (clone + fake migrate)"] = (PhaseTimer(), [], True)
     try:

@@ -120,8 +120,8 @@ def script_parse(script: str) -> list[str | Copy]:
                     break
                 rows.append(row)
             parts.append(Copy(statement=line.rstrip().rstrip(";"), data="".join(rows)))
-        elif line.startswith("\\") or line.startswith("--") or not line.strip():
-            continue  # psql meta-commands (\restrict) and comments
+        elif line.startswith("\\"):
+            continue  # psql meta-commands (\restrict): not SQL. Comments and blank lines may be in function bodies.
         else:
             sql.append(line)
     if sql:

@@ -346,10 +346,12 @@ def test_people_who_do_not_configure_ai_are_refused(client, login, role):
 # --- Prompts no provider uses ---------------------------------------------------------------------
 
 
-def test_the_editor_says_a_prompt_is_unused_while_no_generative_provider_is_set_up(client, admin):
+def test_the_editor_and_the_list_say_prompts_are_unused_while_no_generative_provider_is_set_up(client, admin):
     html = client.get(url("prompt_edit", "reply_draft")).content.decode()
+    listed = client.get(url("prompt_list")).content.decode()
 
     assert 'data-testid="prompt-unused"' in html and "no provider that writes text is set up" in html
+    assert "These prompts are not used now: no provider that writes text is set up" in listed
 
 
 def test_the_editor_says_a_prompt_is_unused_while_the_policy_keeps_everything_local(client, admin):

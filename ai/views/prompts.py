@@ -98,7 +98,7 @@ def _back_to_editor(request: HttpRequest, feature: str) -> HttpResponse:
 def prompt_list(request: HttpRequest) -> HttpResponse:
     counts = selectors.prompt_override_counts()
     rows = [{"entry": entry, "saved": counts.get(entry.key, 0)} for entry in selectors.prompt_list()]
-    return render(request, LIST_TEMPLATE, {"rows": rows})
+    return render(request, LIST_TEMPLATE, {"rows": rows, "unused_reason": selectors.prompts_unused_reason()})
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,13 +18,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 MEMBER_PAGES = ["/tickets/", "/tickets/{ticket}/", "/customers/", "/customers/{customer}/", "/kb/", "/kb/{article}/"]
 WRITER_PAGES = ["/tickets/new/", "/customers/new/", "/customers/contacts/", "/kb/new/", "/kb/categories/"]
 MANAGER_PAGES = [
-    "/team/",
+    "/people/",
+    "/people/teams/",
+    "/people/skills/",
     "/team/invitations/new/",
     "/settings/helpdesk/",
     "/settings/helpdesk/sla/",
     "/settings/helpdesk/sla/new/",
-    "/settings/helpdesk/teams/",
-    "/settings/helpdesk/agents/",
     "/settings/helpdesk/calendars/",
     "/settings/helpdesk/categories/",
     "/settings/ai/",
@@ -124,8 +124,14 @@ def _open_vendor_settings(page) -> None:
     page.locator("details").evaluate_all("all => all.forEach(details => { details.open = true; })")
 
 
+def _open_the_shortcut_help(page) -> None:
+    page.keyboard.press("?")
+    page.locator("#shortcuts-modal.show").wait_for()
+
+
 # Pages whose second state is checked too: after `step`, axe runs again.
 STEPS = {
+    "/customers/": _open_the_shortcut_help,
     "/tickets/{ticket}/": _write_a_note,
     "/settings/ai/": _open_the_add_provider_modal,
     "/settings/ai/providers/new/": _open_vendor_settings,
@@ -184,3 +190,78 @@ def test_the_check_finds_what_it_looks_for(live_stack, browser):
     found = {line.split(" ")[1].rstrip(":") for line in axe_violations(page)}
 
     assert {"color-contrast", "label", "page-has-heading-one"} <= found
+
+
+# Every text colour the templates use, as text and as buttons, whether or not a walked page happens to show it.
+PALETTE = [
+    *(
+        f'<span class="{name}">{name}</span>'
+        for name in [
+            "text-body-secondary",
+            "text-body-tertiary",
+            "text-primary",
+            "text-secondary",
+            "text-success",
+            "text-danger",
+            "text-warning-emphasis",
+            "text-info-emphasis",
+            "sb-due sb-due-soon",
+            "sb-due sb-due-breached",
+            "sb-due sb-due-ok",
+            "sb-due sb-due-paused",
+        ]
+    ),
+    *(f'<a class="{name}" href="#">{name}</a>' for name in ["link-primary", "link-secondary", "link-body-emphasis"]),
+    *(
+        f'<button type="button" class="btn {name}">{name}</button>'
+        for name in [
+            "btn-primary",
+            "btn-secondary",
+            "btn-success",
+            "btn-danger",
+            "btn-warning",
+            "btn-outline-primary",
+            "btn-outline-secondary",
+            "btn-outline-success",
+            "btn-outline-danger",
+            "btn-outline-warning",
+            "btn-link",
+        ]
+    ),
+    *(
+        f'<span class="badge {name}">{name}</span>'
+        for name in [
+            "text-bg-primary",
+            "text-bg-secondary",
+            "text-bg-success",
+            "text-bg-danger",
+            "text-bg-warning",
+            "text-bg-info",
+            "text-bg-light",
+            "text-bg-dark",
+            "sb-badge-reply",
+            # The AI panel's and the composer's quiet badges ("internal", "your model", "dismissed", "applied").
+            "bg-secondary-subtle text-secondary-emphasis",
+            "bg-warning-subtle text-warning-emphasis",
+            "bg-info-subtle text-info-emphasis",
+            "bg-success-subtle text-success-emphasis",
+            "bg-primary-subtle text-primary-emphasis",
+        ]
+    ),
+    "<code>code</code>",
+]
+
+
+def test_every_text_colour_reads_on_the_page_background_and_on_cards(live_stack, browser):
+    page = new_page(browser, reduced_motion="reduce")
+    page.goto(live_stack.url("alpha", "/help/"))
+    page.add_style_tag(url="/static/css/helpdesk.css")
+    page.evaluate(
+        """palette => document.querySelector("main").insertAdjacentHTML("beforeend",
+          `<div>${palette}</div><div class="card"><div class="card-body">${palette}</div></div>`)""",
+        " ".join(PALETTE),
+    )
+
+    violations = axe_violations(page, rules=["color-contrast"])
+
+    assert not violations, "\n".join(violations)

@@ -33,6 +33,7 @@ PUBLIC_ROUTES = {
     "accounts:invitation_accept",
     "healthz",
     "favicon",
+    "api-root",  # the API's index: links to its docs and schema
     "workspace_admin:login",  # redirects to the real login page
     "workspace_admin:logout",
     "workspace_admin:jsi18n",

@@ -31,6 +31,26 @@
   document.addEventListener("htmx:load", function (event) { armToasts(document); });
   document.addEventListener("htmx:wsAfterMessage", function () { armToasts(document); });
 
+  // A push names its targets (hx-swap-oob="true": its own id; "afterbegin:#rows": that selector). Pages follow only
+  // the topics they show (core.realtime), but a list shows one page of rows: a changed row it does not show is
+  // dropped here rather than logged by htmx as htmx:oobErrorNoTarget.
+  function pushTarget(part) {
+    const swap = part.getAttribute("hx-swap-oob") || "true";
+    const colon = swap.indexOf(":");
+    if (colon >= 0) { return swap.slice(colon + 1); }
+    return part.id ? "#" + CSS.escape(part.id) : null;
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    const template = document.createElement("template");
+    template.innerHTML = event.detail.message;
+    const parts = Array.from(template.content.children);
+    const shown = parts.some(function (part) {
+      const target = pushTarget(part);
+      return !target || document.querySelector(target);
+    });
+    if (parts.length && !shown) { event.preventDefault(); }
+  });
+
   // Behaviour that used to sit in inline handlers lives here, driven by data- attributes: the Content-Security-Policy
   // allows no inline script and no eval (core/csp.py).
 

@@ -217,7 +217,10 @@ def test_only_the_scripts_sql_is_renamed_never_the_rows_it_copies():
     def renamed(text: str) -> str:
         return schema_replay._schema_renamed(text, "tenant_template", "t_new")
 
-    assert renamed(sql) == "SET lock_timeout = 0;\nCREATE TABLE t_new.note (body text);\n"
+    assert renamed(sql) == (
+        "-- Name: note; Type: TABLE; Schema: tenant_template\n"
+        "SET lock_timeout = 0;\nCREATE TABLE t_new.note (body text);\n"
+    )
     assert renamed(copy.statement) == "COPY t_new.note (body) FROM stdin"
     assert copy.data == "see tenant_template.note\u2028twice\n"
     assert "setval('t_new.note_id_seq'" in renamed(setval)
