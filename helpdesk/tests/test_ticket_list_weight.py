@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import io
 import re
 
 import pytest
-from django.http import FileResponse, HttpResponse
-from django.test import RequestFactory
 from django.urls import reverse
 
-from core.compression import GZipTextMiddleware
 from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.live import row_inserted_oob
 from helpdesk.tests.factories import TicketFactory
@@ -100,21 +96,3 @@ def test_density_goes_back_only_to_the_ticket_list(client, login, target):
 def test_density_needs_a_signed_in_member(client):
     assert client.post(DENSITY, {"density": "compact"}).status_code == 302
     assert DENSITY_COOKIE not in client.cookies
-
-
-@pytest.mark.parametrize(
-    ("response", "compressed"),
-    [
-        (HttpResponse("<p>" + "row " * 200, content_type="text/html; charset=utf-8"), True),
-        (HttpResponse('{"rows": "' + "x" * 500 + '"}', content_type="application/json"), True),
-        (HttpResponse(b"%PDF-" + b"0" * 500, content_type="application/pdf"), False),
-        (FileResponse(io.BytesIO(b"a" * 500), content_type="text/plain", as_attachment=True, filename="a.txt"), False),
-    ],
-    ids=["html", "json", "pdf", "attachment"],
-)
-def test_only_text_responses_are_gzipped(response, compressed):
-    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip")
-
-    answered = GZipTextMiddleware(lambda _request: response)(request)
-
-    assert (answered.get("Content-Encoding") == "gzip") is compressed
