@@ -45,6 +45,11 @@ def role_can(role: str, capability: str) -> bool:
     return capability in CAPABILITIES.get(role, frozenset())
 
 
+def roles_with(capability: str) -> list[str]:
+    """The roles that grant `capability` (for queries such as "who may work tickets")."""
+    return [role for role in Role.values if role_can(role, capability)]
+
+
 def user_can(user, capability: str) -> bool:
     return bool(user and user.is_authenticated and user.is_active and role_can(user.role, capability))
 

@@ -1,12 +1,20 @@
-"""Workspace URLs under /team/: members, invitations, accepting an invitation, the personal API token."""
+"""Workspace URLs under /team/: member and invitation actions, accepting an invitation, the personal API token.
+The members page itself is /people/ (config/urls/people.py); /team/ sends old bookmarks there."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
+from .permissions import capability_required
+
+
+def _to_people(page: str):
+    return RedirectView.as_view(pattern_name=f"people:{page}", permanent=True, query_string=True)
+
 
 app_name = "accounts"
 urlpatterns = [
-    path("", views.team, name="team"),
+    path("", capability_required("team.view")(_to_people("members")), name="team"),
     path("members/<int:user_id>/role/", views.member_role, name="member_role"),
     path("members/<int:user_id>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("members/<int:user_id>/reactivate/", views.member_reactivate, name="member_reactivate"),

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.forms import add_service_errors
 from core.htmx import render_partial
 
 from . import selectors, services
@@ -67,7 +68,7 @@ def _team_fragment(request: HttpRequest, partial: str) -> HttpResponse:
     """HTMX gets the refreshed fragment (messages ride along as toasts); plain forms go back to the page."""
     if request.htmx:
         return render_partial(request, TEAM_TEMPLATE, partial, _team_context(request))
-    return redirect("accounts:team")
+    return redirect("people:members")
 
 
 def _message_of(error: ValidationError) -> str:
@@ -141,11 +142,11 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
                 invited_by=request.user,
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             if not request.htmx:
-                return redirect("accounts:team")
+                return redirect("people:members")
             response = render_partial(request, TEAM_TEMPLATE, "team-invitations", _team_context(request))
             # The form was posted from the modal; the answer replaces the invitations list and closes it.
             response["HX-Retarget"] = "#team-invitations"
@@ -156,14 +157,6 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#invitation-form"
     return render(request, template, {"form": form})
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @capability_required("team.invite")

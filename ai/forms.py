@@ -17,6 +17,7 @@ from core.forms import BootstrapFormMixin
 
 from . import registry
 from .models import AIPolicy, ProviderConfig
+from .templatetags.ai_display import duration_words
 
 # `extra` keys the form offers as fields of their own; any other key goes through the JSON box.
 AZURE_KEYS = ("azure", "api_version")
@@ -25,6 +26,9 @@ STRUCTURED_EXTRA = (*AZURE_KEYS, *COPILOT_KEYS)
 # Which providers read which of them (ai/providers/*: openai reads azure/api_version, google api_version).
 EXTRA_KEYS_BY_PROVIDER = {"openai": AZURE_KEYS, "google": ("api_version",), "copilot": COPILOT_KEYS}
 SERVICE_FIELD_ALIASES = {"extra": "extra_json"}
+HOUR, DAY = 3600, 24 * 3600
+CACHE_TTL_CHOICES = [(0, "Never"), (5 * 60, "5 minutes"), (HOUR, "1 hour"), (6 * HOUR, "6 hours"), (DAY, "1 day")]
+CACHE_TTL_CHOICES += [(7 * DAY, "1 week"), (30 * DAY, "30 days")]
 
 
 class StyledForm(BootstrapFormMixin, forms.Form):
@@ -74,12 +78,18 @@ class PolicyForm(StyledForm):
         max_value=500_000,
         help_text="Longer texts are refused before any provider sees them.",
     )
-    cache_ttl_seconds = forms.IntegerField(
-        label="Reuse identical answers for (seconds)",
-        min_value=0,
-        max_value=30 * 24 * 3600,
-        help_text="86400 is one day. 0: never reuse an answer.",
+    cache_ttl_seconds = forms.TypedChoiceField(
+        label="Reuse identical answers for",
+        coerce=int,
+        help_text="The same question within this time gets the saved answer, at no cost.",
     )
+
+    def __init__(self, *args: Any, current_ttl: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = dict(CACHE_TTL_CHOICES)
+        if current_ttl is not None and current_ttl not in choices:  # set elsewhere (the admin): offered as it is
+            choices[current_ttl] = duration_words(current_ttl)
+        self.fields["cache_ttl_seconds"].choices = sorted(choices.items())
 
     @classmethod
     def for_policy(cls, policy: AIPolicy) -> PolicyForm:
@@ -88,7 +98,8 @@ class PolicyForm(StyledForm):
                 "allow_external_providers": policy.allow_external_providers,
                 "max_input_chars": policy.max_input_chars,
                 "cache_ttl_seconds": policy.cache_ttl_seconds,
-            }
+            },
+            current_ttl=policy.cache_ttl_seconds,
         )
 
 

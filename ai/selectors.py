@@ -138,6 +138,16 @@ def provider_config_list() -> QuerySet[ProviderConfig]:
     return ProviderConfig.objects.order_by("priority", "id")
 
 
+def prompts_unused_reason() -> str:
+    """Why no prompt is used at all, or "" when one may be: the local provider writes no text and reads no prompt,
+    so prompts take effect only through an enabled external provider the policy allows."""
+    if not ProviderConfig.objects.filter(enabled=True).exists():
+        return "no provider that writes text is set up"
+    if not ai_policy_get().allow_external_providers:
+        return "the AI policy allows no external provider"
+    return ""
+
+
 def provider_config_get(*, config_id: int) -> ProviderConfig:
     return ProviderConfig.objects.get(pk=config_id)
 

@@ -18,18 +18,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.facade import manager_emails
 from core.egress import EgressRefused, check_url
 from core.links import workspace_url
 
-from . import budgets, crypto, prompts, registry, safety
+from . import budgets, crypto, emails, prompts, registry, safety
 from . import cache as ai_cache
 from .contracts import FEEDBACK_OUTCOMES, AIInputError
 from .models import AIFeedback, AIPolicy, AIRun, FeatureRoute, PromptOverride, ProviderConfig
@@ -522,7 +520,5 @@ def budget_exhausted_notify(*, config_id: int, month: str) -> int:
         "workspace_name": getattr(tenant, "name", "") or "Switchboard",
         "settings_url": workspace_url("/settings/ai/") if tenant is not None else "",
     }
-    subject = render_to_string("ai/email/budget_exhausted_subject.txt", context).strip()
-    body = render_to_string("ai/email/budget_exhausted_message.txt", context)
-    send_mail(subject, body, None, recipients)
+    emails.budget_exhausted_send(recipients=recipients, context=context)
     return len(recipients)

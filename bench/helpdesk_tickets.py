@@ -5,6 +5,16 @@ live-notification latency from commit to a websocket client.
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/helpdesk_tickets.py [--tickets 100000] [--requests 200] [--creates 1000] [--clients 8]
         [--live 200] [--only list,create,live] [--drop]
+    .venv/bin/python bench/helpdesk_tickets.py --only http [--peer /work/peer] [--compare-with DIR] [--rounds 2]
+        [--http-creates 300] [--list-requests 100] [--http-clients 4]
+
+`--only http` is the side-by-side comparison: gunicorn as `make run` starts it (2 gthread workers × 4 threads,
+DEBUG off), one keep-alive HTTP client, then 4; API ticket create and the full ticket list page (50 rows), each
+sequential (p50/p95) and with 4 clients (per second), with the HTTP server's CPU per request (what a request costs
+whatever the machine's load) and the page's bytes raw and gzipped. `--peer DIR` adds django-helpdesk 2.6.1 in the
+same interleaved rounds (its API create; its ticket list's datatables JSON, 25 rows): install it outside the
+checkout first, as bench/helpdesk_peer.py says. `--compare-with DIR` adds another checkout of Switchboard
+(`git archive <commit> | tar -x -C DIR`, with DIR/var a link to this checkout's var/) on the same database.
 
 The first run seeds a workspace "bench-helpdesk" (kept for later runs; `--drop` removes it): 2,000 customers,
 6,000 contacts, 24 agents, the demo configuration (helpdesk.demo.setup) and `--tickets` tickets written by one
@@ -383,7 +393,7 @@ class Servers:
     """The web processes as `make run` starts them (scripts/devstack.py): gunicorn for HTTP (two gthread workers
     of four threads, config.wsgi) and daphne for websockets, each on a listening socket opened here."""
 
-    def __init__(self, log_dir: Path, *, websockets: bool = True) -> None:
+    def __init__(self, log_dir: Path, *, websockets: bool = True, source: Path = ROOT) -> None:
         self.http_sock, self.ws_sock = _listening_socket(), _listening_socket()
         self.port, self.ws_port = self.http_sock.getsockname()[1], self.ws_sock.getsockname()[1]
         env = os.environ | {
@@ -404,11 +414,11 @@ class Servers:
         }
         if not websockets:
             del commands["daphne"]
-        self.logs = {name: log_dir / f"{name}.log" for name in commands}
+        self.logs = {name: log_dir / f"{name}-{source.name}.log" for name in commands}
         self.processes = {
             name: subprocess.Popen(
                 args,
-                cwd=ROOT,
+                cwd=source,
                 env=env,
                 pass_fds=(http_fd, ws_fd),
                 stdout=self.logs[name].open("wb"),
@@ -630,7 +640,16 @@ class Target:
     list_path: str
     list_headers: dict
     rows: Callable[[bytes], int]
+    server_pid: int = 0
     local: threading.local = field(default_factory=threading.local)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's processes (master and workers) so far: what a request costs whatever
+        the machine's load."""
+        import psutil
+
+        master = psutil.Process(self.server_pid)
+        return sum(sum(process.cpu_times()[:2]) for process in [master, *master.children(recursive=True)])
 
     def send(self, method: str, path: str, headers: dict, body: dict | None = None) -> tuple[int, bytes, dict]:
         conn = getattr(self.local, "conn", None)
@@ -665,8 +684,11 @@ def _decoded(body: bytes, headers: dict) -> bytes:
     return gzip.decompress(body) if encoding == "gzip" else body
 
 
-def timed_calls(call: Callable[[int], int], count: int, clients: int) -> tuple[list[float], float, int]:
-    """Timings (ms) of the successful calls, calls per second, errors. One keep-alive connection per client."""
+def timed_calls(
+    target: Target, call: Callable[[int], int], count: int, clients: int
+) -> tuple[list[float], float, int, float]:
+    """Timings (ms) of the successful calls, calls per second, errors, server CPU ms per call. One keep-alive
+    connection per client."""
 
     def one(index: int) -> tuple[float, int]:
         started = time.perf_counter()
@@ -674,12 +696,12 @@ def timed_calls(call: Callable[[int], int], count: int, clients: int) -> tuple[l
         return (time.perf_counter() - started) * 1000, status
 
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(clients * 3)))  # warm-up: every connection, every worker
-        started = time.perf_counter()
+        list(pool.map(one, range(count, count + clients * 3)))  # warm-up: every connection, every worker
+        started, cpu = time.perf_counter(), target.cpu_seconds()
         results = list(pool.map(one, range(count)))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
     ok = [ms for ms, status in results if status in (200, 201)]
-    return ok, len(ok) / seconds, count - len(ok)
+    return ok, len(ok) / seconds, count - len(ok), cpu / count * 1000
 
 
 def page_weight(target: Target) -> tuple[int, int, int]:
@@ -692,7 +714,7 @@ def page_weight(target: Target) -> tuple[int, int, int]:
     return target.rows(raw), len(raw), wire
 
 
-def switchboard_target(tenant: Tenant, port: int) -> Target:
+def switchboard_target(tenant: Tenant, servers: Servers) -> Target:
     with tenant_context(tenant):
         agent = User.objects.get(email="agent@bench.test")
         token, _ = Token.objects.get_or_create(user=agent)
@@ -709,7 +731,8 @@ def switchboard_target(tenant: Tenant, port: int) -> Target:
 
     return Target(
         name="Switchboard",
-        port=port,
+        port=servers.port,
+        server_pid=servers.processes["gunicorn"].pid,
         host=HOST,
         create=create,
         create_headers={"Authorization": f"Token {token.key}"},
@@ -719,7 +742,7 @@ def switchboard_target(tenant: Tenant, port: int) -> Target:
     )
 
 
-def peer_target(peer, port: int, emails: list[str]) -> Target:
+def peer_target(peer, server: PeerServer, emails: list[str]) -> Target:
     # The peer's own ticket list page asks this endpoint for its rows: open tickets, oldest first, 25 a page.
     query = base64.b64encode(
         json.dumps(
@@ -736,7 +759,8 @@ def peer_target(peer, port: int, emails: list[str]) -> Target:
 
     return Target(
         name="django-helpdesk",
-        port=port,
+        port=server.port,
+        server_pid=server.process.pid,
         host="127.0.0.1",
         create=create,
         create_headers={"Authorization": f"Token {peer.token}"},
@@ -792,18 +816,20 @@ class PeerServer:
         self.sock.close()
 
 
-def bench_http(tenant: Tenant, servers: Servers, peer_server: PeerServer | None, peer, args) -> None:
+def bench_http(tenant: Tenant, servers: list[Servers], peer_server: PeerServer | None, peer, args) -> None:
     """Create and list on every target, one measurement at a time, alternating targets in each round."""
-    targets = [switchboard_target(tenant, servers.port)]
+    targets = [switchboard_target(tenant, server) for server in servers]
+    if len(targets) > 1:
+        targets[1].name = "Switchboard before"
     if peer_server is not None:
         with tenant_context(tenant):
             emails = list(Contact.objects.order_by("id").values_list("email", flat=True)[:3000])
         connection.set_schema_to_public()
-        targets.append(peer_target(peer, peer_server.port, emails))
+        targets.append(peer_target(peer, peer_server, emails))
     print("\nHTTP, one client process on the same machine; sequential = 1 keep-alive client, then 4 clients")
     for target in targets:
         rows, raw, wire = page_weight(target)
-        print(f"{target.name:<16} list page {target.list_path[:40]}…: {rows} rows, {raw:,} B, {wire:,} B gzipped")
+        print(f"{target.name:<18} list page {target.list_path[:40]}…: {rows} rows, {raw:,} B, {wire:,} B gzipped")
     for round_ in range(1, args.rounds + 1):
         print(f"\nround {round_}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for index, target in enumerate(targets if round_ % 2 else targets[::-1]):
@@ -826,25 +852,28 @@ def run_http(tenant: Tenant, args) -> None:
         agents = ["agent@bench.test", *(f"agent{index:02d}@bench.test" for index in range(2, AGENTS + 1))]
         peer = peer_prepare(args.peer.resolve(), connection.settings_dict, tenant.schema_name, agents)
         print(f"django-helpdesk ready in {args.peer} ({time.perf_counter() - started:.1f} s)")
-    servers = Servers(log_dir=log_dir, websockets=False)
+    servers = [Servers(log_dir=log_dir, websockets=False)]
     try:
+        if args.compare_with:
+            servers.append(Servers(log_dir=log_dir, websockets=False, source=args.compare_with.resolve()))
         if peer is not None:
             peer_server = PeerServer(peer, log_dir)
         bench_http(tenant, servers, peer_server, peer, args)
     finally:
-        servers.stop()
+        for server in servers:
+            server.stop()
         if peer_server is not None:
             peer_server.stop()
 
 
 def _http_line(target: Target, label: str, call, count: int, clients: int, offset: int = 0) -> None:
-    timings, per_second, errors = timed_calls(lambda index: call(offset + index), count, clients)
+    timings, per_second, errors, cpu = timed_calls(target, lambda index: call(offset + index), count, clients)
     if not timings:
-        print(f"{target.name:<16} {label:<24} every request failed")
+        print(f"{target.name:<18} {label:<24} every request failed")
         return
     print(
-        f"{target.name:<16} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
-        f"p95 {percentile(timings, 0.95):6.1f} ms  errors {errors}"
+        f"{target.name:<18} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
+        f"p95 {percentile(timings, 0.95):6.1f} ms  server CPU {cpu:5.1f} ms/request  errors {errors}"
     )
 
 
@@ -860,6 +889,12 @@ def main() -> None:
     parser.add_argument("--list-requests", type=int, default=100, help="http: list pages per line")
     parser.add_argument("--http-clients", type=int, default=4, help="http: concurrent keep-alive clients")
     parser.add_argument("--rounds", type=int, default=2, help="http: interleaved rounds")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="http: another checkout of Switchboard (e.g. `git archive <commit> | tar -x -C DIR`) served the same way "
+        "on the same database, measured in the same rounds as 'Switchboard before'",
+    )
     parser.add_argument("--peer", type=Path, help="http: django-helpdesk's directory (see bench/helpdesk_peer.py)")
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
     args = parser.parse_args()

@@ -2,7 +2,8 @@
 
 Pushes: every socket joins its workspace's group and its user's group, and receives `push.html` messages.
 
-Topics and presence (see core.realtime): a page may send
+Topics and presence (see core.realtime): the socket URL may name topics (?topic=<token>&topic=<token>), joined
+before the socket is accepted; and a page may send
   {"subscribe": "<token>"}                      join the topic the signed token names (this user, this workspace);
   {"presence": "viewing"|"replying"|"left"}     tell the other sockets on the page's topics what this person does
                                                 (optionally {"topic": "ticket.42"} to name one topic).
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from .realtime import USER, WORKSPACE, group_name, topic_dom_id, topic_from_token, topic_group
+from .realtime import TOPICS_PARAM, USER, WORKSPACE, group_name, topic_dom_id, topic_from_token, topic_group
 
 VIEWING = "viewing"
 REPLYING = "replying"
@@ -46,11 +48,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.groups_joined = [group_name(WORKSPACE, schema=schema), group_name(USER, user.pk, schema=schema)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
         self.topics: dict[str, str] = {}  # topic → its group
         self.presence: dict[str, str] = {}  # topic → this page's own state there
         self.peers: dict[str, dict[str, Peer]] = {}  # topic → other sockets' channel names → what they said
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        for token in _url_tokens(self.scope.get("query_string", b"")):
+            await self._subscribe(token)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -146,6 +150,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 people[peer.user_id] = peer
         ordered = sorted(people.values(), key=lambda peer: (peer.state != REPLYING, peer.name.lower()))
         return render_to_string("components/presence.html", {"dom_id": topic_dom_id(topic), "people": ordered})
+
+
+def _url_tokens(query_string: bytes) -> list[str]:
+    """The topic tokens the socket URL names (at most MAX_TOPICS of them are ever joined)."""
+    try:
+        query = parse_qs(query_string.decode("ascii"), max_num_fields=MAX_TOPICS * 2)
+    except (UnicodeDecodeError, ValueError):
+        return []
+    return query.get(TOPICS_PARAM, [])[:MAX_TOPICS]
 
 
 def _parse(text_data: str | None) -> dict | None:

@@ -1,4 +1,5 @@
-"""HTMX helpers shared by every app: partial rendering, HX-aware redirects, messages as OOB toasts."""
+"""The HTMX kit every app shares: partial rendering, fragment detection, modal forms, HX-aware redirects, messages
+as OOB toasts."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+MODAL_PARTIAL = "modal-body"
+MODAL_CLOSE_EVENT = "modal:close"
 
 
 def render_partial(
@@ -17,6 +22,27 @@ def render_partial(
     """Renders `{% partialdef partial %}` of `template`; the partial name equals the DOM id it replaces."""
     html = render_to_string(f"{template}#{partial}", context or {}, request=request)
     return HttpResponse(html, status=status)
+
+
+def wants_fragment(request: HttpRequest, target: str) -> bool:
+    """An HTMX request aimed at `target`; history restores (htmx 2 sends them as HTMX requests) get the page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+def render_modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A modal form: its `modal-body` partial for HTMX (into #modal-body), or a page of its own without JavaScript."""
+    if getattr(request, "htmx", False):
+        return render_partial(request, template, MODAL_PARTIAL, context)
+    return render(request, template, context)
+
+
+def modal_done(html: str = "") -> HttpResponse:
+    """Closes the modal; `html` holds out-of-band updates. Retargeted to <body> with swap "none", so no afterSwap
+    on #modal-body re-opens the modal while it closes."""
+    response = HttpResponse(html)
+    response["HX-Trigger"] = MODAL_CLOSE_EVENT
+    return retarget(reswap(response, "none"), "body")
 
 
 def hx_redirect(request: HttpRequest, url: str) -> HttpResponse:

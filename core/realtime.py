@@ -3,7 +3,10 @@
 A topic is a group a page joins on purpose ("ticket.42": everyone looking at ticket 42), for pushes only those
 pages want and for presence ("Dana is replying"). A page may join a topic only with a token the server signed for
 that user in that workspace (`topic_token`, rendered into the page by a view that checked access): the socket
-sends it as {"subscribe": token} and the consumer (core.consumers) checks it with `topic_from_token`.
+sends it as {"subscribe": token}, or the page names it in its socket URL (`topics_query`, joined before the socket
+opens, so nothing pushed after the page opened it is missed), and the consumer (core.consumers) checks it with
+`topic_from_token`. The workspace group carries only what every page shows (toasts): fragments for one kind of page
+(list rows) go to that page's topic, so other pages never receive fragments they have no target for.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -26,6 +30,7 @@ TOPIC = "topic"
 # Lower-case letters, digits, dots, dashes and underscores: what channels accepts in group names.
 TOPIC_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
 TOPIC_SALT = "core.realtime.topic"
+TOPICS_PARAM = "topic"
 # A page left open longer reloads to follow its topic again (access is checked when the token is made).
 TOPIC_TOKEN_MAX_AGE = 12 * 60 * 60
 _log = RateLimitedLog(logging.getLogger(__name__))
@@ -121,6 +126,11 @@ def topic_token(topic: str, *, user_id: int) -> str:
     """Lets this user's socket join `topic` of the current workspace (and no other), for TOPIC_TOKEN_MAX_AGE."""
     topic_group(topic)  # refuses a bad name now rather than when the socket subscribes
     return signing.dumps({"s": connection.schema_name, "t": topic, "u": user_id}, salt=TOPIC_SALT)
+
+
+def topics_query(*topics: str, user_id: int) -> str:
+    """The query string a page adds to its socket URL to follow `topics` (base.html: the `live_topics` variable)."""
+    return urlencode([(TOPICS_PARAM, topic_token(topic, user_id=user_id)) for topic in topics])
 
 
 def topic_from_token(token: object, *, schema: str, user_id: int) -> str | None:

@@ -1,10 +1,30 @@
-"""What other apps may ask of customers: find or create the person behind an email address."""
+"""What other apps may ask of customers: find or create the person behind an email address, look contacts up,
+and the customer tiers other apps match on. Writes go through customers.services (validation, cache
+invalidation, live updates on teammates' pages), reads through customers.selectors."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+
+from . import selectors, services
 from .models import Contact, Customer
+from .validators import normalize_domain
+
+__all__ = [
+    "CUSTOMER_TIER_CHOICES",
+    "INDIVIDUALS",
+    "Contact",  # the model a ticket's requester points at: other apps hold contacts through foreign keys
+    "contact_for_email",
+    "contact_queryset",
+    "contact_requester_rows",
+    "contact_search",
+]
+
+CUSTOMER_TIER_CHOICES = Customer.Tier.choices
 
 # Addresses at these domains belong to people, not companies: their senders share one "Individuals" customer.
 PERSONAL_EMAIL_DOMAINS = frozenset(
@@ -17,25 +37,45 @@ PERSONAL_EMAIL_DOMAINS = frozenset(
 INDIVIDUALS = "Individual requesters"
 
 
-def contact_for_email(*, email: str, name: str = "") -> Contact:
+def contact_for_email(*, email: str, name: str = "", actor=None) -> Contact:
     """The contact with this address (case-insensitive), created when unknown.
 
     A new contact joins the customer whose web domain matches the address's, else a new customer named after
-    that domain; addresses at personal-mail domains (gmail.com…) join the shared "Individual requesters".
+    that domain; addresses at personal-mail domains (gmail.com…) or without a web domain join the shared
+    "Individual requesters". `actor` is who caused it (None: the requester themselves, by email or form).
     """
     email = email.strip().lower()
     contact = Contact.objects.filter(email__iexact=email).select_related("customer").order_by("id").first()
     if contact is not None:
         return contact
-    domain = email.rpartition("@")[2]
     with transaction.atomic():
-        customer = _customer_for_domain(domain)
-        return Contact.objects.create(customer=customer, email=email, name=name.strip() or email.partition("@")[0])
+        customer = _customer_for_domain(email.rpartition("@")[2], actor)
+        name = name.strip()[: Contact._meta.get_field("name").max_length] or email.partition("@")[0]
+        return services.contact_create(actor=actor, customer=customer, name=name, email=email)
 
 
-def _customer_for_domain(domain: str) -> Customer:
+def _customer_for_domain(domain: str, actor) -> Customer:
+    try:
+        domain = normalize_domain(domain)
+    except ValidationError:
+        domain = ""  # "localhost" and the like: no company to file the requester under
     if domain in PERSONAL_EMAIL_DOMAINS or not domain:
-        customer, _ = Customer.objects.get_or_create(name=INDIVIDUALS, domain="", defaults={"tags": ["individuals"]})
-        return customer
+        individuals = Customer.objects.filter(name=INDIVIDUALS, domain="").order_by("id").first()
+        return individuals or services.customer_create(actor=actor, name=INDIVIDUALS, tags=["individuals"])
     customer = Customer.objects.filter(domain__iexact=domain).order_by("id").first()
-    return customer or Customer.objects.create(name=domain, domain=domain, tags=["from-helpdesk"])
+    return customer or services.customer_create(actor=actor, name=domain, domain=domain, tags=["from-helpdesk"])
+
+
+def contact_queryset() -> QuerySet[Contact]:
+    """Every contact, for choosing a requester by id."""
+    return Contact.objects.all()
+
+
+def contact_search(*, text: str, limit: int = 8) -> list[Contact]:
+    """Contacts whose name or email address contains `text` (at least two characters), with their customer."""
+    return selectors.contact_search(text=text, limit=limit)
+
+
+def contact_requester_rows() -> list[tuple[int, int, str, str, datetime]]:
+    """(contact id, customer id, customer tier, name, created) of every contact, oldest first (demo history)."""
+    return selectors.contact_requester_rows()

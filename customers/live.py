@@ -11,19 +11,25 @@ where table parts may stand alone, with two rules that shape these payloads:
 * A new row travels in a <tbody hx-swap-oob="afterbegin:#customer-rows"> wrapper: for that swap style htmx
   inserts the wrapper's children (the row), not the wrapper. A changed row replaces itself by id.
 
-A page without the table (or without that row) has no target: htmx drops the fragment and logs
-`htmx:oobErrorNoTarget`; nothing breaks. The "no customers yet" row is hidden by CSS once a row precedes it,
-rather than deleted out of band, so inserts do not log that error on every list page.
+A page without the table (or without that row) has no target: htmx would drop the fragment and log
+`htmx:oobErrorNoTarget`, so rows go only to the pages that show the table (those following LIST_TOPIC, see
+core.realtime), and toasts, which every page shows, to the whole workspace. The "no customers yet" row is hidden
+by CSS once a row precedes it, rather than deleted out of band, so inserts do not log that error on list pages.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.template.loader import render_to_string
 from django.utils.html import format_html
+
+from core.realtime import notify_on_commit, topic_group, workspace_group
 
 from .models import Customer
 
 ROW_TEMPLATE = "customers/customer_list.html#customer-row"
+LIST_TOPIC = "customers"
 
 
 def display_name(user) -> str:
@@ -49,27 +55,41 @@ def row_removed_oob(customer_id: int) -> str:
     return format_html('<tr id="customer-row-{}" hx-swap-oob="delete"></tr>', customer_id)
 
 
-# --- What teammates receive (table parts first, see the module docstring) --------------------------
+# --- What teammates receive: rows for the list pages (table parts only), a toast for every page ---------
 
 
-def customer_added_html(*, customer: Customer, actor) -> str:
-    return row_inserted_oob(customer) + toast_oob(f"{display_name(actor)} added {customer.name}")
+@dataclass(frozen=True)
+class Announcement:
+    rows: str  # for pages following LIST_TOPIC (the customer list); empty when no row changes
+    toast: str  # for every page of the workspace
 
 
-def customer_updated_html(*, customer: Customer, actor) -> str:
-    return row_replaced_oob(customer) + toast_oob(f"{display_name(actor)} updated {customer.name}")
+def customer_added(*, customer: Customer, actor) -> Announcement:
+    return Announcement(row_inserted_oob(customer), toast_oob(f"{display_name(actor)} added {customer.name}"))
 
 
-def customer_deleted_html(*, customer_id: int, name: str, actor) -> str:
-    return row_removed_oob(customer_id) + toast_oob(f"{display_name(actor)} deleted {name}")
+def customer_updated(*, customer: Customer, actor) -> Announcement:
+    return Announcement(row_replaced_oob(customer), toast_oob(f"{display_name(actor)} updated {customer.name}"))
 
 
-def contacts_changed_html(*, customer: Customer, actor, text: str) -> str:
+def customer_deleted(*, customer_id: int, name: str, actor) -> Announcement:
+    return Announcement(row_removed_oob(customer_id), toast_oob(f"{display_name(actor)} deleted {name}"))
+
+
+def contacts_changed(*, customer: Customer, actor, text: str) -> Announcement:
     """A contact was added, edited or removed: the toast says what, the row shows the new contact count."""
-    return row_replaced_oob(customer) + toast_oob(f"{display_name(actor)} {text}")
+    return Announcement(row_replaced_oob(customer), toast_oob(f"{display_name(actor)} {text}"))
 
 
-def imported_html(*, count: int, noun: tuple[str, str], actor) -> str:
+def imported(*, count: int, noun: tuple[str, str], actor) -> Announcement:
     """An import can add thousands of rows: a toast says so rather than pushing them all."""
     word = noun[0] if count == 1 else noun[1]
-    return toast_oob(f"{display_name(actor)} imported {count} {word}. Reload to see them.")
+    return Announcement("", toast_oob(f"{display_name(actor)} imported {count} {word}. Reload to see them."))
+
+
+def announce_on_commit(announcement: Announcement, *, actor) -> None:
+    """Teammates' open pages get it once the transaction commits; the actor already sees the change."""
+    exclude = getattr(actor, "pk", None)
+    if announcement.rows:
+        notify_on_commit(topic_group(LIST_TOPIC), announcement.rows, exclude_user_id=exclude)
+    notify_on_commit(workspace_group(), announcement.toast, exclude_user_id=exclude)

@@ -253,6 +253,23 @@ def contact_queryset(*, filters: ContactFilters | None = None) -> QuerySet[Conta
     return queryset
 
 
+def contact_search(*, text: str, limit: int = 8) -> list[Contact]:
+    """Contacts whose name or email address contains `text`, for requester boxes; nothing under two characters."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    matches = Q(email__ilike=text) | Q(name__ilike=text)
+    return list(Contact.objects.filter(matches).select_related("customer").order_by("name", "id")[:limit])
+
+
+def contact_requester_rows() -> list[tuple]:
+    """(id, customer id, customer tier, name, created) of every contact, oldest first."""
+    rows = Contact.objects.order_by("created", "id").values_list(
+        "id", "customer_id", "customer__tier", "name", "created"
+    )
+    return list(rows)
+
+
 def contact_list(
     *,
     filters: ContactFilters | None = None,

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.deletion import delete_unless_in_use
-from core.realtime import notify_on_commit, workspace_group
 
 from . import live
 from .csv_io import read_csv
@@ -27,9 +26,8 @@ CONTACT_FIELDS = frozenset({"name", "email", "phone", "title"})
 IMPORT_STASH_SECONDS = 30 * 60
 
 
-def _announce(html: str, actor) -> None:
-    """Teammates' open pages get `html` once the transaction commits; the actor already sees the change."""
-    notify_on_commit(workspace_group(), html, exclude_user_id=getattr(actor, "pk", None))
+def _announce(announcement: live.Announcement, actor) -> None:
+    live.announce_on_commit(announcement, actor=actor)
 
 
 def _customers_changed() -> None:
@@ -74,7 +72,7 @@ def customer_create(
     customer.save()
     customer.contact_count = 0
     _customers_changed()
-    _announce(live.customer_added_html(customer=customer, actor=actor), actor)
+    _announce(live.customer_added(customer=customer, actor=actor), actor)
     return customer
 
 
@@ -90,7 +88,7 @@ def customer_update(*, customer: Customer, actor, data: Mapping[str, Any]) -> Cu
     customer.full_clean()
     customer.save(update_fields=[*changed, "updated"])
     _customers_changed()
-    _announce(live.customer_updated_html(customer=customer_row(customer_id=customer.pk), actor=actor), actor)
+    _announce(live.customer_updated(customer=customer_row(customer_id=customer.pk), actor=actor), actor)
     return customer
 
 
@@ -100,7 +98,7 @@ def customer_delete(*, customer: Customer, actor) -> None:
     customer_id, name = customer.pk, customer.name
     delete_unless_in_use(customer)
     _customers_changed()
-    _announce(live.customer_deleted_html(customer_id=customer_id, name=name, actor=actor), actor)
+    _announce(live.customer_deleted(customer_id=customer_id, name=name, actor=actor), actor)
 
 
 # --- Contacts -----------------------------------------------------------------------------------
@@ -120,7 +118,7 @@ def _clean_contact_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _announce_contacts(customer: Customer, actor, text: str) -> None:
     row = customer_row(customer_id=customer.pk)
-    _announce(live.contacts_changed_html(customer=row, actor=actor, text=text), actor)
+    _announce(live.contacts_changed(customer=row, actor=actor, text=text), actor)
 
 
 @transaction.atomic
@@ -214,7 +212,7 @@ def _execute(plan: ImportPlan, *, mode: str, actor, model, noun: tuple[str, str]
         model.objects.bulk_create(plan.valid, batch_size=1000)
         if model is Customer:
             _customers_changed()
-        _announce(live.imported_html(count=len(plan.valid), noun=noun, actor=actor), actor)
+        _announce(live.imported(count=len(plan.valid), noun=noun, actor=actor), actor)
     return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=len(plan.valid), errors=plan.errors)
 
 

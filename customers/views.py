@@ -21,12 +21,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.deletion import StillInUse
-from core.htmx import hx_redirect, render_partial
+from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
+from core.realtime import topics_query
 
 from . import live, selectors, services
 from .csv_io import csv_lines
@@ -51,27 +51,6 @@ def _capabilities(user) -> dict[str, bool]:
         "can_import": user_can(user, "customers.import"),
         "can_delete": user_can(user, "customers.delete"),
     }
-
-
-def _wants_fragment(request: HttpRequest, target: str) -> bool:
-    """An HTMX request aimed at `target`; history restores (htmx 2 sends them as HTMX requests) get the page."""
-    htmx = request.htmx
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
-
-
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    """The form as modal content for HTMX, or as a page of its own without JavaScript."""
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str = "") -> HttpResponse:
-    """Closes the modal; `html` holds out-of-band updates. Retargeted to <body> with swap "none", so no
-    afterSwap on #modal-body re-opens the modal while it closes."""
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
 
 
 def _customer_or_404(customer_id: int) -> Customer:
@@ -118,9 +97,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         **_capabilities(request.user),
     }
-    if _wants_fragment(request, "customer-table"):
+    if wants_fragment(request, "customer-table"):
         return render_partial(request, LIST_TEMPLATE, "customer-table", context)
     context["options"] = selectors.customer_filter_options()
+    context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
 
 
@@ -157,10 +137,10 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         customer = services.customer_create(actor=request.user, **form.service_data())
         messages.success(request, f"Added {customer.name}.")
         if request.htmx:
-            return _modal_done(live.row_inserted_oob(customer))
+            return modal_done(live.row_inserted_oob(customer))
         return redirect("customers:customer_detail", customer_id=customer.pk)
     context = {"form": form, "industries": selectors.customer_industries()}
-    return _modal(request, "customers/customer_form.html", context)
+    return render_modal(request, "customers/customer_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -177,9 +157,9 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
         context = {"customer": fresh, "oob": True, **_capabilities(request.user)}
         card = render_to_string(f"{DETAIL_TEMPLATE}#customer-info", context, request=request)
         # Only the card: edits start on the detail page, where a list row would have no target.
-        return _modal_done(card)
+        return modal_done(card)
     context = {"form": form, "customer": customer, "industries": selectors.customer_industries()}
-    return _modal(request, "customers/customer_form.html", context)
+    return render_modal(request, "customers/customer_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -199,7 +179,7 @@ def customer_delete(request: HttpRequest, customer_id: int) -> HttpResponse:
             url = reverse("customers:customer_list")
             return hx_redirect(request, url)
     context = {"customer": customer, "blocker": blocker}
-    return _modal(request, "customers/customer_confirm_delete.html", context)
+    return render_modal(request, "customers/customer_confirm_delete.html", context)
 
 
 # --- Contacts (modals on the customer page, plus a directory) -----------------------------------
@@ -209,7 +189,7 @@ def _contacts_updated(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_get(customer_id=customer_id)
     context = {"customer": customer, "oob": True, **_capabilities(request.user)}
     table = render_to_string(f"{DETAIL_TEMPLATE}#customer-contacts", context, request=request)
-    return _modal_done(table)
+    return modal_done(table)
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,7 +203,7 @@ def contact_create(request: HttpRequest, customer_id: int) -> HttpResponse:
         if request.htmx:
             return _contacts_updated(request, customer.pk)
         return redirect("customers:customer_detail", customer_id=customer.pk)
-    return _modal(request, "customers/contact_form.html", {"form": form, "customer": customer})
+    return render_modal(request, "customers/contact_form.html", {"form": form, "customer": customer})
 
 
 @require_http_methods(["GET", "POST"])
@@ -238,7 +218,7 @@ def contact_update(request: HttpRequest, contact_id: int) -> HttpResponse:
             return _contacts_updated(request, contact.customer_id)
         return redirect("customers:customer_detail", customer_id=contact.customer_id)
     context = {"form": form, "customer": contact.customer, "contact": contact}
-    return _modal(request, "customers/contact_form.html", context)
+    return render_modal(request, "customers/contact_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -256,7 +236,7 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
             if request.htmx:
                 return _contacts_updated(request, contact.customer_id)
             return redirect("customers:customer_detail", customer_id=contact.customer_id)
-    return _modal(request, "customers/contact_confirm_delete.html", {"contact": contact, "blocker": blocker})
+    return render_modal(request, "customers/contact_confirm_delete.html", {"contact": contact, "blocker": blocker})
 
 
 @require_GET
@@ -273,7 +253,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         **_capabilities(request.user),
     }
-    if _wants_fragment(request, "contact-table"):
+    if wants_fragment(request, "contact-table"):
         return render_partial(request, CONTACTS_TEMPLATE, "contact-table", context)
     return render(request, CONTACTS_TEMPLATE, context)
 

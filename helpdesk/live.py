@@ -4,9 +4,10 @@ Payloads are HTML fragments swapped out of band by the htmx `ws` extension (see 
 parsing rules: table parts first, never mixed with other markup in one message). Three audiences:
 
 * people: toasts, to the workspace (new ticket) or to one agent (assigned to you, the customer replied);
-* ticket lists, through the workspace group: a new ticket's row goes on top (`afterbegin:#ticket-rows`), a changed
-  ticket's row replaces itself by id. Each list decides in the browser whether a new row belongs to it
-  (static/js/helpdesk.js compares the row's data-* attributes with the list's filters);
+* ticket lists, through the list topic (LIST_TOPIC, which only the list page follows; other pages have no rows
+  to swap and would log htmx:oobErrorNoTarget for each push): a new ticket's row goes on top
+  (`afterbegin:#ticket-rows`), a changed ticket's row replaces itself by id. Each list decides in the browser
+  whether a new row belongs to it (static/js/helpdesk.js compares the row's data-* attributes with the list's filters);
 * pages showing the ticket, through its topic group ("ticket.<id>", joined with a signed token, core.realtime):
   an element that makes the page fetch its header and thread again, so each reader gets them rendered for
   their own role (helpdesk.views.tickets.ticket_refresh).
@@ -24,11 +25,16 @@ from .models import Ticket, TicketMessage
 from .selectors.tickets import ticket_row
 
 ROW_TEMPLATE = "helpdesk/ticket_list.html#ticket-row"
+LIST_TOPIC = "tickets"
 
 
 def ticket_topic(ticket_id: int) -> str:
     """The topic pages showing this ticket follow (views render its token into the page)."""
     return f"ticket.{ticket_id}"
+
+
+def list_group() -> str:
+    return topic_group(LIST_TOPIC)
 
 
 def _toast(text: str, level: str = "info") -> str:
@@ -72,7 +78,7 @@ def _changed(ticket: Ticket, *, actor=None) -> None:
     """Lists replace the row (everyone's, the actor's other tabs too); other readers of the ticket refresh it.
     Rows render when the transaction commits, as committed (assignment, SLA and status steps included)."""
     ticket_id = ticket.pk
-    notify_on_commit(workspace_group(), lambda: row_replaced_oob(ticket_id))
+    notify_on_commit(list_group(), lambda: row_replaced_oob(ticket_id))
     topic = topic_group(ticket_topic(ticket.pk))
     notify_on_commit(topic, refresh_oob(ticket, actor=actor), exclude_user_id=getattr(actor, "pk", None))
 
@@ -83,7 +89,7 @@ def _changed(ticket: Ticket, *, actor=None) -> None:
 def ticket_created(ticket: Ticket, *, actor_id: int | None = None) -> None:
     """Sent by the intake (helpdesk.services.intake), once the new ticket is assigned."""
     ticket_id = ticket.pk
-    notify_on_commit(workspace_group(), lambda: row_inserted_oob(ticket_id))
+    notify_on_commit(list_group(), lambda: row_inserted_oob(ticket_id))
     text = format_html("New ticket #{}: {}", ticket.pk, ticket.subject)
     notify_on_commit(workspace_group(), _toast(text), exclude_user_id=actor_id)
 
@@ -110,3 +116,24 @@ def customer_replied(ticket: Ticket, message: TicketMessage) -> None:
     if ticket.assignee_id:
         text = format_html("{} replied on #{}: {}", ticket.requester, ticket.pk, ticket.subject)
         notify_on_commit(user_group(ticket.assignee_id), _toast(text))
+
+
+# --- Pushed for helpdesk.services (which render no HTML themselves) ---------------------------------
+
+AI_PANEL_REFRESH = "helpdesk/_ai_panel.html#ai-panel-refresh"
+
+
+def ai_panel_changed(ticket_id: int) -> None:
+    """After commit, every page showing the ticket reloads its AI panel (each agent gets their own view of it)."""
+    notify_on_commit(topic_group(ticket_topic(ticket_id)), render_to_string(AI_PANEL_REFRESH, {"ticket_id": ticket_id}))
+
+
+def sla_escalated(ticket: Ticket, *, target: str, breached: bool, minutes_left: int, user_ids: list[int]) -> None:
+    """A toast on each recipient's open pages: the ticket's SLA `target` is at risk, or breached."""
+    if breached:
+        text = format_html("SLA breached on #{}: {} ({} was due)", ticket.pk, ticket.subject, target)
+    else:
+        text = format_html("SLA at risk on #{}: {} ({} due in {} min)", ticket.pk, ticket.subject, target, minutes_left)
+    toast = _toast(text, "danger" if breached else "warning")
+    for user_id in user_ids:
+        notify_on_commit(user_group(user_id), toast)

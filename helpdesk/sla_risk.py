@@ -244,8 +244,13 @@ def predict(inputs: RiskInputs, parameters: dict[str, Any]) -> SLARisk:
     merged = _merge_same_text(contributions)
     note = f"Learned from {parameters.get('samples', 'past')} finished tickets"
     if parameters.get("auc") is not None:
-        note += f" (AUC {parameters['auc']:.2f} on the newest ones)"
+        note += f" ({times_in_ten(parameters['auc'])} on the newest ones)"
     return _finish(score, merged, "model", note)
+
+
+def times_in_ten(auc: float) -> str:
+    """The model's AUC in a person's words: how often it ranks a ticket that breached above one that did not."""
+    return f"right {round(auc * 10)} times in 10"
 
 
 def _merge_same_text(contributions: list[tuple[float, str]]) -> list[tuple[float, str]]:

@@ -24,14 +24,14 @@ def beta_client() -> Client:
 def test_a_session_from_alpha_is_not_valid_on_betas_host(client, other_tenant):
     user = UserFactory(role=Role.OWNER)
     client.force_login(user)
-    assert client.get(reverse("accounts:team")).status_code == 200
+    assert client.get(reverse("people:members")).status_code == 200
     with tenant_context(other_tenant):
         # Even a beta user with the same id would not be signed in: the session row lives in alpha's schema.
         UserFactory(email=user.email, role=Role.OWNER)
 
     beta = beta_client()
     beta.cookies = client.cookies
-    response = beta.get(reverse("accounts:team"))
+    response = beta.get(reverse("people:members"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
     assert beta.get("/api/v1/me/").status_code in {401, 403}

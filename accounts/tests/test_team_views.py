@@ -21,7 +21,7 @@ def team_routes(member: User | None = None) -> list[tuple[str, str]]:
     member = member or UserFactory()
     invitation = InvitationFactory()
     return [
-        ("get", reverse("accounts:team")),
+        ("get", reverse("people:members")),
         ("post", reverse("accounts:member_role", args=[member.pk])),
         ("post", reverse("accounts:member_deactivate", args=[member.pk])),
         ("post", reverse("accounts:member_reactivate", args=[member.pk])),
@@ -54,7 +54,7 @@ def test_owners_and_admins_see_members_and_pending_invitations(client, login, ro
     me = login(role)
     colleague = UserFactory(name="Marcus Chen")
     invitation = InvitationFactory(email="new.person@example.test")
-    html = client.get(reverse("accounts:team")).content.decode()
+    html = client.get(reverse("people:members")).content.decode()
     assert me.email in html and colleague.email in html and "Marcus Chen" in html
     assert invitation.email in html
     assert 'id="team-members"' in html and 'id="team-invitations"' in html
@@ -73,12 +73,12 @@ def test_team_page_query_count_does_not_grow_with_the_team(client, login, django
     # Both requests start with a cold host → workspace cache, so only the team's size differs.
     tenant_cache_clear()
     with CaptureQueriesContext(connection) as few:
-        client.get(reverse("accounts:team"))
+        client.get(reverse("people:members"))
     UserFactory.create_batch(15)
     InvitationFactory.create_batch(10)
     tenant_cache_clear()
     with django_assert_max_num_queries(len(few)):
-        assert client.get(reverse("accounts:team")).status_code == 200
+        assert client.get(reverse("people:members")).status_code == 200
 
 
 def test_role_change_over_htmx_returns_the_members_fragment_with_a_toast(client, login):
@@ -104,7 +104,7 @@ def test_a_refused_role_change_explains_why_and_changes_nothing(client, login):
 def test_admins_get_no_role_select_for_owners(client, login):
     login(Role.ADMIN)
     owner = UserFactory(role=Role.OWNER)
-    html = client.get(reverse("accounts:team")).content.decode()
+    html = client.get(reverse("people:members")).content.decode()
     assert f'id="role-{owner.pk}"' not in html
     assert reverse("accounts:member_deactivate", args=[owner.pk]) not in html
 
@@ -113,7 +113,7 @@ def test_deactivate_and_reactivate_without_javascript_redirect_back(client, logi
     login(Role.ADMIN)
     agent = UserFactory()
     response = client.post(reverse("accounts:member_deactivate", args=[agent.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:team")
+    assert response.status_code == 302 and response["Location"] == reverse("people:members")
     assert not User.objects.get(pk=agent.pk).is_active
     client.post(reverse("accounts:member_reactivate", args=[agent.pk]))
     assert User.objects.get(pk=agent.pk).is_active

@@ -1,4 +1,4 @@
-"""Filters that present AI figures the same way everywhere: provider names, latencies, costs and rates."""
+"""Filters that present AI figures the same way everywhere: provider and feature names, latencies, costs, rates."""
 
 from __future__ import annotations
 
@@ -24,6 +24,59 @@ PROVIDER_NAMES = {
 def provider_name(name: str | None) -> str:
     name = name or ""
     return PROVIDER_NAMES.get(name, name.replace("_", " ").title())
+
+
+# What each feature (a prompt or a facade operation, named by its key in code) does, in a person's words.
+FEATURE_LABELS = {
+    "reply_draft": "Reply drafts",
+    "json_repair": "Fixing malformed AI answers",
+    "classify": "Sorting into categories",
+    "summarize": "Summaries",
+    "rewrite": "Rewriting text",
+    "sentiment": "Customer mood",
+    "language": "Language detection",
+    "moderate": "Content check",
+    "embed": "Search and similar tickets",
+    "generate": "Free text",
+    "classify_trained": "Sorting with a trained model",
+    "helpdesk.language": "Ticket language",
+    "helpdesk.sentiment": "Ticket mood",
+    "helpdesk.summary": "Ticket summary",
+    "helpdesk.structure": "Ticket structure",
+    "helpdesk.type": "Ticket type",
+    "helpdesk.priority": "Ticket priority",
+    "helpdesk.category": "Ticket category",
+    "helpdesk.improve": "Improve a new ticket",
+    "helpdesk.reply_tone": "Reply tone",
+    "helpdesk.reply_draft": "Reply drafts",
+}
+
+
+@register.filter
+def feature_label(key: str | None) -> str:
+    """"reply_draft" → "Reply drafts"; a key without a label reads as words ("kb.search" → "Kb search")."""
+    key = key or ""
+    if key in FEATURE_LABELS:
+        return FEATURE_LABELS[key]
+    words = key.replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+DURATION_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+@register.filter
+def duration_words(seconds: Any) -> str:
+    """86400 → "1 day", 5400 → "1 hour 30 minutes", 0 → "Never" (how long answers are reused)."""
+    left = int(seconds or 0)
+    if left <= 0:
+        return "Never"
+    parts = []
+    for unit, size in DURATION_UNITS:
+        count, left = divmod(left, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts[:2])
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.urls import reverse
 from ai import cache as ai_cache
 from ai import prompts
 from ai.contracts import RunMeta, Summary
-from ai.models import AIRun, PromptOverride
+from ai.models import AIPolicy, AIRun, PromptOverride
 from ai.tests.factories import AIRunFactory, PromptOverrideFactory, ProviderConfigFactory
 from ai.tests.scripted import local_stub_fixture, scripted_fixture  # noqa: F401 (fixtures)
 
@@ -175,7 +175,7 @@ def test_saving_creates_a_new_version_in_use_and_invalidates_the_ai_cache(client
     )
     assert ai_cache.read("summarize")[0].workspace != before
     page = client.get(response["Location"]).content.decode()
-    assert "Saved summarize as workspace version 1" in page and "In use: workspace override v1" in page
+    assert "Saved the Summaries prompt as workspace version 1" in page and "In use: workspace override v1" in page
 
 
 def test_saving_again_numbers_the_next_version_and_keeps_the_history(client, admin):
@@ -219,7 +219,7 @@ def test_an_older_version_can_be_activated_again(client, admin):
     assert response.status_code == 302
     assert list(PromptOverride.objects.filter(active=True).values_list("version", flat=True)) == [1]
     assert ai_cache.read("summarize")[0].workspace != before
-    assert "Workspace version 1 of summarize is in use again." in client.get(response["Location"]).content.decode()
+    assert "Workspace version 1 of Summaries is in use again." in client.get(response["Location"]).content.decode()
 
 
 def test_activating_a_version_that_does_not_exist_is_not_found(client, admin):
@@ -341,3 +341,39 @@ def test_people_who_do_not_configure_ai_are_refused(client, login, role):
     assert client.post(url("prompt_preview", "summarize"), {"text": OVERRIDE}).status_code == 403
     assert client.post(url("prompt_reset", "summarize")).status_code == 403
     assert not PromptOverride.objects.exists()
+
+
+# --- Prompts no provider uses ---------------------------------------------------------------------
+
+
+def test_the_editor_and_the_list_say_prompts_are_unused_while_no_generative_provider_is_set_up(client, admin):
+    html = client.get(url("prompt_edit", "reply_draft")).content.decode()
+    listed = client.get(url("prompt_list")).content.decode()
+
+    assert 'data-testid="prompt-unused"' in html and "no provider that writes text is set up" in html
+    assert "These prompts are not used now: no provider that writes text is set up" in listed
+
+
+def test_the_editor_says_a_prompt_is_unused_while_the_policy_keeps_everything_local(client, admin):
+    ProviderConfigFactory()
+    AIPolicy.objects.create(allow_external_providers=False)
+
+    html = client.get(url("prompt_edit", "reply_draft")).content.decode()
+
+    assert "the AI policy allows no external provider" in html
+
+
+def test_the_editor_shows_no_unused_notice_once_a_provider_can_use_the_prompt(client, admin):
+    ProviderConfigFactory()
+    AIPolicy.objects.create(allow_external_providers=True)
+
+    html = client.get(url("prompt_edit", "reply_draft")).content.decode()
+
+    assert 'data-testid="prompt-unused"' not in html
+
+
+def test_a_disabled_provider_leaves_the_prompt_unused(client, admin):
+    ProviderConfigFactory(enabled=False)
+    AIPolicy.objects.create(allow_external_providers=True)
+
+    assert 'data-testid="prompt-unused"' in client.get(url("prompt_edit", "reply_draft")).content.decode()

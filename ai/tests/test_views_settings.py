@@ -465,12 +465,13 @@ def test_turning_external_providers_off_makes_runs_local(client, admin, scripted
 
 def test_the_policy_history_says_who_changed_what(client, admin):
     client.post(
-        url("policy_save"), {"allow_external_providers": "on", "max_input_chars": "5000", "cache_ttl_seconds": "60"}
+        url("policy_save"), {"allow_external_providers": "on", "max_input_chars": "5000", "cache_ttl_seconds": "3600"}
     )
 
     html = client.get(url("settings")).content.decode()
 
     assert "Policy history" in html and admin.get_full_name() in html and "5,000 characters" in html
+    assert "<td>1 hour</td>" in html
 
 
 def test_an_invalid_policy_is_shown_with_its_errors(client, admin):

@@ -108,7 +108,7 @@ def test_the_chart_data_holds_the_figures_of_the_period(client, admin, runs):
     assert per_provider["anthropic"][-6] == 1
     cost = charts["cost"]["datasets"][0]["data"]
     assert (cost[-1], cost[-3], sum(cost)) == (0.03, 0.005, pytest.approx(0.035))
-    assert charts["latency"]["labels"] == ["summarize", "classify"]
+    assert charts["latency"]["labels"] == ["Summaries", "Sorting into categories"]
     p50, p95 = (dataset["data"] for dataset in charts["latency"]["datasets"])
     assert (p50, p95) == ([200.0, 30.0], [470.0, 39.0])
     verdicts = {dataset["label"]: dataset["data"] for dataset in charts["acceptance"]["datasets"]}

@@ -25,6 +25,7 @@ from .. import facade, prompts, selectors, services
 from ..contracts import AIInputError, AIUnavailable
 from ..models import PromptOverride
 from ..prompts import PromptTemplate
+from ..templatetags.ai_display import feature_label
 
 LIST_TEMPLATE = "ai/prompt_list.html"
 EDIT_TEMPLATE = "ai/prompt_edit.html"
@@ -79,6 +80,7 @@ def _editor_context(feature: str, system: PromptTemplate, **extra: Any) -> dict[
         "save_error": "",
         "tried": None,
         "sample_text": prompts.SAMPLE_CONTEXT["text"],
+        "unused_reason": selectors.prompts_unused_reason(),
     }
     context.update(extra)
     return context
@@ -96,7 +98,7 @@ def _back_to_editor(request: HttpRequest, feature: str) -> HttpResponse:
 def prompt_list(request: HttpRequest) -> HttpResponse:
     counts = selectors.prompt_override_counts()
     rows = [{"entry": entry, "saved": counts.get(entry.key, 0)} for entry in selectors.prompt_list()]
-    return render(request, LIST_TEMPLATE, {"rows": rows})
+    return render(request, LIST_TEMPLATE, {"rows": rows, "unused_reason": selectors.prompts_unused_reason()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -114,7 +116,8 @@ def prompt_edit(request: HttpRequest, feature: str) -> HttpResponse:
         except ValidationError as problem:
             error = " ".join(problem.message_dict.get("text", problem.messages))
         else:
-            messages.success(request, f"Saved {feature} as workspace version {override.version}; it is now in use.")
+            name = feature_label(feature)
+            messages.success(request, f"Saved the {name} prompt as workspace version {override.version}; it is in use.")
             return _back_to_editor(request, feature)
     context = _editor_context(feature, system, draft=text, note=note, save_error=error)
     return render(request, EDIT_TEMPLATE, context)
@@ -147,16 +150,16 @@ def prompt_activate(request: HttpRequest, feature: str, version: int) -> HttpRes
     except ValidationError as problem:
         messages.error(request, " ".join(problem.message_dict.get("text", problem.messages)))
     else:
-        messages.success(request, f"Workspace version {version} of {feature} is in use again.")
+        messages.success(request, f"Workspace version {version} of {feature_label(feature)} is in use again.")
     return _back_to_editor(request, feature)
 
 
 @require_POST
 @capability_required("ai.configure")
 def prompt_reset(request: HttpRequest, feature: str) -> HttpResponse:
-    system = _system_prompt_or_404(feature)
+    _system_prompt_or_404(feature)
     services.prompt_override_reset(feature=feature)
-    messages.success(request, f"{feature} uses the system prompt ({system.version}) again; your versions stay below.")
+    messages.success(request, f"{feature_label(feature)} uses the shipped prompt again; your versions stay below.")
     return _back_to_editor(request, feature)
 
 

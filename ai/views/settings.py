@@ -21,10 +21,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
-from core.htmx import render_partial
+from core.htmx import modal_done, render_modal, render_partial
 
 from .. import budgets, registry, selectors, services
 from ..forms import PolicyForm, ProviderForm
@@ -148,19 +147,6 @@ def _config_or_404(config_id: int) -> ProviderConfig:
         raise Http404("No such AI provider in this workspace.") from None
 
 
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str) -> HttpResponse:
-    """Closes the modal; `html` holds the out-of-band updates (see customers/views.py for why body/none)."""
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
-
-
 def _back_to_settings(anchor: str = "") -> HttpResponse:
     return redirect(reverse("ai:settings") + (f"#{anchor}" if anchor else ""))
 
@@ -177,7 +163,7 @@ def ai_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required(CAPABILITY)
 def ai_policy_save(request: HttpRequest) -> HttpResponse:
-    form = PolicyForm(request.POST)
+    form = PolicyForm(request.POST, current_ttl=selectors.ai_policy_get().cache_ttl_seconds)
     if form.is_valid():
         try:
             policy = services.ai_policy_update(actor=request.user, **form.cleaned_data)
@@ -224,9 +210,9 @@ def provider_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Added {config.label}. Test the connection to make sure it works.")
             if request.htmx:
-                return _modal_done(_sections_oob(request))
+                return modal_done(_sections_oob(request))
             return _back_to_settings(f"provider-row-{config.pk}")
-    return _modal(request, FORM_TEMPLATE, {"form": form})
+    return render_modal(request, FORM_TEMPLATE, {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -243,9 +229,9 @@ def provider_update(request: HttpRequest, config_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Saved {config.label}.")
             if request.htmx:
-                return _modal_done(_sections_oob(request))
+                return modal_done(_sections_oob(request))
             return _back_to_settings(f"provider-row-{config.pk}")
-    return _modal(request, FORM_TEMPLATE, {"form": form, "config": config})
+    return render_modal(request, FORM_TEMPLATE, {"form": form, "config": config})
 
 
 @require_http_methods(["GET", "POST"])
@@ -256,9 +242,9 @@ def provider_delete(request: HttpRequest, config_id: int) -> HttpResponse:
         services.provider_config_delete(config=config)
         messages.success(request, f"Deleted {config.label}. Features routed to it use the next provider.")
         if request.htmx:
-            return _modal_done(_sections_oob(request))
+            return modal_done(_sections_oob(request))
         return _back_to_settings("provider-table")
-    return _modal(request, DELETE_TEMPLATE, {"config": config})
+    return render_modal(request, DELETE_TEMPLATE, {"config": config})
 
 
 @require_POST

@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
-from core.htmx import render_partial
+from core.htmx import render_partial, wants_fragment
 
 from .. import prompts, registry, selectors
 from ..contracts import AIMetrics
 from ..models import AIRun
 from ..selectors import RunFilters, UsageSeries
-from ..templatetags.ai_display import milliseconds, percent, provider_name, usd
+from ..templatetags.ai_display import feature_label, milliseconds, percent, provider_name, usd
 
 USAGE_TEMPLATE = "ai/usage.html"
 RUN_LIST_TEMPLATE = "ai/run_list.html"
@@ -113,7 +113,7 @@ def _kpis(metrics: AIMetrics, series: UsageSeries) -> list[Kpi]:
 def _chart_data(metrics: AIMetrics, series: UsageSeries) -> dict[str, Any]:
     """Chart.js-ready figures (see static/js/charts.js); the tables under the charts show the same numbers."""
     days = [dateformat.format(day, "M j") for day in series.days]
-    features = [row.key for row in metrics.by_feature]
+    features = [feature_label(row.key) for row in metrics.by_feature]
     return {
         "runs": {
             "type": "bar",
@@ -219,11 +219,6 @@ def _run_filters(params: QueryDict) -> RunFilters:
     )
 
 
-def _wants_fragment(request: HttpRequest, target: str) -> bool:
-    htmx = request.htmx
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
-
-
 @require_GET
 @capability_required("ai.usage.view")
 def run_list(request: HttpRequest) -> HttpResponse:
@@ -233,7 +228,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(str(error))
     page = selectors.ai_run_page(filters=filters, cursor=request.GET.get("cursor"), page_size=RUN_PAGE_SIZE)
     context = {"page": page, "filters": filters, "cached": request.GET.get("cached", "")}
-    if _wants_fragment(request, "run-table"):
+    if wants_fragment(request, "run-table"):
         return render_partial(request, RUN_LIST_TEMPLATE, "run-table", context)
     features = selectors.ai_run_features()
     if filters.feature and filters.feature not in features:

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from core.deployment import DEV_SECRET_KEY
+from core.static_headers import add_static_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -154,6 +155,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MIDDLEWARE = [
     # First: every response carries the policy, including pages answered before a view (unknown host, 413).
     "core.csp.ContentSecurityPolicyMiddleware",
+    # Compresses text responses on their way out, after every other middleware wrote them (core/compression.py).
+    "core.compression.GZipTextMiddleware",
     "tenants.middleware.TenantMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -410,6 +413,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
+# Versioned vendor files (static/vendor/<name>-<version>/) are cached for a year; core/static_headers.py says why.
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 # Uploads of a workspace live under MEDIA_ROOT/<schema>/: a path can never reach another workspace's files.

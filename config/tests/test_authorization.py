@@ -16,7 +16,7 @@ from config.tests.walk import TENANT_URLCONF, Route, tenant_routes
 
 pytestmark = pytest.mark.django_db
 
-# Reachable signed out on purpose: signing in, recovering access, accepting an invitation, health.
+# Reachable signed out on purpose: signing in, recovering access, accepting an invitation, health, the site icon.
 PUBLIC_ROUTES = {
     "account_login",
     "account_signup",  # answers "sign-up is closed" (people join by invitation)
@@ -32,6 +32,8 @@ PUBLIC_ROUTES = {
     "mfa_authenticate",  # the second step of a login in progress
     "accounts:invitation_accept",
     "healthz",
+    "favicon",
+    "api-root",  # the API's index: links to its docs and schema
     "workspace_admin:login",  # redirects to the real login page
     "workspace_admin:logout",
     "workspace_admin:jsi18n",

@@ -42,7 +42,7 @@ URL_KWARG_MODELS = {
     "config_id": "ai.ProviderConfig",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
-NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature"}
+NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}
 # Help-center slugs (public pages): helpdesk/tests/test_help_center.py checks them across workspaces.
 NON_OBJECT_KWARGS |= {"article_slug", "category_slug"}
 # One row per workspace, always pk 1 (e.g. the helpdesk settings): "beta's object" has alpha's pk by design, so

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.admin_site import platform_admin_login
-from core.views import healthz
+from core.views import favicon, healthz
 
 urlpatterns = [
     path("", include("tenants.urls")),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/login/", platform_admin_login),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 # Styled pages for people, the API's JSON error body under /api/ (core.error_views).

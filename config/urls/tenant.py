@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from accounts.admin_site import workspace_admin_site
 from accounts.permissions import capability_required
-from core.views import healthz
+from core.views import favicon, healthz
 
 urlpatterns = [
     # Agents start in their ticket queue.
@@ -15,6 +15,7 @@ urlpatterns = [
         name="home",
     ),
     path("accounts/", include("allauth.urls")),
+    path("people/", include("config.urls.people")),
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("tickets/", include("helpdesk.urls.tickets")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 # Styled pages for people, the API's JSON error body under /api/ (core.error_views).

@@ -34,12 +34,12 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def new_page(browser: Any) -> Any:
+def new_page(browser: Any, **context_options: Any) -> Any:
     """A page in a fresh context (its own cookies), failing fast instead of waiting Playwright's 30 s.
 
     Pages run under the real Content-Security-Policy: give `wait_for_function` a function ("() => …"); an expression
     string is compiled with eval inside the page, which the policy refuses."""
-    context = browser.new_context()
+    context = browser.new_context(**context_options)
     context.set_default_timeout(TIMEOUT_MS)
     return context.new_page()
 
@@ -73,3 +73,47 @@ def watch_page_errors(page: Any) -> list[str]:
         "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
     )
     return problems
+
+
+# --- Accessibility: axe-core (vendored for this check only; no page loads it) ------------------------------------
+
+AXE_SOURCE = Path(settings.BASE_DIR, "static/vendor/axe-core-4.14.1/axe.min.js")
+# What a person meets first: text too faint to read, fields and controls without a name, headings out of order.
+AXE_RULES = [
+    "color-contrast",
+    "label",
+    "select-name",
+    "heading-order",
+    "page-has-heading-one",
+    "link-name",
+    "button-name",
+]
+
+
+def settle(page: Any) -> None:
+    """Waits until the page stops changing: fonts loaded, htmx's requests on load answered and swapped."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => document.fonts.status === 'loaded' && !document.querySelector('.htmx-request')")
+
+
+def axe_violations(page: Any, rules: list[str] = AXE_RULES) -> list[str]:
+    """One line per element that breaks one of `rules` on the page as it is now.
+
+    axe is evaluated through DevTools, which the page's Content-Security-Policy does not govern, so the page runs
+    under its real policy (a <script> tag would be refused)."""
+    settle(page)
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE.read_text())
+    results = page.evaluate(
+        """rules => axe.run(document, {runOnly: {type: "rule", values: rules}, resultTypes: ["violations"]})""",
+        rules,
+    )
+    return [
+        f"{page.url} {violation['id']}: {node['target']} {_one_line(node['failureSummary'])} {node['html'][:160]}"
+        for violation in results["violations"]
+        for node in violation["nodes"]
+    ]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

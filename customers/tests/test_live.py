@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from core.consumers import LiveConsumer
-from core.realtime import workspace_group
-from customers import services
+from core.realtime import topics_query
+from customers import live, services
 
 from .factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listen():
-    """A test channel in the workspace group; returns a function that reads the next message pushed to it."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(workspace_group(), channel)
-
-    def receive() -> dict:
-        return async_to_sync(layer.receive)(channel)
-
-    yield receive
-    async_to_sync(layer.group_discard)(workspace_group(), channel)
 
 
 def test_customer_create_pushes_toast_and_row_after_commit(make_user, listen, django_capture_on_commit_callbacks):
@@ -40,13 +25,13 @@ def test_customer_create_pushes_toast_and_row_after_commit(make_user, listen, dj
     for callback in callbacks:
         callback()
 
-    message = listen()
-    html = message["html"]
-    assert message["type"] == "push.html"
-    assert message["exclude_user_id"] == actor.pk
-    assert '<div id="toasts" hx-swap-oob="beforeend">' in html
-    assert "Dana Scully added Acme</div>" in html
-    assert '<tbody hx-swap-oob="afterbegin:#customer-rows">' in html
+    row, toast = listen(), listen()
+    html = row["html"]
+    assert row["type"] == toast["type"] == "push.html"
+    assert row["exclude_user_id"] == toast["exclude_user_id"] == actor.pk
+    assert toast["html"].startswith('<div id="toasts" hx-swap-oob="beforeend">')
+    assert "Dana Scully added Acme</div>" in toast["html"]
+    assert html.startswith('<tbody hx-swap-oob="afterbegin:#customer-rows">')
     assert f'<tr id="customer-row-{customer.pk}" data-testid="customer-row"' in html
     assert "acme.test" in html
 
@@ -59,13 +44,13 @@ def test_customer_update_and_delete_push_row_changes(make_user, listen, django_c
 
     with django_capture_on_commit_callbacks(execute=True):
         services.customer_update(customer=customer, actor=actor, data={"name": "Acme Corp"})
-    updated = listen()["html"]
+    updated = listen()["html"] + listen()["html"]
     assert "Dana Scully updated Acme Corp" in updated
     assert f'<tr id="customer-row-{customer.pk}" data-testid="customer-row" hx-swap-oob="true">' in updated
 
     with django_capture_on_commit_callbacks(execute=True):
         services.customer_delete(customer=customer, actor=actor)
-    deleted = listen()["html"]
+    deleted = listen()["html"] + listen()["html"]
     assert "Dana Scully deleted Acme Corp" in deleted
     assert f'<tr id="customer-row-{customer_id}" hx-swap-oob="delete"></tr>' in deleted
 
@@ -77,7 +62,7 @@ def test_contact_changes_refresh_the_row_count(make_user, listen, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         services.contact_create(actor=actor, customer=customer, name="Jane")
 
-    html = listen()["html"]
+    html = listen()["html"] + listen()["html"]
     assert "Dana Scully added Jane to Acme" in html
     assert '<td class="text-end">1</td>' in html
 
@@ -94,9 +79,11 @@ def test_rolled_back_changes_are_never_announced(make_user, django_capture_on_co
 def test_teammates_socket_gets_the_push_and_the_actors_does_not(
     make_user, channels_db, django_capture_on_commit_callbacks
 ):
+    """Both follow the list (its topic in their socket URL, as the customer list page opens it)."""
     actor = make_user("agent", name="Dana Scully")
     teammate = make_user("viewer")
     schema = connection.schema_name
+    follow = {user.pk: topics_query(live.LIST_TOPIC, user_id=user.pk) for user in (actor, teammate)}
 
     def create_customer() -> None:
         with django_capture_on_commit_callbacks(execute=True):
@@ -105,13 +92,14 @@ def test_teammates_socket_gets_the_push_and_the_actors_does_not(
     async def scenario() -> tuple[str, bool]:
         sockets = {}
         for user in (actor, teammate):
-            socket = WebsocketCommunicator(LiveConsumer.as_asgi(), "/ws/live/")
+            socket = WebsocketCommunicator(LiveConsumer.as_asgi(), f"/ws/live/?{follow[user.pk]}")
             socket.scope.update(user=user, schema_name=schema)
             connected, _ = await socket.connect()
             assert connected
             sockets[user.pk] = socket
         await sync_to_async(create_customer)()
         received = await sockets[teammate.pk].receive_from(timeout=2)
+        received += await sockets[teammate.pk].receive_from(timeout=2)
         actor_got_nothing = await sockets[actor.pk].receive_nothing(timeout=0.3)
         for socket in sockets.values():
             await socket.disconnect()

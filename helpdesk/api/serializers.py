@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.serializers import FormDataSerializer, InputSerializer
-from customers.models import Contact, Customer
+from customers.facade import CUSTOMER_TIER_CHOICES, contact_queryset
 
 from ..models import (
     Article,
@@ -169,7 +169,7 @@ class TicketCreateSerializer(_TicketFields):
 
     requester_id = serializers.PrimaryKeyRelatedField(
         source="requester",
-        queryset=Contact.objects.all(),
+        queryset=contact_queryset(),
         required=False,
         error_messages=_not_found("contact"),
         help_text="An existing contact; or send requester_email.",
@@ -451,7 +451,7 @@ class SLAPolicyInputSerializer(InputSerializer):
     )
     active = serializers.BooleanField(required=False)
     priority = serializers.ChoiceField(choices=_any(Ticket.Priority.choices), required=False, allow_blank=True)
-    customer_tier = serializers.ChoiceField(choices=_any(Customer.Tier.choices), required=False, allow_blank=True)
+    customer_tier = serializers.ChoiceField(choices=_any(CUSTOMER_TIER_CHOICES), required=False, allow_blank=True)
     channel = serializers.ChoiceField(choices=_any(Ticket.Channel.choices), required=False, allow_blank=True)
     first_response_minutes = serializers.IntegerField(
         min_value=1, max_value=MAX_TARGET_MINUTES, help_text="Business minutes."

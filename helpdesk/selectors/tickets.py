@@ -23,10 +23,9 @@ from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from accounts.models import Role
-from accounts.roles import role_can
+from accounts.roles import roles_with
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
-from customers.models import Contact
+from customers.facade import Contact, contact_search
 
 from ..models import Attachment, Category, SavedView, Team, Ticket, TicketEvent, TicketMessage
 from ..models.tickets import due_sort_key, priority_rank
@@ -331,8 +330,9 @@ def saved_view_get(*, view_id: int) -> SavedView:
 
 def assignable_agents() -> QuerySet:
     """Who can take tickets: active teammates whose role works the queue."""
-    roles = [role for role in Role.values if role_can(role, "tickets.edit")]
-    return get_user_model().objects.filter(is_active=True, role__in=roles).order_by("name", "email")
+    return (
+        get_user_model().objects.filter(is_active=True, role__in=roles_with("tickets.edit")).order_by("name", "email")
+    )
 
 
 TAGS_CACHE_KEY = "helpdesk:ticket-tags"
@@ -383,11 +383,7 @@ def ticket_popular_tags(limit: int = 50) -> list[str]:
 
 def requester_suggestions(*, text: str, limit: int = 8) -> list[Contact]:
     """Contacts whose name or email address contains `text`, for the new-ticket form's requester box."""
-    text = text.strip()
-    if len(text) < 2:
-        return []
-    matches = Q(email__ilike=text) | Q(name__ilike=text)
-    return list(Contact.objects.filter(matches).select_related("customer").order_by("name", "id")[:limit])
+    return contact_search(text=text, limit=limit)
 
 
 # --- One ticket ---------------------------------------------------------------------------------

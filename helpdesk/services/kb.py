@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from ai import facade as ai
 from core.outbox import enqueue_on_commit
+from core.validation import required_text, valid_choice
 
 from ..markdown import markdown_to_text
 from ..models import Article, ArticleCategory, Ticket, TicketMessage
@@ -33,21 +34,6 @@ CATEGORY_FIELDS = frozenset({"name", "slug", "description", "position"})
 
 
 # --- Helpers ------------------------------------------------------------------------------------
-
-
-def _required(value: str | None, *, field: str, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: f"{label} cannot be empty."})
-    if len(value) > limit:
-        raise ValidationError({field: f"{label} is too long ({len(value):,} characters; at most {limit:,})."})
-    return value
-
-
-def _choice(value: str, choices: type, field: str) -> str:
-    if value not in choices.values:
-        raise ValidationError({field: f"“{value}” is not a valid {field}; use one of: {', '.join(choices.values)}."})
-    return value
 
 
 def unique_slug(text: str, *, model: type = Article, exclude_pk: int | None = None, limit: int = MAX_SLUG) -> str:
@@ -136,10 +122,10 @@ def _clean_article(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     checks = {
-        "title": lambda v: _required(v, field="title", label="The title", limit=MAX_TITLE),
-        "body": lambda v: _required(v, field="body", label="The article", limit=MAX_BODY),
-        "status": lambda v: _choice(v, Article.Status, "status"),
-        "visibility": lambda v: _choice(v, Article.Visibility, "visibility"),
+        "title": lambda v: required_text(v, field="title", label="The title", limit=MAX_TITLE),
+        "body": lambda v: required_text(v, field="body", label="The article", limit=MAX_BODY),
+        "status": lambda v: valid_choice(v, Article.Status, "status"),
+        "visibility": lambda v: valid_choice(v, Article.Visibility, "visibility"),
         "tags": normalize_tags,
     }
     for name, check in checks.items():
@@ -204,7 +190,7 @@ def articles_reindex() -> int:
 def _clean_category(data: Mapping[str, Any], *, exclude_pk: int | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "name" in data:
-        values["name"] = _required(data["name"], field="name", label="The name", limit=100)
+        values["name"] = required_text(data["name"], field="name", label="The name", limit=100)
         if ArticleCategory.objects.filter(name__iexact=values["name"]).exclude(pk=exclude_pk).exists():
             raise ValidationError({"name": f"There is already a category called “{values['name']}”."})
     if "description" in data:

@@ -18,8 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.uploads import CheckedUpload
-from customers.facade import contact_for_email
-from customers.models import Contact
+from core.validation import required_text, valid_choice
+from customers.facade import Contact, contact_for_email
 
 from .. import live
 from ..models import Attachment, Category, HelpdeskSettings, Team, Ticket, TicketEvent, TicketMessage
@@ -40,22 +40,6 @@ class StaleTicket(ValidationError):
 
 def _event(ticket: Ticket, kind: str, actor=None, **data: Any) -> TicketEvent:
     return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
-
-
-def _text(value: str | None, *, field: str, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: f"{label} cannot be empty."})
-    if len(value) > limit:
-        raise ValidationError({field: f"{label} is too long ({len(value):,} characters; at most {limit:,})."})
-    return value
-
-
-def _choice(value: str, choices: type, field: str) -> str:
-    if value not in choices.values:
-        allowed = ", ".join(choices.values)
-        raise ValidationError({field: f"“{value}” is not a valid {field}; use one of: {allowed}."})
-    return value
 
 
 def _bump(ticket: Ticket, fields: Iterable[str]) -> None:
@@ -117,7 +101,7 @@ def ticket_create(
         ("description", "The description", MAX_BODY, description),
     ):
         try:
-            values[field] = _text(raw, field=field, label=label, limit=limit)
+            values[field] = required_text(raw, field=field, label=label, limit=limit)
         except ValidationError as error:
             errors.update(error.message_dict)
     if requester is None and not (requester_email or "").strip():
@@ -126,16 +110,16 @@ def ticket_create(
         raise ValidationError(errors)
     files = validate_attachments(attachments)
     if requester is None:
-        requester = _requester(requester_email, requester_name)
+        requester = _requester(requester_email, requester_name, actor)
     now = timezone.now()
     ticket = Ticket(
         subject=values["subject"],
         original_description=values["description"],
         requester=requester,
         customer=requester.customer,
-        channel=_choice(channel, Ticket.Channel, "channel"),
-        priority=_choice(priority, Ticket.Priority, "priority"),
-        type=_choice(type, Ticket.Type, "type"),
+        channel=valid_choice(channel, Ticket.Channel, "channel"),
+        priority=valid_choice(priority, Ticket.Priority, "priority"),
+        type=valid_choice(type, Ticket.Type, "type"),
         category=category,
         assignee=assignee,
         team=team,
@@ -163,13 +147,13 @@ def ticket_create(
     return ticket
 
 
-def _requester(email: str, name: str) -> Contact:
+def _requester(email: str, name: str, actor) -> Contact:
     email = email.strip()
     try:
         validate_email(email)
     except ValidationError as error:
         raise ValidationError({"requester_email": f"“{email}” is not an email address."}) from error
-    return contact_for_email(email=email, name=name)
+    return contact_for_email(email=email, name=name, actor=actor)
 
 
 # --- Edit ---------------------------------------------------------------------------------------
@@ -202,15 +186,15 @@ def ticket_update(*, ticket: Ticket, actor, data: Mapping[str, Any], expected_ve
 def _clean_update(data: Mapping[str, Any]) -> dict[str, Any]:
     cleaned = dict(data)
     if "subject" in cleaned:
-        cleaned["subject"] = _text(cleaned["subject"], field="subject", label="The subject", limit=MAX_SUBJECT)
+        cleaned["subject"] = required_text(cleaned["subject"], field="subject", label="The subject", limit=MAX_SUBJECT)
     if "original_description" in cleaned:
-        cleaned["original_description"] = _text(
+        cleaned["original_description"] = required_text(
             cleaned["original_description"], field="original_description", label="The description", limit=MAX_BODY
         )
     if "priority" in cleaned:
-        _choice(cleaned["priority"], Ticket.Priority, "priority")
+        valid_choice(cleaned["priority"], Ticket.Priority, "priority")
     if "type" in cleaned:
-        _choice(cleaned["type"], Ticket.Type, "type")
+        valid_choice(cleaned["type"], Ticket.Type, "type")
     if "tags" in cleaned:
         cleaned["tags"] = normalize_tags(cleaned["tags"])
     return cleaned
@@ -252,7 +236,7 @@ def ticket_assign(
 
 @transaction.atomic
 def ticket_status_set(*, ticket: Ticket, status: str, actor, expected_version: int | None = None) -> Ticket:
-    _choice(status, Ticket.Status, "status")
+    valid_choice(status, Ticket.Status, "status")
     _check_version(ticket, expected_version)
     ticket.refresh_from_db()
     if ticket.status == status:
@@ -298,8 +282,8 @@ def message_add(
     ai_run_id: int | None = None,
 ) -> TicketMessage:
     """An agent's public reply or internal note; `status` optionally changes the ticket in the same step."""
-    body = _text(body, field="body", label="The message", limit=MAX_BODY)
-    _choice(kind, TicketMessage.Kind, "kind")
+    body = required_text(body, field="body", label="The message", limit=MAX_BODY)
+    valid_choice(kind, TicketMessage.Kind, "kind")
     files = validate_attachments(attachments)
     _check_version(ticket, None)
     ticket.refresh_from_db()
@@ -341,7 +325,7 @@ def customer_message_add(
     external_id: str = "",
 ) -> TicketMessage:
     """The requester writes (help center, email): the ticket reopens if it was pending or solved."""
-    body = _text(body, field="body", label="The message", limit=MAX_BODY)
+    body = required_text(body, field="body", label="The message", limit=MAX_BODY)
     files = validate_attachments(attachments)
     _check_version(ticket, None)
     ticket.refresh_from_db()
@@ -388,7 +372,7 @@ def tickets_bulk_update(
     """
     tags = normalize_tags(add_tags)
     if status is not None:
-        _choice(status, Ticket.Status, "status")
+        valid_choice(status, Ticket.Status, "status")
     changed = 0
     for ticket in tickets:
         before = ticket.version

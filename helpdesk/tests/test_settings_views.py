@@ -22,7 +22,8 @@ from helpdesk.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-PAGES = ["general", "policy_list", "team_list", "agent_list", "calendar_list", "category_list"]
+PAGES = ["general", "policy_list", "calendar_list", "category_list"]
+PEOPLE_PAGES = ["people:teams", "people:skills"]  # the helpdesk's teams and skills lists, shown under People
 MODALS = ["policy_create", "team_create", "skill_create", "calendar_create", "category_create"]
 
 
@@ -32,7 +33,7 @@ def admin(client, login):
 
 
 def url(name: str, *args) -> str:
-    return reverse(f"helpdesk_settings:{name}", args=args)
+    return reverse(name if ":" in name else f"helpdesk_settings:{name}", args=args)
 
 
 def closed_modal(response) -> str:
@@ -44,7 +45,7 @@ def closed_modal(response) -> str:
 # --- Rendering and permissions ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", PAGES + PEOPLE_PAGES)
 def test_pages_render_for_admins(name, client, admin, django_assert_max_num_queries):
     SLAPolicyFactory(name="Urgent tickets", priority="urgent")
     TeamFactory(name="Billing")
@@ -53,7 +54,8 @@ def test_pages_render_for_admins(name, client, admin, django_assert_max_num_quer
         page = client.get(url(name))
 
     assert page.status_code == 200
-    assert '<h1 class="h3 mb-0 me-auto">Helpdesk settings</h1>' in page.content.decode()
+    title = "People" if name in PEOPLE_PAGES else "Helpdesk settings"
+    assert f'<h1 class="h3 mb-0">{title}</h1>' in page.content.decode()
 
 
 @pytest.mark.parametrize("name", MODALS)
@@ -66,7 +68,7 @@ def test_modals_render_as_fragments_and_as_pages(name, client, admin):
 
 
 @pytest.mark.parametrize("role", ["agent", "sales", "viewer"])
-@pytest.mark.parametrize("name", PAGES + MODALS)
+@pytest.mark.parametrize("name", PAGES + PEOPLE_PAGES + MODALS)
 def test_people_who_cannot_configure_the_helpdesk_are_refused(name, role, client, login):
     login(role)
     assert client.get(url(name)).status_code == 403
@@ -263,7 +265,7 @@ def test_team_names_are_unique(client, admin):
 def test_an_agent_is_set_up_with_availability_capacity_and_skills(client, admin, make_user):
     ana = make_user("agent", name="Ana")
     billing = SkillFactory(name="Billing")
-    assert "No profile: not auto-assigned" in client.get(url("agent_list")).content.decode()
+    assert "No profile: not auto-assigned" in client.get(url("people:skills")).content.decode()
 
     data = {"availability": "busy", "max_open_tickets": "12", "skills": [billing.pk]}
     html = closed_modal(client.post(url("agent_update", ana.pk), data, **HTMX))

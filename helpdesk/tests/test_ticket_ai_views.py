@@ -11,6 +11,7 @@ from helpdesk.models import Ticket, TicketEvent
 from helpdesk.services import ticket_ai
 from helpdesk.services.ticket_ai import composer
 from helpdesk.services.tickets import message_add
+from helpdesk.templatetags.ticket_ai_tags import word_diff
 
 from .factories import ArticleFactory, TicketFactory
 from .ticket_ai_support import analysed, categories
@@ -326,7 +327,7 @@ def test_a_very_long_rewrite_is_diffed_by_line():
     before = "\n".join(f"Line {n} says the export fails." for n in range(400))
     after = before.replace("Line 7 says", "Line seven says")
 
-    html = composer.word_diff_html(before, after)
+    html = word_diff(before, after)
 
     assert '<del class="sb-diff-del">Line 7 says the export fails.\n</del>' in html
     assert "Line seven says" in html

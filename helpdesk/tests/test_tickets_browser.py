@@ -94,3 +94,105 @@ def test_agent_creates_and_replies_while_a_teammate_watches_live(live_stack, liv
     watcher.keyboard.press("a")
     expect(watcher.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")
     expect(page.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")
+
+
+# Counts the fragments htmx could not place: a push for a page that has no target for it.
+COUNT_MISSED_PUSHES = """window.sbMissedPushes = 0;
+document.addEventListener('htmx:oobErrorNoTarget', () => { window.sbMissedPushes += 1; });"""
+
+
+def test_a_page_without_the_ticket_list_gets_toasts_but_no_rows_to_misplace(live_stack, live_data, browser):
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    owner = live_data.create_user("admin", name="Olive Owner")
+    token = uuid.uuid4().hex[:8]
+    subject = f"Fax jammed {token}"
+    domain = f"browser-{token}.example.org"
+    _clean_up(live_data, subject, domain)
+
+    team = new_page(browser)
+    team.add_init_script(TRACK_SOCKET)
+    team.add_init_script(COUNT_MISSED_PUSHES)
+    sign_in(team, live_stack, owner, next_path="/people/")
+    team.wait_for_function("() => window.sbSocketOpen === true")
+    page = _open(browser, live_stack, ada, "/tickets/")
+
+    page.keyboard.press("n")
+    modal = page.locator("#modal")
+    modal.locator("[name=requester_email]").fill(f"pat@{domain}")
+    modal.locator("[name=subject]").fill(subject)
+    modal.locator("[name=description]").fill("Paper everywhere.")
+    with page.expect_navigation():
+        modal.locator("[data-testid=ticket-save]").click()
+
+    # The new ticket's row was pushed before its toast: a socket getting both delivers them in that order.
+    expect(team.locator("#toasts")).to_contain_text(subject)
+    assert team.evaluate("() => window.sbMissedPushes") == 0
+
+
+def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(live_stack, live_data, browser):
+    from helpdesk.models import BusinessCalendar, SLAPolicy
+
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    token = uuid.uuid4().hex[:8]
+    subject = f"Scanner offline {token}"
+    domain = f"browser-{token}.example.org"
+    _clean_up(live_data, subject, domain)
+
+    # A calendar of its own: a policy without one would create the workspace's default calendar, committed.
+    def policy() -> None:
+        calendar = BusinessCalendar.objects.create(name=f"Always {token}", always_open=True)
+        SLAPolicy.objects.create(
+            name=f"Any {token}", calendar=calendar, first_response_minutes=60, resolution_minutes=480
+        )
+
+    live_data.add_cleanup(lambda: BusinessCalendar.objects.filter(name=f"Always {token}").delete())
+    live_data.add_cleanup(lambda: SLAPolicy.objects.filter(name=f"Any {token}").delete())
+    live_data.run(policy)
+
+    page = _open(browser, live_stack, ada, "/tickets/")
+    page.keyboard.press("n")
+    modal = page.locator("#modal")
+    modal.locator("[name=requester_email]").fill(f"pat@{domain}")
+    modal.locator("[name=subject]").fill(subject)
+    modal.locator("[name=description]").fill("It stopped after the update.")
+    with page.expect_navigation():
+        modal.locator("[data-testid=ticket-save]").click()
+    first_response = page.locator("[data-testid=sla-card] [data-testid=sla-timer-first_response]")
+    expect(first_response).to_contain_text("left")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now new")
+
+    page.locator("[data-testid=composer-body]").fill("Restarting it now.")
+    page.locator("[data-testid=composer-send]").click()
+
+    expect(first_response).to_contain_text("Met")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now open")
+    page.locator("[data-testid=field-status]").select_option("pending")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
+
+
+def test_a_list_drops_the_changed_rows_it_does_not_show_without_errors(live_stack, live_data, browser):
+    from helpdesk.tests.factories import TicketFactory
+
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    grace = live_data.create_user("agent", name="Grace Hopper")
+    subject = f"Toner low {uuid.uuid4().hex[:8]}"
+    ticket = live_data.run(lambda: TicketFactory(subject=subject, status="open"))
+    # Last added runs first: the ticket, then the company its factory made (with the requester).
+    live_data.add_cleanup(lambda: type(ticket.customer).objects.filter(pk=ticket.customer_id).delete())
+    live_data.add_cleanup(lambda: type(ticket).objects.filter(pk=ticket.pk).delete())
+
+    watcher = new_page(browser)
+    watcher.add_init_script(TRACK_SOCKET)
+    watcher.add_init_script(COUNT_MISSED_PUSHES)
+    watcher.add_init_script(
+        "window.sbPushes = 0; document.addEventListener('htmx:wsBeforeMessage', () => { window.sbPushes += 1; });"
+    )
+    sign_in(watcher, live_stack, grace, next_path="/tickets/?status=solved")  # the open ticket is not listed
+    watcher.wait_for_function("() => window.sbSocketOpen === true")
+    page = _open(browser, live_stack, ada, f"/tickets/{ticket.pk}/")
+
+    page.locator("[data-testid=field-priority]").select_option("urgent")
+
+    watcher.wait_for_function("() => window.sbPushes >= 1")  # the row arrived (htmx handles it in the same task)
+    assert watcher.evaluate("() => window.sbMissedPushes") == 0
+    expect(watcher.locator(ROWS).filter(has_text=subject)).to_have_count(0)

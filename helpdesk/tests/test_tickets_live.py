@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import parse_qs, quote
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils.module_loading import import_string
@@ -19,6 +21,7 @@ from django_tenants.utils import tenant_context
 
 from core import realtime
 from core.realtime import topic_from_token, topic_group, topic_token, user_group, workspace_group
+from customers.tests.factories import ContactFactory
 from helpdesk import live
 from helpdesk.services import tickets as services
 from helpdesk.tests.factories import TicketFactory
@@ -83,7 +86,8 @@ def test_a_new_ticket_goes_on_top_of_every_list_and_the_toast_skips_its_author(
     make_user, listen, django_capture_on_commit_callbacks
 ):
     actor = make_user("agent", name="Dana Scully")
-    receive = listen(workspace_group())
+    ContactFactory(email="x@globex.test")  # a known requester: no new customer row is pushed first
+    lists, everyone = listen(live.list_group()), listen(workspace_group())
 
     ticket = commit(
         django_capture_on_commit_callbacks,
@@ -92,19 +96,21 @@ def test_a_new_ticket_goes_on_top_of_every_list_and_the_toast_skips_its_author(
         ),
     )
 
-    row, toast = receive(), receive()
+    row, toast = lists(), everyone()
     assert row["exclude_user_id"] is None  # the author's other list tabs get the row too
     assert row["html"].startswith('<tbody hx-swap-oob="afterbegin:#ticket-rows">')
     assert f'<tr id="ticket-row-{ticket.pk}" data-testid="ticket-row" class="sb-ticket-row sb-row-new"' in row["html"]
     assert 'data-status="new"' in row["html"] and 'data-tags="vpn"' in row["html"]
     assert toast["exclude_user_id"] == actor.pk and f"New ticket #{ticket.pk}: VPN down" in toast["html"]
+    assert lists.nothing() and everyone.nothing()  # no row for pages without a list, no toast for lists twice
 
 
 def test_rows_render_at_commit_with_what_the_transaction_did_after_the_push_was_asked_for(
     make_user, listen, django_capture_on_commit_callbacks
 ):
     agent = make_user("agent", name="Fox Mulder")
-    receive = listen(workspace_group())
+    ContactFactory(email="x@globex.test")  # a known requester: no new customer row is pushed first
+    receive = listen(live.list_group())
 
     def create_then_assign():
         ticket = services.ticket_create(subject="Laptop", description="Broken.", requester_email="x@globex.test")
@@ -118,7 +124,7 @@ def test_rows_render_at_commit_with_what_the_transaction_did_after_the_push_was_
 
 def test_a_push_whose_ticket_is_gone_at_commit_sends_nothing(listen, django_capture_on_commit_callbacks):
     ticket = TicketFactory()
-    receive = listen(workspace_group())
+    receive = listen(live.list_group())
 
     def change_then_delete():
         services.ticket_update(ticket=ticket, actor=None, data={"priority": "low"})
@@ -134,7 +140,7 @@ def test_a_field_change_replaces_the_row_and_refreshes_other_readers_of_the_tick
 ):
     actor = make_user("agent", name="Dana Scully")
     ticket = TicketFactory()
-    lists = listen(workspace_group())
+    lists = listen(live.list_group())
     readers = listen(topic_group(f"ticket.{ticket.pk}"))
     other_ticket = listen(topic_group("ticket.999999"))
 
@@ -177,7 +183,7 @@ def test_assignment_toasts_the_new_assignee_and_updates_lists(make_user, listen,
     actor = make_user("agent", name="Dana Scully")
     assignee = make_user("agent")
     ticket = TicketFactory()
-    lists = listen(workspace_group())
+    lists = listen(live.list_group())
     personal = listen(user_group(assignee.pk))
 
     commit(
@@ -351,11 +357,89 @@ def test_presence_without_a_subscription_tells_nobody(make_user):
     async_to_sync(scenario)()
 
 
+def page_socket(client: Client, url: str) -> WebsocketCommunicator:
+    """The socket a page opens: its ws-connect URL (with the topics the page follows), this client's session."""
+    html = client.get(url).content.decode()
+    path = html.split('ws-connect="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    headers = [
+        (b"host", HOST.encode()),
+        (b"origin", f"http://{HOST}".encode()),
+        (b"cookie", session_of(client).encode()),
+    ]
+    return WebsocketCommunicator(import_string(settings.ASGI_APPLICATION), path, headers=headers)
+
+
+def session_of(client: Client) -> str:
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def test_only_the_ticket_list_page_receives_ticket_rows(client, login, tenant, django_capture_on_commit_callbacks):
+    login("admin")
+    ticket = TicketFactory()
+    pages = {
+        name: page_socket(client, url)
+        for name, url in {
+            "list": reverse("tickets:ticket_list"),
+            "team": reverse("people:members"),
+            "ticket": reverse("tickets:ticket_detail", args=[ticket.pk]),
+        }.items()
+    }
+
+    def change() -> None:
+        connection.set_tenant(tenant)  # the sockets' tenant middleware left the shared test connection elsewhere
+        commit(
+            django_capture_on_commit_callbacks,
+            lambda: services.ticket_update(ticket=ticket, actor=None, data={"priority": "urgent"}),
+        )
+
+    async def scenario() -> dict[str, list[str]]:
+        for socket in pages.values():
+            assert (await socket.connect())[0]
+        await sync_to_async(change)()
+        received = {}
+        for name, socket in pages.items():
+            received[name] = []
+            while not await socket.receive_nothing(timeout=0.3):
+                received[name].append(await socket.receive_from())
+            await socket.disconnect()
+        return received
+
+    received = async_to_sync(scenario)()
+
+    assert len(received["list"]) == 1 and f'id="ticket-row-{ticket.pk}"' in received["list"][0]
+    assert received["team"] == []
+    assert len(received["ticket"]) == 1 and 'id="ticket-refresh"' in received["ticket"][0]  # but no row
+
+
+def test_a_socket_url_follows_only_topics_signed_for_its_user_and_workspace(client, login, other_tenant):
+    user = login("agent")
+    with tenant_context(other_tenant):
+        beta_token = topic_token(live.LIST_TOPIC, user_id=user.pk)
+    someone_elses = topic_token(live.LIST_TOPIC, user_id=user.pk + 1)
+    query = "&".join(f"topic={quote(token)}" for token in (beta_token, someone_elses, "forged"))
+    headers = [
+        (b"host", HOST.encode()),
+        (b"origin", f"http://{HOST}".encode()),
+        (b"cookie", session_of(client).encode()),
+    ]
+    socket = WebsocketCommunicator(import_string(settings.ASGI_APPLICATION), f"/ws/live/?{query}", headers=headers)
+
+    async def scenario() -> bool:
+        assert (await socket.connect())[0]
+        await push(live.list_group(), "<p>row</p>")
+        nothing = await socket.receive_nothing(timeout=0.2)
+        await socket.disconnect()
+        return nothing
+
+    assert async_to_sync(scenario)()
+
+
 def test_the_ticket_page_gives_its_socket_a_token_for_its_ticket_only(client, login, tenant):
     user = login("agent")
     ticket = TicketFactory()
 
     html = client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
 
-    token = html.split('data-topic-token="', 1)[1].split('"', 1)[0]
+    query = html.split('ws-connect="', 1)[1].split('"', 1)[0].split("?", 1)[1]
+    (token,) = parse_qs(query)["topic"]
     assert topic_from_token(token, schema=tenant.schema_name, user_id=user.pk) == live.ticket_topic(ticket.pk)

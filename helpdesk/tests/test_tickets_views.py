@@ -19,11 +19,14 @@ from django.utils import timezone
 from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.models import SavedView, Ticket, TicketEvent, TicketMessage
 from helpdesk.selectors import tickets as selectors
+from helpdesk.services import sla
 from helpdesk.services import tickets as services
 from helpdesk.tests.factories import (
     AttachmentFactory,
+    BusinessCalendarFactory,
     CategoryFactory,
     SavedViewFactory,
+    SLAPolicyFactory,
     TeamFactory,
     TicketFactory,
     TicketMessageFactory,
@@ -697,7 +700,7 @@ def test_detail_shows_header_thread_composer_and_sidebar(client, login):
     assert reverse("customers:customer_detail", args=[customer.pk]) in html and "Enterprise" in html
     assert f"#{other.pk} Older issue" in html
     assert 'data-testid="sla-card"' in html
-    assert 'id="presence-ticket-' in html and 'data-topic-token="' in html
+    assert 'id="presence-ticket-' in html and 'ws-connect="/ws/live/?topic=' in html
 
 
 def test_detail_query_count_does_not_grow_with_the_thread(client, login):
@@ -861,6 +864,60 @@ def test_reply_and_set_pending_in_one_step(client, login):
     assert f'id="message-{message.pk}"' in html and "Reply sent on" in html
     # History shows the status change; the reply itself is the message, not a second "Replied" line.
     assert "Status changed" in html and "· Public reply" not in html and "· Replied" not in html
+
+
+@pytest.fixture
+def sla_policy():
+    return SLAPolicyFactory(calendar=BusinessCalendarFactory(always_open=True), first_response_minutes=60)
+
+
+def sla_ticket(**fields) -> Ticket:
+    """A ticket whose clocks run under `sla_policy` (the engine sets them, as the intake does)."""
+    ticket = TicketFactory(last_customer_message_at=timezone.now(), **fields)
+    sla.ticket_sla_refresh(ticket)
+    ticket.refresh_from_db()
+    assert ticket.first_response_due is not None
+    return ticket
+
+
+def section(html: str, dom_id: str) -> str:
+    """The element with id `dom_id` (its opening tag up to the next element of the response's top level)."""
+    match = re.search(rf'<(section|span) id="{dom_id}"[^>]*>.*?</\1>', html, re.S)
+    assert match, f"no #{dom_id} in the response"
+    return match.group(0)
+
+
+def test_a_reply_response_brings_the_sla_card_and_the_status_hint_up_to_date(client, login, sla_policy):
+    login("agent")
+    ticket = sla_ticket(status="new")
+
+    html = reply(client, ticket, kind="reply", body="Looking into it.").content.decode()
+
+    card = section(html, "sla-card")
+    assert 'hx-swap-oob="true"' in card.split(">", 1)[0]
+    assert 'data-testid="sla-timer-first_response"' in card and "Met" in card
+    composer = html.split('<section id="ticket-header"', 1)[0]  # the composer, swapped in place
+    assert section(composer, "status-hint").endswith(">Now open</span>")
+
+
+def test_a_status_set_in_the_header_updates_the_sla_card_and_the_composers_hint(client, login, sla_policy):
+    login("agent")
+    ticket = sla_ticket(status="open")
+
+    html = edit(client, ticket, version=ticket.version, status="pending").content.decode()
+
+    assert 'hx-swap-oob="true"' in section(html, "sla-card") and "Paused" in section(html, "sla-card")
+    hint = section(html, "status-hint")
+    assert 'hx-swap-oob="true"' in hint and hint.endswith(">Now pending</span>")
+
+
+def test_a_refresh_for_a_viewer_sends_no_status_hint_they_have_no_composer_for(client, login):
+    login("viewer")
+    ticket = TicketFactory()
+
+    html = client.get(url("ticket_refresh", ticket.pk), **htmx("ticket-header")).content.decode()
+
+    assert 'id="sla-card"' in html and 'id="status-hint"' not in html
 
 
 def test_internal_note_with_attachments_keeps_the_note_tab(client, login):

@@ -1,8 +1,17 @@
-"""Helpdesk configuration: SLA policies, teams, skills, business hours, categories (/settings/helpdesk/)."""
+"""Helpdesk configuration: SLA policies, teams, skills, business hours, categories (/settings/helpdesk/).
+The teams and skills lists are pages of People (config/urls/people.py); their old addresses send people there."""
 
 from django.urls import path
+from django.views.generic import RedirectView
+
+from accounts.permissions import capability_required
 
 from ..views import helpdesk_settings as views
+
+
+def _to_people(page: str):
+    return RedirectView.as_view(pattern_name=f"people:{page}", permanent=True, query_string=True)
+
 
 app_name = "helpdesk_settings"
 urlpatterns = [
@@ -13,11 +22,11 @@ urlpatterns = [
     path("sla/<int:policy_id>/delete/", views.policy_delete, name="policy_delete"),
     path("sla/<int:policy_id>/up/", views.policy_move_up, name="policy_move_up"),
     path("sla/<int:policy_id>/down/", views.policy_move_down, name="policy_move_down"),
-    path("teams/", views.team_list, name="team_list"),
+    path("teams/", capability_required(views.CAPABILITY)(_to_people("teams")), name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),
     path("teams/<int:team_id>/edit/", views.team_update, name="team_update"),
     path("teams/<int:team_id>/delete/", views.team_delete, name="team_delete"),
-    path("agents/", views.agent_list, name="agent_list"),
+    path("agents/", capability_required(views.CAPABILITY)(_to_people("skills")), name="agent_list"),
     path("agents/<int:user_id>/edit/", views.agent_update, name="agent_update"),
     path("skills/new/", views.skill_create, name="skill_create"),
     path("skills/<int:skill_id>/delete/", views.skill_delete, name="skill_delete"),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.ticket_create, name="ticket_create"),
     path("new/requesters/", views.requester_suggestions, name="requester_suggestions"),
     path("bulk/", views.ticket_bulk, name="ticket_bulk"),
+    path("density/", views.ticket_list_density, name="ticket_list_density"),
     path("views/new/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),

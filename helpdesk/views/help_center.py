@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.client_ip import client_ip
+from core.forms import add_service_errors
 from core.htmx import render_partial
 
 from ..kb_forms import HelpRequestForm, RequestReplyForm, SurveyForm
@@ -129,11 +130,6 @@ def _article_or_404(slug: str) -> Article:
         raise Http404("No such article.") from None
 
 
-def _form_errors(form, error: ValidationError) -> None:
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 # --- Articles -----------------------------------------------------------------------------------
 
 
@@ -226,7 +222,7 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
                 attachments=data["attachments"],
             )
         except ValidationError as error:
-            _form_errors(form, _as_form_error(error))
+            add_service_errors(form, _as_form_error(error))
         else:
             _limit_count("request", address)
             _limit_count("request_email", requester)
@@ -298,7 +294,7 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
                         ticket=ticket, body=form.cleaned_data["body"], attachments=form.cleaned_data["attachments"]
                     )
                 except ValidationError as error:
-                    _form_errors(form, error)
+                    add_service_errors(form, error)
                 else:
                     _limit_count("reply", address)
                     return redirect(reverse("help_center:request_status", args=[token]) + "?replied=1")
@@ -343,7 +339,7 @@ def help_survey(request: HttpRequest, token: str) -> HttpResponse:
                 survey = csat.survey_answer(survey=survey, **form.cleaned_data)
                 saved = True
             except ValidationError as error:
-                _form_errors(form, error)
+                add_service_errors(form, error)
                 status = 400
         else:
             status = 400

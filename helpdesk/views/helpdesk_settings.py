@@ -20,11 +20,10 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from core.forms import add_service_errors
-from core.htmx import render_partial
+from core.htmx import modal_done, render_modal, render_partial
 
 from ..models import HelpdeskSettings
 from ..selectors import helpdesk_settings as selectors
@@ -48,20 +47,6 @@ CONFIRM_TEMPLATE = "helpdesk/settings_confirm_delete.html"
 # --- Helpers ------------------------------------------------------------------------------------
 
 
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    """The form as modal content for HTMX, or as a page of its own without JavaScript."""
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str) -> HttpResponse:
-    """Closes the modal; `html` holds out-of-band updates (swap "none" on <body>: nothing else moves)."""
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
-
-
 def _get_or_404(getter: Callable[..., Any], **lookup: int) -> Any:
     try:
         return getter(**lookup)
@@ -74,7 +59,7 @@ def _saved(request: HttpRequest, text: str, page: Page) -> HttpResponse:
     if not request.htmx:
         return redirect(page.url_name)
     context = {**page.context(), "oob": True}
-    return _modal_done(render_to_string(f"{page.template}#{page.partial}", context, request=request))
+    return modal_done(render_to_string(f"{page.template}#{page.partial}", context, request=request))
 
 
 def _form_modal(
@@ -94,7 +79,7 @@ def _form_modal(
             add_service_errors(form, error)
         else:
             return _saved(request, text, page)
-    return _modal(request, template, {"form": form, **(context or {})})
+    return render_modal(request, template, {"form": form, **(context or {})})
 
 
 def _confirm_delete(
@@ -109,14 +94,16 @@ def _confirm_delete(
         else:
             return _saved(request, text, page)
     context = {"title": title, "body": body, "action": action, "error": error, "cancel_url": reverse(page.url_name)}
-    return _modal(request, CONFIRM_TEMPLATE, context)
+    return render_modal(request, CONFIRM_TEMPLATE, context)
 
 
 class Page:
     """A settings list page: its template, the partial a save refreshes, and how to build its context."""
 
-    def __init__(self, name: str, template: str, partial: str, build: Callable[[], dict[str, Any]]) -> None:
-        self.url_name = f"helpdesk_settings:{name}"
+    def __init__(
+        self, name: str, template: str, partial: str, build: Callable[[], dict[str, Any]], *, url_name: str = ""
+    ) -> None:
+        self.url_name = url_name or f"helpdesk_settings:{name}"
         self.template, self.partial, self.build = template, partial, build
         self.active = name
 
@@ -133,12 +120,20 @@ POLICIES = Page(
     "policy-table",
     lambda: {"policies": selectors.sla_policy_list()},
 )
-TEAMS = Page("team_list", "helpdesk/settings_teams.html", "team-table", lambda: {"teams": selectors.team_list()})
+# Teams and skills are tabs of People (config/urls/people.py).
+TEAMS = Page(
+    "teams",
+    "helpdesk/settings_teams.html",
+    "team-table",
+    lambda: {"teams": selectors.team_list()},
+    url_name="people:teams",
+)
 AGENTS = Page(
-    "agent_list",
+    "skills",
     "helpdesk/settings_agents.html",
     "agent-table",
     lambda: {"rows": selectors.agent_rows(), "skills": selectors.skill_list()},
+    url_name="people:skills",
 )
 CALENDARS = Page(
     "calendar_list",

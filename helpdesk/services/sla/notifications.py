@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
-from typing import Any
 
-from django.core.mail import EmailMessage
-from django.db import connection, transaction
-from django.template.loader import render_to_string
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 
 from core.links import workspace_url
-from core.realtime import notify_on_commit, user_group
 
+from ... import live
+from ...emails import send_after_commit
 from ...models import Ticket
 from .clocks import Target
-
-logger = logging.getLogger("helpdesk.services.sla")
 
 
 def _recipients(ticket: Ticket, handed_to=None) -> list:
@@ -32,17 +26,15 @@ def _escalation_notify(ticket: Ticket, target: Target, *, breached: bool, now: d
     recipients = _recipients(ticket, handed_to)
     if not recipients:
         return
-    if breached:
-        text = format_html("SLA breached on #{}: {} ({} was due)", ticket.pk, ticket.subject, target.label)
-    else:
-        minutes = max(1, round((target.due - now).total_seconds() / 60))
-        text = format_html(
-            "SLA at risk on #{}: {} ({} due in {} min)", ticket.pk, ticket.subject, target.label, minutes
-        )
-    toast = render_to_string("components/toast.html", {"text": text, "level": "danger" if breached else "warning"})
-    for person in recipients:
-        notify_on_commit(user_group(person.pk), f'<div id="toasts" hx-swap-oob="beforeend">{toast}</div>')
-    # Plain values, read now: the email renders after commit, when a breach may have moved the ticket on.
+    minutes_left = max(1, round((target.due - now).total_seconds() / 60))
+    live.sla_escalated(
+        ticket,
+        target=target.label,
+        breached=breached,
+        minutes_left=minutes_left,
+        user_ids=[person.pk for person in recipients],
+    )
+    # Plain values, read now: after commit a breach may have moved the ticket on.
     context = {
         "ticket_number": ticket.pk,
         "subject": ticket.subject,
@@ -57,17 +49,7 @@ def _escalation_notify(ticket: Ticket, target: Target, *, breached: bool, now: d
         "workspace": getattr(getattr(connection, "tenant", None), "name", "Switchboard"),
     }
     prefix = "helpdesk/email/sla_breached" if breached else "helpdesk/email/sla_warning"
-    addresses = [person.email for person in recipients]
-    transaction.on_commit(lambda: _email_send(prefix, addresses, context))
-
-
-def _email_send(prefix: str, addresses: list[str], context: dict[str, Any]) -> None:
-    subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
-    body = render_to_string(f"{prefix}_message.txt", context)
-    try:
-        EmailMessage(subject, body, to=addresses).send()
-    except Exception:  # a mail server hiccup must not undo the sweep; the toast and the event went out
-        logger.exception("could not email the SLA notice for ticket #%s", context["ticket_number"])
+    send_after_commit(prefix, to=[person.email for person in recipients], context=context)
 
 
 def _ticket_url(ticket: Ticket) -> str:

@@ -10,7 +10,7 @@ auto_response (drafts, should_auto_close, ticket_auto_respond), indexing (solved
 classifier (the workspace's trained category classifier), catch_up (analyses that failed for good or wait too long).
 """
 
-from .analysis import ANALYSIS_VERSION, analysis_queue, panel_push, ticket_analyze
+from .analysis import ANALYSIS_VERSION, analysis_queue, ticket_analyze
 from .auto_response import (
     AutoCloseDecision,
     Draft,
@@ -30,7 +30,6 @@ from .composer import (
     reply_feedback_record,
     reply_rewrite,
     suggestion_feedback,
-    word_diff_html,
 )
 from .indexing import solved_ticket_index, solved_tickets_index_all, ticket_status_changed
 from .suggestions import KINDS as SUGGESTION_KINDS
@@ -51,7 +50,6 @@ __all__ = [
     "description_improve",
     "improved_description_accept",
     "improved_description_reject",
-    "panel_push",
     "reply_feedback_record",
     "reply_rewrite",
     "should_auto_close",
@@ -63,5 +61,4 @@ __all__ = [
     "ticket_analyze",
     "ticket_auto_respond",
     "ticket_status_changed",
-    "word_diff_html",
 ]

@@ -51,14 +51,12 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ai import facade
 from core.outbox import enqueue_on_commit
-from core.realtime import notify_on_commit, topic_group
 
-from ...live import ticket_topic
+from ... import live
 from ...models import Category, HelpdeskSettings, Ticket, TicketEvent
 from ...selectors import ticket_ai as selectors
 from . import rules
@@ -78,7 +76,6 @@ FEATURES = {
     "priority": "helpdesk.priority",
     "category": "helpdesk.category",
 }
-PANEL_REFRESH = "helpdesk/_ai_panel.html#ai-panel-refresh"
 
 
 # --- Queueing ------------------------------------------------------------------------------------
@@ -98,17 +95,8 @@ def analysis_queue(ticket: Ticket) -> bool:
 
     enqueue_on_commit(analyze_ticket_task, ticket.pk)
     if shown_before:  # a panel may be open on it: show "queued" (a brand-new ticket has no page open yet)
-        panel_push(ticket.pk)
+        live.ai_panel_changed(ticket.pk)
     return True
-
-
-def panel_push(ticket_id: int) -> None:
-    """After commit, every page showing the ticket reloads its AI panel (each agent gets their own view of it).
-
-    Sent to the ticket's topic, which only pages showing that ticket follow (helpdesk.live).
-    """
-    html = render_to_string(PANEL_REFRESH, {"ticket_id": ticket_id})
-    notify_on_commit(topic_group(ticket_topic(ticket_id)), html)
 
 
 # --- Running -------------------------------------------------------------------------------------
@@ -403,7 +391,7 @@ def _store(ticket_id: int, document: dict[str, Any]) -> bool:
                 "suggested": {kind: entry["value"] for kind, entry in suggestions.items() if entry},
             },
         )
-        panel_push(ticket_id)
+        live.ai_panel_changed(ticket_id)
     return True
 
 
@@ -421,4 +409,4 @@ def _mark_failed(ticket_id: int, reason: str, *, permanent: bool = False) -> Non
         Ticket.objects.filter(pk=ticket_id).update(
             ai_analysis_status=Ticket.AnalysisStatus.FAILED, ai_suggestions=document
         )
-        panel_push(ticket_id)
+        live.ai_panel_changed(ticket_id)

@@ -11,16 +11,12 @@ recorded when the reply is sent with its `ai_run_id` (`reply_feedback_record`, c
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from ai import facade
 
@@ -42,17 +38,15 @@ SECTION_TITLES = {
 }
 # Composer suggestions an agent can discard (or use on the new-ticket form) with a plain feedback call.
 SUGGESTION_FEATURES = frozenset({IMPROVE_FEATURE, TONE_FEATURE, "helpdesk.reply_draft", "reply_draft"})
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
-MAX_DIFF_CELLS = 1_000_000  # about 500 words a side: ~0.15 s even for unrelated texts; longer: by line
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A rewrite shown to the agent: the text, how it differs from theirs, and the run to give feedback on."""
+    """A rewrite shown to the agent: their text and the new one (the page shows the word diff), and the run to
+    give feedback on."""
 
     original: str
     text: str
-    diff_html: SafeString
     meta: Any  # ai.contracts.RunMeta
     style: str
     sections: dict[str, str]
@@ -63,26 +57,6 @@ class Suggestion:
         if self.style != "ticket":
             return ()
         return tuple(title for key, title in SECTION_TITLES.items() if not (self.sections.get(key) or "").strip())
-
-
-def word_diff_html(before: str, after: str) -> SafeString:
-    """`after` with words removed from `before` struck through (<del>) and new words marked (<ins>); escaped."""
-    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
-    if len(a) * len(b) > MAX_DIFF_CELLS:  # difflib is quadratic: compare whole lines of very long texts
-        a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    parts: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        old, new = escape("".join(a[i1:i2])), escape("".join(b[j1:j2]))
-        if tag == "equal":
-            parts.append(new)
-            continue
-        if old.strip():
-            parts.append(f'<del class="sb-diff-del">{old}</del>')
-        if new.strip():
-            parts.append(f'<ins class="sb-diff-ins">{new}</ins>')
-        elif new:
-            parts.append(new)
-    return mark_safe("".join(parts))  # every piece of text above is escaped
 
 
 def _same(first: str, second: str) -> bool:
@@ -99,7 +73,7 @@ def _rewrite(text: str, *, style: str, feature: str, actor) -> Suggestion:
         result = facade.rewrite(text, style=style, feature=feature, user=actor)
     except facade.AIInputError as error:
         raise ValidationError({"text": str(error)}) from None
-    return Suggestion(text, result.text, word_diff_html(text, result.text), result.meta, style, dict(result.sections))
+    return Suggestion(text, result.text, result.meta, style, dict(result.sections))
 
 
 def description_improve(*, text: str, actor) -> Suggestion:

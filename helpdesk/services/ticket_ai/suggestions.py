@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from ai import facade
 
+from ... import live
 from ...models import Category, Ticket, TicketEvent
 from .. import tickets as ticket_services
-from .analysis import panel_push
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def _decide(ticket_id: int, kind: str, status: str, actor, *, clear_field: bool 
     data = {"kind": kind, "action": status, "value": entry["value"], "label": entry.get("label", "")}
     data["run_id"] = entry.get("run_id")
     TicketEvent.objects.create(ticket_id=ticket_id, kind=TicketEvent.Kind.AI_SUGGESTION, actor=actor, data=data)
-    panel_push(ticket_id)
+    live.ai_panel_changed(ticket_id)
     return entry
 
 
