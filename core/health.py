@@ -134,7 +134,8 @@ def _executor() -> ThreadPoolExecutor:
         return _pool[1]
 
 
-def health_report(deadline: float = DEADLINE_SECONDS) -> dict[str, Any]:
+def health_report(deadline: float | None = None) -> dict[str, Any]:
+    deadline = DEADLINE_SECONDS if deadline is None else deadline
     futures: dict[str, Future] = {name: _executor().submit(_timed, check) for name, check in CHECKS.items()}
     wait(futures.values(), timeout=deadline)
     checks = {}
