@@ -924,22 +924,10 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
-def run_with_a_leased_redis() -> int:
-    """Runs the benchmark in a child process whose REDIS_URL is a Redis database leased for it (and flushed after):
-    the servers, the channel layer and queued tasks never meet a development worker or another test run. A child,
-    because Django reads REDIS_URL once, when settings load."""
-    from core.testing.live import RedisDatabases
-
-    leases = RedisDatabases(settings.REDIS_URL)
-    try:
-        env = os.environ | {"REDIS_URL": leases.lease(), CHILD: "1"}
-        return subprocess.call([sys.executable, __file__, *sys.argv[1:]], env=env)
-    finally:
-        leases.release_all()
-
-
 if __name__ == "__main__":
     if os.environ.get(CHILD):
         main()
     else:
-        sys.exit(run_with_a_leased_redis())
+        from core.testing.live import rerun_with_a_leased_redis
+
+        sys.exit(rerun_with_a_leased_redis(__file__, CHILD))

@@ -23,7 +23,6 @@ import os
 import pstats
 import re
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -221,19 +220,10 @@ def main() -> None:
         profile("GET /tickets/ (50 rows, full page)", ticket_list, args.requests, args.top, args.clock)
 
 
-def run_with_a_leased_redis() -> int:
-    from core.testing.live import RedisDatabases
-
-    leases = RedisDatabases(settings.REDIS_URL)
-    try:
-        env = os.environ | {"REDIS_URL": leases.lease(), CHILD: "1"}
-        return subprocess.call([sys.executable, __file__, *sys.argv[1:]], env=env)
-    finally:
-        leases.release_all()
-
-
 if __name__ == "__main__":
     if os.environ.get(CHILD):
         main()
     else:
-        sys.exit(run_with_a_leased_redis())
+        from core.testing.live import rerun_with_a_leased_redis
+
+        sys.exit(rerun_with_a_leased_redis(__file__, CHILD))

@@ -117,6 +117,19 @@ class RedisDatabases:
 # --- Subprocesses --------------------------------------------------------------------------------
 
 
+def rerun_with_a_leased_redis(script: str, child_flag: str) -> int:
+    """Runs `script` again, with this process's arguments, in a child whose REDIS_URL is a Redis database leased
+    for it (and flushed after), marked by the environment variable `child_flag`: its servers, channel layer and
+    queued tasks never meet a development worker or another test run. A child, because Django reads REDIS_URL
+    once, when settings load (bench scripts)."""
+    leases = RedisDatabases(settings.REDIS_URL)
+    try:
+        env = os.environ | {"REDIS_URL": leases.lease(), child_flag: "1"}
+        return subprocess.call([sys.executable, script, *sys.argv[1:]], env=env)
+    finally:
+        leases.release_all()
+
+
 def database_url(settings_dict: Mapping[str, Any]) -> str:
     """The URL `config.settings.base` parses back into `settings_dict` (used to point servers at the test DB)."""
     user = quote(settings_dict.get("USER") or "", safe="")
