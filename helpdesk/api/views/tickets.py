@@ -3,6 +3,8 @@ read: a change based on an older version is refused with 409 Conflict and nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -74,6 +76,20 @@ def _detail_data(ticket: Ticket) -> dict:
 
 def _detail(request: Request, ticket_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(_detail_data(_ticket(ticket_id)), status_code)
+
+
+def _changed(
+    request: Request, ticket_id: int, version: int | None, change: Callable[[], object], renames=None
+) -> Response:
+    """Runs `change` (a ticket service) and answers with the ticket: 409 when someone changed it since `version`,
+    400 with the service's messages under the API's field names (`renames`) when it refuses the change."""
+    try:
+        change()
+    except services.StaleTicket:
+        raise _conflict(ticket_id, version) from None
+    except DjangoValidationError as error:
+        raise service_error(error, renames) from None
+    return _detail(request, ticket_id)
 
 
 TICKET_PAGE_SIZE = KeysetCursorPagination.page_size
@@ -178,13 +194,13 @@ class TicketDetailApi(_TicketApi):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version")
-        try:
-            services.ticket_update(ticket=ticket, actor=request.user, data=data, expected_version=version)
-        except services.StaleTicket:
-            raise _conflict(ticket_id, version) from None
-        except DjangoValidationError as error:
-            raise service_error(error, {"original_description": "description"}) from None
-        return _detail(request, ticket_id)
+        return _changed(
+            request,
+            ticket_id,
+            version,
+            lambda: services.ticket_update(ticket=ticket, actor=request.user, data=data, expected_version=version),
+            {"original_description": "description"},
+        )
 
 
 class TicketStatusApi(_TicketApi):
@@ -206,15 +222,14 @@ class TicketStatusApi(_TicketApi):
         serializer = TicketStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            services.ticket_status_set(
+        return _changed(
+            request,
+            ticket_id,
+            data.get("version"),
+            lambda: services.ticket_status_set(
                 ticket=ticket, status=data["status"], actor=request.user, expected_version=data.get("version")
-            )
-        except services.StaleTicket:
-            raise _conflict(ticket_id, data.get("version")) from None
-        except DjangoValidationError as error:
-            raise service_error(error) from None
-        return _detail(request, ticket_id)
+            ),
+        )
 
 
 class TicketAssignmentApi(_TicketApi):
@@ -236,16 +251,16 @@ class TicketAssignmentApi(_TicketApi):
         serializer = TicketAssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            services.ticket_assign(
+        return _changed(
+            request,
+            ticket_id,
+            data.get("version"),
+            lambda: services.ticket_assign(
                 ticket=ticket,
                 assignee=data["assignee"],
                 team=data.get("team"),
                 actor=request.user,
                 expected_version=data.get("version"),
-            )
-        except services.StaleTicket:
-            raise _conflict(ticket_id, data.get("version")) from None
-        except DjangoValidationError as error:
-            raise service_error(error, {"assignee": "assignee_id", "team": "team_id"}) from None
-        return _detail(request, ticket_id)
+            ),
+            {"assignee": "assignee_id", "team": "team_id"},
+        )
