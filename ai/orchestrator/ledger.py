@@ -37,14 +37,7 @@ class LedgerMixin:
             cost = cost_usd(link.name, model, answer.usage.input_tokens, answer.usage.output_tokens, extra)
         error_class, error_message = attempts.first_error or ("", "")
         run = ai_run_record(
-            user=job.user,
-            feature=job.feature,
-            operation=job.operation,
-            provider=link.name,
-            model=model,
-            provider_config_id=link.config.id if link.config else None,
-            prompt_key=prompt.key if prompt else "",
-            prompt_version=prompt.version if prompt else "",
+            **_provider_fields(job, link, prompt, model),
             input_tokens=answer.usage.input_tokens,
             output_tokens=answer.usage.output_tokens,
             cost_usd=cost,
@@ -80,14 +73,7 @@ class LedgerMixin:
         model = error.usage.model or link.model
         extra = link.config.extra if link.config else {}
         ai_run_record(
-            user=job.user,
-            feature=job.feature,
-            operation=job.operation,
-            provider=link.name,
-            model=model,
-            provider_config_id=link.config.id if link.config else None,
-            prompt_key=prompt.key if prompt else "",
-            prompt_version=prompt.version if prompt else "",
+            **_provider_fields(job, link, prompt, model),
             input_tokens=error.usage.input_tokens,
             output_tokens=error.usage.output_tokens,
             cost_usd=cost_usd(link.name, model, error.usage.input_tokens, error.usage.output_tokens, extra),
@@ -115,6 +101,20 @@ class LedgerMixin:
             flags=_flags(attempts, screening),
         )
         return run.pk
+
+
+def _provider_fields(job: Job, link: Link, prompt: prompts.PromptTemplate | None, model: str) -> dict[str, Any]:
+    """Who asked, for what, and which provider, model and prompt answered: the same on every row of an answer."""
+    return {
+        "user": job.user,
+        "feature": job.feature,
+        "operation": job.operation,
+        "provider": link.name,
+        "model": model,
+        "provider_config_id": link.config.id if link.config else None,
+        "prompt_key": prompt.key if prompt else "",
+        "prompt_version": prompt.version if prompt else "",
+    }
 
 
 def _flags(attempts: Attempts, screening: safety.Screening) -> dict[str, Any]:
