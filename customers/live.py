@@ -88,8 +88,12 @@ def imported(*, count: int, noun: tuple[str, str], actor) -> Announcement:
 
 
 def announce_on_commit(announcement: Announcement, *, actor) -> None:
-    """Teammates' open pages get it once the transaction commits; the actor already sees the change."""
+    """Teammates' open pages get it once the transaction commits; the actor already sees the change.
+
+    Without an actor (a requester's first email or form made their contact) the customer lists take the rows but no
+    toast interrupts every page: a busy mailbox brings new senders all day."""
     exclude = getattr(actor, "pk", None)
     if announcement.rows:
         notify_on_commit(topic_group(LIST_TOPIC), announcement.rows, exclude_user_id=exclude)
-    notify_on_commit(workspace_group(), announcement.toast, exclude_user_id=exclude)
+    if actor is not None:
+        notify_on_commit(workspace_group(), announcement.toast, exclude_user_id=exclude)

@@ -32,6 +32,18 @@ def test_a_new_address_at_a_new_domain_makes_its_company_and_contact_live(
     assert "Dana Scully added Jane Doe to globex.test" in pushed
 
 
+def test_a_requester_s_own_first_email_updates_the_lists_without_a_toast_on_every_page(
+    listen, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        contact = facade.contact_for_email(email="jane@globex.test", name="Jane Doe")  # no actor: the requester
+
+    first, second = listen()["html"], listen()["html"]  # the company's row, then its contact count: no toasts between
+    assert first.startswith('<tbody hx-swap-oob="afterbegin:#customer-rows">')
+    assert f'id="customer-row-{contact.customer.pk}"' in first and f'id="customer-row-{contact.customer.pk}"' in second
+    assert 'id="toasts"' not in first + second
+
+
 def test_a_new_customer_from_an_email_drops_the_cached_filter_menus(django_capture_on_commit_callbacks):
     CustomerFactory(tags=["retail"])
     assert "from-helpdesk" not in selectors.customer_filter_options().tags  # now cached
