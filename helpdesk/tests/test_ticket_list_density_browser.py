@@ -4,8 +4,10 @@ requesters and companies have long names; the choice survives a reload."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.testing.browser import TIMEOUT_MS, sign_in
@@ -16,6 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 ROWS_IN_VIEW = """() => Array.from(document.querySelectorAll("#ticket-rows tr[data-ticket-id]"))
   .filter((row) => { const box = row.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; })
   .map((row) => row.getBoundingClientRect().height)"""
+
+NO_SIDEWAYS_SCROLL = """() => { const box = document.querySelector('[data-testid="ticket-table"]').parentElement;
+  return box.scrollWidth <= box.clientWidth; }"""
 
 
 def _long_named_tickets(live_data, count: int) -> None:
@@ -35,6 +40,8 @@ def _long_named_tickets(live_data, count: int) -> None:
                 customer=customer,
                 tags=["billing", "vip"],
             )
+        # The widest "updated" a busy queue shows ("15 h 12 min ago"), as in the demo.
+        Ticket.objects.filter(customer=customer).update(updated=timezone.now() - timedelta(hours=15, minutes=12))
 
     live_data.run(create)
     # Last added runs first: tickets, then their requesters, then the company they all point to.
@@ -60,5 +67,6 @@ def test_compact_density_shows_fifteen_whole_rows_at_1440_by_900(live_stack, liv
     assert len(comfortable) < 15  # what the agent saw: names wrapping onto two and three lines
     assert len(compact) >= 15, compact
     assert max(compact) < 40  # one line a row: no requester or company wraps
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)  # and every column fits: nothing hides behind a horizontal scroll
     expect(page.get_by_test_id("density-toggle")).to_have_attribute("aria-pressed", "true")
     assert len(page.evaluate(ROWS_IN_VIEW)) == len(compact)
