@@ -41,6 +41,8 @@ class Classification:
     confidence: float
     scores: dict[str, float]
     meta: RunMeta
+    # A trained model below its abstain threshold: show "no suggestion" (never another guess); `label` is its best.
+    abstained: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,16 +186,34 @@ class AIMetrics:
 
 
 @dataclass(frozen=True)
+class TrainingData:
+    """Labelled examples for a classifier, OLDEST FIRST (the newest part becomes the holdout)."""
+
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    label_names: dict[str, str] = field(default_factory=dict)  # label -> what people call it (e.g. id -> name)
+    sources: dict[str, int] = field(default_factory=dict)  # e.g. {"tickets": 480, "agent corrections": 12}
+    fingerprint: str = ""  # the caller's summary of the data (<= 64 chars), to tell whether retraining is due
+
+
+@dataclass(frozen=True)
 class TrainingReport:
-    """A workspace classifier as trained (`facade.classifier_train`) or as stored (`facade.classifier_status`)."""
+    """A version of a workspace classifier (`facade.classifier_train`), or the deployed one
+    (`facade.classifier_status`)."""
 
     name: str
     labels: tuple[str, ...]
     examples: int
     label_counts: dict[str, int]
-    accuracy: float | None  # cross-validated on the training data; None when there were too few examples
+    accuracy: float | None  # held-out (the newest examples), None while training or after a failure
     fingerprint: str
     trained_at: Any  # datetime.datetime
+    version: int = 0
+    status: str = "ready"  # "training" | "ready" | "failed"
+    deployed: bool = False
+    macro_f1: float | None = None
+    baseline_accuracy: float | None = None  # always the commonest label, same holdout
+    decision: str = ""  # why it was (not) deployed, or why training failed
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ Errors, and the rule domain code must follow:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from core.outbox import enqueue
@@ -37,6 +37,7 @@ from .contracts import (
     RunRecord,
     Sentiment,
     Summary,
+    TrainingData,
     TrainingReport,
 )
 from .models import AIFeedback, AIRun
@@ -239,23 +240,52 @@ def search_similar(
 
 
 def classifier_train(
-    name: str, texts: Sequence[str], labels: Sequence[str], *, fingerprint: str = ""
+    name: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    fingerprint: str = "",
+    label_names: Mapping[str, str] | None = None,
+    sources: Mapping[str, int] | None = None,
+    background: bool = False,
 ) -> TrainingReport:
-    """Trains (or retrains) the workspace's classifier `name` on labelled texts, e.g. tickets agents categorised.
-
-    Needs at least two labels with two examples each (AIInputError otherwise). `fingerprint` (≤ 64 chars) is
-    stored as given so the caller can tell later whether its data changed since (`classifier_status`).
+    """A new version of the workspace's classifier `name`, trained on labelled texts given OLDEST FIRST (e.g.
+    tickets agents categorised); the newest part is its holdout. It is deployed only if it beats the deployed
+    version there (see ai.classifiers). `background`: queue the training on Celery and return at once (status
+    "training"); otherwise train here and raise AIInputError when the examples cannot make a model.
     """
     from . import classifiers
 
-    return classifiers.classifier_train(name=name, texts=texts, labels=labels, fingerprint=fingerprint)
+    data = TrainingData(
+        tuple(texts), tuple(labels), dict(label_names or {}), dict(sources or {}), fingerprint=fingerprint
+    )
+    return classifiers.classifier_train(name=name, data=data, background=background)
 
 
-def classifier_status(name: str) -> TrainingReport | None:
-    """What the stored classifier `name` was trained on, or None if the workspace has none."""
+def register_training_source(
+    name: str, *, title: str, collect: Callable[[], TrainingData], description: str = ""
+) -> None:
+    """Tells the AI app where the examples of classifier `name` come from (call from AppConfig.ready): the models
+    page trains a new version from `collect()` when an admin asks."""
     from . import classifiers
 
-    return classifiers.classifier_status(name)
+    classifiers.training_source_register(name, title=title, collect=collect, description=description)
+
+
+def classifier_train_queue(name: str) -> TrainingReport:
+    """A new version of `name` from its registered source, trained in the background; a version already training
+    is returned instead of a second one."""
+    from . import classifiers
+
+    return classifiers._report(classifiers.model_version_train_queue(name=name))
+
+
+def classifier_status(name: str, *, latest: bool = False) -> TrainingReport | None:
+    """The deployed version of classifier `name`, or None if the workspace has none (use `classify` then).
+    `latest`: the newest version whatever its status (to tell whether retraining is due)."""
+    from . import classifiers
+
+    return classifiers.classifier_status(name, latest=latest)
 
 
 def classifier_delete(name: str) -> bool:
@@ -265,8 +295,10 @@ def classifier_delete(name: str) -> bool:
 
 
 def classify_trained(name: str, text: str, *, feature: str | None = None, user: Any = None) -> Classification | None:
-    """The label the workspace's trained classifier `name` gives `text`, or None when it has no such classifier
-    (then use `classify` with label descriptions). Runs locally and is recorded in the ledger as `feature`."""
+    """The label the workspace's deployed classifier `name` gives `text`, or None when it has none (then use
+    `classify` with label descriptions). When `abstained` is set the model is not sure: make NO suggestion; never
+    fall back to `classify`. Runs locally; the ledger row (`meta.model`, e.g. "helpdesk.category v3") names the
+    version."""
     from . import classifiers
 
     return classifiers.classify_trained(name=name, text=_text(text), feature=feature or name, user=_user(user))
@@ -297,11 +329,14 @@ def get_feedback(run_id: int) -> tuple[FeedbackRecord, ...]:
 
 
 __all__ += [
+    "TrainingData",
     "can_generate",
     "classifier_delete",
     "classifier_status",
     "classifier_train",
+    "classifier_train_queue",
     "classify_trained",
     "get_feedback",
     "record_local_output",
+    "register_training_source",
 ]

@@ -54,3 +54,13 @@ def ai_generate_task(
 def ai_budget_exhausted_notify_task(config_id: int, month: str) -> int:
     """Emails the workspace's owners and admins that a provider's monthly budget is spent; returns how many."""
     return services.budget_exhausted_notify(config_id=config_id, month=month)
+
+
+@shared_task
+def model_version_train_task(version_id: int) -> str:
+    """Trains a queued classifier version (bulk queue: minutes of CPU must not delay interactive work); returns its
+    status. Progress is written to the version row as it goes, for the models page."""
+    from .classifiers import model_version_train  # scikit-learn is loaded only by the workers that train
+
+    version = model_version_train(version_id)
+    return version.status if version else "gone"

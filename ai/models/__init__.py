@@ -1,8 +1,8 @@
 """The AI app's tables, all in the workspace schema: stored embeddings (vectors.py), provider settings and policy
-(config.py), prompt overrides (prompts.py), the ledger of runs and feedback (ledger.py) and trained classifiers
-(classifiers.py)."""
+(config.py), prompt overrides (prompts.py), the ledger of runs and feedback (ledger.py) and trained classifiers'
+datasets and versions (classifiers.py)."""
 
-from .classifiers import TrainedClassifier
+from .classifiers import Dataset, ModelVersion
 from .config import AIPolicy, FeatureRoute, ProviderConfig
 from .ledger import AIFeedback, AIRun
 from .prompts import PromptOverride
@@ -12,9 +12,10 @@ __all__ = [
     "AIFeedback",
     "AIPolicy",
     "AIRun",
+    "Dataset",
     "Embedding",
     "FeatureRoute",
+    "ModelVersion",
     "PromptOverride",
     "ProviderConfig",
-    "TrainedClassifier",
 ]

@@ -99,15 +99,42 @@ class AIFeedbackFactory(factory.django.DjangoModelFactory):
     edit_distance = 0
 
 
-class TrainedClassifierFactory(factory.django.DjangoModelFactory):
-    """Placeholder model bytes: enough for storage tests; train through `facade.classifier_train` to predict."""
-
+class DatasetFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "ai.TrainedClassifier"
+        model = "ai.Dataset"
 
     name = factory.Sequence(lambda n: f"test.classifier{n}")
-    labels = factory.LazyFunction(lambda: ["billing", "login"])
+    texts = factory.LazyFunction(lambda: ["refund please", "charged twice", "cannot log in", "password reset"])
+    labels = factory.LazyFunction(lambda: ["billing", "billing", "login", "login"])
     label_counts = factory.LazyFunction(lambda: {"billing": 2, "login": 2})
+    sources = factory.LazyFunction(lambda: {"tickets": 4})
     examples = 4
-    embedding_model = "all-MiniLM-L6-v2"
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    """A ready version with placeholder model bytes: enough for pages and storage; train one to predict."""
+
+    class Meta:
+        model = "ai.ModelVersion"
+
+    dataset = factory.SubFactory(DatasetFactory)
+    name = factory.LazyAttribute(lambda version: version.dataset.name)
+    version = factory.Sequence(lambda n: n + 1)
+    status = "ready"
+    progress = 1.0
     model_bytes = b"not a trained model"
+    evaluation = factory.LazyFunction(
+        lambda: {
+            "holdout_size": 2,
+            "accuracy": 0.5,
+            "macro_f1": 0.4,
+            "coverage": 1.0,
+            "answered_accuracy": 0.5,
+            "labels": ["billing", "login"],
+            "per_class": {
+                "billing": {"precision": 0.5, "recall": 1.0, "f1": 0.67, "support": 1},
+                "login": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1},
+            },
+            "confusion": [[1, 0], [1, 0]],
+        }
+    )

@@ -322,6 +322,7 @@ CELERY_TASK_ROUTES = {
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
+            "ai.tasks.model_version_train_task",
             "helpdesk.tasks.kb.kb_reindex_task",
             "helpdesk.tasks.kb.kb_reindex_fanout_task",
             "helpdesk.tasks.ticket_ai.solved_ticket_index_task",

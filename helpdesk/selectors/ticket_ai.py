@@ -168,28 +168,64 @@ def solved_ticket_ids(*, after_id: int, limit: int) -> list[int]:
     )
 
 
-def category_training_examples(*, min_per_category: int, max_per_category: int) -> tuple[list[str], list[str], str]:
-    """(texts, labels, fingerprint): the newest categorised tickets of each category with enough of them.
+@dataclass(frozen=True)
+class TrainingExamples:
+    """Labelled tickets for one classifier, OLDEST FIRST; `corrections`: how many of them an agent labelled
+    differently from what the analysis had suggested."""
 
-    Labels are category ids (as text), so renaming a category keeps its model. The fingerprint changes whenever
-    the selected examples or their labels do.
-    """
-    counts: dict[int, int] = {}
-    rows = (
-        Ticket.objects.filter(category__isnull=False, merged_into__isnull=True)
-        .order_by("-id")
-        .values_list("pk", "category_id", "subject", "original_description")
-    )
-    chosen: list[tuple[int, int, str]] = []
-    for pk, category_id, subject, description in rows.iterator(chunk_size=2000):
-        if counts.get(category_id, 0) >= max_per_category:
+    texts: list[str]
+    labels: list[str]
+    label_names: dict[str, str]
+    corrections: int
+    fingerprint: str
+
+
+TRAINABLE_FIELDS = {"category": "category_id", "priority": "priority", "type": "type"}
+
+
+def ticket_training_examples(*, kind: str, min_per_label: int, settled_only: bool) -> TrainingExamples:
+    """Every labelled ticket of the labels with at least `min_per_label` examples (no cap: the commonest label is
+    as real as the others). `settled_only`: solved or closed tickets only (a priority or type keeps its default
+    until an agent looks at it; by the time the work is done it is what the agent meant)."""
+    column = TRAINABLE_FIELDS[kind]
+    rows = Ticket.objects.filter(merged_into__isnull=True).exclude(**{f"{column}__isnull": True})
+    if settled_only:
+        rows = rows.filter(status__in=Ticket.DONE_STATUSES)
+    rows = rows.order_by("id").values_list("pk", column, "subject", "original_description", "ai_suggestions")
+    chosen: list[tuple[int, str, str, bool]] = []
+    for pk, value, subject, description, document in rows.iterator(chunk_size=2000):
+        if value in (None, ""):
             continue
-        counts[category_id] = counts.get(category_id, 0) + 1
-        chosen.append((pk, category_id, f"{subject}\n\n{description}"[:MAX_ANALYSIS_CHARS]))
-    usable = {category_id for category_id, count in counts.items() if count >= min_per_category}
+        suggested = _suggested_value(document, kind)
+        corrected = suggested is not None and str(suggested) != str(value)
+        chosen.append((pk, str(value), f"{subject}\n\n{description}"[:MAX_ANALYSIS_CHARS], corrected))
+    counts: dict[str, int] = {}
+    for _, label, _, _ in chosen:
+        counts[label] = counts.get(label, 0) + 1
+    usable = {label for label, count in counts.items() if count >= min_per_label}
     chosen = [row for row in chosen if row[1] in usable]
-    fingerprint = hashlib.sha256(json.dumps([(pk, cid) for pk, cid, _ in chosen]).encode()).hexdigest()
-    return [text for _, _, text in chosen], [str(cid) for _, cid, _ in chosen], fingerprint
+    fingerprint = hashlib.sha256(json.dumps([(pk, label) for pk, label, _, _ in chosen]).encode()).hexdigest()
+    return TrainingExamples(
+        texts=[text for _, _, text, _ in chosen],
+        labels=[label for _, label, _, _ in chosen],
+        label_names=_label_names(kind, usable),
+        corrections=sum(1 for row in chosen if row[3]),
+        fingerprint=fingerprint,
+    )
+
+
+def _suggested_value(document: Any, kind: str) -> Any:
+    """What the analysis suggested for `kind` (an agent who then chose otherwise corrected it), or None."""
+    entry = ((document or {}).get("suggestions") or {}).get(kind) if isinstance(document, dict) else None
+    return entry.get("value") if isinstance(entry, dict) else None
+
+
+def _label_names(kind: str, labels: set[str]) -> dict[str, str]:
+    if kind == "category":
+        ids = [int(label) for label in labels]
+        return {str(pk): name for pk, name in Category.objects.filter(pk__in=ids).values_list("pk", "name")}
+    choices = dict(Ticket.Priority.choices if kind == "priority" else Ticket.Type.choices)
+    return {label: str(choices.get(label, label)) for label in labels}
 
 
 # --- Links ---------------------------------------------------------------------------------------

@@ -39,10 +39,11 @@ def solved_tickets_index_all_task() -> int:
 
 @shared_task
 def ticket_ai_maintenance_task() -> dict[str, int]:
-    """Per workspace, every few minutes: re-queue analyses left pending or failed; retrain categories when due."""
+    """Per workspace, every few minutes: re-queue analyses left pending or failed; queue new versions of the
+    ticket classifiers when due (they train in their own bulk job)."""
     queued = ticket_ai.analysis_catch_up()
-    trained = ticket_ai.category_classifier_train()
-    return {"queued": queued, "trained_examples": trained.examples if trained else 0}
+    training = ticket_ai.ticket_classifiers_train()
+    return {"queued": queued, "trained_examples": sum(training.values())}
 
 
 @shared_task

@@ -20,7 +20,7 @@ from .auto_response import (
     ticket_auto_respond,
 )
 from .catch_up import analysis_catch_up
-from .classifier import category_classifier_train
+from .classifier import category_classifier_train, ticket_classifiers_train
 from .composer import (
     REPLY_STYLES,
     Suggestion,
@@ -60,5 +60,6 @@ __all__ = [
     "suggestion_feedback",
     "ticket_analyze",
     "ticket_auto_respond",
+    "ticket_classifiers_train",
     "ticket_status_changed",
 ]

@@ -25,11 +25,14 @@ The document (`version` 1; every key always present, lists possibly empty):
       "suggestions": {                                   # each: applied or dismissed by an agent in the panel
         "category": {"value": <Category id>, "label": str, "confidence": 0–1, "method": "trained"|"zero_shot",
                      "reasons": [str], "run_id": int, "status": "open"|"applied"|"dismissed"} | null,
-        "priority": {"value": "low"|"normal"|"high"|"urgent", …same keys…, "method": "rules"},
-        "type":     {"value": "question"|"incident"|"problem"|"task", …, "method": "rules+zero_shot"},
+        "priority": {"value": "low"|"normal"|"high"|"urgent", …same keys…, "method": "trained"|"rules"},
+        "type":     {"value": "question"|"incident"|"problem"|"task", …,
+                     "method": "trained"|"rules"|"rules+zero_shot"},
         "sentiment": {"value": "positive"|"neutral"|"negative", "score": -1…1, …},
         "language": {"value": "<ISO 639-1>", …}
       },
+      "abstained": {"category": {"model", "run_id", "confidence", "text"}},   # the workspace's model was unsure:
+                                                 # no suggestion (category is null), and the panel says so
       "sections": {"summary", "steps", "expected", "actual", "environment"},   # the ticket restructured
       "questions": [{"key": "steps"|"expected"|"actual"|"environment"|"account"|"screenshots", "text": str}],
       "next_actions": [{"key": str, "text": str}],
@@ -60,13 +63,11 @@ from ... import live
 from ...models import Category, HelpdeskSettings, Ticket, TicketEvent
 from ...selectors import ticket_ai as selectors
 from . import rules
+from .classifier import CATEGORY_CLASSIFIER, PRIORITY_CLASSIFIER, TYPE_CLASSIFIER
 
 logger = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 1
-CATEGORY_CLASSIFIER = "helpdesk.category"
-# Below this the trained model is unsure: the zero-shot comparison with the category descriptions decides.
-TRAINED_MIN_CONFIDENCE = 0.35
 FEATURES = {
     "language": "helpdesk.language",
     "sentiment": "helpdesk.sentiment",
@@ -162,37 +163,22 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
     sentiment = facade.sentiment(source.latest_customer_text, feature=FEATURES["sentiment"])
     summary = facade.summarize(text, feature=FEATURES["summary"], max_sentences=2)
     structure = facade.rewrite(source.search_text, style="ticket", feature=FEATURES["structure"])
-    zero_shot_type = facade.classify(text, rules.TYPE_DESCRIPTIONS, feature=FEATURES["type"])
-    ticket_type = rules.type_suggest(
-        text, zero_shot=zero_shot_type.scores, has_failure_report=bool(structure.sections.get("actual"))
-    )
-    priority = rules.priority_suggest(text, sentiment_score=sentiment.score, customer_tier=ticket.customer.tier)
-    priority_meta = facade.record_local_output(
-        FEATURES["priority"], priority.value, data={"reasons": list(priority.reasons)}, model="rules"
-    )
-    category, category_meta = _category(text, source.categories)
+    ticket_type, type_entry, type_meta = _type(source, has_failure_report=bool(structure.sections.get("actual")))
+    _, priority_entry, priority_meta = _priority(source, sentiment_score=sentiment.score)
+    category, category_meta, category_abstention = _category(source.search_text, source.categories)
     runs = {
         "language": run_meta(language.meta),
         "sentiment": run_meta(sentiment.meta),
         "summary": run_meta(summary.meta),
         "structure": run_meta(structure.meta),
-        "type": run_meta(zero_shot_type.meta),
+        "type": run_meta(type_meta),
         "priority": run_meta(priority_meta),
         **({"category": run_meta(category_meta)} if category_meta else {}),
     }
     suggestions = {
         "category": category,
-        "priority": _suggestion(
-            priority.value, priority.value.title(), priority.confidence, priority.reasons, priority_meta.run_id, "rules"
-        ),
-        "type": _suggestion(
-            ticket_type.value,
-            ticket_type.value.title(),
-            ticket_type.confidence,
-            ticket_type.reasons,
-            zero_shot_type.meta.run_id,
-            "rules+zero_shot",
-        ),
+        "priority": priority_entry,
+        "type": type_entry,
         "sentiment": _sentiment_suggestion(sentiment),
         "language": _suggestion(
             language.code,
@@ -204,7 +190,7 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
         ),
     }
     questions = rules.missing_information(
-        sections=structure.sections, ticket_type=ticket_type.value, text=text, has_attachments=source.has_attachments
+        sections=structure.sections, ticket_type=ticket_type, text=text, has_attachments=source.has_attachments
     )
     document = {
         "version": ANALYSIS_VERSION,
@@ -215,6 +201,7 @@ def _analyse(source: selectors.AnalysisInput, digest: str) -> dict[str, Any]:
         "run_ids": [meta["run_id"] for meta in runs.values() if meta["run_id"]],
         "summary": {"text": summary.text, "keywords": list(summary.keywords)[:6]},
         "suggestions": suggestions,
+        "abstained": {"category": category_abstention} if category_abstention else {},
         "sections": {key: structure.sections.get(key, "") for key in rules.TICKET_SECTIONS},
         "questions": questions,
         "similar_tickets": _guarded(
@@ -270,28 +257,116 @@ def _guarded(notes: list[str], what: str, compute) -> list:
         return []
 
 
-def _category(text: str, categories: tuple[Category, ...]) -> tuple[dict | None, Any]:
-    """The workspace's trained classifier when it knows the answer well enough, else zero-shot on descriptions."""
+def _trained_reasons(name: str, result: Any, examples: str) -> tuple[str, ...]:
+    status = facade.classifier_status(name)
+    if status is None or status.accuracy is None:
+        return (f"Learnt from {examples} ({result.meta.model}).",)
+    return (
+        f"Learnt from {status.examples} {examples} ({result.meta.model}); right on {status.accuracy:.0%} of the "
+        "newest tickets it was tested on.",
+    )
+
+
+def _abstention(result: Any) -> dict[str, Any]:
+    """What the panel says when the workspace's model is not sure: no suggestion, and why."""
+    return {
+        "model": result.meta.model,
+        "run_id": result.meta.run_id,
+        "confidence": round(result.confidence, 2),
+        "text": "Not confident — no suggestion.",
+    }
+
+
+def _category(text: str, categories: tuple[Category, ...]) -> tuple[dict | None, Any, dict | None]:
+    """(suggestion, run meta, abstention): the workspace's deployed model when it has one — and when that model
+    is not sure, no suggestion at all (zero-shot guesses were almost always wrong where the model was unsure).
+    Zero-shot on the category descriptions only for workspaces without a model."""
     if len(categories) < 2:
-        return None, None
+        return None, None, None
     by_id = {str(category.pk): category for category in categories}
     trained = facade.classify_trained(CATEGORY_CLASSIFIER, text, feature=FEATURES["category"])
-    if trained is not None and trained.label in by_id and trained.confidence >= TRAINED_MIN_CONFIDENCE:
+    if trained is not None:
+        if trained.abstained or trained.label not in by_id:
+            return None, trained.meta, _abstention(trained)
         category = by_id[trained.label]
-        status = facade.classifier_status(CATEGORY_CLASSIFIER)
-        accuracy = f", {status.accuracy:.0%} accurate in cross-validation" if status and status.accuracy else ""
-        examples = status.examples if status else "the"
-        reasons = (f"Learnt from {examples} tickets your agents categorised{accuracy}.",)
+        reasons = _trained_reasons(CATEGORY_CLASSIFIER, trained, "tickets your agents categorised")
         confidence, run_id = round(trained.confidence, 2), trained.meta.run_id
-        return _suggestion(category.pk, category.name, confidence, reasons, run_id, "trained"), trained.meta
+        return _suggestion(category.pk, category.name, confidence, reasons, run_id, "trained"), trained.meta, None
     descriptions = {category.name: category.description or category.name for category in categories}
     result = facade.classify(text, descriptions, feature=FEATURES["category"])
     category = next(category for category in categories if category.name == result.label)
-    reasons = (f"Closest to the category description “{category.description}”.",)
-    if trained is None:
-        reasons += ("Categorise more tickets to train a model on your own categories.",)
+    reasons = (
+        f"Closest to the category description “{category.description}”.",
+        "Categorise more tickets to train a model on your own categories.",
+    )
     confidence = round(result.confidence, 2)
-    return _suggestion(category.pk, category.name, confidence, reasons, result.meta.run_id, "zero_shot"), result.meta
+    entry = _suggestion(category.pk, category.name, confidence, reasons, result.meta.run_id, "zero_shot")
+    return entry, result.meta, None
+
+
+def _trained_choice(name: str, source: selectors.AnalysisInput, feature: str, choices) -> Any:
+    """The deployed model's confident answer among `choices`, or (None, result) when it abstained or has none."""
+    result = facade.classify_trained(name, source.search_text, feature=feature)
+    if result is None or result.abstained or result.label not in choices.values:
+        return None, result
+    return result, result
+
+
+def _priority(source: selectors.AnalysisInput, *, sentiment_score: float) -> tuple[Any, dict, Any]:
+    """(value, suggestion, run meta): the workspace's priority model once it has history, else the rules. When the
+    model is unsure the transparent rules answer and say so (they are rules, not a guessing model)."""
+    ticket, text = source.ticket, source.text
+    priority = rules.priority_suggest(text, sentiment_score=sentiment_score, customer_tier=ticket.customer.tier)
+    trained, asked = _trained_choice(PRIORITY_CLASSIFIER, source, FEATURES["priority"], Ticket.Priority)
+    if trained is not None:
+        reasons = _trained_reasons(PRIORITY_CLASSIFIER, trained, "solved tickets")
+        entry = _suggestion(
+            trained.label, trained.label.title(), round(trained.confidence, 2), reasons, trained.meta.run_id, "trained"
+        )
+        return trained.label, entry, trained.meta
+    reasons = (*priority.reasons, _unsure(asked)) if asked else tuple(priority.reasons)
+    meta = facade.record_local_output(
+        FEATURES["priority"], priority.value, data={"reasons": list(reasons)}, model="rules"
+    )
+    entry = _suggestion(priority.value, priority.value.title(), priority.confidence, reasons, meta.run_id, "rules")
+    return priority.value, entry, meta
+
+
+def _type(source: selectors.AnalysisInput, *, has_failure_report: bool) -> tuple[Any, dict, Any]:
+    """(value, suggestion, run meta): the workspace's type model once it has history; else cue phrases blended with
+    zero-shot — and when a model exists but is unsure, the cue phrases alone (never a zero-shot guess)."""
+    text = source.text
+    trained, asked = _trained_choice(TYPE_CLASSIFIER, source, FEATURES["type"], Ticket.Type)
+    if trained is not None:
+        reasons = _trained_reasons(TYPE_CLASSIFIER, trained, "solved tickets")
+        value, confidence = trained.label, round(trained.confidence, 2)
+        entry = _suggestion(value, value.title(), confidence, reasons, trained.meta.run_id, "trained")
+        return value, entry, trained.meta
+    if asked is not None:
+        suggested = rules.type_suggest(text, zero_shot={}, has_failure_report=has_failure_report)
+        reasons = (*suggested.reasons, _unsure(asked))
+        meta = facade.record_local_output(
+            FEATURES["type"], suggested.value, data={"reasons": list(reasons)}, model="rules"
+        )
+        entry = _suggestion(
+            suggested.value, suggested.value.title(), suggested.confidence, reasons, meta.run_id, "rules"
+        )
+        return suggested.value, entry, meta
+    zero_shot = facade.classify(text, rules.TYPE_DESCRIPTIONS, feature=FEATURES["type"])
+    suggested = rules.type_suggest(text, zero_shot=zero_shot.scores, has_failure_report=has_failure_report)
+    entry = _suggestion(
+        suggested.value,
+        suggested.value.title(),
+        suggested.confidence,
+        suggested.reasons,
+        zero_shot.meta.run_id,
+        "rules+zero_shot",
+    )
+    return suggested.value, entry, zero_shot.meta
+
+
+def _unsure(result: Any) -> str:
+    return f"Your model ({result.meta.model}) was not confident ({result.confidence:.0%}), so the rules decided."
 
 
 def sla_risk(ticket: Ticket, notes: list[str]) -> dict[str, Any]:
