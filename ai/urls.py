@@ -1,8 +1,9 @@
-"""Workspace AI pages under /settings/ai/: providers and routing, prompts, usage. Owners and admins only."""
+"""Workspace AI pages under /settings/ai/: providers and routing, prompts, usage, trained models. Owners and admins
+only."""
 
 from django.urls import path
 
-from .views import prompts, settings, usage
+from .views import models, prompts, settings, usage
 
 app_name = "ai"
 urlpatterns = [
@@ -29,4 +30,10 @@ urlpatterns = [
     path("usage/", usage.ai_usage, name="usage"),
     path("runs/", usage.run_list, name="run_list"),
     path("runs/<int:run_id>/", usage.run_detail, name="run_detail"),
+    # --- Trained models: datasets, versions, deploy, rollback (ai/views/models.py) ---
+    path("models/", models.model_list, name="model_list"),
+    path("models/train/", models.model_train, name="model_train"),
+    path("models/versions/<int:version_id>/progress/", models.model_version_progress, name="model_version_progress"),
+    path("models/versions/<int:version_id>/deploy/", models.model_version_deploy, name="model_version_deploy"),
+    path("models/versions/<int:version_id>/rollback/", models.model_version_rollback, name="model_version_rollback"),
 ]

@@ -54,7 +54,7 @@ FEATURE_LABELS = {
 
 @register.filter
 def feature_label(key: str | None) -> str:
-    """"reply_draft" → "Reply drafts"; a key without a label reads as words ("kb.search" → "Kb search")."""
+    """ "reply_draft" → "Reply drafts"; a key without a label reads as words ("kb.search" → "Kb search")."""
     key = key or ""
     if key in FEATURE_LABELS:
         return FEATURE_LABELS[key]
@@ -106,3 +106,11 @@ def percent(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value) * 100:.0f}%"
+
+
+@register.filter
+def percent_precise(value: Any) -> str:
+    """A share 0…1 as "84.3%" (held-out figures, where a point matters); None → "—"."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.1f}%"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("helpdesk.api.urls")),
+    path("", include("ai.api.urls")),
     # Last: any other path under /api/v1/ (an id that is not a number, a typo) answers the API's JSON 404.
     re_path(r"^(?P<path>.+)$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

@@ -304,10 +304,12 @@ class AIPanel:
     error: str = ""
     retrying: bool = True  # a failure that a later attempt may fix (a provider outage)
     stale: bool = False  # an older analysis is shown while a new one runs or failed
+    # The workspace's model was not sure: (kind title, what the panel says), shown instead of a suggestion.
+    abstentions: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_analysis(self) -> bool:
-        return bool(self.chips or self.summary)
+        return bool(self.chips or self.summary or self.abstentions)
 
 
 def _current_value(ticket: Ticket, kind: str) -> Any:
@@ -377,6 +379,11 @@ def ai_panel(*, ticket: Ticket, user) -> AIPanel:
         provenance=document.get("provenance"),
         analysed_at=document.get("analysed_at", ""),
         stale=state in ("queued", "failed"),
+        abstentions=tuple(
+            (CHIP_TITLES.get(kind, kind.capitalize()), entry.get("text", "Not confident — no suggestion."))
+            for kind, entry in (document.get("abstained") or {}).items()
+            if entry
+        ),
     )
 
 

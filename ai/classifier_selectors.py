@@ -1,0 +1,216 @@
+"""Reads for the AI models page and API: the workspace's classifiers, their datasets and versions with evaluations.
+
+Rows carry what the page shows, resolved here (label names, the comparison with the then-deployed version and the
+majority baseline on the same holdout), so templates touch no ORM and the page costs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .classifiers import training_sources
+from .models import Dataset, ModelVersion
+
+DATASETS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class ClassifierEntry:
+    name: str
+    title: str
+    description: str
+    versions: int
+    deployed_version: int | None
+    trainable: bool  # a source provides its examples: "Train new version" works
+
+
+@dataclass(frozen=True)
+class Score:
+    """One model's figures on a holdout: this version, the then-deployed one, or always-the-commonest-label."""
+
+    key: str  # "version" | "current" | "baseline"
+    title: str
+    accuracy: float | None
+    macro_f1: float | None
+    coverage: float | None
+    answered_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    label: str
+    support: int
+    precision: float | None
+    recall: float | None
+    current_recall: float | None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: ModelVersion
+    label_names: dict[str, str]
+    scores: tuple[Score, ...] = ()
+    classes: tuple[ClassRow, ...] = ()
+    confusion_labels: tuple[str, ...] = ()
+    confusion: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (true label, counts per predicted label)
+    holdout_size: int = 0
+    action: str = ""  # what an admin can do with it: "rollback" (older than the deployed one), "force" or ""
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    dataset: Dataset
+    counts: tuple[tuple[str, int], ...]  # (label name, examples), commonest first
+
+
+@dataclass(frozen=True)
+class ClassifierPage:
+    entry: ClassifierEntry
+    datasets: tuple[DatasetRow, ...]
+    versions: tuple[VersionRow, ...]
+    deployed: ModelVersion | None
+    training: ModelVersion | None
+    chart: dict[str, Any] = field(default_factory=dict)
+
+
+def _versions() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.select_related("dataset", "compared_with").defer(
+        "model_bytes", "dataset__texts", "dataset__labels", "compared_with__model_bytes"
+    )
+
+
+def classifier_list() -> list[ClassifierEntry]:
+    """Registered classifiers (trainable from the workspace's data) and any other name with versions."""
+    sources = training_sources()
+    counts: dict[str, int] = {}
+    deployed: dict[str, int] = {}
+    for name, number, is_deployed in ModelVersion.objects.values_list("name", "version", "deployed"):
+        counts[name] = counts.get(name, 0) + 1
+        if is_deployed:
+            deployed[name] = number
+    names = list(sources) + sorted(set(counts) - set(sources))
+    return [
+        ClassifierEntry(
+            name=name,
+            title=sources[name].title if name in sources else name,
+            description=sources[name].description if name in sources else "",
+            versions=counts.get(name, 0),
+            deployed_version=deployed.get(name),
+            trainable=name in sources,
+        )
+        for name in names
+    ]
+
+
+def _score(key: str, title: str, evaluation: dict | None) -> Score | None:
+    if not evaluation:
+        return None
+    return Score(
+        key,
+        title,
+        evaluation.get("accuracy"),
+        evaluation.get("macro_f1"),
+        evaluation.get("coverage"),
+        evaluation.get("answered_accuracy"),
+    )
+
+
+def _action(version: ModelVersion, deployed: int | None) -> str:
+    if version.deployed or version.status != ModelVersion.Status.READY:
+        return ""
+    return "rollback" if deployed is not None and version.version < deployed else "force"
+
+
+def version_row(version: ModelVersion, deployed: int | None = None) -> VersionRow:
+    names = version.dataset.label_names or {}
+    evaluation = version.evaluation or {}
+    action = _action(version, deployed)
+    if not evaluation:
+        return VersionRow(version, names, action=action)
+    current_title = f"v{version.compared_with.version} (deployed then)" if version.compared_with else "Deployed then"
+    scores = tuple(
+        score
+        for score in (
+            _score("version", f"v{version.version}", evaluation),
+            _score("current", current_title, version.current_evaluation),
+            _score("baseline", "Always the commonest label", version.baseline),
+        )
+        if score
+    )
+    current_classes = (version.current_evaluation or {}).get("per_class") or {}
+    classes = tuple(
+        ClassRow(
+            label=names.get(label, label),
+            support=int(figures.get("support", 0)),
+            precision=figures.get("precision"),
+            recall=figures.get("recall"),
+            current_recall=(current_classes.get(label) or {}).get("recall"),
+        )
+        for label, figures in sorted(
+            (evaluation.get("per_class") or {}).items(), key=lambda item: -item[1].get("support", 0)
+        )
+    )
+    labels = tuple(names.get(label, label) for label in evaluation.get("labels") or ())
+    matrix = evaluation.get("confusion") or ()
+    confusion = tuple((label, tuple(int(cell) for cell in row)) for label, row in zip(labels, matrix, strict=False))
+    holdout = int(evaluation.get("holdout_size", 0))
+    return VersionRow(version, names, scores, classes, labels, confusion, holdout, action)
+
+
+def _dataset_row(dataset: Dataset) -> DatasetRow:
+    counts = sorted(dataset.label_counts.items(), key=lambda item: -item[1])
+    return DatasetRow(dataset, tuple((dataset.label_name(label), count) for label, count in counts))
+
+
+def _chart(versions: list[ModelVersion]) -> dict[str, Any]:
+    """Held-out accuracy per version next to the majority baseline's (static/js/charts.js format)."""
+    ready = [version for version in reversed(versions) if version.evaluation]
+    if len(ready) < 2:
+        return {}
+    return {
+        "type": "line",
+        "unit": "percent",
+        "labels": [f"v{version.version}" for version in ready],
+        "datasets": [
+            {
+                "label": "Held-out accuracy",
+                "data": [round(version.evaluation["accuracy"] * 100, 1) for version in ready],
+                "color": "#3b5bdb",
+            },
+            {
+                "label": "Always the commonest label",
+                "data": [round((version.baseline or {}).get("accuracy", 0) * 100, 1) for version in ready],
+                "color": "#868e96",
+            },
+        ],
+    }
+
+
+def classifier_page(*, name: str) -> ClassifierPage | None:
+    entry = next((entry for entry in classifier_list() if entry.name == name), None)
+    if entry is None:
+        return None
+    versions = list(_versions().filter(name=name).order_by("-version"))
+    datasets = Dataset.objects.filter(name=name).defer("texts", "labels").order_by("-created_at", "-id")
+    deployed = next((version for version in versions if version.deployed), None)
+    number = deployed.version if deployed else None
+    return ClassifierPage(
+        entry=entry,
+        datasets=tuple(_dataset_row(dataset) for dataset in datasets[:DATASETS_SHOWN]),
+        versions=tuple(version_row(version, number) for version in versions),
+        deployed=deployed,
+        training=next((version for version in versions if version.status == ModelVersion.Status.TRAINING), None),
+        chart=_chart(versions),
+    )
+
+
+def model_version_get(*, version_id: int) -> ModelVersion | None:
+    return _versions().filter(pk=version_id).first()
+
+
+def model_version_list(*, name: str | None = None) -> QuerySet[ModelVersion]:
+    rows = _versions().order_by("name", "-version")
+    return rows.filter(name=name) if name else rows
