@@ -129,13 +129,16 @@ def _touch_updated() -> None:
 
 
 def _queue_learning() -> None:
-    """In Celery once committed: embed the solved tickets (the memory behind "similar solved tickets") and fit the
-    SLA risk model on the new history, minutes of work that would otherwise wait for the nightly jobs."""
+    """In Celery once committed: embed the solved tickets (the memory behind "similar solved tickets"), fit the
+    SLA risk model on the new history and train a first version of the ticket classifiers (the AI models page),
+    minutes of work that would otherwise wait for the periodic jobs."""
+    from ..services.ticket_ai.classifier import ticket_classifiers_train
     from ..tasks.sla import sla_risk_model_train_task
     from ..tasks.ticket_ai import solved_tickets_index_all_task
 
     enqueue_on_commit(solved_tickets_index_all_task)
     enqueue_on_commit(sla_risk_model_train_task)
+    ticket_classifiers_train(force=True)  # snapshots the datasets now; each version trains in its own bulk job
 
 
 def _analyze(*models) -> None:

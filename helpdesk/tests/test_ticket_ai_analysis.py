@@ -39,7 +39,7 @@ def test_the_document_has_the_documented_shape(make_user):
     assert set(document) == {
         "version", "input_hash", "analysed_at", "provenance", "runs", "run_ids", "summary", "suggestions",
         "sections", "questions", "next_actions", "similar_tickets", "kb_articles", "sla_risk", "auto_response",
-        "notes",
+        "notes", "abstained",
     }  # fmt: skip
     assert set(document["suggestions"]) == {"category", "priority", "type", "sentiment", "language"}
     for entry in document["suggestions"].values():
