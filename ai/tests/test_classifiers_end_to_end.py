@@ -11,8 +11,12 @@ import pytest
 
 from ai import facade
 from ai.models import AIRun, ModelVersion
+from ai.providers.local import training
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not hasattr(training, "train"), reason="the contract's training.train has not landed yet"),
+]
 
 DATA = Path(__file__).resolve().parent / "data"
 TICKETS = [json.loads(line) for line in (DATA / "tickets_labelled.jsonl").read_text().splitlines()]
