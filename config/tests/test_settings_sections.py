@@ -22,7 +22,7 @@ HELPDESK = [
     "helpdesk_settings:calendar_list",
     "helpdesk_settings:category_list",
 ]
-AI = ["ai:settings", "ai:prompt_list", "ai:usage", "ai:run_list"]
+AI = ["ai:settings", "ai:prompt_list", "ai:model_list", "ai:usage", "ai:run_list"]
 # What code calls things, never what a person reads: prompt and operation keys, the risk model's score, seconds.
 IDENTIFIERS = re.compile(
     r"\b(reply_draft|json_repair|classify_trained|helpdesk\.\w+|system:v\d+|AUC|86400|86,400|\w+_seconds)\b"

@@ -76,7 +76,7 @@ def test_a_deployed_model_suggests_the_category_and_the_ledger_names_its_version
     ticket = analysed(TicketFactory(subject=row["text"][:60], original_description=row["text"]))
     suggestion = ticket.ai_suggestions["suggestions"]["category"]
     assert (suggestion["method"], suggestion["value"]) == ("trained", found["billing"].pk)
-    assert "helpdesk.category v1" in suggestion["reasons"][0]
+    assert "your model, version 1" in suggestion["reasons"][0]
     run = AIRun.objects.get(pk=suggestion["run_id"])
     assert run.model == "helpdesk.category v1" and run.output_data["model_version"] == 1
     assert ticket.ai_suggestions["runs"]["category"]["model"] == "helpdesk.category v1"

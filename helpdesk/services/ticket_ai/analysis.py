@@ -260,10 +260,10 @@ def _guarded(notes: list[str], what: str, compute) -> list:
 def _trained_reasons(name: str, result: Any, examples: str) -> tuple[str, ...]:
     status = facade.classifier_status(name)
     if status is None or status.accuracy is None:
-        return (f"Learnt from {examples} ({result.meta.model}).",)
+        return (f"Learnt from {examples} by your model.",)
     return (
-        f"Learnt from {status.examples} {examples} ({result.meta.model}); right on {status.accuracy:.0%} of the "
-        "newest tickets it was tested on.",
+        f"Learnt from {status.examples} {examples} (your model, version {status.version}); right on "
+        f"{status.accuracy:.0%} of the newest tickets it was tested on.",
     )
 
 
@@ -366,7 +366,7 @@ def _type(source: selectors.AnalysisInput, *, has_failure_report: bool) -> tuple
 
 
 def _unsure(result: Any) -> str:
-    return f"Your model ({result.meta.model}) was not confident ({result.confidence:.0%}), so the rules decided."
+    return f"Your model was not confident ({result.confidence:.0%}), so the rules decided."
 
 
 def sla_risk(ticket: Ticket, notes: list[str]) -> dict[str, Any]:
