@@ -58,6 +58,7 @@ class VersionRow:
     confusion: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (true label, counts per predicted label)
     holdout_size: int = 0
     action: str = ""  # what an admin can do with it: "rollback" (older than the deployed one), "force" or ""
+    chosen: str = ""  # what the holdout selected, in words
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,25 @@ def version_row(version: ModelVersion, deployed: int | None = None) -> VersionRo
     matrix = evaluation.get("confusion") or ()
     confusion = tuple((label, tuple(int(cell) for cell in row)) for label, row in zip(labels, matrix, strict=False))
     holdout = int(evaluation.get("holdout_size", 0))
-    return VersionRow(version, names, scores, classes, labels, confusion, holdout, action)
+    chosen = params_in_words(version.params or {})
+    return VersionRow(version, names, scores, classes, labels, confusion, holdout, action, chosen)
+
+
+FEATURE_WORDS = {"tfidf": "words", "char": "word parts", "minilm": "sentence meaning (MiniLM)"}
+
+
+def params_in_words(params: dict[str, Any]) -> str:
+    """What the holdout chose, as an admin reads it: "words + word parts, regularisation 10, calibrated"."""
+    parts = []
+    if params.get("features"):
+        parts.append(" + ".join(FEATURE_WORDS.get(part, part) for part in str(params["features"]).split("+")))
+    if params.get("C") is not None:
+        parts.append(f"regularisation strength {params['C']:g}" if isinstance(params["C"], int | float) else "")
+    if params.get("class_weight") == "balanced":
+        parts.append("rare labels weighted up")
+    if params.get("temperature") is not None:
+        parts.append("calibrated confidence")
+    return ", ".join(part for part in parts if part)
 
 
 def _dataset_row(dataset: Dataset) -> DatasetRow:
