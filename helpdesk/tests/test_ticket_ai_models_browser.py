@@ -18,31 +18,44 @@ NAME = "helpdesk.category"
 SCREENSHOT = Path(os.environ.get("MODELS_SCREENSHOT", Path(__file__).resolve().parents[2] / "var" / "models.png"))
 
 
-def _categorised_tickets() -> list[int]:
+def _categorised_tickets() -> dict[str, list[int]]:
+    """Committed rows (the live servers see them): what the cleanup must delete again."""
+    from helpdesk.models import Category
     from helpdesk.tests.factories import TicketFactory
     from helpdesk.tests.ticket_ai_support import categories, labelled
 
+    existing = set(Category.objects.values_list("pk", flat=True))
     found = categories()
     rows = [row for row in labelled(14) if row["label"] in ("billing", "login", "shipping")]
-    return [
-        TicketFactory(subject=row["text"][:60], original_description=row["text"], category=found[row["label"]]).pk
+    tickets = [
+        TicketFactory(subject=row["text"][:60], original_description=row["text"], category=found[row["label"]])
         for row in rows
     ]
+    return {
+        "tickets": [ticket.pk for ticket in tickets],
+        "contacts": [ticket.requester_id for ticket in tickets],
+        "customers": [ticket.customer_id for ticket in tickets],
+        "categories": [category.pk for category in found.values() if category.pk not in existing],
+    }
 
 
-def _forget(ticket_ids: list[int]) -> None:
+def _forget(created: dict[str, list[int]]) -> None:
     from ai.models import Dataset, ModelVersion
-    from helpdesk.models import Ticket
+    from customers.models import Contact, Customer
+    from helpdesk.models import Category, Ticket
 
     ModelVersion.objects.filter(name=NAME).delete()
     Dataset.objects.filter(name=NAME).delete()
-    Ticket.objects.filter(pk__in=ticket_ids).delete()
+    Ticket.objects.filter(pk__in=created["tickets"]).delete()
+    Contact.objects.filter(pk__in=created["contacts"]).delete()
+    Customer.objects.filter(pk__in=created["customers"]).delete()
+    Category.objects.filter(pk__in=created["categories"]).delete()
 
 
 def test_an_admin_trains_a_version_and_sees_its_evaluation(live_stack, live_data, browser):
     admin = live_data.create_user("admin")
-    ticket_ids = live_data.run(_categorised_tickets)
-    live_data.add_cleanup(lambda: _forget(ticket_ids))
+    created = live_data.run(_categorised_tickets)
+    live_data.add_cleanup(lambda: _forget(created))
 
     page = new_page(browser, viewport={"width": 1440, "height": 1000})
     errors = watch_page_errors(page)
