@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -36,6 +37,8 @@ MAX_NAME = 80
 # The newest examples are kept when there are more: the model follows how the workspace labels today.
 MAX_DATASET_EXAMPLES = 50_000
 MAX_TEXT_CHARS = 4000
+# A version still "training" this long after it was queued lost its job (a worker restart): it no longer blocks.
+TRAINING_GIVES_UP_AFTER = timedelta(hours=3)
 PROGRESS_EVERY = 0.01  # progress rows are written when the fraction moved at least this much, or the message changed
 
 
@@ -119,7 +122,11 @@ def model_version_start(*, dataset: Dataset) -> ModelVersion:
 
 def model_version_train_queue(*, name: str) -> ModelVersion:
     """Collects a dataset and queues its training on the bulk queue; a version already training is returned as is."""
-    running = ModelVersion.objects.filter(name=_check_name(name), status=ModelVersion.Status.TRAINING).first()
+    training = ModelVersion.objects.filter(name=_check_name(name), status=ModelVersion.Status.TRAINING)
+    training.filter(created_at__lt=timezone.now() - TRAINING_GIVES_UP_AFTER).update(
+        status=ModelVersion.Status.FAILED, error="The training job did not finish; train a new version.", progress=0
+    )
+    running = training.first()
     if running is not None:
         return running
     with transaction.atomic():

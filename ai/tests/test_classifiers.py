@@ -5,6 +5,7 @@ ai/tests/fake_training.py (the real one is exercised end to end in test_classifi
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from ai import classifiers, facade, services
 from ai.models import AIFeedback, AIRun, Dataset, ModelVersion
@@ -232,3 +233,20 @@ def test_can_generate_only_with_an_enabled_external_provider_the_policy_allows()
 
     services.ai_policy_update(allow_external_providers=False)
     assert facade.can_generate() is False
+
+
+def test_a_version_whose_job_was_lost_stops_blocking_new_training(
+    fake, monkeypatch, django_capture_on_commit_callbacks
+):
+    texts, labels = _data()
+    monkeypatch.setattr(classifiers, "_SOURCES", {})
+    facade.register_training_source(
+        NAME, title="Topics", collect=lambda: facade.TrainingData(tuple(texts), tuple(labels))
+    )
+    lost = ModelVersionFactory(name=NAME, status="training", version=1)
+    ModelVersion.objects.filter(pk=lost.pk).update(created_at=timezone.now() - classifiers.TRAINING_GIVES_UP_AFTER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = facade.classifier_train_queue(NAME)
+
+    assert report.version == 2 and ModelVersion.objects.get(pk=lost.pk).status == "failed"
