@@ -608,7 +608,7 @@ def bench_live(tenant: Tenant, servers: Servers, count: int, log_dir: Path) -> N
 def _create_live_tickets(tenant: Tenant, count: int, *, agent, contact, committed: dict[str, float]) -> None:
     with tenant_context(tenant):
         analysis_was = HelpdeskSettings.current().analysis_enabled
-        HelpdeskSettings.objects.filter(pk=1).update(analysis_enabled=False)
+        HelpdeskSettings.objects.update_or_create(pk=1, defaults={"analysis_enabled": False})
         try:
             for _ in range(count):
                 key = uuid.uuid4().hex[:12]
@@ -622,7 +622,7 @@ def _create_live_tickets(tenant: Tenant, count: int, *, agent, contact, committe
                     )
                 time.sleep(0.05)
         finally:
-            HelpdeskSettings.objects.filter(pk=1).update(analysis_enabled=analysis_was)
+            HelpdeskSettings.objects.update_or_create(pk=1, defaults={"analysis_enabled": analysis_was})
 
 
 # --- HTTP, side by side with django-helpdesk -------------------------------------------------------

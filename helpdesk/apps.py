@@ -6,7 +6,9 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Helpdesk"
 
     def ready(self) -> None:
-        # The AI models page trains the ticket classifiers from the examples the helpdesk provides.
+        from .selectors.config import helpdesk_config_watch
         from .services.ticket_ai.classifier import training_sources_register
 
+        helpdesk_config_watch()
+        # The AI models page trains the ticket classifiers from the examples the helpdesk provides.
         training_sources_register()

@@ -285,7 +285,9 @@ def live_data(django_db_setup, django_db_blocker) -> Iterator[LiveData]:
     """Committed rows in workspace "alpha" for the live server, deleted after the test.
 
     Create every row the servers should see through this, never with the ORM in the test itself:
-    the test's own connection is inside an uncommitted transaction that daphne cannot see.
+    the test's own connection is inside an uncommitted transaction that daphne cannot see. A test that changes
+    the workspace's configuration this way (SLA policies, helpdesk settings) also asks for `live_celery`, so the
+    change renews the servers' copies through the cache they share (core.workspace_config).
     """
     from django_tenants.utils import get_tenant_model
 
@@ -326,3 +328,13 @@ def _redis_breakers_closed() -> Iterator[None]:
     from core.breaker import breakers_reset
 
     breakers_reset()
+
+
+@pytest.fixture(autouse=True)
+def _workspace_config_copies_dropped() -> Iterator[None]:
+    """A test's rolled-back writes send no commit signal: its copies of workspace configuration must not outlive
+    it (core.workspace_config)."""
+    yield
+    from core.workspace_config import workspace_config_clear
+
+    workspace_config_clear()

@@ -13,6 +13,7 @@ from django.core import signing
 from django.db import connection
 
 from ..models import HelpdeskSettings, Ticket, TicketMessage
+from .config import helpdesk_settings_get
 
 # How a requester reads a status: they do not care whether an agent has picked the ticket up yet.
 PUBLIC_STATUS = {
@@ -26,7 +27,7 @@ PUBLIC_STATUS = {
 
 
 def help_center_title(settings: HelpdeskSettings | None = None) -> str:
-    settings = settings or HelpdeskSettings.current()
+    settings = settings or helpdesk_settings_get()
     if settings.help_center_title:
         return settings.help_center_title
     name = getattr(getattr(connection, "tenant", None), "name", "") or "Switchboard"

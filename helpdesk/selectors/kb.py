@@ -31,7 +31,8 @@ from django.db.models import Count, F, Func, Q, QuerySet
 
 from ai import facade as ai
 
-from ..models import Article, ArticleCategory, HelpdeskSettings, Ticket
+from ..models import Article, ArticleCategory, Ticket
+from .config import helpdesk_settings_get
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ def article_recommendations(*, text: str, limit: int = 5, threshold: float | Non
     """
     limit = max(1, min(int(limit), MAX_RECOMMENDATIONS))
     if threshold is None:
-        threshold = HelpdeskSettings.current().kb_recommendation_threshold
+        threshold = helpdesk_settings_get().kb_recommendation_threshold
     published = Article.objects.filter(status=Article.Status.PUBLISHED)
     matches = hybrid_search(published, text, any_word=True, semantic_min=0.0)
     return [match for match in matches if match.score >= threshold][:limit]

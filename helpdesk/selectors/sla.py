@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils import timezone
 from ..business_hours import CompiledCalendar, calendar_compiled, default_calendar_compiled
 from ..models import AgentProfile, BusinessCalendar, SLAPolicy, SLARiskModel, Team, Ticket, TicketEvent
 from ..sla_risk import HIGH, RiskInputs, TrainingRow
+from .config import sla_policies_active
 
 TYPICAL_CACHE_SECONDS = 3600
 TYPICAL_HISTORY_DAYS = 180
@@ -38,10 +40,10 @@ class Percentile(Aggregate):
 # --- Which policy covers a ticket ---------------------------------------------------------------
 
 
-def sla_policy_for_ticket(ticket: Ticket, policies: list[SLAPolicy] | None = None) -> SLAPolicy | None:
+def sla_policy_for_ticket(ticket: Ticket, policies: Sequence[SLAPolicy] | None = None) -> SLAPolicy | None:
     """The first active policy (by position) whose priority, customer tier and channel all match the ticket."""
     if policies is None:
-        policies = list(SLAPolicy.objects.filter(active=True).select_related("calendar"))
+        policies = sla_policies_active()
     # The customer is read only when some policy asks for a tier (one query fewer on every ticket write).
     tiered = any(policy.customer_tier for policy in policies)
     tier = ticket.customer.tier if tiered and ticket.customer_id else ""

@@ -20,7 +20,8 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import get_language_info
 
-from ..models import AgentProfile, HelpdeskSettings, Team, Ticket, TicketEvent
+from ..models import AgentProfile, Team, Ticket, TicketEvent
+from ..selectors.config import helpdesk_settings_get
 from ..selectors.helpdesk_settings import ticket_worker_roles
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def ticket_auto_assign(ticket: Ticket) -> AssignmentResult:
 def _auto_assign(ticket: Ticket) -> AssignmentResult:
     from . import tickets as ticket_services  # tickets.py calls this module from ticket_create
 
-    if not HelpdeskSettings.current().auto_assign:
+    if not helpdesk_settings_get().auto_assign:
         return AssignmentResult(agent=ticket.assignee, team=ticket.team, reason="Automatic assignment is off.")
     if ticket.assignee_id:
         return AssignmentResult(agent=ticket.assignee, team=ticket.team, reason="Already assigned.")

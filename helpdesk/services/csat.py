@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..emails import send_after_commit
-from ..models import HelpdeskSettings, SatisfactionSurvey, Ticket, TicketEvent
+from ..models import SatisfactionSurvey, Ticket, TicketEvent
+from ..selectors.config import helpdesk_settings_get
 from ..selectors.csat import survey_editable, survey_url
 from ..selectors.help_center import help_center_title
 
@@ -23,7 +24,7 @@ def survey_send(*, ticket: Ticket) -> SatisfactionSurvey | None:
     Nothing happens when the workspace turned surveys off, the ticket is not solved, the requester has no
     address, or the ticket already had a survey (a ticket solved again after a reopen is not asked twice).
     """
-    if ticket.status != Ticket.Status.SOLVED or not HelpdeskSettings.current().csat_enabled:
+    if ticket.status != Ticket.Status.SOLVED or not helpdesk_settings_get().csat_enabled:
         return None
     email = ticket.requester.email
     if not email:

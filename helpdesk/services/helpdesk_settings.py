@@ -15,6 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.workspace_config import workspace_config_changed
+
 from ..models import (
     AgentProfile,
     BusinessCalendar,
@@ -54,6 +56,7 @@ def _renumber_policies(ordered: list[SLAPolicy]) -> None:
     for index, policy in enumerate(ordered, start=1):
         policy.position = index * POSITION_STEP
     SLAPolicy.objects.bulk_update(ordered, ["position"])
+    workspace_config_changed()  # bulk_update sends no signal, and the order decides which policy applies
 
 
 @transaction.atomic

@@ -22,7 +22,8 @@ from core.validation import required_text, valid_choice
 from customers.facade import Contact, contact_for_email
 
 from .. import live
-from ..models import Attachment, Category, HelpdeskSettings, Team, Ticket, TicketEvent, TicketMessage
+from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
+from ..selectors.config import helpdesk_settings_get
 from ..validators import normalize_tags, validate_attachments
 from . import csat, intake, sla, ticket_ai
 
@@ -128,7 +129,7 @@ def ticket_create(
         created=created or now,
         last_customer_message_at=created or now,
         # Shown as "queued" until the analysis (queued by the intake) arrives.
-        ai_analysis_status=Ticket.AnalysisStatus.PENDING if HelpdeskSettings.current().analysis_enabled else "",
+        ai_analysis_status=Ticket.AnalysisStatus.PENDING if helpdesk_settings_get().analysis_enabled else "",
     )
     sla.ticket_sla_refresh(ticket, now=now, save=False)  # the clocks go in with the INSERT
     ticket.save(force_insert=True)

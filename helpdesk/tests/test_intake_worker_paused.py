@@ -75,8 +75,11 @@ def test_tickets_created_while_the_worker_is_paused_mid_intake_are_each_taken_in
     agent = live_data.create_user("agent")
     live_data.run(lambda: AgentProfileFactory(user=agent.user, max_open_tickets=50))
     analysis_was = live_data.run(lambda: HelpdeskSettings.current().analysis_enabled)
-    live_data.run(lambda: HelpdeskSettings.objects.filter(pk=1).update(analysis_enabled=False))  # intake only
-    live_data.add_cleanup(lambda: HelpdeskSettings.objects.filter(pk=1).update(analysis_enabled=analysis_was))
+    # Saved, not updated: the worker's copy of the settings (core.workspace_config) follows a save's signal.
+    live_data.run(lambda: HelpdeskSettings.objects.update_or_create(pk=1, defaults={"analysis_enabled": False}))
+    live_data.add_cleanup(
+        lambda: HelpdeskSettings.objects.update_or_create(pk=1, defaults={"analysis_enabled": analysis_was})
+    )
     live_data.add_cleanup(lambda: Customer.objects.filter(domain=domain).delete())
     live_data.add_cleanup(lambda: Contact.objects.filter(email__endswith=f"@{domain}").delete())
     live_data.add_cleanup(lambda: Ticket.objects.filter(requester__email__endswith=f"@{domain}").delete())

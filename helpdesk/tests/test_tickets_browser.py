@@ -129,7 +129,11 @@ def test_a_page_without_the_ticket_list_gets_toasts_but_no_rows_to_misplace(live
     assert team.evaluate("() => window.sbMissedPushes") == 0
 
 
-def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(live_stack, live_data, browser):
+def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(
+    live_stack, live_celery, live_data, browser
+):
+    # live_celery: the policy saved here renews the servers' copies of the workspace's configuration through the
+    # cache they share with this process (core.workspace_config).
     from helpdesk.models import BusinessCalendar, SLAPolicy
 
     ada = live_data.create_user("agent", name="Ada Lovelace")

@@ -33,6 +33,7 @@ from ..models import Article, ArticleCategory, HelpdeskSettings
 from ..selectors import csat as csat_selectors
 from ..selectors import help_center as help_selectors
 from ..selectors import kb as kb_selectors
+from ..selectors.config import helpdesk_settings_get
 from ..services import csat, help_center
 from ..services import kb as kb_services
 
@@ -105,7 +106,7 @@ def _email_subject(email: str) -> str:
 
 def _limited(request: HttpRequest, action: str) -> HttpResponse:
     _, window = LIMITS[action]
-    context = {**_frame(HelpdeskSettings.current()), "minutes": window // 60}
+    context = {**_frame(helpdesk_settings_get()), "minutes": window // 60}
     response = render(request, LIMITED_TEMPLATE, context, status=429)
     response["Retry-After"] = str(window)
     return response
@@ -117,7 +118,7 @@ def _frame(settings: HelpdeskSettings) -> dict[str, Any]:
 
 
 def _open_help_center() -> HelpdeskSettings:
-    settings = HelpdeskSettings.current()
+    settings = helpdesk_settings_get()
     if not settings.help_center_enabled:
         raise Http404("This workspace has no public help center.")
     return settings
@@ -266,7 +267,7 @@ LINK_REFUSED = {
 def _link_refused(request: HttpRequest, link: help_selectors.RequestLink) -> HttpResponse:
     status, message = LINK_REFUSED[link.refused]
     context = {
-        **_frame(HelpdeskSettings.current()),
+        **_frame(helpdesk_settings_get()),
         "message": message.format(days=django_settings.HELP_CENTER_LINK_MAX_AGE_DAYS),
         "number": link.number,
     }
@@ -301,7 +302,7 @@ def help_request_status(request: HttpRequest, token: str) -> HttpResponse:
             status = 400
     label, explanation = help_selectors.request_public_status(ticket)
     context = {
-        **_frame(HelpdeskSettings.current()),
+        **_frame(helpdesk_settings_get()),
         "ticket": ticket,
         "thread": help_selectors.request_thread(ticket=ticket),
         "status_label": label,
@@ -343,6 +344,6 @@ def help_survey(request: HttpRequest, token: str) -> HttpResponse:
                 status = 400
         else:
             status = 400
-    context = {**_frame(HelpdeskSettings.current()), "survey": survey, "form": form, "saved": saved}
+    context = {**_frame(helpdesk_settings_get()), "survey": survey, "form": form, "saved": saved}
     context["editable"] = editable and csat_selectors.survey_editable(survey)
     return render(request, SURVEY_TEMPLATE, context, status=status)

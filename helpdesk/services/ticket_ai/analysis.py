@@ -60,8 +60,9 @@ from ai import facade
 from core.outbox import enqueue_on_commit
 
 from ... import live
-from ...models import Category, HelpdeskSettings, Ticket, TicketEvent
+from ...models import Category, Ticket, TicketEvent
 from ...selectors import ticket_ai as selectors
+from ...selectors.config import helpdesk_settings_get
 from . import rules
 from .classifier import CATEGORY_CLASSIFIER, PRIORITY_CLASSIFIER, TYPE_CLASSIFIER
 
@@ -87,7 +88,7 @@ def analysis_queue(ticket: Ticket) -> bool:
 
     A broker outage is never raised: the task waits in core's outbox and is sent when the broker is back.
     """
-    if not HelpdeskSettings.current().analysis_enabled:
+    if not helpdesk_settings_get().analysis_enabled:
         return False
     shown_before = bool(ticket.ai_analysis_status)
     Ticket.objects.filter(pk=ticket.pk).update(ai_analysis_status=Ticket.AnalysisStatus.PENDING)

@@ -25,8 +25,9 @@ from django.db import connection, transaction
 from ai import facade
 
 from ...markdown import markdown_to_text
-from ...models import HelpdeskSettings, Ticket, TicketEvent, TicketMessage
+from ...models import Ticket, TicketEvent, TicketMessage
 from ...selectors import ticket_ai as selectors
+from ...selectors.config import helpdesk_settings_get
 from .. import tickets as ticket_services
 
 MAX_ARTICLES = 2
@@ -115,7 +116,7 @@ def should_auto_close(ticket: Ticket, *, analysis: dict[str, Any] | None = None)
     document = analysis if analysis is not None else ticket.ai_suggestions
     if not isinstance(document, dict) or not document.get("version"):
         return AutoCloseDecision(False, 0.0, ("The ticket has not been analysed yet.",))
-    needed = HelpdeskSettings.current().auto_response_confidence
+    needed = helpdesk_settings_get().auto_response_confidence
     text = f"{ticket.subject}\n{ticket.description}"
     words = len(text.split())
     ticket_type = document["suggestions"]["type"]["value"]
@@ -300,7 +301,7 @@ def _may_auto_respond(ticket: Ticket) -> bool:
 def ticket_auto_respond(ticket_id: int) -> TicketMessage | None:
     """Answers (and, if opted in, solves) the ticket from the knowledge base when the workspace enabled it and the
     ticket qualifies; returns the reply sent, or None."""
-    settings = HelpdeskSettings.current()
+    settings = helpdesk_settings_get()
     if not settings.auto_response:
         return None
     ticket = Ticket.objects.select_related("requester", "customer").filter(pk=ticket_id).first()

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from core.outbox import enqueue
 
-from ...models import HelpdeskSettings
 from ...selectors import ticket_ai as selectors
+from ...selectors.config import helpdesk_settings_get
 
 # A ticket queued moments ago is probably on its way: only re-queue what has been pending longer.
 PENDING_GRACE = timedelta(minutes=2)
@@ -18,7 +18,7 @@ CATCH_UP_LIMIT = 200
 def analysis_catch_up(*, grace: timedelta = PENDING_GRACE, limit: int = CATCH_UP_LIMIT) -> int:
     """Queues the analysis of tickets left pending or failed; returns how many were queued (a broker that is
     down keeps them in the outbox). A repeat of an analysis already on its way stores nothing (idempotent)."""
-    if not HelpdeskSettings.current().analysis_enabled:
+    if not helpdesk_settings_get().analysis_enabled:
         return 0
     from ...tasks.ticket_ai import analyze_ticket_task  # tasks import the services
 
