@@ -300,3 +300,13 @@ def test_the_panel_inserts_a_solved_tickets_answer_without_the_other_customers_d
     (inserted,) = re.findall(r'data-ai-insert="([^"]*)" data-testid="ai-insert-solution"', html)
     assert "the link arrives within a few minutes" in inserted
     assert not any(other in inserted for other in ("Maria", "Priya", "7946", "globex", "/kb/", "internal"))
+
+
+def test_the_facade_redacts_personal_data_as_the_safety_filters_do():
+    from ai import facade
+
+    assert facade.redact_personal_data("Write to kim@x.test or call +44 20 7946 0958.") == (
+        "Write to [EMAIL_1] or call [PHONE_1].",
+        2,
+    )
+    assert facade.redact_personal_data("Restart the router.") == ("Restart the router.", 0)
