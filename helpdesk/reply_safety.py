@@ -106,21 +106,27 @@ def reusable_answer(text: str, *, people: Iterable[str] = ()) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
-def draft_problems(text: str, *, allowed_urls: Iterable[str]) -> tuple[str, ...]:
+def draft_problems(text: str, *, allowed_urls: Iterable[str], allowed_text: str = "") -> tuple[str, ...]:
     """Why `text` must not reach a customer as it is (empty when it may): a link other than `allowed_urls` (the
     public help-center articles it cites), an agent-only path, an internal ticket number, an internal remark,
-    or a placeholder left by personal-data redaction."""
-    allowed = {url.rstrip(".,;:!?").rstrip("/") for url in allowed_urls if url}
+    or a placeholder left by personal-data redaction. Links and numbers found in `allowed_text` (the customer's
+    own message: "Order #12345", the public articles quoted) are theirs to read."""
+    allowed = {_bare(url) for url in [*allowed_urls, *_URL.findall(allowed_text)] if url}
+    known = {_bare(number) for number in _TICKET_NUMBER.findall(allowed_text)}
     problems: list[str] = []
-    links = [url.rstrip(".,;:!?") for url in _URL.findall(text)]
-    if any(url.rstrip("/") not in allowed for url in links):
+    links = [_bare(url) for url in _URL.findall(text)]
+    if any(url not in allowed for url in links):
         problems.append("It links to a page that is not a public help-center article.")
     if _AGENT_PATH.search(_URL.sub(" ", text)) or any(_AGENT_PATH.match(urlsplit(url).path) for url in links):
         problems.append("It links to an agent-only page.")
-    if _TICKET_NUMBER.search(text):
+    if any(_bare(number) not in known for number in _TICKET_NUMBER.findall(text)):
         problems.append("It names an internal ticket number.")
     if _INTERNAL.search(text):
         problems.append("It contains an internal remark.")
     if _PLACEHOLDER.search(text):
         problems.append("It contains redacted personal data.")
     return tuple(dict.fromkeys(problems))
+
+
+def _bare(token: str) -> str:
+    return re.sub(r"\s+", "", token.rstrip(".,;:!?")).rstrip("/").lower()

@@ -310,3 +310,21 @@ def test_the_facade_redacts_personal_data_as_the_safety_filters_do():
         2,
     )
     assert facade.redact_personal_data("Restart the router.") == ("Restart the router.", 0)
+
+
+def test_the_customers_own_numbers_and_links_are_theirs_to_read(public_article, make_user):
+    ticket = TicketFactory(
+        subject="Order #12345: password reset",
+        original_description=f"{QUESTION} My order page https://shop.example/orders/12345 says the same.",
+        requester__name="Kim Novak",
+    )
+
+    draft = ticket_ai.auto_response_generate(ticket, actor=make_user("agent"))
+
+    assert "#12345" in draft.text and draft.problems == ()
+    assert draft_problems("About #12345 and #999.", allowed_urls=[], allowed_text=ticket.subject) == (
+        "It names an internal ticket number.",
+    )
+    assert (
+        draft_problems("See https://shop.example/orders/12345.", allowed_urls=[], allowed_text=ticket.description) == ()
+    )

@@ -286,10 +286,15 @@ def template_draft(ticket: Ticket, sources: list[Source], *, signature: str) -> 
 
 
 def allowed_urls(sources: list[Source] | tuple[Source, ...]) -> list[str]:
-    """Links a draft may carry: the public articles' help-center pages, and links those articles contain."""
-    public = [source for source in sources if source.public]
-    quoted = " ".join(sentence for source in public for sentence in source.excerpt)
-    return [source.url for source in public] + re.findall(r"https?://\S+", quoted)
+    """Links a draft may carry: the public articles' help-center pages."""
+    return [source.url for source in sources if source.public]
+
+
+def _own_text(ticket: Ticket, sources: list[Source] | tuple[Source, ...]) -> str:
+    """What the customer may read anyway, so its links and numbers are fine in a draft: their own message and
+    the public articles it quotes."""
+    quoted = " ".join(sentence for source in sources if source.public for sentence in source.excerpt)
+    return f"{ticket.subject}\n{ticket.description}\n{quoted}"
 
 
 def _generated(ticket: Ticket, sources: list[Source], *, signature: str, actor) -> tuple[str, Any] | None:
@@ -315,7 +320,7 @@ def _generated(ticket: Ticket, sources: list[Source], *, signature: str, actor) 
     text = result.text
     if SOURCES_HEADING not in text and any(source.public for source in quoted):
         text = f"{text}\n\n{sources_block(quoted)}"
-    if draft_problems(text, allowed_urls=allowed_urls(quoted)):
+    if draft_problems(text, allowed_urls=allowed_urls(quoted), allowed_text=_own_text(ticket, quoted)):
         return None
     return text, result.meta
 
@@ -337,7 +342,7 @@ def auto_response_generate(ticket: Ticket, *, actor=None, customer_facing: bool 
     else:
         text = template_draft(ticket, sources, signature=signature)
         meta = facade.record_local_output(DRAFT_FEATURE, text, data=data, user=actor)
-    problems = draft_problems(text, allowed_urls=allowed_urls(sources))
+    problems = draft_problems(text, allowed_urls=allowed_urls(sources), allowed_text=_own_text(ticket, sources))
     confidence = round(max(source.score for source in sources), 3)
     safe = not problems and all(source.public for source in sources)
     return Draft(text, tuple(sources), confidence, meta, customer_safe=safe, problems=problems)
