@@ -21,7 +21,7 @@ from typing import Any
 
 from core.outbox import enqueue
 
-from . import selectors, services, vectors
+from . import safety, selectors, services, vectors
 from .contracts import (
     AIInputError,
     AIMetrics,
@@ -296,6 +296,14 @@ def get_feedback(run_id: int) -> tuple[FeedbackRecord, ...]:
     return tuple(FeedbackRecord(row.run_id, row.outcome, row.edit_distance, row.user_id, row.created) for row in rows)
 
 
+def redact_personal_data(text: str) -> tuple[str, int]:
+    """`text` with personal data (e-mail addresses, phone, card and national-id numbers, IBANs, IP addresses)
+    replaced by placeholders such as `[EMAIL_1]`, and how many distinct values were replaced: the redaction the
+    safety filters apply before a prompt leaves the server, for text that must not carry someone's details."""
+    redacted, redactor = safety.redact(_text(text))
+    return redacted, redactor.count
+
+
 __all__ += [
     "can_generate",
     "classifier_delete",
@@ -304,4 +312,5 @@ __all__ += [
     "classify_trained",
     "get_feedback",
     "record_local_output",
+    "redact_personal_data",
 ]

@@ -1,5 +1,5 @@
 """In the browser: the AI panel fills in after create (worker + websocket), Apply updates the ticket, "Draft reply"
-fills the composer with a cited reply, a question goes into the reply, Improve opens side by side."""
+shows a cited reply that Insert puts into the composer, a question goes into the reply, Improve opens side by side."""
 
 from __future__ import annotations
 
@@ -61,6 +61,8 @@ def test_agent_uses_the_ai_panel_and_the_composer(live_stack, live_data, browser
     sources = page.locator("[data-testid=composer-ai-sources]")
     expect(sources).to_contain_text(f"Reset a forgotten password {tag}", timeout=60_000)
     body = page.locator("#composer-body")
+    assert body.input_value() == ""  # a draft goes into the reply box only on Insert
+    page.click("[data-testid=ai-insert]")
     page.wait_for_function("() => document.querySelector('#composer-body').value.includes('[1]')")
     assert "Forgot password" in body.input_value()
     assert page.locator("input[name=ai_run_id]").input_value().isdigit()

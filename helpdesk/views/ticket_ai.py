@@ -229,7 +229,8 @@ def ticket_ai_reply_rewrite(request: HttpRequest, ticket_id: int) -> HttpRespons
 @require_POST
 @capability_required("tickets.edit")
 def ticket_ai_reply_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """A reply drafted from the knowledge base and similar solved tickets, with its sources listed."""
+    """A reply drafted from the knowledge base and similar solved tickets, shown in a card with its public and
+    internal sources; it goes into the reply box only when the agent inserts it (static/js/ticket_ai.js)."""
     ticket = _ticket_or_404(ticket_id)
     try:
         draft = services.auto_response_generate(ticket, actor=request.user)
