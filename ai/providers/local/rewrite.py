@@ -83,6 +83,8 @@ _SETUP_FILLER = frozenset(
     | {"for", "too", "as", "well", "latest", "up", "to", "date", "via", "from"}
 )
 MAX_SUBJECT_WORDS = 5
+MAX_EXPECTATION_WORDS = 25
+MAX_UNPUNCTUATED_EXPECTATION_TAIL = 12  # words after "should" before a clause ends, when no punctuation ends it
 _PREPOSITION = re.compile(r"^(?:on|in|of|for|at|from|with|about|by|under|behind|near|inside)$", re.IGNORECASE)
 _ACTUAL = re.compile(
     r"\b(?:instead|actually|but\s+(?:it|nothing|i|we|the|now)|errors?|fail(?:s|ed|ing|ure)?|crash(?:es|ed|ing)?|"
@@ -217,6 +219,11 @@ def _split_expectation(sentence: str) -> tuple[str, str, str] | None:
     before, after = sentence[:start], sentence[end:]
     if len(re.findall(r"\w+", after)) < 2:  # "it should work now": a word or two left over stay in the clause
         end, after = len(sentence), ""
+    punctuated = sentence[end:].lstrip()[:1] in (",", ";") or (not after and sentence.rstrip()[-1:] in ".!?")
+    if len(sentence[start:end].split()) > MAX_EXPECTATION_WORDS or (
+        not punctuated and len(sentence[match.end() : end].split()) > MAX_UNPUNCTUATED_EXPECTATION_TAIL
+    ):
+        return None  # no clause boundary to trust in a run-on text: filing it under Expected would be a guess
     return before, sentence[start:end], after
 
 
