@@ -42,6 +42,7 @@ from .contracts import (
 from .models import AIFeedback, AIRun
 from .operations import Job, check_style, normalise_labels
 from .orchestrator import default as _orchestrator
+from .rewrite_checks import TicketRewriteVerdict, ticket_rewrite_verdict
 
 __all__ = [
     "AIInputError",
@@ -60,6 +61,7 @@ __all__ = [
     "moderate",
     "record_feedback",
     "rewrite",
+    "rewrite_verdict",
     "search_similar",
     "sentiment",
     "summarize",
@@ -128,7 +130,18 @@ def rewrite(text: str, *, style: str, feature: str = "rewrite", user: Any = None
     """`style`: "ticket" (summary / steps / expected / actual / environment), "concise", "friendly" or "formal"."""
     job = Job("rewrite", feature, {"text": _text(text)}, {"style": check_style(style)}, user=_user(user))
     payload, meta = _unpack(_run(job))
-    return Rewrite(payload["text"], meta, dict(payload.get("sections") or {}))
+    if style != "ticket":
+        return Rewrite(payload["text"], meta, dict(payload.get("sections") or {}))
+    # Every provider's ticket rewrite passes the same checks: no placeholders, "nothing to improve" when it
+    # would only repeat or empty the ticket.
+    verdict = rewrite_verdict(text, payload["text"], payload.get("sections"))
+    return Rewrite(verdict.text, meta, verdict.sections, verdict.nothing_to_improve, verdict.reason)
+
+
+def rewrite_verdict(original: str, text: str, sections: Mapping[str, str] | None) -> TicketRewriteVerdict:
+    """The checks `rewrite(style="ticket")` applies, for a stored run (e.g. before accepting it): `.text` is what
+    may be written, `.nothing_to_improve` and `.reason` say when nothing should be."""
+    return ticket_rewrite_verdict(original, text, sections)
 
 
 def embed(texts: Sequence[str], *, feature: str = "embed") -> Embeddings:

@@ -154,8 +154,9 @@ def ticket_ai_improve_accept(request: HttpRequest, ticket_id: int) -> HttpRespon
             expected_version=int(version) if (version or "").isdigit() else None,
         )
     except ValidationError as error:
-        # Shown in the form like any invalid form (200); a lost race is a conflict on the plain page.
-        status = 409 if isinstance(error, StaleTicket) else 200
+        # Shown in the form like any invalid form (200 for htmx, which swaps only 2xx); on the plain page a lost
+        # race is a conflict and a result with nothing to improve is refused as unprocessable.
+        status = 409 if isinstance(error, StaleTicket) else 422 if isinstance(error, services.NothingToImprove) else 200
         return _improve_page(request, {"ticket": ticket, "error": _errors(error)}, status=status)
     messages.success(request, "Saved the improved description." if outcome == "accepted" else "Saved your edit.")
     if not request.htmx:
