@@ -57,6 +57,10 @@ class Rewrite:
     text: str
     meta: RunMeta
     sections: dict[str, str] = field(default_factory=dict)  # e.g. summary / steps / expected / actual / environment
+    # Style "ticket" only: True when the rewrite would not make the ticket clearer (greetings only, one statement,
+    # unchanged, or words the ticket does not contain). Then offer no Accept; `reason` says why, for the agent.
+    nothing_to_improve: bool = False
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 from core.outbox import enqueue
 
-from . import selectors, services, vectors
+from . import safety, selectors, services, vectors
 from .contracts import (
     AIInputError,
     AIMetrics,
@@ -43,6 +43,7 @@ from .contracts import (
 from .models import AIFeedback, AIRun
 from .operations import Job, check_style, normalise_labels
 from .orchestrator import default as _orchestrator
+from .rewrite_checks import TicketRewriteVerdict, ticket_rewrite_verdict
 
 __all__ = [
     "AIInputError",
@@ -61,6 +62,7 @@ __all__ = [
     "moderate",
     "record_feedback",
     "rewrite",
+    "rewrite_verdict",
     "search_similar",
     "sentiment",
     "summarize",
@@ -129,7 +131,18 @@ def rewrite(text: str, *, style: str, feature: str = "rewrite", user: Any = None
     """`style`: "ticket" (summary / steps / expected / actual / environment), "concise", "friendly" or "formal"."""
     job = Job("rewrite", feature, {"text": _text(text)}, {"style": check_style(style)}, user=_user(user))
     payload, meta = _unpack(_run(job))
-    return Rewrite(payload["text"], meta, dict(payload.get("sections") or {}))
+    if style != "ticket":
+        return Rewrite(payload["text"], meta, dict(payload.get("sections") or {}))
+    # Every provider's ticket rewrite passes the same checks: no placeholders, "nothing to improve" when it
+    # would only repeat or empty the ticket.
+    verdict = rewrite_verdict(text, payload["text"], payload.get("sections"))
+    return Rewrite(verdict.text, meta, verdict.sections, verdict.nothing_to_improve, verdict.reason)
+
+
+def rewrite_verdict(original: str, text: str, sections: Mapping[str, str] | None) -> TicketRewriteVerdict:
+    """The checks `rewrite(style="ticket")` applies, for a stored run (e.g. before accepting it): `.text` is what
+    may be written, `.nothing_to_improve` and `.reason` say when nothing should be."""
+    return ticket_rewrite_verdict(original, text, sections)
 
 
 def embed(texts: Sequence[str], *, feature: str = "embed") -> Embeddings:
@@ -328,6 +341,14 @@ def get_feedback(run_id: int) -> tuple[FeedbackRecord, ...]:
     return tuple(FeedbackRecord(row.run_id, row.outcome, row.edit_distance, row.user_id, row.created) for row in rows)
 
 
+def redact_personal_data(text: str) -> tuple[str, int]:
+    """`text` with personal data (e-mail addresses, phone, card and national-id numbers, IBANs, IP addresses)
+    replaced by placeholders such as `[EMAIL_1]`, and how many distinct values were replaced: the redaction the
+    safety filters apply before a prompt leaves the server, for text that must not carry someone's details."""
+    redacted, redactor = safety.redact(_text(text))
+    return redacted, redactor.count
+
+
 __all__ += [
     "TrainingData",
     "can_generate",
@@ -338,5 +359,6 @@ __all__ += [
     "classify_trained",
     "get_feedback",
     "record_local_output",
+    "redact_personal_data",
     "register_training_source",
 ]

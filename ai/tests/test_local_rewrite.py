@@ -52,7 +52,10 @@ def test_messy_ticket_is_sorted_into_sections_from_its_own_words(provider):
     text, sections = provider.rewrite(MESSY, style="ticket")
     assert set(sections) == {"summary", "steps", "expected", "actual", "environment"}
     assert_only_input_phrases(MESSY, sections)
-    assert sections["summary"] == "since the update to version 4.2.1 the CSV export is broken."
+    assert sections["summary"] == (
+        "since the update to version 4.2.1 the CSV export is broken.\n"
+        "This is blocking our monthly reporting, please have a look asap!!"
+    )  # the opening statement, then what fits no section: nothing of the ticket is lost
     assert sections["steps"] == "When I click Export on the Reports page"
     assert sections["expected"] == "It should download a file with all tickets from last month."
     assert "error 504" in sections["actual"]
@@ -73,12 +76,12 @@ def test_labelled_ticket_keeps_its_labels_and_list(provider):
     assert "Steps to reproduce\n1. Go to Reports\n2. Pick last month\n3. Click Export CSV" in text
 
 
-def test_sections_without_evidence_stay_empty_instead_of_being_guessed(provider):
+def test_sections_without_evidence_stay_empty_and_are_left_out_of_the_text(provider):
     source = "The invoice PDF shows the wrong company name. Can you fix it?"
     text, sections = provider.rewrite(source, style="ticket")
     assert sections["summary"] == "The invoice PDF shows the wrong company name."
     assert sections["steps"] == sections["expected"] == sections["environment"] == ""
-    assert text.count(NOT_STATED) >= 3
+    assert NOT_STATED not in text and "Expected" not in text  # an empty section is left out, not filled
     assert_only_input_phrases(source, sections)
 
 
@@ -151,3 +154,14 @@ thx"""
 def test_an_opening_question_is_not_the_summary(provider):
     _, sections = provider.rewrite("Can you help? The export fails every time since Monday.", style="ticket")
     assert sections["summary"] == "The export fails every time since Monday."
+
+
+def test_a_long_run_on_text_with_a_modal_word_is_not_filed_under_expected(provider):
+    source = (
+        "hello the badge reader at the loading dock should be checked the night shift reports the light stays "
+        "orange the gate opens only after several tries security asked us to log each case in the spreadsheet "
+        "and the contractor visits monday"
+    )
+    _, sections = provider.rewrite(source, style="ticket")
+    assert sections["expected"] == ""  # no clause boundary to trust: the whole text is not an expectation
+    assert sections["summary"].startswith("the badge reader at the loading dock should be checked")

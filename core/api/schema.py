@@ -9,7 +9,8 @@ serializers really enforce:
 - `Meta.require_one_of` on an input serializer: at least one of these fields must be sent;
 - `Meta.required_in_patch`: fields a PATCH must still send (drf-spectacular makes every PATCH field optional);
 - the error answers every endpoint shares (400, 401, 403, 404, 409, 413, 415, 429) are documented once, here, with
-  the one error body of core/api/errors.py, and Retry-After on 429 (`document_error_responses`).
+  the one error body of core/api/errors.py, and Retry-After on 429 (`document_error_responses`); an operation
+  that documents 503 (the AI could not answer) gets the same body and Retry-After.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ ERROR_DESCRIPTIONS = {
     "413": "The request body is larger than the limit.",
     "415": "The body's content type is not one this operation accepts.",
     "429": "Too many requests: wait the seconds in Retry-After.",
+    "503": "A service the operation needs (the AI provider) cannot answer now; nothing was changed.",
 }
 RETRY_AFTER = {
     "Retry-After": {"schema": {"type": "integer", "minimum": 0}, "description": "Seconds to wait before trying again."}
@@ -104,7 +106,7 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
             for status in _error_statuses(method, operation):
                 response = responses.setdefault(status, {"description": ERROR_DESCRIPTIONS[status]})
                 response.setdefault("content", content)
-                if status == "429":
+                if status in ("429", "503"):
                     response.setdefault("headers", RETRY_AFTER)
     return result
 

@@ -7,6 +7,7 @@ import base64
 import json
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -90,6 +91,26 @@ def test_a_task_is_published_after_the_commit_with_its_schema_and_leaves_no_row(
     assert (message["id"], message["task"], message["_schema_name"]) == (task_id, RECORD, "t_alpha")
     assert queued_args(redis_outage.server.url) == [["hello"]]
     assert not OutboxMessage.objects.exists()
+
+
+def test_publishing_reuses_one_redis_client_and_pings_the_connection_it_sends_on(redis_outage, monkeypatch):
+    made: list[object] = []
+    create = outbox._PublishingRedisChannel._create_client
+    monkeypatch.setattr(
+        outbox._PublishingRedisChannel, "_create_client", lambda self, **kw: made.append(1) or create(self, **kw)
+    )
+    pings: list[object] = []
+    ping = redis.Redis.ping
+    monkeypatch.setattr(redis.Redis, "ping", lambda self, **kw: pings.append(self) or ping(self, **kw))
+
+    ids = [enqueue(record, 0)]
+    clients_of_the_channel = len(made)
+    ids += [enqueue(record, n) for n in range(1, 4)]
+
+    assert [m["id"] for m in queued_messages(redis_outage.server.url)] == ids[::-1]  # LPUSH: newest first
+    assert len(made) == clients_of_the_channel  # kombu made a client per message
+    # one client pinged before each message (kombu also pings its own client once when it connects)
+    assert max(Counter(id(client) for client in pings).values()) == 4
 
 
 def test_with_the_broker_down_the_row_commits_or_rolls_back_with_the_business_write(

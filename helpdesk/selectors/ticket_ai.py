@@ -22,6 +22,7 @@ from ai import facade
 from core.links import workspace_url
 
 from ..models import Attachment, Category, Ticket, TicketMessage
+from ..reply_safety import reusable_answer
 
 TICKET_SOURCE = "helpdesk.ticket"  # solved tickets in the vector index (see indexing.py)
 SIMILAR_MIN_SCORE = 0.55  # cosine of MiniLM embeddings: 0.55+ is the same issue told differently
@@ -121,15 +122,22 @@ class SolvedTicket:
     subject: str
     solution: str  # the last public reply an agent sent, the likeliest answer
     solved_at: datetime | None
+    # Who that ticket was for (requester's name and address, their company): never to appear in another's reply.
+    people: tuple[str, ...] = ()
+
+    @property
+    def reply_text(self) -> str:
+        """The answer as it may be reused for another customer (helpdesk.reply_safety.reusable_answer)."""
+        return reusable_answer(self.solution, people=self.people)
 
 
 def solved_tickets(*, ids: list[int]) -> dict[int, SolvedTicket]:
     """Solved or closed (not merged) tickets among `ids` that have an agent's public reply (2 queries)."""
     tickets = {
         ticket.pk: ticket
-        for ticket in Ticket.objects.filter(pk__in=ids, status__in=Ticket.DONE_STATUSES, merged_into__isnull=True).only(
-            "pk", "subject", "solved_at"
-        )
+        for ticket in Ticket.objects.filter(pk__in=ids, status__in=Ticket.DONE_STATUSES, merged_into__isnull=True)
+        .select_related("requester", "customer")
+        .only("pk", "subject", "solved_at", "requester__name", "requester__email", "customer__name")
     }
     solutions: dict[int, str] = {}
     replies = (
@@ -141,10 +149,15 @@ def solved_tickets(*, ids: list[int]) -> dict[int, SolvedTicket]:
     for ticket_id, body in replies:
         solutions[ticket_id] = body[:MAX_SOLUTION_CHARS]
     return {
-        pk: SolvedTicket(pk, ticket.subject, solutions[pk], ticket.solved_at)
+        pk: SolvedTicket(pk, ticket.subject, solutions[pk], ticket.solved_at, _people(ticket))
         for pk, ticket in tickets.items()
         if pk in solutions
     }
+
+
+def _people(ticket: Ticket) -> tuple[str, ...]:
+    names = (ticket.requester.name, ticket.requester.email, ticket.customer.name)
+    return tuple(name for name in names if name)
 
 
 def solved_index_texts(*, ids: list[int]) -> dict[int, str]:
@@ -402,6 +415,7 @@ def similar_solved_tickets(ticket_id: int, text: str, *, limit: int = SIMILAR_LI
             "subject": item.subject,
             "score": round(scores[item.ticket_id], 3),
             "solution": item.solution,
+            "reply_text": item.reply_text,
             "url": ticket_url(item.ticket_id),
         }
         for item in ranked

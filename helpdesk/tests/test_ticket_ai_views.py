@@ -424,7 +424,7 @@ def test_draft_reply_lists_its_sources(login, client, ticket):
 
     html = response.content.decode()
     assert 'data-testid="composer-ai-draft"' in html and "Exports fail with error 500" in html
-    assert "[1]" in html and 'data-ai-autofill="ai-text-' in html
+    assert "[1]" in html and 'data-ai-insert-draft="ai-text-' in html and "data-ai-autofill" not in html
 
 
 def test_draft_reply_without_any_match_says_so(login, client, ticket):

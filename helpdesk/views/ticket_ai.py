@@ -154,8 +154,9 @@ def ticket_ai_improve_accept(request: HttpRequest, ticket_id: int) -> HttpRespon
             expected_version=int(version) if (version or "").isdigit() else None,
         )
     except ValidationError as error:
-        # Shown in the form like any invalid form (200); a lost race is a conflict on the plain page.
-        status = 409 if isinstance(error, StaleTicket) else 200
+        # Shown in the form like any invalid form (200 for htmx, which swaps only 2xx); on the plain page a lost
+        # race is a conflict and a result with nothing to improve is refused as unprocessable.
+        status = 409 if isinstance(error, StaleTicket) else 422 if isinstance(error, services.NothingToImprove) else 200
         return _improve_page(request, {"ticket": ticket, "error": _errors(error)}, status=status)
     messages.success(request, "Saved the improved description." if outcome == "accepted" else "Saved your edit.")
     if not request.htmx:
@@ -229,7 +230,8 @@ def ticket_ai_reply_rewrite(request: HttpRequest, ticket_id: int) -> HttpRespons
 @require_POST
 @capability_required("tickets.edit")
 def ticket_ai_reply_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """A reply drafted from the knowledge base and similar solved tickets, with its sources listed."""
+    """A reply drafted from the knowledge base and similar solved tickets, shown in a card with its public and
+    internal sources; it goes into the reply box only when the agent inserts it (static/js/ticket_ai.js)."""
     ticket = _ticket_or_404(ticket_id)
     try:
         draft = services.auto_response_generate(ticket, actor=request.user)

@@ -55,16 +55,58 @@
       return;
     }
     const discard = event.target.closest("[data-ai-discard]");
-    if (discard) { setTimeout(function () { clearResult(discard); }, 0); }
+    if (discard) { setTimeout(function () { clearResult(discard); }, 0); return; }
+    draftClick(event);
   });
 
-  // A drafted reply goes straight into an empty reply box (never over what the agent already typed).
-  document.addEventListener("htmx:afterSwap", function (event) {
-    event.detail.target.querySelectorAll("[data-ai-autofill]").forEach(function (draft) {
-      const form = replyForm(draft);
-      const box = replyBox(form);
-      const source = document.getElementById(draft.dataset.aiAutofill);
-      if (box && source && !box.value.trim()) { fill(box, source.value); setRunId(form, draft.dataset.runId); }
-    });
-  });
+  // --- A drafted reply: into the box only on Insert; Discard takes out what Insert put in ----------------------
+  // The card remembers the box's text before and right after Insert. Discard restores "before" when the box
+  // still holds exactly what Insert left; if the agent edited it since, it asks first (their words are theirs).
+
+  function closeDraft(card, rated) {
+    const feedback = card.querySelector("[data-ai-discard-feedback]");
+    if (rated && feedback && window.htmx) { window.htmx.trigger(feedback, "ai:discarded"); }
+    const box = replyBox(replyForm(card));
+    setTimeout(function () {
+      clearResult(card);
+      if (box) { box.focus(); }
+    }, 0);
+  }
+
+  function takeOut(card) {
+    const form = replyForm(card);
+    const box = replyBox(form);
+    if (box && card.sbInserted) { fill(box, card.sbInserted.before); }
+    setRunId(form, "");
+    closeDraft(card, true);
+  }
+
+  function draftClick(event) {
+    const card = event.target.closest("[data-ai-draft]");
+    if (!card) { return; }
+    const form = replyForm(card);
+    const box = replyBox(form);
+    const insert = event.target.closest("[data-ai-insert-draft]");
+    if (insert) {
+      const source = document.getElementById(insert.dataset.aiInsertDraft);
+      if (!source || !box) { return; }
+      const before = box.value;
+      const after = (before.trim() ? before.replace(/\s*$/, "\n\n") : "") + source.value;
+      fill(box, after);
+      setRunId(form, insert.dataset.runId);
+      card.sbInserted = { before: before, after: after };
+      insert.disabled = true;
+      card.querySelector("[data-ai-draft-status]").textContent = "Inserted into the reply box: review it before sending.";
+      return;
+    }
+    if (event.target.closest("[data-ai-discard-draft]")) {
+      if (!card.sbInserted || !box || box.value === card.sbInserted.after) { takeOut(card); return; }
+      const confirm = card.querySelector("[data-ai-discard-confirm]");
+      confirm.hidden = false;
+      confirm.querySelector("button").focus();
+      return;
+    }
+    if (event.target.closest("[data-ai-discard-clear]")) { takeOut(card); return; }
+    if (event.target.closest("[data-ai-discard-keep]")) { closeDraft(card, false); }
+  }
 })();

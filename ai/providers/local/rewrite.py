@@ -4,7 +4,10 @@ Styles
 - "ticket": sorts the sentences (and clauses) of a messy report into Summary / Steps to reproduce / Expected /
   Actual / Environment using cue phrases ("expected", "should", "instead", "steps:", numbered lines, "when I …,")
   and OS / browser / device / version patterns. Every section holds text copied from the input (labels such as
-  "Expected:" and list numbers are dropped); a section with no evidence stays empty instead of being guessed.
+  "Expected:" and list numbers are dropped); a section with no evidence stays empty instead of being guessed,
+  and is left out of the text (no placeholder a customer could end up reading). Greetings and sign-offs are
+  removed but never the rest of their line (frame.py); statements that fit no section stay in the summary.
+  A modal word ("should", "supposed to") moves only the clause that states the expectation to Expected.
 - "concise": the extractive summary (see summarize.py), so also word for word.
 - "friendly" / "formal": phrase-level substitutions from fixed tables (contractions, salutations, stock
   phrases, informal abbreviations), plus a greeting and closing when the text has none. No sentence is generated.
@@ -16,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .summarize import is_boilerplate
+from .frame import content_lines, is_frame
 from .text import normalise_space, split_sentences
 
 STYLES = ("ticket", "concise", "friendly", "formal")
@@ -27,6 +30,7 @@ SECTION_TITLES = {
     "actual": "Actual",
     "environment": "Environment",
 }
+# What the ticket style once wrote for an empty section; never written now, and refused on accept (ai.rewrite_checks).
 NOT_STATED = "(not stated in the ticket)"
 
 # --- "ticket" -------------------------------------------------------------------------------------------------
@@ -47,13 +51,45 @@ _LABEL = re.compile(
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[-*•]|step\s*\d+\s*[:.)-]?)\s+", re.IGNORECASE)
 _EXPECTED = re.compile(
     r"\b(?:expected|expecting|i\s+expect|should(?:\s+(?:be|have|show|open|save|work|get|see|display|return|load))?|"
-    r"supposed\s+to|ought\s+to|used\s+to|normally|would\s+(?:like|expect)\s+(?:it|the|to))\b",
+    r"must|(?:supposed|meant)\s+to|ought\s+to|used\s+to|normally|would\s+expect|would\s+like\s+(?:it|the))\b",
     re.IGNORECASE,
 )
+# "what should I do", "should we restart": a question with a modal word is not an expectation; nor is "I must".
+_MODAL_QUESTION_BEFORE = re.compile(r"\b(?:what|how|where|when|who|which|why|whom|if|whether)(?:\s+\S+)?\s*$", re.I)
+_MODAL_QUESTION_AFTER = re.compile(r"^\s+(?:i|we|you|they|it|this|that)\b(?!\s+(?:be|have|work|show|open|save))", re.I)
+_FIRST_PERSON_MUST = re.compile(r"\b(?:i|we)\s*$", re.I)
+_SUBJECT_WORD = re.compile(
+    r"^(?:it|this|that|i|we|they|he|she|you|there|everything|nothing|everyone|users?|"
+    r"the|my|our|your|their|his|her|its|these|those|all|each|every)$",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(
+    r"\s*[,;]\s*|\s+(?:but|so|because|since|although|though|however|instead|yet|also|plus|"
+    r"when|whenever|if|until|while|after|before|then)\s+|\s+(?=(?:i|we)\s+\w)|"
+    # "and" joins clauses only before a new subject ("… double sided and it prints single sided"), not "PDF and JPG"
+    r"\s+and\s+(?=(?:i|we|it|this|that|they|he|she|the|my|our|your|their|then|now|nothing|everything|there)\b)|"
+    # "… should open the side door it beeps red": a new subject with its verb starts a new clause.
+    r"\s+(?=(?:it|this|that|they|nothing|everything)\s+(?:is|was|isn['’]?t|wasn['’]?t|does|did|doesn['’]?t|"
+    r"didn['’]?t|just|only|still|never|always|now|can|can['’]?t|won['’]?t|wont|will|has|had|hasn['’]?t|\w{2,}s)\b)",
+    re.IGNORECASE,
+)
+# A word after which "i"/"we" continues the clause ("what I typed") instead of starting a new one.
+_CLAUSE_GLUE = re.compile(r"\b(?:what|that|which|where|how|as|like|than|whether|who|me|so|if)$", re.IGNORECASE)
+_LEADING_CONNECTIVE = re.compile(r"^(?:and|but|so|also|plus|however|yet)\s+", re.I)
+# Words around a setup statement ("We tried it in Chrome and Firefox on Windows 11, same thing.").
+_SETUP_FILLER = frozenset(
+    {"on", "with", "using", "use", "used", "and", "in", "the", "tried", "try", "also", "same", "thing", "both"}
+    | {"running", "run", "version", "we", "i", "im", "i'm", "am", "are", "is", "it", "my", "our", "a", "an", "of"}
+    | {"for", "too", "as", "well", "latest", "up", "to", "date", "via", "from"}
+)
+MAX_SUBJECT_WORDS = 5
+MAX_EXPECTATION_WORDS = 25
+MAX_UNPUNCTUATED_EXPECTATION_TAIL = 12  # words after "should" before a clause ends, when no punctuation ends it
+_PREPOSITION = re.compile(r"^(?:on|in|of|for|at|from|with|about|by|under|behind|near|inside)$", re.IGNORECASE)
 _ACTUAL = re.compile(
     r"\b(?:instead|actually|but\s+(?:it|nothing|i|we|the|now)|errors?|fail(?:s|ed|ing|ure)?|crash(?:es|ed|ing)?|"
-    r"freez(?:es|ing)|froze|hangs?|broken|doesn['’]t|does\s+not|didn['’]t|did\s+not|won['’]t|will\s+not|"
-    r"can['’]t|cannot|can\s+not|couldn['’]t|unable|nothing\s+happens|stuck|blank|wrong|missing|"
+    r"freez(?:es|ing)|froze|hangs?|broken|doesn['’]?t|does\s+not|didn['’]?t|did\s+not|won['’]t|will\s+not|"
+    r"can['’]?t|cannot|can\s+not|couldn['’]?t|isn['’]?t|wasn['’]?t|hasn['’]?t|unable|nothing\s+happens|stuck|blank|wrong|missing|"
     r"disappear(?:s|ed)?|times?\s+out|timed\s+out|spins?|loading\s+forever|not\s+working|\b[45]\d\d\b)\b",
     re.IGNORECASE,
 )
@@ -117,13 +153,88 @@ def _environment_phrases(text: str) -> list[str]:
 
 
 def _only_environment(sentence: str) -> bool:
-    """A sentence that just states the setup ("I'm on Windows 11 with Chrome 124.") is not a summary candidate."""
-    rest = _ENVIRONMENT.sub("", sentence)
-    return bool(_ENVIRONMENT.search(sentence)) and len(re.findall(r"[a-z]{3,}", rest, re.IGNORECASE)) <= 6
+    """A sentence that just states the setup ("I'm on Windows 11 with Chrome 124.") is not a summary candidate;
+    "vpn keeps dropping on windows 11" is."""
+    if not _ENVIRONMENT.search(sentence):
+        return False
+    rest = re.findall(r"[a-z][a-z'’]+", _ENVIRONMENT.sub("", sentence).lower())
+    return sum(word.replace("’", "'") not in _SETUP_FILLER for word in rest) <= 1
+
+
+def _expectation_match(sentence: str) -> re.Match | None:
+    """The first modal or cue word in `sentence` that states an expectation (not a question, not "I must")."""
+    for match in _EXPECTED.finditer(sentence):
+        before, after = sentence[: match.start()], sentence[match.end() :]
+        word = match.group().lower()
+        if word.startswith(("should", "must")) and (
+            _MODAL_QUESTION_BEFORE.search(before) or _MODAL_QUESTION_AFTER.match(after)
+        ):
+            continue
+        if word == "must" and (_FIRST_PERSON_MUST.search(before) or re.match(r"\s+have\b", after)):
+            continue  # "I must finish payroll", "the app must have logged me out": no expectation
+        return match
+    return None
+
+
+def _clause_start(sentence: str, position: int) -> int:
+    """Where the clause holding the cue word at `position` starts: its subject ("the new printer should"),
+    else the previous comma or conjunction, else the start of the sentence."""
+    words = list(re.finditer(r"\S+", sentence[:position]))
+    index = _subject_index(words, len(words))
+    # "the wifi password on the poster should": a subject after a preposition belongs to a longer subject.
+    while index and _PREPOSITION.match(words[index - 1].group()):
+        earlier = _subject_index(words, index - 1)
+        if earlier is None:
+            break
+        index = earlier
+    if index is not None:
+        return words[index].start()
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(sentence[:position]) if m.end() <= position]
+    return breaks[-1] if breaks else 0
+
+
+def _subject_index(words: list[re.Match], end: int) -> int | None:
+    """The nearest pronoun or determiner among the last few words before `end`."""
+    for index in range(end - 1, max(end - MAX_SUBJECT_WORDS, 0) - 1, -1):
+        if _SUBJECT_WORD.match(words[index].group().strip(",;:").lower().replace("’", "'")):
+            return index
+    return None
+
+
+def _clause_end(sentence: str, position: int) -> int:
+    for match in _CLAUSE_BREAK.finditer(sentence, position):
+        if match.group().strip() == "" and _CLAUSE_GLUE.search(sentence[: match.start()]):
+            continue  # "it should show what I typed"
+        if len(sentence[position : match.start()].split()) >= 2:
+            return match.start()
+    return len(sentence)
+
+
+def _split_expectation(sentence: str) -> tuple[str, str, str] | None:
+    """(before, expectation clause, after) of a sentence with an expectation cue; None without one."""
+    match = _expectation_match(sentence)
+    if match is None:
+        return None
+    start, end = _clause_start(sentence, match.start()), _clause_end(sentence, match.end())
+    before, after = sentence[:start], sentence[end:]
+    if len(re.findall(r"\w+", after)) < 2:  # "it should work now": a word or two left over stay in the clause
+        end, after = len(sentence), ""
+    punctuated = sentence[end:].lstrip()[:1] in (",", ";") or (not after and sentence.rstrip()[-1:] in ".!?")
+    if len(sentence[start:end].split()) > MAX_EXPECTATION_WORDS or (
+        not punctuated and len(sentence[match.end() : end].split()) > MAX_UNPUNCTUATED_EXPECTATION_TAIL
+    ):
+        return None  # no clause boundary to trust in a run-on text: filing it under Expected would be a guess
+    return before, sentence[start:end], after
+
+
+def _classify_rest(parts: _TicketParts, fragment: str, has_list: bool) -> None:
+    fragment = _LEADING_CONNECTIVE.sub("", fragment.strip(" ,;:-"))
+    if re.search(r"\w", fragment):
+        _classify_sentence(parts, fragment, has_list)
 
 
 def _classify_sentence(parts: _TicketParts, sentence: str, has_list: bool) -> None:
-    if is_boilerplate(sentence):
+    if is_frame(sentence):
         return
     if _LIST_ITEM.match(sentence):
         parts.add("steps", sentence)
@@ -134,15 +245,19 @@ def _classify_sentence(parts: _TicketParts, sentence: str, has_list: bool) -> No
         parts.add("steps", condition.group(1))
         _classify_sentence(parts, condition.group(2), has_list)
         return
+    question = sentence.rstrip().endswith("?")
     contrast = _CONTRAST.match(sentence)
-    if contrast and _EXPECTED.search(contrast.group(1)):
+    if contrast and not question and _expectation_match(contrast.group(1)):
         # "It should save the file but instead shows an error": expectation, then reality.
-        parts.add("expected", contrast.group(1))
+        _classify_sentence(parts, contrast.group(1), has_list)
         parts.add("actual", contrast.group(2))
         return
-    question = sentence.rstrip().endswith("?")
-    if _EXPECTED.search(sentence) and not question:
-        parts.add("expected", sentence)
+    expectation = None if question else _split_expectation(sentence)
+    if expectation:
+        before, clause, after = expectation
+        _classify_rest(parts, before, has_list)
+        parts.add("expected", clause)
+        _classify_rest(parts, after, has_list)
     elif _ACTUAL.search(sentence) and not question:
         parts.add("actual", sentence)
     elif _STEP_START.match(sentence) and not has_list and not question:
@@ -154,11 +269,11 @@ def _classify_sentence(parts: _TicketParts, sentence: str, has_list: bool) -> No
 
 
 def _parse_ticket(text: str) -> _TicketParts:
-    parts = _TicketParts(environment=_environment_phrases(text))
-    has_list = any(_LIST_ITEM.match(line) for line in text.splitlines())
+    lines = content_lines(text)
+    parts = _TicketParts(environment=_environment_phrases("\n".join(lines)))
+    has_list = any(_LIST_ITEM.match(line) for line in lines)
     context = ""
-    for raw in text.splitlines():
-        line = raw.strip()
+    for line in lines:
         if not line:
             context = ""
             continue
@@ -186,24 +301,26 @@ def _parse_ticket(text: str) -> _TicketParts:
 
 
 def _ticket_summary(parts: _TicketParts) -> str:
-    """An explicit "Summary:"/"Subject:" line, else the first statement that is neither a step nor an expectation.
+    """An explicit "Summary:"/"Subject:" line, else the first statement that is neither a step nor an expectation,
+    followed by the other statements that fit no section (context such as "this blocks our payroll run").
 
     Reporters open with the problem ("Since the update the export is broken."); when that sentence is also the
     only description of what happens, it stays in Actual too.
     """
     if parts.summary:
-        return " ".join(parts.summary)
+        return "\n".join(parts.summary + parts.other)
     candidates = [(section, phrase) for section, phrase in parts.ordered if section in ("other", "actual")]
     # "Can you help?" opens many tickets but says nothing about the problem: prefer a statement.
     statements = [(section, phrase) for section, phrase in candidates if not phrase.endswith("?")]
     for section, phrase in statements or candidates:
         if section == "actual" and len(parts.actual) > 1:
             parts.actual.remove(phrase)
-        return phrase
+        return "\n".join([phrase] + [other for other in parts.other if other != phrase])
     return ""
 
 
 def restructure_ticket(text: str) -> tuple[str, dict[str, str]]:
+    """The ticket as sections; the text lists only the sections that hold something (none: an empty text)."""
     parts = _parse_ticket(text)
     summary = _ticket_summary(parts)
     sections = {
@@ -218,7 +335,8 @@ def restructure_ticket(text: str) -> tuple[str, dict[str, str]]:
         body = sections[key]
         if key == "steps" and body:
             body = "\n".join(f"{i}. {step}" for i, step in enumerate(parts.steps, start=1))
-        blocks.append(f"{title}\n{body or NOT_STATED}")
+        if body:
+            blocks.append(f"{title}\n{body}")
     return "\n\n".join(blocks), sections
 
 

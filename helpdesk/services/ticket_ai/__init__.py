@@ -23,6 +23,7 @@ from .catch_up import analysis_catch_up
 from .classifier import category_classifier_train, ticket_classifiers_train
 from .composer import (
     REPLY_STYLES,
+    NothingToImprove,
     Suggestion,
     description_improve,
     improved_description_accept,
@@ -41,6 +42,7 @@ __all__ = [
     "SUGGESTION_KINDS",
     "AutoCloseDecision",
     "Draft",
+    "NothingToImprove",
     "Source",
     "Suggestion",
     "analysis_catch_up",

@@ -36,7 +36,7 @@ The document (`version` 1; every key always present, lists possibly empty):
       "sections": {"summary", "steps", "expected", "actual", "environment"},   # the ticket restructured
       "questions": [{"key": "steps"|"expected"|"actual"|"environment"|"account"|"screenshots", "text": str}],
       "next_actions": [{"key": str, "text": str}],
-      "similar_tickets": [{"ticket_id", "subject", "score", "solution", "url"}],
+      "similar_tickets": [{"ticket_id", "subject", "score", "solution", "reply_text", "url"}],  # reply_text: reusable
       "kb_articles": [{"article_id", "title", "url", "score", "reason", "public"}],
       "sla_risk": {"available": bool, "probability": 0–1|null, "level": str, "factors": [{"text", "weight"}],
                    "note": str},

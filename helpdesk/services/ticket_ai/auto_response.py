@@ -2,10 +2,15 @@
 
 `auto_response_generate(ticket)` retrieves the best published articles (and, for an agent, the answer of the
 most similar solved ticket), picks the passages closest to the ticket with the local embedding model and puts
-them, word for word, into a fixed reply template that cites every source as [n]. With an external provider
-configured, an agent's draft is written by it from the same numbered passages (`reply_draft` prompt); when it
-cannot answer, the template draft is used. A reply that may go out without an agent is always the template
-draft from public articles only: every sentence in it is either the template's or a source's.
+them, word for word, into a fixed reply template. With an external provider configured, an agent's draft is
+written by it from the same passages (`reply_draft` prompt); when it cannot answer, or what it wrote fails the
+check below, the template draft is used.
+
+A draft is text a customer may read, whoever sends it (helpdesk.reply_safety): it quotes and links only public
+help-center articles (cited as [n] with their help-center address) and, for an agent, the reusable part of a
+solved ticket's answer (no greeting, signature, names or personal data, no ticket number). Internal articles and
+the solved tickets themselves are listed as the draft's internal sources, for the agent only, never in its text.
+A reply that may go out without an agent is always the template draft from public articles only.
 
 `should_auto_close(ticket)` decides whether a ticket is simple enough to answer that way; `ticket_auto_respond` (run
 by the analysis task) does it only when the workspace turned auto-response on, at most once per ticket and
@@ -26,6 +31,7 @@ from ai import facade
 
 from ...markdown import markdown_to_text
 from ...models import Ticket, TicketEvent, TicketMessage
+from ...reply_safety import draft_problems
 from ...selectors import ticket_ai as selectors
 from ...selectors.config import helpdesk_settings_get
 from .. import tickets as ticket_services
@@ -42,17 +48,19 @@ RETRIEVAL_FEATURE = "helpdesk.draft_retrieval"
 GREETING = "Hello {name},"
 INTRO = "Thank you for getting in touch about “{subject}”."
 ARTICLE_LEAD = "From our help article “{title}” [{number}]:"
-TICKET_LEAD = "A similar request was solved like this [{number}]:"
+TICKET_LEAD = "This has solved the same problem before:"
+HOLDING = "We are looking into this and will get back to you as soon as we can."
 SOURCES_HEADING = "Sources:"
 ARTICLE_SOURCE = "[{number}] {title}"
-TICKET_SOURCE = "[{number}] Solved ticket #{ticket_id}: {subject} (internal: check before sending)"
 OUTRO = "If this does not solve it, simply reply to this message and we will take it from there."
 SIGN_OFF = "Kind regards,"
 TEAM_SIGNATURE = "The {workspace} support team"
 GENERATION_NOTES = (
-    "Answer the customer using only these numbered sources, and cite each one you use as [1], [2], …. "
-    "If they do not answer the question, say that the team will look into it.\n\n{sources}"
+    "Answer the customer using only these sources. Cite each numbered help article you use as [1], [2], …; the "
+    "unnumbered past answers must not be cited or mentioned. Add no links, names or ticket numbers. If the "
+    "sources do not answer the question, say that the team will look into it.\n\n{sources}"
 )
+PAST_ANSWER = "Past answer (do not cite):"
 
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(])")
@@ -76,10 +84,17 @@ class Source:
     kind: str  # "article" | "ticket"
     object_id: int
     title: str
+    # A public article: its help-center address (absolute: customers read it by email). Otherwise the agents'
+    # page (/kb/…, /tickets/…), which a customer cannot open: shown to the agent, never put into the draft.
     url: str
     excerpt: tuple[str, ...]  # sentences (or list items) copied from the source, in its order
     score: float
-    public: bool  # a customer may see it (a public article); solved tickets never are
+    public: bool  # a published public article, which a customer may see; internal articles and tickets never are
+    in_reply: bool = False  # its excerpt is in the draft's text
+
+    @property
+    def internal(self) -> bool:
+        return not self.public
 
 
 @dataclass(frozen=True)
@@ -88,11 +103,26 @@ class Draft:
     sources: tuple[Source, ...]
     confidence: float  # how well the best source matches the ticket, 0–1
     meta: Any  # ai.contracts.RunMeta of the run to attach feedback to (ai_run_id of the reply)
-    customer_safe: bool  # only public sources: may be sent without an agent
+    customer_safe: bool  # only public sources and no problem: may be sent without an agent
+    problems: tuple[str, ...] = ()  # why the text must not reach a customer as it is (helpdesk.reply_safety)
+
+    @property
+    def public_sources(self) -> tuple[Source, ...]:
+        return tuple(source for source in self.sources if source.public)
+
+    @property
+    def internal_sources(self) -> tuple[Source, ...]:
+        """For the agent only: solved tickets and internal articles (their links open agents' pages)."""
+        return tuple(source for source in self.sources if source.internal)
+
+    @property
+    def quotes_sources(self) -> bool:
+        return any(source.in_reply for source in self.sources)
 
     def sources_data(self) -> list[dict[str, Any]]:
         return [
-            {k: v for k, v in asdict(source).items() if k != "excerpt"} | {"excerpt": " ".join(source.excerpt)}
+            {k: v for k, v in asdict(source).items() if k != "excerpt"}
+            | {"excerpt": " ".join(source.excerpt), "internal": source.internal}
             for source in self.sources
         ]
 
@@ -186,37 +216,46 @@ def _excerpts(query: str, documents: list[str]) -> list[tuple[str, ...]]:
     return chosen
 
 
-def _article_matches(text: str, *, public_only: bool) -> list[Any]:
+def _article_matches(text: str, *, public_only: bool) -> tuple[list[Any], list[Any]]:
+    """(public, internal) published articles for the text, at most MAX_ARTICLES of each, best first."""
     try:
         from ...selectors.kb import article_recommendations
     except ImportError:
-        return []
+        return [], []
     matches = article_recommendations(text=text, limit=MAX_ARTICLES * 3)
-    return [match for match in matches if match.article.is_public or not public_only][:MAX_ARTICLES]
+    public = [match for match in matches if match.article.is_public][:MAX_ARTICLES]
+    internal = [] if public_only else [match for match in matches if not match.article.is_public][:MAX_ARTICLES]
+    return public, internal
 
 
 def _sources(ticket: Ticket, query: str, *, customer_facing: bool) -> list[Source]:
-    articles = _article_matches(query, public_only=customer_facing)
+    """Public articles first (numbered as the draft cites them), then the agent-only ones: the solved ticket
+    (whose reusable answer the draft may quote) and internal articles (never quoted)."""
+    public, internal = _article_matches(query, public_only=customer_facing)
     solved = [] if customer_facing else selectors.similar_solved_tickets(ticket.pk, query, limit=MAX_TICKETS)
-    documents = [markdown_to_text(match.article.body) for match in articles]
-    documents += [item["solution"] for item in solved]
-    excerpts = _excerpts(query, documents)
+    documents = [markdown_to_text(match.article.body) for match in public]
+    documents += [item.get("reply_text", "") for item in solved]
+    documents += [markdown_to_text(match.article.body) for match in internal]
+    excerpts = iter(_excerpts(query, documents))
     sources: list[Source] = []
-    for match, excerpt in zip(articles, excerpts, strict=False):
-        article = match.article
-        url = selectors.article_url(article, public=customer_facing)
-        url = selectors.absolute_url(url) if customer_facing else url
-        number, score = len(sources) + 1, float(match.score)
-        sources.append(Source(number, "article", article.pk, article.title, url, excerpt, score, article.is_public))
-    for item, excerpt in zip(solved, excerpts[len(articles) :], strict=False):
-        number, score = len(sources) + 1, float(item["score"])
-        sources.append(Source(number, "ticket", item["ticket_id"], item["subject"], item["url"], excerpt, score, False))
-    return [source for source in sources if source.excerpt]
+    for match in public:
+        article, excerpt = match.article, next(excerpts)
+        if excerpt:  # nothing to quote: not a source of this draft
+            url = selectors.absolute_url(selectors.article_url(article, public=True))
+            number, score = len(sources) + 1, float(match.score)
+            sources.append(Source(number, "article", article.pk, article.title, url, excerpt, score, True, True))
+    for item in solved:
+        excerpt, number, score = next(excerpts), len(sources) + 1, float(item["score"])
+        title, url = item["subject"], item["url"]
+        sources.append(Source(number, "ticket", item["ticket_id"], title, url, excerpt, score, False, bool(excerpt)))
+    for match in internal:
+        article, excerpt, number = match.article, next(excerpts), len(sources) + 1
+        url = selectors.article_url(article)
+        sources.append(Source(number, "article", article.pk, article.title, url, excerpt, float(match.score), False))
+    return sources
 
 
 def _source_line(source: Source) -> str:
-    if source.kind == "ticket":
-        return TICKET_SOURCE.format(number=source.number, ticket_id=source.object_id, subject=source.title)
     line = ARTICLE_SOURCE.format(number=source.number, title=source.title)
     return f"{line} — {source.url}" if source.url else line
 
@@ -227,27 +266,47 @@ def _passage(source: Source) -> str:
 
 
 def sources_block(sources: list[Source]) -> str:
-    return SOURCES_HEADING + "\n" + "\n".join(_source_line(source) for source in sources)
+    """The "Sources:" list a customer reads: the public help-center articles, whatever else is passed."""
+    return SOURCES_HEADING + "\n" + "\n".join(_source_line(source) for source in sources if source.public)
 
 
 def template_draft(ticket: Ticket, sources: list[Source], *, signature: str) -> str:
-    """The local draft: template sentences around the sources' own words, every source cited."""
+    """The local draft: template sentences around the customer-facing sources' own words, each article cited.
+    When only internal sources match, it says the team is looking into it (the agent reads them in the panel)."""
+    quoted = [source for source in sources if source.in_reply]
     blocks = [
         GREETING.format(name=_first_name(ticket)),
         INTRO.format(subject=ticket.subject),
-        *(_passage(source) for source in sources),
+        *([_passage(source) for source in quoted] or [HOLDING]),
         OUTRO,
         f"{SIGN_OFF}\n{signature}",
-        sources_block(sources),
     ]
+    if any(source.public for source in quoted):
+        blocks.append(sources_block(quoted))
     return "\n\n".join(blocks)
 
 
+def allowed_urls(sources: list[Source] | tuple[Source, ...]) -> list[str]:
+    """Links a draft may carry: the public articles' help-center pages."""
+    return [source.url for source in sources if source.public]
+
+
+def _own_text(ticket: Ticket, sources: list[Source] | tuple[Source, ...]) -> str:
+    """What the customer may read anyway, so its links and numbers are fine in a draft: their own message and
+    the public articles it quotes."""
+    quoted = " ".join(sentence for source in sources if source.public for sentence in source.excerpt)
+    return f"{ticket.subject}\n{ticket.description}\n{quoted}"
+
+
 def _generated(ticket: Ticket, sources: list[Source], *, signature: str, actor) -> tuple[str, Any] | None:
-    """The external model's draft from the same passages; None when no external provider can answer."""
-    if not facade.can_generate():
+    """The external model's draft from the same customer-facing passages; None when no external provider can
+    answer or its text fails the customer-facing check (the template draft is used then)."""
+    quoted = [source for source in sources if source.in_reply]
+    if not quoted or not facade.can_generate():
         return None
-    numbered = "\n\n".join(f"[{s.number}] {s.title}\n" + " ".join(s.excerpt) for s in sources)
+    numbered = "\n\n".join(
+        (f"[{s.number}] {s.title}" if s.public else PAST_ANSWER) + "\n" + " ".join(s.excerpt) for s in quoted
+    )
     context = {
         "customer_message": ticket.description,
         "customer_name": ticket.requester.name or "",
@@ -260,15 +319,18 @@ def _generated(ticket: Ticket, sources: list[Source], *, signature: str, actor) 
     except (facade.AIUnavailable, facade.AIInputError):
         return None
     text = result.text
-    if SOURCES_HEADING not in text:
-        text = f"{text}\n\n{sources_block(sources)}"
+    if SOURCES_HEADING not in text and any(source.public for source in quoted):
+        text = f"{text}\n\n{sources_block(quoted)}"
+    if draft_problems(text, allowed_urls=allowed_urls(quoted), allowed_text=_own_text(ticket, quoted)):
+        return None
     return text, result.meta
 
 
 def auto_response_generate(ticket: Ticket, *, actor=None, customer_facing: bool = False) -> Draft | None:
-    """A reply drafted from the knowledge base (and, for an agent, similar solved tickets) citing its sources;
-    None when nothing matches well enough to draft from. `customer_facing`: public articles only, template only
-    (what may be sent without an agent)."""
+    """A reply drafted from the knowledge base (and, for an agent, similar solved tickets) with its sources;
+    None when nothing matches well enough to draft from. The text holds customer-facing material only; the
+    internal sources are listed on the draft for the agent. `customer_facing`: public articles only, template
+    only (what may be sent without an agent)."""
     query = f"{ticket.subject}\n\n{ticket.description}"
     sources = _sources(ticket, query, customer_facing=customer_facing)
     if not sources:
@@ -281,8 +343,10 @@ def auto_response_generate(ticket: Ticket, *, actor=None, customer_facing: bool 
     else:
         text = template_draft(ticket, sources, signature=signature)
         meta = facade.record_local_output(DRAFT_FEATURE, text, data=data, user=actor)
+    problems = draft_problems(text, allowed_urls=allowed_urls(sources), allowed_text=_own_text(ticket, sources))
     confidence = round(max(source.score for source in sources), 3)
-    return Draft(text, tuple(sources), confidence, meta, customer_safe=all(source.public for source in sources))
+    safe = not problems and all(source.public for source in sources)
+    return Draft(text, tuple(sources), confidence, meta, customer_safe=safe, problems=problems)
 
 
 # --- Answering without an agent -------------------------------------------------------------------

@@ -3,7 +3,10 @@
 Improve restructures a rough description into summary / steps / expected / actual / environment without adding
 facts (ai.facade.rewrite style "ticket") and shows it next to the original with a word diff. The agent accepts
 it (feedback "accepted"), edits and accepts (feedback "edited", with the edit distance) or rejects it. The
-accepted text is stored in `Ticket.improved_description`; `original_description` never changes.
+accepted text is stored in `Ticket.improved_description`; `original_description` never changes. When the rewrite
+would not make the ticket clearer (`nothing_to_improve`: greetings only, one statement, unchanged) there is
+nothing to accept, and `improved_description_accept` refuses it (NothingToImprove); no placeholder such as
+"(not stated in the ticket)" is ever stored.
 
 A reply rewrite is only a suggestion in the composer: the agent decides whether to use it, and the feedback is
 recorded when the reply is sent with its `ai_run_id` (`reply_feedback_record`, called by message_add).
@@ -26,6 +29,7 @@ from .. import tickets as ticket_services
 from .suggestions import suggestion_feedback_record
 
 IMPROVE_FEATURE = "helpdesk.improve"
+PLACEHOLDER = "(not stated in the ticket)"  # what Improve once wrote into empty sections; never stored
 TONE_FEATURE = "helpdesk.reply_tone"
 # The reply tones ai.facade.rewrite offers (its styles besides "ticket"); labels as the composer shows them.
 REPLY_STYLES = {"friendly": "Friendly", "formal": "Formal", "concise": "Concise"}
@@ -50,13 +54,19 @@ class Suggestion:
     meta: Any  # ai.contracts.RunMeta
     style: str
     sections: dict[str, str]
+    nothing_to_improve: bool = False  # style "ticket": the rewrite would not help; offer no Accept
+    reason: str = ""  # why there is nothing to improve, for the agent
 
     @property
     def missing(self) -> tuple[str, ...]:
         """Sections the rewrite left empty: what the description does not say (ask the requester)."""
-        if self.style != "ticket":
+        if self.style != "ticket" or self.nothing_to_improve:
             return ()
         return tuple(title for key, title in SECTION_TITLES.items() if not (self.sections.get(key) or "").strip())
+
+
+class NothingToImprove(ValidationError):
+    """The improvement asked to accept would not make the description clearer (or would write a placeholder)."""
 
 
 def _same(first: str, second: str) -> bool:
@@ -73,7 +83,9 @@ def _rewrite(text: str, *, style: str, feature: str, actor) -> Suggestion:
         result = facade.rewrite(text, style=style, feature=feature, user=actor)
     except facade.AIInputError as error:
         raise ValidationError({"text": str(error)}) from None
-    return Suggestion(text, result.text, result.meta, style, dict(result.sections))
+    return Suggestion(
+        text, result.text, result.meta, style, dict(result.sections), result.nothing_to_improve, result.reason
+    )
 
 
 def description_improve(*, text: str, actor) -> Suggestion:
@@ -108,12 +120,17 @@ def improved_description_accept(
     "accepted" when `text` is the suggestion as shown, else "edited" (the ledger stores the edit distance).
     """
     run = _run_of(run_id, frozenset({IMPROVE_FEATURE}))
+    offered = _offered_improvement(ticket, run)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "The improved description cannot be empty."})
     if len(text) > ticket_services.MAX_BODY:
         raise ValidationError({"text": f"The description is too long (at most {ticket_services.MAX_BODY:,})."})
-    outcome = "accepted" if _same(text, run.text) else "edited"
+    if PLACEHOLDER.lower() in text.lower():
+        raise NothingToImprove(
+            {"text": f"Remove “{PLACEHOLDER}” first: leave out the sections the ticket does not fill."}
+        )
+    outcome = "accepted" if _same(text, offered) else "edited"
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if expected_version is not None and locked.version != expected_version:
         raise ticket_services.StaleTicket(
@@ -134,6 +151,15 @@ def improved_description_accept(
     suggestion_feedback_record(run.run_id, outcome, actor=actor, final_text=text)
     live.ticket_changed(locked, actor=actor, changes=changes)
     return locked, outcome
+
+
+def _offered_improvement(ticket: Ticket, run: Any) -> str:
+    """The text the run offered, after the checks every ticket rewrite passes; NothingToImprove when it offered
+    nothing worth accepting (the modal showed no Accept, so this is a forged or stale request)."""
+    verdict = facade.rewrite_verdict(ticket.original_description, run.text, (run.data or {}).get("sections"))
+    if verdict.nothing_to_improve:
+        raise NothingToImprove({"run_id": f"Nothing to improve: {verdict.reason} The description was not changed."})
+    return verdict.text
 
 
 @transaction.atomic
