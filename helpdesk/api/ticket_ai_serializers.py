@@ -171,14 +171,31 @@ def _suggestion_row(ticket: Ticket, kind: str, entry: dict[str, Any], runs: dict
     }
 
 
+def _abstention_entry(gap: dict[str, Any]) -> dict[str, Any]:
+    """The document keeps an abstention beside the suggestions (`abstained`, see ticket_ai.analysis): here it is a
+    suggestion row with no value, so API clients see "not confident — no suggestion" like the panel shows it."""
+    return {
+        "value": None,
+        "label": "",
+        "confidence": gap.get("confidence"),
+        "method": "trained",
+        "abstained": True,
+        "model_version": gap.get("model"),
+        "reasons": [gap["text"]] if gap.get("text") else [],
+        "run_id": gap.get("run_id"),
+    }
+
+
 def suggestion_list(ticket: Ticket, document: dict[str, Any]) -> list[dict[str, Any]]:
     """The suggestions of the analysis, in the panel's order (kinds without one are left out)."""
     suggestions, runs = _dict(document.get("suggestions")), _dict(document.get("runs"))
-    return [
-        _suggestion_row(ticket, kind, _dict(suggestions.get(kind)), runs)
+    abstained = _dict(document.get("abstained"))
+    entries = {
+        kind: _dict(suggestions.get(kind))
+        or (_abstention_entry(_dict(abstained.get(kind))) if _dict(abstained.get(kind)) else {})
         for kind in SUGGESTION_KINDS
-        if _dict(suggestions.get(kind))
-    ]
+    }
+    return [_suggestion_row(ticket, kind, entry, runs) for kind, entry in entries.items() if entry]
 
 
 # --- The analysis --------------------------------------------------------------------------------------

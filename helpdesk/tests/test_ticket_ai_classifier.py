@@ -77,6 +77,7 @@ def test_a_deployed_model_suggests_the_category_and_the_ledger_names_its_version
     suggestion = ticket.ai_suggestions["suggestions"]["category"]
     assert (suggestion["method"], suggestion["value"]) == ("trained", found["billing"].pk)
     assert "your model, version 1" in suggestion["reasons"][0]
+    assert suggestion["model_version"] == "helpdesk.category v1"
     run = AIRun.objects.get(pk=suggestion["run_id"])
     assert run.model == "helpdesk.category v1" and run.output_data["model_version"] == 1
     assert ticket.ai_suggestions["runs"]["category"]["model"] == "helpdesk.category v1"
@@ -107,15 +108,19 @@ def test_an_unsure_model_makes_no_suggestion_and_never_falls_back_to_zero_shot(f
     assert "category" not in {chip.kind for chip in panel.chips}
 
 
-def test_the_panel_says_when_the_model_was_not_confident(fake, train_now, client, login):
+def test_the_panel_and_the_api_say_when_the_model_was_not_confident(fake, train_now, client, login):
     categorised(ENOUGH)
     train_now()
     login("agent")
     ticket = analysed(TicketFactory(subject="Zyxq", original_description="Qwvz plorfz."))
 
     html = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    rows = client.get(f"/api/v1/tickets/{ticket.pk}/suggestions/").json()["results"]
 
     assert 'data-testid="ai-abstained"' in html and "Not confident — no suggestion." in html
+    category = next(row for row in rows if row["kind"] == "category")
+    assert category["abstained"] and category["value"] is None and not category["actionable"]
+    assert category["model_version"] == "helpdesk.category v1"
 
 
 def test_agents_corrections_feed_the_next_dataset(fake, train_now):

@@ -24,7 +24,8 @@ The document (`version` 1; every key always present, lists possibly empty):
       "summary": {"text": str, "keywords": [str]},
       "suggestions": {                                   # each: applied or dismissed by an agent in the panel
         "category": {"value": <Category id>, "label": str, "confidence": 0–1, "method": "trained"|"zero_shot",
-                     "reasons": [str], "run_id": int, "status": "open"|"applied"|"dismissed"} | null,
+                     "reasons": [str], "run_id": int, "status": "open"|"applied"|"dismissed",
+                     "model_version": "helpdesk.category v3" (trained only)} | null,
         "priority": {"value": "low"|"normal"|"high"|"urgent", …same keys…, "method": "trained"|"rules"},
         "type":     {"value": "question"|"incident"|"problem"|"task", …,
                      "method": "trained"|"rules"|"rules+zero_shot"},
@@ -292,7 +293,8 @@ def _category(text: str, categories: tuple[Category, ...]) -> tuple[dict | None,
         category = by_id[trained.label]
         reasons = _trained_reasons(CATEGORY_CLASSIFIER, trained, "tickets your agents categorised")
         confidence, run_id = round(trained.confidence, 2), trained.meta.run_id
-        return _suggestion(category.pk, category.name, confidence, reasons, run_id, "trained"), trained.meta, None
+        entry = _suggestion(category.pk, category.name, confidence, reasons, run_id, "trained")
+        return {**entry, "model_version": trained.meta.model}, trained.meta, None
     descriptions = {category.name: category.description or category.name for category in categories}
     result = facade.classify(text, descriptions, feature=FEATURES["category"])
     category = next(category for category in categories if category.name == result.label)
@@ -324,7 +326,7 @@ def _priority(source: selectors.AnalysisInput, *, sentiment_score: float) -> tup
         entry = _suggestion(
             trained.label, trained.label.title(), round(trained.confidence, 2), reasons, trained.meta.run_id, "trained"
         )
-        return trained.label, entry, trained.meta
+        return trained.label, {**entry, "model_version": trained.meta.model}, trained.meta
     reasons = (*priority.reasons, _unsure(asked)) if asked else tuple(priority.reasons)
     meta = facade.record_local_output(
         FEATURES["priority"], priority.value, data={"reasons": list(reasons)}, model="rules"
@@ -342,7 +344,7 @@ def _type(source: selectors.AnalysisInput, *, has_failure_report: bool) -> tuple
         reasons = _trained_reasons(TYPE_CLASSIFIER, trained, "solved tickets")
         value, confidence = trained.label, round(trained.confidence, 2)
         entry = _suggestion(value, value.title(), confidence, reasons, trained.meta.run_id, "trained")
-        return value, entry, trained.meta
+        return value, {**entry, "model_version": trained.meta.model}, trained.meta
     if asked is not None:
         suggested = rules.type_suggest(text, zero_shot={}, has_failure_report=has_failure_report)
         reasons = (*suggested.reasons, _unsure(asked))
