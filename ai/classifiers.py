@@ -22,8 +22,6 @@ from .services import ai_run_record
 
 MAX_NAME = 80
 MAX_TRAINING_EXAMPLES = 5000
-# Cross-validation embeds every text again: worth it for a report the admin reads, not for huge sets.
-CROSS_VALIDATE_UP_TO = 2000
 
 
 def _check_name(name: str) -> str:
@@ -54,8 +52,8 @@ def classifier_train(
     if len(texts) > MAX_TRAINING_EXAMPLES:
         raise AIInputError(f"At most {MAX_TRAINING_EXAMPLES:,} examples can be used to train a classifier.")
     try:
-        model_bytes = training.train_classifier(texts, labels)
-        accuracy = training.cross_validated_accuracy(texts, labels) if len(texts) <= CROSS_VALIDATE_UP_TO else None
+        result = training.train(texts, labels)
+        model_bytes, accuracy = result.model_bytes, result.evaluation.accuracy
     except ValueError as error:
         raise AIInputError(str(error)) from None
     counts = Counter(labels)
@@ -94,7 +92,8 @@ def classify_trained(*, name: str, text: str, feature: str, user=None) -> Classi
         return None
     started = time.perf_counter()
     try:
-        ((label, confidence),) = training.predict(bytes(row.model_bytes), [text])
+        (prediction,) = training.predict(bytes(row.model_bytes), [text])
+        label, confidence = prediction.label, prediction.confidence
     except ValueError:
         return None  # stored by an older format: unusable until retrained, like no model at all
     latency = (time.perf_counter() - started) * 1000

@@ -83,7 +83,7 @@ def test_retraining_replaces_the_model_and_delete_removes_it(trained):
     [
         (["a", "b"], ["x"], "every text needs exactly one label"),
         (["refund", "refund again", "login"], ["billing", "billing", "billing"], "at least two different labels"),
-        (["refund", "refund again", "login"], ["billing", "billing", "login"], "too few for: login"),
+        (["refund", "refund again", "login"], ["billing", "billing", "login"], "at least 10 labelled examples"),
         (["", "b", "c", "d"], ["x", "x", "y", "y"], "must not be empty"),
     ],
 )
