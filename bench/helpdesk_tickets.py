@@ -697,11 +697,26 @@ def timed_calls(
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, range(count, count + clients * 3)))  # warm-up: every connection, every worker
-        started, cpu = time.perf_counter(), target.cpu_seconds()
+        started, cpu, database = time.perf_counter(), target.cpu_seconds(), database_cpu_seconds()
         results = list(pool.map(one, range(count)))
         seconds, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
+        database = database_cpu_seconds() - database
     ok = [ms for ms, status in results if status in (200, 201)]
-    return ok, len(ok) / seconds, count - len(ok), cpu / count * 1000
+    return ok, len(ok) / seconds, count - len(ok), cpu / count * 1000, database / count * 1000
+
+
+def database_cpu_seconds() -> float:
+    """User + system CPU of the PostgreSQL cluster's processes so far (its background workers included: on two
+    cores the database's share decides throughput as much as the web server's). Both products use this cluster."""
+    import psutil
+
+    settings_dict = connection.settings_dict
+    socket_dir = settings_dict.get("HOST") or (settings_dict.get("OPTIONS") or {}).get("host") or ""
+    pid_file = Path(socket_dir) / "postmaster.pid"  # the embedded cluster keeps its socket in its data directory
+    if not pid_file.is_file():
+        return 0.0  # not the embedded cluster (DATABASE_URL elsewhere): not measured
+    postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+    return sum(sum(process.cpu_times()[:2]) for process in [postmaster, *postmaster.children()])
 
 
 def page_weight(target: Target) -> tuple[int, int, int]:
@@ -867,13 +882,16 @@ def run_http(tenant: Tenant, args) -> None:
 
 
 def _http_line(target: Target, label: str, call, count: int, clients: int, offset: int = 0) -> None:
-    timings, per_second, errors, cpu = timed_calls(target, lambda index: call(offset + index), count, clients)
+    timings, per_second, errors, cpu, database = timed_calls(
+        target, lambda index: call(offset + index), count, clients
+    )
     if not timings:
         print(f"{target.name:<18} {label:<24} every request failed")
         return
     print(
         f"{target.name:<18} {label:<24} {per_second:6.1f}/s  p50 {statistics.median(timings):6.1f} ms  "
-        f"p95 {percentile(timings, 0.95):6.1f} ms  server CPU {cpu:5.1f} ms/request  errors {errors}"
+        f"p95 {percentile(timings, 0.95):6.1f} ms  server CPU {cpu:5.1f} ms/request  "
+        f"database CPU {database:4.1f} ms/request  errors {errors}"
     )
 
 
