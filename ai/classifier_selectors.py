@@ -166,12 +166,13 @@ FEATURE_WORDS = {"tfidf": "words", "char": "word parts", "minilm": "sentence mea
 
 
 def params_in_words(params: dict[str, Any]) -> str:
-    """What the holdout chose, as an admin reads it: "words + word parts, regularisation 10, calibrated"."""
+    """What the holdout chose, as an admin reads it: "words + word parts, fit C 10, calibrated confidence"."""
     parts = []
     if params.get("features"):
         parts.append(" + ".join(FEATURE_WORDS.get(part, part) for part in str(params["features"]).split("+")))
     if params.get("C") is not None:
-        parts.append(f"regularisation strength {params['C']:g}" if isinstance(params["C"], int | float) else "")
+        # C is the inverse of the regularisation: higher fits the examples more closely.
+        parts.append(f"fit C {params['C']:g}" if isinstance(params["C"], int | float) else "")
     if params.get("class_weight") == "balanced":
         parts.append("rare labels weighted up")
     if params.get("temperature") is not None:
