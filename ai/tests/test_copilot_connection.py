@@ -269,10 +269,8 @@ def test_a_sign_in_started_in_another_workspace_is_refused(client, admin, copilo
 def test_the_answer_delivered_to_another_workspace_is_refused_there(
     client, admin, copilot, microsoft_fake, other_tenant, make_user
 ):
-    from tenants.services import workspace_domain
-
     answer = microsoft_fake.browse(start(client, copilot))
-    beta = Client(HTTP_HOST=workspace_domain(other_tenant.slug))
+    beta = Client(HTTP_HOST=other_tenant.get_primary_domain().domain)
     with tenant_context(other_tenant):  # users and sessions live in each workspace's own schema
         beta.force_login(make_user("admin"))
 
