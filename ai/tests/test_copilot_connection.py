@@ -284,7 +284,11 @@ def test_the_answer_delivered_to_another_workspace_is_refused_there(
 def test_connect_is_only_for_copilot_rows(client, admin):
     openai = ProviderConfigFactory(provider="openai")
 
-    assert client.post(reverse("ai:copilot_connect", args=[openai.pk])).status_code == 404
+    response = client.post(reverse("ai:copilot_connect", args=[openai.pk]), follow=True)
+
+    assert "does not sign in with a Microsoft account: only Copilot does" in response.content.decode()
+    assert SESSION_KEY not in client.session
+    assert client.post(reverse("ai:copilot_connect", args=[987654])).status_code == 404
 
 
 def test_the_grant_is_found_in_the_current_workspace_only(client, admin, copilot, microsoft_fake, other_tenant):

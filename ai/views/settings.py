@@ -352,13 +352,6 @@ def feature_route_reset(request: HttpRequest) -> HttpResponse:
 # --- Microsoft 365 Copilot: the admin's delegated sign-in (ai/copilot_connection.py) -------------------------
 
 
-def _copilot_or_404(config_id: int) -> ProviderConfig:
-    try:
-        return copilot_connection.copilot_config_get(config_id=config_id)
-    except ProviderConfig.DoesNotExist:
-        raise Http404("No such Microsoft 365 Copilot provider in this workspace.") from None
-
-
 @require_POST
 @capability_required(CAPABILITY)
 def copilot_connect(request: HttpRequest, config_id: int) -> HttpResponse:
@@ -366,7 +359,10 @@ def copilot_connect(request: HttpRequest, config_id: int) -> HttpResponse:
 
     The redirect URI is this workspace's own host, so Microsoft sends the answer back to the workspace that asked.
     """
-    config = _copilot_or_404(config_id)
+    config = _config_or_404(config_id)
+    if config.provider != "copilot":
+        messages.error(request, f"{config.label} does not sign in with a Microsoft account: only Copilot does.")
+        return _back_to_settings(f"provider-row-{config.pk}")
     redirect_uri = request.build_absolute_uri(reverse("ai:copilot_callback"))
     try:
         pending = copilot_connection.copilot_sign_in_start(config=config, user=request.user, redirect_uri=redirect_uri)
@@ -393,7 +389,7 @@ def copilot_callback(request: HttpRequest) -> HttpResponse:
         return _sign_in_refused(request, str(error), error.status)
     except (ProviderError, DecryptionFailed) as error:
         request.session.pop(copilot_connection.SESSION_KEY, None)
-        config = _copilot_or_404(pending.config_id) if pending else None
+        config = selectors.provider_config_list().filter(pk=pending.config_id).first() if pending else None
         verdict = str(error) if isinstance(error, SignInRefused) else _sign_in_verdict(config, error)
         return _sign_in_refused(request, f"Microsoft 365 was not connected. {verdict}", 400)
     request.session.pop(copilot_connection.SESSION_KEY, None)
@@ -405,7 +401,7 @@ def copilot_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required(CAPABILITY)
 def copilot_disconnect(request: HttpRequest, config_id: int) -> HttpResponse:
-    config = _copilot_or_404(config_id)
+    config = _config_or_404(config_id)
     copilot_connection.copilot_disconnect(config=config)
     messages.success(
         request, f"Microsoft 365 is disconnected from {config.label}: Copilot is not used until an admin connects it."
