@@ -13,7 +13,7 @@ service (403) and never worked; that path is gone. A workspace admin signs in on
 (`start_sign_in` → Microsoft's authorize page → `finish_sign_in` with what came back: msal checks the state, PKCE
 verifier and id-token nonce); the resulting msal token cache (access + refresh token of that admin) is kept by a
 `TokenStore`. The default store is the workspace's database row (ai/copilot_connection.py: encrypted, found by
-authority and client id in the current workspace schema); tests pass a `MemoryTokenStore`.
+tenant and client id in the current workspace schema); tests pass a `MemoryTokenStore`.
 
 Tokens: each call loads the stored cache into a `msal.SerializableTokenCache` and asks
 `acquire_token_silent_with_error`: a cached access token is reused until it is within five minutes of expiry, then

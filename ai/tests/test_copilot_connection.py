@@ -281,6 +281,14 @@ def test_the_answer_delivered_to_another_workspace_is_refused_there(
     assert microsoft_fake.token_requests == []
 
 
+def test_without_javascript_connect_offers_a_link_to_microsoft(client, admin, copilot, microsoft_fake):
+    response = client.post(reverse("ai:copilot_connect", args=[copilot.pk]))
+
+    assert response.status_code == 200
+    assert f'href="{microsoft_fake.origin}/{MS_TENANT_ID}/oauth2/v2.0/authorize?' in response.content.decode()
+    assert client.session[SESSION_KEY]["config_id"] == copilot.pk
+
+
 def test_connect_is_only_for_copilot_rows(client, admin):
     openai = ProviderConfigFactory(provider="openai")
 

@@ -39,6 +39,7 @@ from ..services import ConnectionTest
 SETTINGS_TEMPLATE = "ai/settings.html"
 FORM_TEMPLATE = "ai/provider_form.html"
 DELETE_TEMPLATE = "ai/provider_confirm_delete.html"
+SIGN_IN_TEMPLATE = "ai/copilot_sign_in.html"
 ROUTE_SLOTS = 3
 WARN_AT_PERCENT = 80
 CAPABILITY = "ai.configure"
@@ -374,7 +375,9 @@ def copilot_connect(request: HttpRequest, config_id: int) -> HttpResponse:
             return _row_response(request, config)
         return _back_to_settings(f"provider-row-{config.pk}")
     request.session[copilot_connection.SESSION_KEY] = pending.as_session()
-    return hx_redirect(request, pending.auth_uri)
+    if request.htmx:
+        return hx_redirect(request, pending.auth_uri)
+    return render(request, SIGN_IN_TEMPLATE, {"config": config, "auth_uri": pending.auth_uri})
 
 
 @require_GET
