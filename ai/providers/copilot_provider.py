@@ -290,10 +290,12 @@ class CopilotProvider:
 
     def finish_sign_in(self, flow: dict[str, Any], auth_response: dict[str, str]) -> SignIn:
         """Redeems the code Microsoft sent back (msal checks state, PKCE verifier and id-token nonce)."""
-        cache = msal.SerializableTokenCache()
-        app = self._msal_app(cache)
+        if not flow.get("state") or auth_response.get("state") != flow.get("state"):
+            raise SignInRefused("The sign-in answer does not belong to the sign-in that was started.")
         if auth_response.get("error"):
             raise self._sign_in_error(auth_response)
+        cache = msal.SerializableTokenCache()
+        app = self._msal_app(cache)
         try:
             result = app.acquire_token_by_auth_code_flow(dict(flow), dict(auth_response))
         except (ValueError, RuntimeError) as error:  # msal: state or nonce mismatch
