@@ -17,6 +17,9 @@ urlpatterns = [
     path("providers/<int:config_id>/enabled/", settings.provider_enabled, name="provider_enabled"),
     path("providers/<int:config_id>/test/", settings.provider_test, name="provider_test"),
     path("providers/<int:config_id>/delete/", settings.provider_delete, name="provider_delete"),
+    path("providers/<int:config_id>/microsoft/connect/", settings.copilot_connect, name="copilot_connect"),
+    path("providers/<int:config_id>/microsoft/disconnect/", settings.copilot_disconnect, name="copilot_disconnect"),
+    path("microsoft/callback/", settings.copilot_callback, name="copilot_callback"),
     path("routes/", settings.feature_route_save, name="route_save"),
     path("routes/reset/", settings.feature_route_reset, name="route_reset"),
     # --- Prompts (ai/views/prompts.py) ---

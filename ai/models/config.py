@@ -53,6 +53,11 @@ class ProviderConfig(models.Model):
     last_test_status = models.CharField(max_length=10, choices=TestStatus.choices, blank=True, editable=False)
     last_test_message = models.TextField(blank=True, editable=False)
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Microsoft 365 Copilot's delegated sign-in (ai/copilot_connection.py): the msal token cache as a Fernet token,
+    # and who connected it, when, with which scopes and whether it still works. Written with update(): a token
+    # refresh is not a settings change and must not flush the workspace's AI cache.
+    oauth_token_cache_encrypted = models.TextField(blank=True, editable=False)
+    oauth_connection = models.JSONField(default=dict, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

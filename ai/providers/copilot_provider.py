@@ -1,16 +1,32 @@
-"""Microsoft 365 Copilot through Microsoft Graph: msal client-credentials tokens, Graph calls over `requests`.
+"""Microsoft 365 Copilot through Microsoft Graph: delegated msal tokens (auth-code flow), Graph over `requests`.
 
 Settings: `api_key` is the app registration's client secret; `extra` holds `tenant_id`, `client_id`, and optionally
 `authority_host` (default https://login.microsoftonline.com), `graph_base_url` (default https://graph.microsoft.com;
-`base_url` is used when `graph_base_url` is absent), `scope` (default `<graph_base_url>/.default`), `time_zone`
-(default UTC) and `web_grounding` (default off). There is no per-workspace proxy or CA file: msal and Graph go through
-the egress guard (`core.egress.guarded_requests_session`), which must see every destination itself, and extra
-certificate authorities are the operator's (the EGRESS_CA_BUNDLE setting).
+`base_url` is used when `graph_base_url` is absent), `scopes` (a list or a space-separated string; default
+`DEFAULT_SCOPES`), `time_zone` (default UTC) and `web_grounding` (default off). There is no per-workspace proxy or
+CA file: msal and Graph go through the egress guard (`core.egress.guarded_requests_session`), which must see every
+destination itself, and extra certificate authorities are the operator's (the EGRESS_CA_BUNDLE setting).
 
-Tokens: one `msal.ConfidentialClientApplication` per (authority, client id, secret, TLS settings) is kept for the
-life of the process, so its in-memory token cache outlives a provider object: a second call reuses the cached
-token and msal asks for a new one only when the cached one is within five minutes of expiry. When Graph
-answers 401 anyway (token revoked), the cached tokens are dropped so the next call gets a fresh one.
+Why delegated: Microsoft documents the Copilot Chat API for delegated (signed-in user) permissions only
+("Application: Not supported"), so the client-credentials token this module used to send was refused by the real
+service (403) and never worked; that path is gone. A workspace admin signs in once from the AI settings
+(`start_sign_in` → Microsoft's authorize page → `finish_sign_in` with what came back: msal checks the state, PKCE
+verifier and id-token nonce); the resulting msal token cache (access + refresh token of that admin) is kept by a
+`TokenStore`. The default store is the workspace's database row (ai/copilot_connection.py: encrypted, found by
+tenant and client id in the current workspace schema); tests pass a `MemoryTokenStore`.
+
+Tokens: each call loads the stored cache into a `msal.SerializableTokenCache` and asks
+`acquire_token_silent_with_error`: a cached access token is reused until it is within five minutes of expiry, then
+the refresh token buys a new one (Entra rotates refresh tokens), and a changed cache is written back. When the
+refresh is refused (`invalid_grant`, `interaction_required`: consent revoked, password reset, token expired after
+90 days idle) the store marks the grant revoked and every call says, without asking Microsoft again, that an admin
+must connect Microsoft 365 again. Missing consent (never connected) says so too; both are `Misconfigured` with
+our own words, which the settings page and the run log show as they are. When Graph answers 401 anyway, the
+cached access tokens are dropped so the next call refreshes.
+
+Each msal application is built per call around the loaded cache (so no token is shared between workspaces or
+threads); msal's `http_cache` (no tokens, only discovery answers and throttling state) is kept per authority for the
+life of the process, so the authority's OpenID configuration is read once a day, not on every call.
 
 HTTP: msal and Graph share nothing with the environment (`trust_env=False`): `verify` is EGRESS_CA_BUNDLE, else
 `REQUESTS_CA_BUNDLE`, else certifi. (With `trust_env=True`, requests lets `REQUESTS_CA_BUNDLE` override an
@@ -24,28 +40,30 @@ The Copilot Chat API (Graph beta) as this module assumes it, from Microsoft's re
   {"timeZone": ...}, "contextualResources": {"webContext": {"isWebEnabled": false}}}` → 200 `copilotConversation`
   whose `messages` hold the prompt and then Copilot's answer: the answer is the last message's `text`. A `state`
   of `disengagedForRai` means Copilot's responsible-AI filter ended the conversation.
+- Delegated permissions it needs (all of them, admin consent): Sites.Read.All, Mail.Read, People.Read.All,
+  OnlineMeetingTranscript.Read.All, Chat.Read, ChannelMessage.Read.All, ExternalItem.Read.All; and the signed-in
+  user needs a Microsoft 365 Copilot licence.
 - Copilot has no system role, sampling settings, token counts or structured output: system messages and earlier
   turns are written into the one message text, JSON is asked for in words and cut out of the answer, and the token
   counts are 0 (Copilot is paid per licence, not per token). Each `generate()` opens a new conversation (two Graph
   calls), so no state leaks between tickets or workspaces.
-- Microsoft documents the Chat API for *delegated* permissions only ("Application: not supported"), so the real
-  service can be expected to refuse a client-credentials token with 403 until that changes; the error message
-  then says why. Everything else (tokens, Graph, error mapping) is the same for a delegated token, which only
-  `access_token()` would have to obtain differently. Tests run against the fake.
 - `settings.timeout_seconds` bounds each token request, and the two Graph calls of `generate()` together.
-- `test_connection()` gets a token, reads `/v1.0/organization` (needs Organization.Read.All) and opens a
-  conversation, which proves Copilot accepts the token without spending a chat turn.
+- `test_connection()` gets the delegated token (refreshing it if due) and opens a conversation, which proves
+  Copilot accepts it without spending a chat turn.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
+import re
 import threading
 import time
+import warnings
 from collections import OrderedDict
-from typing import Any, ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Protocol
 from urllib.parse import quote, urlsplit
 
 import msal
@@ -81,48 +99,125 @@ from .base import (
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com"
+# The Chat API's delegated permissions, all required (Microsoft's reference, "Least privileged permissions").
+DEFAULT_SCOPES = (
+    "Sites.Read.All",
+    "Mail.Read",
+    "People.Read.All",
+    "OnlineMeetingTranscript.Read.All",
+    "Chat.Read",
+    "ChannelMessage.Read.All",
+    "ExternalItem.Read.All",
+)
+RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})  # msal adds them itself and refuses them here
 GRAPH = "Microsoft Graph"
 ENTRA = "Microsoft Entra ID"
 COPILOT_403_HINT = (
-    " The Copilot Chat API needs a Microsoft 365 Copilot licence, and Microsoft currently documents it for "
-    "delegated (signed-in user) permissions only, not for an app's client-credentials token."
+    " The Copilot Chat API needs a Microsoft 365 Copilot licence for the signed-in user and admin consent to its "
+    "delegated permissions."
 )
+NOT_CONNECTED = (
+    "Microsoft 365 is not connected: an admin must connect it in AI settings (Connect Microsoft 365). "
+    "The Copilot Chat API accepts only a signed-in user's token, not the app's own."
+)
+RECONNECT = "an admin must connect Microsoft 365 again in AI settings."
+OTHER_APP = (
+    "Microsoft 365 was connected for another app registration or tenant than the one now configured: " + RECONNECT
+)
+# Token-endpoint answers that only a new sign-in can fix: the grant behind the refresh token is gone.
+_GRANT_LOST = {"invalid_grant", "interaction_required", "consent_required", "login_required"}
 _AUTH_ERRORS = {"invalid_client"}
 _CONFIG_ERRORS = {"invalid_request", "invalid_tenant", "unauthorized_client", "invalid_scope", "unsupported_grant_type"}
-_MAX_APPS = 256
+_AADSTS = re.compile(r"\bAADSTS(\d{4,7})\b")
+_MAX_AUTHORITIES = 256
 # What msal raises: transport errors, service errors (5xx from the token endpoint), and ValueError when the
 # authority's OpenID configuration cannot be read (unknown tenant or host).
 _MSAL_FAILURES = (requests.RequestException, msal.exceptions.MsalError, ValueError, EgressRefused)
 
 
-class _TokenApps:
-    """Process-wide msal applications (each with its token cache), least recently used dropped beyond a cap."""
+class SignInRefused(ProviderError):
+    """The sign-in came back without a usable grant (the user declined, the state or nonce did not match)."""
 
-    def __init__(self) -> None:
-        self._apps: OrderedDict[tuple, msal.ConfidentialClientApplication] = OrderedDict()
+    answered = True
+
+
+# ---- where the delegated grant lives ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredGrant:
+    """A signed-in user's msal token cache (serialized JSON) and what the settings page says about it."""
+
+    cache: str
+    client_key: str  # "<authority> <client id>" it was obtained for: another app registration cannot use it
+    account: str = ""  # the signed-in user's name (preferred_username), for messages
+    revoked: str = ""  # why the grant stopped working; empty while it works
+    key: Any = None  # the store's own handle (a row id), passed back to save() and revoke()
+
+
+class TokenStore(Protocol):
+    def load(self) -> StoredGrant | None: ...
+
+    def save(self, grant: StoredGrant, cache: str) -> None: ...
+
+    def revoke(self, grant: StoredGrant, reason: str) -> None: ...
+
+
+@dataclass
+class MemoryTokenStore:
+    """A grant kept in memory (tests, scripts)."""
+
+    grant: StoredGrant | None = None
+    saves: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def load(self) -> StoredGrant | None:
+        return self.grant
+
+    def save(self, grant: StoredGrant, cache: str) -> None:
+        self.grant, self.saves = replace(grant, cache=cache), self.saves + 1
+
+    def revoke(self, grant: StoredGrant, reason: str) -> None:
+        self.grant = replace(grant, cache="", revoked=reason)
+        self.reasons.append(reason)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a finished sign-in gives: the grant to store and who consented to what."""
+
+    cache: str
+    client_key: str
+    account: str
+    name: str
+    scopes: tuple[str, ...]
+
+    def grant(self) -> StoredGrant:
+        return StoredGrant(cache=self.cache, client_key=self.client_key, account=self.account)
+
+
+class _Lru:
+    """A bounded process-wide map (least recently used dropped beyond the cap)."""
+
+    def __init__(self, cap: int) -> None:
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._cap = cap
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, build) -> msal.ConfidentialClientApplication:
+    def get(self, key: Any, build: Callable[[], Any]) -> Any:
         with self._lock:
-            if key in self._apps:
-                self._apps.move_to_end(key)
-                return self._apps[key]
-        # Built outside the lock: msal reads the authority's OpenID configuration over the network here, and
-        # one slow tenant must not hold up the others. If building fails, nothing is cached.
-        app = build()
-        with self._lock:
-            app = self._apps.setdefault(key, app)  # another thread may have built one meanwhile
-            self._apps.move_to_end(key)
-            if len(self._apps) > _MAX_APPS:
-                self._apps.popitem(last=False)
-            return app
+            if key not in self._items:
+                self._items[key] = build()
+                if len(self._items) > self._cap:
+                    self._items.popitem(last=False)
+            self._items.move_to_end(key)
+            return self._items[key]
 
     def clear(self) -> None:
         with self._lock:
-            self._apps.clear()
+            self._items.clear()
 
 
-token_apps = _TokenApps()
+# msal's http_cache per authority: discovery answers and throttling state, never tokens (msal's documentation).
+msal_http_caches = _Lru(_MAX_AUTHORITIES)
 
 
 class CopilotProvider:
@@ -130,7 +225,7 @@ class CopilotProvider:
     DEFAULT_MODEL: ClassVar[str] = "microsoft-365-copilot"
     is_external: ClassVar[bool] = True
 
-    def __init__(self, settings: ProviderSettings) -> None:
+    def __init__(self, settings: ProviderSettings, *, token_store: TokenStore | None = None) -> None:
         self.settings = settings
         extra = dict(settings.extra or {})
         self.tenant_id = str(extra.get("tenant_id") or "").strip()
@@ -138,14 +233,16 @@ class CopilotProvider:
         self.authority_host = str(extra.get("authority_host") or DEFAULT_AUTHORITY_HOST).rstrip("/")
         graph = extra.get("graph_base_url") or settings.base_url or DEFAULT_GRAPH_BASE_URL
         self.graph_base_url = str(graph).rstrip("/")
-        self.scope = str(extra.get("scope") or f"{self.graph_base_url}/.default")
+        self.scopes = _scopes(extra.get("scopes"))
         # Extra certificate authorities are the operator's choice (a corporate CA), never a workspace's.
         self.ca_bundle = str(getattr(django_settings, "EGRESS_CA_BUNDLE", "") or "")
         self.verify: str | bool = self.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
         self.time_zone = str(extra.get("time_zone") or "UTC")
         self.web_grounding = bool(extra.get("web_grounding", False))
         self.model = settings.model or self.DEFAULT_MODEL
+        self._token_store = token_store
         self._session: requests.Session | None = None
+        self._identity_session: requests.Session | None = None
 
     # ---- Provider protocol -------------------------------------------------------------------------------------
     def generate(self, request: GenerateRequest) -> GenerateResponse:
@@ -171,57 +268,152 @@ class CopilotProvider:
         raise Unsupported("Microsoft 365 Copilot offers no embeddings; route embeddings to the local provider.")
 
     def test_connection(self) -> str:
-        self._graph("GET", "/v1.0/organization")
         self._graph("POST", "/beta/copilot/conversations", {})
-        # Only our own words: a connection test never repeats what the endpoint said (ai.services).
-        return (
-            f"Connected to Microsoft Graph for the tenant {self.tenant_id}; "
-            "the Copilot Chat API accepted the app's token."
+        grant = self.token_store.load()
+        who = f" as {grant.account}" if grant and grant.account else ""
+        return f"Connected to Microsoft 365 Copilot{who}: the Copilot Chat API accepted the delegated token."
+
+    # ---- the admin's sign-in (authorization-code flow with PKCE) -------------------------------------------------
+    def start_sign_in(self, redirect_uri: str) -> dict[str, Any]:
+        """msal's flow for one sign-in: keep it (in the admin's session) and send the browser to `flow["auth_uri"]`."""
+        app = self._msal_app(msal.SerializableTokenCache())
+        try:
+            with warnings.catch_warnings():
+                # msal recommends form_post; the answer must come back as a top-level GET instead, since the
+                # session cookie (SameSite=Lax) that ties it to the admin's sign-in is not sent on a cross-site POST.
+                warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
+                return app.initiate_auth_code_flow(
+                    list(self.scopes), redirect_uri=redirect_uri, prompt="select_account", response_mode="query"
+                )
+        except _MSAL_FAILURES as error:
+            raise self._token_failure(error) from None
+
+    def finish_sign_in(self, flow: dict[str, Any], auth_response: dict[str, str]) -> SignIn:
+        """Redeems the code Microsoft sent back (msal checks state, PKCE verifier and id-token nonce)."""
+        if not flow.get("state") or auth_response.get("state") != flow.get("state"):
+            raise SignInRefused("The sign-in answer does not belong to the sign-in that was started.")
+        if auth_response.get("error"):
+            raise self._sign_in_error(auth_response)
+        cache = msal.SerializableTokenCache()
+        app = self._msal_app(cache)
+        try:
+            result = app.acquire_token_by_auth_code_flow(dict(flow), dict(auth_response))
+        except (ValueError, RuntimeError) as error:  # msal: state or nonce mismatch
+            if isinstance(error, _MSAL_FAILURES) and not _is_flow_mismatch(error):
+                raise self._token_failure(error) from None
+            raise SignInRefused("The sign-in answer does not belong to the sign-in that was started.") from None
+        except _MSAL_FAILURES as error:
+            raise self._token_failure(error) from None
+        if "error" in result or not result.get("access_token"):
+            raise self._sign_in_error(result)
+        claims = result.get("id_token_claims") or {}
+        scope = result.get("scope") or []
+        scopes = scope.split() if isinstance(scope, str) else list(scope)
+        return SignIn(
+            cache=cache.serialize(),
+            client_key=self.client_key,
+            account=str(claims.get("preferred_username") or claims.get("upn") or claims.get("email") or ""),
+            name=str(claims.get("name") or ""),
+            scopes=tuple(item for item in scopes if item not in RESERVED_SCOPES | {"email"}),
         )
 
+    def _sign_in_error(self, result: dict[str, Any]) -> ProviderError:
+        code = str(result.get("error") or "unknown_error")
+        if code in _AUTH_ERRORS or code in _CONFIG_ERRORS:
+            return self._token_error(result)
+        detail = self._clean(str(result.get("error_description") or "").split(" Trace ID:")[0])
+        return SignInRefused(f"Microsoft 365 did not grant access ({code}){': ' + detail if detail else '.'}")
+
     # ---- tokens ------------------------------------------------------------------------------------------------
-    def access_token(self) -> str:
-        """A Graph token from msal's cache, or a new one from the token endpoint when none is fresh enough."""
-        app = self._token_app()
-        try:
-            result = app.acquire_token_for_client(scopes=[self.scope])
-        except _MSAL_FAILURES as error:  # msal lets transport and service errors through as they are
-            raise self._token_failure(error) from None
-        if result and result.get("access_token"):
-            return result["access_token"]
-        raise self._token_error(result or {})
+    @property
+    def token_store(self) -> TokenStore:
+        if self._token_store is None:
+            # The workspace's stored grant (a database row): found per call in the current schema, since one
+            # provider object serves every workspace with the same settings (ai.registry caches clients).
+            from ..copilot_connection import DatabaseTokenStore
+
+            self._token_store = DatabaseTokenStore(tenant_id=self.tenant_id, client_id=self.client_id)
+        return self._token_store
 
     @property
-    def token_cache(self) -> msal.TokenCache:
-        """The msal token cache shared by every provider object with these credentials."""
-        return self._token_app().token_cache
+    def client_key(self) -> str:
+        return f"{self.authority} {self.client_id}"
+
+    def access_token(self) -> str:
+        """The signed-in admin's Graph token: the cached one, or a new one bought with the refresh token."""
+        self._check_settings()
+        grant = self._usable_grant()
+        cache = msal.SerializableTokenCache()
+        cache.deserialize(grant.cache)
+        app = self._msal_app(cache)
+        accounts = app.get_accounts()
+        if not accounts:
+            raise self._revoke(grant, "the stored sign-in holds no account")
+        try:
+            result = app.acquire_token_silent_with_error(list(self.scopes), account=accounts[0])
+        except _MSAL_FAILURES as error:
+            raise self._token_failure(error) from None
+        finally:
+            if cache.has_state_changed:
+                self.token_store.save(grant, cache.serialize())
+        if result and result.get("access_token"):
+            return result["access_token"]
+        if not result:  # neither a fresh access token nor a refresh token for these scopes
+            raise self._revoke(grant, "no refresh token for the configured scopes")
+        if str(result.get("error")) in _GRANT_LOST:
+            raise self._revoke(grant, _aadsts_words(result))
+        raise self._token_error(result)
+
+    def _usable_grant(self) -> StoredGrant:
+        grant = self.token_store.load()
+        if grant is None:
+            raise Misconfigured(NOT_CONNECTED)
+        if grant.revoked or not grant.cache:
+            raise Misconfigured(_revoked_message(grant, grant.revoked))
+        if grant.client_key != self.client_key:
+            raise Misconfigured(OTHER_APP)
+        return grant
+
+    def _revoke(self, grant: StoredGrant, reason: str) -> Misconfigured:
+        self.token_store.revoke(grant, reason)
+        return Misconfigured(_revoked_message(grant, reason))
 
     def forget_tokens(self) -> None:
-        """Drop this app's cached access tokens (Graph said the current one is no good)."""
-        cache = self.token_cache
+        """Drop the stored access tokens (Graph said the current one is no good): the next call refreshes."""
+        grant = self.token_store.load()
+        if grant is None or not grant.cache:
+            return
+        cache = msal.SerializableTokenCache()
+        cache.deserialize(grant.cache)
         for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
             cache.remove_at(entry)
+        if cache.has_state_changed:
+            self.token_store.save(grant, cache.serialize())
 
-    def _token_app(self) -> msal.ConfidentialClientApplication:
+    def _msal_app(self, cache: msal.SerializableTokenCache) -> msal.ConfidentialClientApplication:
         self._check_settings()
-        secret_hash = hashlib.sha256(self.settings.api_key.encode()).hexdigest()
-        key = (self.authority, self.client_id, secret_hash, str(self.verify), self.settings.timeout_seconds)
-        return token_apps.get(key, self._build_app)
-
-    def _build_app(self) -> msal.ConfidentialClientApplication:
-        session = self._new_session()
-        # msal takes no timeout with a custom http_client: bind one to the session, as msal's docs suggest.
-        session.request = functools.partial(session.request, timeout=self.settings.timeout_seconds)
+        http_cache = msal_http_caches.get((self.authority, str(self.verify)), dict)
         try:
             return msal.ConfidentialClientApplication(
                 self.client_id,
                 client_credential=self.settings.api_key,
                 authority=self.authority,
-                http_client=session,
+                http_client=self.identity_session,
                 instance_discovery=False,
+                token_cache=cache,
+                http_cache=http_cache,
             )
         except _MSAL_FAILURES as error:  # authority discovery happens here, so this can fail like a token request
             raise self._token_failure(error) from None
+
+    @property
+    def identity_session(self) -> requests.Session:
+        if self._identity_session is None:
+            session = self._new_session()
+            # msal takes no timeout with a custom http_client: bind one to the session, as msal's docs suggest.
+            session.request = functools.partial(session.request, timeout=self.settings.timeout_seconds)
+            self._identity_session = session
+        return self._identity_session
 
     @property
     def authority(self) -> str:
@@ -366,3 +558,30 @@ def answer_text(conversation: dict[str, Any], prompt: str) -> str:
         if text.strip():
             return text
     raise bad_response("Microsoft 365 Copilot", "the conversation came back without an answer.")
+
+
+def _scopes(configured: Any) -> tuple[str, ...]:
+    """The delegated scopes to ask for: `extra["scopes"]` (list or space-separated) or the Chat API's own."""
+    if isinstance(configured, str):
+        configured = configured.split()
+    chosen = [str(item).strip() for item in (configured or ()) if str(item).strip()]
+    return tuple(item for item in (chosen or DEFAULT_SCOPES) if item not in RESERVED_SCOPES)
+
+
+def _aadsts_words(result: dict[str, Any]) -> str:
+    """`invalid_grant, AADSTS50173`: the error code and number only (the description is Microsoft's, not ours)."""
+    numbers = [str(code) for code in result.get("error_codes") or [] if str(code).isdigit()]
+    numbers = numbers or _AADSTS.findall(str(result.get("error_description") or ""))
+    return ", ".join([str(result.get("error") or "error"), *(f"AADSTS{number}" for number in numbers[:2])])
+
+
+def _revoked_message(grant: StoredGrant, reason: str) -> str:
+    details = [f"connected as {grant.account}"] if grant.account else []
+    details += [f"Microsoft said {reason}"] if reason else []
+    said = f" ({'; '.join(details)})" if details else ""
+    return f"Microsoft 365 consent was revoked or has expired{said}: {RECONNECT}"
+
+
+def _is_flow_mismatch(error: Exception) -> bool:
+    text = str(error)
+    return "state" in text or "nonce" in text

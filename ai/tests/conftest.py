@@ -71,9 +71,9 @@ def tls_ca(tmp_path_factory) -> FakeCA:
 
 @pytest.fixture
 def microsoft_fake(tls_ca, settings) -> Iterator[MicrosoftFake]:
-    from ai.providers.copilot_provider import token_apps
+    from ai.providers.copilot_provider import msal_http_caches
 
     settings.EGRESS_CA_BUNDLE = tls_ca.path  # the operator's extra CA, as a deployment would trust a corporate one
     with MicrosoftFake(ca=tls_ca.ca, ca_path=tls_ca.path) as fake:
         yield fake
-    token_apps.clear()  # msal apps of this fake's authority are of no use to later tests
+    msal_http_caches.clear()  # msal's discovery answers for this fake's authority are of no use to later tests

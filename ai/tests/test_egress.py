@@ -158,15 +158,26 @@ def test_every_sdk_provider_is_refused_before_connecting(request, vendor, no_loo
     assert fake.requests == []
 
 
-def test_copilot_is_refused_before_connecting(microsoft_fake, no_loopback):
+def test_copilot_sign_in_is_refused_before_connecting(microsoft_fake, no_loopback):
     with pytest.raises(EgressBlocked, match="loopback"):
-        CopilotProvider(microsoft_fake.provider_settings()).generate(HELLO)
+        CopilotProvider(microsoft_fake.provider_settings()).start_sign_in("https://alpha.example.test/callback/")
 
     assert microsoft_fake.requests == []
 
 
+def test_copilot_graph_calls_are_refused_before_connecting(microsoft_fake, settings):
+    provider = microsoft_fake.connected_provider()  # signed in while loopback was allowed
+    settings.EGRESS_ALLOW_LOOPBACK = False
+    signed_in = len(microsoft_fake.requests)
+
+    with pytest.raises(EgressBlocked, match="loopback"):
+        provider.generate(HELLO)
+
+    assert len(microsoft_fake.requests) == signed_in
+
+
 def test_copilot_reaches_its_fake_through_the_guard_when_loopback_is_allowed(microsoft_fake):
-    response = CopilotProvider(microsoft_fake.provider_settings()).generate(HELLO)
+    response = microsoft_fake.connected_provider().generate(HELLO)
 
     assert response.text and microsoft_fake.token_requests and microsoft_fake.graph_requests
 

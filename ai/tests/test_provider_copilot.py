@@ -1,4 +1,9 @@
-"""CopilotProvider (msal + Microsoft Graph over requests) against the TLS fake of Entra ID and Graph."""
+"""CopilotProvider (msal delegated tokens + Microsoft Graph over requests) against the TLS fake of Entra ID and Graph.
+
+The admin's sign-in is the real authorization-code flow against the fake (authorize redirect, code + PKCE
+verifier at the token endpoint); the grant is kept in a MemoryTokenStore here (test_copilot_connection.py covers
+the encrypted database store and the settings views).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,22 @@ from ai.providers.base import (
     RateLimited,
     Unsupported,
 )
-from ai.providers.copilot_provider import CopilotProvider, compose_prompt
-from ai.tests.fakes.microsoft_fake import MS_CLIENT_ID, MS_CLIENT_SECRET, MS_TENANT_ID, conversation_body
+from ai.providers.copilot_provider import (
+    DEFAULT_SCOPES,
+    CopilotProvider,
+    MemoryTokenStore,
+    SignInRefused,
+    StoredGrant,
+    compose_prompt,
+)
+from ai.tests.fakes.microsoft_fake import (
+    MS_CLIENT_ID,
+    MS_CLIENT_SECRET,
+    MS_TENANT_ID,
+    MS_USER,
+    REDIRECT_URI,
+    conversation_body,
+)
 
 
 def ask(**fields) -> GenerateRequest:
@@ -30,14 +49,19 @@ def ask(**fields) -> GenerateRequest:
 
 
 def provider_for(fake, **overrides) -> CopilotProvider:
-    return CopilotProvider(fake.provider_settings(**overrides))
+    """A provider whose admin has signed in (the whole authorization-code flow against the fake)."""
+    return fake.connected_provider(**overrides)
 
 
 def age_cached_tokens(provider: CopilotProvider, *, seconds_left: int) -> None:
-    cache = provider.token_cache
+    """Makes the stored access tokens expire in `seconds_left` (msal renews those with under five minutes)."""
+    store = provider.token_store
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(store.grant.cache)
     kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
     for entry in list(cache.search(kind)):
         cache.modify(kind, entry, {"expires_on": str(int(time.time()) + seconds_left)})
+    store.grant = StoredGrant(cache.serialize(), store.grant.client_key, store.grant.account)
 
 
 def paths(requests) -> list[tuple[str, str]]:
@@ -67,16 +91,74 @@ def test_generate_opens_a_conversation_then_chats(microsoft_fake):
     assert chat.credential in microsoft_fake.tokens  # a token the fake issued
 
 
-def test_the_token_request_is_client_credentials_for_graph(microsoft_fake):
-    provider_for(microsoft_fake).generate(ask())
+def test_the_sign_in_is_the_authorization_code_flow_with_pkce_for_the_chat_api_scopes(microsoft_fake):
+    provider = provider_for(microsoft_fake)
 
-    discovery, token = microsoft_fake.requests[:2]
-    assert discovery.path == f"/{MS_TENANT_ID}/v2.0/.well-known/openid-configuration"
-    assert token.path == f"/{MS_TENANT_ID}/oauth2/v2.0/token"
-    assert token.body["grant_type"] == "client_credentials"
-    assert token.body["client_id"] == MS_CLIENT_ID
-    assert token.body["scope"] == f"{microsoft_fake.origin}/.default"
+    authorize = microsoft_fake.authorize_requests[0]
+    assert authorize.path == f"/{MS_TENANT_ID}/oauth2/v2.0/authorize"
+    query = authorize.query
+    assert (query["client_id"], query["response_type"], query["redirect_uri"]) == (MS_CLIENT_ID, "code", REDIRECT_URI)
+    assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
+    assert set(query["scope"].split()) == {*DEFAULT_SCOPES, "openid", "profile", "offline_access"}
+    assert query["prompt"] == "select_account"
+    assert "client_secret" not in query
+    (token,) = microsoft_fake.token_requests
+    assert token.body["grant_type"] == "authorization_code"
+    assert token.body["redirect_uri"] == REDIRECT_URI and token.body["code_verifier"]
     assert token.body["client_secret"] == "[redacted]" and token.credential == MS_CLIENT_SECRET
+    assert provider.token_store.grant.account == MS_USER["preferred_username"]
+    assert not microsoft_fake.app_only_tokens  # no client-credentials token is ever asked for
+
+
+def test_the_sign_in_reports_who_consented_to_which_scopes(microsoft_fake):
+    provider = CopilotProvider(microsoft_fake.provider_settings(), token_store=MemoryTokenStore())
+    flow = provider.start_sign_in(REDIRECT_URI)
+
+    sign_in = provider.finish_sign_in(flow, microsoft_fake.browse(flow["auth_uri"]))
+
+    assert (sign_in.account, sign_in.name) == (MS_USER["preferred_username"], MS_USER["name"])
+    assert set(sign_in.scopes) == set(DEFAULT_SCOPES)
+    assert sign_in.client_key == f"{microsoft_fake.origin}/{MS_TENANT_ID} {MS_CLIENT_ID}"
+    assert json.loads(sign_in.cache)["RefreshToken"]
+
+
+def test_scopes_can_be_configured(microsoft_fake):
+    provider = CopilotProvider(microsoft_fake.provider_settings(extra={"scopes": "Chat.Read offline_access"}))
+
+    flow = provider.start_sign_in(REDIRECT_URI)
+
+    assert provider.scopes == ("Chat.Read",) and "Chat.Read" in flow["scope"] and "Mail.Read" not in flow["scope"]
+
+
+def test_a_declined_consent_is_refused_in_words(microsoft_fake):
+    microsoft_fake.consent_denied = True
+    provider = CopilotProvider(microsoft_fake.provider_settings(), token_store=MemoryTokenStore())
+    flow = provider.start_sign_in(REDIRECT_URI)
+
+    with pytest.raises(SignInRefused, match=r"did not grant access \(access_denied\): AADSTS65004: User declined"):
+        provider.finish_sign_in(flow, microsoft_fake.browse(flow["auth_uri"]))
+    assert microsoft_fake.token_requests == []
+
+
+def test_an_answer_for_another_sign_in_is_refused_before_any_token_request(microsoft_fake):
+    provider = CopilotProvider(microsoft_fake.provider_settings(), token_store=MemoryTokenStore())
+    mine, theirs = provider.start_sign_in(REDIRECT_URI), provider.start_sign_in(REDIRECT_URI)
+    answer = microsoft_fake.browse(theirs["auth_uri"])
+
+    with pytest.raises(SignInRefused, match="does not belong to the sign-in that was started"):
+        provider.finish_sign_in(mine, answer)
+    assert microsoft_fake.token_requests == []
+
+
+def test_a_wrong_secret_fails_the_sign_in_without_the_secret(microsoft_fake):
+    wrong = "wrong~secret~0123456789"
+    provider = CopilotProvider(microsoft_fake.provider_settings(api_key=wrong), token_store=MemoryTokenStore())
+    flow = provider.start_sign_in(REDIRECT_URI)
+
+    with pytest.raises(AuthenticationFailed, match="AADSTS7000215: Invalid client secret provided") as caught:
+        provider.finish_sign_in(flow, microsoft_fake.browse(flow["auth_uri"]))
+
+    assert wrong not in str(caught.value) and "Trace ID" not in str(caught.value)
 
 
 def test_prompt_carries_instructions_earlier_turns_and_the_request():
@@ -120,71 +202,131 @@ def test_time_zone_and_web_grounding_are_configurable(microsoft_fake):
 
 def test_embeddings_are_unsupported(microsoft_fake):
     with pytest.raises(Unsupported):
-        provider_for(microsoft_fake).embed(["hello"])
+        CopilotProvider(microsoft_fake.provider_settings()).embed(["hello"])
     assert microsoft_fake.requests == []
 
 
-def test_test_connection_reads_the_organization_and_opens_a_conversation(microsoft_fake):
+def test_test_connection_opens_a_conversation_with_the_delegated_token(microsoft_fake):
     message = provider_for(microsoft_fake).test_connection()
 
     assert message == (
-        f"Connected to Microsoft Graph for the tenant {MS_TENANT_ID}; the Copilot Chat API accepted the app's token."
-    )  # the organisation's name is Graph's answer: not echoed
-    assert paths(microsoft_fake.graph_requests) == [
-        ("GET", "/v1.0/organization"),
-        ("POST", "/beta/copilot/conversations"),
-    ]
+        f"Connected to Microsoft 365 Copilot as {MS_USER['preferred_username']}: "
+        "the Copilot Chat API accepted the delegated token."
+    )
+    assert paths(microsoft_fake.graph_requests) == [("POST", "/beta/copilot/conversations")]
 
 
-# ---- tokens: cached, refreshed ----------------------------------------------------------------------------------
-def test_a_second_call_reuses_the_cached_token_even_from_a_new_provider_object(microsoft_fake):
-    provider_for(microsoft_fake).generate(ask())
-    provider_for(microsoft_fake).generate(ask())
+# ---- consent: missing, refreshed, revoked ---------------------------------------------------------------------
+def test_never_connected_says_an_admin_must_connect_it_without_asking_microsoft(microsoft_fake):
+    provider = CopilotProvider(microsoft_fake.provider_settings(), token_store=MemoryTokenStore())
 
-    assert len(microsoft_fake.token_requests) == 1
+    with pytest.raises(
+        Misconfigured, match=r"^Microsoft 365 is not connected: an admin must connect it in AI settings"
+    ):
+        provider.generate(ask())
+    assert microsoft_fake.requests == []
+
+
+def test_a_second_call_reuses_the_stored_token_even_from_a_new_provider_object(microsoft_fake):
+    provider = provider_for(microsoft_fake)
+    provider.generate(ask())
+    CopilotProvider(microsoft_fake.provider_settings(), token_store=provider.token_store).generate(ask())
+
+    assert len(microsoft_fake.token_requests) == 1  # the sign-in's code redemption, nothing since
     assert len(microsoft_fake.graph_requests) == 4
     assert len({request.credential for request in microsoft_fake.graph_requests}) == 1
 
 
-def test_a_cached_token_close_to_expiry_is_refreshed_once(microsoft_fake):
+def test_an_expired_access_token_is_refreshed_with_the_refresh_token_and_stored(microsoft_fake):
     provider = provider_for(microsoft_fake)
     provider.generate(ask())
     age_cached_tokens(provider, seconds_left=120)  # msal renews tokens with under 5 minutes left
+    saves = provider.token_store.saves
 
     provider.generate(ask())
 
-    assert len(microsoft_fake.token_requests) == 2  # one renewal, then the new token is cached again
+    _sign_in, refresh = microsoft_fake.token_requests
+    assert refresh.body["grant_type"] == "refresh_token" and refresh.body["refresh_token"].startswith("0.FakeRefresh")
+    assert refresh.body["client_secret"] == "[redacted]"
     first_create, first_chat, second_create, second_chat = microsoft_fake.graph_requests
     assert first_create.credential == first_chat.credential != second_create.credential == second_chat.credential
+    assert provider.token_store.saves == saves + 1  # the rotated refresh token and the new access token
+    assert microsoft_fake.refresh_tokens and all(
+        t in provider.token_store.grant.cache for t in microsoft_fake.refresh_tokens
+    )
 
 
 def test_tokens_issued_with_a_short_life_are_never_reused(microsoft_fake):
     microsoft_fake.token_lifetime = 200  # already inside msal's five-minute margin
+    provider = provider_for(microsoft_fake)
 
-    provider_for(microsoft_fake).generate(ask())
+    provider.generate(ask())
 
-    assert len(microsoft_fake.token_requests) == 2  # one per Graph call
+    assert [r.body["grant_type"] for r in microsoft_fake.token_requests] == ["authorization_code"] + [
+        "refresh_token"
+    ] * 2
 
 
 def test_a_token_graph_refuses_is_dropped_and_replaced_on_the_next_call(microsoft_fake):
     provider = provider_for(microsoft_fake)
     provider.generate(ask())
-    microsoft_fake.expire_tokens()  # revoked behind msal's back
+    microsoft_fake.expire_tokens()  # refused by Graph behind msal's back
 
     with pytest.raises(AuthenticationFailed, match=r"HTTP 401.*expired"):
         provider.generate(ask())
     provider.generate(ask())
 
-    assert len(microsoft_fake.token_requests) == 2
+    assert [r.body["grant_type"] for r in microsoft_fake.token_requests] == ["authorization_code", "refresh_token"]
     assert microsoft_fake.graph_requests[-1].credential in microsoft_fake.tokens
 
 
-def test_a_changed_secret_gets_its_own_token_cache(microsoft_fake):
-    provider_for(microsoft_fake).generate(ask())
+def test_revoked_consent_is_said_in_words_and_the_grant_is_marked_so_microsoft_is_not_asked_again(microsoft_fake):
+    provider = provider_for(microsoft_fake)
+    provider.generate(ask())
+    microsoft_fake.revoke_consent()
+    age_cached_tokens(provider, seconds_left=0)
+    expected = (
+        r"^Microsoft 365 consent was revoked or has expired \(connected as ada\.admin@contoso\.example; "
+        r"Microsoft said invalid_grant, AADSTS50173\): an admin must connect Microsoft 365 again in AI settings\.$"
+    )
 
-    with pytest.raises(AuthenticationFailed):
-        provider_for(microsoft_fake, api_key="another~secret~value~1234").generate(ask())
-    assert len(microsoft_fake.token_requests) == 2
+    with pytest.raises(Misconfigured, match=expected):
+        provider.generate(ask())
+    asked = len(microsoft_fake.requests)
+    with pytest.raises(Misconfigured, match=expected):
+        provider.generate(ask())
+
+    assert microsoft_fake.token_requests[-1].body["grant_type"] == "refresh_token"
+    assert len(microsoft_fake.requests) == asked  # the second call knew already
+    grant = provider.token_store.grant
+    assert grant.cache == "" and grant.revoked == "invalid_grant, AADSTS50173"
+
+
+def test_a_wrong_secret_on_refresh_is_authentication_failed_and_keeps_the_grant(microsoft_fake):
+    provider = provider_for(microsoft_fake)
+    age_cached_tokens(provider, seconds_left=0)
+    wrong = CopilotProvider(
+        microsoft_fake.provider_settings(api_key="another~secret~value~1234"), token_store=provider.token_store
+    )
+
+    with pytest.raises(AuthenticationFailed, match="AADSTS7000215"):
+        wrong.generate(ask())
+    assert provider.token_store.grant.revoked == ""
+    provider.generate(ask())  # the right secret still refreshes
+
+
+def test_a_grant_for_another_app_registration_is_not_used(microsoft_fake):
+    provider = provider_for(microsoft_fake)
+    other = CopilotProvider(
+        microsoft_fake.provider_settings(extra={"client_id": "00000000-0000-0000-0000-00000000dead"}),
+        token_store=provider.token_store,
+    )
+
+    with pytest.raises(
+        Misconfigured, match=r"connected for another app registration or tenant.*connect Microsoft 365 again"
+    ):
+        other.generate(ask())
+    assert len(microsoft_fake.requests) == 3  # discovery, authorize, code redemption: the sign-in only
 
 
 # ---- TLS and configuration --------------------------------------------------------------------------------------
@@ -192,14 +334,16 @@ def test_the_fake_authority_is_only_trusted_with_its_ca(microsoft_fake, settings
     settings.EGRESS_CA_BUNDLE = ""  # falls back to REQUESTS_CA_BUNDLE / certifi
 
     with pytest.raises(ProviderUnavailable, match=r"TLS certificate of 127\.0\.0\.1:\d+ is not trusted"):
-        CopilotProvider(microsoft_fake.provider_settings()).generate(ask())
+        CopilotProvider(microsoft_fake.provider_settings()).start_sign_in(REDIRECT_URI)
 
 
 def test_a_plain_http_authority_is_refused(microsoft_fake):
     settings = microsoft_fake.provider_settings(extra={"authority_host": "http://login.example.test"})
 
     with pytest.raises(Misconfigured, match="must be an https address"):
-        CopilotProvider(settings).generate(ask())
+        CopilotProvider(settings).start_sign_in(REDIRECT_URI)
+    with pytest.raises(Misconfigured, match="must be an https address"):
+        CopilotProvider(settings, token_store=MemoryTokenStore()).generate(ask())
     assert microsoft_fake.requests == []
 
 
@@ -211,34 +355,16 @@ def test_a_missing_ca_bundle_is_misconfigured_without_naming_the_path(microsoft_
     assert "/nonexistent" not in str(refusal.value)
 
 
-
 def test_missing_ids_and_secret_are_listed():
     with pytest.raises(Misconfigured, match="tenant id, client id, client secret"):
         CopilotProvider(ProviderSettings()).generate(ask())
-
-
-def test_a_wrong_secret_is_authentication_failed_without_the_secret(microsoft_fake):
-    wrong = "wrong~secret~0123456789"
-
-    with pytest.raises(AuthenticationFailed, match="AADSTS7000215: Invalid client secret provided") as caught:
-        provider_for(microsoft_fake, api_key=wrong).generate(ask())
-
-    assert wrong not in str(caught.value) and "Trace ID" not in str(caught.value)
-    assert microsoft_fake.graph_requests == []
 
 
 def test_an_unknown_tenant_is_misconfigured(microsoft_fake):
     settings = microsoft_fake.provider_settings(extra={"tenant_id": "not-our-tenant"})
 
     with pytest.raises(Misconfigured, match="does not know the tenant 'not-our-tenant'"):
-        CopilotProvider(settings).generate(ask())
-
-
-def test_an_unknown_client_id_is_misconfigured(microsoft_fake):
-    settings = microsoft_fake.provider_settings(extra={"client_id": "00000000-0000-0000-0000-00000000dead"})
-
-    with pytest.raises(Misconfigured, match="AADSTS700016"):
-        CopilotProvider(settings).generate(ask())
+        CopilotProvider(settings).start_sign_in(REDIRECT_URI)
 
 
 # ---- Graph and token-endpoint failures: one request each, readable messages -----------------------------------
@@ -263,7 +389,7 @@ def test_graph_500_is_unavailable(microsoft_fake):
 def test_graph_403_on_copilot_explains_the_licence_and_permission_model(microsoft_fake):
     microsoft_fake.enqueue_error(403, "Access denied. " + "Details " * 80, path="/copilot/")
 
-    with pytest.raises(AuthenticationFailed, match=r"HTTP 403.*Access denied.*licence.*delegated.*token\.$"):
+    with pytest.raises(AuthenticationFailed, match=r"HTTP 403.*Access denied.*licence.*delegated permissions\.$"):
         provider_for(microsoft_fake).generate(ask())
 
 
@@ -281,22 +407,27 @@ def test_a_slow_chat_times_out_within_the_configured_timeout(microsoft_fake):
 
 
 def test_a_slow_token_endpoint_times_out(microsoft_fake):
+    provider = provider_for(microsoft_fake, timeout_seconds=0.5)
+    age_cached_tokens(provider, seconds_left=0)
     microsoft_fake.enqueue_slow(5, path="/token")
     started = time.monotonic()
 
     with pytest.raises(ProviderTimeout, match=r"Microsoft Entra ID did not answer within 0\.5 s"):
-        provider_for(microsoft_fake, timeout_seconds=0.5).generate(ask())
+        provider.generate(ask())
 
     assert time.monotonic() - started < 2.0
+    assert provider.token_store.grant.revoked == ""  # a timeout is no reason to give up the grant
 
 
 def test_token_endpoint_500_is_unavailable(microsoft_fake):
+    provider = provider_for(microsoft_fake)
+    age_cached_tokens(provider, seconds_left=0)
     microsoft_fake.enqueue_error(500, path="/token")
 
     with pytest.raises(ProviderUnavailable, match="Microsoft Entra ID"):
-        provider_for(microsoft_fake).generate(ask())
-    assert len(microsoft_fake.token_requests) == 1
+        provider.generate(ask())
     assert microsoft_fake.graph_requests == []
+    assert provider.token_store.grant.revoked == ""
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The workspace AI settings page: policy, provider accounts (with connection tests and budgets), feature routing.
+"""The workspace AI settings page: policy, provider accounts (with connection tests and budgets), feature routing,
+and Microsoft 365 Copilot's delegated sign-in (connect, Microsoft's callback, disconnect).
 
 Sections are partials of ai/settings.html named after their DOM ids (`ai-policy`, `provider-table`,
 `feature-routes`; one row is `provider-row` → `provider-row-<id>`). Provider forms are modals as in
@@ -23,17 +24,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import capability_required
-from core.htmx import modal_done, render_modal, render_partial
+from core.htmx import hx_redirect, modal_done, render_modal, render_partial
 
-from .. import budgets, registry, selectors, services
+from .. import budgets, copilot_connection, registry, selectors, services
+from ..copilot_connection import CopilotConnection, PendingSignIn, SignInRejected
+from ..crypto import DecryptionFailed
 from ..forms import PolicyForm, ProviderForm
 from ..models import ProviderConfig
+from ..providers.base import ProviderError
+from ..providers.copilot_provider import SignInRefused
 from ..selectors import FeatureInfo
 from ..services import ConnectionTest
 
 SETTINGS_TEMPLATE = "ai/settings.html"
 FORM_TEMPLATE = "ai/provider_form.html"
 DELETE_TEMPLATE = "ai/provider_confirm_delete.html"
+SIGN_IN_TEMPLATE = "ai/copilot_sign_in.html"
 ROUTE_SLOTS = 3
 WARN_AT_PERCENT = 80
 CAPABILITY = "ai.configure"
@@ -52,6 +58,11 @@ class ProviderRow:
     @property
     def warning(self) -> bool:
         return not self.exhausted and self.percent >= WARN_AT_PERCENT
+
+    @property
+    def microsoft(self) -> CopilotConnection | None:
+        """Copilot's delegated sign-in (who connected it, when, which scopes); None for other providers."""
+        return CopilotConnection.of(self.config) if self.config.provider == "copilot" else None
 
     @property
     def registry_label(self) -> str:
@@ -337,3 +348,79 @@ def feature_route_reset(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, "Name the feature whose route to reset.")
     return _routes_response(request)
+
+
+# --- Microsoft 365 Copilot: the admin's delegated sign-in (ai/copilot_connection.py) -------------------------
+
+
+@require_POST
+@capability_required(CAPABILITY)
+def copilot_connect(request: HttpRequest, config_id: int) -> HttpResponse:
+    """Starts the sign-in: the flow goes into this admin's session, the browser to Microsoft's authorize page.
+
+    The redirect URI is this workspace's own host, so Microsoft sends the answer back to the workspace that asked.
+    """
+    config = _config_or_404(config_id)
+    if config.provider != "copilot":
+        messages.error(request, f"{config.label} does not sign in with a Microsoft account: only Copilot does.")
+        return _back_to_settings(f"provider-row-{config.pk}")
+    redirect_uri = request.build_absolute_uri(reverse("ai:copilot_callback"))
+    try:
+        pending = copilot_connection.copilot_sign_in_start(config=config, user=request.user, redirect_uri=redirect_uri)
+    except (ProviderError, DecryptionFailed) as error:
+        messages.error(
+            request, f"{config.label}: the Microsoft 365 sign-in could not start. {_sign_in_verdict(config, error)}"
+        )
+        if request.htmx:
+            return _row_response(request, config)
+        return _back_to_settings(f"provider-row-{config.pk}")
+    request.session[copilot_connection.SESSION_KEY] = pending.as_session()
+    if request.htmx:
+        return hx_redirect(request, pending.auth_uri)
+    return render(request, SIGN_IN_TEMPLATE, {"config": config, "auth_uri": pending.auth_uri})
+
+
+@require_GET
+@capability_required(CAPABILITY)
+def copilot_callback(request: HttpRequest) -> HttpResponse:
+    """Where Microsoft sends the admin back: finishes the sign-in this workspace, admin and browser started."""
+    pending = PendingSignIn.from_session(request.session.get(copilot_connection.SESSION_KEY))
+    params = {key: request.GET.get(key, "") for key in request.GET}
+    try:
+        config = copilot_connection.copilot_sign_in_finish(pending=pending, user=request.user, params=params)
+    except SignInRejected as error:
+        return _sign_in_refused(request, str(error), error.status)
+    except (ProviderError, DecryptionFailed) as error:
+        request.session.pop(copilot_connection.SESSION_KEY, None)
+        config = selectors.provider_config_list().filter(pk=pending.config_id).first() if pending else None
+        verdict = str(error) if isinstance(error, SignInRefused) else _sign_in_verdict(config, error)
+        return _sign_in_refused(request, f"Microsoft 365 was not connected. {verdict}", 400)
+    request.session.pop(copilot_connection.SESSION_KEY, None)
+    account = CopilotConnection.of(config).account or "your Microsoft account"
+    messages.success(request, f"Microsoft 365 is connected as {account}: {config.label} now answers as that user.")
+    return _back_to_settings(f"provider-row-{config.pk}")
+
+
+@require_POST
+@capability_required(CAPABILITY)
+def copilot_disconnect(request: HttpRequest, config_id: int) -> HttpResponse:
+    config = _config_or_404(config_id)
+    copilot_connection.copilot_disconnect(config=config)
+    messages.success(
+        request, f"Microsoft 365 is disconnected from {config.label}: Copilot is not used until an admin connects it."
+    )
+    if request.htmx:
+        return _row_response(request, config)
+    return _back_to_settings(f"provider-row-{config.pk}")
+
+
+def _sign_in_verdict(config: ProviderConfig | None, error: Exception) -> str:
+    """Our words for a failed sign-in step, as a connection test would say them (never the endpoint's)."""
+    if not isinstance(error, ProviderError):
+        return str(error)
+    timeout = config.timeout_seconds if config else 30.0
+    return services.connection_test_verdict(error, model="Microsoft 365 Copilot", timeout_seconds=timeout)
+
+
+def _sign_in_refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, SETTINGS_TEMPLATE, _page_context() | {"sign_in_error": message}, status=status)

@@ -19,7 +19,7 @@ from rest_framework import serializers
 from core.api.serializers import InputSerializer
 
 from ..models import Ticket
-from ..services.ticket_ai import SUGGESTION_KINDS
+from ..services.ticket_ai import SUGGESTION_KINDS, Draft, Source, Suggestion
 from ..services.tickets import MAX_BODY
 
 SECTION_KEYS = ("summary", "steps", "expected", "actual", "environment")
@@ -447,7 +447,12 @@ class DraftSerializer(_Output):
         allow_null=True, help_text="Send it as the reply's `ai_run_id` so the feedback is recorded."
     )
     confidence = serializers.FloatField(allow_null=True, help_text="How well the best source matches, 0–1.")
-    customer_safe = serializers.BooleanField(help_text="Drawn from customer-facing sources only.")
+    customer_safe = serializers.BooleanField(
+        help_text="Drawn from customer-facing sources only, and no problem found: it may reach a customer as it is."
+    )
+    problems = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the text must be edited before it reaches a customer."
+    )
     provider = serializers.CharField(help_text="“local”: assembled offline from the sources' own words.")
     model = serializers.CharField()
     sources = DraftSourceSerializer(many=True, help_text="Customer-facing sources (public help-center articles).")
@@ -463,52 +468,32 @@ class DraftResultSerializer(_Output):
     message = serializers.CharField(help_text="Why there is no draft; empty when there is one.")
 
 
-def _is_internal(source: Any) -> bool:
-    if hasattr(source, "internal"):
-        return bool(source.internal)
-    return not getattr(source, "public", False)
-
-
-def _source_data(source: Any, absolute: Absolute, *, internal: bool) -> dict[str, Any]:
-    excerpt = getattr(source, "excerpt", "")
+def _source_data(source: Source, absolute: Absolute) -> dict[str, Any]:
     return {
-        "number": getattr(source, "number", 0),
-        "kind": _text(getattr(source, "kind", "")),
-        "id": getattr(source, "object_id", 0),
-        "title": _text(getattr(source, "title", "")),
-        "url": absolute(_text(getattr(source, "url", ""))),
-        "excerpt": " ".join(excerpt) if isinstance(excerpt, list | tuple) else _text(excerpt),
-        "score": _number(getattr(source, "score", None)),
-        "internal": internal,
+        "number": source.number,
+        "kind": source.kind,
+        "id": source.object_id,
+        "title": source.title,
+        "url": absolute(source.url),
+        "excerpt": " ".join(source.excerpt),
+        "score": source.score,
+        "internal": source.internal,
     }
 
 
-def _split_sources(draft: Any) -> tuple[list[Any], list[Any]]:
-    """(customer-facing, internal): by each source's own flag, plus any internal sources the draft keeps apart."""
-    customer, internal, seen = [], [], set()
-    for source in [*getattr(draft, "sources", ()), *getattr(draft, "internal_sources", ())]:
-        key = (getattr(source, "kind", ""), getattr(source, "object_id", None), getattr(source, "number", None))
-        if key in seen:
-            continue
-        seen.add(key)
-        (internal if _is_internal(source) else customer).append(source)
-    return customer, internal
-
-
-def draft_result_data(ticket: Ticket, draft: Any, *, message: str, absolute: Absolute) -> dict[str, Any]:
+def draft_result_data(ticket: Ticket, draft: Draft | None, *, message: str, absolute: Absolute) -> dict[str, Any]:
     data: dict[str, Any] = {"ticket_id": ticket.pk, "draft": None, "message": message if draft is None else ""}
     if draft is not None:
-        customer, internal = _split_sources(draft)
-        meta = getattr(draft, "meta", None)
         data["draft"] = {
-            "text": _text(draft.text),
-            "run_id": getattr(meta, "run_id", None),
-            "confidence": _number(getattr(draft, "confidence", None)),
-            "customer_safe": bool(getattr(draft, "customer_safe", not internal)),
-            "provider": _text(getattr(meta, "provider", "")),
-            "model": _text(getattr(meta, "model", "")),
-            "sources": [_source_data(source, absolute, internal=False) for source in customer],
-            "internal_sources": [_source_data(source, absolute, internal=True) for source in internal],
+            "text": draft.text,
+            "run_id": draft.meta.run_id,
+            "confidence": draft.confidence,
+            "customer_safe": draft.customer_safe,
+            "problems": list(draft.problems),
+            "provider": draft.meta.provider,
+            "model": draft.meta.model,
+            "sources": [_source_data(source, absolute) for source in draft.public_sources],
+            "internal_sources": [_source_data(source, absolute) for source in draft.internal_sources],
         }
     return DraftResultSerializer(data).data
 
@@ -553,42 +538,31 @@ class ImprovementProposalSerializer(_Output):
     nothing_to_improve = serializers.BooleanField(
         help_text="True: restructuring would not make the description better; there is nothing to accept."
     )
+    reason = serializers.CharField(help_text="Why there is nothing to improve; empty otherwise.")
     can_accept = serializers.BooleanField()
     provider = serializers.CharField(help_text="“local”: made offline.")
     model = serializers.CharField()
-
-
-def _nothing_to_improve(suggestion: Any) -> bool:
-    """The service's own verdict when it gives one; else an unchanged text is nothing to improve."""
-    for name in ("nothing_to_improve", "unchanged"):
-        if hasattr(suggestion, name):
-            return bool(getattr(suggestion, name))
-    text, original = _text(getattr(suggestion, "text", "")), _text(getattr(suggestion, "original", ""))
-    return not text.strip() or " ".join(text.split()) == " ".join(original.split())
 
 
 def _names(values: Iterable[Any]) -> list[str]:
     return [str(value) for value in values]
 
 
-def improvement_proposal_data(ticket: Ticket, suggestion: Any) -> dict[str, Any]:
-    meta = getattr(suggestion, "meta", None)
-    sections = _dict(getattr(suggestion, "sections", None))
-    nothing = _nothing_to_improve(suggestion)
-    can_accept = getattr(suggestion, "can_accept", None)
-    run_id = getattr(meta, "run_id", None)
+def improvement_proposal_data(ticket: Ticket, suggestion: Suggestion) -> dict[str, Any]:
+    nothing, run_id = suggestion.nothing_to_improve, suggestion.meta.run_id
     data = {
         "ticket_id": ticket.pk,
         "version": ticket.version,
         "run_id": run_id,
-        "original": _text(getattr(suggestion, "original", "")),
-        "text": "" if nothing else _text(getattr(suggestion, "text", "")),
-        "sections": {key: "" if nothing else _text(sections.get(key)) for key in SECTION_KEYS},
-        "missing": _names(getattr(suggestion, "missing", ())),
+        "original": suggestion.original,
+        "text": "" if nothing else suggestion.text,
+        "sections": {key: "" if nothing else _text(suggestion.sections.get(key)) for key in SECTION_KEYS},
+        "missing": _names(suggestion.missing),
         "nothing_to_improve": nothing,
-        "can_accept": (not nothing and run_id is not None) if can_accept is None else bool(can_accept),
-        "provider": _text(getattr(meta, "provider", "")),
-        "model": _text(getattr(meta, "model", "")),
+        "reason": suggestion.reason,
+        "can_accept": not nothing and run_id is not None,
+        "provider": suggestion.meta.provider,
+        "model": suggestion.meta.model,
     }
     return ImprovementProposalSerializer(data).data
 

@@ -356,13 +356,14 @@ def test_nothing_to_improve_offers_no_accept(client, login, ticket, monkeypatch)
 
     def unchanged(*, text, actor):
         meta = facade.record_local_output(composer.IMPROVE_FEATURE, text)
-        return Suggestion(text, text, meta, "ticket", {})
+        return Suggestion(text, text, meta, "ticket", {}, nothing_to_improve=True, reason="It says one thing once.")
 
     monkeypatch.setattr("helpdesk.services.ticket_ai.description_improve", unchanged)
 
     body = post(client, url(ticket.pk, "improved")).json()
 
     assert body["nothing_to_improve"] is True and body["can_accept"] is False and body["text"] == ""
+    assert body["reason"] == "It says one thing once."
 
 
 def test_a_proposal_with_the_provider_down_is_503_and_an_empty_description_a_conflict(
