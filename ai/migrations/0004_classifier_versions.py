@@ -7,8 +7,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # After 0005: that one landed first (depending on 0003), and workspaces that applied it must stay consistent.
     dependencies = [
-        ("ai", "0003_trained_classifiers"),
+        ("ai", "0005_copilot_delegated_token"),
     ]
 
     operations = [
