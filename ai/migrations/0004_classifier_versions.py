@@ -6,6 +6,11 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+# Replaces TrainedClassifier (one row per name) with datasets and versions. Its models are dropped, not converted:
+# they were fitted by the old trainer, whose format the new one does not read. A workspace then uses zero-shot
+# until the helpdesk's periodic maintenance (ticket_classifiers_train) queues a first version of each classifier.
+
+
 class Migration(migrations.Migration):
     # After 0005: that one landed first (depending on 0003), and workspaces that applied it must stay consistent.
     dependencies = [
