@@ -337,6 +337,8 @@ def _evaluation(
 ) -> Evaluation:
     truth, predicted = [str(label) for label in truth], [str(label) for label in predicted]
     labels = sorted(set(truth) | set(predicted))
+    if not labels:
+        return Evaluation(0, 0.0, 0.0, 0.0, 0.0, (), {}, ())
     precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
     correct = np.asarray([t == p for t, p in zip(truth, predicted, strict=True)], dtype=bool)
     answered = np.ones(len(truth), dtype=bool) if confidences is None else confidences >= abstain_below
