@@ -52,11 +52,21 @@ class Summary:
     meta: RunMeta
 
 
+# The sections of a ticket-style rewrite (Rewrite.sections), in the order they are written, with their headings.
+SECTION_TITLES = {
+    "summary": "Summary",
+    "steps": "Steps to reproduce",
+    "expected": "Expected",
+    "actual": "Actual",
+    "environment": "Environment",
+}
+
+
 @dataclass(frozen=True)
 class Rewrite:
     text: str
     meta: RunMeta
-    sections: dict[str, str] = field(default_factory=dict)  # e.g. summary / steps / expected / actual / environment
+    sections: dict[str, str] = field(default_factory=dict)  # keys of SECTION_TITLES
     # Style "ticket" only: True when the rewrite would not make the ticket clearer (greetings only, one statement,
     # unchanged, or words the ticket does not contain). Then offer no Accept; `reason` says why, for the agent.
     nothing_to_improve: bool = False

@@ -13,13 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SECTION_TITLES = {
-    "summary": "Summary",
-    "steps": "Steps to reproduce",
-    "expected": "Expected",
-    "actual": "Actual",
-    "environment": "Environment",
-}
+from .contracts import SECTION_TITLES
+
 CONTENT_SECTIONS = ("summary", "steps", "expected", "actual")
 PLACEHOLDER = "(not stated in the ticket)"
 _PLACEHOLDER_LINE = re.compile(

@@ -147,8 +147,9 @@ def test_model_bytes_are_plain_arrays_not_a_pickle(noisy_model):
     assert predict(copied, ["parcel courier"]) == predict(noisy_model.model_bytes, ["parcel courier"])
 
 
-def test_predict_on_nothing_is_nothing(noisy_model):
+def test_predict_and_evaluate_on_nothing_is_nothing(noisy_model):
     assert predict(noisy_model.model_bytes, []) == []
+    assert evaluate(noisy_model.model_bytes, [], []).holdout_size == 0
 
 
 @pytest.mark.parametrize(

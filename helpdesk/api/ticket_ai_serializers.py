@@ -19,6 +19,7 @@ from rest_framework import serializers
 from core.api.serializers import InputSerializer
 
 from ..models import Ticket
+from ..selectors.ticket_ai import ticket_analysis_state
 from ..services.ticket_ai import SUGGESTION_KINDS, Draft, Source, Suggestion
 from ..services.tickets import MAX_BODY
 
@@ -282,14 +283,9 @@ class AnalysisSerializer(_Output):
 
 
 def analysis_state(ticket: Ticket, document: dict[str, Any]) -> str:
-    status = ticket.ai_analysis_status
-    if status == Ticket.AnalysisStatus.FAILED:
-        return "failed"
-    if status == Ticket.AnalysisStatus.PENDING:
-        return "queued"
-    if status == Ticket.AnalysisStatus.DONE and document.get("version"):
-        return "done"
-    return "none"
+    """The panel's state, in the API's words: "none" where the panel says "off"."""
+    state = ticket_analysis_state(ticket, document)
+    return "none" if state == "off" else state
 
 
 def _error(document: dict[str, Any]) -> dict[str, Any] | None:

@@ -353,7 +353,8 @@ def _chips(ticket: Ticket, suggestions: dict[str, Any]) -> tuple[Chip, ...]:
     return tuple(chips)
 
 
-def _state(ticket: Ticket, document: dict[str, Any]) -> str:
+def ticket_analysis_state(ticket: Ticket, document: dict[str, Any]) -> str:
+    """failed, queued, done, or off (never analysed, or analysis turned off)."""
     status = ticket.ai_analysis_status
     if status == Ticket.AnalysisStatus.FAILED:
         return "failed"
@@ -367,7 +368,7 @@ def _state(ticket: Ticket, document: dict[str, Any]) -> str:
 def ai_panel(*, ticket: Ticket, user) -> AIPanel:
     """The panel of `ticket` as `user` sees it; no query (the document travels on the ticket row)."""
     document = ticket.ai_suggestions if isinstance(ticket.ai_suggestions, dict) else {}
-    state = _state(ticket, document)
+    state = ticket_analysis_state(ticket, document)
     failure = document.get("last_error") or {}
     common = {
         "ticket_id": ticket.pk,

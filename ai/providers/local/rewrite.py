@@ -19,17 +19,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ...contracts import SECTION_TITLES
 from .frame import content_lines, is_frame
 from .text import normalise_space, split_sentences
 
 STYLES = ("ticket", "concise", "friendly", "formal")
-SECTION_TITLES = {
-    "summary": "Summary",
-    "steps": "Steps to reproduce",
-    "expected": "Expected",
-    "actual": "Actual",
-    "environment": "Environment",
-}
 # What the ticket style once wrote for an empty section; never written now, and refused on accept (ai.rewrite_checks).
 NOT_STATED = "(not stated in the ticket)"
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 
 from ai import facade
+from ai.contracts import SECTION_TITLES
 
 from ... import live
 from ...models import Ticket, TicketEvent, TicketMessage
@@ -33,13 +34,6 @@ PLACEHOLDER = "(not stated in the ticket)"  # what Improve once wrote into empty
 TONE_FEATURE = "helpdesk.reply_tone"
 # The reply tones ai.facade.rewrite offers (its styles besides "ticket"); labels as the composer shows them.
 REPLY_STYLES = {"friendly": "Friendly", "formal": "Formal", "concise": "Concise"}
-SECTION_TITLES = {
-    "summary": "Summary",
-    "steps": "Steps to reproduce",
-    "expected": "Expected",
-    "actual": "Actual",
-    "environment": "Environment",
-}
 # Composer suggestions an agent can discard (or use on the new-ticket form) with a plain feedback call.
 SUGGESTION_FEATURES = frozenset({IMPROVE_FEATURE, TONE_FEATURE, "helpdesk.reply_draft", "reply_draft"})
 
