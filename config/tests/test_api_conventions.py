@@ -15,8 +15,8 @@ ME = "/api/v1/me/"
 
 
 @pytest.fixture
-def strict_throttle(settings):
-    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": {"tenant_user": "3/min"}}
+def strict_throttle(api_rate_limit):
+    api_rate_limit("3/min")
 
 
 def test_too_many_calls_get_429_with_retry_after_and_a_readable_message(client, login, strict_throttle):

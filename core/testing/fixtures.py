@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,17 @@ def _workspace_config_copies_dropped() -> Iterator[None]:
     from core.workspace_config import workspace_config_clear
 
     workspace_config_clear()
+
+
+@pytest.fixture
+def api_rate_limit(settings, monkeypatch) -> Callable[[str], None]:
+    """`api_rate_limit("3/min")`: the API throttle at that rate, counting in a window of its own that the test's
+    calls never leave (no window boundary mid-test) and no earlier run counted in (counters outlive a test)."""
+    from core.api.throttling import TenantUserRateThrottle
+
+    def limit(rate: str) -> None:
+        settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": {"tenant_user": rate}}
+        window = random.randrange(10**9, 10**10)
+        monkeypatch.setattr(TenantUserRateThrottle, "timer", lambda self: window * 86_400.0 + 1)
+
+    return limit
