@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from core.workspace_config import workspace_config_get
-
 from ...business_hours import DEFAULT_HOURS, CompiledCalendar, calendar_compiled
 from ...models import BusinessCalendar, BusinessHours, SLAPolicy, Ticket
+from ...selectors.config import helpdesk_config_get
 
 DEFAULT_CALENDAR_NAME = "Standard business hours"
 
@@ -42,9 +41,5 @@ def sla_calendar_for(policy: SLAPolicy | None, ticket: Ticket | None = None) -> 
     calendar = policy.calendar if policy is not None else None
     if calendar is None and ticket is not None and ticket.team_id:
         calendar = ticket.team.calendar
-    return calendar_compiled(calendar or _business_calendar_default_copy())
-
-
-def _business_calendar_default_copy() -> BusinessCalendar:
-    """This process's read-only copy of the default calendar (core.workspace_config), for computing clocks."""
-    return workspace_config_get("helpdesk:default-calendar", business_calendar_default)
+    # This process's copy of the default calendar (helpdesk_config_get), created by the first clock that needs it.
+    return calendar_compiled(calendar or helpdesk_config_get().default_calendar or business_calendar_default())
