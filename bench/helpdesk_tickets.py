@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import gzip
 import http.client
 import json
@@ -700,23 +701,34 @@ def timed_calls(
         started, cpu, database = time.perf_counter(), target.cpu_seconds(), database_cpu_seconds()
         results = list(pool.map(one, range(count)))
         seconds, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
-        database = database_cpu_seconds() - database
+        database = database_cpu_used(database, database_cpu_seconds())
     ok = [ms for ms, status in results if status in (200, 201)]
     return ok, len(ok) / seconds, count - len(ok), cpu / count * 1000, database / count * 1000
 
 
-def database_cpu_seconds() -> float:
-    """User + system CPU of the PostgreSQL cluster's processes so far (its background workers included: on two
-    cores the database's share decides throughput as much as the web server's). Both products use this cluster."""
+def database_cpu_seconds() -> dict[int, float]:
+    """User + system CPU of each of the PostgreSQL cluster's processes so far, by pid (its background workers
+    included: on two cores the database's share decides throughput as much as the web server's). Both products use
+    this cluster. Empty when it is not the embedded one (DATABASE_URL elsewhere): not measured."""
     import psutil
 
     settings_dict = connection.settings_dict
     socket_dir = settings_dict.get("HOST") or (settings_dict.get("OPTIONS") or {}).get("host") or ""
     pid_file = Path(socket_dir) / "postmaster.pid"  # the embedded cluster keeps its socket in its data directory
     if not pid_file.is_file():
-        return 0.0  # not the embedded cluster (DATABASE_URL elsewhere): not measured
+        return {}
     postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
-    return sum(sum(process.cpu_times()[:2]) for process in [postmaster, *postmaster.children()])
+    seconds = {}
+    for process in [postmaster, *postmaster.children()]:
+        with contextlib.suppress(psutil.Error):
+            seconds[process.pid] = sum(process.cpu_times()[:2])
+    return seconds
+
+
+def database_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the cluster used between two readings: processes that ended in between (an autovacuum worker) count
+    for nothing, those that started count in full."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
 
 
 def page_weight(target: Target) -> tuple[int, int, int]:
@@ -882,9 +894,7 @@ def run_http(tenant: Tenant, args) -> None:
 
 
 def _http_line(target: Target, label: str, call, count: int, clients: int, offset: int = 0) -> None:
-    timings, per_second, errors, cpu, database = timed_calls(
-        target, lambda index: call(offset + index), count, clients
-    )
+    timings, per_second, errors, cpu, database = timed_calls(target, lambda index: call(offset + index), count, clients)
     if not timings:
         print(f"{target.name:<18} {label:<24} every request failed")
         return
