@@ -11,40 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 
-
-@dataclass(frozen=True)
-class Evaluation:
-    holdout_size: int
-    accuracy: float
-    macro_f1: float
-    coverage: float
-    answered_accuracy: float
-    labels: tuple[str, ...]
-    per_class: dict = field(default_factory=dict)
-    confusion: tuple = ()
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "labels": list(self.labels), "confusion": [list(row) for row in self.confusion]}
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: str
-    confidence: float
-    abstained: bool
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    model_bytes: bytes
-    evaluation: Evaluation
-    baseline: Evaluation
-    holdout_start: int
-    params: dict
-    abstain_below: float
-    seconds: float
+from ai.providers.local.training import Evaluation, Prediction, TrainingResult
 
 
 def _words(text: str) -> list[str]:
