@@ -127,10 +127,22 @@ class AIUnavailable(AIError):
     offer the AI part again later. The failed run is in the ledger as `run_id` with the reason of every provider.
     """
 
-    def __init__(self, message: str, *, run_id: int | None = None, reasons: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        run_id: int | None = None,
+        reasons: tuple[str, ...] = (),
+        retry_after: float | None = None,
+        budget_spent: bool = False,
+    ) -> None:
         super().__init__(message)
         self.run_id = run_id
         self.reasons = reasons
+        # A provider limited the workspace's rate and said when to come back (the shortest wait of those that did).
+        self.retry_after = retry_after
+        # A provider was skipped because this month's budget is spent: waiting will not help, an admin can.
+        self.budget_spent = budget_spent
 
 
 # --- Feedback, stored runs and usage figures ---------------------------------------------------

@@ -12,7 +12,7 @@ from .. import prompts, safety
 from ..contracts import AIInputError, AIUnavailable
 from ..crypto import DecryptionFailed, decrypt
 from ..operations import OPERATIONS, Embed, Job, Operation
-from ..providers.base import ProviderError
+from ..providers.base import ProviderError, RateLimited
 from ..resilience import CircuitBreaker, RetryPolicy
 from ..selectors import WorkspaceAISettings, ai_settings_get, ai_settings_latest
 from .chain import ChainMixin
@@ -73,7 +73,13 @@ class Orchestrator(ChainMixin, ExecutionMixin, LedgerMixin):
             ai_cache.put(key, entry, current, workspace.policy.cache_ttl_seconds)
             return self._finish(job, link, prompt, answer, attempts, screening.combined, started)
         run_id = self._record_unanswered(job, attempts, screening.combined, started)
-        raise AIUnavailable(_unavailable_message(job, attempts), run_id=run_id, reasons=attempts.reasons())
+        raise AIUnavailable(
+            _unavailable_message(job, attempts),
+            run_id=run_id,
+            reasons=attempts.reasons(),
+            retry_after=attempts.retry_after,
+            budget_spent=attempts.budget_spent,
+        )
 
     def _prompt(self, operation: Operation, job: Job, workspace: WorkspaceAISettings) -> prompts.PromptTemplate | None:
         """The feature's own prompt if one exists (workspace override first), else the operation's."""
@@ -109,7 +115,13 @@ class Orchestrator(ChainMixin, ExecutionMixin, LedgerMixin):
             self._breaker_failure(link)
             return None
         except (ProviderError, DecryptionFailed) as error:
-            attempts.fail(link, type(error).__name__, safety.scrub(str(error), api_key), tries[0])
+            attempts.fail(
+                link,
+                type(error).__name__,
+                safety.scrub(str(error), api_key),
+                tries[0],
+                retry_after=error.retry_after if isinstance(error, RateLimited) else None,
+            )
             self._breaker_failure(link)
             return None
         except AIInputError:

@@ -87,6 +87,7 @@ class Attempts:
     details: list[dict[str, Any]] = field(default_factory=list)
     first_error: tuple[str, str] | None = None
     blocked: bool = False
+    retry_after: float | None = None  # the shortest wait a rate-limiting provider asked for
     redacted: int = 0
 
     def skip(self, link: Link, reason: str, *, counts_as_fallback: bool = True) -> None:
@@ -97,7 +98,11 @@ class Attempts:
         if self.first_error is None and counts_as_fallback:
             self.first_error = ("Skipped", f"{_config_label(link)}: {reason}")
 
-    def fail(self, link: Link, error_class: str, message: str, attempts: int) -> None:
+    def fail(
+        self, link: Link, error_class: str, message: str, attempts: int, *, retry_after: float | None = None
+    ) -> None:
+        if retry_after is not None:
+            self.retry_after = retry_after if self.retry_after is None else min(self.retry_after, retry_after)
         self.fallback_from.append(link.name)
         self.details.append(
             {"provider": link.name, "config": _config_label(link), "error": error_class, "message": message}
@@ -105,6 +110,10 @@ class Attempts:
         )
         if self.first_error is None:
             self.first_error = (error_class, message)
+
+    @property
+    def budget_spent(self) -> bool:
+        return any(detail.get("skipped") == BUDGET for detail in self.details)
 
     def reasons(self) -> tuple[str, ...]:
         return tuple(

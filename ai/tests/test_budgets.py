@@ -90,6 +90,17 @@ def test_a_spent_budget_sends_runs_to_the_next_provider_and_says_why(scripted):
     assert config.budget_exhausted_month == budgets.month_label()
 
 
+def test_when_only_a_spent_budget_stood_in_the_way_the_error_says_so(scripted):
+    ProviderConfigFactory(provider="scripted", monthly_budget_usd=Decimal("0"), extra=PRICES)
+    context = {"customer_name": "Dana", "customer_message": TEXT, "agent_name": "Sam", "workspace_name": "Acme"}
+
+    with pytest.raises(facade.AIUnavailable) as raised:
+        facade.generate("reply_draft", context | {"notes": ""})
+
+    assert raised.value.budget_spent is True and raised.value.retry_after is None
+    assert scripted.requests == []
+
+
 def test_administrators_are_told_once_per_month_by_email(
     scripted, caplog, make_user, mailoutbox, django_capture_on_commit_callbacks
 ):

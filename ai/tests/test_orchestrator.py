@@ -444,6 +444,15 @@ def test_an_answer_with_placeholders_it_was_never_given_is_rejected(primary, scr
     assert "[EMAIL_3]" in AIRun.objects.get(pk=result.meta.run_id).error_message
 
 
+def test_when_nobody_answers_a_rate_limit_says_how_long_to_wait(primary, scripted, sleeps):
+    scripted.script(RateLimited("429", retry_after=120))
+
+    with pytest.raises(AIUnavailable) as raised:
+        facade.generate("reply_draft", DRAFT | {"notes": ""})
+
+    assert raised.value.retry_after == 120 and raised.value.budget_spent is False
+
+
 def test_generated_abuse_is_withheld_by_the_local_moderator(primary, scripted, local_stub):
     scripted.script("Dear customer, you idiot.")
 

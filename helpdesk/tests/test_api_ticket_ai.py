@@ -54,9 +54,9 @@ def ticket() -> Ticket:
     return analysed(TicketFactory(subject="Export fails", original_description=ROUGH, priority="low"))
 
 
-def unavailable(*reasons: str):
+def unavailable(*reasons: str, **details):
     def fail(*args, **kwargs):
-        raise facade.AIUnavailable("No AI provider could answer.", run_id=None, reasons=reasons)
+        raise facade.AIUnavailable("No AI provider could answer.", run_id=None, reasons=reasons, **details)
 
     return fail
 
@@ -255,19 +255,19 @@ def test_without_any_match_there_is_no_draft_and_a_message(client, login):
 
 
 @pytest.mark.parametrize(
-    ("reasons", "code", "retry_after"),
+    ("details", "code", "retry_after"),
     [
-        (("OpenAI: provider unavailable (HTTP 502).",), "ai_unavailable", "30"),
-        (("OpenAI: OpenAI is rate limiting requests (HTTP 429). Retry after 12 s.",), "ai_rate_limited", "12"),
-        (("OpenAI: this month's budget is spent",), "ai_budget_exhausted", None),
+        ({}, "ai_unavailable", "30"),
+        ({"retry_after": 11.2}, "ai_rate_limited", "12"),
+        ({"budget_spent": True}, "ai_budget_exhausted", None),
     ],
 )
 def test_when_the_ai_cannot_answer_a_draft_is_503_with_what_to_do(
-    client, login, monkeypatch, reasons, code, retry_after
+    client, login, monkeypatch, details, code, retry_after
 ):
     login("agent")
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
-    monkeypatch.setattr(auto_response.facade, "embed", unavailable(*reasons))
+    monkeypatch.setattr(auto_response.facade, "embed", unavailable("OpenAI: it could not answer.", **details))
     ArticleFactory(title="Reset a forgotten password", body=RESET_BODY)
     kb_services.articles_reindex()
 

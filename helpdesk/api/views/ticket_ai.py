@@ -12,7 +12,7 @@ ai_rate_limited, ai_budget_exhausted) and, when waiting helps, Retry-After.
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -64,10 +64,6 @@ AI_UNAVAILABLE_RESPONSE = OpenApiResponse(
     "Retry-After), ai_rate_limited (the AI provider limits the workspace: wait Retry-After) or ai_budget_exhausted "
     "(this month's AI budget is spent: an administrator can raise it)."
 )
-# How the AI layer words a provider's HTTP 429 and a spent budget in AIUnavailable.reasons (ai.orchestrator).
-_RATE_LIMIT = re.compile(r"rate limit|HTTP 429", re.IGNORECASE)
-_RETRY_AFTER = re.compile(r"Retry after (\d+(?:\.\d+)?) s", re.IGNORECASE)
-_BUDGET = re.compile(r"budget is spent", re.IGNORECASE)
 
 
 class AIUnavailableError(exceptions.APIException):
@@ -82,12 +78,10 @@ class AIUnavailableError(exceptions.APIException):
 
 def ai_unavailable(error: facade.AIUnavailable) -> AIUnavailableError:
     """Why the AI could not answer, as a client can act on it: wait and retry, or ask an administrator."""
-    reasons = " ".join(getattr(error, "reasons", ()) or (str(error),))
-    if _RATE_LIMIT.search(reasons):
-        waits = [float(seconds) for seconds in _RETRY_AFTER.findall(reasons)]
-        wait = max(1, round(min(waits))) if waits else AI_RETRY_SECONDS
+    if error.retry_after is not None:
+        wait = max(1, math.ceil(error.retry_after))
         return AIUnavailableError(RATE_LIMITED.format(wait=wait), code="ai_rate_limited", wait=wait)
-    if _BUDGET.search(reasons):
+    if error.budget_spent:
         return AIUnavailableError(BUDGET_SPENT, code="ai_budget_exhausted", wait=None)
     return AIUnavailableError(UNAVAILABLE, code="ai_unavailable", wait=AI_RETRY_SECONDS)
 
