@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -315,17 +315,17 @@ def classifier_status(name: str, *, latest: bool = False) -> TrainingReport | No
         rows = ModelVersion.objects.select_related("dataset").filter(name=_check_name(name)).order_by("-version")
         version = rows.defer("model_bytes", "dataset__texts", "dataset__labels").first()
     else:
-        version = _deployed(name, with_bytes=False)
+        version = _deployed(name)
     return _report(version) if version else None
 
 
-def _deployed(name: str, *, with_bytes: bool = True) -> ModelVersion | None:
+def _deployed(name: str) -> ModelVersion | None:
     rows = ModelVersion.objects.select_related("dataset").filter(name=_check_name(name), deployed=True)
-    if not with_bytes:
-        rows = rows.defer("model_bytes", "dataset__texts", "dataset__labels")
-    else:
-        rows = rows.defer("dataset__texts", "dataset__labels")
-    return rows.first()
+    return rows.defer("model_bytes", "dataset__texts", "dataset__labels").first()
+
+
+def _model_bytes(version_id: int) -> bytes:
+    return bytes(ModelVersion.objects.values_list("model_bytes", flat=True).get(pk=version_id))
 
 
 def classify_trained(*, name: str, text: str, feature: str, user=None) -> Classification | None:
@@ -337,8 +337,10 @@ def classify_trained(*, name: str, text: str, feature: str, user=None) -> Classi
     if version is None:
         return None
     started = time.perf_counter()
+    # A version's model never changes once trained: its bytes are read only by the first prediction in a process.
+    key = (connection.schema_name, version.pk, version.trained_at)
     try:
-        (prediction,) = training.predict(bytes(version.model_bytes), [text])
+        (prediction,) = training.predict_stored(key, lambda: _model_bytes(version.pk), [text])
     except ValueError:
         logger.warning("%s cannot be read by this code; retrain it", version.label, exc_info=True)
         return None

@@ -81,9 +81,12 @@ class FakeTraining:
             results.append(Prediction(label, confidence, confidence < model["abstain_below"]))
         return results
 
+    def predict_stored(self, key, model_bytes, texts) -> list[Prediction]:
+        return self.predict(model_bytes(), texts)
+
     def install(self, monkeypatch) -> FakeTraining:
         from ai.providers.local import training
 
-        for name in ("train", "evaluate", "predict"):
+        for name in ("train", "evaluate", "predict", "predict_stored"):
             monkeypatch.setattr(training, name, getattr(self, name), raising=False)
         return self

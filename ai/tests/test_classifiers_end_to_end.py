@@ -54,6 +54,23 @@ def test_real_training_deploys_a_version_that_beats_the_baseline_and_predictions
     assert run.model == "test.topics v1" and run.output_data["model_version_id"] == version.pk
 
 
+def test_a_process_reads_a_deployed_models_bytes_once_not_per_prediction():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _train(examples(12))
+    first, second = examples(2, skip=20)[:2]
+    with CaptureQueriesContext(connection) as first_call:
+        facade.classify_trained(NAME, first["text"], feature="test.topic")
+    with CaptureQueriesContext(connection) as later_call:
+        facade.classify_trained(NAME, second["text"], feature="test.topic")
+
+    def reads_bytes(context) -> bool:
+        return any('"model_bytes"' in query["sql"] for query in context.captured_queries)
+
+    assert reads_bytes(first_call) and not reads_bytes(later_call)
+
+
 def test_a_second_real_version_is_compared_with_the_deployed_one_on_its_own_holdout():
     _train(examples(12))
 

@@ -22,7 +22,7 @@ import json
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -309,19 +309,22 @@ def _parse(model_bytes: bytes) -> _Model:
         raise ValueError("These bytes are not a classifier trained by train().") from error
 
 
-_loaded: OrderedDict[bytes, _Model] = OrderedDict()
+_loaded: OrderedDict[Hashable, _Model] = OrderedDict()
 _loaded_lock = threading.Lock()
 _LOADED_MODELS = 8
 
 
 def _load(model_bytes: bytes) -> _Model:
     """Parsed models, kept by digest: a ticket's prediction should not re-read a few MB of arrays."""
-    key = hashlib.blake2b(model_bytes, digest_size=16).digest()
+    return _load_as(hashlib.blake2b(model_bytes, digest_size=16).digest(), lambda: model_bytes)
+
+
+def _load_as(key: Hashable, model_bytes: Callable[[], bytes]) -> _Model:
     with _loaded_lock:
         if key in _loaded:
             _loaded.move_to_end(key)
             return _loaded[key]
-    model = _parse(model_bytes)
+    model = _parse(model_bytes())
     with _loaded_lock:
         _loaded[key] = model
         while len(_loaded) > _LOADED_MODELS:
@@ -387,9 +390,16 @@ def evaluate(model_bytes: bytes, texts: Sequence[str], labels: Sequence[str]) ->
 
 def predict(model_bytes: bytes, texts: Sequence[str]) -> list[Prediction]:
     """The label, its calibrated probability and whether to abstain, for each text in order."""
-    if not texts:
-        return []
-    model = _load(model_bytes)
+    return _predict(_load(model_bytes), texts) if texts else []
+
+
+def predict_stored(key: Hashable, model_bytes: Callable[[], bytes], texts: Sequence[str]) -> list[Prediction]:
+    """As predict(), for a stored model that `key` names for good (e.g. its row and training time): its bytes,
+    megabytes at times, are read with `model_bytes()` only when this process has not parsed that model yet."""
+    return _predict(_load_as(key, model_bytes), texts) if texts else []
+
+
+def _predict(model: _Model, texts: Sequence[str]) -> list[Prediction]:
     probabilities = model.probabilities(_Raw([str(text) for text in texts], model.with_embeddings))
     best = probabilities.argmax(axis=1)
     return [
