@@ -73,7 +73,6 @@ class WorkspaceUserAdmin(WorkspaceModelAdmin):
         # People join by invitation (verified email, chosen password); the Team page sends them.
         return False
 
-
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         # Through the Team page's services: the same locks, rules, admin-site access and token revocation.
         saved = User.objects.get(pk=obj.pk)

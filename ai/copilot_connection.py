@@ -24,7 +24,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import crypto
+from core import crypto
+
 from .models import ProviderConfig
 from .providers.base import ProviderSettings
 from .providers.copilot_provider import CopilotProvider, StoredGrant

@@ -24,10 +24,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.facade import manager_emails
+from core import crypto
 from core.egress import EgressRefused, check_url
 from core.links import workspace_url
 
-from . import budgets, crypto, emails, prompts, registry, safety
+from . import budgets, emails, prompts, registry, safety
 from . import cache as ai_cache
 from .contracts import FEEDBACK_OUTCOMES, AIInputError
 from .models import AIFeedback, AIPolicy, AIRun, FeatureRoute, PromptOverride, ProviderConfig

@@ -111,6 +111,11 @@ def message_added(ticket: Ticket, message: TicketMessage, *, actor=None) -> None
     _changed(ticket, actor=actor)
 
 
+def message_delivery_changed(ticket: Ticket, message: TicketMessage) -> None:
+    """The inbox reported how a reply's delivery went: pages showing the ticket refresh its thread."""
+    _changed(ticket, actor=None)
+
+
 def customer_replied(ticket: Ticket, message: TicketMessage) -> None:
     _changed(ticket, actor=None)
     if ticket.assignee_id:

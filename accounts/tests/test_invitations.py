@@ -29,9 +29,7 @@ def invite(django_capture_on_commit_callbacks, mailoutbox):
     def make(email: str, role: str = Role.AGENT, by: User | None = None) -> tuple[Invitation, str]:
         by = by or UserFactory(role=Role.OWNER)
         with django_capture_on_commit_callbacks(execute=True):
-            invitation = services.invitation_create(
-                email=email, role=role, invited_by=by
-            )
+            invitation = services.invitation_create(email=email, role=role, invited_by=by)
         token = re.search(r"/team/join/([\w-]+)/", mailoutbox[-1].body).group(1)
         return invitation, token
 
@@ -61,9 +59,7 @@ def test_only_a_hash_of_the_token_is_stored(invite):
 
 def test_no_email_leaves_if_the_invitation_is_rolled_back(django_capture_on_commit_callbacks, mailoutbox):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.invitation_create(
-            email=unique_email(), role=Role.AGENT, invited_by=UserFactory(role=Role.OWNER)
-        )
+        services.invitation_create(email=unique_email(), role=Role.AGENT, invited_by=UserFactory(role=Role.OWNER))
     assert len(callbacks) == 1
     assert mailoutbox == []
 
@@ -163,13 +159,9 @@ def test_an_expired_invitation_is_replaced_by_a_new_one(invite):
 
 def test_admins_cannot_invite_owners_and_members_cannot_invite_at_all():
     with pytest.raises(ValidationError, match="Only an owner"):
-        services.invitation_create(
-            email=unique_email(), role=Role.OWNER, invited_by=UserFactory(role=Role.ADMIN)
-        )
+        services.invitation_create(email=unique_email(), role=Role.OWNER, invited_by=UserFactory(role=Role.ADMIN))
     with pytest.raises(PermissionDenied):
-        services.invitation_create(
-            email=unique_email(), role=Role.AGENT, invited_by=UserFactory(role=Role.AGENT)
-        )
+        services.invitation_create(email=unique_email(), role=Role.AGENT, invited_by=UserFactory(role=Role.AGENT))
 
 
 def test_resend_sends_a_new_link_and_kills_the_old_one(invite, django_capture_on_commit_callbacks, mailoutbox):

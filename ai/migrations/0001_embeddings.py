@@ -6,28 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Embedding',
+            name="Embedding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(help_text='What was embedded, e.g. "helpdesk.ticket", "kb.article".', max_length=60)),
-                ('object_id', models.CharField(max_length=64)),
-                ('chunk', models.PositiveIntegerField(default=0)),
-                ('text_hash', models.CharField(help_text='SHA-256 of the embedded text: unchanged text is skipped.', max_length=64)),
-                ('model', models.CharField(max_length=80)),
-                ('vector', pgvector.django.vector.VectorField(dimensions=384)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        help_text='What was embedded, e.g. "helpdesk.ticket", "kb.article".', max_length=60
+                    ),
+                ),
+                ("object_id", models.CharField(max_length=64)),
+                ("chunk", models.PositiveIntegerField(default=0)),
+                (
+                    "text_hash",
+                    models.CharField(
+                        help_text="SHA-256 of the embedded text: unchanged text is skipped.", max_length=64
+                    ),
+                ),
+                ("model", models.CharField(max_length=80)),
+                ("vector", pgvector.django.vector.VectorField(dimensions=384)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'indexes': [pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['vector'], m=16, name='ai_embedding_hnsw', opclasses=['vector_cosine_ops']), models.Index(fields=['source', 'object_id'], name='ai_embedding_source')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'object_id', 'chunk', 'model'), name='ai_embedding_unique')],
+                "indexes": [
+                    pgvector.django.indexes.HnswIndex(
+                        ef_construction=64,
+                        fields=["vector"],
+                        m=16,
+                        name="ai_embedding_hnsw",
+                        opclasses=["vector_cosine_ops"],
+                    ),
+                    models.Index(fields=["source", "object_id"], name="ai_embedding_source"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "object_id", "chunk", "model"), name="ai_embedding_unique"
+                    )
+                ],
             },
         ),
     ]

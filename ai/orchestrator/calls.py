@@ -7,10 +7,11 @@ import random
 import time
 from collections.abc import Callable
 
+from core.crypto import DecryptionFailed, decrypt
+
 from .. import cache as ai_cache
 from .. import prompts, safety
 from ..contracts import AIInputError, AIUnavailable
-from ..crypto import DecryptionFailed, decrypt
 from ..operations import OPERATIONS, Embed, Job, Operation
 from ..providers.base import ProviderError, RateLimited
 from ..resilience import CircuitBreaker, RetryPolicy

@@ -6,9 +6,9 @@ from decimal import Decimal
 import factory
 import numpy as np
 
-from ai import crypto
 from ai.models import AIFeedback, AIPolicy, AIRun, Embedding, FeatureRoute, PromptOverride, ProviderConfig
 from ai.models.vectors import EMBEDDING_DIMENSIONS
+from core import crypto
 
 
 def unit_vector(seed: int) -> list[float]:

@@ -14,13 +14,14 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
-from ai import crypto, facade, services
+from ai import facade, services
 from ai.copilot_connection import SESSION_KEY, TOKEN_CACHE_PURPOSE, DatabaseTokenStore, copilot_disconnect
 from ai.models import AIRun, ProviderConfig
 from ai.providers.base import Misconfigured, ProviderSettings
 from ai.providers.copilot_provider import NOT_CONNECTED, CopilotProvider
 from ai.tests.factories import ProviderConfigFactory
 from ai.tests.fakes.microsoft_fake import MS_CLIENT_SECRET, MS_TENANT_ID, MS_USER
+from core import crypto
 
 pytestmark = pytest.mark.django_db
 

@@ -227,9 +227,7 @@ def test_a_server_error_is_reached_unexpected_answer_without_its_body(request, v
 def test_a_model_the_endpoint_does_not_list_is_reached_not_offered(openai_fake):
     config = create_config(openai_fake, model="gpt-9")
 
-    assert test_time(config) == (
-        "Reached, the model 'gpt-9' is not offered there: check the model and the base URL."
-    )
+    assert test_time(config) == ("Reached, the model 'gpt-9' is not offered there: check the model and the base URL.")
 
 
 def test_an_unknown_model_answered_with_404_is_reached_not_offered(anthropic_fake):

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from ai import crypto, services
+from ai import services
 from ai.models import AIPolicy, FeatureRoute, ProviderConfig
 from ai.providers.base import AuthenticationFailed
 from ai.selectors import ai_policy_get, provider_config_list
 from ai.tests.factories import ProviderConfigFactory
 from ai.tests.scripted import scripted_fixture  # noqa: F401 (fixtures)
+from core import crypto
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ai import cache as ai_cache
-from ai import crypto, facade, services
+from ai import facade, services
 from ai.models import AIPolicy, FeatureRoute, ProviderConfig
 from ai.tests.factories import AIRunFactory, FeatureRouteFactory, ProviderConfigFactory
 from ai.tests.scripted import local_stub_fixture, scripted_fixture  # noqa: F401 (fixtures)
+from core import crypto
 
 pytestmark = pytest.mark.django_db
 

@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import capability_required
+from core.crypto import DecryptionFailed
 from core.htmx import hx_redirect, modal_done, render_modal, render_partial
 
 from .. import budgets, copilot_connection, registry, selectors, services
 from ..copilot_connection import CopilotConnection, PendingSignIn, SignInRejected
-from ..crypto import DecryptionFailed
 from ..forms import PolicyForm, ProviderForm
 from ..models import ProviderConfig
 from ..providers.base import ProviderError

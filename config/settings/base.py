@@ -112,6 +112,7 @@ TENANT_APPS = [
     "customers",
     "ai",
     "helpdesk",
+    "inbox",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -319,6 +320,7 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.sla.sla_sweep_task",
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
+            "inbox.tasks.inbound.inbound_process_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -433,6 +435,9 @@ HELPDESK_ATTACHMENT_MAX_BYTES = int(env("HELPDESK_ATTACHMENT_MAX_BYTES", str(4 *
 HELPDESK_ATTACHMENTS_PER_MESSAGE = 5
 # A help-center request's status link (emailed to the requester) stops working this many days after it was sent.
 HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
+# A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
+# attachments is about 34 MB once base64-encoded.
+INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

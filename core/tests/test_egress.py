@@ -357,7 +357,12 @@ def test_httpx_tls_uses_the_name_while_connecting_to_the_checked_address(resolve
 
 @pytest.mark.parametrize(
     "target",
-    ["http://127.0.0.2:{port}/", "http://10.0.0.5/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:{port}/"],
+    [
+        "http://127.0.0.2:{port}/",
+        "http://10.0.0.5/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:{port}/",
+    ],
 )
 def test_httpx_refuses_a_redirect_into_the_network(local_server, only_this_machine, target):
     location = target.format(port=local_server.port)

@@ -5,7 +5,7 @@ from .kb import Article, ArticleCategory
 from .settings import HelpdeskSettings
 from .sla import SLAPolicy, SLARiskModel
 from .teams import AgentProfile, BusinessCalendar, BusinessHours, Holiday, Skill, Team
-from .tickets import Attachment, Category, Ticket, TicketEvent, TicketMessage
+from .tickets import Attachment, Category, DeliveryStatus, Ticket, TicketEvent, TicketMessage
 from .views import SavedView
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "BusinessCalendar",
     "BusinessHours",
     "Category",
+    "DeliveryStatus",
     "HelpdeskSettings",
     "Holiday",
     "SLAPolicy",

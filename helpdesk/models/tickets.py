@@ -98,6 +98,7 @@ class Ticket(models.Model):
         HELP_CENTER = "help_center", "Help center form"
         PHONE = "phone", "Phone"
         CHAT = "chat", "Chat"
+        SMS = "sms", "SMS"
         API = "api", "API"
 
     class AnalysisStatus(models.TextChoices):
@@ -136,6 +137,8 @@ class Ticket(models.Model):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets", db_index=False
     )
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # People copied on the conversation besides the requester: every public reply is emailed to them too.
+    cc = ArrayField(models.EmailField(), default=list, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
     )
@@ -233,6 +236,17 @@ assert tuple(Ticket.OPEN_STATUSES) == OPEN_STATUSES, "the partial indexes must c
 assert set(CLOCK_RUNNING) == set(Ticket.OPEN_STATUSES) - set(Ticket.PAUSED_STATUSES), "the breaching indexes' statuses"
 
 
+class DeliveryStatus(models.TextChoices):
+    """Where an outgoing message is on its way to the customer (email, SMS, chat)."""
+
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DEFERRED = "deferred", "Deferred, retrying"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Delivery failed (bounced)"
+    FAILED = "failed", "Failed"
+
+
 class TicketMessage(models.Model):
     """One entry of the thread: a public reply (to or from the requester) or an internal note (agents only)."""
 
@@ -251,8 +265,16 @@ class TicketMessage(models.Model):
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_messages"
     )
     channel = models.CharField(max_length=12, choices=Ticket.Channel.choices, default=Ticket.Channel.WEB)
-    # Email threading (a later issue): the Message-ID this entry was received or sent as.
+    # The Message-ID (email), MessageSid (SMS) or other channel id this entry was received or sent as.
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Who a public reply went to when the agent changed the recipients (empty: the requester and the ticket's CCs).
+    to = ArrayField(models.EmailField(), default=list, blank=True)
+    cc = ArrayField(models.EmailField(), default=list, blank=True)
+    bcc = ArrayField(models.EmailField(), default=list, blank=True)
+    # Delivery on the ticket's channel, reported back by the inbox (shown on the message in the thread).
+    delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, blank=True)
+    delivery_detail = models.CharField(max_length=500, blank=True, help_text="The server's answer, as it gave it.")
+    delivery_updated = models.DateTimeField(null=True, blank=True)
     ai_run_id = models.BigIntegerField(null=True, blank=True, help_text="The AI draft this reply started from.")
     created = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -279,6 +301,8 @@ class Attachment(models.Model):
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+    # An inline image of an email's HTML part (`cid:` reference), shown in the body rather than as an attachment.
+    content_id = models.CharField(max_length=255, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

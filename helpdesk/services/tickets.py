@@ -8,6 +8,7 @@ system / the requester) and get `ValidationError`s with messages a person unders
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from core.uploads import CheckedUpload
 from core.validation import required_text, valid_choice
 from customers.facade import Contact, contact_for_email
 
-from .. import live
+from .. import live, outgoing
 from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
 from ..selectors.config import helpdesk_settings_get
 from ..validators import normalize_tags, validate_attachments
@@ -59,12 +60,19 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         )
 
 
-def _save_attachments(message: TicketMessage, files: Sequence[CheckedUpload]) -> list[Attachment]:
-    """Stored under their clean names, with the content type their bytes were verified to be."""
+def _save_attachments(
+    message: TicketMessage, files: Sequence[CheckedUpload], content_ids: Sequence[str] = ()
+) -> list[Attachment]:
+    """Stored under their clean names, with the content type their bytes were verified to be. `content_ids`,
+    aligned with `files`, marks an email's inline images."""
     saved = []
-    for upload in files:
+    for upload, content_id in zip_longest(files, content_ids, fillvalue=""):
         attachment = Attachment(
-            message=message, filename=upload.name[:200], content_type=upload.content_type, size=upload.size
+            message=message,
+            filename=upload.name[:200],
+            content_type=upload.content_type,
+            size=upload.size,
+            content_id=content_id[:255],
         )
         attachment.file.save(upload.name, upload.file, save=False)
         attachment.save()
@@ -92,6 +100,9 @@ def ticket_create(
     team: Team | None = None,
     tags: Iterable[str] | str = (),
     attachments: Sequence[UploadedFile] = (),
+    content_ids: Sequence[str] = (),
+    cc: Iterable[str] = (),
+    external_id: str = "",
     created=None,
 ) -> Ticket:
     """A new ticket. The requester is a contact, or an email address (an unknown address becomes a contact)."""
@@ -126,6 +137,7 @@ def ticket_create(
         team=team,
         status=Ticket.Status.OPEN if assignee else Ticket.Status.NEW,
         tags=normalize_tags(tags),
+        cc=sorted({address.strip().lower() for address in cc if address.strip()}),
         created=created or now,
         last_customer_message_at=created or now,
         # Shown as "queued" until the analysis (queued by the intake) arrives.
@@ -141,8 +153,9 @@ def ticket_create(
             author_contact=None if channel == Ticket.Channel.WEB else requester,
             kind=TicketMessage.Kind.NOTE if channel == Ticket.Channel.WEB else TicketMessage.Kind.REPLY,
             channel=channel,
+            external_id=external_id,
         )
-        _save_attachments(opening, files)
+        _save_attachments(opening, files, content_ids)
     _event(ticket, TicketEvent.Kind.CREATED, actor, channel=channel)
     intake.intake_on_commit(ticket, actor=actor)
     return ticket
@@ -309,6 +322,8 @@ def message_add(
     kind_event = TicketEvent.Kind.REPLIED if kind == TicketMessage.Kind.REPLY else TicketEvent.Kind.NOTED
     _event(ticket, kind_event, actor, message_id=message.pk)
     live.message_added(ticket, message, actor=actor)
+    if kind == TicketMessage.Kind.REPLY:
+        outgoing.reply_publish_on_commit(ticket, message)
     ticket_ai.reply_feedback_record(message, actor=actor)  # a reply sent from an AI suggestion rates it
     if status and status != ticket.status:
         ticket_status_set(ticket=ticket, status=status, actor=actor)
@@ -323,9 +338,10 @@ def customer_message_add(
     contact: Contact | None = None,
     channel: str = Ticket.Channel.HELP_CENTER,
     attachments: Sequence[UploadedFile] = (),
+    content_ids: Sequence[str] = (),
     external_id: str = "",
 ) -> TicketMessage:
-    """The requester writes (help center, email): the ticket reopens if it was pending or solved."""
+    """The requester writes (help center, email, chat, SMS): the ticket reopens if it was pending or solved."""
     body = required_text(body, field="body", label="The message", limit=MAX_BODY)
     files = validate_attachments(attachments)
     _check_version(ticket, None)
@@ -340,7 +356,7 @@ def customer_message_add(
         channel=channel,
         external_id=external_id,
     )
-    _save_attachments(message, files)
+    _save_attachments(message, files, content_ids)
     old = ticket.status
     ticket.last_customer_message_at = message.created
     fields = ["last_customer_message_at"]

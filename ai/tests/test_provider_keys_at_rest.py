@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from ai import crypto, services
+from ai import services
 from ai.models import ProviderConfig
 from ai.tests.factories import ProviderConfigFactory
+from core import crypto
 from core.deployment import DEV_SECRET_KEY
 
 KEY = "sk-proj-Very-Secret-0123456789abcdef"

@@ -1,4 +1,4 @@
-"""Secrets at rest (provider API keys): Fernet tokens whose keys are derived from the deployment's secrets.
+"""Secrets at rest (AI provider keys, mailbox passwords and tokens): Fernet tokens with keys derived from secrets.
 
 Keys come from `AI_ENCRYPTION_KEYS` (setting or environment variable, comma separated, newest first), falling
 back to `SECRET_KEY` followed by `SECRET_KEY_FALLBACKS`. The development SECRET_KEY published in the source is never

@@ -1,0 +1,78 @@
+"""What other apps receive from the helpdesk: frozen descriptions of tickets and of the public messages a
+customer must get on the ticket's channel, and the signal that hands those messages over.
+
+The inbox connects to `outgoing_message` and delivers by email, chat or SMS; the helpdesk never imports it. The
+signal is sent after the transaction that wrote the message commits, so a receiver never sees an uncommitted row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.dispatch import Signal
+
+# Sent with `message=OutgoingMessage(...)`, after commit, for every public message the customer should receive.
+outgoing_message = Signal()
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    id: int
+    subject: str
+    status: str
+    channel: str
+    requester_contact_id: int
+    requester_email: str
+    requester_name: str
+    customer_id: int
+    cc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    content_id: str = ""  # set for an inline image of an HTML body (`cid:`)
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    """A file that came with a customer's message, before the upload allow-list has seen it."""
+
+    filename: str
+    content_type: str
+    content: bytes
+    content_id: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A public message to deliver to the customer: an agent's reply, or an email the helpdesk sends itself.
+
+    `kind` is "reply" (an agent's public reply; `message_id` is its thread entry), or "acknowledgement", "csat",
+    "auto_response" (emails about the ticket; `message_id` is the thread entry when there is one). `body` is
+    Markdown as the agent wrote it. `to`/`cc`/`bcc` empty means the requester and the ticket's CCs.
+    """
+
+    ticket_id: int
+    kind: str
+    channel: str
+    subject: str
+    body: str
+    message_id: int | None = None
+    author_name: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    attachments: tuple[AttachmentRef, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """Where an incoming message landed: a new ticket, or a new entry on an existing one."""
+
+    ticket_id: int
+    message_id: int | None
+    created_ticket: bool

@@ -1,0 +1,146 @@
+"""What other apps may ask of the helpdesk: open a ticket or add a customer's message from a channel (email,
+chat, SMS, API), look a ticket up for threading, report how a delivery went, and listen for the public messages a
+customer must receive (`outgoing_message`, in helpdesk.contracts). Writes go through helpdesk.services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from customers.facade import contact_for_email
+
+from . import live
+from .contracts import InboundAttachment, ReceivedMessage, TicketSummary, outgoing_message
+from .models import Attachment, DeliveryStatus, Ticket, TicketMessage
+from .services import tickets as ticket_services
+from .validators import validate_attachments
+
+__all__ = [
+    "DELIVERY_STATUSES",
+    "attachment_open",
+    "message_delivery_set",
+    "message_receive",
+    "outgoing_message",
+    "ticket_open",
+    "ticket_summary",
+]
+
+DELIVERY_STATUSES = tuple(DeliveryStatus.values)
+
+
+def ticket_summary(ticket_id: int) -> TicketSummary | None:
+    ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    return TicketSummary(
+        id=ticket.pk,
+        subject=ticket.subject,
+        status=ticket.status,
+        channel=ticket.channel,
+        requester_contact_id=ticket.requester_id,
+        requester_email=ticket.requester.email,
+        requester_name=ticket.requester.name,
+        customer_id=ticket.customer_id,
+        cc=tuple(ticket.cc),
+    )
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    subject: str,
+    body: str,
+    sender_email: str,
+    sender_name: str = "",
+    channel: str,
+    attachments: Sequence[InboundAttachment] = (),
+    cc: Sequence[str] = (),
+    external_id: str = "",
+) -> tuple[ReceivedMessage, list[str]]:
+    """A new ticket from a customer's first message; an unknown sender becomes a contact.
+
+    Attachments the upload allow-list refuses are left out, and the reasons returned (the caller keeps the
+    original message, so nothing is lost): one refused file never costs the customer their ticket.
+    """
+    uploads, content_ids, refused = _accepted(attachments)
+    ticket = ticket_services.ticket_create(
+        subject=subject,
+        description=body,
+        requester_email=sender_email,
+        requester_name=sender_name,
+        channel=channel,
+        attachments=uploads,
+        content_ids=content_ids,
+        cc=cc,
+        external_id=external_id,
+    )
+    opening = ticket.messages.order_by("id").values_list("pk", flat=True).first()
+    return ReceivedMessage(ticket_id=ticket.pk, message_id=opening, created_ticket=True), refused
+
+
+@transaction.atomic
+def message_receive(
+    *,
+    ticket_id: int,
+    body: str,
+    sender_email: str,
+    sender_name: str = "",
+    channel: str,
+    attachments: Sequence[InboundAttachment] = (),
+    external_id: str = "",
+) -> tuple[ReceivedMessage, list[str]]:
+    """A customer's message on an existing ticket (it reopens a pending or solved one). Raises ValidationError
+    when the ticket is gone or closed: the caller then opens a new ticket."""
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise ValidationError({"ticket": f"Ticket #{ticket_id} does not exist."})
+    uploads, content_ids, refused = _accepted(attachments)
+    contact = contact_for_email(email=sender_email, name=sender_name) if sender_email else ticket.requester
+    message = ticket_services.customer_message_add(
+        ticket=ticket,
+        body=body,
+        contact=contact,
+        channel=channel,
+        attachments=uploads,
+        content_ids=content_ids,
+        external_id=external_id,
+    )
+    return ReceivedMessage(ticket_id=ticket.pk, message_id=message.pk, created_ticket=False), refused
+
+
+def _accepted(attachments: Sequence[InboundAttachment]) -> tuple[list[SimpleUploadedFile], list[str], list[str]]:
+    uploads, content_ids, refused = [], [], []
+    for attachment in attachments:
+        upload = SimpleUploadedFile(attachment.filename or "attachment", attachment.content, attachment.content_type)
+        try:
+            validate_attachments([upload])
+        except ValidationError as error:
+            refused.extend(error.messages)
+            continue
+        upload.seek(0)
+        uploads.append(upload)
+        content_ids.append(attachment.content_id)
+    return uploads, content_ids, refused
+
+
+def message_delivery_set(*, message_id: int, status: str, detail: str = "") -> bool:
+    """Records how delivery of a public message went and shows it on the open ticket. False: no such message."""
+    if status not in DELIVERY_STATUSES:
+        raise ValueError(f"unknown delivery status {status!r}")
+    updated = TicketMessage.objects.filter(pk=message_id).update(
+        delivery_status=status, delivery_detail=detail[:500], delivery_updated=timezone.now()
+    )
+    if updated:
+        message = TicketMessage.objects.select_related("ticket").get(pk=message_id)
+        live.message_delivery_changed(message.ticket, message)
+    return bool(updated)
+
+
+def attachment_open(attachment_id: int):
+    """The stored file of a ticket attachment, opened for reading (the caller closes it)."""
+    attachment = Attachment.objects.get(pk=attachment_id)
+    return attachment.file.open("rb")

@@ -1,0 +1,30 @@
+"""Mailboxes and received mail in the workspace's own Django admin: admins see every message that arrived, and
+why one was ignored, rejected or could not be parsed (the original .eml stays downloadable)."""
+
+from django.contrib import admin
+
+from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
+
+from .models import InboundEmail, Mailbox
+
+
+@admin.register(Mailbox, site=workspace_admin_site)
+class MailboxAdmin(WorkspaceModelAdmin):
+    list_display = ("name", "address", "kind", "status", "active", "is_default", "last_checked_at")
+    list_filter = ("kind", "status", "active")
+    search_fields = ("name", "address")
+    readonly_fields = ("status", "last_checked_at", "last_error", "consecutive_failures", "created")
+
+
+@admin.register(InboundEmail, site=workspace_admin_site)
+class InboundEmailAdmin(WorkspaceModelAdmin):
+    list_display = ("received", "sender", "subject", "status", "ticket_id", "mailbox", "size")
+    list_filter = ("status", "source", ("mailbox", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("sender", "subject", "message_id")
+    list_select_related = ("mailbox",)
+    date_hierarchy = "received"
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [field.name for field in InboundEmail._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # mail arrives by mailboxes and the forwarding webhook, never typed in

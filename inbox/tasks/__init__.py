@@ -1,0 +1,6 @@
+"""Celery entry points of the inbox (ids in, one service call each), one module per area.
+
+Celery's autodiscovery imports this package; every module with tasks is imported here.
+"""
+
+from . import inbound  # noqa: F401
