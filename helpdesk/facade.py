@@ -23,8 +23,11 @@ __all__ = [
     "DELIVERY_STATUSES",
     "attachment_open",
     "message_delivery_set",
+    "message_external_id_set",
+    "message_for_external_id",
     "message_receive",
     "outgoing_message",
+    "ticket_for_external_ids",
     "ticket_open",
     "ticket_summary",
 ]
@@ -144,3 +147,27 @@ def attachment_open(attachment_id: int):
     """The stored file of a ticket attachment, opened for reading (the caller closes it)."""
     attachment = Attachment.objects.get(pk=attachment_id)
     return attachment.file.open("rb")
+
+
+def ticket_for_external_ids(external_ids: Sequence[str]) -> int | None:
+    """The ticket one of these Message-IDs (or other channel ids) was received or sent as, newest first."""
+    ids = [value.strip() for value in external_ids if value and value.strip()]
+    if not ids:
+        return None
+    return (
+        TicketMessage.objects.filter(external_id__in=ids)
+        .order_by("-created", "-id")
+        .values_list("ticket_id", flat=True)
+    ).first()
+
+
+def message_for_external_id(external_id: str) -> int | None:
+    """The thread entry sent or received as this id (our own Message-ID, a Twilio MessageSid…)."""
+    if not external_id.strip():
+        return None
+    return TicketMessage.objects.filter(external_id=external_id.strip()).values_list("pk", flat=True).first()
+
+
+def message_external_id_set(*, message_id: int, external_id: str) -> None:
+    """Records the id a message was sent as (our Message-ID, a provider's message id), for threading and reports."""
+    TicketMessage.objects.filter(pk=message_id).update(external_id=external_id[:255])
