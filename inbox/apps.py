@@ -8,4 +8,10 @@ class InboxConfig(AppConfig):
     verbose_name = "Inbox"
 
     def ready(self) -> None:
+        from core import crypto
+
         from . import receivers  # noqa: F401  (connects to helpdesk.contracts.outgoing_message)
+        from .models import Mailbox
+        from .models.mail import SECRETS_PURPOSE
+
+        crypto.encrypted_field_register(Mailbox, "secrets_encrypted", purpose=SECRETS_PURPOSE)
