@@ -144,6 +144,7 @@ def markdown_to_sms(text: str) -> str:
             prefix = "#"
         elif token.type in {"bullet_list_close", "ordered_list_close"}:
             prefix = ""
+            lines.append("\x02")  # the list ends: what follows is a paragraph apart
         elif token.type == "inline":
             lines.append(_inline_text(token.children or []))
         elif token.type in {"fence", "code_block"}:
@@ -176,22 +177,24 @@ def _inline_text(children: list) -> str:
 
 
 def _join(lines: list[str]) -> str:
-    out: list[str] = []
-    number = 0
-    pending = ""
+    text, number, pending, in_list = "", 0, "", False
     for line in lines:
+        if line == "\x02":
+            in_list, number = False, 0
+            continue
         if line.startswith("\0"):
             pending = line[1:]
             continue
+        item = bool(pending)
         if pending == "#":
             number += 1
-            line, pending = f"{number}. {line}", ""
+            line = f"{number}. {line}"
         elif pending:
-            line, pending = f"{pending}{line}", ""
+            line = f"{pending}{line}"
         else:
             number = 0
-        out.append(line)
-    text = "\n\n".join(out)
-    # List items sit on consecutive lines.
-    text = re.sub(r"\n\n(?=(- |\d+\. ))", "\n", text)
+        pending = ""
+        # Items of one list sit on consecutive lines; everything else is a paragraph of its own.
+        text += ("\n" if item and in_list else "\n\n") + line if text else line
+        in_list = item
     return text.strip()
