@@ -158,7 +158,7 @@ def sms_receive(*, number: SmsNumber, params: Mapping[str, Any]) -> tuple[SmsMes
     sid = str(params.get("MessageSid") or params.get("SmsSid") or "").strip()
     if not sid:
         raise ValidationError({"MessageSid": "Twilio's MessageSid is missing."})
-    existing = SmsMessage.objects.filter(message_sid=sid).first()
+    existing = _received_before(sid)
     if existing is not None:
         return existing, False
     message = SmsMessage(
@@ -182,6 +182,10 @@ def sms_receive(*, number: SmsNumber, params: Mapping[str, Any]) -> tuple[SmsMes
     except IntegrityError:  # the same webhook, delivered twice at once: the other request stored it
         return SmsMessage.objects.get(message_sid=sid), False
     return message, True
+
+
+def _received_before(sid: str) -> SmsMessage | None:
+    return SmsMessage.objects.filter(message_sid=sid).first()
 
 
 def sms_inbound_process(message_id: int, opt_out_type: str = "") -> SmsMessage | None:

@@ -13,8 +13,7 @@ from helpdesk.services.tickets import message_add
 from inbox.models import SmsMessage, SmsOptOut
 from inbox.services.sms_twilio import markdown_to_sms
 from inbox.tests.factories import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SmsNumberFactory
-from inbox.tests.fakes.twilio import twilio_fake_running
-from inbox.tests.test_sms_inbound import CUSTOMER, post_signed, twilio_params
+from inbox.tests.fakes.twilio import CUSTOMER, post_signed, twilio_fake_running, twilio_params
 
 pytestmark = pytest.mark.django_db
 

@@ -36,6 +36,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import trustme
+from twilio.request_validator import RequestValidator
+
+from inbox.tests.factories import TWILIO_ACCOUNT_SID as ACCOUNT_SID
+from inbox.tests.factories import TWILIO_AUTH_TOKEN as AUTH_TOKEN
 
 API_VERSION = "2010-04-01"
 _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-f]{32})\.json$")
@@ -265,3 +269,29 @@ def png_bytes() -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
         + chunk(b"IEND", b"")
     )
+
+
+# --- What Twilio posts to us ---------------------------------------------------------------------------------
+
+INBOUND = "/inbox/sms/twilio/inbound/"
+CUSTOMER = "+14155550123"
+
+
+def twilio_params(body: str, *, to: str = "+14155550100", sender: str = CUSTOMER, sid: str = "", media=()) -> dict:
+    """The fields Twilio posts for an incoming message."""
+    sid = sid or "SM" + uuid.uuid4().hex
+    params = {
+        "ToCountry": "US", "ToState": "CA", "ToCity": "SAN FRANCISCO", "ToZip": "94105", "To": to,
+        "FromCountry": "US", "FromState": "CA", "FromCity": "SAN FRANCISCO", "FromZip": "94105", "From": sender,
+        "SmsMessageSid": sid, "SmsSid": sid, "MessageSid": sid, "SmsStatus": "received", "Body": body,
+        "NumMedia": str(len(media)), "NumSegments": "1", "AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01",
+    }  # fmt: skip
+    for index, (url, content_type) in enumerate(media):
+        params[f"MediaUrl{index}"], params[f"MediaContentType{index}"] = url, content_type
+    return params
+
+
+def post_signed(client, params: dict, *, path: str = INBOUND, url: str = "", token: str = AUTH_TOKEN):
+    url = url or f"http://alpha.localhost{path}"
+    signature = RequestValidator(token).compute_signature(url, params)
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
