@@ -42,9 +42,11 @@ def test_a_text_is_filed_on_a_new_ticket_by_the_worker(live_celery, live_data):
 
     def filed() -> int | None:
         return live_data.run(
-            lambda: SmsMessage.objects.filter(message_sid=params["MessageSid"], status="filed")
-            .values_list("ticket_id", flat=True)
-            .first()
+            lambda: (
+                SmsMessage.objects.filter(message_sid=params["MessageSid"], status="filed")
+                .values_list("ticket_id", flat=True)
+                .first()
+            )
         )
 
     ticket_id = _until(filed, what="the worker filing the text")
