@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
 
-from .models import InboundEmail, Mailbox
+from .models import InboundEmail, Mailbox, SmsMessage, SmsOptOut
 
 
 @admin.register(Mailbox, site=workspace_admin_site)
@@ -28,3 +28,37 @@ class InboundEmailAdmin(WorkspaceModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # mail arrives by mailboxes and the forwarding webhook, never typed in
+
+
+# --- sms ---
+
+
+@admin.register(SmsMessage, site=workspace_admin_site)
+class SmsMessageAdmin(WorkspaceModelAdmin):
+    """Every text received and sent, with Twilio's status and error: why a reply did not arrive."""
+
+    list_display = ("created", "direction", "from_number", "to_number", "status", "error_code", "ticket_id")
+    list_filter = ("direction", "status", ("number", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("message_sid", "from_number", "to_number", "body")
+    list_select_related = ("number",)
+    date_hierarchy = "created"
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [field.name for field in SmsMessage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # texts arrive by Twilio's webhook and leave as agents' replies
+
+
+@admin.register(SmsOptOut, site=workspace_admin_site)
+class SmsOptOutAdmin(WorkspaceModelAdmin):
+    """Customers' numbers that texted STOP: nothing is sent to them until they text START."""
+
+    list_display = ("phone_number", "keyword", "opted_out_at", "opted_in_at")
+    search_fields = ("phone_number",)
+    readonly_fields = ("phone_number", "keyword", "opted_out_at", "opted_in_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # only the customer opts in or out, by texting
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deleting one would text a customer who asked not to be texted
