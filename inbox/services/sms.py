@@ -50,6 +50,9 @@ HELPDESK_STATUS = {
 }  # fmt: skip
 
 
+FAILED_STATUSES = frozenset({"failed", "undelivered", "canceled", OPTED_OUT})
+
+
 class SmsRetryable(Exception):
     """Twilio could not take the message now (429, 5xx, no connection): try again later."""
 
@@ -324,22 +327,31 @@ def sms_deliver(outgoing: OutgoingMessage) -> None:
         return
     inbound = last.direction == SmsMessage.Direction.INBOUND
     customer = last.from_number if inbound else last.to_number
+    text = sms_twilio.markdown_to_sms(outgoing.body)
     with transaction.atomic():
-        message = SmsMessage.objects.create(
-            number=last.number,
-            direction=SmsMessage.Direction.OUTBOUND,
-            from_number=last.number.phone_number,
-            to_number=customer,
-            body=sms_twilio.markdown_to_sms(outgoing.body),
-            status="queued",
-            ticket_id=outgoing.ticket_id,
-            ticket_message_id=outgoing.message_id,
-        )
-        if not _blocked(message):
-            helpdesk.message_delivery_set(message_id=outgoing.message_id, status="queued")
-            from ..tasks.sms import sms_send_task
+        first, *rest = [
+            SmsMessage.objects.create(
+                number=last.number,
+                direction=SmsMessage.Direction.OUTBOUND,
+                from_number=last.number.phone_number,
+                to_number=customer,
+                body=part,
+                status="queued",
+                ticket_id=outgoing.ticket_id,
+                ticket_message_id=outgoing.message_id,
+            )
+            for part in sms_twilio.body_parts(text)
+        ]
+        if _blocked(first):
+            SmsMessage.objects.filter(pk__in=[part.pk for part in rest]).update(
+                status=first.status, error_message=first.error_message
+            )
+            return
+        helpdesk.message_delivery_set(message_id=outgoing.message_id, status="queued")
+        from ..tasks.sms import sms_send_task
 
-            enqueue_on_commit(sms_send_task, message.pk)
+        for part in (first, *rest):
+            enqueue_on_commit(sms_send_task, part.pk)
 
 
 def _blocked(message: SmsMessage) -> bool:
@@ -388,7 +400,8 @@ def sms_send(message_id: int) -> str:
         message.message_sid = sent.sid
         _status_apply(message, str(sent.status or "queued"), "", "")
         message.save()
-        helpdesk.message_external_id_set(message_id=message.ticket_message_id, external_id=sent.sid)
+        _sid_record(message)
+        _report(message)
     return message.status
 
 
@@ -398,10 +411,7 @@ def sms_send_deferred(message_id: int, reason: str) -> None:
         return
     message.status, message.error_message = "deferred", reason[:300]
     message.save(update_fields=["status", "error_message", "updated"])
-    if message.ticket_message_id:
-        helpdesk.message_delivery_set(
-            message_id=message.ticket_message_id, status="deferred", detail=f"{reason} Trying again shortly."
-        )
+    _report(message)
 
 
 def sms_send_gave_up(message_id: int, reason: str) -> None:
@@ -414,8 +424,7 @@ def _send_failed(message: SmsMessage, detail: str, *, status: str, code: int | s
     message.status, message.error_message = status, detail[:300]
     message.error_code = str(code or "")[:10]
     message.save()
-    if message.ticket_message_id:
-        helpdesk.message_delivery_set(message_id=message.ticket_message_id, status="failed", detail=detail)
+    _report(message)
 
 
 # --- Delivery reports ------------------------------------------------------------------------------------
@@ -431,12 +440,12 @@ def sms_status_update(*, message: SmsMessage, params: Mapping[str, Any]) -> SmsM
     if not message.message_sid and sid:
         # The report can overtake the API's answer to our own request: the sid is recorded from here then.
         message.message_sid = sid[:64]
-        if message.ticket_message_id:
-            helpdesk.message_external_id_set(message_id=message.ticket_message_id, external_id=sid)
+        _sid_record(message)
     status = str(params.get("MessageStatus") or params.get("SmsStatus") or "").strip().lower()
     code = str(params.get("ErrorCode") or "").strip()
     _status_apply(message, status, code, str(params.get("ErrorMessage") or ""))
     message.save()
+    _report(message)
     return message
 
 
@@ -448,21 +457,42 @@ def _status_apply(message: SmsMessage, status: str, code: str, error_text: str) 
     message.status = status
     if code:
         message.error_code = code[:10]
-        message.error_message = (error_text or f"Twilio error {code}")[:300]
+        link = f"https://www.twilio.com/docs/api/errors/{code}"
+        message.error_message = f"Twilio: {status}: {error_text or 'no reason given'} (error {code}, {link})"[:300]
         if code == str(sms_twilio.UNSUBSCRIBED_RECIPIENT):
             _opt_out_record(message.to_number, keyword="", stop=True)
-    if message.ticket_message_id:
-        helpdesk.message_delivery_set(
-            message_id=message.ticket_message_id, status=HELPDESK_STATUS[status], detail=_status_detail(message)
-        )
 
 
-def _status_detail(message: SmsMessage) -> str:
-    if message.status in {"undelivered", "failed"}:
-        reason = message.error_message or "no reason given"
-        code = f" (error {message.error_code}, https://www.twilio.com/docs/api/errors/{message.error_code})"
-        return f"Twilio: {message.status}: {reason}{code if message.error_code else ''}"
-    return f"Twilio: {message.status}"
+def _parts(message: SmsMessage) -> list[SmsMessage]:
+    """The texts one reply was sent as (a long reply goes as several)."""
+    return list(
+        SmsMessage.objects.filter(ticket_message_id=message.ticket_message_id, direction="outbound").order_by("id")
+    )
+
+
+def _sid_record(message: SmsMessage) -> None:
+    """The reply's entry in the thread is known by the sid of its first text."""
+    if message.ticket_message_id and _parts(message)[0].pk == message.pk:
+        helpdesk.message_external_id_set(message_id=message.ticket_message_id, external_id=message.message_sid)
+
+
+def _report(message: SmsMessage) -> None:
+    """Shows on the reply how its delivery stands: its failed text if any, else its least advanced one."""
+    if not message.ticket_message_id:
+        return
+    parts = _parts(message)
+    failed = [part for part in parts if part.status in FAILED_STATUSES]
+    deferred = [part for part in parts if part.status == "deferred"]
+    if failed:
+        status, detail = "failed", failed[0].error_message or f"Twilio: {failed[0].status}"
+    elif deferred:
+        status, detail = "deferred", f"{deferred[0].error_message} Trying again shortly."
+    else:
+        least = min(parts, key=lambda part: STATUS_RANK.get(part.status, 0))
+        status, detail = HELPDESK_STATUS.get(least.status, "queued"), f"Twilio: {least.status}"
+    if len(parts) > 1:
+        detail = f"{detail} ({len(parts)} texts)"
+    helpdesk.message_delivery_set(message_id=message.ticket_message_id, status=status, detail=detail)
 
 
 # --- Error text --------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ MEDIA_MAX_REDIRECTS = 3
 STOP_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 UNSUBSCRIBED_RECIPIENT = 21610  # Twilio's error code for a number that replied STOP
+MAX_BODY = 1600  # characters Twilio takes in one message (it splits them into segments on the way)
 
 
 def ca_bundle() -> str | bool:
@@ -198,3 +199,23 @@ def _join(lines: list[str]) -> str:
         text += ("\n" if item and in_list else "\n\n") + line if text else line
         in_list = item
     return text.strip()
+
+
+def body_parts(text: str, limit: int = MAX_BODY) -> list[str]:
+    """The reply as texts Twilio takes (at most `limit` characters each), cut between paragraphs, lines or words,
+    numbered "(1/3) " when there is more than one."""
+    if len(text) <= limit:
+        return [text]
+    room = limit - len("(99/99) ")
+    parts: list[str] = []
+    rest = text
+    while rest:
+        if len(rest) <= room:
+            parts.append(rest)
+            break
+        # The latest paragraph break in the second half of the room, else line break, else space, else anywhere.
+        cuts = (rest.rfind(separator, 0, room) for separator in ("\n\n", "\n", " "))
+        cut = next((cut for cut in cuts if cut > room // 2), room)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [f"({index}/{len(parts)}) {part}" for index, part in enumerate(parts, start=1)]

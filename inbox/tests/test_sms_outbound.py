@@ -207,3 +207,21 @@ def test_markdown_becomes_plain_text_for_a_phone():
     assert markdown_to_sms(text) == (
         "Steps\n\n1. Unplug it\n2. Wait ten seconds\n\n- reset\n- Guide (https://x.test/g)\n\nThanks!"
     )
+
+
+def test_a_reply_longer_than_twilio_takes_goes_as_numbered_texts(client, twilio, reply):
+    paragraphs = [f"Step {n}: " + "check the cable and the power supply once more. " * 8 for n in range(1, 8)]
+
+    message = reply("\n\n".join(paragraphs))
+
+    bodies = [request.form["Body"] for request in twilio.sent()]
+    assert len(bodies) == 2 and all(len(body) <= 1600 for body in bodies)
+    assert bodies[0].startswith("(1/2) Step 1:") and bodies[1].startswith("(2/2) Step ")
+    first, second = SmsMessage.objects.filter(direction="outbound").order_by("id")
+    assert message.external_id == first.message_sid
+    status_callback(client, first, "delivered")
+    message.refresh_from_db()
+    assert message.delivery_status == "queued"  # the second text is not delivered yet
+    status_callback(client, second, "delivered")
+    message.refresh_from_db()
+    assert message.delivery_status == "delivered" and "2 texts" in message.delivery_detail

@@ -4,7 +4,8 @@
   20003 otherwise).
 - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded (To, From or MessagingServiceSid, Body,
   StatusCallback): 201 with the message resource (`sid` SM…, `status` "queued"); 400 with 21211 for a To that is
-  not a phone number, 21610 for a recipient who replied STOP (`fake.unsubscribed`), 21602 without a Body. Errors
+  not a phone number, 21610 for a recipient who replied STOP (`fake.unsubscribed`), 21602 without a Body, 21617
+  for a Body over 1,600 characters. Errors
   carry Twilio's `code`, `message`, `more_info` and `status`.
 - Media of a received MMS (`fake.media_add(content, content_type)` returns its URL):
   `GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}` needs basic auth and answers 307 to
@@ -56,6 +57,7 @@ ERRORS = {
     21211: (400, "The 'To' number {to} is not a valid phone number."),
     21602: (400, "Message body is required."),
     21610: (400, "Attempt to send to unsubscribed recipient"),
+    21617: (400, "The concatenated message body exceeds the 1600 character limit."),
 }
 
 
@@ -167,6 +169,8 @@ class TwilioFake:
             return 400, _error_body(21610, 400, ERRORS[21610][1]), {}
         if not form.get("Body") and not form.get("MediaUrl"):
             return 400, _error_body(21602, 400, ERRORS[21602][1]), {}
+        if len(form.get("Body", "")) > 1600:
+            return 400, _error_body(21617, 400, ERRORS[21617][1]), {}
         sid = "SM" + uuid.uuid4().hex
         now = formatdate(usegmt=True)
         body = form.get("Body", "")
