@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 OPTED_OUT = "opted_out"  # SmsMessage.status of a reply not sent because the customer texted STOP
 STOP_REASON = "The customer replied STOP to {phone}: texts to them are blocked until they reply START."
-SUBJECT_WORDS = 60
+SUBJECT_CHARACTERS = 60
 # Twilio's message statuses, in the order they happen; a late report never moves a message backwards.
 STATUS_RANK = {
     "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
@@ -231,6 +231,10 @@ def _file(message: SmsMessage, *, open_ticket: bool) -> None:
         body += "\n\n" + "\n".join(problems)
     contact = customers.contact_for_phone(phone=message.from_number)
     ticket_id = _conversation_ticket(message.from_number, message.to_number)
+    if ticket_id is not None and not open_ticket:
+        # STOP or START is shown on a conversation still going on; it does not reopen a settled one.
+        summary = helpdesk.ticket_summary(ticket_id)
+        ticket_id = None if summary is None or summary.status in {"solved", "closed"} else ticket_id
     received = None
     refused: list[str] = []
     if ticket_id is not None:
@@ -275,7 +279,7 @@ def _subject(message: SmsMessage) -> str:
     text = " ".join(message.body.split())
     if not text:
         return f"Picture message from {message.from_number}"
-    return text if len(text) <= SUBJECT_WORDS else text[: SUBJECT_WORDS - 1].rstrip() + "…"
+    return text if len(text) <= SUBJECT_CHARACTERS else text[: SUBJECT_CHARACTERS - 1].rstrip() + "…"
 
 
 def _attachments(message: SmsMessage) -> tuple[list[InboundAttachment], list[str]]:
@@ -283,6 +287,9 @@ def _attachments(message: SmsMessage) -> tuple[list[InboundAttachment], list[str
     number = message.number
     attachments, problems = [], []
     for index, item in enumerate(message.media, start=1):
+        if number is None:  # disconnected since: no credentials to fetch with
+            problems.append(f"(Attachment {index} could not be downloaded: the number was disconnected.)")
+            continue
         try:
             media = sms_twilio.media_fetch(
                 item["url"],

@@ -164,3 +164,12 @@ def test_a_sentence_containing_stop_is_an_ordinary_message(client, number, djang
     receive(client, django_capture_on_commit_callbacks, twilio_params("Please stop charging my card twice"))
 
     assert not SmsOptOut.objects.exists() and Ticket.objects.count() == 1
+
+
+def test_stop_on_a_solved_conversation_does_not_reopen_it(client, number, django_capture_on_commit_callbacks):
+    receive(client, django_capture_on_commit_callbacks, twilio_params("Thanks, all good now"))
+    Ticket.objects.update(status="solved")
+
+    receive(client, django_capture_on_commit_callbacks, twilio_params("STOP"))
+
+    assert Ticket.objects.get().status == "solved" and SmsOptOut.objects.get().active
