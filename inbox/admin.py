@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
 
-from .models import InboundEmail, Mailbox, SmsMessage, SmsOptOut
+from .models import InboundEmail, Mailbox, SmsMessage
 
 
 @admin.register(Mailbox, site=workspace_admin_site)
@@ -47,18 +47,3 @@ class SmsMessageAdmin(WorkspaceModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # texts arrive by Twilio's webhook and leave as agents' replies
-
-
-@admin.register(SmsOptOut, site=workspace_admin_site)
-class SmsOptOutAdmin(WorkspaceModelAdmin):
-    """Customers' numbers that texted STOP: nothing is sent to them until they text START."""
-
-    list_display = ("phone_number", "keyword", "opted_out_at", "opted_in_at")
-    search_fields = ("phone_number",)
-    readonly_fields = ("phone_number", "keyword", "opted_out_at", "opted_in_at")
-
-    def has_add_permission(self, request) -> bool:
-        return False  # only the customer opts in or out, by texting
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # deleting one would text a customer who asked not to be texted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from ..services import sms
 
@@ -10,9 +11,10 @@ SEND_RETRIES = 6
 BACKOFF_SECONDS = (5, 15, 45, 120, 300, 600)  # about 18 minutes in all, then the reply shows "failed"
 
 
-@shared_task
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=5, retry_jitter=True, max_retries=5)
 def sms_inbound_process_task(message_id: int, opt_out_type: str = "") -> str | None:
-    """Queued when Twilio posted a text: file it on the sender's ticket (or record STOP/START)."""
+    """Queued when Twilio posted a text: file it on the sender's ticket (or record STOP/START). Idempotent: the
+    filing is one transaction, so a retry after a database error starts afresh."""
     message = sms.sms_inbound_process(message_id, opt_out_type)
     return message.status if message else None
 
