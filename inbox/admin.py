@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
 
-from .models import InboundEmail, Mailbox
+from .models import InboundEmail, Mailbox, SmsMessage
 
 
 @admin.register(Mailbox, site=workspace_admin_site)
@@ -28,3 +28,22 @@ class InboundEmailAdmin(WorkspaceModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # mail arrives by mailboxes and the forwarding webhook, never typed in
+
+
+# --- sms ---
+
+
+@admin.register(SmsMessage, site=workspace_admin_site)
+class SmsMessageAdmin(WorkspaceModelAdmin):
+    """Every text received and sent, with Twilio's status and error: why a reply did not arrive."""
+
+    list_display = ("created", "direction", "from_number", "to_number", "status", "error_code", "ticket_id")
+    list_filter = ("direction", "status", ("number", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("message_sid", "from_number", "to_number", "body")
+    list_select_related = ("number",)
+    date_hierarchy = "created"
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [field.name for field in SmsMessage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # texts arrive by Twilio's webhook and leave as agents' replies

@@ -309,6 +309,8 @@ CELERY_TASK_ROUTES = {
             "tenants.tasks.tenant_provision_task",
             "helpdesk.tasks.tickets.ticket_intake_task",
             "ai.tasks.ai_generate_task",
+            "inbox.tasks.sms.sms_inbound_process_task",
+            "inbox.tasks.sms.sms_send_task",
         ],
         "default": [
             "tenants.tasks.tenants_heartbeat_fanout_task",
@@ -438,6 +440,8 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
+# Twilio's REST API, for SMS replies and credential checks (tests point it at a local fake).
+INBOX_TWILIO_API_URL = env("INBOX_TWILIO_API_URL", "https://api.twilio.com")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
