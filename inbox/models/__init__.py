@@ -1,5 +1,6 @@
 """Inbox models, one module per channel; import them from here."""
 
 from .mail import InboundEmail, Mailbox
+from .outbound import OutboundEmail
 
-__all__ = ["InboundEmail", "Mailbox"]
+__all__ = ["InboundEmail", "Mailbox", "OutboundEmail"]
