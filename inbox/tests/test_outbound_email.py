@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.contracts import OutgoingMessage
+from helpdesk.contracts import AttachmentRef, OutgoingMessage
 from helpdesk.models import Ticket
 from helpdesk.services import tickets as ticket_services
 from helpdesk.services.help_center import help_request_submit
@@ -329,3 +329,85 @@ def test_a_refused_login_fails_without_retrying(smtp_server, ticket, agent, djan
     message.refresh_from_db()
     assert message.delivery_status == "failed" and "refused the login: 535" in message.delivery_detail
     assert not smtp_server.received
+
+
+def test_a_bounce_about_a_sent_reply_marks_the_email_and_the_message_bounced(
+    smtp_server, ticket, agent, django_capture_on_commit_callbacks
+):
+    from inbox.services.bounces import bounce_record
+
+    workspace_mailbox(smtp_server)
+    message = reply(ticket, agent, django_capture_on_commit_callbacks)
+    sent_as = OutboundEmail.objects.get().message_id
+
+    assert bounce_record(original_message_id=sent_as, diagnostic="550 5.1.1 user unknown")
+
+    message.refresh_from_db()
+    assert message.delivery_status == "bounced" and message.delivery_detail == "550 5.1.1 user unknown"
+    assert OutboundEmail.objects.get().status == "bounced"
+    assert outbound_email_send(OutboundEmail.objects.get().pk) == "bounced"  # never sent again
+
+
+def test_a_mailbox_kind_with_its_own_transport_sends_through_it(ticket, agent, django_capture_on_commit_callbacks):
+    from inbox.services import transports
+
+    sent = []
+
+    def graph_send(mailbox, raw, envelope_from, recipients):
+        sent.append((mailbox.kind, envelope_from, recipients, raw))
+        return "202 Accepted by Graph"
+
+    MailboxFactory(kind="microsoft365", address="help@contoso.test", is_default=True, settings={})
+    transports.transport("microsoft365")(graph_send)
+    try:
+        message = reply(ticket, agent, django_capture_on_commit_callbacks)
+    finally:
+        transports._transports.pop("microsoft365")
+
+    ((kind, envelope_from, recipients, raw),) = sent
+    assert (kind, envelope_from, recipients) == ("microsoft365", "help@contoso.test", ["ann@customer.test"])
+    assert b"Message-ID: <" in raw and b"multipart/alternative" in raw
+    message.refresh_from_db()
+    assert (message.delivery_status, message.delivery_detail) == ("sent", "202 Accepted by Graph")
+
+
+def test_an_inline_image_goes_as_a_related_part_and_plain_emails_are_escaped(
+    smtp_server, ticket, agent, django_capture_on_commit_callbacks
+):
+    from helpdesk.tests.factories import AttachmentFactory
+
+    workspace_mailbox(smtp_server)
+    image = AttachmentFactory(filename="shot.png", content_type="image/png", content_id="shot1@acme.test")
+    outgoing = OutgoingMessage(
+        ticket_id=ticket.pk,
+        kind="acknowledgement",
+        channel=ticket.channel,
+        subject="Got it <script>",
+        body="We got it: <b>not bold</b>\nSee https://help.acme.test/r/1",
+        to=("ann@customer.test",),
+        attachments=(AttachmentRef(image.pk, "shot.png", "image/png", 8, "shot1@acme.test"),),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound_email_queue(outgoing)
+
+    email = smtp_server.received[0].message
+    html = email.get_body(("html",))
+    related = next(part for part in email.walk() if part.get_content_type() == "multipart/related")
+    (inline,) = [part for part in related.iter_parts() if part["Content-ID"]]
+    assert inline["Content-ID"] == "<shot1@acme.test>" and inline.get_content() == b"error 42"
+    content = html.get_content()
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in content and '<a href="https://help.acme.test/r/1"' in content
+
+
+def test_the_sweep_queues_a_send_whose_task_was_lost(smtp_server, ticket, django_capture_on_commit_callbacks):
+    from inbox.tests.factories import OutboundEmailFactory
+
+    mailbox = workspace_mailbox(smtp_server)
+    lost = OutboundEmailFactory(ticket_id=ticket.pk, mailbox=mailbox, created=timezone.now() - timedelta(minutes=11))
+    OutboundEmailFactory(ticket_id=ticket.pk, mailbox=mailbox)  # just queued: its task is on its way
+
+    assert outbound_email_retry_due() == 1
+
+    (received,) = smtp_server.received
+    assert received.message["Message-ID"] == lost.message_id
