@@ -411,3 +411,48 @@ def test_the_sweep_queues_a_send_whose_task_was_lost(smtp_server, ticket, django
 
     (received,) = smtp_server.received
     assert received.message["Message-ID"] == lost.message_id
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_a_workspace_server_over_tls_gets_the_login_only_encrypted(
+    request, security, trusted_smtp_ca, ticket, agent, django_capture_on_commit_callbacks
+):
+    server = request.getfixturevalue(f"smtp_server_{security}")
+    workspace_mailbox(server, settings={"smtp_security": security})
+
+    message = reply(ticket, agent, django_capture_on_commit_callbacks)
+
+    message.refresh_from_db()
+    assert len(server.received) == 1, message.delivery_detail
+    assert server.received[0].login == "support"
+    message.refresh_from_db()
+    assert message.delivery_status == "sent"
+
+
+def test_a_certificate_from_an_unknown_authority_is_refused(
+    smtp_server_starttls, ticket, agent, django_capture_on_commit_callbacks
+):
+    from inbox.services import transports
+
+    transports._tls_context.cache_clear()
+    workspace_mailbox(smtp_server_starttls, settings={"smtp_security": "starttls"})
+
+    message = reply(ticket, agent, django_capture_on_commit_callbacks)
+
+    message.refresh_from_db()
+    assert message.delivery_status == "failed" and "certificate is not valid" in message.delivery_detail
+    assert not smtp_server_starttls.received
+
+
+def test_names_and_subjects_outside_ascii_are_encoded(smtp_server, make_user, django_capture_on_commit_callbacks):
+    workspace_mailbox(smtp_server, display_name="Société Générale Support")
+    ticket = TicketFactory(subject="Ça ne marche pas — 打印机", requester__email="ann@customer.test")
+
+    reply(ticket, make_user("agent", name="Zoë Ørsted"), django_capture_on_commit_callbacks, body="Voilà ✓")
+
+    (received,) = smtp_server.received
+    assert received.content.split(b"\r\n\r\n", 1)[0].isascii()  # encoded words, not raw 8-bit headers
+    email = received.message
+    assert email["From"].addresses[0].display_name == "Zoë Ørsted via Société Générale Support"
+    assert email["Subject"] == f"[#{ticket.pk}] Ça ne marche pas — 打印机"
+    assert email.get_body(("plain",)).get_content().strip() == "Voilà ✓"
