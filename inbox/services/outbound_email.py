@@ -171,7 +171,8 @@ def outbound_email_retry_due() -> int:
     now = timezone.now()
     due = OutboundEmail.objects.filter(
         Q(status=OutboundEmail.Status.DEFERRED, next_attempt_at__lte=now)
-        | Q(status=OutboundEmail.Status.QUEUED, created__lte=now - LOST_AFTER)
+        # A send that keeps crashing (not failing: crashing) is not queued again for ever.
+        | Q(status=OutboundEmail.Status.QUEUED, created__lte=now - LOST_AFTER, created__gte=now - GIVE_UP_AFTER)
     ).values_list("pk", flat=True)
     from ..tasks.outbound import outbound_email_send_task
 
