@@ -109,6 +109,16 @@ def thread_message_ids(ticket_id: int) -> list[str]:
     return [message_id for _when, message_id in sorted([*received, *sent])]
 
 
+def ticket_for_sent_message_ids(message_ids: list[str]) -> int | None:
+    """The ticket one of these Message-IDs was sent about by us (an answer to an acknowledgement or a survey, which
+    have no thread entry, threads by this), newest first."""
+    ids = [value.strip() for value in message_ids if value and value.strip()]
+    if not ids:
+        return None
+    sent = OutboundEmail.objects.filter(message_id__in=ids).order_by("-created", "-id")
+    return sent.values_list("ticket_id", flat=True).first()
+
+
 # --- Sending -----------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,12 @@ from helpdesk.services.help_center import help_request_submit
 from helpdesk.tests.factories import TicketFactory
 from inbox.models import OutboundEmail
 from inbox.reply_address import ticket_from_address
-from inbox.services.outbound_email import outbound_email_queue, outbound_email_retry_due, outbound_email_send
+from inbox.services.outbound_email import (
+    outbound_email_queue,
+    outbound_email_retry_due,
+    outbound_email_send,
+    ticket_for_sent_message_ids,
+)
 from inbox.tests.factories import InboundEmailFactory, MailboxFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +266,9 @@ def test_the_acknowledgement_goes_out_through_the_mailbox_as_an_automatic_email(
     assert "/help/requests/" in email.get_body(("html",)).get_content()
     outbound = OutboundEmail.objects.get()
     assert (outbound.kind, outbound.ticket_message_id, outbound.status) == ("acknowledgement", None, "sent")
+    # The customer's answer to it threads by its Message-ID, though it has no thread entry.
+    assert ticket_for_sent_message_ids(["<unknown@x.test>", email["Message-ID"]]) == ticket.pk
+    assert ticket_for_sent_message_ids(["<unknown@x.test>"]) is None
 
 
 def test_an_automatic_answer_is_marked_auto_submitted(smtp_server, ticket, django_capture_on_commit_callbacks):
