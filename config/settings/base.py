@@ -311,6 +311,7 @@ CELERY_TASK_ROUTES = {
             "ai.tasks.ai_generate_task",
             "inbox.tasks.sms.sms_inbound_process_task",
             "inbox.tasks.sms.sms_send_task",
+            "inbox.tasks.outbound.outbound_email_send_task",
         ],
         "default": [
             "tenants.tasks.tenants_heartbeat_fanout_task",
@@ -323,6 +324,8 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.outbound.outbound_email_retry_task",
+            "inbox.tasks.outbound.outbound_email_retry_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -355,6 +358,8 @@ CELERY_BEAT_SCHEDULE = {
     # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
+    # Outbound email: deferred mail retried when due (exponential backoff, for a day), lost sends queued again.
+    "inbox-outbound-retry": {"task": "inbox.tasks.outbound.outbound_email_retry_fanout_task", "schedule": 30.0},
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),

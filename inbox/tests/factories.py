@@ -1,9 +1,10 @@
-"""Test data for the inbox: mailboxes and received messages."""
+"""Test data for the inbox: mailboxes, received messages and emails sent."""
 
 import factory
 from django.core.files.base import ContentFile
 
 from inbox.models import InboundEmail, Mailbox, SmsMessage, SmsNumber, SmsOptOut
+from inbox.models import InboundEmail, Mailbox, OutboundEmail
 from inbox.models.mail import message_id_key
 
 
@@ -79,3 +80,16 @@ class SmsOptOutFactory(factory.django.DjangoModelFactory):
 
     phone_number = factory.Sequence(lambda n: f"+1212555{n % 10000:04d}")
     keyword = "STOP"
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboundEmail
+
+    ticket_id = factory.Sequence(lambda n: n + 1)
+    kind = OutboundEmail.Kind.REPLY
+    mailbox = factory.SubFactory(MailboxFactory)
+    from_address = "Ann Agent via Support <support@workspace.test>"
+    to = factory.LazyFunction(lambda: ["ann@customer.test"])
+    subject = factory.Sequence(lambda n: f"[#{n + 1}] Hello")
+    body = "Hello **Ann**"
+    message_id = factory.Sequence(lambda n: f"<sb-{n}@workspace.test>")

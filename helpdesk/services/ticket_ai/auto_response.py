@@ -28,8 +28,8 @@ import numpy as np
 from django.db import connection, transaction
 
 from ai import facade
+from core.markdown import markdown_to_text
 
-from ...markdown import markdown_to_text
 from ...models import Ticket, TicketDraft, TicketEvent, TicketMessage
 from ...reply_safety import draft_problems
 from ...selectors import ticket_ai as selectors
