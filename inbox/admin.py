@@ -6,8 +6,7 @@ from django.contrib import admin
 
 from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
 
-from .models import InboundEmail, Mailbox, SmsMessage
-from .models import InboundEmail, Mailbox, OutboundEmail
+from .models import InboundEmail, Mailbox, OutboundEmail, SmsMessage
 
 
 @admin.register(Mailbox, site=workspace_admin_site)
@@ -49,6 +48,7 @@ class SmsMessageAdmin(WorkspaceModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # texts arrive by Twilio's webhook and leave as agents' replies
+
 
 @admin.register(OutboundEmail, site=workspace_admin_site)
 class OutboundEmailAdmin(WorkspaceModelAdmin):

@@ -3,8 +3,7 @@
 import factory
 from django.core.files.base import ContentFile
 
-from inbox.models import InboundEmail, Mailbox, SmsMessage, SmsNumber, SmsOptOut
-from inbox.models import InboundEmail, Mailbox, OutboundEmail
+from inbox.models import InboundEmail, Mailbox, OutboundEmail, SmsMessage, SmsNumber, SmsOptOut
 from inbox.models.mail import message_id_key
 
 
@@ -80,6 +79,7 @@ class SmsOptOutFactory(factory.django.DjangoModelFactory):
 
     phone_number = factory.Sequence(lambda n: f"+1212555{n % 10000:04d}")
     keyword = "STOP"
+
 
 class OutboundEmailFactory(factory.django.DjangoModelFactory):
     class Meta:
