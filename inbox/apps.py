@@ -9,3 +9,4 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (connects to helpdesk.contracts.outgoing_message)
+        from .services import chat  # noqa: F401  (registers the chat channel's deliverer)

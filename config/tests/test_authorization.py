@@ -46,6 +46,14 @@ PUBLIC_ROUTES = {
     "help_center:request_new",
     "help_center:request_status",
     "help_center:survey",
+    # The chat widget's script and JSON endpoints (inbox/views/chat.py), called from customers' sites: each needs the
+    # widget's public key and one of the origins the workspace listed, and a conversation its visitor's token.
+    "chat:widget_script",
+    "chat:widget_config",
+    "chat:session_start",
+    "chat:articles_suggest",
+    "chat:deflection_record",
+    "chat:offline_message",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -1,9 +1,10 @@
-"""Test data for the inbox: mailboxes and received messages."""
+"""Test data for the inbox: mailboxes, received messages, chat widgets and conversations."""
 
 import factory
 from django.core.files.base import ContentFile
 
-from inbox.models import InboundEmail, Mailbox
+from inbox.models import ChatConversation, ChatDeflection, ChatWidget, InboundEmail, Mailbox
+from inbox.models.chat import token_hash
 from inbox.models.mail import message_id_key
 
 
@@ -37,3 +38,32 @@ class InboundEmailFactory(factory.django.DjangoModelFactory):
     size = 200
     sender = "ann@customer.test"
     subject = "Hello"
+
+
+class ChatWidgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatWidget
+
+    enabled = True
+    allowed_origins = factory.LazyFunction(lambda: ["https://shop.example.com"])
+
+
+class ChatConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatConversation
+
+    widget = factory.SubFactory(ChatWidgetFactory)
+    token_hash = factory.Sequence(lambda n: token_hash(f"factory-token-{n}"))
+    name = "Vera Visitor"
+    email = factory.Sequence(lambda n: f"visitor{n}@customer.test")
+    origin = "https://shop.example.com"
+
+
+class ChatDeflectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatDeflection
+
+    widget = factory.SubFactory(ChatWidgetFactory)
+    query = "How do I reset my password?"
+    article_ids = factory.LazyFunction(lambda: [1])
+    helped = True
