@@ -60,6 +60,10 @@ def conversation_for_ticket(ticket_id: int) -> ChatConversation | None:
     return ChatConversation.objects.filter(ticket_id=ticket_id).order_by("-id").first()
 
 
+def ticket_exists(ticket_id: int) -> bool:
+    return helpdesk.ticket_summary(ticket_id) is not None
+
+
 def conversation_thread(conversation: ChatConversation) -> list:
     """The public messages the visitor sees (helpdesk.contracts.ThreadEntry), oldest first."""
     if conversation.ticket_id is None:

@@ -9,7 +9,7 @@ import pytest
 
 from core.realtime import socket_closed, socket_opened
 from helpdesk.models import Ticket
-from helpdesk.tests.factories import ArticleFactory
+from helpdesk.tests.factories import ArticleFactory, TicketFactory
 from inbox.models import ChatConversation, ChatDeflection, ChatWidget
 from inbox.models.chat import token_hash
 from inbox.services import chat as services
@@ -192,6 +192,8 @@ def test_admins_set_up_the_widget_and_see_the_secret_once(client, login):
     assert widget.identity_secret() not in client.get("/settings/channels/chat/").content.decode()
 
 
-def test_agents_typing_on_a_chat_ticket_is_accepted_and_elsewhere_404(client, login):
+def test_agents_typing_is_accepted_on_a_ticket_of_the_workspace_and_404_for_none(client, login):
     login("agent")
-    assert client.post("/chat/agent-typing/999999/").status_code == 404
+    ticket = TicketFactory()
+    assert client.post(f"/chat/agent-typing/{ticket.pk}/").status_code == 204
+    assert client.post("/chat/agent-typing/99999999/").status_code == 404

@@ -244,9 +244,11 @@ def offline_message(request: HttpRequest, widget: ChatWidget, origin: str) -> Ht
 @require_POST
 @capability_required("tickets.edit")
 def agent_typing(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """The agent is writing a reply on a chat ticket (static/inbox/chat/agent.js, throttled): the visitor sees it."""
-    if not services.agent_typing(ticket_id=ticket_id, name=request.user.get_full_name()):
-        return HttpResponse("This ticket has no live chat.", status=404, content_type="text/plain")
+    """The agent is writing a reply on a ticket (static/inbox/chat/agent.js, throttled): if a visitor chats on it, they
+    see it. 404 for a ticket that does not exist here; nothing to tell (no chat) is no error."""
+    if not selectors.ticket_exists(ticket_id):
+        return HttpResponse("No such ticket.", status=404, content_type="text/plain")
+    services.agent_typing(ticket_id=ticket_id, name=request.user.get_full_name())
     return HttpResponse(status=204)
 
 
