@@ -102,9 +102,10 @@ def conversation_start(
 
     With `user_hash` the visitor is identified: the hash must be the HMAC of `email` with the widget's identity
     secret, or nothing is created (a site cannot half-vouch for someone)."""
+    signed = (email or "").strip()  # the site signed the address as it wrote it: verify that, store it lower-case
     email = _clean_email(email)
     identified = bool(user_hash)
-    if identified and not identity_verified(widget=widget, email=email, user_hash=user_hash):
+    if identified and not identity_verified(widget=widget, email=signed, user_hash=user_hash):
         raise ValidationError({"user_hash": "The visitor's identity could not be verified: user_hash does not match."})
     token = secrets.token_urlsafe(32)
     conversation = ChatConversation.objects.create(

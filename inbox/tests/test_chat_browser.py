@@ -12,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from core.testing.browser import new_page, sign_in, watch_page_errors
+from core.testing.browser import axe_violations, new_page, sign_in, watch_page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -83,6 +83,8 @@ def test_a_visitor_and_an_agent_chat_live_from_an_embedded_widget(live_stack, li
     visitor.goto(f"{origin}/index.html")
     visitor.locator("[data-testid=chat-launcher]").click()
     form = visitor.locator("[data-testid=chat-prechat]")
+    expect(form).to_be_visible()
+    assert axe_violations(visitor) == []
     form.locator("[data-testid=chat-name]").fill("Vera Visitor")
     form.locator("[data-testid=chat-email]").fill(f"vera@{domain}")
     form.locator("[data-testid=chat-question]").fill(f"My parcel {token} never arrived")

@@ -245,3 +245,22 @@ def test_typing_shows_on_the_ticket_page_and_in_the_widget(visitor, tenant):
         await socket.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_visitor_who_gave_no_email_still_gets_a_ticket_that_no_mail_goes_to(db):
+    widget = ChatWidgetFactory(allowed_origins=[SITE], prechat_form=False)
+    conversation, token = services.conversation_start(widget=widget, origin=SITE)
+
+    async def scenario():
+        socket = visitor_socket(widget.public_key, token)
+        await socket.connect()
+        await receive(socket, "thread")
+        await socket.send_to(text_data=json.dumps({"type": "message", "body": "Just browsing"}))
+        assert (await receive(socket, "message"))["body"] == "Just browsing"
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
+    conversation.refresh_from_db()
+    ticket = Ticket.objects.get(pk=conversation.ticket_id)
+    assert ticket.requester.email == f"visitor-{conversation.pk}@anonymous.invalid"
+    assert ticket.channel == "chat"
