@@ -102,7 +102,7 @@
     "input,textarea{width:100%;padding:7px;border:1px solid #adb5bd;border-radius:6px;color:#212529;background:#fff}",
     "button.primary{padding:8px;border:0;border-radius:6px;color:#fff;background:var(--sb-colour);cursor:pointer}",
     "button.secondary{padding:6px;border:1px solid #adb5bd;border-radius:6px;background:#fff;color:#212529;cursor:pointer}",
-    ".composer{display:flex;gap:6px;padding:8px;border-top:1px solid #dee2e6}",
+    ".composer{display:flex;flex-direction:row;align-items:stretch;gap:6px;padding:8px;border-top:1px solid #dee2e6}",
     ".composer textarea{resize:none;height:40px}",
     ".note{margin:0 0 8px;color:#495057}",
     ".error{color:#b02a37}",
