@@ -13,11 +13,16 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connection
 from django.utils.module_loading import import_string
+from django_tenants.utils import tenant_context
 
-from core.realtime import topic_group
+from core.realtime import topic_group, users_connected
+from helpdesk.facade import chat_agents_online
 from helpdesk.models import Ticket, TicketMessage
 from helpdesk.services import tickets as ticket_services
+from helpdesk.tests.factories import AgentProfileFactory
+from helpdesk.tests.test_tickets_live import cookie_for, socket_for
 from inbox.models import ChatConversation
 from inbox.services import chat as services
 from inbox.tests.factories import ChatWidgetFactory
@@ -264,3 +269,36 @@ def test_a_visitor_who_gave_no_email_still_gets_a_ticket_that_no_mail_goes_to(db
     ticket = Ticket.objects.get(pk=conversation.ticket_id)
     assert ticket.requester.email == f"visitor-{conversation.pk}@anonymous.invalid"
     assert ticket.channel == "chat"
+
+
+def test_an_agent_is_online_while_one_of_their_pages_has_its_socket_open(make_user, tenant, other_tenant):
+    agent = make_user("agent")
+    make_user("agent")  # signed in nowhere
+    away = make_user("agent")
+    AgentProfileFactory(user=away, availability="away")
+    cookies = cookie_for(agent), cookie_for(away)
+
+    def in_alpha() -> int:
+        # The agents' socket middleware leaves this (test) thread on the public schema after each handshake.
+        with tenant_context(tenant):
+            return chat_agents_online()
+
+    async def online() -> int:
+        return await database_sync_to_async(in_alpha)()
+
+    async def scenario():
+        assert await online() == 0
+        first, second, away_page = socket_for(cookies[0]), socket_for(cookies[0]), socket_for(cookies[1])
+        for socket in (first, second, away_page):
+            assert (await socket.connect())[0]
+        assert await online() == 1
+        # Counted in this workspace only: the same user id in another workspace is nobody's open page.
+        assert await database_sync_to_async(users_connected)([agent.pk], schema=other_tenant.schema_name) == set()
+        await first.disconnect()
+        assert await online() == 1  # the agent's other tab is still open
+        await second.disconnect()
+        assert await online() == 0
+        await away_page.disconnect()
+
+    async_to_sync(scenario)()
+    connection.set_tenant(tenant)
