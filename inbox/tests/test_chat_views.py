@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 
 from core.realtime import socket_closed, socket_opened
 from helpdesk.models import Ticket
@@ -197,3 +198,8 @@ def test_agents_typing_is_accepted_on_a_ticket_of_the_workspace_and_404_for_none
     ticket = TicketFactory()
     assert client.post(f"/chat/agent-typing/{ticket.pk}/").status_code == 204
     assert client.post("/chat/agent-typing/99999999/").status_code == 404
+
+
+def test_a_widget_key_means_nothing_on_another_workspaces_host(widget, other_tenant):
+    beta = Client(HTTP_HOST="beta.localhost")
+    assert beta.get(f"/chat/config/?key={widget.public_key}", HTTP_ORIGIN=SITE).status_code == 404
