@@ -5,7 +5,10 @@ visitor's follow-up appears on the ticket page live."""
 from __future__ import annotations
 
 import functools
+import http.client
+import json
 import threading
+import time
 import uuid
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -113,3 +116,71 @@ def test_a_visitor_and_an_agent_chat_live_from_an_embedded_widget(live_stack, li
     visitor.locator("[data-testid=chat-send]").click()
     expect(agent.locator("[data-testid=ticket-thread]")).to_contain_text("Thank you!")
     assert problems == []
+
+
+def _wait_until_nobody_is_online(live_stack, key: str, origin: str, seconds: float = 15) -> None:
+    """Agents' pages of earlier tests close their sockets as their browsers go: wait for the server to count them."""
+    deadline = time.monotonic() + seconds
+    headers = {"Host": f"alpha.localhost:{live_stack.port}", "Origin": origin}
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", live_stack.port, timeout=5)
+        connection.request("GET", f"/chat/config/?key={key}", headers=headers)
+        online = json.load(connection.getresponse())["online"]
+        connection.close()
+        if not online:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"an agent still counts as online after {seconds} s")
+        time.sleep(0.2)
+
+
+def test_with_nobody_online_the_visitor_is_offered_articles_then_leaves_an_email(
+    live_stack, live_data, browser, shop_site
+):
+    from helpdesk.models import Article
+
+    folder, origin = shop_site
+    key = _widget(live_data, origin)
+    token = uuid.uuid4().hex[:8]
+    domain = f"chat-{token}.example.org"
+    _clean_up(live_data, domain)
+    article = live_data.run(
+        lambda: Article.objects.create(
+            title=f"Refunds {token}", slug=f"refunds-{token}", body=f"How refunds {token} work: within 14 days.",
+            status=Article.Status.PUBLISHED, visibility=Article.Visibility.PUBLIC,
+        )
+    )  # fmt: skip
+    live_data.add_cleanup(lambda: Article.objects.filter(pk=article.pk).delete())
+    (folder / "index.html").write_text(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><link rel=icon href='data:,'><title>Shop</title>"
+        f'</head><body><h1>The shop</h1><script src="{live_stack.url("alpha", "/chat/widget.js")}" data-key="{key}">'
+        "</script></body></html>"
+    )
+
+    _wait_until_nobody_is_online(live_stack, key, origin)
+
+    visitor = new_page(browser)
+    problems = watch_page_errors(visitor)
+    visitor.goto(f"{origin}/index.html")
+    visitor.locator("[data-testid=chat-launcher]").click()
+    expect(visitor.locator("[data-testid=chat-nobody]")).to_contain_text("Nobody is online")
+    form = visitor.locator("[data-testid=chat-offline]")
+    form.locator("[data-testid=chat-email]").fill(f"olga@{domain}")
+    form.locator("[data-testid=chat-question]").press_sequentially(f"refunds {token}")
+    suggestions = visitor.locator("[data-testid=chat-suggestions]")
+    expect(suggestions.get_by_role("link", name=f"Refunds {token}")).to_be_visible()
+    suggestions.locator("[data-testid=chat-not-helped]").click()
+    expect(suggestions).to_have_count(0)
+    form.locator("[data-testid=chat-leave]").click()
+    expect(visitor.locator("[data-testid=chat-left]")).to_contain_text("answer by email")
+    assert problems == []
+
+    def outcome():
+        from helpdesk.models import Ticket
+        from inbox.models import ChatDeflection
+
+        ticket = Ticket.objects.get(requester__email=f"olga@{domain}")
+        deflection = ChatDeflection.objects.get(widget__public_key=key)
+        return ticket.channel, deflection.helped, deflection.article_ids
+
+    assert live_data.run(outcome) == ("email", False, [article.pk])
