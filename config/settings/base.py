@@ -321,6 +321,9 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.mailboxes.mailboxes_poll_fanout_task",
+            "inbox.tasks.mailboxes.mailboxes_poll_task",
+            "inbox.tasks.mailboxes.mailbox_poll_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -357,6 +360,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Every active IMAP mailbox of every workspace, one task each (inbox.tasks.mailboxes).
+    "inbox-mailboxes-poll": {"task": "inbox.tasks.mailboxes.mailboxes_poll_fanout_task", "schedule": 60.0},
 }
 # Celery keeps Django's LOGGING, so worker and beat lines carry the schema like every other line.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -438,6 +443,10 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
+# Messages one IMAP poll fetches at most (one at a time); the next poll carries on where it stopped.
+INBOX_IMAP_BATCH = int(env("INBOX_IMAP_BATCH", "200"))
+# A certificate authority trusted for IMAP besides the system's (a company's own CA; the test suite's server).
+INBOX_IMAP_CA_FILE = env("INBOX_IMAP_CA_FILE", "")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
