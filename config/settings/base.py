@@ -447,6 +447,8 @@ INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 102
 INBOX_IMAP_BATCH = int(env("INBOX_IMAP_BATCH", "200"))
 # A certificate authority trusted for IMAP besides the system's (a company's own CA; the test suite's server).
 INBOX_IMAP_CA_FILE = env("INBOX_IMAP_CA_FILE", "")
+# Workspaces that keep their mail provider forward to <workspace>-<mailbox>@ this domain (its MX is the platform's).
+INBOX_FORWARD_DOMAIN = env("INBOX_FORWARD_DOMAIN", "inbound.switchboard.test")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

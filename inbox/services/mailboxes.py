@@ -15,6 +15,7 @@ import email.policy
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -216,7 +217,7 @@ def mailbox_test_send(mailbox: Mailbox) -> str:
     token = f"ST-{secrets.token_hex(6)}"
     cache.set(
         _test_key(mailbox),
-        {"token": token, "sent_at": timezone.now().isoformat(), "received": False, "repolled": 0.0},
+        {"token": token, "sent_at": timezone.now().isoformat(), "received": False, "repolled": time.time()},
         int(TEST_TIMEOUT.total_seconds()) * 2,
     )
     send_mail(
@@ -241,7 +242,7 @@ def mailbox_test_progress(mailbox: Mailbox) -> TestProgress:
     sent = timezone.datetime.fromisoformat(state["sent_at"])
     if timezone.now() - sent > TEST_TIMEOUT:
         return TestProgress("timeout", state["token"], state["sent_at"])
-    now = timezone.now().timestamp()
+    now = time.time()
     if mailbox.kind in POLLERS and now - state.get("repolled", 0.0) >= TEST_REPOLL_SECONDS:
         cache.set(_test_key(mailbox), state | {"repolled": now}, int(TEST_TIMEOUT.total_seconds()) * 2)
         _queue_poll(mailbox)
