@@ -38,8 +38,8 @@ def test_only_owners_and_admins_manage_channels(client, login, role):
 
     responses = [
         client.get("/settings/channels/"),
-        client.get("/settings/channels/connect/imap/"),
-        client.post("/settings/channels/connect/imap/", imap_form(None)),
+        client.get("/settings/channels/connect/?kind=imap"),
+        client.post("/settings/channels/connect/?kind=imap", imap_form(None)),
         client.post(f"/settings/channels/{mailbox.pk}/delete/"),
     ]
 
@@ -59,17 +59,17 @@ def test_every_kind_can_be_chosen_and_gmail_waits_for_its_consent_flow(client, l
     login("owner")
 
     choose = client.get("/settings/channels/connect/").content.decode()
-    gmail = client.get("/settings/channels/connect/gmail/").content.decode()
+    gmail = client.get("/settings/channels/connect/?kind=gmail").content.decode()
 
-    assert all(f"/settings/channels/connect/{kind}/" in choose for kind in Mailbox.Kind.values)
+    assert all(f"/settings/channels/connect/?kind={kind}" in choose for kind in Mailbox.Kind.values)
     assert "not available on this server yet" in gmail and 'data-testid="gmail-connect"' not in gmail
-    assert client.get("/settings/channels/connect/nonsense/").status_code == 404
+    assert client.get("/settings/channels/connect/?kind=nonsense").status_code == 404
 
 
 def test_connecting_an_imap_mailbox_keeps_the_password_secret(client, login):
     login("admin")
 
-    response = client.post("/settings/channels/connect/imap/", imap_form(None, password="hunter2-secret"))
+    response = client.post("/settings/channels/connect/?kind=imap", imap_form(None, password="hunter2-secret"))
 
     mailbox = Mailbox.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/settings/channels/{mailbox.pk}/"
@@ -82,7 +82,7 @@ def test_connecting_an_imap_mailbox_keeps_the_password_secret(client, login):
 
 def test_an_edit_with_the_password_left_empty_keeps_it(client, login):
     login("admin")
-    client.post("/settings/channels/connect/imap/", imap_form(None, password="first-pass"))
+    client.post("/settings/channels/connect/?kind=imap", imap_form(None, password="first-pass"))
     mailbox = Mailbox.objects.get()
 
     client.post(f"/settings/channels/{mailbox.pk}/edit/", imap_form(None, password="", folder="Support"))
@@ -96,10 +96,12 @@ def test_mistakes_are_explained_in_words(client, login):
     MailboxFactory(address="taken@alpha.test")
 
     page = client.post(
-        "/settings/channels/connect/imap/",
+        "/settings/channels/connect/?kind=imap",
         imap_form(None, address="taken@alpha.test", host="https://imap.example.com/", after_import="move", port=0),
     ).content.decode()
-    internal = client.post("/settings/channels/connect/imap/", imap_form(None, host="169.254.169.254")).content.decode()
+    internal = client.post(
+        "/settings/channels/connect/?kind=imap", imap_form(None, host="169.254.169.254")
+    ).content.decode()
 
     assert "Enter only the server&#x27;s name, e.g. imap.example.com, without https:// or /." in page
     assert "Name the folder to move imported mail to." in page
@@ -112,7 +114,9 @@ def test_an_address_already_connected_is_refused_in_words(client, login):
     login("admin")
     MailboxFactory(address="taken@alpha.test")
 
-    page = client.post("/settings/channels/connect/imap/", imap_form(None, address="TAKEN@alpha.test")).content.decode()
+    page = client.post(
+        "/settings/channels/connect/?kind=imap", imap_form(None, address="TAKEN@alpha.test")
+    ).content.decode()
 
     assert "Another mailbox already receives mail for this address." in page
 
@@ -127,7 +131,7 @@ def test_microsoft_365_takes_the_app_registration(client, login):
         "client_secret": "m365-client-secret",
     }
 
-    client.post("/settings/channels/connect/microsoft365/", form)
+    client.post("/settings/channels/connect/?kind=microsoft365", form)
 
     mailbox = Mailbox.objects.get(kind="microsoft365")
     assert mailbox.settings == {"tenant_id": form["tenant_id"], "client_id": form["client_id"]}
@@ -137,7 +141,7 @@ def test_microsoft_365_takes_the_app_registration(client, login):
 
 def test_forwarding_shows_where_and_how_to_forward(client, login, tenant):
     login("admin")
-    client.post("/settings/channels/connect/forward/", {"name": "Support", "address": "help@alpha.test"})
+    client.post("/settings/channels/connect/?kind=forward", {"name": "Support", "address": "help@alpha.test"})
     mailbox = Mailbox.objects.get(kind="forward")
 
     page = client.get(f"/settings/channels/{mailbox.pk}/").content.decode()
@@ -148,7 +152,7 @@ def test_forwarding_shows_where_and_how_to_forward(client, login, tenant):
 
 def test_test_connection_turns_a_working_mailbox_green(client, login, imap_account):
     login("admin")
-    client.post("/settings/channels/connect/imap/", imap_form(imap_account))
+    client.post("/settings/channels/connect/?kind=imap", imap_form(imap_account))
     mailbox = Mailbox.objects.get()
 
     page = client.post(f"/settings/channels/{mailbox.pk}/test-connection/", **HTMX).content.decode()
@@ -161,7 +165,7 @@ def test_test_connection_turns_a_working_mailbox_green(client, login, imap_accou
 
 def test_test_connection_says_what_is_wrong(client, login, imap_account):
     login("admin")
-    client.post("/settings/channels/connect/imap/", imap_form(imap_account, password="wrong"))
+    client.post("/settings/channels/connect/?kind=imap", imap_form(imap_account, password="wrong"))
     mailbox = Mailbox.objects.get()
 
     page = client.post(f"/settings/channels/{mailbox.pk}/test-connection/", **HTMX).content.decode()
@@ -172,7 +176,7 @@ def test_test_connection_says_what_is_wrong(client, login, imap_account):
 
 def test_test_connection_checks_the_folder_to_move_to(client, login, imap_account):
     login("admin")
-    client.post("/settings/channels/connect/imap/", imap_form(imap_account, after_import="move", move_to="Done"))
+    client.post("/settings/channels/connect/?kind=imap", imap_form(imap_account, after_import="move", move_to="Done"))
     mailbox = Mailbox.objects.get()
 
     response = client.post(f"/settings/channels/{mailbox.pk}/test-connection/", follow=True)
@@ -184,7 +188,7 @@ def test_test_connection_checks_the_folder_to_move_to(client, login, imap_accoun
 
 def test_a_test_message_makes_the_round_trip_and_files_no_ticket(client, login, imap_account):
     login("admin")
-    client.post("/settings/channels/connect/imap/", imap_form(imap_account))
+    client.post("/settings/channels/connect/?kind=imap", imap_form(imap_account))
     mailbox = Mailbox.objects.get()
 
     waiting = client.post(f"/settings/channels/{mailbox.pk}/test-message/", **HTMX).content.decode()

@@ -174,35 +174,32 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(CAPABILITY)
-@require_GET
-def channel_connect(request: HttpRequest) -> HttpResponse:
-    """ "Connect your support address": choose the kind."""
-    return render(request, "inbox/channel_connect.html", {"kinds": list(KINDS.values())})
-
-
-@capability_required(CAPABILITY)
 @require_http_methods(["GET", "POST"])
-def channel_create(request: HttpRequest, kind: str) -> HttpResponse:
+def channel_connect(request: HttpRequest) -> HttpResponse:
+    """Connect your support address: choose the kind, then (?kind=…) fill in its form."""
+    kind = request.GET.get("kind")
+    if kind is None:
+        return render(request, "inbox/channel_connect.html", {"kinds": list(KINDS.values())})
     return _form_page(request, _kind_or_404(kind), None)
 
 
 @capability_required(CAPABILITY)
 @require_GET
-def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, DETAIL_TEMPLATE, _detail_context(request, _mailbox_or_404(pk)))
+def channel_detail(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    return render(request, DETAIL_TEMPLATE, _detail_context(request, _mailbox_or_404(mailbox_id)))
 
 
 @capability_required(CAPABILITY)
 @require_http_methods(["GET", "POST"])
-def channel_update(request: HttpRequest, pk: int) -> HttpResponse:
-    mailbox = _mailbox_or_404(pk)
+def channel_update(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = _mailbox_or_404(mailbox_id)
     return _form_page(request, _kind_or_404(mailbox.kind), mailbox)
 
 
 @capability_required(CAPABILITY)
 @require_http_methods(["GET", "POST"])
-def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    mailbox = _mailbox_or_404(pk)
+def channel_delete(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = _mailbox_or_404(mailbox_id)
     if request.method == "POST":
         services.mailbox_delete(mailbox)
         messages.success(request, f"{mailbox.address} deleted. The mail it brought in stays on its tickets.")
@@ -212,8 +209,8 @@ def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(CAPABILITY)
 @require_POST
-def channel_default(request: HttpRequest, pk: int) -> HttpResponse:
-    mailbox = _mailbox_or_404(pk)
+def channel_default(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = _mailbox_or_404(mailbox_id)
     services.mailbox_default_set(mailbox)
     messages.success(request, f"Replies now go out from {mailbox.address} by default.")
     return redirect("inbox:channel_list")
@@ -221,8 +218,8 @@ def channel_default(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(CAPABILITY)
 @require_POST
-def channel_active(request: HttpRequest, pk: int) -> HttpResponse:
-    mailbox = _mailbox_or_404(pk)
+def channel_active(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = _mailbox_or_404(mailbox_id)
     active = request.POST.get("active") == "1"
     services.mailbox_active_set(mailbox, active=active)
     state = "is read again" if active else "is no longer read; nothing was deleted"
@@ -232,8 +229,8 @@ def channel_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(CAPABILITY)
 @require_POST
-def channel_test_connection(request: HttpRequest, pk: int) -> HttpResponse:
-    mailbox = _mailbox_or_404(pk)
+def channel_test_connection(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = _mailbox_or_404(mailbox_id)
     worked, text = services.mailbox_connection_test(mailbox)
     if request.htmx:
         context = _detail_context(request, mailbox, connection_result={"worked": worked, "text": text}, oob=True)
@@ -244,9 +241,9 @@ def channel_test_connection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(CAPABILITY)
 @require_http_methods(["GET", "POST"])
-def channel_test_message(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_test_message(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     """POST sends the test message; GET (htmx, every two seconds) says where it is."""
-    mailbox = _mailbox_or_404(pk)
+    mailbox = _mailbox_or_404(mailbox_id)
     if request.method == "POST":
         services.mailbox_test_send(mailbox)
         if not request.htmx:
