@@ -4,6 +4,7 @@ marked or moved; a crash mid-batch loses and doubles nothing; a failing mailbox 
 from __future__ import annotations
 
 import threading
+import tracemalloc
 
 import pytest
 from django.db import connection, connections
@@ -12,7 +13,7 @@ from helpdesk.models import Ticket
 from inbox.models import InboundEmail, Mailbox
 from inbox.services import mailboxes
 from inbox.services.inbound import inbound_receive
-from inbox.tasks.mailboxes import mailbox_poll_task, mailboxes_poll_task
+from inbox.tasks.mailboxes import mailbox_poll_task, mailboxes_poll_fanout_task, mailboxes_poll_task
 from inbox.tests.factories import MailboxFactory, raw_email
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +261,29 @@ def test_two_polls_of_one_mailbox_never_overlap(imap_account, tenant):
 
     assert outcome["skipped"] and outcome["imported"] == 0
     assert mailbox_poll_task(mailbox.pk)["imported"] == 1
+
+
+def test_beat_polls_every_workspace_s_mailboxes(imap_account):
+    deliver(imap_account, 1)
+    mailbox = imap_mailbox(imap_account)
+
+    workspaces = mailboxes_poll_fanout_task()
+
+    assert workspaces >= 2 and mailbox.messages.count() == 1
+
+
+def test_memory_stays_near_one_message_however_many_are_fetched(imap_account):
+    big = 4 * 1024 * 1024
+    for n in range(4):
+        imap_account.deliver(raw_email(message_id=message_id(imap_account, n), body="x" * big))
+    mailbox = imap_mailbox(imap_account)
+
+    tracemalloc.start()
+    try:
+        mailbox_poll_task(mailbox.pk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert mailbox.messages.count() == 4
+    assert peak < 3 * big  # about two copies of one message (read, then stored); the folder would be four
