@@ -115,7 +115,8 @@ def mailbox_status_record(mailbox: Mailbox, *, error: str) -> None:
         Mailbox.objects.filter(pk=mailbox.pk).update(
             status=Mailbox.Status.CONNECTED, last_error="", last_checked_at=now, consecutive_failures=0
         )
-    mailbox.refresh_from_db(fields=["status", "last_error", "last_checked_at", "consecutive_failures"])
+    with contextlib.suppress(Mailbox.DoesNotExist):  # deleted by an admin during the poll
+        mailbox.refresh_from_db(fields=["status", "last_error", "last_checked_at", "consecutive_failures"])
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """A real IMAP server for the tests: Debian's dovecot, run unprivileged from a temporary folder.
 
-It listens on 127.0.0.1 with implicit TLS (a trustme certificate authority), keeps mail in maildirs, reads users
-from a passwd-file each (plain passwords), and accepts XOAUTH2 for tokens that its
+It listens on 127.0.0.1 with implicit TLS and with STARTTLS (a trustme certificate authority), keeps mail in
+maildirs, reads each user from a passwd-file of their own (plain passwords), and accepts XOAUTH2 for tokens that its
 oauth2 passdb validates against a small token-info endpoint served here (`ImapServer.oauth_tokens`).
 """
 
@@ -51,7 +51,7 @@ mail_location = maildir:{root}/home/%u/Maildir
 service imap-login {{
   chroot =
   inet_listener imap {{
-    port = 0
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     port = {port}
@@ -136,7 +136,8 @@ class ImapAccount:
 @dataclass
 class ImapServer:
     root: Path
-    port: int
+    port: int  # implicit TLS
+    starttls_port: int  # plain IMAP that must be upgraded before logging in (ssl = required)
     ca: trustme.CA
     ca_path: Path
     host: str = "127.0.0.1"
@@ -215,14 +216,15 @@ def imap_server_start(ca_path: Path) -> ImapServer:
     certificate.private_key_pem.write_to_path(str(root / "key.pem"))
     certificate.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
     ca.cert_pem.write_to_path(str(ca_path))
-    server = ImapServer(root=root, port=free_port(), ca=ca, ca_path=ca_path)
+    server = ImapServer(root=root, port=free_port(), starttls_port=free_port(), ca=ca, ca_path=ca_path)
     server.tokeninfo = _tokeninfo_server(server.oauth_tokens)
     tokeninfo_port = server.tokeninfo.server_address[1]
     (root / "oauth2.conf").write_text(
         f"tokeninfo_url = http://127.0.0.1:{tokeninfo_port}/tokeninfo?access_token=\nusername_attribute = email\n"
     )
     (root / "users").mkdir()
-    (root / "dovecot.conf").write_text(CONFIG.format(root=root, user=user, group=group, port=server.port))
+    config = CONFIG.format(root=root, user=user, group=group, port=server.port, starttls_port=server.starttls_port)
+    (root / "dovecot.conf").write_text(config)
     for path in [root, *root.rglob("*")]:
         shutil.chown(path, user, group)
     server.process = subprocess.Popen(

@@ -223,6 +223,17 @@ def test_default_disable_and_delete(client, login):
     assert Mailbox.objects.get(pk=third.pk).active is False
 
 
+@pytest.mark.parametrize("kind", Mailbox.Kind.values)
+def test_each_connect_form_opens_at_one_h1_and_labels_every_field(client, login, kind):
+    from config.tests.test_page_structure import outline
+
+    login("admin")
+
+    found = outline(client.get(f"/settings/channels/connect/?kind={kind}").content.decode())
+
+    assert found.headings[:1] == ["h1"] and found.headings.count("h1") == 1 and found.unlabelled() == []
+
+
 def test_the_settings_navigation_links_channels_for_admins_only(client, login):
     login("admin")
     assert 'data-testid="nav-channels"' in client.get("/settings/channels/").content.decode()

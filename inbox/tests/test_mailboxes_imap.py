@@ -170,6 +170,22 @@ def test_a_large_folder_is_fetched_in_batches(imap_account, settings):
     assert InboundEmail.objects.filter(mailbox=mailbox).count() == 5
 
 
+def test_starttls_upgrades_a_plain_connection(imap_account):
+    deliver(imap_account, 1)
+    mailbox = imap_mailbox(imap_account, security="starttls", port=imap_account.server.starttls_port)
+
+    assert mailbox_poll_task(mailbox.pk)["imported"] == 1
+
+
+def test_a_certificate_nobody_vouches_for_is_refused(imap_account, settings):
+    settings.INBOX_IMAP_CA_FILE = ""  # the test server's authority is not among the system's
+    mailbox = imap_mailbox(imap_account)
+
+    outcome = mailbox_poll_task(mailbox.pk)
+
+    assert outcome["error"].startswith("The certificate of 127.0.0.1 could not be verified (")
+
+
 def test_xoauth2_tokens_log_in(imap_account, imap_server):
     imap_server.oauth_tokens["token-for-the-test"] = imap_account.username
     deliver(imap_account, 1)

@@ -244,6 +244,8 @@ def channel_test_connection(request: HttpRequest, mailbox_id: int) -> HttpRespon
 def channel_test_message(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     """POST sends the test message; GET (htmx, every two seconds) says where it is."""
     mailbox = _mailbox_or_404(mailbox_id)
+    if request.method == "GET" and not request.htmx:
+        return redirect("inbox:channel_detail", mailbox.pk)
     if request.method == "POST":
         services.mailbox_test_send(mailbox)
         if not request.htmx:
