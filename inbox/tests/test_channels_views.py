@@ -97,7 +97,14 @@ def test_mistakes_are_explained_in_words(client, login):
 
     page = client.post(
         "/settings/channels/connect/?kind=imap",
-        imap_form(None, address="taken@alpha.test", host="https://imap.example.com/", after_import="move", port=0),
+        imap_form(
+            None,
+            address="taken@alpha.test",
+            host="https://imap.example.com/",
+            after_import="move",
+            port=0,
+            password="typed-secret",
+        ),
     ).content.decode()
     internal = client.post(
         "/settings/channels/connect/?kind=imap", imap_form(None, host="169.254.169.254")
@@ -107,6 +114,7 @@ def test_mistakes_are_explained_in_words(client, login):
     assert "Name the folder to move imported mail to." in page
     assert "Ensure this value is greater than or equal to 1." in page
     assert "Switchboard does not connect there" in internal
+    assert "typed-secret" not in page  # a password is never sent back, not even to correct the form
     assert Mailbox.objects.count() == 1
 
 
