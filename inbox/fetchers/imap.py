@@ -118,9 +118,25 @@ class ImapSession:
         # "n:*" always matches the highest UID, even one below n: filter.
         return sorted(uid for uid in (int(part) for part in b" ".join(data or [b""]).split()) if uid > last_uid)
 
-    def fetch(self, uid: int) -> bytes | None:
-        """The whole message, without setting \\Seen; None when it vanished meanwhile (deleted by someone)."""
-        status, data = self._run("uid", "FETCH", str(uid), "(BODY.PEEK[])")
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """The size of each message, asked in one command (so a huge one is never fetched whole)."""
+        if not uids:
+            return {}
+        status, data = self._run("uid", "FETCH", ",".join(map(str, uids)), "(RFC822.SIZE)")
+        if status != "OK":
+            raise ImapError(f"The server could not list the messages' sizes ({_text(data)}).")
+        found = {}
+        for line in data or []:
+            text = (line[0] if isinstance(line, tuple) else line or b"").decode(errors="replace")
+            uid, size = re.search(r"UID (\d+)", text), re.search(r"RFC822\.SIZE (\d+)", text)
+            if uid and size:
+                found[int(uid[1])] = int(size[1])
+        return found
+
+    def fetch(self, uid: int, *, headers_only: bool = False) -> bytes | None:
+        """The whole message (or its headers), without setting \\Seen; None when it vanished meanwhile."""
+        section = "BODY.PEEK[HEADER]" if headers_only else "BODY.PEEK[]"
+        status, data = self._run("uid", "FETCH", str(uid), f"({section})")
         if status != "OK":
             raise ImapError(f"The server would not hand out message {uid} ({_text(data)}).")
         for part in data or []:

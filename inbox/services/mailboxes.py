@@ -145,18 +145,19 @@ def imap_poll(mailbox: Mailbox, *, limit: int | None = None) -> PollResult:
     with imap.imap_session(config) as session:
         cursor = _imap_cursor(mailbox.cursor, uidvalidity=session.uidvalidity, folder=config.folder)
         uids = session.uids_after(cursor["last_uid"])
-        for uid in uids[:limit]:
-            raw = session.fetch(uid)
+        batch = uids[:limit]
+        sizes = session.sizes(batch)
+        for uid in batch:
+            too_large = sizes.get(uid, 0) > django_settings.INBOX_MAX_MESSAGE_BYTES
+            raw = session.fetch(uid, headers_only=too_large)  # a rejected message is recorded by its headers
             if raw is not None:
                 result.fetched += 1
                 if test_token and _carries_test_token(raw, test_token):
                     _test_arrived(mailbox)
                 else:
+                    ref = f"{cursor['uidvalidity']}:{uid}"
                     _, created = inbound_receive(
-                        raw=raw,
-                        source=InboundEmail.Source.IMAP,
-                        mailbox=mailbox,
-                        source_ref=f"{cursor['uidvalidity']}:{uid}",
+                        raw=raw, source=InboundEmail.Source.IMAP, mailbox=mailbox, source_ref=ref, size=sizes.get(uid)
                     )
                     result.imported += created
                 session.after_import(uid)

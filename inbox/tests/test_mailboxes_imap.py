@@ -279,6 +279,21 @@ def test_two_polls_of_one_mailbox_never_overlap(imap_account, tenant):
     assert mailbox_poll_task(mailbox.pk)["imported"] == 1
 
 
+def test_a_message_over_the_size_limit_is_recorded_from_its_headers_without_fetching_it(imap_account, settings):
+    settings.INBOX_MAX_MESSAGE_BYTES = 10_000
+    imap_account.deliver(raw_email(message_id=message_id(imap_account, 0), body="x" * 50_000))
+    mailbox = imap_mailbox(imap_account)
+
+    mailbox_poll_task(mailbox.pk)
+
+    record = InboundEmail.objects.get(mailbox=mailbox)
+    assert record.status == InboundEmail.Status.REJECTED and record.size > 50_000
+    assert record.reason.startswith(f"The message is {record.size:,} bytes; the limit is 10,000.")
+    with record.raw.open("rb") as stored:
+        assert b"xxxx" not in stored.read()  # only the headers were fetched
+    assert all("\\Seen" in flags for flags in imap_account.flags())
+
+
 def test_beat_polls_every_workspace_s_mailboxes(imap_account):
     deliver(imap_account, 1)
     mailbox = imap_mailbox(imap_account)
