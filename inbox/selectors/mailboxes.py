@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -19,6 +21,11 @@ def mailbox_list() -> QuerySet[Mailbox]:
 
 def mailbox_get(*, pk: int) -> Mailbox:
     return Mailbox.objects.get(pk=pk)
+
+
+def mailbox_forwarding_address(mailbox: Mailbox) -> str:
+    """Where a provider forwards this mailbox's mail: the platform's inbound domain, named by workspace and mailbox."""
+    return f"{connection.schema_name}-{mailbox.pk}@{settings.INBOX_FORWARD_DOMAIN}"
 
 
 def mailboxes_due_ids(kinds: set[str]) -> list[int]:

@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -111,16 +109,12 @@ def _mailbox_or_404(pk: int) -> Mailbox:
         raise Http404("Not found in this workspace.") from error
 
 
-def _url_or_blank(name: str, *args: Any) -> str:
+def _url_or_blank(name: str) -> str:
+    """The URL of a page another part of the inbox provides, or "" while it does not exist."""
     try:
-        return reverse(name, args=args)
+        return reverse(name)
     except NoReverseMatch:
         return ""
-
-
-def forwarding_address(mailbox: Mailbox) -> str:
-    """Where the workspace's provider forwards this mailbox's mail (the inbound MX of the platform)."""
-    return f"{connection.schema_name}-{mailbox.pk}@{settings.INBOX_FORWARD_DOMAIN}"
 
 
 def _detail_context(request: HttpRequest, mailbox: Mailbox, **extra: Any) -> dict[str, Any]:
@@ -131,7 +125,7 @@ def _detail_context(request: HttpRequest, mailbox: Mailbox, **extra: Any) -> dic
         "mailbox": mailbox,
         "channel_kind": KINDS.get(mailbox.kind),
         "secrets_set": sorted(key for key, value in mailbox.secrets().items() if value),
-        "forwarding_address": forwarding_address(mailbox),
+        "forwarding_address": selectors.mailbox_forwarding_address(mailbox),
         "webhook_url": request.build_absolute_uri(webhook) if webhook else "",
         "can_poll": mailbox.kind in services.POLLERS,
         "can_test": mailbox.kind in services.CONNECTION_CHECKS,
@@ -157,7 +151,9 @@ def _form_page(request: HttpRequest, kind: ChannelKind, mailbox: Mailbox | None)
             add_service_errors(form, error)
         else:
             verb = "saved" if mailbox else "added"
-            messages.success(request, f"{saved.address} {verb}. Test the connection to turn it green.")
+            can_test = kind.kind in services.CONNECTION_CHECKS
+            next_step = "Test the connection to turn it green." if can_test else "Follow the steps below."
+            messages.success(request, f"{saved.address} {verb}. {next_step}")
             return redirect("inbox:channel_detail", saved.pk)
     consent_url = _url_or_blank(kind.consent_url_name) if kind.consent_url_name else ""
     context = {"form": form, "channel_kind": kind, "mailbox": mailbox, "consent_url": consent_url}
