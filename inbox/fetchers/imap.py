@@ -64,10 +64,12 @@ class ImapConfig:
 
 
 def ssl_context() -> ssl.SSLContext:
-    """Certificates are always verified: against the system's authorities, plus INBOX_IMAP_CA_FILE if set."""
+    """Certificates are always verified: against the system's authorities, plus the operator's extra ones
+    (EGRESS_CA_BUNDLE, for every outbound TLS; INBOX_IMAP_CA_FILE, for IMAP only)."""
     context = ssl.create_default_context()
-    if settings.INBOX_IMAP_CA_FILE:
-        context.load_verify_locations(cafile=settings.INBOX_IMAP_CA_FILE)
+    for bundle in (settings.EGRESS_CA_BUNDLE, settings.INBOX_IMAP_CA_FILE):
+        if bundle:
+            context.load_verify_locations(cafile=bundle)
     return context
 
 
