@@ -375,6 +375,7 @@ def _print_welcome(port: int) -> None:
 
 def command_test(args: argparse.Namespace) -> int:
     _ensure_chromium()
+    _ensure_dovecot()
     services = Services()
     services.start()
     try:
@@ -400,6 +401,27 @@ def _ensure_chromium() -> None:
     result = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], env=env, **quiet)
     if result.returncode != 0:
         log("could not install chromium: browser tests will be skipped")
+
+
+def _ensure_dovecot() -> None:
+    """The IMAP tests run Debian's dovecot, unprivileged, as a server of their own (inbox/tests/imap_server.py);
+    installed when we can, else they skip (under CI=true they fail)."""
+    if (
+        shutil.which("dovecot")
+        or os.path.exists("/usr/sbin/dovecot")
+        or os.environ.get("SWITCHBOARD_SKIP_BROWSER_INSTALL")
+    ):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("dovecot is not installed and cannot be installed here: IMAP tests will be skipped")
+        return
+    log("installing Debian's dovecot for the IMAP tests…")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], env=env, **quiet)
+    result = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "dovecot-imapd"], env=env, **quiet)
+    if result.returncode != 0:
+        log("could not install dovecot: IMAP tests will be skipped")
 
 
 def command_services(args: argparse.Namespace) -> int:

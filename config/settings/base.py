@@ -326,6 +326,9 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.inbound.inbound_process_task",
             "inbox.tasks.outbound.outbound_email_retry_task",
             "inbox.tasks.outbound.outbound_email_retry_fanout_task",
+            "inbox.tasks.mailboxes.mailboxes_poll_fanout_task",
+            "inbox.tasks.mailboxes.mailboxes_poll_task",
+            "inbox.tasks.mailboxes.mailbox_poll_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -364,6 +367,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Every active IMAP mailbox of every workspace, one task each (inbox.tasks.mailboxes).
+    "inbox-mailboxes-poll": {"task": "inbox.tasks.mailboxes.mailboxes_poll_fanout_task", "schedule": 60.0},
 }
 # Celery keeps Django's LOGGING, so worker and beat lines carry the schema like every other line.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -447,6 +452,13 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
 # Twilio's REST API, for SMS replies and credential checks (tests point it at a local fake).
 INBOX_TWILIO_API_URL = env("INBOX_TWILIO_API_URL", "https://api.twilio.com")
+
+# Messages one IMAP poll fetches at most (one at a time); the next poll carries on where it stopped.
+INBOX_IMAP_BATCH = int(env("INBOX_IMAP_BATCH", "200"))
+# A certificate authority trusted for IMAP besides the system's (a company's own CA; the test suite's server).
+INBOX_IMAP_CA_FILE = env("INBOX_IMAP_CA_FILE", "")
+# Workspaces that keep their mail provider forward to <workspace>-<mailbox>@ this domain (its MX is the platform's).
+INBOX_FORWARD_DOMAIN = env("INBOX_FORWARD_DOMAIN", "inbound.switchboard.test")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -28,10 +28,13 @@ HEADER_BYTES_KEPT = 64 * 1024  # of a rejected (oversized) message: enough to sh
 
 
 def inbound_receive(
-    *, raw: bytes, source: str, mailbox: Mailbox | None = None, source_ref: str = ""
+    *, raw: bytes, source: str, mailbox: Mailbox | None = None, source_ref: str = "", size: int | None = None
 ) -> tuple[InboundEmail, bool]:
     """Stores one received message and queues its processing. Returns (record, created); created is False when
-    the same Message-ID was received before (nothing is stored again)."""
+    the same Message-ID was received before (nothing is stored again).
+
+    `size`: the whole message's size when `raw` holds only its headers (a fetcher that saw it is too large)."""
+    size = max(len(raw), size or 0)
     message_id = _message_id(raw)
     key = message_id_key(message_id)
     existing = InboundEmail.objects.filter(message_key=key).first()
@@ -43,13 +46,13 @@ def inbound_receive(
         source_ref=source_ref[:255],
         message_id=message_id,
         message_key=key,
-        size=len(raw),
+        size=size,
     )
-    too_large = len(raw) > settings.INBOX_MAX_MESSAGE_BYTES
+    too_large = size > settings.INBOX_MAX_MESSAGE_BYTES
     if too_large:
         inbound.status = InboundEmail.Status.REJECTED
         inbound.reason = (
-            f"The message is {len(raw):,} bytes; the limit is {settings.INBOX_MAX_MESSAGE_BYTES:,}. "
+            f"The message is {size:,} bytes; the limit is {settings.INBOX_MAX_MESSAGE_BYTES:,}. "
             "Only its headers were kept."
         )
     try:

@@ -1,71 +1,54 @@
-"""An SMTP server the suite starts (aiosmtpd on 127.0.0.1, a free port): it records what it receives, and answers
-4xx or 5xx when a test asks it to. Also over TLS (STARTTLS, or TLS from the start) with a certificate from a local
-CA (trustme), which the client trusts through EGRESS_CA_BUNDLE as an operator's corporate CA would be."""
+"""Fixtures of the inbox tests: real mail servers over sockets. An SMTP server (aiosmtpd, smtp_server.py) that
+records what it receives and answers 4xx/5xx on request, also over TLS; and an IMAP server (dovecot,
+imap_server.py), one account per test.
+
+Without dovecot the tests that need it are skipped, except under CI=true, where they fail: a skipped mail suite
+would pass unnoticed (`make test` installs dovecot when it can, as it does chromium).
+"""
 
 from __future__ import annotations
 
-import socket
+import os
 import ssl
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from core.testing.fixtures import _in_ci
+
+from .imap_server import ImapAccount, ImapServer, dovecot_binary, imap_server_start
+from .smtp_server import SmtpServer, _serve, free_port
+
+# The file exists before any server process starts, so live servers (daphne, Celery) inherit the setting and trust
+# the certificate authority the IMAP server fixture writes into it.
+IMAP_CA_PATH = Path(tempfile.gettempdir()) / f"switchboard-imap-ca-{os.getpid()}.pem"
+os.environ["INBOX_IMAP_CA_FILE"] = str(IMAP_CA_PATH)
 
 
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-    login: str
-
-    @property
-    def message(self) -> EmailMessage:
-        return message_from_bytes(self.content, policy=policy.default)
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    received: list[Received] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)  # the next DATA commands are answered with these, in order
-    users: dict[str, str] = field(default_factory=dict)
-
-    def answer_next(self, *answers: str) -> None:
-        self.answers.extend(answers)
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.answers:
-            return self.answers.pop(0)
-        login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else ""
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content, login))
-        return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
-        ok = isinstance(auth_data, LoginPassword) and self.users.get(auth_data.login.decode()) == (
-            auth_data.password.decode()
-        )
-        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[ImapServer]:
+    if dovecot_binary() is None:
+        message = "The IMAP tests need Debian's dovecot: apt-get install dovecot-imapd"
+        if _in_ci():
+            pytest.fail(f"CI=true and dovecot is missing. {message}")
+        pytest.skip(message)
+    server = imap_server_start(IMAP_CA_PATH)
+    yield server
+    server.stop()
+    IMAP_CA_PATH.unlink(missing_ok=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def imap_account(imap_server: ImapServer, settings) -> ImapAccount:
+    """A fresh, empty account on the server, which the code under test trusts."""
+    settings.INBOX_IMAP_CA_FILE = str(imap_server.ca_path)
+    return imap_server.account()
 
 
-def _serve(server: SmtpServer, **options) -> Controller:
-    controller = Controller(
-        server, hostname=server.host, port=server.port, authenticator=server.authenticate, **options
-    )
-    controller.start()
-    return controller
+# --- SMTP ---
 
 
 @pytest.fixture

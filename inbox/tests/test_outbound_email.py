@@ -167,7 +167,7 @@ def test_a_deferral_older_than_a_day_is_given_up(smtp_server, ticket, agent, dja
 
 
 def test_a_server_that_cannot_be_reached_defers(ticket, agent, django_capture_on_commit_callbacks):
-    from inbox.tests.conftest import free_port
+    from inbox.tests.smtp_server import free_port
 
     mailbox = MailboxFactory(is_default=True, settings={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
     mailbox.settings["smtp_security"] = "none"

@@ -1,0 +1,9 @@
+"""URLs of the inbox (namespace "inbox"), mounted at the workspace's root: each area adds its own include."""
+
+from django.urls import include, path
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("settings/channels/", include("inbox.urls.channels")),
+]

@@ -1,0 +1,47 @@
+"""Reads of mailboxes: the Settings → Channels list, one mailbox, and which mailboxes are due for a poll."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ..models import Mailbox
+
+# A failing mailbox is retried less and less often (2, 4, 8… minutes), at least once an hour.
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def mailbox_list() -> QuerySet[Mailbox]:
+    return Mailbox.objects.order_by("-is_default", "name", "id")
+
+
+def mailbox_get(*, pk: int) -> Mailbox:
+    return Mailbox.objects.get(pk=pk)
+
+
+def mailbox_forwarding_address(mailbox: Mailbox) -> str:
+    """Where a provider forwards this mailbox's mail: the platform's inbound domain, named by workspace and mailbox."""
+    return f"{connection.schema_name}-{mailbox.pk}@{settings.INBOX_FORWARD_DOMAIN}"
+
+
+def mailboxes_due_ids(kinds: set[str]) -> list[int]:
+    """Active mailboxes of `kinds`, minus failing ones still inside their back-off."""
+    now = timezone.now()
+    due = []
+    for pk, failures, checked in Mailbox.objects.filter(active=True, kind__in=kinds).values_list(
+        "pk", "consecutive_failures", "last_checked_at"
+    ):
+        if failures and checked and now - checked < failure_backoff(failures):
+            continue
+        due.append(pk)
+    return due
+
+
+def failure_backoff(failures: int) -> timedelta:
+    if failures < 2:
+        return timedelta(0)
+    return min(timedelta(minutes=2 ** min(failures - 1, 10)), MAX_BACKOFF)
