@@ -46,6 +46,14 @@ PUBLIC_ROUTES = {
     "help_center:request_new",
     "help_center:request_status",
     "help_center:survey",
+    # Its request-form suggestions and "this solved my problem", and "My requests": signing in by an emailed
+    # one-time link and out (the list itself redirects to sign in without a help-center session).
+    "help_center:request_suggestions",
+    "help_center:request_solved",
+    "help_center:sign_in",
+    "help_center:sign_in_open",
+    "help_center:sign_out",
+    "help_center:my_requests",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -1,6 +1,7 @@
 """Helpdesk models, one module per area; import them from here."""
 
 from .csat import SatisfactionSurvey
+from .help_center import DeflectionEvent, HelpSignInLink
 from .kb import Article, ArticleCategory
 from .settings import HelpdeskSettings
 from .sla import SLAPolicy, SLARiskModel
@@ -16,7 +17,9 @@ __all__ = [
     "BusinessCalendar",
     "BusinessHours",
     "Category",
+    "DeflectionEvent",
     "DeliveryStatus",
+    "HelpSignInLink",
     "HelpdeskSettings",
     "Holiday",
     "SLAPolicy",
