@@ -352,8 +352,10 @@
     const target = event.target;
     if (target.matches && target.matches("[data-composer-body]") && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      // Ctrl+Shift+Enter: send and open the next ticket of the list.
-      target.form.requestSubmit(event.shiftKey ? target.form.querySelector("[data-composer-next]") : undefined);
+      // Ctrl+Shift+Enter: send and open the next ticket of the list. A click (not requestSubmit) so that htmx
+      // sends the button's name and value, as it does for a button the person clicked.
+      const next = target.form.querySelector("[data-composer-next]");
+      if (event.shiftKey && next) { next.click(); } else { target.form.requestSubmit(); }
       return;
     }
     if (target.matches && target.matches("[data-inline-edit]")) {
