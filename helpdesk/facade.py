@@ -171,3 +171,29 @@ def message_for_external_id(external_id: str) -> int | None:
 def message_external_id_set(*, message_id: int, external_id: str) -> None:
     """Records the id a message was sent as (our Message-ID, a provider's message id), for threading and reports."""
     TicketMessage.objects.filter(pk=message_id).update(external_id=external_id[:255])
+
+
+# --- Composer and help center -------------------------------------------------------------------
+
+
+def deflection_record(
+    *,
+    helped: bool,
+    source: str = "chat",
+    article_id: int | None = None,
+    ticket_id: int | None = None,
+    suggested: int = 0,
+) -> None:
+    """Counts one visitor shown help-center articles (the chat widget too): helped, or asked anyway. The helpdesk
+    settings show the rate over every source."""
+    # Imported here so that this section stays self-contained when the facade's sections are merged.
+    from .models import Article, DeflectionEvent
+    from .services import help_center
+
+    help_center.deflection_record(
+        outcome=DeflectionEvent.Outcome.HELPED if helped else DeflectionEvent.Outcome.NOT_HELPED,
+        source=source,
+        article=Article.objects.filter(pk=article_id).first() if article_id else None,
+        ticket=Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None,
+        suggested=suggested,
+    )

@@ -118,6 +118,8 @@ def test_a_reply_goes_to_the_chosen_recipients_and_a_new_cc_joins_the_ticket(cli
     ticket.refresh_from_db()
     assert (message.to, message.cc, message.bcc) == (["jane@acme.test"], ["boss@acme.test", "finance@acme.test"], [])
     assert ticket.cc == ["boss@acme.test", "finance@acme.test"]
+    html = client.get(url("ticket_detail", ticket.pk)).content.decode()
+    assert "To jane@acme.test · CC boss@acme.test, finance@acme.test</div>" in html
 
 
 def test_a_reply_on_an_sms_ticket_ignores_stray_address_boxes(client, login):

@@ -103,3 +103,17 @@ def test_the_rate_counts_the_last_30_days_and_shows_on_the_settings_page(client,
     html = client.get(reverse("helpdesk_settings:general")).content.decode()
 
     assert "<strong>75%</strong> of 4 visitors shown articles found their answer" in html
+
+
+def test_the_chat_widget_counts_through_the_facade():
+    from helpdesk import facade
+
+    article = ArticleFactory()
+
+    facade.deflection_record(helped=True, source="chat", article_id=article.pk, suggested=2)
+    facade.deflection_record(helped=False, source="chat")
+
+    assert sorted(DeflectionEvent.objects.values_list("source", "outcome", "article_id")) == [
+        ("chat", "helped", article.pk),
+        ("chat", "not_helped", None),
+    ]
