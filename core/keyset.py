@@ -86,6 +86,11 @@ def count_up_to(queryset: QuerySet, cap: int) -> tuple[int, bool]:
     return min(found, cap), found > cap
 
 
+def rows_after(order: KeysetOrder, values: Sequence[Any]) -> Lookup:
+    """A filter for the rows that come after the row whose sort key is `values`, in `order`."""
+    return _after(order, values, reverse=False)
+
+
 def _after(order: KeysetOrder, values: Sequence[Any], *, reverse: bool) -> Lookup:
     """(k1, k2, id) > (v1, v2, v3) as one SQL row comparison, which PostgreSQL turns into a single range of the
     index on (k1, k2, id): the page starts right at the cursor however many rows share its k1 (a tier, say)."""

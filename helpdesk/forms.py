@@ -272,10 +272,30 @@ class ReplyForm(BootstrapFormMixin, forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Keep status"), *Ticket.Status.choices])
     attachments = MultipleFileField(label="Attachments")
     ai_run_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # A public reply's recipients, addresses separated by commas (the service checks them). A form without the
+    # boxes (a chat or SMS ticket, an old page) leaves them out: the requester and the ticket's CCs.
+    to = forms.CharField(required=False, max_length=5000, label="To")
+    cc = forms.CharField(required=False, max_length=5000, label="CC")
+    bcc = forms.CharField(required=False, max_length=5000, label="BCC")
+    # "Send and next": after sending, open the next ticket of the list the agent came from (its query string).
+    then = forms.ChoiceField(required=False, choices=[("", "Stay"), ("next", "Next ticket")])
+    list = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.style_fields()
+
+    @property
+    def recipient_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("to", "cc", "bcc")]
+
+    def recipients(self) -> dict[str, str | None]:
+        """to/cc/bcc as message_add takes them: None for a box the form did not carry."""
+        return {name: self.cleaned_data[name] if name in self.data else None for name in ("to", "cc", "bcc")}
+
+
+class PreviewForm(forms.Form):
+    body = forms.CharField(required=False, max_length=60_000)
 
 
 # --- Bulk actions -------------------------------------------------------------------------------

@@ -152,6 +152,9 @@ class HelpRequestForm(BootstrapFormMixin, forms.Form):
     attachments = MultipleFileField(label="Attachments (optional)")
     # Honeypot: hidden from people (CSS and aria), filled in by bots that fill every field.
     website = forms.CharField(required=False, label="Leave this empty")
+    # How many articles the suggestions showed (set by the suggestions fragment): sent anyway = "not helped".
+    suggested = forms.IntegerField(required=False, min_value=0, max_value=50, widget=forms.HiddenInput)
+    first_suggestion = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -191,3 +194,23 @@ class SurveyForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.style_fields()
+
+
+class SignInForm(BootstrapFormMixin, forms.Form):
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        help_text="The address you write to us from. We email you a link to sign in: no password.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+
+class DeflectionForm(forms.Form):
+    """ "This solved my problem" under a suggested article."""
+
+    article = forms.IntegerField(min_value=1)
+    suggested = forms.IntegerField(required=False, min_value=0, max_value=50)

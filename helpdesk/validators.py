@@ -1,4 +1,4 @@
-"""Input rules of the helpdesk: tags, attachments. Messages are written for the person who sent the input."""
+"""Input rules of the helpdesk: tags, attachments, recipients. Messages speak to the person who sent the input."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
 
 from core.uploads import CheckedUpload, upload_check, upload_name_clean
@@ -51,3 +52,31 @@ def validate_attachments(files: Iterable[UploadedFile]) -> list[CheckedUpload]:
         except ValidationError as error:
             raise ValidationError({"attachments": error.messages}) from None
     return checked
+
+
+MAX_RECIPIENTS = 20
+_ADDRESS_SPLIT = re.compile(r"[,;\s]+")
+RECIPIENT_LABELS = {"to": "To", "cc": "CC", "bcc": "BCC"}
+
+
+def normalize_addresses(addresses: Iterable[str] | str | None, *, field: str) -> list[str]:
+    """Email addresses typed in a To/CC/BCC box (commas, semicolons or spaces between them, or a list), checked,
+    lower-cased, without repeats; at most MAX_RECIPIENTS. A bad one is named in the error."""
+    if addresses is None:
+        return []
+    parts = _ADDRESS_SPLIT.split(addresses) if isinstance(addresses, str) else list(addresses)
+    label = RECIPIENT_LABELS.get(field, field)
+    cleaned: list[str] = []
+    for part in parts:
+        address = (part or "").strip().strip("<>").lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError({field: f"{label}: “{address[:100]}” is not an email address."}) from None
+        if address not in cleaned:
+            cleaned.append(address)
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise ValidationError({field: f"{label}: at most {MAX_RECIPIENTS} addresses."})
+    return cleaned

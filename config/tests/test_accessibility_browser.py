@@ -47,6 +47,7 @@ ANONYMOUS_PAGES = [
     ("alpha", "/help/"),
     ("alpha", "/help/articles/{slug}/"),
     ("alpha", "/help/requests/new/"),
+    ("alpha", "/help/sign-in/"),
     ("alpha", "/accounts/login/"),
     ("alpha", "/accounts/password/reset/"),
     ("alpha", "/admin/login/"),

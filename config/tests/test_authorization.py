@@ -57,6 +57,14 @@ PUBLIC_ROUTES = {
     "chat:articles_suggest",
     "chat:deflection_record",
     "chat:offline_message",
+    # Its request-form suggestions and "this solved my problem", and "My requests": signing in by an emailed
+    # one-time link and out (the list itself redirects to sign in without a help-center session).
+    "help_center:request_suggestions",
+    "help_center:request_solved",
+    "help_center:sign_in",
+    "help_center:sign_in_open",
+    "help_center:sign_out",
+    "help_center:my_requests",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -2,6 +2,7 @@
 
 from .csat import SatisfactionSurvey
 from .drafts import TicketDraft
+from .help_center import DeflectionEvent, HelpSignInLink
 from .kb import Article, ArticleCategory
 from .settings import HelpdeskSettings
 from .sla import SLAPolicy, SLARiskModel
@@ -17,7 +18,9 @@ __all__ = [
     "BusinessCalendar",
     "BusinessHours",
     "Category",
+    "DeflectionEvent",
     "DeliveryStatus",
+    "HelpSignInLink",
     "HelpdeskSettings",
     "Holiday",
     "SLAPolicy",

@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from accounts.roles import roles_with
-from core.keyset import KeysetOrder, Page, count_up_to, paginate
+from core.keyset import KeysetOrder, Page, count_up_to, paginate, rows_after
 from customers.facade import Contact, contact_search
 
 from ..models import Attachment, Category, SavedView, Team, Ticket, TicketEvent, TicketMessage
@@ -458,3 +458,51 @@ def attachment_get(*, attachment_id: int) -> Attachment:
 
 def _clamp(page_size: int) -> int:
     return max(1, min(int(page_size), MAX_PAGE_SIZE))
+
+
+# --- Send and next ------------------------------------------------------------------------------
+
+
+def ticket_next(*, after: Ticket, user, filters: TicketFilters | None = None, sort: str | None = None) -> Ticket | None:
+    """The ticket to work on after `after`: the next open ticket assigned to `user` or unassigned, among those the
+    agent's list shows (`filters`), in the list's order; past the end, the first one. None when nothing is left.
+
+    "Open" means waiting on us (new or open): a pending or on-hold ticket waits on someone else, so it is skipped.
+    """
+    filters = filters or TicketFilters()
+    query = search_query(filters.q)
+    order = ticket_order(sort, searching=query is not None)
+    mine = Q(assignee__isnull=True) | Q(assignee_id=user.pk)
+    candidates = _sort_keys(
+        _matching(filters, now=timezone.now(), query=query).filter(mine, status__in=CLOCK_RUNNING).exclude(pk=after.pk),
+        keys=order.keys,
+        query=query,
+    ).order_by(*order.order_by())
+    here = _sort_keys(Ticket.objects.filter(pk=after.pk), keys=order.keys, query=query).first()
+    if here is not None:
+        following = candidates.filter(rows_after(order, [getattr(here, key) for key in order.keys])).first()
+        if following is not None:
+            return following
+    return candidates.first()
+
+
+@dataclass(frozen=True)
+class ReplyRoute:
+    """How a public reply on a ticket reaches the customer, as the composer says it."""
+
+    channel: str  # "email", "sms" or "chat"
+    text: str
+    # Email replies have To/CC/BCC to choose; a chat or an SMS goes to the one person on the other end.
+    addresses: bool
+
+
+def reply_route(ticket: Ticket) -> ReplyRoute:
+    """Chat and SMS tickets are answered on their channel (the inbox routes by OutgoingMessage.channel); every
+    other ticket by email."""
+    requester = ticket.requester
+    if ticket.channel == Ticket.Channel.CHAT:
+        return ReplyRoute("chat", "Reply in chat", addresses=False)
+    if ticket.channel == Ticket.Channel.SMS:
+        return ReplyRoute("sms", f"Reply by SMS to {requester.phone or 'the customer'}", addresses=False)
+    to = f"{requester.name} <{requester.email}>" if requester.email else requester.name
+    return ReplyRoute("email", f"Reply by email to {to}", addresses=True)

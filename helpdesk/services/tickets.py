@@ -25,7 +25,7 @@ from customers.facade import Contact, contact_for_email
 from .. import live, outgoing
 from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
 from ..selectors.config import helpdesk_settings_get
-from ..validators import normalize_tags, validate_attachments
+from ..validators import normalize_addresses, normalize_tags, validate_attachments
 from . import csat, intake, sla, ticket_ai
 
 MAX_SUBJECT = 200
@@ -294,19 +294,31 @@ def message_add(
     attachments: Sequence[UploadedFile] = (),
     status: str | None = None,
     ai_run_id: int | None = None,
+    to: Iterable[str] | str | None = None,
+    cc: Iterable[str] | str | None = None,
+    bcc: Iterable[str] | str | None = None,
 ) -> TicketMessage:
-    """An agent's public reply or internal note; `status` optionally changes the ticket in the same step."""
+    """An agent's public reply or internal note; `status` optionally changes the ticket in the same step.
+
+    `to`/`cc`/`bcc` are a public reply's recipients as the agent chose them (left out: the requester and the
+    ticket's CCs); an address new to `cc` joins the ticket's CCs, so it gets the later replies too.
+    """
     body = required_text(body, field="body", label="The message", limit=MAX_BODY)
     valid_choice(kind, TicketMessage.Kind, "kind")
     files = validate_attachments(attachments)
+    recipients = _recipients(kind, ticket.channel, to=to, cc=cc, bcc=bcc)
     _check_version(ticket, None)
     ticket.refresh_from_db()
     now = timezone.now()
     message = TicketMessage.objects.create(
-        ticket=ticket, kind=kind, body=body, author=actor, channel=Ticket.Channel.WEB, ai_run_id=ai_run_id
+        ticket=ticket, kind=kind, body=body, author=actor, channel=Ticket.Channel.WEB, ai_run_id=ai_run_id, **recipients
     )
     _save_attachments(message, files)
     fields = []
+    added_cc = [address for address in recipients["cc"] if address not in ticket.cc]
+    if added_cc:
+        ticket.cc = [*ticket.cc, *added_cc]
+        fields.append("cc")
     if kind == TicketMessage.Kind.REPLY:
         ticket.last_agent_message_at = now
         fields.append("last_agent_message_at")
@@ -328,6 +340,33 @@ def message_add(
     if status and status != ticket.status:
         ticket_status_set(ticket=ticket, status=status, actor=actor)
     return message
+
+
+# Channels that carry one conversation with one person: a reply there has no CC or BCC.
+SINGLE_RECIPIENT_CHANNELS = frozenset({Ticket.Channel.CHAT, Ticket.Channel.SMS})
+
+
+def _recipients(kind: str, channel: str, *, to, cc, bcc) -> dict[str, list[str]]:
+    """The checked recipients of a message: none for a note (it is never sent), none to choose on chat or SMS."""
+    if kind != TicketMessage.Kind.REPLY:
+        return {"to": [], "cc": [], "bcc": []}
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, list[str]] = {}
+    for field, value in (("to", to), ("cc", cc), ("bcc", bcc)):
+        try:
+            cleaned[field] = normalize_addresses(value, field=field)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if channel in SINGLE_RECIPIENT_CHANNELS:
+        # The inbox answers on the chat or phone number the customer used: there is no address to choose.
+        for field in ("to", "cc", "bcc"):
+            if cleaned.get(field):
+                errors[field] = [
+                    f"A reply by {Ticket.Channel(channel).label} goes to the customer alone: no addresses."
+                ]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 @transaction.atomic

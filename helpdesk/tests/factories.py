@@ -15,7 +15,9 @@ from helpdesk.models import (
     BusinessCalendar,
     BusinessHours,
     Category,
+    DeflectionEvent,
     HelpdeskSettings,
+    HelpSignInLink,
     Holiday,
     SatisfactionSurvey,
     SavedView,
@@ -209,3 +211,20 @@ def ticket_create_with_intake(**values) -> Ticket:
         ticket = ticket_create(**values)
     ticket.refresh_from_db()
     return ticket
+
+
+class DeflectionEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeflectionEvent
+
+    outcome = DeflectionEvent.Outcome.HELPED
+    article = factory.SubFactory(ArticleFactory)
+    suggested = 3
+
+
+class HelpSignInLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HelpSignInLink
+
+    contact = factory.SubFactory(ContactFactory)
+    digest = factory.Sequence(lambda n: f"{n:064x}")

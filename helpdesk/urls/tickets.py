@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:ticket_id>/edit/", views.ticket_update, name="ticket_update"),
     path("<int:ticket_id>/live/", views.ticket_refresh, name="ticket_refresh"),
     path("<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("<int:ticket_id>/reply/preview/", views.reply_preview, name="reply_preview"),
 ]

@@ -1,6 +1,10 @@
-"""The workspace's public help center (/help/): articles and search, "Was this helpful?", the request form, the
-request status page (signed link, no login) and the satisfaction survey. Anonymous by design: every route here
-is listed in PUBLIC_ROUTES of config/tests/test_authorization.py.
+"""The workspace's public help center (/help/): articles and search, "Was this helpful?", the request form with
+article suggestions (deflection), the request status page (signed link, no login), "My requests" (signed in by an
+emailed one-time link) and the satisfaction survey. Anonymous by design: every route here is listed in
+PUBLIC_ROUTES of config/tests/test_authorization.py.
+
+"My requests" is not a Django login: the session holds the contact's id and the workspace's schema under
+HELP_SESSION_KEY, read only by these views, so a customer never becomes a user of the agent workspace.
 
 What a visitor can reach: published public articles only (a draft or internal article is a 404, never a 403 that
 would confirm it exists); on a request's page, public replies only. The help-center switch in the helpdesk
@@ -14,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,8 +34,8 @@ from core.client_ip import client_ip
 from core.forms import add_service_errors
 from core.htmx import render_partial
 
-from ..kb_forms import HelpRequestForm, RequestReplyForm, SurveyForm
-from ..models import Article, ArticleCategory, HelpdeskSettings
+from ..kb_forms import DeflectionForm, HelpRequestForm, RequestReplyForm, SignInForm, SurveyForm
+from ..models import Article, ArticleCategory, DeflectionEvent, HelpdeskSettings
 from ..selectors import csat as csat_selectors
 from ..selectors import help_center as help_selectors
 from ..selectors import kb as kb_selectors
@@ -45,6 +51,11 @@ ARTICLE_TEMPLATE = "helpdesk/help_article.html"
 REQUEST_TEMPLATE = "helpdesk/help_request_form.html"
 STATUS_TEMPLATE = "helpdesk/help_request_status.html"
 SURVEY_TEMPLATE = "helpdesk/help_survey.html"
+SIGN_IN_TEMPLATE = "helpdesk/help_sign_in.html"
+SIGN_IN_OPEN_TEMPLATE = "helpdesk/help_sign_in_open.html"
+MY_REQUESTS_TEMPLATE = "helpdesk/help_my_requests.html"
+HELP_SESSION_KEY = "help_center_contact"
+HELP_SESSION_MAX_AGE = 7 * 24 * 3600
 LIMITED_TEMPLATE = "helpdesk/help_limited.html"
 LINK_REFUSED_TEMPLATE = "helpdesk/help_link_refused.html"
 HOUR = 3600
@@ -55,6 +66,11 @@ LIMITS = {
     "reply": (20, HOUR),
     "vote": (30, HOUR),
     "survey": (20, HOUR),
+    "sign_in": (10, HOUR),
+    "sign_in_email": (3, HOUR),
+    "sign_in_open": (30, HOUR),
+    "suggest": (600, HOUR),
+    "deflect": (30, HOUR),
 }
 VOTE_MEMORY = 24 * HOUR  # one vote per article and address per day
 
@@ -227,6 +243,13 @@ def help_request_new(request: HttpRequest) -> HttpResponse:
         else:
             _limit_count("request", address)
             _limit_count("request_email", requester)
+            if data.get("suggested"):  # articles were shown, and the visitor asked anyway
+                help_center.deflection_record(
+                    outcome=DeflectionEvent.Outcome.NOT_HELPED,
+                    ticket=ticket,
+                    article=kb_selectors.help_articles().filter(pk=data.get("first_suggestion") or 0).first(),
+                    suggested=data["suggested"],
+                )
             token = help_selectors.request_token(ticket)
             return redirect(reverse("help_center:request_status", args=[token]) + "?sent=1")
     return render(request, REQUEST_TEMPLATE, context, status=400)
@@ -347,3 +370,123 @@ def help_survey(request: HttpRequest, token: str) -> HttpResponse:
     context = {**_frame(helpdesk_settings_get()), "survey": survey, "form": form, "saved": saved}
     context["editable"] = editable and csat_selectors.survey_editable(survey)
     return render(request, SURVEY_TEMPLATE, context, status=status)
+
+
+# --- Suggestions while writing a request (deflection) --------------------------------------------
+
+
+@require_GET
+def help_request_suggestions(request: HttpRequest) -> HttpResponse:
+    """Articles matching what the visitor has typed so far (the request form asks, debounced, as they type)."""
+    _open_help_center()
+    text = f"{request.GET.get('subject', '')} {request.GET.get('description', '')}"
+    matches = [] if _over_limit(request, "suggest") else help_selectors.help_suggestions(text=text)
+    return render_partial(request, REQUEST_TEMPLATE, "request-suggestions", {"suggestions": matches})
+
+
+@require_POST
+def help_request_solved(request: HttpRequest) -> HttpResponse:
+    """ "This solved my problem": counted as deflected; no ticket is created."""
+    settings = _open_help_center()
+    form = DeflectionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Say which article helped.", status=400, content_type="text/plain; charset=utf-8")
+    article = kb_selectors.help_articles().filter(pk=form.cleaned_data["article"]).first()
+    if article is None:
+        raise Http404("No such article.")
+    if _over_limit(request, "deflect"):
+        return _limited(request, "deflect")
+    help_center.deflection_record(
+        outcome=DeflectionEvent.Outcome.HELPED, article=article, suggested=form.cleaned_data.get("suggested") or 0
+    )
+    context = {**_frame(settings), "solved_by": article}
+    if request.htmx:
+        return render_partial(request, REQUEST_TEMPLATE, "request-solved", context)
+    return render(request, REQUEST_TEMPLATE, context)
+
+
+# --- "My requests": sign in by an emailed link -------------------------------------------------------
+
+
+def help_contact_id(request: HttpRequest) -> int | None:
+    """The signed-in customer's contact id in this workspace, else None (another workspace's or an old session)."""
+    value = request.session.get(HELP_SESSION_KEY)
+    if not isinstance(value, dict) or value.get("schema") != connection.schema_name:
+        return None
+    started = value.get("at")
+    if not isinstance(started, int | float) or time.time() - started > HELP_SESSION_MAX_AGE:
+        return None
+    contact_id = value.get("contact")
+    return contact_id if isinstance(contact_id, int) else None
+
+
+@require_http_methods(["GET", "POST"])
+def help_sign_in(request: HttpRequest) -> HttpResponse:
+    """Asks for an email address and sends a link to it, answering the same whether or not it is a customer's."""
+    settings = _open_help_center()
+    form = SignInForm(request.POST or None)
+    context = {**_frame(settings), "form": form}
+    if request.method == "POST":
+        if _over_limit(request, "sign_in"):
+            return _limited(request, "sign_in")
+        if not form.is_valid():
+            return render(request, SIGN_IN_TEMPLATE, context, status=400)
+        email = form.cleaned_data["email"]
+        subject = _email_subject(email)
+        # Past the per-address allowance nothing more is sent, and the page still says the same.
+        if not _limit_reached("sign_in_email", subject) and help_center.help_sign_in_request(email=email):
+            _limit_count("sign_in_email", subject)
+        return render(request, SIGN_IN_TEMPLATE, {**context, "sent_to": email})
+    return render(request, SIGN_IN_TEMPLATE, context)
+
+
+SIGN_IN_REFUSED = {
+    "invalid": (404, "This sign-in link is not valid. Check that you copied all of it, or ask for a new one."),
+    "expired": (410, "This sign-in link has expired: links work for 30 minutes. Ask for a new one below."),
+    "used": (410, "This sign-in link was already used: each link works once. Ask for a new one below."),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def help_sign_in_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link. Opening it (GET) only asks to continue: mail scanners that fetch links must not spend
+    it; the button (POST) spends it and starts the help-center session."""
+    if _over_limit(request, "sign_in_open"):
+        return _limited(request, "sign_in_open")
+    frame = _frame(helpdesk_settings_get())
+    if request.method == "GET":
+        check = help_selectors.sign_in_link_check(token)
+        if check.link is None:
+            return _sign_in_refused(request, frame, check.refused)
+        return render(request, SIGN_IN_OPEN_TEMPLATE, {**frame, "email": check.link.contact.email})
+    try:
+        contact = help_center.help_sign_in_use(token=token)
+    except ValidationError as error:
+        return _sign_in_refused(request, frame, error.code or "invalid")
+    request.session.cycle_key()  # a fresh session id for the signed-in customer (no fixation)
+    request.session[HELP_SESSION_KEY] = {"contact": contact.pk, "schema": connection.schema_name, "at": time.time()}
+    return redirect("help_center:my_requests")
+
+
+def _sign_in_refused(request: HttpRequest, frame: dict[str, Any], reason: str) -> HttpResponse:
+    status, message = SIGN_IN_REFUSED.get(reason, SIGN_IN_REFUSED["invalid"])
+    context = {**frame, "refused": message, "reason": reason, "form": SignInForm()}
+    return render(request, SIGN_IN_TEMPLATE, context, status=status)
+
+
+@require_GET
+def help_my_requests(request: HttpRequest) -> HttpResponse:
+    contact_id = help_contact_id(request)
+    if contact_id is None:
+        return redirect("help_center:sign_in")
+    rows = help_selectors.help_requests_for_contact(contact_id=contact_id)
+    context = {**_frame(helpdesk_settings_get()), "rows": rows}
+    response = render(request, MY_REQUESTS_TEMPLATE, context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def help_sign_out(request: HttpRequest) -> HttpResponse:
+    request.session.pop(HELP_SESSION_KEY, None)
+    return redirect("help_center:sign_in")

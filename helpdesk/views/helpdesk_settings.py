@@ -27,6 +27,7 @@ from core.htmx import modal_done, render_modal, render_partial
 
 from ..models import HelpdeskSettings
 from ..selectors import helpdesk_settings as selectors
+from ..selectors.help_center import deflection_rate
 from ..selectors.sla import sla_metrics_get
 from ..services import helpdesk_settings as services
 from ..settings_forms import (
@@ -160,7 +161,8 @@ def general(request: HttpRequest) -> HttpResponse:
         services.helpdesk_settings_update(data=form.service_data())
         messages.success(request, "Saved the helpdesk settings.")
         return redirect("helpdesk_settings:general")
-    return render(request, "helpdesk/settings_general.html", {"form": form, "active": "general"})
+    context = {"form": form, "active": "general", "deflection": deflection_rate(days=30)}
+    return render(request, "helpdesk/settings_general.html", context)
 
 
 # --- SLA policies -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
+from core.markdown import markdown_to_html
 from core.realtime import topic_dom_id, topics_query
 
 from .. import live
@@ -35,11 +36,13 @@ from ..forms import (
     UPDATE_FIELDS,
     BulkForm,
     ListQuery,
+    PreviewForm,
     ReplyForm,
     SavedViewForm,
     TicketCreateForm,
     TicketEditForm,
     list_query,
+    params_from_query_string,
     query_string,
 )
 from ..models import Attachment, SavedView, Ticket
@@ -349,10 +352,17 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
         "options": selectors.ticket_filter_options(),
         "live_topics": topics_query(topic, user_id=request.user.pk),
         "presence_id": topic_dom_id(topic),
-        "reply_form": ReplyForm(),
+        "reply_form": _reply_form(ticket, list_params=request.GET.get("list", "")),
+        "reply_route": selectors.reply_route(ticket),
         **_capabilities(request.user),
         **extra,
     }
+
+
+def _reply_form(ticket: Ticket, *, kind: str = "reply", list_params: str = "") -> ReplyForm:
+    """An empty composer, its recipients prefilled: the requester, and the ticket's CCs."""
+    initial = {"kind": kind, "to": ticket.requester.email, "cc": ", ".join(ticket.cc), "list": list_params[:2000]}
+    return ReplyForm(initial=initial)
 
 
 def _header_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
@@ -454,11 +464,14 @@ def _retry_values(request: HttpRequest) -> list[tuple[str, str]]:
 @require_POST
 @capability_required("tickets.edit")
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """A public reply or an internal note, optionally setting the status in the same step."""
+    """A public reply or an internal note, optionally setting the status in the same step; "send and next" then
+    opens the next ticket of the agent's list."""
     ticket = _ticket_or_404(ticket_id)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
+        route = selectors.reply_route(ticket)
+        recipients = form.recipients() if route.addresses else {}
         try:
             message = services.message_add(
                 ticket=ticket,
@@ -468,14 +481,44 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 attachments=data["attachments"],
                 status=data["status"] or None,
                 ai_run_id=data.get("ai_run_id"),
+                **recipients,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if data["then"] == "next":
+                return _to_next(request, ticket, message.kind, data["list"])
             return _replied(request, ticket, message.kind)
     if not request.htmx:
         return render(request, DETAIL_TEMPLATE, _detail_context(request, ticket, reply_form=form))
-    return render_partial(request, DETAIL_TEMPLATE, "ticket-composer", {"ticket": ticket, "reply_form": form})
+    context = {"ticket": ticket, "reply_form": form, "reply_route": selectors.reply_route(ticket)}
+    return render_partial(request, DETAIL_TEMPLATE, "ticket-composer", context | _capabilities(request.user))
+
+
+def _to_next(request: HttpRequest, ticket: Ticket, kind: str, list_params: str) -> HttpResponse:
+    """After "send and next": the next ticket of the list (which carries the list along), or the list itself."""
+    noun = "Note added" if kind == "note" else "Reply sent"
+    params = params_from_query_string(list_params)
+    query = list_query(params, user=request.user)
+    following = selectors.ticket_next(after=ticket, user=request.user, filters=query.filters, sort=query.sort)
+    back = query_string(query.params)
+    if following is None:
+        messages.success(request, f"{noun} on #{ticket.pk}. No other open ticket for you in this list.")
+        return hx_redirect(request, reverse("tickets:ticket_list") + (f"?{back}" if back else ""))
+    messages.success(request, f"{noun} on #{ticket.pk}. Next: #{following.pk}.")
+    url = reverse("tickets:ticket_detail", args=[following.pk])
+    return hx_redirect(request, url + (f"?{query_string({'list': back})}" if back else ""))
+
+
+@require_POST
+@capability_required("tickets.edit")
+def reply_preview(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The composer's Markdown as the customer will read it: rendered and sanitised by core.markdown."""
+    _ticket_or_404(ticket_id)
+    form = PreviewForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    context = {"preview_html": markdown_to_html(body), "too_long": not form.is_valid()}
+    return render_partial(request, DETAIL_TEMPLATE, "composer-preview", context)
 
 
 def _replied(request: HttpRequest, ticket: Ticket, kind: str) -> HttpResponse:
@@ -484,7 +527,12 @@ def _replied(request: HttpRequest, ticket: Ticket, kind: str) -> HttpResponse:
     if not request.htmx:
         return redirect("tickets:ticket_detail", ticket_id=ticket.pk)
     fresh = _ticket_or_404(ticket.pk)
-    composer_context = {"ticket": fresh, "reply_form": ReplyForm(initial={"kind": kind}), **_capabilities(request.user)}
+    composer_context = {
+        "ticket": fresh,
+        "reply_form": _reply_form(fresh, kind=kind, list_params=request.POST.get("list", "")),
+        "reply_route": selectors.reply_route(fresh),
+        **_capabilities(request.user),
+    }
     composer = render_to_string(f"{DETAIL_TEMPLATE}#ticket-composer", composer_context, request=request)
     header = render_to_string(
         f"{DETAIL_TEMPLATE}#ticket-header", _header_context(request, fresh, oob=True), request=request

@@ -1,4 +1,5 @@
 // The agent workspace: keyboard shortcuts, bulk selection, live rows and ticket refreshes, presence.
+// The composer: Write/Preview tabs, attachments dropped or pasted into the file input, "send and next".
 // Shortcuts of the ticket pages (listed in the "?" help, templates/components/shortcuts.html; the keys of every page
 // are in static/js/switchboard.js) never fire while the person types in a field, except Ctrl+Enter in the composer.
 (function () {
@@ -226,9 +227,124 @@
     const body = document.querySelector("[data-composer-body]");
     if (!radio || !body) { return false; }
     radio.checked = true;
+    showWriteTab();
     body.focus();
     return true;
   }
+
+  // --- Composer: Write / Preview, attachments by drop or paste, "send and next" -------------------------------
+
+  function showWriteTab() {
+    const tab = document.getElementById("composer-write-tab");
+    if (tab && window.bootstrap && !tab.classList.contains("active")) { window.bootstrap.Tab.getOrCreateInstance(tab).show(); }
+  }
+
+  function composerFiles() { return document.querySelector("[data-composer-files]"); }
+
+  // The chosen files live in the form's own file input (a DataTransfer rebuilt on each change), so the server
+  // receives them exactly as if they had been picked with the file dialog.
+  function setFiles(input, files) {
+    const transfer = new DataTransfer();
+    files.forEach(function (file) { transfer.items.add(file); });
+    input.files = transfer.files;
+    renderFileList(input);
+  }
+
+  function addFiles(files) {
+    const input = composerFiles();
+    if (!input || !files.length) { return; }
+    setFiles(input, Array.from(input.files).concat(files));
+  }
+
+  function renderFileList(input) {
+    const list = input.form.querySelector("[data-composer-file-list]");
+    if (!list) { return; }
+    list.replaceChildren(...Array.from(input.files).map(function (file, index) {
+      const item = document.createElement("li");
+      item.className = "list-inline-item badge text-bg-light border sb-file";
+      item.setAttribute("data-testid", "composer-file");
+      const name = document.createElement("span");
+      name.textContent = file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB) ";
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "btn-close btn-close-sm ms-1 align-middle";
+      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.dataset.removeFile = String(index);
+      item.append(name, remove);
+      return item;
+    }));
+  }
+
+  function pastedName(file, index) {
+    // Screenshots arrive as "image.png" (all alike): a name that says what and when.
+    const extension = (file.type.split("/")[1] || "png").replace("jpeg", "jpg");
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+    return "pasted-" + stamp + (index ? "-" + index : "") + "." + extension;
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-composer-files]")) { renderFileList(event.target); }
+  });
+
+  document.addEventListener("click", function (event) {
+    const remove = event.target.closest && event.target.closest("[data-remove-file]");
+    if (!remove) { return; }
+    const input = composerFiles();
+    const index = Number(remove.dataset.removeFile);
+    setFiles(input, Array.from(input.files).filter(function (file, position) { return position !== index; }));
+    input.focus();
+  });
+
+  function dropZone(event) { return event.target.closest && event.target.closest("[data-composer-drop]"); }
+
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      const zone = dropZone(event);
+      if (!zone || !event.dataTransfer || !Array.from(event.dataTransfer.types).includes("Files")) { return; }
+      event.preventDefault();
+      zone.classList.add("sb-dragover");
+    });
+  });
+
+  document.addEventListener("dragleave", function (event) {
+    const zone = dropZone(event);
+    if (zone && !zone.contains(event.relatedTarget)) { zone.classList.remove("sb-dragover"); }
+  });
+
+  document.addEventListener("drop", function (event) {
+    const zone = dropZone(event);
+    if (!zone || !event.dataTransfer || !event.dataTransfer.files.length) { return; }
+    event.preventDefault();
+    zone.classList.remove("sb-dragover");
+    addFiles(Array.from(event.dataTransfer.files));
+  });
+
+  document.addEventListener("paste", function (event) {
+    if (!event.target.matches || !event.target.matches("[data-composer-body]") || !event.clipboardData) { return; }
+    const files = Array.from(event.clipboardData.files || []);
+    if (!files.length) { return; }  // text pastes as text
+    event.preventDefault();
+    addFiles(files.map(function (file, index) {
+      return file.name && file.name !== "image.png" ? file : new File([file], pastedName(file, index), { type: file.type });
+    }));
+  });
+
+  // "Send and next" needs the list the agent came from: the list page remembers its query for this tab.
+  const LIST_KEY = "sb-ticket-list";
+
+  window.addEventListener("pagehide", function () {
+    if (!document.getElementById("ticket-rows")) { return; }
+    try { sessionStorage.setItem(LIST_KEY, window.location.search.replace(/^\?/, "")); } catch (error) { /* private mode */ }
+  });
+
+  function fillComposerList() {
+    const field = document.querySelector("[data-composer-list]");
+    if (!field || field.value) { return; }
+    try { field.value = sessionStorage.getItem(LIST_KEY) || ""; } catch (error) { /* private mode */ }
+  }
+
+  document.addEventListener("DOMContentLoaded", fillComposerList);
+  document.addEventListener("htmx:afterSettle", fillComposerList);
 
   // --- Keys ---------------------------------------------------------------------------------------------------
 
@@ -236,7 +352,10 @@
     const target = event.target;
     if (target.matches && target.matches("[data-composer-body]") && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      target.form.requestSubmit();
+      // Ctrl+Shift+Enter: send and open the next ticket of the list. A click (not requestSubmit) so that htmx
+      // sends the button's name and value, as it does for a button the person clicked.
+      const next = target.form.querySelector("[data-composer-next]");
+      if (event.shiftKey && next) { next.click(); } else { target.form.requestSubmit(); }
       return;
     }
     if (target.matches && target.matches("[data-inline-edit]")) {
