@@ -321,6 +321,9 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
+            "inbox.tasks.cloudmail.cloud_mailboxes_poll_task",
+            "inbox.tasks.cloudmail.cloud_mailbox_poll_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -353,6 +356,11 @@ CELERY_BEAT_SCHEDULE = {
     # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
+    # Microsoft 365 and Gmail mailboxes: what arrived since the last poll (delta link / history id).
+    "inbox-cloud-mailboxes-poll": {
+        "task": "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
+        "schedule": float(env("CLOUDMAIL_POLL_SECONDS", "60")),
+    },
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),
@@ -438,6 +446,18 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
+# Microsoft 365 (Graph, app-only msal tokens) and Gmail (OAuth consent, Gmail API) mailboxes (inbox/fetchers/).
+# The base URLs are the real services; tests point them at local fakes.
+MICROSOFT_LOGIN_BASE_URL = env("MICROSOFT_LOGIN_BASE_URL", "https://login.microsoftonline.com")
+MICROSOFT_GRAPH_BASE_URL = env("MICROSOFT_GRAPH_BASE_URL", "https://graph.microsoft.com")
+GOOGLE_OAUTH_CLIENT_ID = env("GOOGLE_OAUTH_CLIENT_ID", "")
+GOOGLE_OAUTH_CLIENT_SECRET = env("GOOGLE_OAUTH_CLIENT_SECRET", "")
+GOOGLE_OAUTH_AUTH_URL = env("GOOGLE_OAUTH_AUTH_URL", "https://accounts.google.com/o/oauth2/auth")
+GOOGLE_OAUTH_TOKEN_URL = env("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GMAIL_API_BASE_URL = env("GMAIL_API_BASE_URL", "https://gmail.googleapis.com/")
+GMAIL_INITIAL_IMPORT = int(env("GMAIL_INITIAL_IMPORT", "100"))  # newest inbox messages taken when first connected
+CLOUDMAIL_MESSAGES_PER_POLL = int(env("CLOUDMAIL_MESSAGES_PER_POLL", "200"))  # the rest waits for the next poll
+CLOUDMAIL_MAX_WAIT_SECONDS = float(env("CLOUDMAIL_MAX_WAIT_SECONDS", "10"))  # longer Retry-After: the next poll
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
