@@ -195,3 +195,14 @@ def test_links_to_another_host_are_not_followed(graph_fake):
     with pytest.raises(CloudMailError, match="another host"):
         graph_poll(mailbox)
     assert not graph_fake.graph_requests
+
+
+def test_every_microsoft_call_goes_through_the_egress_guard(graph_fake, settings):
+    settings.EGRESS_ALLOW_LOOPBACK = False  # as in production: the fake on 127.0.0.1 is off-limits
+    mailbox = m365_mailbox()
+
+    outcome = cloud_mailbox_poll(mailbox.pk)
+
+    mailbox.refresh_from_db()
+    assert outcome.startswith("failed:") and "Switchboard does not connect there" in mailbox.last_error
+    assert graph_fake.requests == []
