@@ -29,6 +29,7 @@ URL_KWARG_MODELS = {
     "user_id": "accounts.User",
     "invitation_id": "accounts.Invitation",
     "ticket_id": "helpdesk.Ticket",
+    "mailbox_id": "inbox.Mailbox",
     "view_id": "helpdesk.SavedView",
     "attachment_id": "helpdesk.Attachment",
     "article_id": "helpdesk.Article",

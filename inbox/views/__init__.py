@@ -1,0 +1,1 @@
+"""Pages of the inbox, one module per area."""
