@@ -18,13 +18,17 @@ Graph answers 202 with no body.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import msal
 import requests
 from django.conf import settings
+from django.db import connection
 
 from core.egress import EgressRefused
 
@@ -39,6 +43,13 @@ TIMEOUT_SECONDS = 30
 PAGE_SIZE = 50
 # Entra ID errors that will not go away by themselves: wrong secret, unknown app or tenant, no consent.
 PERMANENT_TOKEN_ERRORS = {"invalid_client", "unauthorized_client", "invalid_request", "invalid_scope"}
+MAX_CACHED_APPS = 256
+
+# msal applications per workspace, mailbox and app identity (the secret's hash included, so a changed secret is a
+# new app). Each keeps its app-only token in memory until near expiry: polling every minute asks Entra ID for a
+# token about once an hour per worker process, not on every poll. Never shared across workspaces (schema in key).
+_apps: OrderedDict[tuple[str, ...], msal.ConfidentialClientApplication] = OrderedDict()
+_apps_lock = threading.RLock()
 
 
 class GraphMailbox:
@@ -67,6 +78,39 @@ class GraphMailbox:
             self._token = self._acquire_token()
         return self._token
 
+    def forget_token(self) -> None:
+        """Graph refused the token (expired or revoked early): drop it here and in msal's cache."""
+        self._token = None
+        app = _apps.get(self._app_key())
+        if app is not None:
+            with _apps_lock:
+                for entry in list(app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                    app.token_cache.remove_at(entry)
+
+    def _app_key(self) -> tuple[str, ...]:
+        secret = hashlib.sha256(self.client_secret.encode()).hexdigest()
+        return (connection.schema_name, str(self.mailbox.pk), self.login_base, self.tenant_id, self.client_id, secret)
+
+    def _app(self) -> msal.ConfidentialClientApplication:
+        key = self._app_key()
+        with _apps_lock:
+            app = _apps.pop(key, None)
+            if app is None:
+                identity = base.cloud_session()
+                # msal takes no timeout with a custom http_client: bind one to the session.
+                identity.request = _with_timeout(identity.request)  # type: ignore[method-assign]
+                app = msal.ConfidentialClientApplication(
+                    self.client_id,
+                    authority=f"{self.login_base}/{self.tenant_id}",
+                    client_credential=self.client_secret,
+                    http_client=identity,
+                    instance_discovery=False,
+                )
+            _apps[key] = app  # most recently used last
+            while len(_apps) > MAX_CACHED_APPS:
+                _apps.popitem(last=False)
+        return app
+
     def _acquire_token(self) -> str:
         missing = [
             name
@@ -79,18 +123,10 @@ class GraphMailbox:
         ]
         if missing:
             raise CloudMailError(f"The Microsoft 365 connection needs the app's {', '.join(missing)}.", temporary=False)
-        identity = base.cloud_session()
-        # msal takes no timeout with a custom http_client: bind one to the session.
-        identity.request = _with_timeout(identity.request)  # type: ignore[method-assign]
         try:
-            app = msal.ConfidentialClientApplication(
-                self.client_id,
-                authority=f"{self.login_base}/{self.tenant_id}",
-                client_credential=self.client_secret,
-                http_client=identity,
-                instance_discovery=False,
-            )
-            result = app.acquire_token_for_client(scopes=GRAPH_SCOPES)
+            app = self._app()  # authority discovery happens here: it can fail like the token request
+            with _apps_lock:
+                result = app.acquire_token_for_client(scopes=GRAPH_SCOPES)
         except EgressRefused as error:
             raise CloudMailError(str(error), temporary=False) from None
         except requests.RequestException as error:
@@ -125,7 +161,7 @@ class GraphMailbox:
             except requests.RequestException as error:
                 raise CloudMailError(f"Could not reach Microsoft Graph: {_transport_words(error)}") from None
             if response.status_code == 401 and not reauthenticated:
-                self._token = None  # expired or revoked early: ask Entra ID once more
+                self.forget_token()  # expired or revoked early: ask Entra ID once more
                 reauthenticated = True
                 continue
             if response.status_code in (429, 503):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
 
 from inbox.fetchers import graph
 from inbox.fetchers.base import CloudMailError, RateLimited
 from inbox.fetchers.graph import graph_poll, graph_send
 from inbox.models import InboundEmail, Mailbox
 from inbox.services.cloudmail import cloud_mailbox_poll, cloud_mailbox_test
+from inbox.tasks.cloudmail import cloud_mailboxes_poll_fanout_task
 from inbox.tests.factories import MailboxFactory, raw_email
 from inbox.tests.fakes import fixtures
 from inbox.tests.fakes.microsoft365 import CLIENT_ID, CLIENT_SECRET, TENANT_ID
@@ -53,8 +55,8 @@ def test_a_delta_poll_imports_new_mail_once_and_the_next_poll_fetches_only_what_
     ]
     mailbox.refresh_from_db()
     assert "$deltatoken=" in mailbox.cursor["delta_link"]
-    # One token for each poll, the raw MIME of each message fetched once.
-    assert len(graph_fake.requests_to("/$value")) == 4
+    # One token for the three polls (msal keeps it until near expiry), the raw MIME of each message fetched once.
+    assert len(graph_fake.token_requests) == 1 and len(graph_fake.requests_to("/$value")) == 4
 
 
 def test_a_delta_round_follows_next_links_and_moves_the_cursor_page_by_page(graph_fake, monkeypatch):
@@ -99,6 +101,19 @@ def test_a_long_retry_after_ends_the_poll_and_the_next_polls_wait_for_it(graph_f
     with pytest.raises(RateLimited):
         graph_fake.enqueue_throttle(120, path="/messages/delta")
         graph_poll(mailbox)
+
+
+def test_a_cached_token_that_expired_early_is_replaced_once(graph_fake):
+    mailbox = m365_mailbox()
+    graph_fake.deliver(ADDRESS, raw_email())
+    graph_poll(mailbox)
+    graph_fake.expire_tokens()  # revoked or expired before msal thought it would
+    graph_fake.deliver(ADDRESS, raw_email(message_id="<second@customer.test>"))
+
+    result = graph_poll(mailbox)
+
+    assert result.imported == 1 and len(graph_fake.token_requests) == 2
+    assert [request.path.endswith("/delta") for request in graph_fake.graph_requests].count(True) == 3
 
 
 def test_a_token_rejected_mid_poll_is_replaced_and_the_request_repeated(graph_fake):
@@ -206,3 +221,21 @@ def test_every_microsoft_call_goes_through_the_egress_guard(graph_fake, settings
     mailbox.refresh_from_db()
     assert outcome.startswith("failed:") and "Switchboard does not connect there" in mailbox.last_error
     assert graph_fake.requests == []
+
+
+def test_beat_fans_out_to_every_workspace_and_polls_each_cloud_mailbox(
+    graph_fake, tenant, django_capture_on_commit_callbacks
+):
+    graph_fake.deliver(ADDRESS, raw_email())
+    mailbox = m365_mailbox()
+    MailboxFactory(kind=Mailbox.Kind.IMAP)  # not a cloud mailbox: the IMAP poller's
+    MailboxFactory(kind=Mailbox.Kind.MICROSOFT365, active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workspaces = cloud_mailboxes_poll_fanout_task.delay().get()
+
+    connection.set_tenant(tenant)
+    mailbox.refresh_from_db()
+    assert workspaces >= 2 and mailbox.status == Mailbox.Status.CONNECTED
+    assert InboundEmail.objects.filter(mailbox=mailbox).count() == 1
+    assert len(graph_fake.requests_to("/messages/delta")) == 1
