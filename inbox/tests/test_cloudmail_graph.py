@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from inbox.fetchers import graph
 from inbox.fetchers.base import CloudMailError, RateLimited
 from inbox.fetchers.graph import graph_poll, graph_send
 from inbox.models import InboundEmail, Mailbox
+from inbox.services import cloudmail
 from inbox.services.cloudmail import cloud_mailbox_poll, cloud_mailbox_test
 from inbox.tasks.cloudmail import cloud_mailboxes_poll_fanout_task
 from inbox.tests.factories import MailboxFactory, raw_email
@@ -239,3 +241,25 @@ def test_beat_fans_out_to_every_workspace_and_polls_each_cloud_mailbox(
     assert workspaces >= 2 and mailbox.status == Mailbox.Status.CONNECTED
     assert InboundEmail.objects.filter(mailbox=mailbox).count() == 1
     assert len(graph_fake.requests_to("/messages/delta")) == 1
+
+
+def test_a_poll_already_running_for_the_mailbox_is_not_doubled(graph_fake):
+    mailbox = m365_mailbox()
+    cache.add(f"inbox:cloudmail-poll:{mailbox.pk}", "1")
+
+    assert cloud_mailbox_poll(mailbox.pk) == "skipped: another poll is running"
+    assert graph_fake.requests == []
+
+
+def test_a_crash_in_a_fetcher_is_recorded_and_does_not_escape(graph_fake, monkeypatch):
+    def broken(mailbox, **options):
+        raise KeyError("value")
+
+    monkeypatch.setitem(cloudmail.FETCHERS, Mailbox.Kind.MICROSOFT365, broken)
+    mailbox = m365_mailbox()
+
+    assert cloud_mailbox_poll(mailbox.pk) == "failed: unexpected error"
+    mailbox.refresh_from_db()
+    assert mailbox.status == Mailbox.Status.FAILING
+    assert mailbox.last_error == "Unexpected error while fetching mail (KeyError)."
+    assert not cache.get(f"inbox:cloudmail-poll:{mailbox.pk}")  # the lock is released
