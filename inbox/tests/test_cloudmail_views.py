@@ -153,3 +153,27 @@ def test_the_test_button_reports_a_failing_gmail_mailbox(client, login, gmail_fa
 
     mailbox.refresh_from_db()
     assert mailbox.status == Mailbox.Status.FAILING and "Google refused the saved consent" in page
+
+
+def test_reconnecting_a_gmail_mailbox_needs_the_same_account(client, login, gmail_fake):
+    login("owner")
+    other = MailboxFactory(kind=Mailbox.Kind.GMAIL, address="other@gmail.test", settings={})
+
+    started = client.post(GMAIL_CONNECT, {"mailbox": other.pk})
+    response = client.get(GMAIL_CALLBACK, redirect_query(gmail_fake.browse(started.context["auth_url"])))
+
+    assert response.status_code == 400 and f"You signed in as {ACCOUNT}" in response.content.decode()
+    assert not Mailbox.objects.filter(address=ACCOUNT).exists()
+
+
+def test_reconnecting_a_gmail_mailbox_replaces_its_refresh_token(client, login, gmail_fake):
+    login("owner")
+    mailbox = MailboxFactory(kind=Mailbox.Kind.GMAIL, address=ACCOUNT, settings={}, status="failing")
+    mailbox.secrets_set({"refresh_token": "1//revoked"})
+    mailbox.save()
+
+    started = client.post(GMAIL_CONNECT, {"mailbox": mailbox.pk})
+    client.get(GMAIL_CALLBACK, redirect_query(gmail_fake.browse(started.context["auth_url"])))
+
+    mailbox.refresh_from_db()
+    assert mailbox.status == "connected" and mailbox.secrets()["refresh_token"] in gmail_fake.refresh_tokens

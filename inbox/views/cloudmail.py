@@ -121,10 +121,16 @@ def cloud_mailbox_test(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 @require_POST
 @capability_required(CAPABILITY)
 def gmail_connect(request: HttpRequest) -> HttpResponse:
-    """Starts Google's consent for a new (or the same, again) Gmail mailbox."""
+    """Starts Google's consent for a new Gmail mailbox, or for one again (`mailbox`: the same account must consent)."""
+    mailbox = None
+    if request.POST.get("mailbox", "").isdigit():
+        mailbox = _mailbox_or_404(int(request.POST["mailbox"]))
     try:
         auth_url, pending = cloudmail.gmail_consent_start(
-            redirect_uri=_callback_uri(request), user_id=request.user.pk, name=request.POST.get("name", "")[:100]
+            redirect_uri=_callback_uri(request),
+            user_id=request.user.pk,
+            name=request.POST.get("name", "")[:100],
+            mailbox=mailbox,
         )
     except CloudMailError as error:
         messages.error(request, f"Gmail could not be connected. {error}")
