@@ -37,6 +37,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from core.egress import EgressRefused, GuardedHTTPAdapter
 
@@ -143,14 +144,16 @@ def consent_finish(*, redirect_uri: str, state: str, code_verifier: str, code: s
         raise CloudMailError(str(error), temporary=False) from None
     except requests.RequestException as error:
         raise CloudMailError(f"Could not reach Google's token endpoint ({type(error).__name__}).") from None
-    except Exception as error:  # oauthlib raises its own OAuth2Error family: Google's error code is in it
-        raise CloudMailError(
-            f"Google refused the consent: {short(getattr(error, 'description', '') or error)}", temporary=False
-        ) from None
+    except OAuth2Error as error:
+        raise CloudMailError(f"Google refused the consent: {short(error.description or error.error)}",
+                             temporary=False) from None  # fmt: skip
+    except Warning as changed:  # oauthlib: Google granted other scopes than asked (granular consent)
+        token = dict(getattr(changed, "token", None) or {})
     refresh_token = str(token.get("refresh_token") or "")
     if not refresh_token:
         raise CloudMailError("Google granted no offline access (no refresh token); connect again.", temporary=False)
-    granted = set(token.get("scope") or [])
+    scope = token.get("scope") or []
+    granted = set(scope.split() if isinstance(scope, str) else scope)
     missing = [scope.rsplit("/", 1)[-1] for scope in SCOPES if granted and scope not in granted]
     if missing:
         raise CloudMailError(f"Google's consent left out {', '.join(missing)}: tick every box.", temporary=False)

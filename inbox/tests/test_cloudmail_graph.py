@@ -263,3 +263,14 @@ def test_a_crash_in_a_fetcher_is_recorded_and_does_not_escape(graph_fake, monkey
     assert mailbox.status == Mailbox.Status.FAILING
     assert mailbox.last_error == "Unexpected error while fetching mail (KeyError)."
     assert not cache.get(f"inbox:cloudmail-poll:{mailbox.pk}")  # the lock is released
+
+
+def test_a_throttled_send_says_when_to_try_again(graph_fake, recorded_waits, settings):
+    settings.CLOUDMAIL_MAX_WAIT_SECONDS = 5
+    graph_fake.add_mailbox(ADDRESS)
+    graph_fake.enqueue_throttle(90, path="/sendMail")
+
+    with pytest.raises(RateLimited) as throttled:
+        graph_send(m365_mailbox(), raw_email(), ADDRESS, ["ann@customer.test"])
+
+    assert throttled.value.temporary and throttled.value.retry_after == 90 and graph_fake.sent == []

@@ -177,3 +177,26 @@ def test_reconnecting_a_gmail_mailbox_replaces_its_refresh_token(client, login, 
 
     mailbox.refresh_from_db()
     assert mailbox.status == "connected" and mailbox.secrets()["refresh_token"] in gmail_fake.refresh_tokens
+
+
+def test_a_consent_without_every_permission_connects_nothing_and_says_which(client, login, gmail_fake):
+    login("owner")
+    gmail_fake.granted_scopes = {"https://www.googleapis.com/auth/gmail.readonly"}  # "send" left unticked
+    started = client.post(GMAIL_CONNECT)
+
+    response = client.get(GMAIL_CALLBACK, redirect_query(gmail_fake.browse(started.context["auth_url"])))
+
+    assert response.status_code == 400 and "left out gmail.send" in response.content.decode()
+    assert not Mailbox.objects.exists()
+
+
+def test_a_code_google_refuses_connects_nothing(client, login, gmail_fake):
+    login("owner")
+    started = client.post(GMAIL_CONNECT)
+    query = redirect_query(gmail_fake.browse(started.context["auth_url"]))
+    gmail_fake.codes.clear()  # expired, or already used
+
+    response = client.get(GMAIL_CALLBACK, query)
+
+    assert response.status_code == 400 and "Google refused the consent" in response.content.decode()
+    assert not Mailbox.objects.exists()

@@ -67,6 +67,7 @@ class GmailFake(FakeServer):
         self.ca_path = ca_path
         self.client_id, self.client_secret, self.account = CLIENT_ID, CLIENT_SECRET, ACCOUNT
         self.consent_denied = False
+        self.granted_scopes: set[str] | None = None  # None: what was asked; a subset: the account unticked a box
         self.codes: dict[str, _Code] = {}
         self.refresh_tokens: set[str] = set()
         self.tokens: dict[str, float] = {}
@@ -200,8 +201,9 @@ class GmailFake(FakeServer):
             back["error"] = "access_denied"
         else:
             code = f"4/0Fake{secrets.token_urlsafe(30)}"
-            self.codes[code] = _Code(redirect_uri, query["code_challenge"], query.get("scope", ""))
-            back |= {"code": code, "scope": query.get("scope", "")}
+            scope = " ".join(sorted(self.granted_scopes)) if self.granted_scopes is not None else query["scope"]
+            self.codes[code] = _Code(redirect_uri, query["code_challenge"], scope)
+            back |= {"code": code, "scope": scope}
         return Reply(302, b"", {"location": f"{redirect_uri}?{urlencode(back)}"})
 
     def _token(self, form: dict[str, str], request: RecordedRequest) -> Reply:
