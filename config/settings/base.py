@@ -455,6 +455,7 @@ GOOGLE_OAUTH_CLIENT_SECRET = env("GOOGLE_OAUTH_CLIENT_SECRET", "")
 GOOGLE_OAUTH_AUTH_URL = env("GOOGLE_OAUTH_AUTH_URL", "https://accounts.google.com/o/oauth2/auth")
 GOOGLE_OAUTH_TOKEN_URL = env("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
 GMAIL_API_BASE_URL = env("GMAIL_API_BASE_URL", "https://gmail.googleapis.com/")
+MICROSOFT365_INITIAL_DAYS = float(env("MICROSOFT365_INITIAL_DAYS", "7"))  # how far back a new mailbox imports
 GMAIL_INITIAL_IMPORT = int(env("GMAIL_INITIAL_IMPORT", "100"))  # newest inbox messages taken when first connected
 CLOUDMAIL_MESSAGES_PER_POLL = int(env("CLOUDMAIL_MESSAGES_PER_POLL", "200"))  # the rest waits for the next poll
 CLOUDMAIL_MAX_WAIT_SECONDS = float(env("CLOUDMAIL_MAX_WAIT_SECONDS", "10"))  # longer Retry-After: the next poll

@@ -22,13 +22,15 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import msal
 import requests
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from core.egress import EgressRefused
 
@@ -234,7 +236,7 @@ def graph_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
     client = GraphMailbox(mailbox)
     budget = budget or int(getattr(settings, "CLOUDMAIL_MESSAGES_PER_POLL", 200))
     result = PollResult()
-    initial = f"{client.user_path}/mailFolders/inbox/messages/delta?$select=id"
+    initial = _initial_delta_url(client)
     cursor = mailbox.cursor or {}
     url = cursor.get("next_link") or cursor.get("delta_link") or initial
     restarted = False
@@ -267,6 +269,18 @@ def graph_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
         url = next_link
     result.waited = client.waited
     return result
+
+
+def _initial_delta_url(client: GraphMailbox) -> str:
+    # Only what arrived recently: a new mailbox's years of old mail must not all become tickets. Graph keeps the
+    # filter and `changeType=created` in its next and delta links, so later rounds list only new messages.
+    since = timezone.now() - timedelta(days=float(getattr(settings, "MICROSOFT365_INITIAL_DAYS", 7)))
+    query = urlencode(
+        {"changeType": "created", "$select": "id", "$filter": f"receivedDateTime ge {since:%Y-%m-%dT%H:%M:%SZ}"},
+        quote_via=quote,
+        safe="$:",
+    )
+    return f"{client.user_path}/mailFolders/inbox/messages/delta?{query}"
 
 
 def graph_test(mailbox: Mailbox) -> str:

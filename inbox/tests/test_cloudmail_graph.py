@@ -274,3 +274,15 @@ def test_a_throttled_send_says_when_to_try_again(graph_fake, recorded_waits, set
         graph_send(m365_mailbox(), raw_email(), ADDRESS, ["ann@customer.test"])
 
     assert throttled.value.temporary and throttled.value.retry_after == 90 and graph_fake.sent == []
+
+
+def test_a_new_mailbox_imports_only_recent_mail(graph_fake, settings):
+    settings.MICROSOFT365_INITIAL_DAYS = 7
+    graph_fake.deliver(ADDRESS, raw_email(message_id="<ancient@customer.test>"), received=time.time() - 30 * 86400)
+    graph_fake.deliver(ADDRESS, raw_email(message_id="<recent@customer.test>"), received=time.time() - 86400)
+
+    result = graph_poll(m365_mailbox())
+
+    assert result.imported == 1 and InboundEmail.objects.get().message_id == "<recent@customer.test>"
+    first = graph_fake.requests_to("/messages/delta")[0].query
+    assert first["changeType"] == "created" and first["$filter"].startswith("receivedDateTime ge ")

@@ -69,10 +69,11 @@ def test_a_poll_queued_on_the_broker_imports_mail_and_opens_a_ticket(graph_celer
         return mailbox.pk
 
     mailbox_id = live_data.run(create)
+    # Cleanups run last-added first: the mailbox goes last, the rows that point at it before.
+    live_data.add_cleanup(lambda: Mailbox.objects.filter(pk=mailbox_id).delete())
     live_data.add_cleanup(lambda: Contact.objects.filter(email=sender).delete())
     live_data.add_cleanup(lambda: Ticket.objects.filter(subject=f"Printer {tag}").delete())
-    live_data.add_cleanup(lambda: InboundEmail.objects.filter(mailbox_id=mailbox_id).delete())
-    live_data.add_cleanup(lambda: Mailbox.objects.filter(pk=mailbox_id).delete())
+    live_data.add_cleanup(lambda: InboundEmail.objects.filter(message_id=message_id).delete())
 
     task_id = live_data.run(lambda: cloud_mailbox_poll_task.delay(mailbox_id).id)
 

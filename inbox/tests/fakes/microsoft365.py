@@ -10,7 +10,9 @@ trust `ca_path` (EGRESS_CA_BUNDLE). What it serves, in the real wire format:
   `GET /v1.0/users/{address}/mailFolders/inbox` (the folder);
   `GET /v1.0/users/{address}/mailFolders/inbox/messages/delta` → pages of `Prefer: odata.maxpagesize` messages
   (`{"id", "@odata.type"}`), each page but the last with `@odata.nextLink` (`$skiptoken`), the last with
-  `@odata.deltaLink` (`$deltatoken`); a delta link lists what arrived after it was issued. `fake.reset_sync_state()`
+  `@odata.deltaLink` (`$deltatoken`); a delta link lists what arrived after it was issued. The first request may
+  filter `receivedDateTime ge <instant>` (the only filter Graph takes on message delta; others get 400), and the
+  links keep it. `fake.reset_sync_state()`
   makes every issued link answer 410 `SyncStateNotFound`, as Graph does when it drops a sync state;
   `GET /v1.0/users/{address}/messages/{id}/$value` → the raw MIME;
   `POST /v1.0/users/{address}/sendMail` with a base64 MIME body (Content-Type text/plain) → 202, the decoded
@@ -30,6 +32,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -64,15 +67,17 @@ class GraphFake(FakeServer):
         self.tenant_id, self.client_id, self.client_secret = TENANT_ID, CLIENT_ID, CLIENT_SECRET
         self.mailboxes: dict[str, FakeMailbox] = {}
         self.denied: set[str] = set()
+        self.received: dict[str, float] = {}  # message id -> receivedDateTime (epoch seconds)
         self.sent: list[tuple[str, bytes]] = []  # (mailbox address, MIME as Graph decoded it)
         self.tokens: dict[str, float] = {}
         self.sync_generation = 1  # delta links of an older generation are gone (410)
         self.default_page_size = 10
 
     # ---- test helpers -----------------------------------------------------------------------------------------
-    def deliver(self, address: str, mime: bytes) -> str:
-        """A message arrives in `address`'s inbox; returns its Graph id."""
+    def deliver(self, address: str, mime: bytes, *, received: float | None = None) -> str:
+        """A message arrives in `address`'s inbox (`received`: epoch seconds, now by default); returns its Graph id."""
         message_id = f"AAMkAD{secrets.token_urlsafe(18)}="
+        self.received[message_id] = time.time() if received is None else received
         self.add_mailbox(address).messages.append((message_id, mime))
         return message_id
 
@@ -199,10 +204,11 @@ class GraphFake(FakeServer):
 
     def _delta(self, request: RecordedRequest, address: str, mailbox: FakeMailbox) -> Reply:
         # The state a link carries: the generation, where the round started (a count of messages), and the offset.
+        # Query options of the first request (the received-since filter) are carried in the links, as Graph does.
         token = request.query.get("$skiptoken") or request.query.get("$deltatoken")
         if token:
             try:
-                generation, since, offset, upto = json.loads(base64.urlsafe_b64decode(token.encode()))
+                generation, since, offset, upto, floor = json.loads(base64.urlsafe_b64decode(token.encode()))
             except (ValueError, binascii.Error):
                 return Reply(400, self.error_body(400, "Invalid skip or delta token.", "InvalidDeltaToken"))
             if generation != self.sync_generation:
@@ -210,9 +216,13 @@ class GraphFake(FakeServer):
             if "$deltatoken" in request.query:
                 since, offset, upto = upto, 0, len(mailbox.messages)
         else:
+            floor = _received_floor(request.query.get("$filter", ""))
+            if floor is None:
+                message = "The only supported filter on message delta is receivedDateTime ge or gt a date."
+                return Reply(400, self.error_body(400, message, "ErrorInvalidUrlQueryFilter"))
             since, offset, upto = 0, 0, len(mailbox.messages)
         size = _page_size(request.headers.get("prefer", ""), self.default_page_size)
-        window = mailbox.messages[since:upto]
+        window = [item for item in mailbox.messages[since:upto] if self.received[item[0]] >= floor]
         page = window[offset : offset + size]
         body: dict[str, Any] = {
             "@odata.context": f"{self.origin}/v1.0/$metadata#Collection(message)",
@@ -223,10 +233,11 @@ class GraphFake(FakeServer):
         }
         link = f"{self.origin}/v1.0/users/{quote(address, safe='@')}/mailFolders/inbox/messages/delta"
         if offset + size < len(window):
-            state = _token([self.sync_generation, since, offset + size, upto])
+            state = _token([self.sync_generation, since, offset + size, upto, floor])
             body["@odata.nextLink"] = f"{link}?$skiptoken={state}"
         else:
-            body["@odata.deltaLink"] = f"{link}?$deltatoken={_token([self.sync_generation, since, 0, upto])}"
+            state = _token([self.sync_generation, since, 0, upto, floor])
+            body["@odata.deltaLink"] = f"{link}?$deltatoken={state}"
         return Reply(200, body)
 
     def _send(self, request: RecordedRequest, address: str) -> Reply:
@@ -241,6 +252,19 @@ class GraphFake(FakeServer):
             )
         self.sent.append((address, mime))
         return Reply(202, b"", {"content-length": "0"})
+
+
+def _received_floor(expression: str) -> float | None:
+    """The epoch time a `receivedDateTime ge|gt <instant>` filter starts at; 0 without a filter; None if unsupported."""
+    if not expression.strip():
+        return 0.0
+    match = re.fullmatch(r"\s*receivedDateTime\s+(ge|gt)\s+(\S+)\s*", expression)
+    if match is None:
+        return None
+    try:
+        return datetime.fromisoformat(match[2].replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _page_size(prefer: str, default: int) -> int:
