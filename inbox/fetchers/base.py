@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from core.crypto import DecryptionFailed
 from core.egress import guarded_requests_session
 
 # Tests replace it to see the waits without spending them.
@@ -44,6 +45,17 @@ class PollResult:
     seen: int = 0  # messages the provider listed (duplicates included)
     waited: float = 0.0  # seconds spent honouring Retry-After
     complete: bool = True  # False when the per-poll budget stopped it: the next poll continues
+
+
+def mailbox_secrets(mailbox: Any) -> dict[str, Any]:
+    """The mailbox's decrypted secrets, or CloudMailError when the server's keys no longer open them."""
+    try:
+        return mailbox.secrets()
+    except DecryptionFailed:
+        raise CloudMailError(
+            "The stored credentials cannot be decrypted (the server's encryption keys changed): enter them again.",
+            temporary=False,
+        ) from None
 
 
 def ca_verify() -> str | bool:

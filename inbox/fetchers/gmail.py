@@ -91,7 +91,7 @@ class GuardedHttp:
 def oauth_client(mailbox: Mailbox | None = None) -> tuple[str, str]:
     """(client id, client secret): the mailbox's own OAuth client when it has one, else the platform's."""
     if mailbox is not None and (mailbox.settings or {}).get("client_id"):
-        return str(mailbox.settings["client_id"]), str(mailbox.secrets().get("client_secret") or "")
+        return str(mailbox.settings["client_id"]), str(base.mailbox_secrets(mailbox).get("client_secret") or "")
     return str(settings.GOOGLE_OAUTH_CLIENT_ID or ""), str(settings.GOOGLE_OAUTH_CLIENT_SECRET or "")
 
 
@@ -171,7 +171,8 @@ class GmailMailbox:
     def __init__(self, mailbox: Mailbox | None, *, refresh_token: str | None = None) -> None:
         self.mailbox = mailbox
         client_id, client_secret = oauth_client(mailbox)
-        refresh_token = refresh_token or (str(mailbox.secrets().get("refresh_token") or "") if mailbox else "")
+        stored = base.mailbox_secrets(mailbox) if mailbox is not None else {}
+        refresh_token = refresh_token or str(stored.get("refresh_token") or "")
         if not (client_id and client_secret and refresh_token):
             raise CloudMailError("This Gmail mailbox is not connected: connect it with Google again.", temporary=False)
         self.credentials = Credentials(

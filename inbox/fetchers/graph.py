@@ -50,8 +50,9 @@ MAX_CACHED_APPS = 256
 # msal applications per workspace, mailbox and app identity (the secret's hash included, so a changed secret is a
 # new app). Each keeps its app-only token in memory until near expiry: polling every minute asks Entra ID for a
 # token about once an hour per worker process, not on every poll. Never shared across workspaces (schema in key).
-_apps: OrderedDict[tuple[str, ...], msal.ConfidentialClientApplication] = OrderedDict()
-_apps_lock = threading.RLock()
+# Each has its own lock (msal's cache is not thread-safe); `_apps_lock` only guards the dictionary.
+_apps: OrderedDict[tuple[str, ...], tuple[msal.ConfidentialClientApplication, threading.Lock]] = OrderedDict()
+_apps_lock = threading.Lock()
 
 
 class GraphMailbox:
@@ -63,7 +64,7 @@ class GraphMailbox:
         self.address = mailbox.address
         self.tenant_id = str(options.get("tenant_id") or "").strip()
         self.client_id = str(options.get("client_id") or "").strip()
-        self.client_secret = str(mailbox.secrets().get("client_secret") or "")
+        self.client_secret = str(base.mailbox_secrets(mailbox).get("client_secret") or "")
         self.login_base = str(settings.MICROSOFT_LOGIN_BASE_URL).rstrip("/")
         self.graph_base = str(settings.MICROSOFT_GRAPH_BASE_URL).rstrip("/")
         self.session = base.cloud_session()
@@ -83,9 +84,11 @@ class GraphMailbox:
     def forget_token(self) -> None:
         """Graph refused the token (expired or revoked early): drop it here and in msal's cache."""
         self._token = None
-        app = _apps.get(self._app_key())
-        if app is not None:
-            with _apps_lock:
+        with _apps_lock:
+            cached = _apps.get(self._app_key())
+        if cached is not None:
+            app, lock = cached
+            with lock:
                 for entry in list(app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                     app.token_cache.remove_at(entry)
 
@@ -93,25 +96,28 @@ class GraphMailbox:
         secret = hashlib.sha256(self.client_secret.encode()).hexdigest()
         return (connection.schema_name, str(self.mailbox.pk), self.login_base, self.tenant_id, self.client_id, secret)
 
-    def _app(self) -> msal.ConfidentialClientApplication:
+    def _app(self) -> tuple[msal.ConfidentialClientApplication, threading.Lock]:
         key = self._app_key()
         with _apps_lock:
-            app = _apps.pop(key, None)
-            if app is None:
-                identity = base.cloud_session()
-                # msal takes no timeout with a custom http_client: bind one to the session.
-                identity.request = _with_timeout(identity.request)  # type: ignore[method-assign]
-                app = msal.ConfidentialClientApplication(
-                    self.client_id,
-                    authority=f"{self.login_base}/{self.tenant_id}",
-                    client_credential=self.client_secret,
-                    http_client=identity,
-                    instance_discovery=False,
-                )
-            _apps[key] = app  # most recently used last
+            cached = _apps.pop(key, None)
+            if cached is not None:
+                _apps[key] = cached  # most recently used last
+                return cached
+        identity = base.cloud_session()
+        # msal takes no timeout with a custom http_client: bind one to the session.
+        identity.request = _with_timeout(identity.request)  # type: ignore[method-assign]
+        app = msal.ConfidentialClientApplication(  # reads the authority's OpenID configuration (network)
+            self.client_id,
+            authority=f"{self.login_base}/{self.tenant_id}",
+            client_credential=self.client_secret,
+            http_client=identity,
+            instance_discovery=False,
+        )
+        with _apps_lock:
+            cached = _apps.setdefault(key, (app, threading.Lock()))
             while len(_apps) > MAX_CACHED_APPS:
                 _apps.popitem(last=False)
-        return app
+        return cached
 
     def _acquire_token(self) -> str:
         missing = [
@@ -126,8 +132,8 @@ class GraphMailbox:
         if missing:
             raise CloudMailError(f"The Microsoft 365 connection needs the app's {', '.join(missing)}.", temporary=False)
         try:
-            app = self._app()  # authority discovery happens here: it can fail like the token request
-            with _apps_lock:
+            app, lock = self._app()  # authority discovery happens here: it can fail like the token request
+            with lock:
                 result = app.acquire_token_for_client(scopes=GRAPH_SCOPES)
         except EgressRefused as error:
             raise CloudMailError(str(error), temporary=False) from None

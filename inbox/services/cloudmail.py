@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.crypto import DecryptionFailed
 from core.outbox import enqueue_on_commit
 
 from ..fetchers import gmail, graph
@@ -169,7 +170,7 @@ def microsoft365_mailbox_save(
     mailbox.display_name = display_name.strip()
     mailbox.settings = {**(mailbox.settings or {}), "tenant_id": tenant_id.strip(), "client_id": client_id.strip()}
     if client_secret:
-        mailbox.secrets_set({**mailbox.secrets(), "client_secret": client_secret.strip()})
+        mailbox.secrets_set({**_secrets_or_none(mailbox), "client_secret": client_secret.strip()})
     if changed_identity:
         mailbox.cursor = {}  # another mailbox: its delta link means nothing here
     mailbox.status = Mailbox.Status.NEW
@@ -257,10 +258,18 @@ def _gmail_mailbox_store(*, pending: PendingConsent, address: str, refresh_token
         raise ConsentRefused(f"You signed in as {address}, not as the mailbox you were reconnecting.")
     if mailbox is None:
         mailbox = Mailbox(kind=Mailbox.Kind.GMAIL, address=address, name=pending.name or address)
-    mailbox.secrets_set({**mailbox.secrets(), "refresh_token": refresh_token})
+    mailbox.secrets_set({**_secrets_or_none(mailbox), "refresh_token": refresh_token})
     mailbox.status = Mailbox.Status.CONNECTED
     mailbox.last_error = ""
     mailbox.consecutive_failures = 0
     mailbox.active = True
     mailbox.save()
     return mailbox
+
+
+def _secrets_or_none(mailbox: Mailbox) -> dict[str, Any]:
+    """What is stored, to keep beside a new secret; nothing when the server's keys no longer open it."""
+    try:
+        return mailbox.secrets()
+    except DecryptionFailed:
+        return {}

@@ -163,3 +163,13 @@ def test_every_google_call_goes_through_the_egress_guard(gmail_fake, settings):
     mailbox.refresh_from_db()
     assert outcome.startswith("failed:") and "Switchboard does not connect there" in mailbox.last_error
     assert gmail_fake.requests == []
+
+
+def test_credentials_the_server_can_no_longer_decrypt_are_reported_not_crashed_on(gmail_fake):
+    mailbox = gmail_mailbox(gmail_fake)
+    Mailbox.objects.filter(pk=mailbox.pk).update(secrets_encrypted="gAAAAABnot-a-fernet-token")
+
+    cloud_mailbox_poll(mailbox.pk)
+
+    mailbox.refresh_from_db()
+    assert mailbox.status == Mailbox.Status.FAILING and "cannot be decrypted" in mailbox.last_error
