@@ -249,10 +249,11 @@ def gmail_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
     """Stores what arrived in a Gmail inbox since the last poll (history-based); moves `mailbox.cursor` after."""
     gmail = GmailMailbox(mailbox)
     result = PollResult()
+    budget = budget or int(getattr(settings, "CLOUDMAIL_MESSAGES_PER_POLL", 200))
     history_id = (mailbox.cursor or {}).get("history_id")
     if history_id:
         try:
-            _history_sync(gmail, mailbox, str(history_id), result)
+            _history_sync(gmail, mailbox, str(history_id), result, budget)
         except GmailNotFound:
             logger.info("gmail: %s history %s expired, re-syncing", mailbox.address, history_id)
             _full_sync(gmail, mailbox, result)
@@ -276,7 +277,7 @@ def _full_sync(gmail: GmailMailbox, mailbox: Mailbox, result: PollResult) -> Non
     _cursor_save(mailbox, {"history_id": history_id})
 
 
-def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result: PollResult) -> None:
+def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result: PollResult, budget: int) -> None:
     history = gmail.service.users().history()
     page_token = None
     latest = history_id
@@ -289,7 +290,8 @@ def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result
             pageToken=page_token,
         )
         page = gmail.execute(request, "read the mailbox history")
-        for record in page.get("history", []):
+        records = page.get("history", [])
+        for record in records:
             for added in record.get("messagesAdded", []):
                 message = added.get("message") or {}
                 if message.get("id") and "INBOX" in (message.get("labelIds") or ["INBOX"]):
@@ -298,6 +300,11 @@ def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result
         page_token = page.get("nextPageToken")
         if not page_token:
             break
+        if result.seen >= budget and records:
+            # Enough for one poll: the next one lists the history after the last record stored here.
+            _cursor_save(mailbox, {"history_id": str(records[-1]["id"])})
+            result.complete = False
+            return
     # Every page's messages are stored: only now does the cursor move (a crash re-reads, dedupe makes it a no-op).
     _cursor_save(mailbox, {"history_id": latest})
 

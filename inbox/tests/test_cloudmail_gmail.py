@@ -63,6 +63,21 @@ def test_history_pages_are_followed_and_the_message_becomes_a_ticket(gmail_fake,
     assert set(Ticket.objects.values_list("subject", flat=True)) >= {f"Order {number}" for number in range(5)}
 
 
+def test_a_long_history_is_taken_in_bounded_polls_that_continue_where_they_stopped(gmail_fake):
+    mailbox = gmail_mailbox(gmail_fake)
+    gmail_poll(mailbox)
+    gmail_fake.history_page_size = 2
+    for number in range(5):
+        gmail_fake.deliver(raw_email(message_id=f"<b{number}@customer.test>"))
+
+    first = gmail_poll(mailbox, budget=2)
+    rest = gmail_poll(mailbox, budget=2), gmail_poll(mailbox, budget=2)
+
+    assert (first.imported, first.complete) == (2, False)
+    assert [poll.imported for poll in rest] == [2, 1] and rest[-1].complete
+    assert len(message_ids()) == 5 and mailbox.cursor == {"history_id": str(gmail_fake.history_id)}
+
+
 def test_an_expired_history_id_falls_back_to_a_bounded_full_sync_without_duplicates(gmail_fake, settings):
     settings.GMAIL_INITIAL_IMPORT = 10
     gmail_fake.deliver(raw_email(message_id="<old@customer.test>"))
