@@ -157,8 +157,8 @@ def consent_finish(*, redirect_uri: str, state: str, code_verifier: str, code: s
     missing = [scope.rsplit("/", 1)[-1] for scope in SCOPES if granted and scope not in granted]
     if missing:
         raise CloudMailError(f"Google's consent left out {', '.join(missing)}: tick every box.", temporary=False)
-    gmail = GmailMailbox(None, refresh_token=refresh_token)
-    profile = gmail.execute(gmail.service.users().getProfile(userId="me"), "read the account")
+    with GmailMailbox(None, refresh_token=refresh_token) as gmail:
+        profile = gmail.profile()
     return refresh_token, str(profile.get("emailAddress") or "")
 
 
@@ -193,6 +193,12 @@ class GmailMailbox:
             client_options={"api_endpoint": settings.GMAIL_API_BASE_URL},
         )
         self.waited = 0.0
+
+    def __enter__(self) -> GmailMailbox:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.http.close()  # the guarded session's connections
 
     def execute(self, request: Any, action: str) -> dict[str, Any]:
         """Runs one API request: short waits honoured (twice at most), failures in our words."""
@@ -247,19 +253,19 @@ class GmailNotFound(CloudMailError):
 
 def gmail_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
     """Stores what arrived in a Gmail inbox since the last poll (history-based); moves `mailbox.cursor` after."""
-    gmail = GmailMailbox(mailbox)
     result = PollResult()
     budget = budget or int(getattr(settings, "CLOUDMAIL_MESSAGES_PER_POLL", 200))
     history_id = (mailbox.cursor or {}).get("history_id")
-    if history_id:
-        try:
-            _history_sync(gmail, mailbox, str(history_id), result, budget)
-        except GmailNotFound:
-            logger.info("gmail: %s history %s expired, re-syncing", mailbox.address, history_id)
+    with GmailMailbox(mailbox) as gmail:
+        if history_id:
+            try:
+                _history_sync(gmail, mailbox, str(history_id), result, budget)
+            except GmailNotFound:
+                logger.info("gmail: %s history %s expired, re-syncing", mailbox.address, history_id)
+                _full_sync(gmail, mailbox, result)
+        else:
             _full_sync(gmail, mailbox, result)
-    else:
-        _full_sync(gmail, mailbox, result)
-    result.waited = gmail.waited
+        result.waited = gmail.waited
     return result
 
 
@@ -321,7 +327,8 @@ def _import(gmail: GmailMailbox, mailbox: Mailbox, message_id: str, result: Poll
 
 
 def gmail_test(mailbox: Mailbox) -> str:
-    profile = GmailMailbox(mailbox).profile()
+    with GmailMailbox(mailbox) as gmail:
+        profile = gmail.profile()
     address = profile.get("emailAddress") or mailbox.address
     return f"Connected to {address} ({profile.get('messagesTotal', 0)} messages)."
 
@@ -331,7 +338,8 @@ def gmail_send(mailbox: Mailbox, raw_bytes: bytes, envelope_from: str, recipient
 
     Gmail takes the recipients from the headers (a Bcc header is added for those they do not name) and sends as
     the account, so `envelope_from` is not used. Returns Gmail's answer; raises CloudMailError."""
-    sent = GmailMailbox(mailbox).send(base.with_bcc(raw_bytes, recipients))
+    with GmailMailbox(mailbox) as gmail:
+        sent = gmail.send(base.with_bcc(raw_bytes, recipients))
     return f"Accepted by Gmail (id {sent.get('id', '?')})"
 
 

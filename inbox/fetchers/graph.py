@@ -71,6 +71,12 @@ class GraphMailbox:
         self._token: str | None = None
         self.waited = 0.0
 
+    def __enter__(self) -> GraphMailbox:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.session.close()  # Graph's connections (the msal application keeps its own for the next poll)
+
     @property
     def user_path(self) -> str:
         return f"{self.graph_base}/v1.0/users/{quote(self.address, safe='@')}"
@@ -237,10 +243,14 @@ class GraphMailbox:
 
 def graph_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
     """Stores what arrived in a Microsoft 365 inbox since the last poll; moves `mailbox.cursor` page by page."""
-    from ..services.inbound import inbound_receive  # the services call the fetchers' siblings, not the other way
-
-    client = GraphMailbox(mailbox)
     budget = budget or int(getattr(settings, "CLOUDMAIL_MESSAGES_PER_POLL", 200))
+    with GraphMailbox(mailbox) as client:
+        result = _delta_sync(client, mailbox, budget)
+        result.waited = client.waited
+    return result
+
+
+def _delta_sync(client: GraphMailbox, mailbox: Mailbox, budget: int) -> PollResult:
     result = PollResult()
     initial = _initial_delta_url(client)
     cursor = mailbox.cursor or {}
@@ -255,26 +265,30 @@ def graph_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
         if response.status_code != 200:
             raise client.error(response, "list new messages")
         page = response.json()
-        for item in page.get("value", []):
-            if "@removed" in item or not item.get("id"):
-                continue
-            result.seen += 1
-            raw = client.message_raw(str(item["id"]))
-            if raw is None:
-                continue
-            _record, created = inbound_receive(raw=raw, source="graph", mailbox=mailbox, source_ref=str(item["id"]))
-            result.imported += created
+        _page_import(client, mailbox, page.get("value", []), result)
         next_link, delta_link = page.get("@odata.nextLink"), page.get("@odata.deltaLink")
         # This page's messages are committed (inbound_receive commits each): only now does the cursor move.
         _cursor_save(mailbox, {"next_link": next_link} if next_link else {"delta_link": delta_link or url})
         if not next_link:
-            break
+            return result
         if result.seen >= budget:
             result.complete = False
-            break
+            return result
         url = next_link
-    result.waited = client.waited
-    return result
+
+
+def _page_import(client: GraphMailbox, mailbox: Mailbox, items: list[dict[str, Any]], result: PollResult) -> None:
+    from ..services.inbound import inbound_receive  # the services call the fetchers, not the other way round
+
+    for item in items:
+        if "@removed" in item or not item.get("id"):
+            continue
+        result.seen += 1
+        raw = client.message_raw(str(item["id"]))
+        if raw is None:
+            continue
+        _record, created = inbound_receive(raw=raw, source="graph", mailbox=mailbox, source_ref=str(item["id"]))
+        result.imported += created
 
 
 def _initial_delta_url(client: GraphMailbox) -> str:
@@ -291,7 +305,8 @@ def _initial_delta_url(client: GraphMailbox) -> str:
 
 def graph_test(mailbox: Mailbox) -> str:
     """Gets a token and reads the inbox: a sentence saying what was found, or CloudMailError."""
-    folder = GraphMailbox(mailbox).inbox_read()
+    with GraphMailbox(mailbox) as client:
+        folder = client.inbox_read()
     total = folder.get("totalItemCount")
     counted = f" ({total} messages in the inbox)." if total is not None else "."
     return f"Connected: the app reads {mailbox.address}{counted}"
@@ -302,7 +317,8 @@ def graph_send(mailbox: Mailbox, raw_bytes: bytes, envelope_from: str, recipient
 
     `envelope_from` has no place in Graph (the mailbox is the sender; bounces come back to it). Returns Graph's
     answer for the delivery record; raises CloudMailError (`temporary` says whether a retry may help)."""
-    GraphMailbox(mailbox).send(base.with_bcc(raw_bytes, recipients))
+    with GraphMailbox(mailbox) as client:
+        client.send(base.with_bcc(raw_bytes, recipients))
     return "202 Accepted by Microsoft Graph"
 
 
