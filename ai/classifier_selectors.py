@@ -6,6 +6,7 @@ majority baseline on the same holdout), so templates touch no ORM and the page c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,15 @@ class VersionRow:
     holdout_size: int = 0
     action: str = ""  # what an admin can do with it: "rollback" (older than the deployed one), "force" or ""
     chosen: str = ""  # what the holdout selected, in words
+
+    @property
+    def margin_points(self) -> float | None:
+        """Half the 95 % interval of the held-out accuracy, in points: what chance alone could move it by. With a
+        holdout of 100 tickets it is about ±9 points, so small workspaces see how much their figure can be trusted."""
+        accuracy = (self.version.evaluation or {}).get("accuracy")
+        if accuracy is None or not self.holdout_size:
+            return None
+        return 196 * math.sqrt(accuracy * (1 - accuracy) / self.holdout_size)
 
 
 @dataclass(frozen=True)

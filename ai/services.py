@@ -366,17 +366,6 @@ def local_provider_test() -> ConnectionTest:
     return ConnectionTest(ok, _short(message), timezone.now())
 
 
-def provider_keys_reencrypt() -> int:
-    """Re-encrypts every stored key with the newest secret (after adding one to AI_ENCRYPTION_KEYS)."""
-    count = 0
-    for config in ProviderConfig.objects.exclude(api_key_encrypted=""):
-        rotated = crypto.rotate(config.api_key_encrypted)
-        if rotated != config.api_key_encrypted:
-            ProviderConfig.objects.filter(pk=config.pk).update(api_key_encrypted=rotated)
-            count += 1
-    return count
-
-
 # --- Routes and policy --------------------------------------------------------------------------
 
 

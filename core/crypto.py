@@ -9,8 +9,9 @@ purpose, so the same secret never yields the same key for two uses (API keys vs 
 Django signing key is never used as a Fernet key directly.
 
 Rotation: put the new secret first and keep the old ones after it. Tokens made with any listed secret still
-decrypt; new tokens (and `rotate()`) use the first. Once every stored token has been rotated
-(`ai.services.provider_keys_reencrypt`), drop the old secret.
+decrypt; new tokens (and `rotate()`) use the first. Every app registers the model fields it encrypts
+(`encrypted_field_register`, in its AppConfig.ready); once `manage.py secrets_reencrypt` has rotated them in every
+workspace, drop the old secret.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -95,6 +97,24 @@ def rotate(token: str, *, purpose: str = PROVIDER_KEY_PURPOSE) -> str:
         return _fernet(_secrets(), purpose).rotate(token.encode()).decode()
     except InvalidToken as error:
         raise DecryptionFailed("The stored key cannot be decrypted with any configured secret.") from error
+
+
+_ENCRYPTED_FIELDS: dict[tuple[str, str], tuple[Any, str]] = {}
+
+
+def encrypted_field_register(model: Any, field: str, *, purpose: str) -> None:
+    """Declares that `model.field` holds tokens made with `purpose`, so key rotation re-encrypts them."""
+    _ENCRYPTED_FIELDS[(model._meta.label, field)] = (model, purpose)
+
+
+def encrypted_fields_rotate() -> int:
+    """Re-encrypts every registered token of the current schema with the newest secret; returns how many."""
+    count = 0
+    for (_, field), (model, purpose) in sorted(_ENCRYPTED_FIELDS.items()):
+        for pk, token in model.objects.exclude(**{field: ""}).values_list("pk", field).iterator():
+            model.objects.filter(pk=pk).update(**{field: rotate(token, purpose=purpose)})
+            count += 1
+    return count
 
 
 def key_hint(plaintext: str) -> str:

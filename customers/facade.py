@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Func, QuerySet, Value
 
 from . import selectors, services
 from .models import Contact, Customer
@@ -19,6 +19,7 @@ __all__ = [
     "INDIVIDUALS",
     "Contact",  # the model a ticket's requester points at: other apps hold contacts through foreign keys
     "contact_for_email",
+    "contact_for_phone",
     "contact_queryset",
     "contact_requester_rows",
     "contact_search",
@@ -79,3 +80,29 @@ def contact_search(*, text: str, limit: int = 8) -> list[Contact]:
 def contact_requester_rows() -> list[tuple[int, int, str, str, datetime]]:
     """(contact id, customer id, customer tier, name, created) of every contact, oldest first (demo history)."""
     return selectors.contact_requester_rows()
+
+
+# --- sms ---
+
+
+def contact_for_phone(*, phone: str, name: str = "") -> Contact:
+    """The contact with this phone number (E.164, e.g. "+14155550100"), created when unknown.
+
+    Numbers are matched on their digits and leading "+" only, so a contact typed as "+1 (415) 555-0100" is found.
+    A new contact joins the shared "Individual requesters" (a phone number says nothing about a company).
+    """
+    digits = "+" + "".join(character for character in phone if character.isdigit())
+    spelled = Func(F("phone"), Value(r"[^0-9+]"), Value(""), Value("g"), function="regexp_replace")
+    contact = (
+        Contact.objects.annotate(phone_digits=spelled)
+        .filter(phone_digits=digits)
+        .select_related("customer")
+        .order_by("id")
+        .first()
+    )
+    if contact is not None:
+        return contact
+    with transaction.atomic():
+        customer = _customer_for_domain("", None)
+        name = name.strip()[: Contact._meta.get_field("name").max_length] or digits
+        return services.contact_create(actor=None, customer=customer, name=name, phone=digits)

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from customers.facade import contact_for_email
+from customers.facade import contact_for_email, contact_queryset
 
 from . import live
 from .contracts import InboundAttachment, ReceivedMessage, TicketSummary, outgoing_message
@@ -57,15 +57,18 @@ def ticket_open(
     *,
     subject: str,
     body: str,
-    sender_email: str,
+    sender_email: str = "",
     sender_name: str = "",
     channel: str,
     attachments: Sequence[InboundAttachment] = (),
     cc: Sequence[str] = (),
     external_id: str = "",
+    sender_contact_id: int | None = None,
 ) -> tuple[ReceivedMessage, list[str]]:
     """A new ticket from a customer's first message; an unknown sender becomes a contact.
 
+    `sender_contact_id` names the sender when a channel knows them by something else than an email address (an
+    SMS sender's phone number: customers.facade.contact_for_phone).
     Attachments the upload allow-list refuses are left out, and the reasons returned (the caller keeps the
     original message, so nothing is lost): one refused file never costs the customer their ticket.
     """
@@ -73,6 +76,7 @@ def ticket_open(
     ticket = ticket_services.ticket_create(
         subject=subject,
         description=body,
+        requester=_sender_contact(sender_contact_id),
         requester_email=sender_email,
         requester_name=sender_name,
         channel=channel,
@@ -90,11 +94,12 @@ def message_receive(
     *,
     ticket_id: int,
     body: str,
-    sender_email: str,
+    sender_email: str = "",
     sender_name: str = "",
     channel: str,
     attachments: Sequence[InboundAttachment] = (),
     external_id: str = "",
+    sender_contact_id: int | None = None,
 ) -> tuple[ReceivedMessage, list[str]]:
     """A customer's message on an existing ticket (it reopens a pending or solved one). Raises ValidationError
     when the ticket is gone or closed: the caller then opens a new ticket."""
@@ -102,7 +107,9 @@ def message_receive(
     if ticket is None:
         raise ValidationError({"ticket": f"Ticket #{ticket_id} does not exist."})
     uploads, content_ids, refused = _accepted(attachments)
-    contact = contact_for_email(email=sender_email, name=sender_name) if sender_email else ticket.requester
+    contact = _sender_contact(sender_contact_id)
+    if contact is None:
+        contact = contact_for_email(email=sender_email, name=sender_name) if sender_email else ticket.requester
     message = ticket_services.customer_message_add(
         ticket=ticket,
         body=body,
@@ -171,3 +178,15 @@ def message_for_external_id(external_id: str) -> int | None:
 def message_external_id_set(*, message_id: int, external_id: str) -> None:
     """Records the id a message was sent as (our Message-ID, a provider's message id), for threading and reports."""
     TicketMessage.objects.filter(pk=message_id).update(external_id=external_id[:255])
+
+
+# --- sms ---
+
+
+def _sender_contact(contact_id: int | None):
+    if contact_id is None:
+        return None
+    contact = contact_queryset().select_related("customer").filter(pk=contact_id).first()
+    if contact is None:
+        raise ValidationError({"sender": f"Contact #{contact_id} does not exist."})
+    return contact

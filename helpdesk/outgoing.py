@@ -17,11 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 def reply_publish_on_commit(ticket: Ticket, message: TicketMessage) -> None:
-    """An agent's public reply, to the requester and the ticket's CCs (or the recipients the agent chose)."""
+    """An agent's public reply (or the automatic one), to the requester and the ticket's CCs (or the recipients the
+    agent chose)."""
     author = message.author
     outgoing = OutgoingMessage(
         ticket_id=ticket.pk,
-        kind="reply",
+        kind="reply" if author else "auto_response",  # nobody wrote it: the knowledge-base auto-response
         channel=ticket.channel,
         subject=ticket.subject,
         body=message.body,

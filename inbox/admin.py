@@ -1,11 +1,12 @@
 """Mailboxes and received mail in the workspace's own Django admin: admins see every message that arrived, and
-why one was ignored, rejected or could not be parsed (the original .eml stays downloadable)."""
+why one was ignored, rejected or could not be parsed (the original .eml stays downloadable), and every email sent
+with how its delivery went."""
 
 from django.contrib import admin
 
 from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
 
-from .models import InboundEmail, Mailbox
+from .models import InboundEmail, Mailbox, OutboundEmail, SmsMessage
 
 
 @admin.register(Mailbox, site=workspace_admin_site)
@@ -28,3 +29,36 @@ class InboundEmailAdmin(WorkspaceModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # mail arrives by mailboxes and the forwarding webhook, never typed in
+
+
+# --- sms ---
+
+
+@admin.register(SmsMessage, site=workspace_admin_site)
+class SmsMessageAdmin(WorkspaceModelAdmin):
+    """Every text received and sent, with Twilio's status and error: why a reply did not arrive."""
+
+    list_display = ("created", "direction", "from_number", "to_number", "status", "error_code", "ticket_id")
+    list_filter = ("direction", "status", ("number", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("message_sid", "from_number", "to_number", "body")
+    list_select_related = ("number",)
+    date_hierarchy = "created"
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [field.name for field in SmsMessage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # texts arrive by Twilio's webhook and leave as agents' replies
+
+
+@admin.register(OutboundEmail, site=workspace_admin_site)
+class OutboundEmailAdmin(WorkspaceModelAdmin):
+    list_display = ("created", "kind", "subject", "status", "attempts", "ticket_id", "mailbox")
+    list_filter = ("status", "kind", ("mailbox", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("subject", "message_id")
+    list_select_related = ("mailbox",)
+    date_hierarchy = "created"
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [field.name for field in OutboundEmail._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by the delivery of what the helpdesk hands over

@@ -8,4 +8,13 @@ class InboxConfig(AppConfig):
     verbose_name = "Inbox"
 
     def ready(self) -> None:
+        from core import crypto
+
         from . import receivers  # noqa: F401  (connects to helpdesk.contracts.outgoing_message)
+        from .models import Mailbox, SmsNumber
+        from .models.mail import SECRETS_PURPOSE
+        from .models.sms import AUTH_TOKEN_PURPOSE
+        from .services import sms  # noqa: F401  (registers the "sms" deliverer)
+
+        crypto.encrypted_field_register(Mailbox, "secrets_encrypted", purpose=SECRETS_PURPOSE)
+        crypto.encrypted_field_register(SmsNumber, "auth_token_encrypted", purpose=AUTH_TOKEN_PURPOSE)

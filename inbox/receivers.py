@@ -11,6 +11,6 @@ from helpdesk.contracts import OutgoingMessage, outgoing_message
 @receiver(outgoing_message, dispatch_uid="inbox-outgoing")
 def outgoing_deliver(sender, *, message: OutgoingMessage, **kwargs) -> None:
     # Filled in per channel (email, chat, SMS) by inbox.services.
-    from .services import outbound
+    from .services import outbound, outbound_email  # noqa: F401  (outbound_email registers the email deliverer)
 
     outbound.outgoing_route(message)

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from ai import services
+from ai.copilot_connection import TOKEN_CACHE_PURPOSE
 from ai.models import ProviderConfig
 from ai.tests.factories import ProviderConfigFactory
 from core import crypto
@@ -98,17 +99,20 @@ def test_the_database_never_holds_the_key():
 
 
 @pytest.mark.django_db
-def test_stored_keys_are_reencrypted_with_the_newest_secret(settings):
+def test_stored_keys_and_copilot_tokens_are_reencrypted_with_the_newest_secret(settings):
     settings.AI_ENCRYPTION_KEYS = ["old-secret-0123456789"]
     config = ProviderConfigFactory(api_key=KEY)
+    config.oauth_token_cache_encrypted = crypto.encrypt('{"RefreshToken": {}}', purpose=TOKEN_CACHE_PURPOSE)
+    config.save()
     ProviderConfigFactory(api_key_encrypted="", api_key_hint="")
 
     settings.AI_ENCRYPTION_KEYS = ["new-secret-9876543210", "old-secret-0123456789"]
-    assert services.provider_keys_reencrypt() == 1
+    assert crypto.encrypted_fields_rotate() == 2
 
     settings.AI_ENCRYPTION_KEYS = ["new-secret-9876543210"]
     config.refresh_from_db()
     assert crypto.decrypt(config.api_key_encrypted) == KEY
+    assert "RefreshToken" in crypto.decrypt(config.oauth_token_cache_encrypted, purpose=TOKEN_CACHE_PURPOSE)
 
 
 @pytest.mark.django_db

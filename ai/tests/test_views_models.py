@@ -56,6 +56,7 @@ def test_the_page_shows_versions_with_their_comparison_and_datasets_with_counts(
     assert html.count('data-testid="model-version"') == 2 and 'data-testid="model-deployed"' in html
     assert "Not deployed: not better than the deployed version (v1)." in html
     assert "60.0%" in html and "45.0%" in html  # the deployed-then and baseline figures on the same holdout
+    assert "±69.3" in html  # 50 % right on 2 held-out tickets: chance alone could move it that far
     assert 'data-testid="model-confusion"' in html and "Billing &amp; invoices" in html
     assert "agent corrections: 1" in html
     assert f'action="{url("model_version_deploy", second.pk)}"' in html  # v2 is newer: "Deploy anyway"

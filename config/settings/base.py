@@ -309,6 +309,9 @@ CELERY_TASK_ROUTES = {
             "tenants.tasks.tenant_provision_task",
             "helpdesk.tasks.tickets.ticket_intake_task",
             "ai.tasks.ai_generate_task",
+            "inbox.tasks.sms.sms_inbound_process_task",
+            "inbox.tasks.sms.sms_send_task",
+            "inbox.tasks.outbound.outbound_email_send_task",
         ],
         "default": [
             "tenants.tasks.tenants_heartbeat_fanout_task",
@@ -321,6 +324,8 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.outbound.outbound_email_retry_task",
+            "inbox.tasks.outbound.outbound_email_retry_fanout_task",
             "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
             "inbox.tasks.cloudmail.cloud_mailboxes_poll_task",
             "inbox.tasks.cloudmail.cloud_mailbox_poll_task",
@@ -356,6 +361,8 @@ CELERY_BEAT_SCHEDULE = {
     # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
+    # Outbound email: deferred mail retried when due (exponential backoff, for a day), lost sends queued again.
+    "inbox-outbound-retry": {"task": "inbox.tasks.outbound.outbound_email_retry_fanout_task", "schedule": 30.0},
     # Microsoft 365 and Gmail mailboxes: what arrived since the last poll (delta link / history id).
     "inbox-cloud-mailboxes-poll": {
         "task": "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
@@ -446,6 +453,8 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
+# Twilio's REST API, for SMS replies and credential checks (tests point it at a local fake).
+INBOX_TWILIO_API_URL = env("INBOX_TWILIO_API_URL", "https://api.twilio.com")
 # Microsoft 365 (Graph, app-only msal tokens) and Gmail (OAuth consent, Gmail API) mailboxes (inbox/fetchers/).
 # The base URLs are the real services; tests point them at local fakes.
 MICROSOFT_LOGIN_BASE_URL = env("MICROSOFT_LOGIN_BASE_URL", "https://login.microsoftonline.com")

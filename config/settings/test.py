@@ -35,3 +35,5 @@ SWITCHBOARD_URL_PORT = ""
 # The fake AI vendors and test servers listen on 127.0.0.1 over plain http (core.egress).
 EGRESS_ALLOW_LOOPBACK = True
 EGRESS_REQUIRE_HTTPS = False
+# Twilio's API unless a test points it at its fake: a closed local port, so nothing reaches the internet.
+INBOX_TWILIO_API_URL = "https://127.0.0.1:9"

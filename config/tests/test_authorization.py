@@ -46,6 +46,9 @@ PUBLIC_ROUTES = {
     "help_center:request_new",
     "help_center:request_status",
     "help_center:survey",
+    # Twilio's webhooks (inbox/views/sms.py): no session, each request verified by its X-Twilio-Signature instead.
+    "sms:inbound",
+    "sms:status",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -34,6 +34,7 @@ FORM_PAGES = [
     "/settings/helpdesk/calendars/new/",
     "/settings/helpdesk/categories/new/",
     "/settings/ai/providers/new/",
+    "/settings/channels/sms/new/",
     "/settings/channels/cloud/microsoft365/new/",
 ]
 CONTROLS = {"input", "select", "textarea"}

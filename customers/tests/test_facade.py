@@ -84,3 +84,18 @@ def test_contact_search_finds_by_name_or_address_from_two_characters():
     ContactFactory(name="Bob", email="bob@initech.test")
     assert facade.contact_search(text="glob") == [jane]
     assert facade.contact_search(text="j") == []
+
+
+# --- sms ---
+
+
+def test_a_phone_number_finds_the_contact_whatever_its_spelling():
+    known = ContactFactory(phone="+1 (415) 555-0123")
+    assert facade.contact_for_phone(phone="+14155550123") == known
+    assert Contact.objects.count() == 1
+
+
+def test_an_unknown_phone_number_becomes_an_individual_contact():
+    contact = facade.contact_for_phone(phone="+447700900123")
+    assert (contact.phone, contact.name, contact.email) == ("+447700900123", "+447700900123", "")
+    assert contact.customer.name == facade.INDIVIDUALS

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from core.api.serializers import InputSerializer
 
-from ..models import Ticket
+from ..models import Ticket, TicketDraft
 from ..selectors.ticket_ai import ticket_analysis_state
 from ..services.ticket_ai import SUGGESTION_KINDS, Draft, Source, Suggestion
 from ..services.tickets import MAX_BODY
@@ -492,6 +492,49 @@ def draft_result_data(ticket: Ticket, draft: Draft | None, *, message: str, abso
             "internal_sources": [_source_data(source, absolute) for source in draft.internal_sources],
         }
     return DraftResultSerializer(data).data
+
+
+@extend_schema_serializer(component_name="TicketDraft")
+class StoredDraftSerializer(DraftSerializer):
+    id = serializers.IntegerField()
+    ticket_id = serializers.IntegerField()
+    requested_by = serializers.CharField(allow_null=True, help_text="The agent who asked for it.")
+    created = serializers.DateTimeField()
+    sent_message_id = serializers.IntegerField(
+        allow_null=True, help_text="The public reply sent from this draft (its `ai_run_id`), if any."
+    )
+
+
+def stored_draft_data(draft: TicketDraft, absolute: Absolute) -> dict[str, Any]:
+    def source(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "number": row["number"],
+            "kind": row["kind"],
+            "id": row["object_id"],
+            "title": row["title"],
+            "url": absolute(row["url"]),
+            "excerpt": row["excerpt"],
+            "score": row["score"],
+            "internal": row["internal"],
+        }
+
+    requester = draft.requested_by
+    return {
+        "id": draft.pk,
+        "ticket_id": draft.ticket_id,
+        "text": draft.text,
+        "run_id": draft.ai_run_id,
+        "confidence": draft.confidence,
+        "customer_safe": draft.customer_safe,
+        "problems": draft.problems,
+        "provider": draft.provider,
+        "model": draft.model,
+        "sources": [source(row) for row in draft.sources if not row["internal"]],
+        "internal_sources": [source(row) for row in draft.sources if row["internal"]],
+        "requested_by": (requester.get_full_name() or requester.get_username()) if requester else None,
+        "created": draft.created,
+        "sent_message_id": draft.sent_message_id,
+    }
 
 
 # --- The improved description --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Helpdesk models, one module per area; import them from here."""
 
 from .csat import SatisfactionSurvey
+from .drafts import TicketDraft
 from .kb import Article, ArticleCategory
 from .settings import HelpdeskSettings
 from .sla import SLAPolicy, SLARiskModel
@@ -26,6 +27,7 @@ __all__ = [
     "Skill",
     "Team",
     "Ticket",
+    "TicketDraft",
     "TicketEvent",
     "TicketMessage",
 ]

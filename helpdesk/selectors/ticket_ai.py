@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -441,3 +441,10 @@ def kb_article_suggestions(text: str, *, limit: int = KB_LIMIT, threshold: float
         }
         for match in article_recommendations(text=text, limit=limit, threshold=threshold)
     ]
+
+
+def ticket_drafts(*, ticket: Ticket):
+    """The reply drafts agents asked for on this ticket, newest first, with who asked and the reply sent from each
+    (`sent_message_id`: the public reply whose `ai_run_id` is the draft's run, if any)."""
+    sent = TicketMessage.objects.filter(ticket=ticket, ai_run_id=OuterRef("ai_run_id")).order_by("id").values("pk")
+    return ticket.drafts.select_related("requested_by").annotate(sent_message_id=Subquery(sent[:1]))

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..emails import send_after_commit
+from ..emails import customer_publish_after_commit
 from ..models import SatisfactionSurvey, Ticket, TicketEvent
 from ..selectors.config import helpdesk_settings_get
 from ..selectors.csat import survey_editable, survey_url
@@ -39,7 +39,7 @@ def survey_send(*, ticket: Ticket) -> SatisfactionSurvey | None:
         "survey_url": survey_url(survey),
         "ratings": list(RATINGS),
     }
-    send_after_commit("helpdesk/email/csat_survey", to=email, context=context)
+    customer_publish_after_commit("helpdesk/email/csat_survey", kind="csat", ticket=ticket, to=email, context=context)
     return survey
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from core.links import workspace_url
 
-from ..emails import send_after_commit
+from ..emails import customer_publish_after_commit
 from ..models import Ticket, TicketMessage
 from ..selectors.help_center import help_center_title, request_token
 from . import tickets
@@ -51,7 +51,13 @@ def help_request_submit(
         "help_title": help_center_title(),
         "status_url": request_status_url(ticket),
     }
-    send_after_commit("helpdesk/email/ticket_received", to=ticket.requester.email, context=context)
+    customer_publish_after_commit(
+        "helpdesk/email/ticket_received",
+        kind="acknowledgement",
+        ticket=ticket,
+        to=ticket.requester.email,
+        context=context,
+    )
     return ticket
 
 

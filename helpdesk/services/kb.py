@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ai import facade as ai
+from core.markdown import markdown_to_text
 from core.outbox import enqueue_on_commit
 from core.validation import required_text, valid_choice
 
-from ..markdown import markdown_to_text
 from ..models import Article, ArticleCategory, Ticket, TicketMessage
 from ..selectors.kb import SOURCE
 from ..validators import normalize_tags

@@ -6,15 +6,14 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.roles import user_can
-
-from ..markdown import markdown_to_html, markdown_to_text
+from core.markdown import markdown_to_html, markdown_to_text
 
 register = template.Library()
 
 
 @register.filter
 def markdown(text: str) -> SafeString:
-    """{{ article.body|markdown }}: rendered and sanitised (helpdesk.markdown), so marking it safe is sound."""
+    """{{ article.body|markdown }}: rendered and sanitised (core.markdown), so marking it safe is sound."""
     return mark_safe(markdown_to_html(text))  # sanitised by nh3 in markdown_to_html
 
 

@@ -24,6 +24,7 @@ from helpdesk.models import (
     SLARiskModel,
     Team,
     Ticket,
+    TicketDraft,
     TicketEvent,
     TicketMessage,
 )
@@ -112,6 +113,16 @@ class TicketMessageFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     body = "Have you tried turning it off and on again?"
     author = factory.SubFactory("accounts.tests.factories.UserFactory")
+
+
+class TicketDraftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TicketDraft
+
+    ticket = factory.SubFactory(TicketFactory)
+    text = "Hello, you can reset your password from the sign-in page."
+    provider = "local"
+    model = "template"
 
 
 class AttachmentFactory(factory.django.DjangoModelFactory):

@@ -12,6 +12,7 @@ from ai import facade
 from helpdesk.models import Article, HelpdeskSettings, Ticket
 from helpdesk.services import kb as kb_services
 from helpdesk.services.ticket_ai import Suggestion, auto_response, composer
+from helpdesk.services.tickets import message_add
 
 from .factories import ArticleFactory, TicketFactory
 from .ticket_ai_support import analysed, categories, solve_with_reply
@@ -245,6 +246,25 @@ def test_a_draft_keeps_internal_sources_apart_and_flagged_for_the_agent(client, 
     assert draft["customer_safe"] is False
 
 
+def test_past_drafts_are_listed_newest_first_with_their_sources_and_the_reply_sent_from_them(
+    client, login, draft_sources
+):
+    agent = login("agent")
+    ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
+    first = post(client, url(ticket.pk, "drafts")).json()["draft"]
+    second = post(client, url(ticket.pk, "drafts")).json()["draft"]
+    reply = message_add(ticket=ticket, actor=agent, body=first["text"], ai_run_id=first["run_id"])
+
+    listed = client.get(url(ticket.pk, "drafts")).json()
+
+    assert [d["run_id"] for d in listed["results"]] == [second["run_id"], first["run_id"]]
+    newest, oldest = listed["results"]
+    assert (newest["sent_message_id"], oldest["sent_message_id"]) == (None, reply.pk)
+    assert oldest["text"] == first["text"] and oldest["sources"] == first["sources"]
+    assert oldest["internal_sources"] == first["internal_sources"] and oldest["requested_by"]
+    assert client.get(url(TicketFactory().pk, "drafts")).json()["results"] == []
+
+
 def test_without_any_match_there_is_no_draft_and_a_message(client, login):
     login("agent")
     ticket = TicketFactory(subject="Password reset", original_description=QUESTION)
@@ -285,7 +305,7 @@ def test_text_the_ai_refuses_is_a_conflict_not_a_server_error(client, login, mon
     def refuse(*args, **kwargs):
         raise facade.AIInputError("The text is too long.")
 
-    monkeypatch.setattr("helpdesk.services.ticket_ai.auto_response_generate", refuse)
+    monkeypatch.setattr("helpdesk.services.ticket_ai.reply_draft_request", refuse)
 
     response = post(client, url(ticket.pk, "drafts"))
 

@@ -81,3 +81,19 @@ def test_a_delivery_report_is_recorded_on_the_message(agent):
 @pytest.fixture
 def agent(make_user):
     return make_user("agent")
+
+
+# --- sms ---
+
+
+def test_a_channel_names_the_sender_by_contact_when_it_has_no_email_address():
+    from customers.tests.factories import ContactFactory
+
+    texter = ContactFactory(email="", phone="+14155550123")
+    received, _ = facade.ticket_open(subject="Router", body="Router blinks", sender_contact_id=texter.pk, channel="sms")
+    reply, _ = facade.message_receive(
+        ticket_id=received.ticket_id, body="Still", sender_contact_id=texter.pk, channel="sms"
+    )
+
+    assert Ticket.objects.get(pk=received.ticket_id).requester == texter
+    assert TicketMessage.objects.get(pk=reply.message_id).author_contact == texter

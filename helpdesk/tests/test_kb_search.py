@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from ai import facade as ai
-from helpdesk.markdown import markdown_to_html, markdown_to_text
+from core.markdown import markdown_to_html, markdown_to_text
 from helpdesk.models import Article, HelpdeskSettings
 from helpdesk.selectors import kb as selectors
 from helpdesk.selectors.kb import SOURCE, ArticleFilters

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from ai import facade
-from helpdesk.markdown import markdown_to_text
+from core.markdown import markdown_to_text
 from helpdesk.models import Article, HelpdeskSettings, Ticket, TicketEvent, TicketMessage
 from helpdesk.services import kb as kb_services
 from helpdesk.services import ticket_ai

@@ -234,7 +234,7 @@ def ticket_ai_reply_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
     internal sources; it goes into the reply box only when the agent inserts it (static/js/ticket_ai.js)."""
     ticket = _ticket_or_404(ticket_id)
     try:
-        draft = services.auto_response_generate(ticket, actor=request.user)
+        draft = services.reply_draft_request(ticket, actor=request.user)
     except facade.AIUnavailable:
         return _composer_result(request, ticket, {"error": UNAVAILABLE})
     if draft is None:

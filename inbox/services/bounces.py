@@ -3,14 +3,23 @@ never opened as a ticket."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from helpdesk import facade as helpdesk
+
+from ..models import OutboundEmail
 
 
 def bounce_record(*, original_message_id: str, diagnostic: str, permanent: bool = True) -> bool:
     """Marks the thread entry we sent as `original_message_id` bounced (permanent) or deferred. False when the
     report is about no message of ours."""
+    status = "bounced" if permanent else "deferred"
+    # Our record of the email (acknowledgements and surveys have no thread entry); a later retry must not undo it.
+    sent = OutboundEmail.objects.filter(message_id=original_message_id.strip()).first()
+    if sent is not None and permanent:
+        sent.status, sent.answer, sent.updated = OutboundEmail.Status.BOUNCED, diagnostic[:2000], timezone.now()
+        sent.save(update_fields=["status", "answer", "updated"])
     message_id = helpdesk.message_for_external_id(original_message_id)
     if message_id is None:
-        return False
-    status = "bounced" if permanent else "deferred"
+        return sent is not None
     return helpdesk.message_delivery_set(message_id=message_id, status=status, detail=diagnostic)

@@ -3,4 +3,4 @@
 Celery's autodiscovery imports this package; every module with tasks is imported here.
 """
 
-from . import cloudmail, inbound  # noqa: F401
+from . import cloudmail, inbound, outbound, sms  # noqa: F401

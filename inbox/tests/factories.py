@@ -1,9 +1,9 @@
-"""Test data for the inbox: mailboxes and received messages."""
+"""Test data for the inbox: mailboxes, received messages and emails sent."""
 
 import factory
 from django.core.files.base import ContentFile
 
-from inbox.models import InboundEmail, Mailbox
+from inbox.models import InboundEmail, Mailbox, OutboundEmail, SmsMessage, SmsNumber, SmsOptOut
 from inbox.models.mail import message_id_key
 
 
@@ -37,3 +37,59 @@ class InboundEmailFactory(factory.django.DjangoModelFactory):
     size = 200
     sender = "ann@customer.test"
     subject = "Hello"
+
+
+# --- sms ---
+
+TWILIO_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+TWILIO_AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
+
+
+class SmsNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SmsNumber
+
+    phone_number = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+    account_sid = TWILIO_ACCOUNT_SID
+    auth_token_encrypted = factory.LazyFunction(lambda: _encrypted_token())
+
+
+def _encrypted_token() -> str:
+    number = SmsNumber()
+    number.auth_token_set(TWILIO_AUTH_TOKEN)
+    return number.auth_token_encrypted
+
+
+class SmsMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SmsMessage
+
+    number = factory.SubFactory(SmsNumberFactory)
+    direction = SmsMessage.Direction.INBOUND
+    message_sid = factory.Sequence(lambda n: f"SM{n:032x}")
+    from_number = "+14155550199"
+    to_number = factory.LazyAttribute(lambda message: message.number.phone_number)
+    body = "Hello"
+    status = "received"
+
+
+class SmsOptOutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SmsOptOut
+
+    phone_number = factory.Sequence(lambda n: f"+1212555{n % 10000:04d}")
+    keyword = "STOP"
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboundEmail
+
+    ticket_id = factory.Sequence(lambda n: n + 1)
+    kind = OutboundEmail.Kind.REPLY
+    mailbox = factory.SubFactory(MailboxFactory)
+    from_address = "Ann Agent via Support <support@workspace.test>"
+    to = factory.LazyFunction(lambda: ["ann@customer.test"])
+    subject = factory.Sequence(lambda n: f"[#{n + 1}] Hello")
+    body = "Hello **Ann**"
+    message_id = factory.Sequence(lambda n: f"<sb-{n}@workspace.test>")

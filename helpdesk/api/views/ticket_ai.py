@@ -26,6 +26,8 @@ from rest_framework.response import Response
 
 from ai import facade
 from core.api.errors import Conflict, service_error
+from core.api.pagination import KeysetCursorPagination
+from core.keyset import KeysetOrder
 
 from ...models import Ticket
 from ...selectors import ticket_ai as ai_selectors
@@ -38,12 +40,14 @@ from ..ticket_ai_serializers import (
     ImprovedDescriptionAcceptSerializer,
     ImprovedDescriptionSerializer,
     ImprovementProposalSerializer,
+    StoredDraftSerializer,
     SuggestionDecisionSerializer,
     SuggestionListSerializer,
     analysis_data,
     draft_result_data,
     improved_description_data,
     improvement_proposal_data,
+    stored_draft_data,
     suggestion_list_data,
 )
 from .tickets import CONFLICT_RESPONSE, _conflict, _TicketApi
@@ -181,22 +185,41 @@ class TicketAISuggestionListApi(_TicketApi):
 
 
 class TicketDraftApi(_TicketApi):
-    """A reply drafted from the knowledge base and similar solved tickets, for an agent to review and send."""
+    """A reply drafted from the knowledge base and similar solved tickets, for an agent to review and send; and
+    the drafts asked for before, newest first."""
+
+    pagination_class = KeysetCursorPagination
+
+    def keyset_order(self, request: Request) -> KeysetOrder:
+        return KeysetOrder(keys=("created", "id"), descending=True)
+
+    @extend_schema(
+        summary="List a ticket's reply drafts (newest first)",
+        description="Every draft an agent asked for on this ticket (on the page or with POST), as it was offered, "
+        "with its sources and whether a reply was sent from it.",
+        responses=StoredDraftSerializer(many=True),
+    )
+    def get(self, request: Request, ticket_id: int) -> Response:
+        page = self.paginate_queryset(ai_selectors.ticket_drafts(ticket=_ticket(ticket_id)))
+        absolute = _absolute(request)
+        return self.get_paginated_response(
+            StoredDraftSerializer([stored_draft_data(draft, absolute) for draft in page], many=True).data
+        )
 
     @extend_schema(
         summary="Draft a reply",
         description="Drafts a reply from the best-matching knowledge-base articles and solved tickets, citing "
         "them as [1], [2]…. `sources` are customer-facing (public help-center articles); `internal_sources` are "
         "for the agent only (internal articles, solved tickets of other customers) and must never reach the "
-        "customer. `draft` is null, with a `message`, when nothing matches well enough. Drafts are not stored: "
-        "send the reply (POST …/messages/) with `ai_run_id` to record it.",
+        "customer. `draft` is null, with a `message`, when nothing matches well enough. The draft is kept (GET "
+        "lists them); send the reply (POST …/messages/) with `ai_run_id` to record that it was used.",
         request=None,
         responses={200: DraftResultSerializer, 503: AI_UNAVAILABLE_RESPONSE},
     )
     def post(self, request: Request, ticket_id: int) -> Response:
         ticket = _ticket(ticket_id)
         with _ai_errors():
-            draft = services.auto_response_generate(ticket, actor=request.user)
+            draft = services.reply_draft_request(ticket, actor=request.user)
         return Response(draft_result_data(ticket, draft, message=NO_DRAFT, absolute=_absolute(request)))
 
 

@@ -16,6 +16,7 @@ from .auto_response import (
     Draft,
     Source,
     auto_response_generate,
+    reply_draft_request,
     should_auto_close,
     ticket_auto_respond,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "description_improve",
     "improved_description_accept",
     "improved_description_reject",
+    "reply_draft_request",
     "reply_feedback_record",
     "reply_rewrite",
     "should_auto_close",

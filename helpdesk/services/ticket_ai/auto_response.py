@@ -28,9 +28,9 @@ import numpy as np
 from django.db import connection, transaction
 
 from ai import facade
+from core.markdown import markdown_to_text
 
-from ...markdown import markdown_to_text
-from ...models import Ticket, TicketEvent, TicketMessage
+from ...models import Ticket, TicketDraft, TicketEvent, TicketMessage
 from ...reply_safety import draft_problems
 from ...selectors import ticket_ai as selectors
 from ...selectors.config import helpdesk_settings_get
@@ -347,6 +347,26 @@ def auto_response_generate(ticket: Ticket, *, actor=None, customer_facing: bool 
     confidence = round(max(source.score for source in sources), 3)
     safe = not problems and all(source.public for source in sources)
     return Draft(text, tuple(sources), confidence, meta, customer_safe=safe, problems=problems)
+
+
+def reply_draft_request(ticket: Ticket, *, actor) -> Draft | None:
+    """An agent asks for a draft: drafted as `auto_response_generate` does, and kept with its sources (the API
+    lists a ticket's drafts). None when nothing matches well enough to draft from (nothing is kept)."""
+    draft = auto_response_generate(ticket, actor=actor)
+    if draft is not None:
+        TicketDraft.objects.create(
+            ticket=ticket,
+            text=draft.text,
+            sources=draft.sources_data(),
+            confidence=draft.confidence,
+            customer_safe=draft.customer_safe,
+            problems=list(draft.problems),
+            provider=draft.meta.provider or "",
+            model=draft.meta.model or "",
+            ai_run_id=draft.meta.run_id,
+            requested_by=actor,
+        )
+    return draft
 
 
 # --- Answering without an agent -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Knowledge-base Markdown → safe HTML, and → plain text (for search, embeddings and previews).
+"""Markdown → safe HTML, and → plain text: knowledge-base articles (search, embeddings, previews) and the HTML
+part of emailed replies (inbox), so every app renders Markdown the same way.
 
 markdown-it-py (CommonMark, plus tables and strikethrough) renders with raw HTML switched off, so `<script>` in
 an article shows as text; nh3 (the Ammonia sanitizer) then keeps only an allow-list of tags, attributes and URL
