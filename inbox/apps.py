@@ -14,7 +14,7 @@ class InboxConfig(AppConfig):
         from .models import Mailbox, SmsNumber
         from .models.mail import SECRETS_PURPOSE
         from .models.sms import AUTH_TOKEN_PURPOSE
-        from .services import sms  # noqa: F401  (registers the "sms" deliverer)
+        from .services import cloudmail_transports, sms  # noqa: F401  (register the Graph/Gmail transports, "sms")
 
         crypto.encrypted_field_register(Mailbox, "secrets_encrypted", purpose=SECRETS_PURPOSE)
         crypto.encrypted_field_register(SmsNumber, "auth_token_encrypted", purpose=AUTH_TOKEN_PURPOSE)

@@ -8,6 +8,7 @@ from helpdesk.models import Ticket
 from inbox.fetchers.base import CloudMailError
 from inbox.fetchers.gmail import gmail_poll, gmail_send
 from inbox.models import InboundEmail, Mailbox
+from inbox.services import transports
 from inbox.services.cloudmail import cloud_mailbox_poll, cloud_mailbox_test
 from inbox.tests.factories import MailboxFactory, raw_email
 from inbox.tests.fakes import fixtures
@@ -188,3 +189,11 @@ def test_credentials_the_server_can_no_longer_decrypt_are_reported_not_crashed_o
 
     mailbox.refresh_from_db()
     assert mailbox.status == Mailbox.Status.FAILING and "cannot be decrypted" in mailbox.last_error
+
+
+def test_the_outbound_service_sends_a_gmail_mailboxs_mail_through_the_gmail_api(gmail_fake):
+    raw = raw_email(message_id="<reply-4@gmail-workspace.test>")
+
+    answer = transports.send(gmail_mailbox(gmail_fake), raw, ACCOUNT, ["support@workspace.test"])
+
+    assert answer.startswith("Accepted by Gmail") and gmail_fake.sent == [raw]

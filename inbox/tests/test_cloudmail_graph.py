@@ -12,7 +12,7 @@ from inbox.fetchers import graph
 from inbox.fetchers.base import CloudMailError, RateLimited
 from inbox.fetchers.graph import graph_poll, graph_send
 from inbox.models import InboundEmail, Mailbox
-from inbox.services import cloudmail
+from inbox.services import cloudmail, transports
 from inbox.services.cloudmail import cloud_mailbox_poll, cloud_mailbox_test
 from inbox.tasks.cloudmail import cloud_mailboxes_poll_fanout_task
 from inbox.tests.factories import MailboxFactory, raw_email
@@ -286,3 +286,25 @@ def test_a_new_mailbox_imports_only_recent_mail(graph_fake, settings):
     assert result.imported == 1 and InboundEmail.objects.get().message_id == "<recent@customer.test>"
     first = graph_fake.requests_to("/messages/delta")[0].query
     assert first["changeType"] == "created" and first["$filter"].startswith("receivedDateTime ge ")
+
+
+def test_the_outbound_service_sends_a_microsoft365_mailboxs_mail_through_graph(graph_fake):
+    graph_fake.add_mailbox(ADDRESS)
+    raw = raw_email(message_id="<reply-3@contoso.example>")
+
+    answer = transports.send(m365_mailbox(), raw, ADDRESS, ["support@workspace.test"])
+
+    assert answer == "202 Accepted by Microsoft Graph" and graph_fake.sent == [(ADDRESS, raw)]
+
+
+def test_graph_refusals_reach_the_outbound_service_as_retry_or_give_up(graph_fake, settings):
+    settings.CLOUDMAIL_MAX_WAIT_SECONDS = 5
+    graph_fake.add_mailbox(ADDRESS)
+    mailbox = m365_mailbox()
+    graph_fake.enqueue_throttle(60, path="/sendMail")
+
+    with pytest.raises(transports.TransientSendError, match="throttling"):
+        transports.send(mailbox, raw_email(), ADDRESS, ["ann@customer.test"])
+    graph_fake.denied.add(ADDRESS)
+    with pytest.raises(transports.PermanentSendError, match=r"Mail\.Send application permissions"):
+        transports.send(mailbox, raw_email(), ADDRESS, ["ann@customer.test"])
