@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from helpdesk.models import Ticket
+from helpdesk.services import tickets as ticket_services
+from helpdesk.tests.factories import TicketFactory
 from inbox.fetchers import graph
 from inbox.fetchers.base import CloudMailError, RateLimited
 from inbox.fetchers.graph import graph_poll, graph_send
@@ -308,3 +313,21 @@ def test_graph_refusals_reach_the_outbound_service_as_retry_or_give_up(graph_fak
     graph_fake.denied.add(ADDRESS)
     with pytest.raises(transports.PermanentSendError, match=r"Mail\.Send application permissions"):
         transports.send(mailbox, raw_email(), ADDRESS, ["ann@customer.test"])
+
+
+def test_an_agents_reply_leaves_through_graph_and_the_message_shows_it_sent(
+    graph_fake, make_user, django_capture_on_commit_callbacks
+):
+    graph_fake.add_mailbox(ADDRESS)
+    m365_mailbox(is_default=True, display_name="Contoso Support")
+    ticket = TicketFactory(subject="Printer", requester__email="ann@customer.test", channel=Ticket.Channel.EMAIL)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = ticket_services.message_add(ticket=ticket, actor=make_user("agent", name="Ada"), body="On it.")
+
+    [(address, mime)] = graph_fake.sent
+    sent = email.message_from_bytes(mime, policy=email.policy.default)
+    assert address == ADDRESS and sent["From"].addresses[0].addr_spec == ADDRESS
+    assert sent["To"].addresses[0].addr_spec == "ann@customer.test" and sent["Subject"] == f"[#{ticket.pk}] Printer"
+    message.refresh_from_db()
+    assert (message.delivery_status, message.delivery_detail) == ("sent", "202 Accepted by Microsoft Graph")
