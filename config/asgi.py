@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from core.consumers import LiveConsumer  # noqa: E402
+from inbox.facade import chat_socket_router  # noqa: E402
 from tenants.channels_middleware import TenantAuthMiddleware  # noqa: E402
 
 websocket_urlpatterns = [path("ws/live/", LiveConsumer.as_asgi())]
@@ -24,6 +25,7 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # TenantAuthMiddleware checks Host (ALLOWED_HOSTS) and Origin (the socket's own workspace host, not merely
         # any allowed host as channels' AllowedHostsOriginValidator did: sibling workspaces are same-site).
-        "websocket": TenantAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        # The chat widget's visitor socket (/ws/chat/) comes from customers' sites: inbox.routing checks it apart.
+        "websocket": chat_socket_router(TenantAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

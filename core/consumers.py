@@ -1,6 +1,7 @@
 """The one websocket every signed-in page opens: HTML fragments for the htmx `ws` extension, topics and presence.
 
-Pushes: every socket joins its workspace's group and its user's group, and receives `push.html` messages.
+Pushes: every socket joins its workspace's group and its user's group, and receives `push.html` messages. Each
+open socket is counted for its user (core.realtime.users_connected: is any agent there to answer a chat?).
 
 Topics and presence (see core.realtime): the socket URL may name topics (?topic=<token>&topic=<token>), joined
 before the socket is accepted; and a page may send
@@ -19,10 +20,21 @@ import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from .realtime import TOPICS_PARAM, USER, WORKSPACE, group_name, topic_dom_id, topic_from_token, topic_group
+from .realtime import (
+    TOPICS_PARAM,
+    USER,
+    WORKSPACE,
+    group_name,
+    socket_closed,
+    socket_opened,
+    topic_dom_id,
+    topic_from_token,
+    topic_group,
+)
 
 VIEWING = "viewing"
 REPLYING = "replying"
@@ -56,8 +68,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for token in _url_tokens(self.scope.get("query_string", b"")):
             await self._subscribe(token)
         await self.accept()
+        self.counted = True
+        await sync_to_async(socket_opened)(schema=schema, user_id=user.pk)
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            await sync_to_async(socket_closed)(schema=self.scope["schema_name"], user_id=self.scope["user"].pk)
         for topic in list(getattr(self, "topics", {})):
             await self._announce(topic, LEFT)
         for group in [*getattr(self, "groups_joined", []), *getattr(self, "topics", {}).values()]:

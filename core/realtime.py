@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core import signing
+from django.core.cache import cache
 from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
 from .breaker import REDIS_UNREACHABLE, CircuitBreaker, RateLimitedLog, redis_breaker, redis_timeout
 
@@ -145,3 +147,57 @@ def topic_from_token(token: object, *, schema: str, user_id: int) -> str | None:
         return None
     topic = payload.get("t")
     return topic if isinstance(topic, str) and TOPIC_NAME.fullmatch(topic) else None
+
+
+# --- Who has a page open -------------------------------------------------------------------------
+# A count of open sockets per user, in the cache (Redis): how the chat widget knows whether any agent is there to
+# answer. A socket adds one when it opens and takes it back when it closes; a process killed with sockets open
+# leaves its counts behind until they expire (CONNECTED_TTL, the longest a page follows its topics anyway).
+
+CONNECTED_TTL = TOPIC_TOKEN_MAX_AGE
+
+
+def _connected_key(schema: str, user_id: int) -> str:
+    return f"live:connected:{schema}:{user_id}"
+
+
+def _cache_in(schema: str):
+    # django_tenants' cache key function prefixes the current schema: name it, so a socket's thread (public) and a
+    # request's thread (the workspace) count in the same key.
+    return schema_context(schema)
+
+
+def socket_opened(*, schema: str, user_id: int) -> None:
+    key = _connected_key(schema, user_id)
+    try:
+        with _cache_in(schema):
+            cache.add(key, 0, timeout=CONNECTED_TTL)
+            cache.incr(key)
+            cache.touch(key, CONNECTED_TTL)
+    except Exception:  # presence is a hint: a cache outage must not refuse the socket
+        _log.warning("presence", "socket presence not recorded")
+
+
+def socket_closed(*, schema: str, user_id: int) -> None:
+    key = _connected_key(schema, user_id)
+    try:
+        with _cache_in(schema):
+            if cache.decr(key) <= 0:
+                cache.delete(key)
+    except ValueError:  # expired meanwhile
+        pass
+    except Exception:
+        _log.warning("presence", "socket presence not cleared")
+
+
+def users_connected(user_ids: list[int], *, schema: str | None = None) -> set[int]:
+    """Which of these users of the workspace have at least one live socket open."""
+    schema = schema or connection.schema_name
+    keys = {_connected_key(schema, user_id): user_id for user_id in user_ids}
+    try:
+        with _cache_in(schema):
+            found = cache.get_many(list(keys))
+    except Exception:
+        _log.warning("presence", "socket presence unavailable")
+        return set()
+    return {keys[key] for key, count in found.items() if (count or 0) > 0}

@@ -76,3 +76,27 @@ class ReceivedMessage:
     ticket_id: int
     message_id: int | None
     created_ticket: bool
+
+
+# --- chat ---
+
+
+@dataclass(frozen=True)
+class ArticleSuggestion:
+    """A public help-center article offered to a visitor for what they typed (the chat widget's deflection)."""
+
+    id: int
+    title: str
+    path: str  # the article's page on the workspace's help center, e.g. "/help/articles/reset-password/"
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One public message of a ticket as the customer sees it: `author` is "customer" or "agent"."""
+
+    id: int
+    author: str
+    name: str
+    body: str
+    created: str  # ISO 8601

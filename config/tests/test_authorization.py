@@ -49,6 +49,14 @@ PUBLIC_ROUTES = {
     # Twilio's webhooks (inbox/views/sms.py): no session, each request verified by its X-Twilio-Signature instead.
     "sms:inbound",
     "sms:status",
+    # The chat widget's script and JSON endpoints (inbox/views/chat.py), called from customers' sites: each needs the
+    # widget's public key and one of the origins the workspace listed, and a conversation its visitor's token.
+    "chat:widget_script",
+    "chat:widget_config",
+    "chat:session_start",
+    "chat:articles_suggest",
+    "chat:deflection_record",
+    "chat:offline_message",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -25,6 +25,8 @@ urlpatterns = [
     path("settings/helpdesk/", include("helpdesk.urls.helpdesk_settings")),
     path("settings/ai/", include("ai.urls")),
     path("", include("inbox.urls.sms")),  # Settings → Channels → SMS, and Twilio's webhooks
+    path("settings/channels/chat/", include("inbox.urls.chat_settings")),
+    path("chat/", include("inbox.urls.chat")),
     path("settings/channels/", include("inbox.urls")),
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),

@@ -1,7 +1,18 @@
 """Inbox models, one module per channel; import them from here."""
 
+from .chat import ChatConversation, ChatDeflection, ChatWidget
 from .mail import InboundEmail, Mailbox
 from .outbound import OutboundEmail
 from .sms import SmsMessage, SmsNumber, SmsOptOut
 
-__all__ = ["InboundEmail", "Mailbox", "OutboundEmail", "SmsMessage", "SmsNumber", "SmsOptOut"]
+__all__ = [
+    "ChatConversation",
+    "ChatDeflection",
+    "ChatWidget",
+    "InboundEmail",
+    "Mailbox",
+    "OutboundEmail",
+    "SmsMessage",
+    "SmsNumber",
+    "SmsOptOut",
+]

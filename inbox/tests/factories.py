@@ -1,9 +1,20 @@
-"""Test data for the inbox: mailboxes, received messages and emails sent."""
+"""Test data for the inbox: mailboxes, received messages, emails sent, texts, chat widgets and conversations."""
 
 import factory
 from django.core.files.base import ContentFile
 
-from inbox.models import InboundEmail, Mailbox, OutboundEmail, SmsMessage, SmsNumber, SmsOptOut
+from inbox.models import (
+    ChatConversation,
+    ChatDeflection,
+    ChatWidget,
+    InboundEmail,
+    Mailbox,
+    OutboundEmail,
+    SmsMessage,
+    SmsNumber,
+    SmsOptOut,
+)
+from inbox.models.chat import token_hash
 from inbox.models.mail import message_id_key
 
 
@@ -93,3 +104,32 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"[#{n + 1}] Hello")
     body = "Hello **Ann**"
     message_id = factory.Sequence(lambda n: f"<sb-{n}@workspace.test>")
+
+
+class ChatWidgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatWidget
+
+    enabled = True
+    allowed_origins = factory.LazyFunction(lambda: ["https://shop.example.com"])
+
+
+class ChatConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatConversation
+
+    widget = factory.SubFactory(ChatWidgetFactory)
+    token_hash = factory.Sequence(lambda n: token_hash(f"factory-token-{n}"))
+    name = "Vera Visitor"
+    email = factory.Sequence(lambda n: f"visitor{n}@customer.test")
+    origin = "https://shop.example.com"
+
+
+class ChatDeflectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatDeflection
+
+    widget = factory.SubFactory(ChatWidgetFactory)
+    query = "How do I reset my password?"
+    article_ids = factory.LazyFunction(lambda: [1])
+    helped = True

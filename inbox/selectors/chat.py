@@ -1,0 +1,84 @@
+"""Reading the web chat: the widget a public key names, whether a page's origin may embed it, a visitor's
+conversation by its token, and what the widget shows (thread, suggestions, whether anyone is online)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db.models import Count, Q
+
+from helpdesk import facade as helpdesk
+
+from ..models import ChatConversation, ChatDeflection, ChatWidget
+from ..models.chat import token_hash
+
+MAX_KEY_LENGTH = 40
+MAX_TOKEN_LENGTH = 100
+
+
+def origin_normalize(origin: str) -> str:
+    """ "https://Example.com:443/" → "https://example.com"; "" for anything that is not an http(s) origin."""
+    try:
+        parts = urlsplit((origin or "").strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.path not in ("", "/"):
+        return ""
+    if parts.query or parts.fragment:
+        return ""
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def widget_get() -> ChatWidget | None:
+    return ChatWidget.objects.order_by("id").first()
+
+
+def widget_for_key(key: object) -> ChatWidget | None:
+    """The enabled widget with this public key, or None."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        return None
+    return ChatWidget.objects.filter(public_key=key, enabled=True).first()
+
+
+def widget_origin_allowed(widget: ChatWidget, origin: str) -> bool:
+    normalized = origin_normalize(origin)
+    return bool(normalized) and normalized in widget.allowed_origins
+
+
+def conversation_for_token(widget: ChatWidget, token: object) -> ChatConversation | None:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return ChatConversation.objects.filter(widget=widget, token_hash=token_hash(token)).first()
+
+
+def conversation_for_ticket(ticket_id: int) -> ChatConversation | None:
+    return ChatConversation.objects.filter(ticket_id=ticket_id).order_by("-id").first()
+
+
+def ticket_exists(ticket_id: int) -> bool:
+    return helpdesk.ticket_summary(ticket_id) is not None
+
+
+def conversation_thread(conversation: ChatConversation) -> list:
+    """The public messages the visitor sees (helpdesk.contracts.ThreadEntry), oldest first."""
+    if conversation.ticket_id is None:
+        return []
+    return helpdesk.ticket_public_thread(conversation.ticket_id)
+
+
+def agents_online() -> bool:
+    return helpdesk.chat_agents_online() > 0
+
+
+def articles_suggest(text: str) -> list:
+    return helpdesk.help_articles_suggest(text, limit=3)
+
+
+def deflection_counts() -> dict[str, int]:
+    """How many visitors were offered articles, and how many said one answered their question."""
+    return ChatDeflection.objects.aggregate(offered=Count("id"), helped=Count("id", filter=Q(helped=True)))
