@@ -329,6 +329,9 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.mailboxes.mailboxes_poll_fanout_task",
             "inbox.tasks.mailboxes.mailboxes_poll_task",
             "inbox.tasks.mailboxes.mailbox_poll_task",
+            "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
+            "inbox.tasks.cloudmail.cloud_mailboxes_poll_task",
+            "inbox.tasks.cloudmail.cloud_mailbox_poll_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -363,6 +366,11 @@ CELERY_BEAT_SCHEDULE = {
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
     # Outbound email: deferred mail retried when due (exponential backoff, for a day), lost sends queued again.
     "inbox-outbound-retry": {"task": "inbox.tasks.outbound.outbound_email_retry_fanout_task", "schedule": 30.0},
+    # Microsoft 365 and Gmail mailboxes: what arrived since the last poll (delta link / history id).
+    "inbox-cloud-mailboxes-poll": {
+        "task": "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
+        "schedule": float(env("CLOUDMAIL_POLL_SECONDS", "60")),
+    },
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),
@@ -452,6 +460,19 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
 # Twilio's REST API, for SMS replies and credential checks (tests point it at a local fake).
 INBOX_TWILIO_API_URL = env("INBOX_TWILIO_API_URL", "https://api.twilio.com")
+# Microsoft 365 (Graph, app-only msal tokens) and Gmail (OAuth consent, Gmail API) mailboxes (inbox/fetchers/).
+# The base URLs are the real services; tests point them at local fakes.
+MICROSOFT_LOGIN_BASE_URL = env("MICROSOFT_LOGIN_BASE_URL", "https://login.microsoftonline.com")
+MICROSOFT_GRAPH_BASE_URL = env("MICROSOFT_GRAPH_BASE_URL", "https://graph.microsoft.com")
+GOOGLE_OAUTH_CLIENT_ID = env("GOOGLE_OAUTH_CLIENT_ID", "")
+GOOGLE_OAUTH_CLIENT_SECRET = env("GOOGLE_OAUTH_CLIENT_SECRET", "")
+GOOGLE_OAUTH_AUTH_URL = env("GOOGLE_OAUTH_AUTH_URL", "https://accounts.google.com/o/oauth2/auth")
+GOOGLE_OAUTH_TOKEN_URL = env("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GMAIL_API_BASE_URL = env("GMAIL_API_BASE_URL", "https://gmail.googleapis.com/")
+MICROSOFT365_INITIAL_DAYS = float(env("MICROSOFT365_INITIAL_DAYS", "7"))  # how far back a new mailbox imports
+GMAIL_INITIAL_IMPORT = int(env("GMAIL_INITIAL_IMPORT", "100"))  # newest inbox messages taken when first connected
+CLOUDMAIL_MESSAGES_PER_POLL = int(env("CLOUDMAIL_MESSAGES_PER_POLL", "200"))  # the rest waits for the next poll
+CLOUDMAIL_MAX_WAIT_SECONDS = float(env("CLOUDMAIL_MAX_WAIT_SECONDS", "10"))  # longer Retry-After: the next poll
 
 # Messages one IMAP poll fetches at most (one at a time); the next poll carries on where it stopped.
 INBOX_IMAP_BATCH = int(env("INBOX_IMAP_BATCH", "200"))

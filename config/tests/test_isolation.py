@@ -29,6 +29,7 @@ URL_KWARG_MODELS = {
     "user_id": "accounts.User",
     "invitation_id": "accounts.Invitation",
     "ticket_id": "helpdesk.Ticket",
+    "mailbox_id": "inbox.Mailbox",
     "view_id": "helpdesk.SavedView",
     "attachment_id": "helpdesk.Attachment",
     "article_id": "helpdesk.Article",
@@ -42,7 +43,6 @@ URL_KWARG_MODELS = {
     "config_id": "ai.ProviderConfig",
     "version_id": "ai.ModelVersion",
     "sms_number_id": "inbox.SmsNumber",
-    "mailbox_id": "inbox.Mailbox",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

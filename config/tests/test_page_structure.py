@@ -35,6 +35,7 @@ FORM_PAGES = [
     "/settings/helpdesk/categories/new/",
     "/settings/ai/providers/new/",
     "/settings/channels/sms/new/",
+    "/settings/channels/cloud/microsoft365/new/",
 ]
 CONTROLS = {"input", "select", "textarea"}
 UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}

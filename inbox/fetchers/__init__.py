@@ -1,4 +1,5 @@
-"""Talking to mail servers: one module per protocol (IMAP here; Microsoft Graph and Gmail beside it)."""
+"""Talking to mail servers: one module per protocol (IMAP, Microsoft Graph, Gmail API). Each polls a mailbox,
+hands every message to `inbox.services.inbound.inbound_receive`, and (the cloud ones) sends through the provider."""
 
 
 class FetchError(Exception):

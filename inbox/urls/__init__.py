@@ -2,8 +2,11 @@
 
 from django.urls import include, path
 
+from . import cloudmail
+
 app_name = "inbox"
 
 urlpatterns = [
     path("settings/channels/", include("inbox.urls.channels")),
+    path("settings/channels/", include(cloudmail.urlpatterns)),
 ]
