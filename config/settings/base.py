@@ -321,6 +321,8 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.inbound.inbound_retry_stuck_task",
+            "inbox.tasks.inbound.inbound_retry_stuck_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -353,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
     # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
+    # Received mail a dead worker left unprocessed is queued again (at most 5 attempts, then FAILED for admins).
+    "inbox-retry-stuck": {"task": "inbox.tasks.inbound.inbound_retry_stuck_fanout_task", "schedule": 300.0},
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),

@@ -1,0 +1,1 @@
+"""Reads of the inbox, one module per area."""

@@ -1,0 +1,1 @@
+"""URLs of the inbox under /inbox/ (namespace `inbox`), one module per area."""

@@ -1,0 +1,1 @@
+"""Pages and downloads of the inbox, one module per area."""
