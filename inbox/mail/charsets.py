@@ -78,7 +78,7 @@ def _decode_word(match: re.Match) -> str:
     charset, encoding, text = match.group(1).split("*")[0], match.group(2).upper(), match.group(3)
     try:
         if encoding == "B":
-            data = base64.b64decode(text + "=" * (-len(text) % 4))
+            data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
         else:
             data = quopri.decodestring(text.replace("_", " ").encode("ascii", "replace"), header=False)
     except (binascii.Error, ValueError):
