@@ -110,7 +110,8 @@ def _file(inbound_id: int) -> InboundEmail | None:
             with transaction.atomic():  # a savepoint: a failure undoes the half-filed ticket, not the record
                 pipeline.inbound_file(inbound)
         except Exception as error:  # nothing may stop the other messages: this one waits for an admin
-            logger.warning("inbound message %s could not be filed", inbound.pk, exc_info=True)
+            expected = isinstance(error, pipeline.Unfileable | ValidationError)
+            logger.warning("inbound message %s could not be filed: %s", inbound.pk, error, exc_info=not expected)
             inbound.refresh_from_db(fields=["sender", "subject"])
             return _failed(inbound, failure_reason(error))
         inbound.processed = timezone.now()

@@ -93,10 +93,9 @@ def loop_reason(mail: ParsedMail, own: set[str]) -> str:
     """Why this is our own mail coming back ("" when it is not)."""
     if mail.from_address and _base_address(mail.from_address) in own:
         return f"Loop: sent from our own address {mail.from_address}."
-    if mail.message_id and (
-        helpdesk.message_for_external_id(mail.message_id)
-        or helpdesk.message_for_external_id(mail.message_id.strip("<>"))
-    ):
+    # A message this helpdesk holds under that id (with or without brackets, as it was recorded): we sent it.
+    # (One received under it would have been stopped by the Message-ID deduplication before parsing.)
+    if mail.message_id and helpdesk.ticket_for_external_ids([mail.message_id, mail.message_id.strip("<>")]):
         return f"Loop: {mail.message_id} is a message sent from here."
     return ""
 
