@@ -112,7 +112,8 @@ def _file(inbound_id: int) -> InboundEmail | None:
         except Exception as error:  # nothing may stop the other messages: this one waits for an admin
             expected = isinstance(error, pipeline.Unfileable | ValidationError)
             logger.warning("inbound message %s could not be filed: %s", inbound.pk, error, exc_info=not expected)
-            inbound.refresh_from_db(fields=["sender", "subject"])
+            # Who sent what stays for the admins; nothing of the rolled-back filing does.
+            inbound.ticket_id, inbound.ticket_message_id, inbound.created_ticket = None, None, False
             return _failed(inbound, failure_reason(error))
         inbound.processed = timezone.now()
         inbound.save()

@@ -220,7 +220,25 @@ def test_a_message_that_cannot_be_filed_is_failed_with_a_reason_and_kept(receive
 
     assert inbound.status == InboundEmail.Status.FAILED
     assert inbound.reason == "Could not be processed (RuntimeError): parser exploded"
+    assert (inbound.sender, inbound.subject, inbound.ticket_id) == ("ann@customer.test", "Hello", None)
     assert Ticket.objects.count() == 0 and inbound.raw.size > 0
+
+
+def test_a_failure_after_the_ticket_was_opened_leaves_no_half_filed_ticket(receive, monkeypatch):
+    from inbox.services import pipeline
+
+    opened = pipeline.helpdesk.ticket_open
+
+    def open_then_fail(**values):
+        opened(**values)
+        raise ValueError("disk full")
+
+    monkeypatch.setattr(pipeline.helpdesk, "ticket_open", open_then_fail)
+
+    inbound = receive(raw_email(message_id="<half@c.test>"))
+
+    assert inbound.status == InboundEmail.Status.FAILED and "disk full" in inbound.reason
+    assert Ticket.objects.count() == 0 and inbound.ticket_id is None
 
 
 def test_processing_twice_files_once(receive):
