@@ -68,6 +68,22 @@ def workspace() -> Tenant:
     return tenant
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of this checkout's PostgreSQL (var/pg's postmaster and its backends), not of the other
+    servers sharing the machine."""
+    postmaster = int((ROOT / "var" / "pg" / "postmaster.pid").read_text().split()[0])
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(") ")[2].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == postmaster or int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, round(len(ordered) * share) - 1)]
@@ -115,19 +131,26 @@ def bench_parse(tenant: Tenant, count: int) -> None:
     timings, statuses = [], {}
     with tenant_context(tenant):
         tickets_before = Ticket.objects.count()
-        started = time.perf_counter()
+        database_cpu = postgres_cpu_seconds()
+        started, cpu = time.perf_counter(), time.process_time()
         for raw in messages:
             milliseconds, _created, status = import_one(raw)
             timings.append(milliseconds)
             statuses[status] = statuses.get(status, 0) + 1
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        database_cpu = postgres_cpu_seconds() - database_cpu
         tickets = Ticket.objects.count() - tickets_before
     print(
         f"parse+thread  {count:,} messages ({len(corpus)} corpus files) in {seconds:.1f} s: {count / seconds:6.1f}/s  "
         f"fetch → committed ticket p50 {statistics.median(timings):5.1f} ms  p95 {percentile(timings, 0.95):5.1f} ms  "
         f"max {max(timings):6.1f} ms"
     )
-    print(f"              parsing alone {parsing:.2f} ms/message; {tickets:,} new tickets; outcomes {statuses}")
+    print(
+        f"              CPU per message: this worker {cpu * 1000 / count:.1f} ms, PostgreSQL "
+        f"{database_cpu * 1000 / count:.1f} ms (the rate with the CPU to itself: "
+        f"{count / (cpu + database_cpu):.0f}/s); parsing alone {parsing:.2f} ms"
+    )
+    print(f"              {tickets:,} new tickets; outcomes { {str(key): value for key, value in statuses.items()} }")
     print(f"              {load()}")
 
 
