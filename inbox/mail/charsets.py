@@ -39,7 +39,7 @@ def codec_for(charset: str | None) -> str | None:
     name = _ALIASES.get(name, name)
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not even a name (a NUL byte in it)
         return None
 
 

@@ -3,6 +3,9 @@ text, auto-reply detection and delivery reports."""
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 
 from inbox.mail.autoreply import auto_reply_reason, mailing_list
@@ -21,6 +24,7 @@ from inbox.mail.quotes import html_to_text, visible_text
         ("=?koi8-r?B?8NLJ18XU?=", "Привет"),
         ("=?windows-1252?Q?Caf=E9_=80?=", "Café €"),
         ("=?no-such-charset?Q?Caf=E9?=", "Café"),
+        ("=?utf\x00-8?Q?Caf=E9?=", "Café"),  # not even a charset name
         ("=?utf-8?Q?Caf=E9?=", "Café"),  # declared UTF-8, written in Windows-1252
         ("Re: =?utf-8?Q?unfinished_word", "Re: unfinished word"),
         ("=?utf-8?B?!!!?=", "=?utf-8?B?!!!?="),  # broken base64 is shown as it came
@@ -168,3 +172,33 @@ def test_a_person_writing_undeliverable_in_a_subject_is_no_bounce():
     parsed = mail_parse(b"From: ann@x.test\r\nSubject: Undeliverable parcel\r\n\r\nMy parcel never came.\r\n")
 
     assert delivery_report(parsed.message, subject=parsed.subject, sender=parsed.from_address) is None
+
+
+# --- Damaged mail -------------------------------------------------------------------------------
+
+_SPLICES = [b"\n", b"\r\n", b"=?", b"?=", b"--", b"\x00", b"<", b'"', b";", b"=?utf-8?B?", b'charset="', b"=\n",
+            b"Content-Type: multipart/mixed; boundary=x\n", b"Content-Type: message/rfc822\n\n", b"name*0=",
+            b'Content-Type: multipart/report; report-type=delivery-status; boundary="', b"filename*=utf-8''%E9%ZZ",
+            b"<blockquote type=cite>", b"<div id=appendonsend>", b"format=flowed"]  # fmt: skip
+
+
+def test_damaged_real_world_mail_never_makes_the_parsers_raise():
+    corpus = [path.read_bytes() for path in sorted((Path(__file__).parent / "mail").glob("*.eml"))]
+    rng = random.Random(11)
+    for _ in range(1500):
+        raw = bytearray(rng.choice(corpus))
+        for _ in range(rng.randint(1, 30)):
+            at = rng.randrange(len(raw) or 1)
+            choice = rng.random()
+            if choice < 0.35:
+                raw[at : at + 1] = bytes([rng.randrange(256)])
+            elif choice < 0.6:
+                del raw[at : at + rng.randint(1, 80)]
+            else:
+                raw[at:at] = rng.choice(_SPLICES)
+        parsed = mail_parse(bytes(raw))
+
+        visible_text(parsed.text) if parsed.text.strip() else visible_text(html_to_text(parsed.html))
+        delivery_report(parsed.message, subject=parsed.subject, sender=parsed.from_address)
+        auto_reply_reason(parsed.headers, parsed.subject)
+        mailing_list(parsed.headers)
