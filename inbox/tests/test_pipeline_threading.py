@@ -16,6 +16,7 @@ from helpdesk.tests.factories import TicketFactory
 from inbox.admin import InboundEmailAdmin
 from inbox.models import InboundEmail
 from inbox.reply_address import reply_address
+from inbox.selectors.inbound import inbound_ids_for_ticket
 from inbox.services import inbound as inbound_services
 from inbox.services.inbound import MAX_ATTEMPTS, inbound_process, inbound_receive, inbound_retry_stuck
 from inbox.tests.factories import InboundEmailFactory, MailboxFactory, raw_email
@@ -322,3 +323,13 @@ def test_agents_download_the_original_eml(client, login):
     assert response["Content-Disposition"] == f'attachment; filename="message-{inbound.pk}.eml"'
     assert b"".join(response.streaming_content) == raw_email(message_id=inbound.message_id)
     assert client.get(reverse("inbox:inbound_raw", args=[987654])).status_code == 404
+
+
+def test_the_thread_finds_the_original_of_each_received_message(receive):
+    opening = receive(mail(message_id="<open@c.test>"))
+    headers = "In-Reply-To: <open@c.test>\r\n"
+    answer = receive(mail(message_id="<answer@c.test>", headers=headers, body="More."))
+
+    found = inbound_ids_for_ticket(ticket_id=opening.ticket_id)
+
+    assert found == {None: opening.pk, answer.ticket_message_id: answer.pk}
