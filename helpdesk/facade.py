@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -16,12 +17,14 @@ from customers.facade import contact_for_email, contact_queryset
 from . import live
 from .contracts import InboundAttachment, ReceivedMessage, TicketSummary, outgoing_message
 from .models import Attachment, DeliveryStatus, Ticket, TicketMessage
+from .outgoing import acknowledgement_publish_on_commit
 from .services import tickets as ticket_services
 from .validators import validate_attachments
 
 __all__ = [
     "DELIVERY_STATUSES",
     "attachment_open",
+    "attachments_screen",
     "message_delivery_set",
     "message_external_id_set",
     "message_for_external_id",
@@ -64,6 +67,7 @@ def ticket_open(
     cc: Sequence[str] = (),
     external_id: str = "",
     sender_contact_id: int | None = None,
+    auto_reply: bool = False,
 ) -> tuple[ReceivedMessage, list[str]]:
     """A new ticket from a customer's first message; an unknown sender becomes a contact.
 
@@ -71,6 +75,8 @@ def ticket_open(
     SMS sender's phone number: customers.facade.contact_for_phone).
     Attachments the upload allow-list refuses are left out, and the reasons returned (the caller keeps the
     original message, so nothing is lost): one refused file never costs the customer their ticket.
+    An emailed request is acknowledged by email, unless `auto_reply` says a machine wrote the message
+    (an out-of-office, a mailing list): two robots must not answer each other for ever.
     """
     uploads, content_ids, refused = _accepted(attachments)
     ticket = ticket_services.ticket_create(
@@ -86,6 +92,8 @@ def ticket_open(
         external_id=external_id,
     )
     opening = ticket.messages.order_by("id").values_list("pk", flat=True).first()
+    if channel == Ticket.Channel.EMAIL and not auto_reply:
+        acknowledgement_publish_on_commit(ticket)
     return ReceivedMessage(ticket_id=ticket.pk, message_id=opening, created_ticket=True), refused
 
 
@@ -124,7 +132,11 @@ def message_receive(
 
 def _accepted(attachments: Sequence[InboundAttachment]) -> tuple[list[SimpleUploadedFile], list[str], list[str]]:
     uploads, content_ids, refused = [], [], []
+    limit = settings.HELPDESK_ATTACHMENTS_PER_MESSAGE
     for attachment in attachments:
+        if len(uploads) >= limit:  # the count limit would refuse them all: keep the first ones
+            refused.append(f"{attachment.filename}: at most {limit} files are kept per message.")
+            continue
         upload = SimpleUploadedFile(attachment.filename or "attachment", attachment.content, attachment.content_type)
         try:
             validate_attachments([upload])
@@ -306,3 +318,22 @@ def deflection_record(
         ticket=Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None,
         suggested=suggested,
     )
+
+
+# --- pipeline ---
+
+
+def attachments_screen(attachments: Sequence[InboundAttachment]) -> tuple[list[InboundAttachment], list[str]]:
+    """The files of a received message the upload allow-list and the per-message limits take, and why each other
+    one is refused: the caller can tell the agent in the message itself that a file was held back."""
+    kept, refused = [], []
+    for attachment in attachments:
+        _uploads, _content_ids, problems = _accepted([attachment])
+        limit = settings.HELPDESK_ATTACHMENTS_PER_MESSAGE
+        if not problems and len(kept) >= limit:
+            problems = [f"{attachment.filename}: at most {limit} files are kept per message."]
+        if problems:
+            refused.extend(problems)
+        else:
+            kept.append(attachment)
+    return kept, refused

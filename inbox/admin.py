@@ -2,11 +2,12 @@
 why one was ignored, rejected or could not be parsed (the original .eml stays downloadable), and every email sent
 with how its delivery went."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from accounts.admin_site import WorkspaceModelAdmin, workspace_admin_site
 
 from .models import InboundEmail, Mailbox, OutboundEmail, SmsMessage
+from .services.inbound import inbound_process_again
 
 
 @admin.register(Mailbox, site=workspace_admin_site)
@@ -26,6 +27,15 @@ class InboundEmailAdmin(WorkspaceModelAdmin):
     date_hierarchy = "received"
     show_facets = admin.ShowFacets.NEVER
     readonly_fields = [field.name for field in InboundEmail._meta.fields]
+    actions = ["process_again"]
+
+    @admin.action(description="Process again (failed messages)")
+    def process_again(self, request, queryset) -> None:
+        queued = sum(inbound_process_again(inbound) for inbound in queryset)
+        skipped = queryset.count() - queued
+        self.message_user(request, f"{queued} message(s) queued for processing again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} message(s) were not failed and were left alone.", messages.INFO)
 
     def has_add_permission(self, request) -> bool:
         return False  # mail arrives by mailboxes and the forwarding webhook, never typed in

@@ -332,6 +332,8 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
             "inbox.tasks.cloudmail.cloud_mailboxes_poll_task",
             "inbox.tasks.cloudmail.cloud_mailbox_poll_task",
+            "inbox.tasks.inbound.inbound_retry_stuck_task",
+            "inbox.tasks.inbound.inbound_retry_stuck_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -371,6 +373,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.cloudmail.cloud_mailboxes_poll_fanout_task",
         "schedule": float(env("CLOUDMAIL_POLL_SECONDS", "60")),
     },
+    # Received mail a dead worker left unprocessed is queued again (at most 5 attempts, then FAILED for admins).
+    "inbox-retry-stuck": {"task": "inbox.tasks.inbound.inbound_retry_stuck_fanout_task", "schedule": 300.0},
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),

@@ -27,7 +27,7 @@ urlpatterns = [
     path("", include("inbox.urls.sms")),  # Settings → Channels → SMS, and Twilio's webhooks
     path("settings/channels/chat/", include("inbox.urls.chat_settings")),
     path("chat/", include("inbox.urls.chat")),
-    path("", include("inbox.urls")),  # /settings/channels/ and the inbox's other pages
+    path("", include("inbox.urls")),  # /settings/channels/, /inbox/ and the inbox's other pages
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,39 +1,209 @@
-"""Filing a stored message: parse the MIME, thread it onto its ticket or open a new one.
+"""Filing a stored message: parse the MIME, recognise delivery reports, loops and auto-replies, thread it onto
+its ticket (signed reply address, then In-Reply-To/References, then a `[#123]` subject token) or open a new one.
 
-First cut: the plain-text body of a well-formed message opens a ticket. Threading, quote stripping, inline
-images, auto-reply and bounce detection come next (issue 11, "The pipeline").
+Called by `inbound.inbound_process` inside a savepoint: anything raised here leaves the record FAILED with the
+reason, the raw .eml kept, and nothing half-filed.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-from email.message import EmailMessage
-from email.utils import parseaddr
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
 
 from helpdesk import facade as helpdesk
+from helpdesk.contracts import InboundAttachment, ReceivedMessage
 
-from ..models import InboundEmail
+from ..mail.autoreply import auto_reply_reason, mailing_list
+from ..mail.dsn import delivery_report
+from ..mail.parse import ParsedMail, mail_parse
+from ..mail.quotes import html_to_text, visible_text
+from ..models import InboundEmail, Mailbox
+from ..models.mail import message_id_key
+from ..reply_address import ticket_from_address
+from .bounces import bounce_record
+
+SUBJECT_TOKEN = re.compile(r"\[#(\d{1,12})\]")
+MAX_SUBJECT = 200
+MAX_BODY = 49_000  # under the helpdesk's 50,000, leaving room for the notes added below
+SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
+
+
+class Unfileable(Exception):
+    """The message cannot become a ticket entry; the text is the reason shown to admins."""
+
+
+@dataclass(frozen=True)
+class Threading:
+    ticket_id: int | None
+    how: str = ""
 
 
 def inbound_file(inbound: InboundEmail) -> None:
     with inbound.raw.open("rb") as stored:
-        message: EmailMessage = email.message_from_binary_file(stored, policy=email.policy.default)
-    name, address = parseaddr(str(message.get("From", "")))
-    subject = str(message.get("Subject", "") or "").strip() or "(no subject)"
-    body_part = message.get_body(preferencelist=("plain",))
-    body = body_part.get_content().strip() if body_part is not None else ""
-    inbound.sender = address[:320]
-    inbound.subject = subject[:300]
-    received, _refused = helpdesk.ticket_open(
-        subject=subject[:200],
-        body=body or "(empty message)",
-        sender_email=address,
-        sender_name=name,
-        channel="email",
-        external_id=inbound.message_id[:255],
+        mail = mail_parse(stored.read())
+    inbound.sender = mail.from_address[:320]
+    inbound.subject = mail.subject[:300]
+    if _bounce_filed(inbound, mail):
+        return
+    own = own_addresses()
+    loop = loop_reason(mail, own)
+    if loop:
+        inbound.status, inbound.reason = InboundEmail.Status.IGNORED, loop
+        return
+    if not mail.from_address:
+        raise Unfileable("The message has no sender address (From, Sender and Reply-To are missing or broken).")
+    _file_on_ticket(inbound, mail, own)
+
+
+def _bounce_filed(inbound: InboundEmail, mail: ParsedMail) -> bool:
+    report = delivery_report(mail.message, subject=mail.subject, sender=mail.from_address)
+    if report is None:
+        return False
+    matched = bool(report.original_message_id) and bounce_record(
+        original_message_id=report.original_message_id, diagnostic=report.diagnostic, permanent=report.permanent
     )
+    if not matched and report.original_message_id.strip("<>") != report.original_message_id:
+        # Whoever recorded our Message-ID may have kept it without its angle brackets.
+        matched = bounce_record(
+            original_message_id=report.original_message_id.strip("<>"),
+            diagnostic=report.diagnostic,
+            permanent=report.permanent,
+        )
+    kind = "failed" if report.permanent else "delayed"
+    about = f"message {report.original_message_id}" if report.original_message_id else "an unnamed message"
+    inbound.status = InboundEmail.Status.BOUNCE
+    inbound.reason = f"Delivery {kind} for {about}: {report.diagnostic}"
+    if not matched:
+        inbound.reason += " (no message sent from here has that id)"
+    return True
+
+
+def own_addresses() -> set[str]:
+    return {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+
+
+def _base_address(address: str) -> str:
+    local, _, domain = address.lower().partition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def loop_reason(mail: ParsedMail, own: set[str]) -> str:
+    """Why this is our own mail coming back ("" when it is not)."""
+    if mail.from_address and _base_address(mail.from_address) in own:
+        return f"Loop: sent from our own address {mail.from_address}."
+    # A message this helpdesk holds under that id (with or without brackets, as it was recorded): we sent it.
+    # (One received under it would have been stopped by the Message-ID deduplication before parsing.)
+    if mail.message_id and helpdesk.ticket_for_external_ids([mail.message_id, mail.message_id.strip("<>")]):
+        return f"Loop: {mail.message_id} is a message sent from here."
+    return ""
+
+
+def _file_on_ticket(inbound: InboundEmail, mail: ParsedMail, own: set[str]) -> None:
+    automatic = auto_reply_reason(mail.headers, mail.subject)
+    listed = mailing_list(mail.headers)
+    attachments, refused = helpdesk.attachments_screen(_attachments(mail))
+    body = message_body(mail, refused)
+    threading = thread_find(mail, inbound)
+    received = None
+    if threading.ticket_id is not None:
+        received = _message_add(threading.ticket_id, mail, body, attachments, inbound)
+    if received is None:
+        cc = [address for address in mail.cc if _base_address(address) not in own and address != mail.from_address]
+        received, _ = helpdesk.ticket_open(
+            subject=(mail.subject or "(no subject)")[:MAX_SUBJECT],
+            body=body,
+            sender_email=mail.from_address,
+            sender_name=mail.from_name[:200],
+            channel="email",
+            attachments=attachments,
+            cc=cc,
+            external_id=inbound.message_id[:255],
+            auto_reply=bool(automatic or listed),
+        )
     inbound.ticket_id = received.ticket_id
     inbound.ticket_message_id = received.message_id
     inbound.created_ticket = received.created_ticket
     inbound.status = InboundEmail.Status.IMPORTED
+    notes = []
+    if automatic:
+        notes.append(f"Auto-reply ({automatic}): filed, not acknowledged.")
+    if listed:
+        notes.append(f"Mailing list ({listed}): filed, not acknowledged.")
+    if threading.ticket_id is not None and received.ticket_id != threading.ticket_id:
+        notes.append(f"Ticket #{threading.ticket_id} ({threading.how}) is closed or gone: a new ticket was opened.")
+    notes.extend(f"File not kept: {reason}" for reason in refused)
+    inbound.reason = "\n".join(notes)
+
+
+def _message_add(
+    ticket_id: int, mail: ParsedMail, body: str, attachments: list[InboundAttachment], inbound: InboundEmail
+) -> ReceivedMessage | None:
+    try:
+        received, _ = helpdesk.message_receive(
+            ticket_id=ticket_id,
+            body=body,
+            sender_email=mail.from_address,
+            sender_name=mail.from_name[:200],
+            channel="email",
+            attachments=attachments,
+            external_id=inbound.message_id[:255],
+        )
+    except ValidationError:  # closed or deleted: the customer's mail opens a new ticket instead
+        return None
+    return received
+
+
+def thread_find(mail: ParsedMail, inbound: InboundEmail) -> Threading:
+    """The ticket this message answers, by the strongest evidence first."""
+    for address in [*mail.to, *mail.cc, *mail.delivered_to]:
+        ticket_id = ticket_from_address(address)
+        if ticket_id is not None:
+            return Threading(ticket_id, "reply address")
+    ids = [*mail.in_reply_to, *reversed(mail.references)]
+    if ids:
+        earlier = (
+            InboundEmail.objects.filter(message_key__in=[message_id_key(value) for value in ids])
+            .exclude(pk=inbound.pk)
+            .exclude(ticket_id=None)
+            .order_by("-received", "-id")
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+        if earlier is not None:
+            return Threading(earlier, "In-Reply-To/References")
+        ticket_id = helpdesk.ticket_for_external_ids([*ids, *(value.strip("<>") for value in ids)])
+        if ticket_id is not None:
+            return Threading(ticket_id, "In-Reply-To/References")
+    for match in SUBJECT_TOKEN.finditer(mail.subject):
+        summary = helpdesk.ticket_summary(int(match.group(1)))
+        # A number in a subject is guessable: only the ticket's own people may file onto it this way.
+        if summary is not None and mail.from_address in {summary.requester_email.lower(), *summary.cc}:
+            return Threading(summary.id, "subject [#number]")
+    return Threading(None)
+
+
+def message_body(mail: ParsedMail, refused: list[str]) -> str:
+    """What the sender wrote (quotes and signature cut; HTML-only mail as text), with a note per held-back file."""
+    text = visible_text(mail.text) if mail.text.strip() else ""
+    if not text and mail.html.strip():
+        text = visible_text(html_to_text(mail.html))
+    if len(text) > MAX_BODY:
+        text = text[:MAX_BODY].rstrip() + "\n\n[The message was shortened here; the original .eml has it all.]"
+    if not text:
+        text = "(no text; see the attachments)" if mail.files else "(empty message)"
+    notes = [reason for reason in refused if not reason.lower().startswith(("smime.p7s", "smime.p7m"))]
+    if notes:
+        text += "\n\n" + "\n".join(f"[File not kept: {reason}]" for reason in notes)
+    return text
+
+
+def _attachments(mail: ParsedMail) -> list[InboundAttachment]:
+    return [
+        InboundAttachment(
+            filename=file.filename, content_type=file.content_type, content=file.content, content_id=file.content_id
+        )
+        for file in mail.files
+        if file.content
+    ]

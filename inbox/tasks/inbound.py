@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from tenants.services import tenants_fan_out
+
 from ..services import inbound
 
 
@@ -12,3 +14,14 @@ def inbound_process_task(inbound_id: int) -> str | None:
     """Queued when a message is stored: parse it and file it on a ticket (helpdesk.facade)."""
     record = inbound.inbound_process(inbound_id)
     return record.status if record else None
+
+
+@shared_task
+def inbound_retry_stuck_task() -> int:
+    """Messages still waiting minutes after they were stored (a worker died mid-batch) are queued again."""
+    return inbound.inbound_retry_stuck()
+
+
+@shared_task
+def inbound_retry_stuck_fanout_task() -> int:
+    return tenants_fan_out(inbound_retry_stuck_task)

@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
-from . import cloudmail
+from . import cloudmail, messages
 
 app_name = "inbox"
 
 urlpatterns = [
     path("settings/channels/", include("inbox.urls.channels")),
     path("settings/channels/", include(cloudmail.urlpatterns)),
+    path("inbox/", include(messages.urlpatterns)),
 ]

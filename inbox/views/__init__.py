@@ -1,1 +1,1 @@
-"""Pages of the inbox, one module per area."""
+"""Pages and downloads of the inbox, one module per area."""
