@@ -317,10 +317,11 @@ def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result
 
 def _import(gmail: GmailMailbox, mailbox: Mailbox, message_id: str, result: PollResult) -> None:
     from ..services.inbound import inbound_receive
+    from ..services.mailboxes import mailbox_test_arrival
 
     result.seen += 1
     raw = gmail.message_raw(message_id)
-    if raw is None:
+    if raw is None or mailbox_test_arrival(mailbox, raw):  # Settings → Channels' test message is no ticket
         return
     _record, created = inbound_receive(raw=raw, source="gmail", mailbox=mailbox, source_ref=message_id)
     result.imported += created

@@ -279,13 +279,14 @@ def _delta_sync(client: GraphMailbox, mailbox: Mailbox, budget: int) -> PollResu
 
 def _page_import(client: GraphMailbox, mailbox: Mailbox, items: list[dict[str, Any]], result: PollResult) -> None:
     from ..services.inbound import inbound_receive  # the services call the fetchers, not the other way round
+    from ..services.mailboxes import mailbox_test_arrival
 
     for item in items:
         if "@removed" in item or not item.get("id"):
             continue
         result.seen += 1
         raw = client.message_raw(str(item["id"]))
-        if raw is None:
+        if raw is None or mailbox_test_arrival(mailbox, raw):  # Settings → Channels' test message is no ticket
             continue
         _record, created = inbound_receive(raw=raw, source="graph", mailbox=mailbox, source_ref=str(item["id"]))
         result.imported += created

@@ -22,9 +22,10 @@ from django.utils import timezone
 from core.crypto import DecryptionFailed
 from core.outbox import enqueue_on_commit
 
-from ..fetchers import gmail, graph
+from ..fetchers import FetchError, gmail, graph
 from ..fetchers.base import CloudMailError, PollResult, RateLimited
 from ..models import Mailbox
+from .mailboxes import connection_check
 
 logger = logging.getLogger(__name__)
 
@@ -273,3 +274,17 @@ def _secrets_or_none(mailbox: Mailbox) -> dict[str, Any]:
         return mailbox.secrets()
     except DecryptionFailed:
         return {}
+
+
+# ---- Settings → Channels: "Test connection" -------------------------------------------------------------------
+
+
+def _connection_check(mailbox: Mailbox) -> str:
+    result = cloud_mailbox_test(mailbox)
+    if not result.ok:
+        raise FetchError(result.message)
+    return result.message
+
+
+for _kind in CLOUD_KINDS:
+    connection_check(_kind)(_connection_check)

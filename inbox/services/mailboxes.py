@@ -43,6 +43,8 @@ ConnectionCheck = Callable[[Mailbox], str]
 POLLERS: dict[str, Poller] = {}
 CONNECTION_CHECKS: dict[str, ConnectionCheck] = {}
 
+# Polled by inbox.services.cloudmail (its own beat entry and back-off), not by POLLERS.
+CLOUD_POLLED = (Mailbox.Kind.MICROSOFT365, Mailbox.Kind.GMAIL)
 TEST_SUBJECT = "Switchboard test message"
 TEST_TIMEOUT = timedelta(minutes=3)
 TEST_REPOLL_SECONDS = 5  # while a test message is awaited, its status page asks for a poll at most this often
@@ -245,7 +247,7 @@ def mailbox_test_progress(mailbox: Mailbox) -> TestProgress:
     if timezone.now() - sent > TEST_TIMEOUT:
         return TestProgress("timeout", state["token"], state["sent_at"])
     now = time.time()
-    if mailbox.kind in POLLERS and now - state.get("repolled", 0.0) >= TEST_REPOLL_SECONDS:
+    if mailbox.kind in (*POLLERS, *CLOUD_POLLED) and now - state.get("repolled", 0.0) >= TEST_REPOLL_SECONDS:
         cache.set(_test_key(mailbox), state | {"repolled": now}, int(TEST_TIMEOUT.total_seconds()) * 2)
         _queue_poll(mailbox)
     return progress
@@ -278,11 +280,14 @@ def _test_arrived(mailbox: Mailbox) -> None:
 
 
 def _queue_poll(mailbox: Mailbox) -> None:
-    if mailbox.kind not in POLLERS:
-        return
-    from ..tasks.mailboxes import mailbox_poll_task  # the task module calls these services
+    # The task modules call these services. Microsoft 365 and Gmail have their own poll (inbox.services.cloudmail).
+    from ..tasks.cloudmail import cloud_mailbox_poll_task
+    from ..tasks.mailboxes import mailbox_poll_task
 
-    enqueue_on_commit(mailbox_poll_task, mailbox.pk)
+    if mailbox.kind in POLLERS:
+        enqueue_on_commit(mailbox_poll_task, mailbox.pk)
+    elif mailbox.kind in CLOUD_POLLED:
+        enqueue_on_commit(cloud_mailbox_poll_task, mailbox.pk)
 
 
 # --- Settings → Channels --------------------------------------------------------------------------------------

@@ -53,16 +53,18 @@ def test_the_empty_list_invites_to_connect_an_address(client, login):
     page = client.get("/settings/channels/").content.decode()
 
     assert "No support address yet" in page and 'href="/settings/channels/connect/"' in page
+    for channel in ("/settings/channels/chat/", "/settings/channels/sms/", "/settings/channels/cloud/"):
+        assert f'href="{channel}"' in page  # the other channels are one click away
 
 
-def test_every_kind_can_be_chosen_and_gmail_waits_for_its_consent_flow(client, login):
+def test_every_kind_can_be_chosen_and_gmail_is_connected_by_googles_consent(client, login):
     login("owner")
 
     choose = client.get("/settings/channels/connect/").content.decode()
     gmail = client.get("/settings/channels/connect/?kind=gmail").content.decode()
 
     assert all(f"/settings/channels/connect/?kind={kind}" in choose for kind in Mailbox.Kind.values)
-    assert "not available on this server yet" in gmail and 'data-testid="gmail-connect"' not in gmail
+    assert 'data-testid="gmail-connect"' in gmail and 'formaction="/settings/channels/cloud/gmail/connect/"' in gmail
     assert client.get("/settings/channels/connect/?kind=nonsense").status_code == 404
 
 

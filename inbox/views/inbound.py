@@ -8,12 +8,27 @@ from django.views.decorators.http import require_GET
 from accounts.permissions import capability_required
 
 from ..models import InboundEmail
-from ..selectors.inbound import inbound_get
+from ..selectors.inbound import inbound_get, inbound_ids_for_ticket
 
 
 @require_GET
 @capability_required("tickets.view")
 def inbound_raw(request: HttpRequest, inbound_id: int) -> FileResponse:
+    return _raw_download(inbound_id)
+
+
+@require_GET
+@capability_required("tickets.view")
+def ticket_original_email(request: HttpRequest, ticket_id: int, message_id: int | None = None) -> FileResponse:
+    """The email behind a ticket's thread entry (`message_id`), or the one that opened the ticket (none): the
+    ticket page links here, as the helpdesk knows its thread and the inbox knows the mail."""
+    inbound_id = inbound_ids_for_ticket(ticket_id=ticket_id).get(message_id)
+    if inbound_id is None:
+        raise Http404("No email is kept for this message.")
+    return _raw_download(inbound_id)
+
+
+def _raw_download(inbound_id: int) -> FileResponse:
     """Always a download, never shown inline: the mail's HTML must not run in our origin."""
     try:
         inbound = inbound_get(inbound_id=inbound_id)
