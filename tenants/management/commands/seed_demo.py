@@ -67,6 +67,7 @@ class Command(BaseCommand):
         from accounts.demo import seed_team
         from customers.demo import seed_customers
         from helpdesk.demo import seed_helpdesk
+        from inbox.demo import seed_inbox
 
         team = seed_team(email_domain=f"{slug}.test")
         owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
@@ -74,4 +75,8 @@ class Command(BaseCommand):
         created = seed_customers(owners=owners, customers=customers, contacts=contacts, seed=zlib.crc32(slug.encode()))
         agents = [user for user in team.values() if user.role in HELPDESK_ROLES]
         helpdesk = seed_helpdesk(agents=agents, tickets=tickets, seed=zlib.crc32(slug.encode()))
-        return f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}"
+        inbox = seed_inbox(slug=slug)
+        return (
+            f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
+            f"inbox: {inbox}"
+        )
