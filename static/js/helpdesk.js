@@ -182,6 +182,15 @@
     }
   });
 
+  // Responses can arrive out of order (a pushed refresh started before this page's own edit, answered after it):
+  // a header older than the one shown never replaces it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const shown = event.detail.target;
+    if (!shown || shown.id !== "ticket-header" || !event.detail.shouldSwap) { return; }
+    const incoming = /id="ticket-header"[^>]*data-version="(\d+)"/.exec(event.detail.serverResponse || "");
+    if (incoming && Number(incoming[1]) < Number(shown.dataset.version || 0)) { event.detail.shouldSwap = false; }
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     const elt = event.detail.elt;
     if (elt && elt.matches && elt.matches("[data-composer]") && event.detail.successful) {
