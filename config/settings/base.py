@@ -321,6 +321,9 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.webhooks.webhook_deliver_task",
+            "inbox.tasks.webhooks.webhook_retry_due_task",
+            "inbox.tasks.webhooks.webhook_retry_due_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -352,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
     "helpdesk-ticket-ai": {"task": "helpdesk.tasks.ticket_ai.ticket_ai_maintenance_fanout_task", "schedule": 300.0},
     # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
+    # Outbound webhooks: deliveries whose retry is due are sent again.
+    "inbox-webhook-retries": {"task": "inbox.tasks.webhooks.webhook_retry_due_fanout_task", "schedule": 30.0},
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
@@ -438,6 +443,8 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
+# Paths whose views read the body in a bounded way and answer 413 with their own limit (core.middleware): raw mail.
+REQUEST_SIZE_CHECKED_BY_VIEW = ("/inbox/mail/inbound/",)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -46,6 +46,8 @@ PUBLIC_ROUTES = {
     "help_center:request_new",
     "help_center:request_status",
     "help_center:survey",
+    # Mail providers forwarding raw messages (inbox/views/mail_webhook.py): signed with the mailbox's secret.
+    "inbox:inbound_webhook",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

@@ -41,6 +41,8 @@ URL_KWARG_MODELS = {
     "run_id": "ai.AIRun",
     "config_id": "ai.ProviderConfig",
     "version_id": "ai.ModelVersion",
+    "webhook_id": "inbox.WebhookSubscription",
+    "delivery_id": "inbox.WebhookDelivery",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

@@ -24,6 +24,7 @@ urlpatterns = [
     path("help/", include("helpdesk.urls.help_center")),
     path("settings/helpdesk/", include("helpdesk.urls.helpdesk_settings")),
     path("settings/ai/", include("ai.urls")),
+    path("", include("inbox.urls")),
     path("api/v1/", include("config.urls.api")),
     path("admin/", workspace_admin_site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,5 +1,6 @@
 """Inbox models, one module per channel; import them from here."""
 
 from .mail import InboundEmail, Mailbox
+from .webhooks import ApiIdempotencyKey, WebhookDelivery, WebhookSubscription
 
-__all__ = ["InboundEmail", "Mailbox"]
+__all__ = ["ApiIdempotencyKey", "InboundEmail", "Mailbox", "WebhookDelivery", "WebhookSubscription"]

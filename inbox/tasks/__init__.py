@@ -3,4 +3,7 @@
 Celery's autodiscovery imports this package; every module with tasks is imported here.
 """
 
-from . import inbound  # noqa: F401
+from . import (
+    inbound,  # noqa: F401
+    webhooks,  # noqa: F401
+)

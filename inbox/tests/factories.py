@@ -1,10 +1,15 @@
 """Test data for the inbox: mailboxes and received messages."""
 
+from datetime import timedelta
+
 import factory
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
-from inbox.models import InboundEmail, Mailbox
+from core import crypto
+from inbox.models import ApiIdempotencyKey, InboundEmail, Mailbox, WebhookDelivery, WebhookSubscription
 from inbox.models.mail import message_id_key
+from inbox.models.webhooks import SECRET_PURPOSE as WEBHOOK_SECRET_PURPOSE
 
 
 class MailboxFactory(factory.django.DjangoModelFactory):
@@ -37,3 +42,36 @@ class InboundEmailFactory(factory.django.DjangoModelFactory):
     size = 200
     sender = "ann@customer.test"
     subject = "Hello"
+
+
+# --- webhooks ---
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookSubscription
+
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.com/switchboard")
+    events = factory.LazyFunction(lambda: ["ticket.created", "ticket.updated"])
+    secret_encrypted = factory.LazyFunction(lambda: crypto.encrypt("whsec_test", purpose=WEBHOOK_SECRET_PURPOSE))
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    event = "ticket.created"
+    ticket_id = 1
+    body = '{"event":"ticket.created"}'
+
+
+class ApiIdempotencyKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiIdempotencyKey
+
+    key = factory.Sequence(lambda n: f"key-{n}")
+    request_hash = "0" * 64
+    response_status = 201
+    response_body = factory.LazyFunction(lambda: {"ticket_id": 1})
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))

@@ -1,0 +1,1 @@
+"""Inbox pages and endpoints, one module per area."""
