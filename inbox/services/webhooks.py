@@ -23,10 +23,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.facade import manager_emails
@@ -35,6 +33,7 @@ from core.links import workspace_url
 from core.outbox import enqueue_on_commit
 from helpdesk.contracts import TICKET_EVENTS, TicketEventPayload
 
+from .. import emails
 from ..models import WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -316,23 +315,15 @@ def _disabled_notify(subscription: WebhookSubscription) -> None:
     if not recipients:
         return
     tenant = getattr(connection, "tenant", None)
-    context = {
-        "subscription": subscription,
-        "workspace_name": getattr(tenant, "name", "") or "Switchboard",
-        "settings_url": workspace_url(f"/settings/channels/webhooks/{subscription.pk}/") if tenant else "",
-    }
-    subject = " ".join(render_to_string("inbox/email/webhook_disabled_subject.txt", context).split())
-    message = EmailMessage(
-        subject, render_to_string("inbox/email/webhook_disabled_message.txt", context), to=recipients
+    settings_url = workspace_url(f"/settings/channels/webhooks/{subscription.pk}/") if tenant is not None else ""
+    emails.webhook_disabled_send(
+        recipients=recipients,
+        context={
+            "subscription": subscription,
+            "workspace_name": getattr(tenant, "name", "") or "Switchboard",
+            "settings_url": settings_url,
+        },
     )
-
-    def send() -> None:
-        try:
-            message.send()
-        except Exception:
-            logger.exception("could not email the managers about webhook %s", subscription.pk)
-
-    transaction.on_commit(send)
 
 
 # --- Retries and redelivery ---------------------------------------------------------------------------

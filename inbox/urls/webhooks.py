@@ -11,7 +11,7 @@ urlpatterns = [
     path("settings/channels/webhooks/<int:webhook_id>/secret/", webhooks.webhook_secret_rotate, name="webhook_secret"),
     path("settings/channels/webhooks/<int:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path(
-        "settings/channels/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver/",
+        "settings/channels/webhooks/deliveries/<int:delivery_id>/redeliver/",
         webhooks.webhook_redeliver,
         name="webhook_redeliver",
     ),

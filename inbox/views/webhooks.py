@@ -103,9 +103,9 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
 
 @capability_required(CAPABILITY)
 @require_POST
-def webhook_redeliver(request: HttpRequest, webhook_id: int, delivery_id: int) -> HttpResponse:
-    subscription = get_object_or_404(WebhookSubscription, pk=webhook_id)
-    delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, subscription=subscription)
+def webhook_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery = get_object_or_404(WebhookDelivery.objects.select_related("subscription"), pk=delivery_id)
+    subscription = delivery.subscription
     try:
         services.webhook_redeliver(delivery=delivery)
     except ValidationError as error:
