@@ -30,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 # The receiver listens on 127.0.0.1 over http: allowed here as in the tests (the worker gets the same from server_env).
 os.environ["EGRESS_ALLOW_LOOPBACK"], os.environ["EGRESS_REQUIRE_HTTPS"] = "1", "0"
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
@@ -96,7 +96,7 @@ def workspace() -> Tenant:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def run(events: int, rate: float, receiver: Receiver) -> None:
