@@ -3,10 +3,11 @@ a local receiver, through the real path (helpdesk ticket_event → delivery row 
 egress-guarded httpx → receiver).
 
 A workspace "bench-webhooks" gets one subscription to `ticket.updated` pointing at a thread HTTP server on
-127.0.0.1 (the egress guard is told to allow loopback, as in tests), and a few tickets. Then `ticket_update` is
-called at `--rate` events per minute (default 1,000), each renaming a ticket; the clock starts just before the call
-(so the transaction itself is counted) and stops when the receiver has read the request. One real `celery worker`
-(solo pool, started here on a private Redis database) sends everything.
+127.0.0.1 (the egress guard is told to allow loopback, as in tests), and 20 tickets. Then `ticket_update` is called
+at `--rate` events per minute (default 1,000) from `--senders` threads (each its own connection, as web requests
+would be; a ticket always belongs to the same sender), each renaming a ticket. The clock starts just before the call
+(so the transaction itself is counted) and stops when the receiver has read the request. Real `celery worker`s
+(`--workers`, default 2 like `make run`'s, solo pool, on a private Redis database) send everything.
 
 Run by hand while the embedded servers run (`make services`):
     .venv/bin/python bench/inbox_webhooks.py [--events 500] [--rate 1000]
@@ -99,31 +100,43 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run(events: int, rate: float, receiver: Receiver) -> None:
+def run(tenant: Tenant, events: int, rate: float, senders: int, receiver: Receiver) -> None:
     WebhookSubscription.objects.all().delete()
     webhooks.webhook_subscription_create(url=receiver.url, events=["ticket.updated"], description="bench")
-    tickets = list(Ticket.objects.order_by("pk")[:TICKETS]) or []
+    tickets = list(Ticket.objects.order_by("pk")[:TICKETS])
     tickets += [TicketFactory() for _ in range(TICKETS - len(tickets))]
     interval = 60.0 / rate
+    total = events + WARM_UP
+    subjects = [f"bench {int(time.time())} #{index}" for index in range(total)]
     started_at: dict[str, float] = {}
-    run_id = f"{int(time.time())}"
-    begin = time.monotonic()
-    for index in range(events + WARM_UP):
-        pause = begin + index * interval - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
-        subject = f"bench {run_id} #{index}"
-        started_at[subject] = time.time()
-        ticket_update(ticket=tickets[index % TICKETS], actor=None, data={"subject": subject})
+    begin = time.monotonic() + 0.5
+
+    def send(first: int) -> None:
+        # Each sender its own connection, as separate web requests would be; together they keep the rate.
+        with tenant_context(tenant):
+            for index in range(first, total, senders):
+                pause = begin + index * interval - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                started_at[subjects[index]] = time.time()
+                ticket = tickets[index % TICKETS]
+                ticket_update(ticket=ticket, actor=None, data={"subject": subjects[index]})
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(first,)) for first in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     sent_in = time.monotonic() - begin
     deadline = time.monotonic() + 60
-    while len(receiver.arrivals) < len(started_at) and time.monotonic() < deadline:
+    while len(receiver.arrivals) < total and time.monotonic() < deadline:
         time.sleep(0.05)
-    measured = [key for index, key in enumerate(started_at) if index >= WARM_UP]
+    measured = subjects[WARM_UP:]
     latencies = [(receiver.arrivals[key] - started_at[key]) * 1000 for key in measured if key in receiver.arrivals]
     missing = len(measured) - len(latencies)
     print(
-        f"{events} events in {sent_in:.1f} s ({events / sent_in * 60:.0f}/min target {rate:.0f}/min), {missing} missing"
+        f"{total} events in {sent_in:.1f} s ({total / sent_in * 60:.0f}/min, target {rate:.0f}/min), {missing} missing"
     )
     print(
         f"commit → received: p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
@@ -135,6 +148,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500, help="timed events (plus 10 warm-up)")
     parser.add_argument("--rate", type=float, default=1000, help="events per minute")
+    parser.add_argument("--senders", type=int, default=4, help="threads making the ticket changes")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (make run's worker has 2)")
     args = parser.parse_args()
     tenant = workspace()
     databases = RedisDatabases(settings.REDIS_URL)
@@ -145,13 +160,14 @@ def main() -> None:
     print(f"load average before {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as log_dir:
         env = server_env(database=database_url(connection.settings_dict), redis_url=redis_url)
-        worker = CeleryWorker.start(env=env, redis_url=redis_url, log_dir=Path(log_dir))
+        workers = [CeleryWorker.start(env=env, redis_url=redis_url, log_dir=Path(log_dir)) for _ in range(args.workers)]
         try:
             with tenant_context(tenant):
-                run(args.events, args.rate, receiver)
+                run(tenant, args.events, args.rate, args.senders, receiver)
                 WebhookSubscription.objects.all().delete()
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
             databases.release_all()
     print(f"load average after {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f}")
 

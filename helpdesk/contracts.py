@@ -84,6 +84,9 @@ class ReceivedMessage:
 # Sent with `event=TicketEventPayload(...)`, after the transaction that made the change commits, for what outbound
 # webhooks report. The helpdesk sends it whether anyone listens or not; the inbox decides who is told.
 ticket_event = Signal()
+# Asked with `event=<name>` before a payload is built (that costs queries): a receiver of `ticket_event` connects here
+# too and answers True when it wants that event now. With no True answer, nothing is built nor sent.
+ticket_event_wanted = Signal()
 
 TICKET_CREATED = "ticket.created"
 TICKET_UPDATED = "ticket.updated"

@@ -1,5 +1,6 @@
 """Tells listeners (the inbox's outbound webhooks) what happened to a ticket, after commit, with the ticket and
-message as the REST API shows them (`helpdesk.contracts.ticket_event`). With no receiver nothing is built."""
+message as the REST API shows them (`helpdesk.contracts.ticket_event`). When no receiver wants the event
+(`ticket_event_wanted`: no webhook subscribes to it), nothing is built."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .contracts import TicketEventPayload, ticket_event
+from .contracts import TicketEventPayload, ticket_event, ticket_event_wanted
 from .models import Ticket, TicketMessage
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def ticket_event_on_commit(event: str, ticket: Ticket, *, message: TicketMessage
 
 
 def _send(event: str, ticket_id: int, message_id: int | None, occurred: datetime, data: dict[str, Any]) -> None:
-    if not ticket_event.has_listeners(TicketEventPayload):
+    if not _wanted(event):
         return
     try:
         payload = _payload(event, ticket_id, message_id, occurred, data)
@@ -37,6 +38,16 @@ def _send(event: str, ticket_id: int, message_id: int | None, occurred: datetime
     for receiver, result in ticket_event.send_robust(sender=TicketEventPayload, event=payload):
         if isinstance(result, Exception):
             logger.error("%s on ticket #%s failed in %r", event, ticket_id, receiver, exc_info=result)
+
+
+def _wanted(event: str) -> bool:
+    for receiver, answer in ticket_event_wanted.send_robust(sender=TicketEventPayload, event=event):
+        if isinstance(answer, Exception):
+            logger.error("asking %r about %s failed", receiver, event, exc_info=answer)
+            return True  # when in doubt, describe it: the receiver itself decides
+        if answer:
+            return True
+    return False
 
 
 def _payload(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from helpdesk.contracts import OutgoingMessage, TicketEventPayload, outgoing_message, ticket_event
+from helpdesk.contracts import OutgoingMessage, TicketEventPayload, outgoing_message, ticket_event, ticket_event_wanted
 
 
 @receiver(outgoing_message, dispatch_uid="inbox-outgoing")
@@ -22,3 +22,11 @@ def ticket_event_webhooks(sender, *, event: TicketEventPayload, **kwargs) -> Non
     from .services import webhooks
 
     webhooks.webhook_event_dispatch(event)
+
+
+@receiver(ticket_event_wanted, dispatch_uid="inbox-webhooks-wanted")
+def ticket_event_wanted_webhooks(sender, *, event: str, **kwargs) -> bool:
+    """Only when an enabled subscription wants it: otherwise the helpdesk does not describe the ticket at all."""
+    from .selectors.webhooks import webhook_event_wanted
+
+    return webhook_event_wanted(event)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpdesk.contracts import TicketEventPayload, ticket_event
+from helpdesk.contracts import TicketEventPayload, ticket_event, ticket_event_wanted
 from helpdesk.models import Ticket
 from helpdesk.services import csat, sla
 from helpdesk.services import tickets as services
@@ -26,8 +26,14 @@ def events():
         seen.append(event)
 
     ticket_event.connect(listen, dispatch_uid="test-webhook-events")
+    ticket_event_wanted.connect(wanted, dispatch_uid="test-webhook-events")
     yield seen
     ticket_event.disconnect(dispatch_uid="test-webhook-events")
+    ticket_event_wanted.disconnect(dispatch_uid="test-webhook-events")
+
+
+def wanted(sender, *, event: str, **kwargs) -> bool:
+    return True
 
 
 def test_a_new_ticket_is_announced_after_its_intake_with_the_api_s_fields(
@@ -41,6 +47,20 @@ def test_a_new_ticket_is_announced_after_its_intake_with_the_api_s_fields(
         created.ticket
     )
     assert created.ticket["requester"]["email"] == "a@b.test" and created.ticket["description"] == "Smoke."
+
+
+def test_nothing_is_described_when_no_subscription_wants_the_event(make_user, django_capture_on_commit_callbacks):
+    """Without a subscription to it, the helpdesk does not even build the payload (it costs queries)."""
+    seen = []
+    ticket_event.connect(lambda sender, **kwargs: seen.append(kwargs), dispatch_uid="test-unwanted", weak=False)
+    try:
+        webhooks.webhook_subscription_create(url="https://hooks.example.com/in", events=["ticket.solved"])
+        ticket = TicketFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_update(ticket=ticket, actor=make_user("agent"), data={"subject": "Renamed"})
+    finally:
+        ticket_event.disconnect(dispatch_uid="test-unwanted")
+    assert seen == [] and not WebhookDelivery.objects.exists()
 
 
 def test_nothing_is_announced_before_the_commit(events, make_user):

@@ -1,0 +1,1 @@
+"""Inbox reads, one module per area."""
