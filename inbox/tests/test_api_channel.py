@@ -196,6 +196,8 @@ def _until_someone_waits_for_a_lock(timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
+            # Inside a transaction PostgreSQL keeps the first snapshot of pg_stat_activity: take a fresh one.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )
