@@ -324,6 +324,8 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.webhooks.webhook_deliver_task",
             "inbox.tasks.webhooks.webhook_retry_due_task",
             "inbox.tasks.webhooks.webhook_retry_due_fanout_task",
+            "inbox.tasks.api_channel.idempotency_keys_purge_task",
+            "inbox.tasks.api_channel.idempotency_keys_purge_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -357,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
     # Outbound webhooks: deliveries whose retry is due are sent again.
     "inbox-webhook-retries": {"task": "inbox.tasks.webhooks.webhook_retry_due_fanout_task", "schedule": 30.0},
+    # API channel: stored Idempotency-Key answers expire after a day.
+    "inbox-idempotency-purge": {
+        "task": "inbox.tasks.api_channel.idempotency_keys_purge_fanout_task",
+        "schedule": 3600.0,
+    },
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",

@@ -3,7 +3,4 @@
 Celery's autodiscovery imports this package; every module with tasks is imported here.
 """
 
-from . import (
-    inbound,  # noqa: F401
-    webhooks,  # noqa: F401
-)
+from . import api_channel, inbound, webhooks  # noqa: F401
