@@ -15,6 +15,8 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.MAX_REQUEST_BYTES
+        if request.path.startswith(tuple(getattr(settings, "REQUEST_SIZE_CHECKED_BY_VIEW", ()))):
+            return self.get_response(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -8,6 +8,8 @@ signal is sent after the transaction that wrote the message commits, so a receiv
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.dispatch import Signal
 
@@ -100,3 +102,34 @@ class ThreadEntry:
     name: str
     body: str
     created: str  # ISO 8601
+
+
+# --- webhooks ---
+# Sent with `event=TicketEventPayload(...)`, after the transaction that made the change commits, for what outbound
+# webhooks report. The helpdesk sends it whether anyone listens or not; the inbox decides who is told.
+ticket_event = Signal()
+# Asked with `event=<name>` before a payload is built (that costs queries): a receiver of `ticket_event` connects here
+# too and answers True when it wants that event now. With no True answer, nothing is built nor sent.
+ticket_event_wanted = Signal()
+
+TICKET_CREATED = "ticket.created"
+TICKET_UPDATED = "ticket.updated"
+TICKET_SOLVED = "ticket.solved"
+MESSAGE_CREATED = "message.created"
+SLA_BREACHED = "sla.breached"
+CSAT_RECEIVED = "csat.received"
+TICKET_EVENTS = (TICKET_CREATED, TICKET_UPDATED, TICKET_SOLVED, MESSAGE_CREATED, SLA_BREACHED, CSAT_RECEIVED)
+
+
+@dataclass(frozen=True)
+class TicketEventPayload:
+    """Something that happened to a ticket, as JSON-able data shaped like the REST API's (`ticket` is the API's
+    Ticket, `message` its TicketMessage for message events; only public messages are sent). `data` says more
+    about the event: the changes of an update, the SLA target breached, the CSAT rating and comment."""
+
+    event: str
+    ticket_id: int
+    occurred_at: datetime
+    ticket: dict[str, Any]
+    message: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)

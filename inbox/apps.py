@@ -13,12 +13,14 @@ class InboxConfig(AppConfig):
         # Each channel registers its deliverer (services.outbound), mail transport (services.transports) or mailbox
         # connection check (services.mailboxes); receivers connects the hand-over.
         from . import receivers  # noqa: F401
-        from .models import ChatWidget, Mailbox, SmsNumber
+        from .models import ChatWidget, Mailbox, SmsNumber, WebhookSubscription
         from .models.chat import SECRET_PURPOSE as CHAT_SECRET_PURPOSE
         from .models.mail import SECRETS_PURPOSE
         from .models.sms import AUTH_TOKEN_PURPOSE
+        from .models.webhooks import SECRET_PURPOSE as WEBHOOK_SECRET_PURPOSE
         from .services import chat, cloudmail, cloudmail_transports, sms  # noqa: F401
 
         crypto.encrypted_field_register(Mailbox, "secrets_encrypted", purpose=SECRETS_PURPOSE)
         crypto.encrypted_field_register(SmsNumber, "auth_token_encrypted", purpose=AUTH_TOKEN_PURPOSE)
         crypto.encrypted_field_register(ChatWidget, "identity_secret_encrypted", purpose=CHAT_SECRET_PURPOSE)
+        crypto.encrypted_field_register(WebhookSubscription, "secret_encrypted", purpose=WEBHOOK_SECRET_PURPOSE)

@@ -334,6 +334,11 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.cloudmail.cloud_mailbox_poll_task",
             "inbox.tasks.inbound.inbound_retry_stuck_task",
             "inbox.tasks.inbound.inbound_retry_stuck_fanout_task",
+            "inbox.tasks.webhooks.webhook_deliver_task",
+            "inbox.tasks.webhooks.webhook_retry_due_task",
+            "inbox.tasks.webhooks.webhook_retry_due_fanout_task",
+            "inbox.tasks.api_channel.idempotency_keys_purge_task",
+            "inbox.tasks.api_channel.idempotency_keys_purge_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -365,6 +370,13 @@ CELERY_BEAT_SCHEDULE = {
     "helpdesk-ticket-ai": {"task": "helpdesk.tasks.ticket_ai.ticket_ai_maintenance_fanout_task", "schedule": 300.0},
     # SLA: warnings and breaches every minute, risk of open tickets every 10 minutes, the risk model nightly.
     "helpdesk-sla-sweep": {"task": "helpdesk.tasks.sla.sla_sweep_fanout_task", "schedule": 60.0},
+    # Outbound webhooks: deliveries whose retry is due are sent again.
+    "inbox-webhook-retries": {"task": "inbox.tasks.webhooks.webhook_retry_due_fanout_task", "schedule": 30.0},
+    # API channel: stored Idempotency-Key answers expire after a day.
+    "inbox-idempotency-purge": {
+        "task": "inbox.tasks.api_channel.idempotency_keys_purge_fanout_task",
+        "schedule": 3600.0,
+    },
     "helpdesk-sla-risk": {"task": "helpdesk.tasks.sla.sla_risk_refresh_fanout_task", "schedule": 600.0},
     # Outbound email: deferred mail retried when due (exponential backoff, for a day), lost sends queued again.
     "inbox-outbound-retry": {"task": "inbox.tasks.outbound.outbound_email_retry_fanout_task", "schedule": 30.0},
@@ -484,6 +496,9 @@ INBOX_IMAP_BATCH = int(env("INBOX_IMAP_BATCH", "200"))
 INBOX_IMAP_CA_FILE = env("INBOX_IMAP_CA_FILE", "")
 # Workspaces that keep their mail provider forward to <workspace>-<mailbox>@ this domain (its MX is the platform's).
 INBOX_FORWARD_DOMAIN = env("INBOX_FORWARD_DOMAIN", "inbound.switchboard.test")
+
+# Paths whose views read the body in a bounded way and answer 413 with their own limit (core.middleware): raw mail.
+REQUEST_SIZE_CHECKED_BY_VIEW = ("/inbox/mail/inbound/",)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

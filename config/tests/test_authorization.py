@@ -65,6 +65,8 @@ PUBLIC_ROUTES = {
     "help_center:sign_in_open",
     "help_center:sign_out",
     "help_center:my_requests",
+    # Mail providers forwarding raw messages (inbox/views/mail_webhook.py): signed with the mailbox's secret.
+    "inbox:inbound_webhook",
 }
 
 ROUTES = [route for route in tenant_routes() if route.name]

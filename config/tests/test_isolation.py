@@ -45,6 +45,8 @@ URL_KWARG_MODELS = {
     "sms_number_id": "inbox.SmsNumber",
     "inbound_id": "inbox.InboundEmail",
     "message_id": "helpdesk.TicketMessage",
+    "webhook_id": "inbox.WebhookSubscription",
+    "delivery_id": "inbox.WebhookDelivery",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

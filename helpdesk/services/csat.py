@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .. import webhook_events
+from ..contracts import CSAT_RECEIVED
 from ..emails import customer_publish_after_commit
 from ..models import SatisfactionSurvey, Ticket, TicketEvent
 from ..selectors.config import helpdesk_settings_get
@@ -65,4 +67,5 @@ def survey_answer(*, survey: SatisfactionSurvey, rating: int | str, comment: str
     if previous is not None:
         data["previous"] = previous
     TicketEvent.objects.create(ticket=survey.ticket, kind=TicketEvent.Kind.CSAT, data=data)
+    webhook_events.ticket_event_on_commit(CSAT_RECEIVED, survey.ticket, rating=rating, comment=comment)
     return survey

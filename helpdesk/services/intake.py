@@ -13,7 +13,8 @@ from django.db import transaction
 
 from core.outbox import enqueue_on_commit, enqueue_or_run_on_commit
 
-from .. import live
+from .. import live, webhook_events
+from ..contracts import TICKET_CREATED
 from ..models import Ticket
 from . import assignment
 
@@ -41,4 +42,5 @@ def ticket_intake(*, ticket_id: int, actor_id: int | None = None) -> bool:
 
         enqueue_on_commit(analyze_ticket_task, ticket.pk)  # a broker outage keeps it in the outbox until it is back
     live.ticket_created(ticket, actor_id=actor_id)
+    webhook_events.ticket_event_on_commit(TICKET_CREATED, ticket)  # after intake: with its assignment
     return True

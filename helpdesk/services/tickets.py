@@ -22,7 +22,8 @@ from core.uploads import CheckedUpload
 from core.validation import required_text, valid_choice
 from customers.facade import Contact, contact_for_email
 
-from .. import live, outgoing
+from .. import live, outgoing, webhook_events
+from ..contracts import MESSAGE_CREATED, TICKET_SOLVED, TICKET_UPDATED
 from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
 from ..selectors.config import helpdesk_settings_get
 from ..validators import normalize_addresses, normalize_tags, validate_attachments
@@ -194,6 +195,7 @@ def ticket_update(*, ticket: Ticket, actor, data: Mapping[str, Any], expected_ve
         sla.ticket_sla_refresh(ticket)
     _event(ticket, TicketEvent.Kind.UPDATED, actor, changes=changes)
     live.ticket_changed(ticket, actor=actor, changes=changes)
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes)
     return ticket
 
 
@@ -245,6 +247,7 @@ def ticket_assign(
     _bump(ticket, fields)
     _event(ticket, TicketEvent.Kind.ASSIGNED, actor, changes=changes, **({"reason": reason} if reason else {}))
     live.ticket_assigned(ticket, actor=actor)
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes)
     return ticket
 
 
@@ -278,6 +281,8 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor, expected_version: i
     _event(ticket, kind or TicketEvent.Kind.STATUS, actor, changes={"status": [old, status]})
     ticket_ai.ticket_status_changed(ticket, old=old)  # solved tickets feed "similar solved tickets"
     live.ticket_changed(ticket, actor=actor, changes={"status": [old, status]})
+    event = TICKET_SOLVED if status == Ticket.Status.SOLVED else TICKET_UPDATED
+    webhook_events.ticket_event_on_commit(event, ticket, changes={"status": [old, status]})
     return ticket
 
 
@@ -336,6 +341,7 @@ def message_add(
     live.message_added(ticket, message, actor=actor)
     if kind == TicketMessage.Kind.REPLY:
         outgoing.reply_publish_on_commit(ticket, message)
+        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message)
     ticket_ai.reply_feedback_record(message, actor=actor)  # a reply sent from an AI suggestion rates it
     if status and status != ticket.status:
         ticket_status_set(ticket=ticket, status=status, actor=actor)
@@ -412,6 +418,7 @@ def customer_message_add(
         _event(ticket, TicketEvent.Kind.REOPENED, None, changes={"status": [old, ticket.status]})
     ticket_ai.analysis_queue(ticket)
     live.customer_replied(ticket, message)
+    webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message)
     return message
 
 

@@ -4,8 +4,10 @@ from .chat import ChatConversation, ChatDeflection, ChatWidget
 from .mail import InboundEmail, Mailbox
 from .outbound import OutboundEmail
 from .sms import SmsMessage, SmsNumber, SmsOptOut
+from .webhooks import ApiIdempotencyKey, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ApiIdempotencyKey",
     "ChatConversation",
     "ChatDeflection",
     "ChatWidget",
@@ -15,4 +17,6 @@ __all__ = [
     "SmsMessage",
     "SmsNumber",
     "SmsOptOut",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

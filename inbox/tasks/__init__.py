@@ -3,4 +3,4 @@
 Celery's autodiscovery imports this package; every module with tasks is imported here.
 """
 
-from . import cloudmail, inbound, mailboxes, outbound, sms  # noqa: F401
+from . import api_channel, cloudmail, inbound, mailboxes, outbound, sms, webhooks  # noqa: F401

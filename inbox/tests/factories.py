@@ -1,9 +1,14 @@
 """Test data for the inbox: mailboxes, received messages, emails sent, texts, chat widgets and conversations."""
 
+from datetime import timedelta
+
 import factory
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
+from core import crypto
 from inbox.models import (
+    ApiIdempotencyKey,
     ChatConversation,
     ChatDeflection,
     ChatWidget,
@@ -13,9 +18,12 @@ from inbox.models import (
     SmsMessage,
     SmsNumber,
     SmsOptOut,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from inbox.models.chat import token_hash
 from inbox.models.mail import message_id_key
+from inbox.models.webhooks import SECRET_PURPOSE as WEBHOOK_SECRET_PURPOSE
 
 
 class MailboxFactory(factory.django.DjangoModelFactory):
@@ -133,3 +141,36 @@ class ChatDeflectionFactory(factory.django.DjangoModelFactory):
     query = "How do I reset my password?"
     article_ids = factory.LazyFunction(lambda: [1])
     helped = True
+
+
+# --- webhooks ---
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookSubscription
+
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.com/switchboard")
+    events = factory.LazyFunction(lambda: ["ticket.created", "ticket.updated"])
+    secret_encrypted = factory.LazyFunction(lambda: crypto.encrypt("whsec_test", purpose=WEBHOOK_SECRET_PURPOSE))
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    event = "ticket.created"
+    ticket_id = 1
+    body = '{"event":"ticket.created"}'
+
+
+class ApiIdempotencyKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiIdempotencyKey
+
+    key = factory.Sequence(lambda n: f"key-{n}")
+    request_hash = "0" * 64
+    response_status = 201
+    response_body = factory.LazyFunction(lambda: {"ticket_id": 1})
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import cloudmail, messages
+from . import cloudmail, messages, webhooks
 
 app_name = "inbox"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("settings/channels/", include("inbox.urls.channels")),
     path("settings/channels/", include(cloudmail.urlpatterns)),
     path("inbox/", include(messages.urlpatterns)),
+    *webhooks.urlpatterns,
 ]

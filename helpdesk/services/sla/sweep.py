@@ -8,6 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from ... import webhook_events
+from ...contracts import SLA_BREACHED
 from ...models import Ticket, TicketEvent
 from .clocks import RUNNING_STATUSES, Target, _event, open_targets
 from .notifications import _escalation_notify
@@ -72,6 +74,7 @@ def _breach_batch(now: datetime) -> int:
         ticket.sla_breached = ticket.sla_warned = True
         ticket.save(update_fields=["sla_breached", "sla_warned"])
         _event(ticket, TicketEvent.Kind.SLA_BREACHED, target=target.name, due=target.due.isoformat())
+        webhook_events.ticket_event_on_commit(SLA_BREACHED, ticket, target=target.name, due=target.due.isoformat())
         escalation_team = ticket.sla_policy.breach_reassign_team if ticket.sla_policy is not None else None
         _escalation_notify(ticket, target, breached=True, now=now, handed_to=escalation_team)
         if escalation_team is not None:
