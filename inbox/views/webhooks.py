@@ -15,7 +15,7 @@ from accounts.permissions import capability_required
 from core.forms import add_service_errors
 from core.htmx import render_partial
 
-from ..forms import WebhookForm
+from ..forms.webhooks import WebhookForm
 from ..models import WebhookDelivery, WebhookSubscription
 from ..services import webhooks as services
 

@@ -1,4 +1,4 @@
-"""Forms of the inbox's settings pages."""
+"""The outbound webhooks settings form (events to send, the receiving URL)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django import forms
 from core.forms import BootstrapFormMixin
 from helpdesk.contracts import TICKET_EVENTS
 
-from .services.webhooks import EVENT_LABELS
+from ..services.webhooks import EVENT_LABELS
 
 
 class WebhookForm(BootstrapFormMixin, forms.Form):
