@@ -97,8 +97,9 @@ def _no_dns_lookups(monkeypatch) -> None:
 def _live_tests_leave_no_rows_behind(request) -> Iterator[None]:
     """Live tests commit rows in the shared test workspace, and the servers and the real worker write more there
     (a ticket's requester and their company, the AI analysis' ledger rows and vectors, "Individual requesters"…)
-    which each test's own clean-ups cannot all know. Rows of those tables newer than the test's start are removed,
-    once the worker's analyses have finished, before live_data runs the test's own clean-ups.
+    which each test's own clean-ups cannot all know. Once the worker's analyses of the test's tickets are done, and
+    after the test's own clean-ups (registered later, so run earlier), rows of those tables newer than the test's
+    start are removed.
 
     The models are looked up by name: this is test plumbing, not a way around the apps' facades.
     """
@@ -107,11 +108,12 @@ def _live_tests_leave_no_rows_behind(request) -> Iterator[None]:
         return
     live_data = request.getfixturevalue("live_data")
     marks = live_data.run(_high_water_marks)
+    live_data.add_cleanup(lambda: _rows_since_deleted(marks))
     yield
-    live_data.run(lambda: _rows_since_deleted(marks))
+    live_data.run(lambda: _analyses_awaited(marks))
 
 
-# Newest first in deletion order: tickets protect their contacts, contacts their customers.
+# In deletion order: tickets protect their contacts, contacts their customers.
 LIVE_TABLES = ("ai.AIRun", "helpdesk.Ticket", "customers.Contact", "customers.Customer")
 ANALYSIS_WAIT_SECONDS = 60
 
@@ -123,12 +125,16 @@ def _high_water_marks() -> dict[str, int]:
     }
 
 
-def _rows_since_deleted(marks: dict[str, int]) -> None:
-    ticket_model = apps.get_model("helpdesk.Ticket")
-    tickets = ticket_model.objects.filter(pk__gt=marks["helpdesk.Ticket"])
+def _analyses_awaited(marks: dict[str, int]) -> None:
+    """The real worker analyses new tickets: let it finish, or its ledger rows would land after the clean-up."""
+    tickets = apps.get_model("helpdesk.Ticket").objects.filter(pk__gt=marks["helpdesk.Ticket"])
     deadline = time.monotonic() + ANALYSIS_WAIT_SECONDS
     while tickets.filter(ai_analysis_status="pending").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def _rows_since_deleted(marks: dict[str, int]) -> None:
+    tickets = apps.get_model("helpdesk.Ticket").objects.filter(pk__gt=marks["helpdesk.Ticket"])
     ids = [str(pk) for pk in tickets.values_list("pk", flat=True)]
     apps.get_model("ai.Embedding").objects.filter(source="helpdesk.ticket", object_id__in=ids).delete()
     for label in LIVE_TABLES:

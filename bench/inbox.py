@@ -2,7 +2,8 @@
 10,000-message mailbox twice without a duplicate.
 
 Run by hand while the embedded servers run (`make run` or `make services`):
-    .venv/bin/python bench/inbox.py [--only parse,mailbox] [--messages 1000] [--mailbox 10000] [--drop]
+    .venv/bin/python bench/inbox.py [--only parse,mailbox,memory] [--messages 1000] [--mailbox 10000] [--big 10]
+        [--drop]
 
 `parse`: the messages of inbox/tests/mail/ (Outlook, Gmail, Apple Mail, Thunderbird, phones, a mailing list,
 auto-replies, delivery reports, broken ones), each copy with its own Message-ID, a third of them answering an
@@ -12,6 +13,9 @@ ticket or message committed). Prints messages/s and p50/p95/max per message, and
 
 `mailbox`: `--mailbox` generated messages (300 senders, 30 % replies) imported the same way, then all imported
 again as a fetcher re-reading the mailbox after a crash would: prints the rate and the duplicates (must be 0).
+
+`memory` (not run by default): `--big` emails each carrying a 25 MB attachment, imported the same way; prints the
+process's peak RSS after the first and after the last (bounded: the same).
 
 The workspace "bench-inbox" is kept for later runs (`--drop` removes it); every run's Message-IDs are its own.
 Tasks the import queues (the ticket intake, the analysis, the processing task itself, already done here) go to a
@@ -24,10 +28,12 @@ import argparse
 import os
 import random
 import re
+import resource
 import statistics
 import sys
 import time
 import uuid
+from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,9 +205,43 @@ def bench_mailbox(tenant: Tenant, count: int) -> None:
     print(f"              {load()}")
 
 
+def big_message(number: int, run: str, megabytes: int) -> bytes:
+    """A customer's email carrying one `megabytes` attachment (random bytes: incompressible, as a video is)."""
+    message = EmailMessage()
+    message["From"] = f"Sender {number} <sender{number}@customer.test>"
+    message["To"] = "support@workspace.test"
+    message["Subject"] = f"Recording of the crash {number}"
+    message["Message-ID"] = f"<big-{run}-{number}@customer.test>"
+    message.set_content("The screen recording is attached.")
+    message.add_attachment(os.urandom(megabytes * 1024 * 1024), maintype="video", subtype="mp4", filename="crash.mp4")
+    return message.as_bytes()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_memory(tenant: Tenant, count: int, megabytes: int) -> None:
+    """Peak RSS after importing 1 message with a big attachment, then after `count`: bounded means flat."""
+    run = uuid.uuid4().hex[:8]
+    with tenant_context(tenant):
+        baseline = peak_rss_mb()
+        peaks = []
+        for number in range(count):
+            raw = big_message(number, run, megabytes)
+            status = import_one(raw)[2]
+            del raw
+            peaks.append(peak_rss_mb())
+        print(
+            f"memory        {count} messages with a {megabytes} MB attachment ({status}): peak RSS {baseline:.0f} MB "
+            f"before, {peaks[0]:.0f} MB after the first, {peaks[-1]:.0f} MB after the last"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="parse,mailbox", help="comma-separated parts: parse, mailbox")
+    parser.add_argument("--only", default="parse,mailbox", help="comma-separated parts: parse, mailbox, memory")
+    parser.add_argument("--big", type=int, default=10, help="memory: messages with a 25 MB attachment")
     parser.add_argument("--messages", type=int, default=1000, help="parse: corpus copies to import")
     parser.add_argument("--mailbox", type=int, default=10_000, help="mailbox: generated messages")
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
@@ -218,6 +258,8 @@ def main() -> None:
         bench_parse(tenant, args.messages)
     if "mailbox" in parts:
         bench_mailbox(tenant, args.mailbox)
+    if "memory" in parts:
+        bench_memory(tenant, args.big, 25)
 
 
 if __name__ == "__main__":

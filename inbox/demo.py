@@ -13,6 +13,8 @@ from email.utils import format_datetime
 
 from django.utils import timezone
 
+from customers.facade import contact_queryset
+
 from .models import InboundEmail, Mailbox
 from .services import chat
 from .services.inbound import inbound_process, inbound_receive
@@ -44,15 +46,18 @@ def seed_inbox(*, slug: str) -> str:
         display_name=f"{slug.title()} Support",
         is_default=True,
     )
+    # From the workspace's own demo customers when it has some, so the emails join their companies' history.
+    known = [f"{c.name} <{c.email}>" for c in contact_queryset().exclude(email="").order_by("id")[:2]]
+    vat_sender, ooo_sender = (known + ["Dana Whitfield <dana@initech.test>", "Rui Costa <rui@umbrella.test>"])[:2]
     emails = [
         _email(
-            sender="Dana Whitfield <dana@initech.test>",
+            sender=vat_sender,
             subject="Invoice shows the wrong VAT number",
             body="Hello,\n\nour last invoice shows an old VAT number. Could you send a corrected one?\n\nThanks,\nDana",
             message_id=f"<demo-vat-1@initech.test.{slug}>",
         ),
         _email(
-            sender="Dana Whitfield <dana@initech.test>",
+            sender=vat_sender,
             subject="Re: Invoice shows the wrong VAT number",
             body="The correct number is DE 123 456 789.\n\nOn Monday Dana wrote:\n> our last invoice shows an old VAT",
             message_id=f"<demo-vat-2@initech.test.{slug}>",
@@ -60,7 +65,7 @@ def seed_inbox(*, slug: str) -> str:
             References=f"<demo-vat-1@initech.test.{slug}>",
         ),
         _email(
-            sender="Rui Costa <rui@umbrella.test>",
+            sender=ooo_sender,
             subject="Automatic reply: your ticket",
             body="I am out of the office until Monday with limited access to email.",
             message_id=f"<demo-ooo-1@umbrella.test.{slug}>",

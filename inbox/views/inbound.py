@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
+from helpdesk import facade as helpdesk
 
 from ..models import InboundEmail
 from ..selectors.inbound import inbound_get, inbound_ids_for_ticket
@@ -19,12 +22,16 @@ def inbound_raw(request: HttpRequest, inbound_id: int) -> FileResponse:
 
 @require_GET
 @capability_required("tickets.view")
-def ticket_original_email(request: HttpRequest, ticket_id: int, message_id: int | None = None) -> FileResponse:
+def ticket_original_email(request: HttpRequest, ticket_id: int, message_id: int | None = None) -> HttpResponse:
     """The email behind a ticket's thread entry (`message_id`), or the one that opened the ticket (none): the
-    ticket page links here, as the helpdesk knows its thread and the inbox knows the mail."""
+    ticket page links here, as the helpdesk knows its thread and the inbox knows the mail. Without one (a ticket
+    opened before its mailbox was connected), back to the ticket, saying so."""
+    if helpdesk.ticket_summary(ticket_id) is None:
+        raise Http404("No such ticket.")
     inbound_id = inbound_ids_for_ticket(ticket_id=ticket_id).get(message_id)
     if inbound_id is None:
-        raise Http404("No email is kept for this message.")
+        messages.info(request, "No original email is kept for this message.")
+        return redirect("tickets:ticket_detail", ticket_id=ticket_id)
     return _raw_download(inbound_id)
 
 
