@@ -48,7 +48,7 @@ def seed_inbox(*, slug: str) -> str:
     )
     # From the workspace's own demo customers when it has some, so the emails join their companies' history.
     known = [f"{c.name} <{c.email}>" for c in contact_queryset().exclude(email="").order_by("id")[:2]]
-    vat_sender, ooo_sender = (known + ["Dana Whitfield <dana@initech.test>", "Rui Costa <rui@umbrella.test>"])[:2]
+    vat_sender, ooo_sender = [*known, "Dana Whitfield <dana@initech.test>", "Rui Costa <rui@umbrella.test>"][:2]
     emails = [
         _email(
             sender=vat_sender,
