@@ -29,8 +29,9 @@ pytestmark = pytest.mark.django_db
 
 # One Redis timeout (1 s) plus the request's own work, with room for a loaded machine.
 FIRST_REQUEST_SECONDS = 3.0
-# The breaker is open: no Redis call at all, only the request's own work.
-LATER_REQUEST_SECONDS = 1.0
+# The breaker is open: no Redis call at all, only the request's own work, which is measured with Redis up (the same
+# request on the same machine, however loaded): waiting once on Redis would add a whole timeout (1 s) to it.
+LATER_REQUEST_MARGIN_SECONDS = 0.9
 ANALYSIS_TASK = "helpdesk.tasks.ticket_ai.analyze_ticket_task"
 INTAKE_TASK = "helpdesk.tasks.tickets.ticket_intake_task"
 
@@ -131,8 +132,10 @@ def test_a_way_in_answers_quickly_and_takes_effect_while_redis_is_down(
 ):
     client.defaults["REMOTE_ADDR"] = f"10.8.{uuid.uuid4().bytes[0]}.{uuid.uuid4().bytes[0] or 1}"
     use = WAYS_IN[way_in](client, make_user)
+    started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         use.attempt(0)  # Redis up
+    own_work = time.monotonic() - started
     redis_outage.refuse() if fault == "refused" else redis_outage.hang()
 
     durations = []
@@ -145,7 +148,7 @@ def test_a_way_in_answers_quickly_and_takes_effect_while_redis_is_down(
 
     use.happened(2)
     assert durations[0] < FIRST_REQUEST_SECONDS, durations
-    assert durations[1] < LATER_REQUEST_SECONDS, durations
+    assert durations[1] < own_work + LATER_REQUEST_MARGIN_SECONDS, (own_work, durations)
     # One line when the breaker opened, not one per request or per Redis call.
     assert [record.message for record in caplog.records].count(caplog.records[0].message) == 1
     assert "is unreachable" in caplog.records[0].message

@@ -89,7 +89,10 @@ def test_agent_creates_and_replies_while_a_teammate_watches_live(live_stack, liv
     expect(watcher.locator(MESSAGES).filter(has_text="the fire is out")).to_have_count(1)
     expect(watcher.locator("[data-testid=composer-body]")).to_have_value("I can go as soon")
 
-    # Keyboard: "a" assigns the ticket to Grace, and Ada's header follows.
+    # Keyboard: "a" assigns the ticket to Grace, and Ada's header follows. First the reply's delivery reports
+    # (queued, then sent by the worker) finish refreshing Grace's page, so none is in flight when she presses "a".
+    expect(watcher.locator(MESSAGES).filter(has_text="the fire is out")).to_contain_text("Sent")
+    watcher.wait_for_function("() => !document.querySelector('.htmx-request')")
     watcher.locator("body").click(position={"x": 5, "y": 5})
     watcher.keyboard.press("a")
     expect(watcher.locator("[data-testid=field-assignee] option:checked")).to_contain_text("Grace Hopper")
