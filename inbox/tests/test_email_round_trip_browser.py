@@ -66,7 +66,7 @@ def _support(imap_account, smtp_server, address: str) -> Mailbox:
 
 
 def test_an_emailed_request_is_answered_in_the_browser_and_the_answer_arrives_live(
-    live_stack, live_data, browser, imap_account, smtp_server
+    live_stack, live_celery, live_data, browser, imap_account, smtp_server
 ):
     tag = uuid.uuid4().hex[:8]
     customer = f"ann-{tag}@customer.test"
@@ -79,7 +79,8 @@ def test_an_emailed_request_is_answered_in_the_browser_and_the_answer_arrives_li
 
     raw, first_id = _email(sender=f"Ann <{customer}>", to=mailbox.address, subject=subject, body="It smokes.")
     imap_account.deliver(raw)
-    live_data.run(lambda: mailbox_poll_task(mailbox.pk))  # what beat does every minute; the worker files it
+    # What beat does every minute, on the live worker (live_celery): it fetches, stores and files the mail.
+    live_data.run(lambda: mailbox_poll_task.delay(mailbox.pk))
     ticket_id = _until(
         lambda: live_data.run(lambda: Ticket.objects.filter(subject=subject).values_list("pk", flat=True).first()),
         what="the emailed request becoming a ticket",
@@ -111,7 +112,7 @@ def test_an_emailed_request_is_answered_in_the_browser_and_the_answer_arrives_li
         References=f"{reply['References']} {reply['Message-ID']}",
     )
     imap_account.deliver(answer)
-    live_data.run(lambda: mailbox_poll_task(mailbox.pk))
+    live_data.run(lambda: mailbox_poll_task.delay(mailbox.pk))
 
     expect(page.locator(MESSAGES).filter(has_text="Unplugged, thanks!")).to_have_count(1, timeout=30_000)
     expect(page.locator(MESSAGES).filter(has_text="Unplugged, thanks!")).not_to_contain_text("On Monday Ada wrote")
