@@ -17,7 +17,7 @@ from customers.facade import contact_for_email, contact_queryset
 from . import live
 from .contracts import InboundAttachment, ReceivedMessage, TicketSummary, outgoing_message
 from .models import Attachment, DeliveryStatus, Ticket, TicketMessage
-from .outgoing import acknowledgement_publish_on_commit
+from .services import help_center
 from .services import tickets as ticket_services
 from .validators import validate_attachments
 
@@ -93,7 +93,7 @@ def ticket_open(
     )
     opening = ticket.messages.order_by("id").values_list("pk", flat=True).first()
     if channel == Ticket.Channel.EMAIL and not auto_reply:
-        acknowledgement_publish_on_commit(ticket)
+        help_center.request_acknowledge(ticket)
     return ReceivedMessage(ticket_id=ticket.pk, message_id=opening, created_ticket=True), refused
 
 

@@ -36,18 +36,6 @@ def reply_publish_on_commit(ticket: Ticket, message: TicketMessage) -> None:
     publish_on_commit(outgoing)
 
 
-def acknowledgement_publish_on_commit(ticket: Ticket) -> None:
-    """Tells the requester of a new ticket from a channel (email…) that it arrived, under its number."""
-    body = (
-        f"We received your request and will answer as soon as we can. Its number is #{ticket.pk}.\n\n"
-        "To add anything, reply to this message."
-    )
-    acknowledgement = OutgoingMessage(
-        ticket_id=ticket.pk, kind="acknowledgement", channel=ticket.channel, subject=ticket.subject, body=body
-    )
-    publish_on_commit(acknowledgement)
-
-
 def attachment_refs(message: TicketMessage) -> list[AttachmentRef]:
     return [
         AttachmentRef(id=a.pk, filename=a.filename, content_type=a.content_type, size=a.size, content_id=a.content_id)

@@ -57,6 +57,13 @@ def help_request_submit(
         channel=Ticket.Channel.HELP_CENTER,
         attachments=attachments,
     )
+    request_acknowledge(ticket)
+    return ticket
+
+
+def request_acknowledge(ticket: Ticket) -> None:
+    """Tells the requester of a new ticket (from the help center, or by email) that it arrived, under its number,
+    with the link to follow it; sent once the ticket is committed."""
     context = {
         "ticket": ticket,
         "name": ticket.requester.name,
@@ -70,7 +77,6 @@ def help_request_submit(
         to=ticket.requester.email,
         context=context,
     )
-    return ticket
 
 
 def help_request_reply(*, ticket: Ticket, body: str, attachments: Sequence[UploadedFile] = ()) -> TicketMessage:
