@@ -228,7 +228,7 @@ WITH base AS (
 )
 INSERT INTO helpdesk_ticket (
     subject, original_description, improved_description, status, priority, type, category_id, channel,
-    requester_id, customer_id, assignee_id, team_id, tags, merged_into_id, ai_suggestions, ai_analysis_date,
+    requester_id, customer_id, assignee_id, team_id, tags, cc, merged_into_id, ai_suggestions, ai_analysis_date,
     ai_analysis_status, sentiment, language, sla_policy_id, first_response_due, next_response_due, resolution_due,
     first_responded_at, sla_paused_at, sla_breached, sla_warned, sla_due_at, sla_warn_at, sla_paused_minutes,
     sla_first_response_minutes, sla_resolution_minutes, breach_risk, created, updated, last_customer_message_at,
@@ -239,7 +239,7 @@ SELECT
     t.category_id, (ARRAY['email', 'email', 'help_center', 'chat', 'phone', 'web', 'api'])[1 + mod(g, 7)],
     c.id, c.customer_id, CASE WHEN status = 'new' THEN NULL ELSE a.user_id END, t.team_id,
     CASE WHEN r_tag < 0.08 THEN ARRAY['vip'] WHEN r_tag < 0.12 THEN ARRAY['outage'] ELSE ARRAY[]::text[] END,
-    NULL, '{}'::jsonb, NULL, '', '', 'en',
+    ARRAY[]::text[], NULL, '{}'::jsonb, NULL, '', '', 'en',
     CASE WHEN priority = 'urgent' THEN %(urgent)s ELSE %(standard)s END,
     created + interval '4 hours', NULL, created + interval '3 days',
     CASE WHEN status = 'new' THEN NULL ELSE created + r_due * interval '5 hours' END,
@@ -262,13 +262,16 @@ ORDER BY g
 # The agent's first reply on 30 % of the new tickets and the customer's answer on 20 %: one statement, so the
 # message trigger rebuilds each ticket's search vector once.
 MESSAGES_SQL = """
-INSERT INTO helpdesk_ticketmessage (ticket_id, kind, body, author_id, author_contact_id, channel, external_id, created)
+INSERT INTO helpdesk_ticketmessage (
+    ticket_id, kind, body, author_id, author_contact_id, channel, external_id, created,
+    "to", cc, bcc, delivery_status, delivery_detail
+)
 SELECT id, 'reply', (%(replies)s::text[])[1 + mod(id, cardinality(%(replies)s::text[]))], assignee_id, NULL, 'web', '',
-       first_responded_at
+       first_responded_at, ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[], '', ''
 FROM helpdesk_ticket WHERE id >= %(first)s AND first_responded_at IS NOT NULL AND mod(id, 10) < 3
 UNION ALL
 SELECT id, 'reply', (%(nudges)s::text[])[1 + mod(id, cardinality(%(nudges)s::text[]))], NULL, requester_id, 'email', '',
-       first_responded_at + interval '2 hours'
+       first_responded_at + interval '2 hours', ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[], '', ''
 FROM helpdesk_ticket WHERE id >= %(first)s AND first_responded_at IS NOT NULL AND mod(id, 10) < 2
 """
 
