@@ -267,6 +267,8 @@ PROCESSES = {
         "-n",
         "main@%h",
     ],
+    # The forwarding addresses' mail server (<workspace>-<mailbox>@INBOX_FORWARD_DOMAIN), on INBOX_SMTP_PORT.
+    "mail-in": ["python", "manage.py", "inbox_smtp_receiver", "--host", "{host}"],
     "worker-bulk": ["celery", "-A", "config", "worker", "-l", "info", "-Q", "bulk", "-c", "1", "-n", "bulk@%h"],
     "beat": [
         "celery",
@@ -355,6 +357,7 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def _print_welcome(port: int) -> None:
+    smtp_port = os.environ.get("INBOX_SMTP_PORT", "2525")
     log("Switchboard is running. Ctrl-C stops everything.")
     print(
         f"""
@@ -365,6 +368,7 @@ def _print_welcome(port: int) -> None:
   API docs (per workspace)  http://acme.localhost:{port}/api/v1/docs/
   Health                    http://localhost:{port}/healthz
   Websockets (live updates) ws://<workspace>.localhost:{port + 1}/ws/live/  (pages connect by themselves)
+  Forwarded mail (SMTP)     localhost:{smtp_port}  (for <workspace>-<mailbox>@ the forwarding domain)
 
   Demo logins: owner@, admin@, agent@, sales@, viewer@ + acme.test / globex.test
   Every demo password: {DEMO_PASSWORD}        Emails land in var/mail/

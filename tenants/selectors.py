@@ -36,6 +36,12 @@ def tenant_get_workspace(*, slug: str) -> Tenant | None:
         return Tenant.objects.workspaces().filter(slug=slug).first()
 
 
+def tenant_get_active_by_schema(schema_name: str) -> Tenant | None:
+    """An active customer workspace by its schema name (addresses that name the schema, e.g. forwarded mail)."""
+    with schema_context(get_public_schema_name()):
+        return Tenant.objects.active().filter(schema_name=schema_name).first()
+
+
 def workspace_slug_taken(slug: str) -> bool:
     with schema_context(get_public_schema_name()):
         return Tenant.objects.filter(slug=slug).exists()

@@ -99,6 +99,7 @@ class InboundEmail(models.Model):
         GRAPH = "graph", "Microsoft Graph"
         GMAIL = "gmail", "Gmail API"
         WEBHOOK = "webhook", "Forwarded by webhook"
+        SMTP = "smtp", "Forwarded to the forwarding address"
 
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     source = models.CharField(max_length=8, choices=Source.choices)

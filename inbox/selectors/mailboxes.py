@@ -28,6 +28,17 @@ def mailbox_forwarding_address(mailbox: Mailbox) -> str:
     return f"{connection.schema_name}-{mailbox.pk}@{settings.INBOX_FORWARD_DOMAIN}"
 
 
+def forwarding_address_parse(address: str) -> tuple[str, int] | None:
+    """(schema name, mailbox id) named by a forwarding address (`mailbox_forwarding_address`), or None."""
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    if domain.lower() != settings.INBOX_FORWARD_DOMAIN.lower():
+        return None
+    schema, _, mailbox_id = local.lower().rpartition("-")
+    if not schema or not mailbox_id.isdigit():
+        return None
+    return schema, int(mailbox_id)
+
+
 def mailboxes_due_ids(kinds: set[str]) -> list[int]:
     """Active mailboxes of `kinds`, minus failing ones still inside their back-off."""
     now = timezone.now()

@@ -1,10 +1,12 @@
-"""Mail forwarded to us by webhook (Mailbox kind "forward"): each mailbox gets a URL token and a signing secret;
-the provider POSTs the raw RFC 822 message, signed like our outbound webhooks (docs/webhooks.md)."""
+"""Mail forwarded to us (Mailbox kind "forward"), two ways: a provider that forwards by webhook POSTs the raw RFC 822
+message to the mailbox's URL token, signed like our outbound webhooks (docs/webhooks.md); a mail provider that
+forwards by email sends it to the mailbox's forwarding address, which inbox/smtp_receiver.py receives by SMTP."""
 
 from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -54,3 +56,27 @@ def forwarded_mail_receive(*, mailbox: Mailbox, raw: bytes, signature: str) -> t
     if not secret or not signature_valid(secret, raw, signature):
         raise SignatureInvalid("The signature does not match this mailbox's secret, or it is older than 5 minutes.")
     return inbound_receive(raw=raw, source=InboundEmail.Source.WEBHOOK, mailbox=mailbox)
+
+
+# --- By SMTP, to the forwarding address (inbox/smtp_receiver.py) ------------------------------------------------
+
+
+def forwarding_smtp_mailbox(mailbox_id: int) -> Mailbox | None:
+    """The active forwarding mailbox that a forwarding address names, in the current workspace."""
+    return Mailbox.objects.filter(pk=mailbox_id, kind=Mailbox.Kind.FORWARD, active=True).first()
+
+
+def forwarding_smtp_rate_allows(mailbox: Mailbox, *, window: int) -> bool:
+    return forwarding_rate_allows(f"smtp-{mailbox.pk}", window=window)
+
+
+def forwarded_smtp_receive(*, mailbox: Mailbox, raw: bytes, mail_from: str, peer: str) -> tuple[InboundEmail, bool]:
+    """Stores a message the forwarding address received, with the trace lines a receiving server adds (RFC 5321
+    4.4): the envelope sender and the client it came from."""
+    sender, peer = (_header_safe(value) for value in (mail_from, peer))
+    trace = f"Return-Path: <{sender}>\r\nReceived: from {peer} by {settings.INBOX_FORWARD_DOMAIN} with SMTP\r\n"
+    return inbound_receive(raw=trace.encode("ascii", "replace") + raw, source=InboundEmail.Source.SMTP, mailbox=mailbox)
+
+
+def _header_safe(value: str) -> str:
+    return "".join(character for character in value if character.isprintable() and character not in "<>")[:254]
