@@ -41,11 +41,20 @@ def send_after_commit(prefix: str, *, to: str | list[str], context: dict) -> Non
 
 
 def customer_publish_after_commit(prefix: str, *, kind: str, ticket, to: str, context: dict) -> None:
-    """Renders `<prefix>_subject.txt` and `<prefix>_message.txt` as an email about `ticket` to its requester, of
-    `kind` ("acknowledgement", "csat"), and hands it to whoever delivers mail once the transaction commits."""
+    """Renders `<prefix>_subject.txt` and `<prefix>_message.txt` as an email about `ticket` to its requester (and
+    the ticket's CCs, as a reply would be), of `kind` ("acknowledgement", "csat"), and hands it to whoever delivers
+    mail once the transaction commits."""
     context = {"workspace_name": workspace_name(), **context}
     subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
     body = render_to_string(f"{prefix}_message.txt", context)
     publish_on_commit(
-        OutgoingMessage(ticket_id=ticket.pk, kind=kind, channel=ticket.channel, subject=subject, body=body, to=(to,))
+        OutgoingMessage(
+            ticket_id=ticket.pk,
+            kind=kind,
+            channel=ticket.channel,
+            subject=subject,
+            body=body,
+            to=(to,),
+            cc=tuple(address for address in ticket.cc if address.lower() != to.lower()),
+        )
     )

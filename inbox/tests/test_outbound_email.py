@@ -18,7 +18,8 @@ from django.utils import timezone
 from helpdesk.contracts import AttachmentRef, OutgoingMessage
 from helpdesk.models import Ticket
 from helpdesk.services import tickets as ticket_services
-from helpdesk.services.help_center import help_request_submit
+from helpdesk.services.csat import survey_send
+from helpdesk.services.help_center import help_request_submit, request_acknowledge
 from helpdesk.tests.factories import TicketFactory
 from inbox.models import OutboundEmail
 from inbox.reply_address import ticket_from_address
@@ -305,6 +306,26 @@ def test_the_tickets_ccs_get_a_reply_addressed_to_nobody_in_particular(
     (received,) = smtp_server.received
     assert received.rcpt_tos == ["ann@customer.test", "carol@customer.test"]
     assert received.message["To"] == "ann@customer.test" and received.message["Cc"] == "carol@customer.test"
+
+
+@pytest.mark.parametrize("kind", ["acknowledgement", "csat"])
+def test_the_acknowledgement_and_the_survey_reach_the_tickets_ccs_too(
+    kind, smtp_server, django_capture_on_commit_callbacks
+):
+    workspace_mailbox(smtp_server)
+    ticket = TicketFactory(requester__email="ann@customer.test", cc=["carol@customer.test", "ANN@customer.test"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if kind == "acknowledgement":
+            request_acknowledge(ticket)
+        else:
+            ticket.status = Ticket.Status.SOLVED
+            survey_send(ticket=ticket)
+
+    (received,) = smtp_server.received
+    assert received.rcpt_tos == ["ann@customer.test", "carol@customer.test"]
+    assert received.message["To"] == "ann@customer.test" and received.message["Cc"] == "carol@customer.test"
+    assert OutboundEmail.objects.get().kind == kind
 
 
 def test_chosen_recipients_get_it_and_bcc_is_in_no_header(smtp_server, ticket, django_capture_on_commit_callbacks):
