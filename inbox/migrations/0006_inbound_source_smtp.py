@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inbox', '0005_webhooks'),
+        ("inbox", "0005_webhooks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='inboundemail',
-            name='source',
-            field=models.CharField(choices=[('imap', 'IMAP'), ('graph', 'Microsoft Graph'), ('gmail', 'Gmail API'), ('webhook', 'Forwarded by webhook'), ('smtp', 'Forwarded to the forwarding address')], max_length=8),
+            model_name="inboundemail",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("imap", "IMAP"),
+                    ("graph", "Microsoft Graph"),
+                    ("gmail", "Gmail API"),
+                    ("webhook", "Forwarded by webhook"),
+                    ("smtp", "Forwarded to the forwarding address"),
+                ],
+                max_length=8,
+            ),
         ),
     ]
