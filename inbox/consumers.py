@@ -75,6 +75,7 @@ class ChatVisitorConsumer(AsyncWebsocketConsumer):
             await self.close(code=REFUSED_TOKEN)
             return
         self.conversation_id = conversation_id
+        await self._in_workspace(services.visitor_socket_opened, conversation_id)
         self.group = services.conversation_group(conversation_id, schema=self.scope["schema_name"])
         self.sent: list[float] = []
         self.typed_at = 0.0
@@ -84,6 +85,7 @@ class ChatVisitorConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._in_workspace(services.visitor_socket_closed, self.conversation_id)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not getattr(self, "group", None) or not text_data or len(text_data) > MAX_FRAME:

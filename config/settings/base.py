@@ -496,6 +496,8 @@ INBOX_IMAP_BATCH = int(env("INBOX_IMAP_BATCH", "200"))
 INBOX_IMAP_CA_FILE = env("INBOX_IMAP_CA_FILE", "")
 # Workspaces that keep their mail provider forward to <workspace>-<mailbox>@ this domain (its MX is the platform's).
 INBOX_FORWARD_DOMAIN = env("INBOX_FORWARD_DOMAIN", "inbound.switchboard.test")
+# A chat visitor's session (the token in their browser) expires after this many days without a visit or a message.
+CHAT_VISITOR_TOKEN_DAYS = int(env("CHAT_VISITOR_TOKEN_DAYS", "30"))
 # Where `manage.py inbox_smtp_receiver` listens for that domain's mail (production: 0.0.0.0 and 25, behind the MX).
 INBOX_SMTP_HOST = env("INBOX_SMTP_HOST", "127.0.0.1")
 INBOX_SMTP_PORT = int(env("INBOX_SMTP_PORT", "2525"))

@@ -3,9 +3,12 @@ conversation by its token, and what the widget shows (thread, suggestions, wheth
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from helpdesk import facade as helpdesk
 
@@ -53,7 +56,9 @@ def widget_origin_allowed(widget: ChatWidget, origin: str) -> bool:
 def conversation_for_token(widget: ChatWidget, token: object) -> ChatConversation | None:
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    return ChatConversation.objects.filter(widget=widget, token_hash=token_hash(token)).first()
+    # A session unused for CHAT_VISITOR_TOKEN_DAYS has expired: a token found on a shared computer opens nothing.
+    fresh = timezone.now() - timedelta(days=settings.CHAT_VISITOR_TOKEN_DAYS)
+    return ChatConversation.objects.filter(widget=widget, token_hash=token_hash(token), last_seen__gte=fresh).first()
 
 
 def conversation_for_ticket(ticket_id: int) -> ChatConversation | None:

@@ -3,17 +3,20 @@ chat channel (or the email channel when no agent was online), live pushes to the
 
 Agents' public replies on chat tickets reach the visitor through `chat_deliver` (registered for the "chat" channel
 in inbox.services.outbound): pushed to the conversation's group, where each open visitor socket shows it and reports
-it delivered (inbox.consumers). A visitor with no socket open sees it in the thread when they come back.
+it delivered (inbox.consumers). A visitor with no socket open sees it in the thread when they come back, and a
+visitor who left an email address also gets it by email then: they closed the page and may not come back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -27,6 +30,7 @@ from ..models import ChatConversation, ChatDeflection, ChatWidget
 from ..models.chat import token_hash
 from ..selectors.chat import conversation_for_ticket
 from .outbound import deliverer
+from .outbound_email import outbound_email_queue
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ MAX_ARTICLES = 10
 SUBJECT_WORDS = 80
 # Visitors who gave no email still need a requester: an address that can never receive mail (RFC 2606).
 ANONYMOUS_DOMAIN = "anonymous.invalid"
+SOCKETS_KEY = "chat-visitor-sockets:{}"  # open sockets per conversation, in the workspace's own cache keys
+SOCKETS_TTL = 24 * 3600
 
 
 def conversation_group(conversation_id: int, *, schema: str | None = None) -> str:
@@ -236,6 +242,29 @@ def chat_deliver(message: OutgoingMessage) -> None:
     )
     helpdesk.message_delivery_set(message_id=message.message_id, status="sent", detail="Sent to the chat.")
     group_send_bounded(conversation_group(conversation.pk), {"type": "chat.message", "entry": asdict(entry)})
+    if visitor_away(conversation.pk) and not conversation.email.endswith(f"@{ANONYMOUS_DOMAIN}") and conversation.email:
+        outbound_email_queue(replace(message, to=(conversation.email,)))  # its delivery then shows the email's
+
+
+# --- Visitor presence -----------------------------------------------------------------------------------
+
+
+def visitor_socket_opened(conversation_id: int) -> None:
+    key = SOCKETS_KEY.format(conversation_id)
+    cache.add(key, 0, timeout=SOCKETS_TTL)
+    cache.incr(key)
+    ChatConversation.objects.filter(pk=conversation_id).update(last_seen=timezone.now())
+
+
+def visitor_socket_closed(conversation_id: int) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nobody is counted as present anyway
+        cache.decr(SOCKETS_KEY.format(conversation_id))
+    ChatConversation.objects.filter(pk=conversation_id).update(last_seen=timezone.now())
+
+
+def visitor_away(conversation_id: int) -> bool:
+    """No socket of the visitor is open (a lost count errs towards "away": an email too many, not a reply unseen)."""
+    return (cache.get(SOCKETS_KEY.format(conversation_id)) or 0) <= 0
 
 
 def agent_typing(*, ticket_id: int, name: str) -> bool:

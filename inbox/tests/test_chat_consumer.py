@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -14,6 +15,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
@@ -23,7 +25,7 @@ from helpdesk.models import Ticket, TicketMessage
 from helpdesk.services import tickets as ticket_services
 from helpdesk.tests.factories import AgentProfileFactory
 from helpdesk.tests.test_tickets_live import cookie_for, socket_for
-from inbox.models import ChatConversation
+from inbox.models import ChatConversation, OutboundEmail
 from inbox.services import chat as services
 from inbox.tests.factories import ChatWidgetFactory
 
@@ -302,3 +304,58 @@ def test_an_agent_is_online_while_one_of_their_pages_has_its_socket_open(make_us
 
     async_to_sync(scenario)()
     connection.set_tenant(tenant)
+
+
+def test_a_reply_after_the_visitor_left_is_emailed_to_them_too(visitor, make_user, django_capture_on_commit_callbacks):
+    widget, conversation, token = visitor
+    agent = make_user("agent", name="Dana Agent")
+
+    def reply(body: str) -> TicketMessage:
+        ticket = Ticket.objects.get(pk=ChatConversation.objects.get(pk=conversation.pk).ticket_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            return ticket_services.message_add(ticket=ticket, actor=agent, body=body)
+
+    async def scenario():
+        socket = visitor_socket(widget.public_key, token)
+        await socket.connect()
+        await receive(socket, "thread")
+        await socket.send_to(text_data=json.dumps({"type": "message", "body": "Where is my parcel?"}))
+        await receive(socket, "message")
+        await database_sync_to_async(reply)("Let me check.")  # the chat is open: it is shown there only
+        await receive(socket, "message")
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
+    assert not OutboundEmail.objects.exists()
+
+    away = reply("It ships today.")  # the visitor closed the page
+
+    (email,) = OutboundEmail.objects.all()
+    assert (email.to, email.ticket_message_id, email.body) == (["vera@shop.test"], away.pk, "It ships today.")
+
+
+def test_a_reply_to_an_anonymous_visitor_who_left_is_not_emailed(db, make_user, django_capture_on_commit_callbacks):
+    widget = ChatWidgetFactory(allowed_origins=[SITE], prechat_form=False)
+    conversation, _ = services.conversation_start(widget=widget, origin=SITE)
+    services.conversation_message_add(conversation=conversation, body="Just browsing")
+    conversation.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.message_add(ticket=Ticket.objects.get(pk=conversation.ticket_id), actor=make_user(), body="Hi")
+
+    assert not OutboundEmail.objects.exists()
+
+
+def test_a_session_unused_for_a_month_has_expired(visitor, settings):
+    widget, conversation, token = visitor
+    ChatConversation.objects.filter(pk=conversation.pk).update(
+        last_seen=timezone.now() - timedelta(days=settings.CHAT_VISITOR_TOKEN_DAYS, minutes=1)
+    )
+
+    async def scenario():
+        socket = visitor_socket(widget.public_key, token)
+        await socket.connect()
+        assert (await receive(socket, "error"))["error"] == "This chat session is unknown or has expired."
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
