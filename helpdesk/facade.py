@@ -4,19 +4,23 @@ customer must receive (`outgoing_message`, in helpdesk.contracts). Writes go thr
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from customers.contracts import TimelineEntry, TimelineKind, TimelineProvider, TimelineQuery
 from customers.facade import contact_for_email, contact_queryset
+from customers.facade import timeline_provider_register as timeline_provider_register_with_customers
 
 from . import live
 from .contracts import InboundAttachment, ReceivedMessage, TicketSummary, outgoing_message
-from .models import Attachment, DeliveryStatus, Ticket, TicketMessage
+from .models import Attachment, DeliveryStatus, SatisfactionSurvey, Ticket, TicketMessage
 from .services import help_center
 from .services import tickets as ticket_services
 from .validators import validate_attachments
@@ -337,3 +341,126 @@ def attachments_screen(attachments: Sequence[InboundAttachment]) -> tuple[list[I
         else:
             kept.append(attachment)
     return kept, refused
+
+
+# --- customer timeline ---
+
+TIMELINE_SOURCE = "helpdesk"
+TIMELINE_KINDS = (
+    TimelineKind("ticket_opened", "Tickets opened", "ticket-perforated"),
+    TimelineKind("ticket_solved", "Tickets solved", "check-circle"),
+    TimelineKind("message_customer", "Customer messages", "chat-left-text"),
+    TimelineKind("message_agent", "Agent replies", "reply"),
+    TimelineKind("csat", "CSAT answers", "star"),
+)
+TIMELINE_SUMMARY_CHARS = 280
+
+
+def _ticket_scope(query: TimelineQuery, prefix: str = "") -> dict[str, int]:
+    """Tickets of the company, or those the person asked (their messages and surveys follow the ticket)."""
+    if query.contact_id is not None:
+        return {f"{prefix}requester_id": query.contact_id}
+    return {f"{prefix}customer_id": query.customer_id}
+
+
+def _timeline_rows(queryset, query: TimelineQuery, kind: str, at_field: str, fields: tuple[str, ...]) -> list[dict]:
+    window = query.window_q(source_app=TIMELINE_SOURCE, kind=kind, at_field=at_field)
+    return list(
+        queryset.filter(window).order_by(*query.order_by(at_field)).values("id", at_field, *fields)[: query.limit]
+    )
+
+
+def _ticket_url(ticket_id: int, anchor: str = "") -> str:
+    return reverse("tickets:ticket_detail", args=[ticket_id]) + anchor
+
+
+def _short(text: str) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= TIMELINE_SUMMARY_CHARS else text[: TIMELINE_SUMMARY_CHARS - 1] + "…"
+
+
+def _ticket_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
+    opened = kind == "ticket_opened"
+    at_field = "created" if opened else "solved_at"
+    actor_field = "requester__name" if opened else "assignee__name"
+    rows = _timeline_rows(
+        Ticket.objects.filter(**_ticket_scope(query)),
+        query,
+        kind,
+        at_field,
+        ("subject", actor_field, "requester__name"),
+    )
+    return [
+        TimelineEntry(
+            at=row[at_field],
+            kind=kind,
+            id=row["id"],
+            title=f"{'Opened' if opened else 'Solved'} ticket #{row['id']}",
+            summary=_short(row["subject"]),
+            url=_ticket_url(row["id"]),
+            actor=row[actor_field] or "",
+            source_app=TIMELINE_SOURCE,
+        )
+        for row in rows
+    ]
+
+
+def _message_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
+    from_customer = kind == "message_customer"
+    messages = TicketMessage.objects.filter(kind=TicketMessage.Kind.REPLY, **_ticket_scope(query, "ticket__"))
+    if from_customer:
+        messages = messages.filter(author__isnull=True, author_contact__isnull=False)
+    else:
+        messages = messages.filter(author__isnull=False)
+    fields = ("ticket_id", "ticket__subject", "body", "author__name", "author__email", "author_contact__name")
+    rows = _timeline_rows(messages, query, kind, "created", fields)
+    return [
+        TimelineEntry(
+            at=row["created"],
+            kind=kind,
+            id=row["id"],
+            title=f"{'Customer wrote' if from_customer else 'Agent replied'} on #{row['ticket_id']}: "
+            f"{row['ticket__subject']}",
+            summary=_short(row["body"]),
+            url=_ticket_url(row["ticket_id"], f"#message-{row['id']}"),
+            actor=(row["author_contact__name"] if from_customer else row["author__name"] or row["author__email"]) or "",
+            source_app=TIMELINE_SOURCE,
+        )
+        for row in rows
+    ]
+
+
+def _csat_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    surveys = SatisfactionSurvey.objects.filter(rating__isnull=False, **_ticket_scope(query, "ticket__"))
+    fields = ("ticket_id", "ticket__subject", "rating", "comment", "ticket__requester__name")
+    rows = _timeline_rows(surveys, query, "csat", "answered_at", fields)
+    return [
+        TimelineEntry(
+            at=row["answered_at"],
+            kind="csat",
+            id=row["id"],
+            title=f"Rated #{row['ticket_id']} {row['rating']}/5: {row['ticket__subject']}",
+            summary=_short(row["comment"]),
+            url=_ticket_url(row["ticket_id"]),
+            actor=row["ticket__requester__name"] or "",
+            source_app=TIMELINE_SOURCE,
+            detail={"rating": row["rating"]},
+        )
+        for row in rows
+    ]
+
+
+def timeline_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    """Tickets opened and solved, public messages both ways and CSAT answers of a company or a person, for
+    customers' timeline: one query per kind asked, each at most `query.limit` rows after the page position."""
+    streams = [_ticket_entries(query, kind) for kind in ("ticket_opened", "ticket_solved") if query.wants(kind)]
+    streams += [_message_entries(query, kind) for kind in ("message_customer", "message_agent") if query.wants(kind)]
+    if query.wants("csat"):
+        streams.append(_csat_entries(query))
+    return list(heapq.merge(*streams, key=lambda entry: entry.sort_key, reverse=True))[: query.limit]
+
+
+def timeline_provider_register() -> None:
+    timeline_provider_register_with_customers(
+        TimelineProvider(source_app=TIMELINE_SOURCE, kinds=TIMELINE_KINDS, entries=timeline_entries)
+    )

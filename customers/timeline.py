@@ -1,0 +1,216 @@
+"""The company and contact timeline: one stream merged from every app that registered a provider.
+
+Why a registry filled from `AppConfig.ready` rather than a settings list of dotted facade functions: the apps
+that contribute (helpdesk today, leads and quotes later) already depend on customers, so they register into it
+through `customers.facade` and the dependency keeps pointing one way. A settings list would make customers call
+into helpdesk by name at run time, an import the import-linter contracts cannot see; tests can also register a
+fake provider for one test without touching settings.
+
+Pages are keyset pages across providers: each provider is asked for `limit + 1` entries older than the cursor
+(newest first, ties broken by source app, kind and row id), the sorted lists are merged k-way and cut at
+`limit`; the last entry shown becomes the next cursor. Nothing loads a company's whole history, and a page
+costs one query per kind whatever the page number.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core import signing
+from django.urls import reverse
+
+from core.markdown import markdown_to_text
+
+from .contracts import TimelineEntry, TimelineKind, TimelinePosition, TimelineProvider, TimelineQuery
+from .models import Note, Task
+
+CURSOR_SALT = "customers.timeline"
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+_providers: dict[str, TimelineProvider] = {}
+
+
+def provider_register(provider: TimelineProvider) -> None:
+    """Adds (or replaces, on a reload) an app's provider."""
+    _providers[provider.source_app] = provider
+
+
+def provider_unregister(source_app: str) -> None:
+    _providers.pop(source_app, None)
+
+
+def providers() -> list[TimelineProvider]:
+    return [_providers[name] for name in sorted(_providers)]
+
+
+def timeline_kinds() -> list[TimelineKind]:
+    """Every activity type some app contributes, in registration order within each app (the filter chips)."""
+    return [kind for provider in providers() for kind in provider.kinds]
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+
+
+def cursor_encode(entry: TimelineEntry) -> str:
+    payload = [entry.at.isoformat(), entry.source_app, entry.kind, entry.id]
+    return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
+
+
+def cursor_decode(cursor: str | None) -> TimelinePosition | None:
+    """A tampered, garbled or empty cursor means "from the newest", like the lists' cursors (core.keyset)."""
+    if not cursor:
+        return None
+    try:
+        at, source_app, kind, row_id = signing.loads(cursor, salt=CURSOR_SALT)
+        return TimelinePosition(
+            at=datetime.fromisoformat(at), source_app=str(source_app), kind=str(kind), id=int(row_id)
+        )
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+
+
+def _timeline(
+    *,
+    customer_id: int | None,
+    contact_id: int | None,
+    kinds: frozenset[str] | set[str] | list[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> TimelinePage:
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    known = {kind.name for kind in timeline_kinds()}
+    wanted = frozenset(kinds) & known if kinds else frozenset(known)
+    query = TimelineQuery(
+        customer_id=customer_id,
+        contact_id=contact_id,
+        kinds=wanted,
+        limit=limit + 1,
+        since=since,
+        until=until,
+        after=cursor_decode(cursor),
+    )
+    streams = [provider.entries(query) for provider in providers() if wanted & {kind.name for kind in provider.kinds}]
+    merged = list(heapq.merge(*streams, key=lambda entry: entry.sort_key, reverse=True))[: limit + 1]
+    entries = merged[:limit]
+    next_cursor = cursor_encode(entries[-1]) if len(merged) > limit else None
+    return TimelinePage(entries=entries, next_cursor=next_cursor)
+
+
+def customer_timeline(
+    *,
+    customer_id: int,
+    kinds=None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> TimelinePage:
+    """One page of everything that happened at a company (its people's activity included), newest first."""
+    return _timeline(
+        customer_id=customer_id, contact_id=None, kinds=kinds, since=since, until=until, cursor=cursor, limit=limit
+    )
+
+
+def contact_timeline(
+    *,
+    contact_id: int,
+    kinds=None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> TimelinePage:
+    """One page of what happened with one person, newest first."""
+    return _timeline(
+        customer_id=None, contact_id=contact_id, kinds=kinds, since=since, until=until, cursor=cursor, limit=limit
+    )
+
+
+# --- Customers' own entries: notes and tasks ----------------------------------------------------------
+
+SOURCE = "customers"
+KINDS = (
+    TimelineKind("note", "Notes", "sticky"),
+    TimelineKind("task", "Tasks", "check2-square"),
+    TimelineKind("task_done", "Tasks done", "check2-circle"),
+)
+
+
+def _subject_filter(query: TimelineQuery) -> dict[str, int]:
+    return {"contact_id": query.contact_id} if query.contact_id is not None else {"customer_id": query.customer_id}
+
+
+def _page_url(row) -> str:
+    if row.contact_id:
+        return reverse("customers:contact_detail", args=[row.contact_id])
+    return reverse("customers:customer_detail", args=[row.customer_id])
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.email if user is not None else ""
+
+
+def _own_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    subject = _subject_filter(query)
+    streams: list[list[TimelineEntry]] = []
+    if query.wants("note"):
+        notes = (
+            Note.objects.filter(**subject)
+            .filter(query.window_q(source_app=SOURCE, kind="note", at_field="created"))
+            .select_related("author", "contact")
+            .order_by(*query.order_by("created"))[: query.limit]
+        )
+        streams.append(
+            [
+                TimelineEntry(
+                    at=note.created,
+                    kind="note",
+                    id=note.pk,
+                    title=f"Note on {note.contact.name}" if note.contact_id else "Note",
+                    summary=markdown_to_text(note.body)[:280],
+                    url=f"{_page_url(note)}#note-{note.pk}",
+                    actor=_name(note.author),
+                    source_app=SOURCE,
+                    detail={"pinned": note.pinned},
+                )
+                for note in notes
+            ]
+        )
+    for kind, at_field in (("task", "created"), ("task_done", "done_at")):
+        if not query.wants(kind):
+            continue
+        tasks = (
+            Task.objects.filter(**subject)
+            .filter(query.window_q(source_app=SOURCE, kind=kind, at_field=at_field))
+            .select_related("owner", "created_by", "contact")
+            .order_by(*query.order_by(at_field))[: query.limit]
+        )
+        streams.append([_task_entry(task, kind) for task in tasks])
+    return list(heapq.merge(*streams, key=lambda entry: entry.sort_key, reverse=True))[: query.limit]
+
+
+def _task_entry(task, kind: str) -> TimelineEntry:
+    done = kind == "task_done"
+    owner = _name(task.owner)
+    return TimelineEntry(
+        at=task.done_at if done else task.created,
+        kind=kind,
+        id=task.pk,
+        title=f"Task done: {task.title}" if done else f"Task: {task.title}",
+        summary=(f"For {task.contact.name}. " if task.contact_id else "") + (f"Owner: {owner}." if owner else ""),
+        url=f"{_page_url(task)}#task-{task.pk}",
+        actor=_name(task.owner if done else task.created_by),
+        source_app=SOURCE,
+        detail={"due_at": task.due_at, "done": task.done},
+    )
+
+
+OWN_PROVIDER = TimelineProvider(source_app=SOURCE, kinds=KINDS, entries=_own_entries)
