@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import BooleanField, F, Func, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -356,22 +357,40 @@ TIMELINE_KINDS = (
 TIMELINE_SUMMARY_CHARS = 280
 
 
-def _ticket_scope(query: TimelineQuery, prefix: str = "") -> dict[str, int]:
+def _ticket_scope(query: TimelineQuery) -> dict[str, int]:
     """Tickets of the company, or those the person asked (their messages and surveys follow the ticket)."""
     if query.contact_id is not None:
-        return {f"{prefix}requester_id": query.contact_id}
-    return {f"{prefix}customer_id": query.customer_id}
+        return {"requester_id": query.contact_id}
+    return {"customer_id": query.customer_id}
 
 
-def _timeline_rows(queryset, query: TimelineQuery, kind: str, at_field: str, fields: tuple[str, ...]) -> list[dict]:
+class _OnTickets(Func):
+    """`ticket_id = ANY(ARRAY(SELECT id FROM the tickets))`. PostgreSQL then probes the partial message (or
+    survey) index once per ticket of the company; as a join (`ticket__customer_id=`) it hashed every public
+    message of the workspace to find the company's few: 25 ms instead of 3 at 60,000 messages."""
+
+    arg_joiner = " = ANY(ARRAY("
+    template = "%(expressions)s))"
+    output_field = BooleanField()
+
+
+def _on_tickets(query: TimelineQuery) -> _OnTickets:
+    tickets = Ticket.objects.filter(**_ticket_scope(query)).order_by().values("id")
+    return _OnTickets(F("ticket_id"), Subquery(tickets))
+
+
+def _timeline_rows(scoped, query: TimelineQuery, kind: str, at_field: str, fields: tuple[str, ...]) -> list[dict]:
+    """The page's rows of one kind. The page is chosen by ids alone (an inner LIMIT over the scoped rows, no
+    joins), then only those rows are joined for names: joining first made PostgreSQL hash every message."""
     window = query.window_q(source_app=TIMELINE_SOURCE, kind=kind, at_field=at_field)
-    return list(
-        queryset.filter(window).order_by(*query.order_by(at_field)).values("id", at_field, *fields)[: query.limit]
-    )
+    order = query.order_by(at_field)
+    page = scoped.filter(window).order_by(*order).values("id")[: query.limit]
+    return list(scoped.model.objects.filter(id__in=page).order_by(*order).values("id", at_field, *fields))
 
 
-def _ticket_url(ticket_id: int, anchor: str = "") -> str:
-    return reverse("tickets:ticket_detail", args=[ticket_id]) + anchor
+def _ticket_url_format() -> str:
+    """The ticket page's path with a `{}` for the id: one reverse() per page instead of one per entry."""
+    return reverse("tickets:ticket_detail", args=[987654321]).replace("987654321", "{}")
 
 
 def _short(text: str) -> str:
@@ -383,6 +402,7 @@ def _ticket_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
     opened = kind == "ticket_opened"
     at_field = "created" if opened else "solved_at"
     actor_field = "requester__name" if opened else "assignee__name"
+    url = _ticket_url_format()
     rows = _timeline_rows(
         Ticket.objects.filter(**_ticket_scope(query)),
         query,
@@ -397,7 +417,7 @@ def _ticket_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
             id=row["id"],
             title=f"{'Opened' if opened else 'Solved'} ticket #{row['id']}",
             summary=_short(row["subject"]),
-            url=_ticket_url(row["id"]),
+            url=url.format(row["id"]),
             actor=row[actor_field] or "",
             source_app=TIMELINE_SOURCE,
         )
@@ -407,13 +427,14 @@ def _ticket_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
 
 def _message_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
     from_customer = kind == "message_customer"
-    messages = TicketMessage.objects.filter(kind=TicketMessage.Kind.REPLY, **_ticket_scope(query, "ticket__"))
+    messages = TicketMessage.objects.filter(_on_tickets(query), kind=TicketMessage.Kind.REPLY)
     if from_customer:
         messages = messages.filter(author__isnull=True, author_contact__isnull=False)
     else:
         messages = messages.filter(author__isnull=False)
     fields = ("ticket_id", "ticket__subject", "body", "author__name", "author__email", "author_contact__name")
     rows = _timeline_rows(messages, query, kind, "created", fields)
+    url = _ticket_url_format()
     return [
         TimelineEntry(
             at=row["created"],
@@ -422,7 +443,7 @@ def _message_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
             title=f"{'Customer wrote' if from_customer else 'Agent replied'} on #{row['ticket_id']}: "
             f"{row['ticket__subject']}",
             summary=_short(row["body"]),
-            url=_ticket_url(row["ticket_id"], f"#message-{row['id']}"),
+            url=url.format(row["ticket_id"]) + f"#message-{row['id']}",
             actor=(row["author_contact__name"] if from_customer else row["author__name"] or row["author__email"]) or "",
             source_app=TIMELINE_SOURCE,
         )
@@ -431,9 +452,10 @@ def _message_entries(query: TimelineQuery, kind: str) -> list[TimelineEntry]:
 
 
 def _csat_entries(query: TimelineQuery) -> list[TimelineEntry]:
-    surveys = SatisfactionSurvey.objects.filter(rating__isnull=False, **_ticket_scope(query, "ticket__"))
+    surveys = SatisfactionSurvey.objects.filter(_on_tickets(query), rating__isnull=False)
     fields = ("ticket_id", "ticket__subject", "rating", "comment", "ticket__requester__name")
     rows = _timeline_rows(surveys, query, "csat", "answered_at", fields)
+    url = _ticket_url_format()
     return [
         TimelineEntry(
             at=row["answered_at"],
@@ -441,7 +463,7 @@ def _csat_entries(query: TimelineQuery) -> list[TimelineEntry]:
             id=row["id"],
             title=f"Rated #{row['ticket_id']} {row['rating']}/5: {row['ticket__subject']}",
             summary=_short(row["comment"]),
-            url=_ticket_url(row["ticket_id"]),
+            url=url.format(row["ticket_id"]),
             actor=row["ticket__requester__name"] or "",
             source_app=TIMELINE_SOURCE,
             detail={"rating": row["rating"]},
