@@ -147,10 +147,15 @@ def _subject_filter(query: TimelineQuery) -> dict[str, int]:
     return {"contact_id": query.contact_id} if query.contact_id is not None else {"customer_id": query.customer_id}
 
 
-def _page_url(row) -> str:
-    if row.contact_id:
-        return reverse("customers:contact_detail", args=[row.contact_id])
-    return reverse("customers:customer_detail", args=[row.customer_id])
+class _PageUrls:
+    """Company and contact page paths with a `{}` for the id: two reverse() calls a page, not one per entry."""
+
+    def __init__(self) -> None:
+        self.customer = reverse("customers:customer_detail", args=[987654321]).replace("987654321", "{}")
+        self.contact = reverse("customers:contact_detail", args=[987654321]).replace("987654321", "{}")
+
+    def of(self, row: dict) -> str:
+        return self.contact.format(row["contact_id"]) if row["contact_id"] else self.customer.format(row["customer_id"])
 
 
 _MARKUP = re.compile(r"[*_`#>~]+|!?\[([^\]]*)\]\([^)]*\)")
@@ -164,62 +169,71 @@ def _plain(markdown: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.email if user is not None else ""
+def _name(name: str | None, email: str | None) -> str:
+    return name or email or ""
+
+
+NOTE_FIELDS = ("id", "customer_id", "contact_id", "body", "pinned", "created", "contact__name", "author__name")
+TASK_FIELDS = (
+    "id", "customer_id", "contact_id", "title", "due_at", "done", "done_at", "created", "contact__name",
+    "owner__name", "owner__email", "created_by__name", "created_by__email",
+)  # fmt: skip
 
 
 def _own_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    """Values, not model instances, and paths formatted rather than reversed: a page builds 75 entries here."""
     subject = _subject_filter(query)
+    urls = _PageUrls()
     streams: list[list[TimelineEntry]] = []
     if query.wants("note"):
         notes = (
             Note.objects.filter(**subject)
             .filter(query.window_q(source_app=SOURCE, kind="note", at_field="created"))
-            .select_related("author", "contact")
-            .order_by(*query.order_by("created"))[: query.limit]
+            .order_by(*query.order_by("created"))
+            .values(*NOTE_FIELDS, "author__email")[: query.limit]
         )
-        streams.append(
-            [
-                TimelineEntry(
-                    at=note.created,
-                    kind="note",
-                    id=note.pk,
-                    title=f"Note on {note.contact.name}" if note.contact_id else "Note",
-                    summary=_plain(note.body),
-                    url=f"{_page_url(note)}#note-{note.pk}",
-                    actor=_name(note.author),
-                    source_app=SOURCE,
-                    detail={"pinned": note.pinned},
-                )
-                for note in notes
-            ]
-        )
+        streams.append([_note_entry(note, urls) for note in notes])
     for kind, at_field in (("task", "created"), ("task_done", "done_at")):
         if not query.wants(kind):
             continue
         tasks = (
             Task.objects.filter(**subject)
             .filter(query.window_q(source_app=SOURCE, kind=kind, at_field=at_field))
-            .select_related("owner", "created_by", "contact")
-            .order_by(*query.order_by(at_field))[: query.limit]
+            .order_by(*query.order_by(at_field))
+            .values(*TASK_FIELDS)[: query.limit]
         )
-        streams.append([_task_entry(task, kind) for task in tasks])
+        streams.append([_task_entry(task, kind, urls) for task in tasks])
     return list(heapq.merge(*streams, key=lambda entry: entry.sort_key, reverse=True))[: query.limit]
 
 
-def _task_entry(task, kind: str) -> TimelineEntry:
-    done = kind == "task_done"
-    owner = _name(task.owner)
+def _note_entry(note: dict, urls: _PageUrls) -> TimelineEntry:
     return TimelineEntry(
-        at=task.done_at if done else task.created,
-        kind=kind,
-        id=task.pk,
-        title=f"Task done: {task.title}" if done else f"Task: {task.title}",
-        summary=(f"For {task.contact.name}. " if task.contact_id else "") + (f"Owner: {owner}." if owner else ""),
-        url=f"{_page_url(task)}#task-{task.pk}",
-        actor=_name(task.owner if done else task.created_by),
+        at=note["created"],
+        kind="note",
+        id=note["id"],
+        title=f"Note on {note['contact__name']}" if note["contact_id"] else "Note",
+        summary=_plain(note["body"]),
+        url=f"{urls.of(note)}#note-{note['id']}",
+        actor=_name(note["author__name"], note["author__email"]),
         source_app=SOURCE,
-        detail={"due_at": task.due_at, "done": task.done},
+        detail={"pinned": note["pinned"]},
+    )
+
+
+def _task_entry(task: dict, kind: str, urls: _PageUrls) -> TimelineEntry:
+    done = kind == "task_done"
+    owner = _name(task["owner__name"], task["owner__email"])
+    about = f"For {task['contact__name']}. " if task["contact_id"] else ""
+    return TimelineEntry(
+        at=task["done_at"] if done else task["created"],
+        kind=kind,
+        id=task["id"],
+        title=f"Task done: {task['title']}" if done else f"Task: {task['title']}",
+        summary=about + (f"Owner: {owner}." if owner else ""),
+        url=f"{urls.of(task)}#task-{task['id']}",
+        actor=owner if done else _name(task["created_by__name"], task["created_by__email"]),
+        source_app=SOURCE,
+        detail={"due_at": task["due_at"], "done": task["done"]},
     )
 
 
