@@ -309,14 +309,24 @@ class TimelineFilterForm(forms.Form):
     def query(self) -> dict[str, Any]:
         """Selector arguments: whole days in the workspace's time zone, `until` included."""
         data = self.cleaned_data if self.is_valid() else {}
-        since, until = data.get("since"), data.get("until")
+        since, until = day_bounds(data.get("since"), data.get("until"))
         return {
             "kinds": data.get("kinds") or None,
-            "since": _day_start(since) if since else None,
-            "until": _day_start(until + timedelta(days=1)) if until else None,
+            "since": since,
+            "until": until,
             "cursor": data.get("cursor") or None,
         }
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """From the start of `since` to the end of `until` (included), in the workspace's time zone."""
+    end = _day_start(until + timedelta(days=1)) if until and until < date.max else None
+    return (_day_start(since) if since else None), end
+
+
+def _day_start(day: date) -> datetime | None:
+    """Midnight of `day` in the workspace's time zone; None (no bound) at the calendar's ends (year 1 or 9999)."""
+    try:
+        return timezone.make_aware(datetime.combine(day, time.min))
+    except (OverflowError, ValueError):
+        return None

@@ -273,11 +273,13 @@ def test_api_timeline_pages_with_a_cursor_and_filters(client, login):
     second = client.get(first["next"]).json()
     notes = client.get(url, {"kinds": "note"}).json()
     bad = client.get(url, {"kinds": "note,nope", "since": "2026-02-30"})
+    backwards = client.get(url, {"since": "2026-05-02", "until": "2026-05-01"})
 
     assert len(first["results"]) == 2 and first["previous"] is None
     assert len(second["results"]) == 2 and second["next"] is None
     assert {row["kind"] for row in notes["results"]} == {"note"}
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"kinds", "since"}
+    assert backwards.status_code == 200 and backwards.json()["results"] == []
 
 
 def test_api_contact_timeline_404s_for_an_unknown_contact(client, login):
