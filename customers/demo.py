@@ -18,7 +18,7 @@ from django.utils import timezone
 from faker.providers.company.en_US import Provider as CompanyNames
 from faker.providers.person.en_US import Provider as PersonNames
 
-from .models import Contact, Customer
+from .models import Contact, Customer, Note, Task
 
 INDUSTRIES = (
     "Software",
@@ -201,3 +201,97 @@ def _email_for(first: str, last: str, domain: str, used: set[str]) -> str:
         email = f"{local}{number}@{domain}"
     used.add(email)
     return email
+
+
+# --- Notes and tasks, so company and contact timelines read like an account's history ------------
+
+NOTE_TEMPLATES = (
+    "Quarterly check-in with {person}: happy with response times, asked about **SSO** on the roadmap.",
+    "{person} mentioned a budget review next quarter; renewal may slip. Keep an eye on usage.",
+    "Onboarding call done. Next steps:\n\n- import their contacts\n- set up the shared inbox\n- train two agents",
+    "Escalation last week was handled well; {person} thanked the team by email.",
+    "Pricing question from {person}: they compare us with two other vendors. Sent the *Professional* sheet.",
+    "Met {person} at the user conference. Interested in the AI drafting features.",
+    "Contract owner changed: {person} now signs off on renewals.",
+    "Security questionnaire received; forwarded to the compliance team.",
+)
+TASK_TITLES = (
+    "Send the renewal quote",
+    "Follow up on the open escalation",
+    "Book the quarterly business review",
+    "Share the SSO roadmap",
+    "Check usage after the onboarding",
+    "Call {person} about the budget review",
+    "Send the security questionnaire answers",
+    "Introduce the new account manager",
+)
+
+
+def seed_notes_and_tasks(*, authors: Sequence, seed: int = 0, share: float = 0.6) -> tuple[int, int]:
+    """Notes and tasks on about `share` of the companies (more on bigger tiers), some about one of their people,
+    dated across each company's life; open tasks have due dates around today, some with a reminder. Returns
+    (notes, tasks); does nothing when notes exist."""
+    if Note.objects.exists() or not authors:
+        return 0, 0
+    rng = random.Random(seed)
+    now = timezone.now()
+    notes: list[Note] = []
+    tasks: list[Task] = []
+    people: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.order_by("id"):
+        people.setdefault(contact.customer_id, []).append(contact)
+    for company in Customer.objects.order_by("id"):
+        weight = {"enterprise": 3, "professional": 2}.get(company.tier, 1)
+        if rng.random() > min(1.0, share * weight / 1.5):
+            continue
+        staff = people.get(company.pk, [])
+        for _ in range(rng.randint(1, 2 + 2 * weight)):
+            notes.append(_note(rng, company, staff, authors, now))
+        for _ in range(rng.randint(0, 1 + weight)):
+            tasks.append(_task(rng, company, staff, authors, now))
+    with transaction.atomic():
+        Note.objects.bulk_create(notes, batch_size=2000)
+        Task.objects.bulk_create(tasks, batch_size=2000)
+    _analyze(Note, Task)
+    return len(notes), len(tasks)
+
+
+def _about(rng: random.Random, staff: list[Contact]) -> Contact | None:
+    return rng.choice(staff) if staff and rng.random() < 0.5 else None
+
+
+def _note(rng: random.Random, company: Customer, staff: list[Contact], authors: Sequence, now: datetime) -> Note:
+    contact = _about(rng, staff)
+    person = contact.name if contact else (staff[0].name if staff else "the team")
+    return Note(
+        customer=company,
+        contact=contact,
+        body=rng.choice(NOTE_TEMPLATES).format(person=person),
+        author=rng.choice(authors),
+        pinned=rng.random() < 0.08,
+        created=_some_time_between(rng, max(company.created, now - timedelta(days=365)), now),
+    )
+
+
+def _task(rng: random.Random, company: Customer, staff: list[Contact], authors: Sequence, now: datetime) -> Task:
+    contact = _about(rng, staff)
+    person = contact.name if contact else (staff[0].name if staff else "the customer")
+    created = _some_time_between(rng, max(company.created, now - timedelta(days=120)), now)
+    due = created + timedelta(days=rng.randint(2, 30), hours=rng.randint(0, 8))
+    done = due < now and rng.random() < 0.75
+    owner = rng.choice(authors)
+    reminder = due - timedelta(hours=rng.choice((1, 4, 24))) if rng.random() < 0.4 else None
+    return Task(
+        customer=company,
+        contact=contact,
+        title=rng.choice(TASK_TITLES).format(person=person),
+        owner=owner,
+        created_by=owner,
+        due_at=due,
+        reminder_at=reminder,
+        # Reminders of the past count as sent: a fresh demo does not email a backlog of them.
+        reminder_sent_at=reminder if reminder is not None and reminder < now else None,
+        done=done,
+        done_at=_some_time_between(rng, created, min(due, now)) if done else None,
+        created=created,
+    )

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Func, QuerySet, Value
 
-from . import selectors, services
+from . import selectors, services, timeline
+from .contracts import TimelineProvider
 from .models import Contact, Customer
 from .validators import normalize_domain
 
@@ -23,6 +24,7 @@ __all__ = [
     "contact_queryset",
     "contact_requester_rows",
     "contact_search",
+    "timeline_provider_register",
 ]
 
 CUSTOMER_TIER_CHOICES = Customer.Tier.choices
@@ -106,3 +108,12 @@ def contact_for_phone(*, phone: str, name: str = "") -> Contact:
         customer = _customer_for_domain("", None)
         name = name.strip()[: Contact._meta.get_field("name").max_length] or digits
         return services.contact_create(actor=None, customer=customer, name=name, phone=digits)
+
+
+# --- timeline ---
+
+
+def timeline_provider_register(provider: TimelineProvider) -> None:
+    """Adds an app's entries to every company and contact timeline; call it from the app's `AppConfig.ready`.
+    See customers.contracts for what a provider answers and customers.timeline for how pages are merged."""
+    timeline.provider_register(provider)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.forms import BootstrapFormMixin, id_or_words_validator
 from core.uploads import upload_check
@@ -16,6 +18,7 @@ from . import selectors
 from .models import Contact, Customer
 from .selectors import CUSTOMER_SORT_KEYS, ContactFilters, CustomerFilters
 from .services import ImportMode
+from .timeline import timeline_kinds
 from .validators import normalize_domain, normalize_phone, normalize_tags
 
 
@@ -233,3 +236,97 @@ class CsvImportForm(BootstrapFormMixin, forms.Form):
         # The same allow-list as every upload: a clean name, and bytes that are text (an .exe renamed .csv is not).
         upload_check(file, accept=CSV_EXTENSIONS)
         return file
+
+
+# --- Notes, tasks and the timeline --------------------------------------------------------------
+
+
+class NoteForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happened, what was agreed… (Markdown)"}),
+        max_length=20_000,
+        help_text="Markdown: **bold**, lists, links.",
+    )
+    pinned = forms.BooleanField(label="Pin to the top", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+
+class TaskForm(BootstrapFormMixin, forms.Form):
+    title = forms.CharField(label="Task", max_length=200, widget=forms.TextInput(attrs={"placeholder": "Call back"}))
+    owner = OwnerChoiceField(queryset=None, required=False, label="Owner", empty_label="Me")
+    due_at = forms.DateTimeField(
+        label="Due",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    reminder_at = forms.DateTimeField(
+        label="Remind me at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="The owner gets an email then.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = selectors.customer_owner_choices()
+        self.style_fields()
+
+    def service_data(self, *, actor) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["owner"] = data["owner"] or actor
+        return data
+
+
+def timeline_kind_choices() -> list[tuple[str, str]]:
+    return [(kind.name, kind.label) for kind in timeline_kinds()]
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's filters, on the pages and in the API: activity types, a date range, the page cursor."""
+
+    kinds = forms.MultipleChoiceField(
+        label="Activity types",
+        required=False,
+        choices=timeline_kind_choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None checked: every type.",
+    )
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise ValidationError({"until": "The end date comes before the start date."})
+        return data
+
+    def query(self) -> dict[str, Any]:
+        """Selector arguments: whole days in the workspace's time zone, `until` included."""
+        data = self.cleaned_data if self.is_valid() else {}
+        since, until = day_bounds(data.get("since"), data.get("until"))
+        return {
+            "kinds": data.get("kinds") or None,
+            "since": since,
+            "until": until,
+            "cursor": data.get("cursor") or None,
+        }
+
+
+def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """From the start of `since` to the end of `until` (included), in the workspace's time zone."""
+    end = _day_start(until + timedelta(days=1)) if until and until < date.max else None
+    return (_day_start(since) if since else None), end
+
+
+def _day_start(day: date) -> datetime | None:
+    """Midnight of `day` in the workspace's time zone; None (no bound) at the calendar's ends (year 1 or 9999)."""
+    try:
+        return timezone.make_aware(datetime.combine(day, time.min))
+    except (OverflowError, ValueError):
+        return None

@@ -107,3 +107,68 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Note(models.Model):
+    """A teammate's note on a company, or on one of its people (then it shows on both timelines)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField(help_text="Markdown.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer_notes"
+    )
+    pinned = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pinned", "-created", "-id"]
+        indexes = [
+            # The timeline's keyset reads: newest first per company or per person.
+            models.Index(fields=["customer", "-created", "-id"], name="note_customer_created_id"),
+            models.Index(fields=["contact", "-created", "-id"], name="note_contact_created_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class Task(models.Model):
+    """Something a teammate has to do for a company or one of its people, by a date, with an optional reminder."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer_tasks"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    reminder_at = models.DateTimeField(null=True, blank=True)
+    # Set when the reminder email went out: the beat job sends each reminder once, however often it runs.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["done", "due_at", "id"]
+        indexes = [
+            models.Index(fields=["customer", "-created", "-id"], name="task_customer_created_id"),
+            models.Index(fields=["contact", "-created", "-id"], name="task_contact_created_id"),
+            models.Index(fields=["customer", "-done_at", "-id"], name="task_customer_done_id"),
+            models.Index(fields=["contact", "-done_at", "-id"], name="task_contact_done_id"),
+            # The reminder sweep reads only reminders still to send.
+            models.Index(
+                fields=["reminder_at"],
+                name="task_reminder_pending",
+                condition=models.Q(reminder_sent_at__isnull=True, done=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

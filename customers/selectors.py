@@ -17,13 +17,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Expression, Prefetch, Q, QuerySet
+from django.db.models import Expression, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.deletion import deletion_blocker
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
 
-from .models import Contact, Customer, tier_rank
+from . import timeline
+from .models import Contact, Customer, Note, Task, tier_rank
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -331,3 +332,49 @@ def _unique_casefold(values) -> list[str]:
     for value in values:
         seen.setdefault(value.casefold(), value)
     return list(seen.values())
+
+
+# --- Notes and tasks ----------------------------------------------------------------------------
+
+PANEL_NOTES = 20
+PANEL_DONE_TASKS = 10
+PANEL_OPEN_TASKS = 50
+
+
+def _about(customer_id: int | None, contact_id: int | None) -> dict[str, int]:
+    return {"contact_id": contact_id} if contact_id is not None else {"customer_id": customer_id}
+
+
+def note_list(*, customer_id: int | None = None, contact_id: int | None = None, limit: int = PANEL_NOTES) -> list[Note]:
+    """Pinned notes first, then the newest, with author and contact: a company's include its people's."""
+    notes = Note.objects.filter(**_about(customer_id, contact_id)).select_related("author", "contact")
+    return list(notes.order_by("-pinned", "-created", "-id")[:limit])
+
+
+def task_list(*, customer_id: int | None = None, contact_id: int | None = None) -> list[Task]:
+    """Open tasks by due date (undated last), then the latest done ones."""
+    tasks = Task.objects.filter(**_about(customer_id, contact_id)).select_related("owner", "contact")
+    open_tasks = tasks.filter(done=False).order_by(F("due_at").asc(nulls_last=True), "id")[:PANEL_OPEN_TASKS]
+    done = tasks.filter(done=True).order_by("-done_at", "-id")[:PANEL_DONE_TASKS]
+    return [*open_tasks, *done]
+
+
+def note_get(*, note_id: int) -> Note:
+    """Raises Note.DoesNotExist."""
+    return Note.objects.select_related("author", "contact", "customer").get(pk=note_id)
+
+
+def task_get(*, task_id: int) -> Task:
+    """Raises Task.DoesNotExist."""
+    return Task.objects.select_related("owner", "contact", "customer").get(pk=task_id)
+
+
+def contact_detail_get(*, contact_id: int) -> Contact:
+    """A contact with its company (and the company's owner), for the contact page. Raises Contact.DoesNotExist."""
+    return Contact.objects.select_related("customer", "customer__owner").get(pk=contact_id)
+
+
+# --- Timeline (merged from every registered provider: customers.timeline) ------------------------
+
+customer_timeline = timeline.customer_timeline
+contact_timeline = timeline.contact_timeline

@@ -11,13 +11,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from core.deletion import delete_unless_in_use
+from core.validation import required_text
 
-from . import live
+from . import emails, live
 from .csv_io import read_csv
 from .imports import ImportPlan, RowError, plan_contact_import, plan_customer_import
-from .models import Contact, Customer
+from .models import Contact, Customer, Note, Task
 from .selectors import customer_facets_forget, customer_row
 from .validators import normalize_domain, normalize_phone, normalize_tags
 
@@ -234,3 +236,140 @@ def import_unstash(*, token: str, actor, kind: str) -> bytes | None:
 def _stash_key(actor, kind: str, token: str) -> str:
     # The cache's key function adds the schema; the user id keeps one teammate's upload from another.
     return f"customers:import:{kind}:{actor.pk}:{token}"
+
+
+# --- Notes and tasks ----------------------------------------------------------------------------
+
+NOTE_BODY_LIMIT = 20_000
+TASK_TITLE_LIMIT = Task._meta.get_field("title").max_length
+NOTE_FIELDS = frozenset({"body", "pinned"})
+TASK_FIELDS = frozenset({"title", "owner", "due_at", "reminder_at"})
+
+
+def _subject(customer: Customer | None, contact: Contact | None) -> tuple[Customer, Contact | None]:
+    """A note or task belongs to a company; one about a person belongs to that person's company as well."""
+    if contact is not None:
+        if customer is not None and customer.pk != contact.customer_id:
+            raise ValidationError({"contact": f"{contact.name} does not work at {customer.name}."})
+        return contact.customer, contact
+    if customer is None:
+        raise ValidationError("A note or task needs a company or a contact.")
+    return customer, None
+
+
+def _checked_fields(data: Mapping[str, Any], allowed: frozenset[str], noun: str) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise TypeError(f"{noun} have no field(s) {', '.join(sorted(unknown))}.")
+
+
+@transaction.atomic
+def note_create(
+    *, actor, body: str, customer: Customer | None = None, contact: Contact | None = None, pinned: bool = False
+) -> Note:
+    customer, contact = _subject(customer, contact)
+    body = required_text(body, field="body", label="The note", limit=NOTE_BODY_LIMIT)
+    return Note.objects.create(customer=customer, contact=contact, body=body, pinned=bool(pinned), author=actor)
+
+
+@transaction.atomic
+def note_update(*, note: Note, actor, data: Mapping[str, Any]) -> Note:
+    _checked_fields(data, NOTE_FIELDS, "Notes")
+    if "body" in data:
+        note.body = required_text(data["body"], field="body", label="The note", limit=NOTE_BODY_LIMIT)
+    if "pinned" in data:
+        note.pinned = bool(data["pinned"])
+    note.save()
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: Note, actor) -> None:
+    note.delete()
+
+
+def _task_times(due_at, reminder_at) -> None:
+    if due_at is not None and reminder_at is not None and reminder_at > due_at:
+        raise ValidationError({"reminder_at": "The reminder must come before the task is due."})
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor,
+    title: str,
+    customer: Customer | None = None,
+    contact: Contact | None = None,
+    owner=None,
+    due_at=None,
+    reminder_at=None,
+) -> Task:
+    customer, contact = _subject(customer, contact)
+    title = required_text(title, field="title", label="The task", limit=TASK_TITLE_LIMIT)
+    _task_times(due_at, reminder_at)
+    return Task.objects.create(
+        customer=customer,
+        contact=contact,
+        title=title,
+        owner=owner if owner is not None else actor,
+        created_by=actor,
+        due_at=due_at,
+        reminder_at=reminder_at,
+    )
+
+
+@transaction.atomic
+def task_update(*, task: Task, actor, data: Mapping[str, Any]) -> Task:
+    _checked_fields(data, TASK_FIELDS, "Tasks")
+    if "title" in data:
+        task.title = required_text(data["title"], field="title", label="The task", limit=TASK_TITLE_LIMIT)
+    if "owner" in data:
+        task.owner = data["owner"]
+    if "due_at" in data:
+        task.due_at = data["due_at"]
+    if "reminder_at" in data and data["reminder_at"] != task.reminder_at:
+        task.reminder_at = data["reminder_at"]
+        task.reminder_sent_at = None  # a new reminder time is a new reminder
+    _task_times(task.due_at, task.reminder_at)
+    task.save()
+    return task
+
+
+@transaction.atomic
+def task_complete(*, task: Task, actor, now=None) -> Task:
+    if not task.done:
+        task.done, task.done_at = True, now or timezone.now()
+        task.save(update_fields=["done", "done_at", "updated"])
+    return task
+
+
+@transaction.atomic
+def task_reopen(*, task: Task, actor) -> Task:
+    if task.done:
+        task.done, task.done_at = False, None
+        task.save(update_fields=["done", "done_at", "updated"])
+    return task
+
+
+REMINDER_BATCH = 500
+
+
+def task_reminders_send(*, now=None) -> int:
+    """Emails each task's owner once its reminder time has passed; returns how many reminders went out.
+
+    Rows are claimed with SKIP LOCKED and marked sent in the same transaction, so two overlapping runs never
+    send one reminder twice; the emails leave after commit (a mail server error is logged, not retried).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Task.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(reminder_sent_at__isnull=True, done=False, reminder_at__lte=now)
+            .filter(owner__isnull=False, owner__is_active=True)
+            .select_related("owner", "customer", "contact")
+            .order_by("reminder_at", "id")[:REMINDER_BATCH]
+        )
+        Task.objects.filter(pk__in=[task.pk for task in due]).update(reminder_sent_at=now)
+        for task in due:
+            emails.task_reminder_send_on_commit(task=task)
+    return len(due)

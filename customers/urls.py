@@ -20,4 +20,18 @@ urlpatterns = [
     path("contacts/import/", views.contact_import, name="contact_import"),
     path("contacts/<int:contact_id>/edit/", views.contact_update, name="contact_update"),
     path("contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
+    path("contacts/<int:contact_id>/", views.contact_detail, name="contact_detail"),
+    # Timeline pages and notes and tasks, on a company or on one person.
+    path("<int:customer_id>/timeline/", views.customer_timeline, name="customer_timeline"),
+    path("contacts/<int:contact_id>/timeline/", views.contact_timeline, name="contact_timeline"),
+    path("<int:customer_id>/notes/new/", views.note_create, name="customer_note_create"),
+    path("contacts/<int:contact_id>/notes/new/", views.note_create, name="contact_note_create"),
+    path("<int:customer_id>/tasks/new/", views.task_create, name="customer_task_create"),
+    path("contacts/<int:contact_id>/tasks/new/", views.task_create, name="contact_task_create"),
+    path("notes/<int:note_id>/edit/", views.note_update, name="note_update"),
+    path("notes/<int:note_id>/pin/", views.note_pin, name="note_pin"),
+    path("notes/<int:note_id>/delete/", views.note_delete, name="note_delete"),
+    path("tasks/<int:task_id>/edit/", views.task_update, name="task_update"),
+    path("tasks/<int:task_id>/complete/", views.task_complete, name="task_complete"),
+    path("tasks/<int:task_id>/reopen/", views.task_reopen, name="task_reopen"),
 ]

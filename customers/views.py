@@ -25,15 +25,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.deletion import StillInUse
+from core.forms import add_service_errors
 from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
 from core.realtime import topics_query
 
 from . import live, selectors, services
 from .csv_io import csv_lines
-from .forms import ContactFilterForm, ContactForm, CsvImportForm, CustomerFilterForm, CustomerForm
+from .forms import (
+    ContactFilterForm,
+    ContactForm,
+    CsvImportForm,
+    CustomerFilterForm,
+    CustomerForm,
+    NoteForm,
+    TaskForm,
+    TimelineFilterForm,
+)
 from .imports import CONTACT_COLUMNS, CUSTOMER_COLUMNS
-from .models import Contact, Customer
+from .models import Contact, Customer, Note, Task
 from .services import ImportMode
+from .timeline import timeline_kinds
 
 LIST_TEMPLATE = "customers/customer_list.html"
 DETAIL_TEMPLATE = "customers/customer_detail.html"
@@ -108,7 +119,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @capability_required("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(customer_id)
-    return render(request, DETAIL_TEMPLATE, {"customer": customer, **_capabilities(request.user)})
+    context = {"customer": customer, **_capabilities(request.user), **_activity_context(request, Subject(customer))}
+    return render(request, DETAIL_TEMPLATE, context)
 
 
 @require_GET
@@ -375,3 +387,275 @@ def import_confirm(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     skipped = f"; skipped {_count(len(result.errors), ('row', 'rows'))} with problems" if result.errors else ""
     messages.success(request, f"Imported {_count(result.created, import_kind.noun)}{skipped}.")
     return redirect(import_kind.done_url)
+
+
+# --- Contact page, timeline, notes and tasks ----------------------------------------------------
+
+CONTACT_TEMPLATE = "customers/contact_detail.html"
+TIMELINE_TEMPLATE = "customers/_timeline.html"
+NOTES_TASKS_TEMPLATE = "customers/_notes_tasks.html"
+TIMELINE_CHANGED = "timeline-changed"  # HX-Trigger after a note or task write: the timeline reloads its first page
+RECENT_TICKETS = 8
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose notes, tasks and timeline a fragment shows: a company, or one person at it."""
+
+    customer: Customer
+    contact: Contact | None = None
+
+    @property
+    def ids(self) -> dict[str, int]:
+        return {"contact_id": self.contact.pk} if self.contact else {"customer_id": self.customer.pk}
+
+    def url(self, name: str) -> str:
+        prefix = "contact" if self.contact else "customer"
+        return reverse(f"customers:{prefix}_{name}", kwargs=self.ids)
+
+
+def _timeline_rows(entries) -> list[dict[str, Any]]:
+    kinds = {kind.name: kind for kind in timeline_kinds()}
+    return [{"entry": entry, "kind": kinds.get(entry.kind)} for entry in entries]
+
+
+def _timeline_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
+    form = TimelineFilterForm(request.GET)
+    query = form.query()
+    selector = selectors.contact_timeline if subject.contact else selectors.customer_timeline
+    page = selector(**subject.ids, **query)
+    more = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        more = f"{subject.url('timeline')}?{params.urlencode()}"
+    return {
+        "subject": subject,
+        "timeline_form": form,
+        "timeline_rows": _timeline_rows(page.entries),
+        "timeline_more_url": more,
+        "timeline_url": subject.url("timeline"),
+        "timeline_filtered": bool(query["kinds"] or query["since"] or query["until"]),
+    }
+
+
+def _notes_tasks_context(request: HttpRequest, subject: Subject, **forms_: Any) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "notes": selectors.note_list(**subject.ids),
+        "tasks": selectors.task_list(**subject.ids),
+        "note_form": forms_.get("note_form") or NoteForm(auto_id="id_note_%s"),
+        "task_form": forms_.get("task_form") or TaskForm(auto_id="id_task_%s"),
+        "now": timezone.now(),
+        "note_create_url": subject.url("note_create"),
+        "task_create_url": subject.url("task_create"),
+        **_capabilities(request.user),
+    }
+
+
+def _activity_context(request: HttpRequest, subject: Subject) -> dict[str, Any]:
+    return {**_timeline_context(request, subject), **_notes_tasks_context(request, subject)}
+
+
+def _subject_or_404(customer_id: int | None, contact_id: int | None) -> Subject:
+    if contact_id is not None:
+        contact = _contact_or_404(contact_id)
+        return Subject(customer=contact.customer, contact=contact)
+    return Subject(customer=_customer_or_404(customer_id))
+
+
+@require_GET
+@capability_required("customers.view")
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    try:
+        contact = selectors.contact_detail_get(contact_id=contact_id)
+    except Contact.DoesNotExist:
+        raise Http404("No such contact in this workspace.") from None
+    subject = Subject(customer=contact.customer, contact=contact)
+    tickets = selectors.contact_timeline(contact_id=contact.pk, kinds=["ticket_opened"], limit=RECENT_TICKETS)
+    context = {"contact": contact, "customer": contact.customer, "recent_tickets": tickets.entries}
+    return render(request, CONTACT_TEMPLATE, {**context, **_activity_context(request, subject)})
+
+
+def _timeline(request: HttpRequest, subject: Subject) -> HttpResponse:
+    context = _timeline_context(request, subject)
+    if wants_fragment(request, "timeline-more"):
+        return render_partial(request, TIMELINE_TEMPLATE, "timeline-more", context)
+    if request.htmx:
+        return render_partial(request, TIMELINE_TEMPLATE, "timeline-list", context)
+    # Without JavaScript, filters and "load older" land on the page itself.
+    page = subject.url("detail")
+    return redirect(f"{page}?{request.GET.urlencode()}#timeline" if request.GET else page)
+
+
+@require_GET
+@capability_required("customers.view")
+def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _timeline(request, _subject_or_404(customer_id, None))
+
+
+@require_GET
+@capability_required("customers.view")
+def contact_timeline(request: HttpRequest, contact_id: int) -> HttpResponse:
+    return _timeline(request, _subject_or_404(None, contact_id))
+
+
+def _panel_response(request: HttpRequest, subject: Subject, *, status: int = 200, **forms_: Any) -> HttpResponse:
+    response = render_partial(
+        request, NOTES_TASKS_TEMPLATE, "notes-tasks", _notes_tasks_context(request, subject, **forms_), status=status
+    )
+    if status == 200 and not forms_:
+        response["HX-Trigger"] = TIMELINE_CHANGED
+    return response
+
+
+def _panel_done(request: HttpRequest, subject: Subject, text: str) -> HttpResponse:
+    messages.success(request, text)
+    if request.htmx:
+        return _panel_response(request, subject)
+    return redirect(subject.url("detail"))
+
+
+def _modal_panel_done(request: HttpRequest, subject: Subject, text: str) -> HttpResponse:
+    messages.success(request, text)
+    if not request.htmx:
+        return redirect(subject.url("detail"))
+    context = {**_notes_tasks_context(request, subject), "oob": True}
+    response = modal_done(render_to_string(f"{NOTES_TASKS_TEMPLATE}#notes-tasks", context, request=request))
+    response["HX-Trigger"] = f"{response['HX-Trigger']}, {TIMELINE_CHANGED}"
+    return response
+
+
+def _invalid(request: HttpRequest, subject: Subject, **forms_: Any) -> HttpResponse:
+    # 200 so htmx swaps the panel with the form's messages; without JavaScript, the messages on the page.
+    if request.htmx:
+        return _panel_response(request, subject, **forms_)
+    for form in forms_.values():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect(subject.url("detail"))
+
+
+@require_POST
+@capability_required("customers.edit")
+def note_create(request: HttpRequest, customer_id: int | None = None, contact_id: int | None = None) -> HttpResponse:
+    subject = _subject_or_404(customer_id, contact_id)
+    form = NoteForm(request.POST, auto_id="id_note_%s")
+    if form.is_valid():
+        try:
+            services.note_create(
+                actor=request.user, customer=subject.customer, contact=subject.contact, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _panel_done(request, subject, "Note added.")
+    return _invalid(request, subject, note_form=form)
+
+
+@require_POST
+@capability_required("customers.edit")
+def task_create(request: HttpRequest, customer_id: int | None = None, contact_id: int | None = None) -> HttpResponse:
+    subject = _subject_or_404(customer_id, contact_id)
+    form = TaskForm(request.POST, auto_id="id_task_%s")
+    if form.is_valid():
+        try:
+            services.task_create(
+                actor=request.user,
+                customer=subject.customer,
+                contact=subject.contact,
+                **form.service_data(actor=request.user),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _panel_done(request, subject, "Task added.")
+    return _invalid(request, subject, task_form=form)
+
+
+def _note_or_404(note_id: int) -> Note:
+    try:
+        return selectors.note_get(note_id=note_id)
+    except Note.DoesNotExist:
+        raise Http404("No such note in this workspace.") from None
+
+
+def _task_or_404(task_id: int) -> Task:
+    try:
+        return selectors.task_get(task_id=task_id)
+    except Task.DoesNotExist:
+        raise Http404("No such task in this workspace.") from None
+
+
+def _subject_of(row: Note | Task, request: HttpRequest) -> Subject:
+    """The page the change was made on: a contact's note edited from the company page refreshes that page."""
+    if row.contact_id and request.POST.get("on") != "customer":
+        return Subject(customer=row.customer, contact=row.contact)
+    return Subject(customer=row.customer)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("customers.edit")
+def note_update(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = _note_or_404(note_id)
+    initial = {"body": note.body, "pinned": note.pinned}
+    form = NoteForm(request.POST if request.method == "POST" else None, initial=initial, auto_id="id_edit_note_%s")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.note_update(note=note, actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _modal_panel_done(request, _subject_of(note, request), "Note saved.")
+    context = {"form": form, "note": note, "on": request.GET.get("on", request.POST.get("on", ""))}
+    return render_modal(request, "customers/note_form.html", context)
+
+
+@require_POST
+@capability_required("customers.edit")
+def note_delete(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = _note_or_404(note_id)
+    subject = _subject_of(note, request)
+    services.note_delete(note=note, actor=request.user)
+    return _panel_done(request, subject, "Note deleted.")
+
+
+@require_POST
+@capability_required("customers.edit")
+def note_pin(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = _note_or_404(note_id)
+    services.note_update(note=note, actor=request.user, data={"pinned": not note.pinned})
+    return _panel_done(request, _subject_of(note, request), "Note pinned." if note.pinned else "Note unpinned.")
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("customers.edit")
+def task_update(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_or_404(task_id)
+    initial = {"title": task.title, "owner": task.owner, "due_at": task.due_at, "reminder_at": task.reminder_at}
+    form = TaskForm(request.POST if request.method == "POST" else None, initial=initial, auto_id="id_edit_task_%s")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_update(task=task, actor=request.user, data=form.service_data(actor=request.user))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _modal_panel_done(request, _subject_of(task, request), "Task saved.")
+    context = {"form": form, "task": task, "on": request.GET.get("on", request.POST.get("on", ""))}
+    return render_modal(request, "customers/task_form.html", context)
+
+
+@require_POST
+@capability_required("customers.edit")
+def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_or_404(task_id)
+    services.task_complete(task=task, actor=request.user)
+    return _panel_done(request, _subject_of(task, request), f"Done: {task.title}.")
+
+
+@require_POST
+@capability_required("customers.edit")
+def task_reopen(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_or_404(task_id)
+    services.task_reopen(task=task, actor=request.user)
+    return _panel_done(request, _subject_of(task, request), f"Reopened: {task.title}.")

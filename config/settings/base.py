@@ -339,6 +339,8 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.webhooks.webhook_retry_due_fanout_task",
             "inbox.tasks.api_channel.idempotency_keys_purge_task",
             "inbox.tasks.api_channel.idempotency_keys_purge_fanout_task",
+            "customers.tasks.task_reminders_send_task",
+            "customers.tasks.task_reminders_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -393,6 +395,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every active IMAP mailbox of every workspace, one task each (inbox.tasks.mailboxes).
     "inbox-mailboxes-poll": {"task": "inbox.tasks.mailboxes.mailboxes_poll_fanout_task", "schedule": 60.0},
+    # Customers: task reminders whose time has passed are emailed to their owners, once each.
+    "customers-task-reminders": {"task": "customers.tasks.task_reminders_fanout_task", "schedule": 60.0},
 }
 # Celery keeps Django's LOGGING, so worker and beat lines carry the schema like every other line.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

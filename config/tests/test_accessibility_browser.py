@@ -15,7 +15,15 @@ from core.testing.browser import axe_violations, new_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
-MEMBER_PAGES = ["/tickets/", "/tickets/{ticket}/", "/customers/", "/customers/{customer}/", "/kb/", "/kb/{article}/"]
+MEMBER_PAGES = [
+    "/tickets/",
+    "/tickets/{ticket}/",
+    "/customers/",
+    "/customers/{customer}/",
+    "/customers/contacts/{contact}/",
+    "/kb/",
+    "/kb/{article}/",
+]
 WRITER_PAGES = ["/tickets/new/", "/customers/new/", "/customers/contacts/", "/kb/new/", "/kb/categories/"]
 MANAGER_PAGES = [
     "/people/",
@@ -63,7 +71,7 @@ def _pages_data(marker: str, author_id: int) -> dict[str, int | str]:
     from django.contrib.auth import get_user_model
 
     from ai.tests.factories import AIRunFactory
-    from customers.tests.factories import ContactFactory
+    from customers.tests.factories import ContactFactory, NoteFactory, TaskFactory
     from helpdesk.models import Ticket, TicketMessage
     from helpdesk.tests.factories import ArticleFactory, TicketFactory, TicketMessageFactory
 
@@ -77,11 +85,15 @@ def _pages_data(marker: str, author_id: int) -> dict[str, int | str]:
     TicketMessageFactory(ticket=ticket, author=None, author_contact=contact, body="The printer is on fire.")
     TicketMessageFactory(ticket=ticket, author=author, body="Please unplug it.")
     TicketMessageFactory(ticket=ticket, author=author, kind=TicketMessage.Kind.NOTE, body="Call facilities.")
+    # The company and contact pages' notes, tasks and timeline have something to show.
+    NoteFactory(customer=contact.customer, contact=contact, body="Prefers **email**.", author=author, pinned=True)
+    TaskFactory(customer=contact.customer, title="Call back about the printer", owner=author)
     article = ArticleFactory(title=f"Accessible article {marker}", slug=f"accessible-{marker}", tags=["printing"])
     run = AIRunFactory(provider="local", model="switchboard-local-1", cost_usd=0)
     return {
         "ticket": ticket.pk,
         "customer": contact.customer_id,
+        "contact": contact.pk,
         "article": article.pk,
         "slug": article.slug,
         "run": run.pk,

@@ -47,6 +47,8 @@ URL_KWARG_MODELS = {
     "message_id": "helpdesk.TicketMessage",
     "webhook_id": "inbox.WebhookSubscription",
     "delivery_id": "inbox.WebhookDelivery",
+    "note_id": "customers.Note",
+    "task_id": "customers.Task",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

@@ -84,6 +84,8 @@ def _field_schema(field: forms.Field) -> dict[str, Any]:
             elif isinstance(validator, validators.MaxValueValidator):
                 schema["maximum"] = validator.limit_value
         return schema
+    if isinstance(field, forms.DateField):
+        return {"type": "string", "format": "date"}
     if isinstance(field, forms.CharField):
         schema = {"type": "string"}
         for validator in field.validators:

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from core.api.errors import Conflict
 from core.api.serializers import InputSerializer
 
-from ..models import Contact, Customer
+from ..models import Contact, Customer, Note, Task
 from ..selectors import contact_email_taken
 from ..validators import MAX_TAG_LENGTH, MAX_TAGS, normalize_domain, normalize_phone, normalize_tags
 
@@ -141,3 +141,77 @@ class ContactCreateSerializer(ContactUpdateSerializer):
         error_messages={"does_not_exist": "No customer has the id {pk_value} in this workspace."},
         help_text="The company this person works for.",
     )
+
+
+# --- Timeline, notes and tasks ------------------------------------------------------------------
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="The activity type, e.g. ticket_opened, note, csat.")
+    id = serializers.IntegerField(read_only=True, help_text="The id of the row behind the entry, within its kind.")
+    title = serializers.CharField(read_only=True)
+    summary = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True, help_text="Where the entry is shown in the app (a path).")
+    actor = serializers.CharField(read_only=True, help_text="Who did it; empty if unknown.")
+    source_app = serializers.CharField(read_only=True)
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    next = serializers.CharField(read_only=True, allow_null=True, help_text="The next (older) page; null at the end.")
+    previous = serializers.CharField(read_only=True, allow_null=True, help_text="Always null: pages go back in time.")
+    results = TimelineEntrySerializer(many=True, read_only=True)
+
+
+@extend_schema_serializer(component_name="Note")
+class NoteOutputSerializer(serializers.ModelSerializer):
+    author = OwnerSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "customer_id", "contact_id", "body", "pinned", "author", "created", "updated"]
+        read_only_fields = fields
+
+
+class NoteInputSerializer(InputSerializer):
+    body = serializers.CharField(max_length=20_000, help_text="Markdown.")
+    pinned = serializers.BooleanField(required=False, default=False)
+
+
+class NoteUpdateSerializer(InputSerializer):
+    body = serializers.CharField(max_length=20_000, required=False, help_text="Markdown.")
+    pinned = serializers.BooleanField(required=False)
+
+
+@extend_schema_serializer(component_name="Task")
+class TaskOutputSerializer(serializers.ModelSerializer):
+    owner = OwnerSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "customer_id", "contact_id", "title", "owner", "due_at", "reminder_at", "done", "done_at",
+            "created", "updated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TaskInputSerializer(InputSerializer):
+    title = serializers.CharField(max_length=200)
+    owner_id = serializers.PrimaryKeyRelatedField(
+        source="owner",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "No active teammate has the id {pk_value}."},
+        help_text="Who does it; the caller when left out or null.",
+    )
+    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    reminder_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the owner is emailed a reminder; not after due_at."
+    )
+
+
+class TaskUpdateSerializer(TaskInputSerializer):
+    title = serializers.CharField(max_length=200, required=False)
+    done = serializers.BooleanField(required=False, help_text="true completes the task, false reopens it.")

@@ -2,12 +2,33 @@
 
 from django.urls import path
 
-from .views import ContactDetailApi, ContactListApi, CustomerDetailApi, CustomerListApi
+from .views import (
+    ContactDetailApi,
+    ContactListApi,
+    ContactNoteListApi,
+    ContactTaskListApi,
+    ContactTimelineApi,
+    CustomerDetailApi,
+    CustomerListApi,
+    CustomerNoteListApi,
+    CustomerTaskListApi,
+    CustomerTimelineApi,
+    NoteDetailApi,
+    TaskDetailApi,
+)
 
 app_name = "customers_api"
 urlpatterns = [
     path("customers/", CustomerListApi.as_view(), name="customer_list"),
     path("customers/<int:customer_id>/", CustomerDetailApi.as_view(), name="customer_detail"),
+    path("customers/<int:customer_id>/timeline/", CustomerTimelineApi.as_view(), name="customer_timeline"),
+    path("customers/<int:customer_id>/notes/", CustomerNoteListApi.as_view(), name="customer_notes"),
+    path("customers/<int:customer_id>/tasks/", CustomerTaskListApi.as_view(), name="customer_tasks"),
     path("contacts/", ContactListApi.as_view(), name="contact_list"),
     path("contacts/<int:contact_id>/", ContactDetailApi.as_view(), name="contact_detail"),
+    path("contacts/<int:contact_id>/timeline/", ContactTimelineApi.as_view(), name="contact_timeline"),
+    path("contacts/<int:contact_id>/notes/", ContactNoteListApi.as_view(), name="contact_notes"),
+    path("contacts/<int:contact_id>/tasks/", ContactTaskListApi.as_view(), name="contact_tasks"),
+    path("notes/<int:note_id>/", NoteDetailApi.as_view(), name="note_detail"),
+    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task_detail"),
 ]

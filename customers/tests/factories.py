@@ -2,7 +2,7 @@
 
 import factory
 
-from customers.models import Contact, Customer
+from customers.models import Contact, Customer, Note, Task
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -25,3 +25,19 @@ class ContactFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@contact.test")
     phone = "+1 555 0100"
     title = "Head of Support"
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    customer = factory.SubFactory(CustomerFactory)
+    body = factory.Sequence(lambda n: f"Note {n}: spoke about renewal.")
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Follow up {n}")

@@ -44,3 +44,36 @@ def test_agent_adds_a_customer_and_a_teammate_sees_it_live(live_stack, live_data
     # The push skips its author: by now Ada's copy would have arrived too, as a second row and a toast.
     expect(page.locator(ROWS).filter(has_text=name)).to_have_count(1)
     expect(page.locator("#toasts")).not_to_contain_text("Ada Lovelace added")
+
+
+def _company_with_history(name: str) -> int:
+    from customers.tests.factories import CustomerFactory, NoteFactory, TaskFactory
+
+    customer = CustomerFactory(name=name)
+    NoteFactory.create_batch(30, customer=customer, body="Older call notes")
+    TaskFactory(customer=customer, title="Send the quote")
+    return customer.pk
+
+
+def test_agent_adds_a_note_sees_it_on_the_timeline_filters_and_loads_older(live_stack, live_data, browser):
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    name = f"Timeline Co {uuid.uuid4().hex[:6]}"
+    customer_id = live_data.run(lambda: _company_with_history(name))
+    live_data.add_cleanup(lambda: Customer.objects.filter(name=name).delete())
+    entries = "[data-testid=timeline-entry]"
+
+    page = new_page(browser)
+    sign_in(page, live_stack, ada, next_path=f"/customers/{customer_id}/")
+    expect(page.locator(entries)).to_have_count(25)
+    page.locator("#id_note_body").fill("Renewal signed **today**")
+    page.locator("#id_note_body").press("Tab")
+    page.keyboard.press("Tab")  # past "Pin to the top", to the button: keyboard only
+    page.keyboard.press("Enter")
+
+    expect(page.locator("[data-testid=note]").first).to_contain_text("Renewal signed today")
+    expect(page.locator(entries).first).to_contain_text("Renewal signed today")  # the timeline reloaded
+    page.click("[data-testid=timeline-more]")
+    expect(page.locator(entries)).to_have_count(32)
+    page.click("label[for=timeline-kind-task]")
+    expect(page.locator(entries)).to_have_count(1)
+    expect(page.locator(entries).first).to_contain_text("Send the quote")

@@ -45,3 +45,20 @@ def test_seed_customers_does_nothing_when_customers_exist():
 
     assert seed_customers(owners=[], customers=10, contacts=10) == 0
     assert Customer.objects.count() == 1
+
+
+def test_seed_notes_and_tasks_gives_companies_a_history_once(make_user):
+    from customers.demo import seed_notes_and_tasks
+    from customers.models import Note, Task
+
+    owners = [make_user("sales"), make_user("agent")]
+    seed_customers(owners=owners, customers=30, contacts=60, seed=5)
+
+    notes, tasks = seed_notes_and_tasks(authors=owners, seed=5)
+
+    assert notes == Note.objects.count() > 10 and tasks == Task.objects.count() > 3
+    assert Note.objects.exclude(contact=None).exists() and Task.objects.filter(done=True).exists()
+    for task in Task.objects.select_related("contact"):
+        assert task.contact is None or task.contact.customer_id == task.customer_id
+        assert task.reminder_at is None or task.reminder_at <= task.due_at
+    assert seed_notes_and_tasks(authors=owners, seed=5) == (0, 0)

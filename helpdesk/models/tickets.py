@@ -191,6 +191,20 @@ class Ticket(models.Model):
             models.Index(fields=["team", "status"], name="ticket_team_status"),
             models.Index(fields=["customer", "created"], name="ticket_customer_created"),
             models.Index(fields=["requester", "created"], name="ticket_requester_created"),
+            # Customers' timeline: the ids of a company's (a person's) tickets, read from the index alone, and
+            # "tickets solved" newest first.
+            models.Index(fields=["customer", "id"], name="ticket_customer_id"),
+            models.Index(fields=["requester", "id"], name="ticket_requester_id"),
+            models.Index(
+                fields=["customer", "solved_at", "id"],
+                name="ticket_customer_solved",
+                condition=Q(solved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["requester", "solved_at", "id"],
+                name="ticket_requester_solved",
+                condition=Q(solved_at__isnull=False),
+            ),
             models.Index(
                 fields=["resolution_due"], name="ticket_open_resolution_due", condition=models.Q(solved_at__isnull=True)
             ),
@@ -280,7 +294,21 @@ class TicketMessage(models.Model):
 
     class Meta:
         ordering = ["created", "id"]
-        indexes = [models.Index(fields=["ticket", "created", "id"], name="message_ticket_created")]
+        indexes = [
+            models.Index(fields=["ticket", "created", "id"], name="message_ticket_created"),
+            # Customers' timeline reads public messages of one kind across a company's tickets (helpdesk.facade):
+            # these stay small and let PostgreSQL walk the company's tickets instead of every message of the kind.
+            models.Index(
+                fields=["ticket", "created", "id"],
+                name="message_customer_reply",
+                condition=Q(kind="reply", author__isnull=True, author_contact__isnull=False),
+            ),
+            models.Index(
+                fields=["ticket", "created", "id"],
+                name="message_agent_reply",
+                condition=Q(kind="reply", author__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.ticket_id}"
