@@ -201,3 +201,19 @@ def _email_for(first: str, last: str, domain: str, used: set[str]) -> str:
         email = f"{local}{number}@{domain}"
     used.add(email)
     return email
+
+
+HEALTH_HISTORY_DAYS = 90
+
+
+def seed_health(*, days: int = HEALTH_HISTORY_DAYS) -> str:
+    """Health scores for the demo companies, from their tickets (run after the helpdesk's demo data). The first time,
+    a snapshot for each of the last `days` days, computed as of that day, so the company page's chart shows what
+    the tickets say; afterwards only today's."""
+    from .health import customer_health_analyze, customer_health_backfill
+    from .models import HealthSnapshot
+
+    if HealthSnapshot.objects.exists():
+        return f"health: {customer_health_analyze()} companies scored"
+    scored = customer_health_backfill(days=days)
+    return f"health: {scored} companies scored, {days} days of history"

@@ -21,6 +21,7 @@ from .serializers import (
     ContactCreateSerializer,
     ContactOutputSerializer,
     ContactUpdateSerializer,
+    CustomerHealthOutputSerializer,
     CustomerInputSerializer,
     CustomerOutputSerializer,
 )
@@ -165,3 +166,17 @@ class ContactDetailApi(_CustomerApi):
     def delete(self, request: Request, contact_id: int) -> Response:
         services.contact_delete(contact=_contact(contact_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerHealthApi(_CustomerApi):
+    serializer_class = CustomerHealthOutputSerializer
+
+    @extend_schema(
+        summary="Get a customer's health",
+        description="The latest score (0–100), its band and drivers, and one score a day for the last 90 days.",
+        responses=CustomerHealthOutputSerializer,
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = _customer(customer_id)
+        customer.history = selectors.customer_health_history(customer_id=customer.pk)
+        return Response(CustomerHealthOutputSerializer(customer).data)

@@ -65,7 +65,7 @@ class Command(BaseCommand):
 
     def _seed_workspace(self, slug: str, *, customers: int, contacts: int, tickets: int) -> str:
         from accounts.demo import seed_team
-        from customers.demo import seed_customers
+        from customers.demo import seed_customers, seed_health
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
 
@@ -76,7 +76,8 @@ class Command(BaseCommand):
         agents = [user for user in team.values() if user.role in HELPDESK_ROLES]
         helpdesk = seed_helpdesk(agents=agents, tickets=tickets, seed=zlib.crc32(slug.encode()))
         inbox = seed_inbox(slug=slug)
+        health = seed_health()  # after the tickets: the scores read them
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
-            f"inbox: {inbox}"
+            f"inbox: {inbox}, {health}"
         )

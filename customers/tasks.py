@@ -1,0 +1,27 @@
+"""Celery entry points of customers: health scores, for one company after an event or for all of them by beat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tenants.services import tenants_fan_out
+
+from . import health
+
+
+@shared_task
+def customer_health_refresh_task(customer_id: int) -> int:
+    """One company's health after something happened on its tickets (queued by customers.receivers, debounced)."""
+    health.health_debounce_release(customer_id)  # before reading: an event from now on queues a fresh run
+    return health.customer_health_analyze(customer_ids=[customer_id])
+
+
+@shared_task
+def customers_health_refresh_task() -> int:
+    """Every company of this workspace, in batches, and today's snapshot of each."""
+    return health.customer_health_analyze()
+
+
+@shared_task
+def customers_health_refresh_fanout_task() -> int:
+    return tenants_fan_out(customers_health_refresh_task)
