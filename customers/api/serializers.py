@@ -53,7 +53,9 @@ class HealthDriverSerializer(serializers.Serializer):
 
 
 class CustomerHealthSerializer(serializers.Serializer):
-    score = serializers.IntegerField(source="health_score", read_only=True, help_text="0–100; null until scored.")
+    score = serializers.IntegerField(
+        source="health_score", read_only=True, allow_null=True, help_text="0–100; null until scored."
+    )
     band = serializers.ChoiceField(
         source="health_band", choices=Customer.HealthBand.choices, read_only=True, allow_blank=True
     )
