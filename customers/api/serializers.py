@@ -52,7 +52,7 @@ class HealthDriverSerializer(serializers.Serializer):
     has_data = serializers.BooleanField(read_only=True, help_text="False: not enough data, 0 points.")
 
 
-class CustomerHealthSerializer(serializers.Serializer):
+class HealthSummarySerializer(serializers.Serializer):
     score = serializers.IntegerField(
         source="health_score", read_only=True, allow_null=True, help_text="0–100; null until scored."
     )
@@ -67,7 +67,7 @@ class CustomerHealthSerializer(serializers.Serializer):
 class CustomerOutputSerializer(serializers.ModelSerializer):
     owner = OwnerSerializer(read_only=True, allow_null=True)
     contact_count = serializers.IntegerField(read_only=True, help_text="How many contacts the customer has.")
-    health = CustomerHealthSerializer(source="*", read_only=True, help_text="The latest health score and its drivers.")
+    health = HealthSummarySerializer(source="*", read_only=True, help_text="The latest health score and its drivers.")
 
     class Meta:
         model = Customer
@@ -86,7 +86,7 @@ class HealthSnapshotSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="CustomerHealth")
-class CustomerHealthOutputSerializer(CustomerHealthSerializer):
+class CustomerHealthOutputSerializer(HealthSummarySerializer):
     customer_id = serializers.IntegerField(source="pk", read_only=True)
     history = HealthSnapshotSerializer(many=True, read_only=True, help_text="One score a day, oldest first (90 days).")
 

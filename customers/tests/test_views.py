@@ -585,7 +585,7 @@ def test_detail_page_query_count_does_not_grow_with_contacts(client, login, djan
     customer = CustomerFactory()
     ContactFactory.create_batch(15, customer=customer)
 
-    with django_assert_max_num_queries(5):  # session, user, customer, contacts (+ savepoint slack)
+    with django_assert_max_num_queries(6):  # session, user, customer, contacts, health history (+ savepoint slack)
         response = client.get(url("customer_detail", customer.pk))
 
     assert response.content.decode().count('data-testid="contact-row"') == 15
