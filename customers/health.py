@@ -31,8 +31,9 @@ job's statements grow with the number of batches, not of companies (bench/custom
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -67,6 +68,17 @@ class Driver:
     explanation: str
     has_data: bool = True
 
+    def as_json(self) -> dict:
+        # By hand: dataclasses.asdict deep-copies every value, a tenth of the job's time at 10,000 companies.
+        return {
+            "key": self.key,
+            "label": self.label,
+            "points": self.points,
+            "value": self.value,
+            "explanation": self.explanation,
+            "has_data": self.has_data,
+        }
+
 
 @dataclass(frozen=True)
 class Health:
@@ -76,7 +88,7 @@ class Health:
     drivers: tuple[Driver, ...]
 
     def drivers_json(self) -> list[dict]:
-        return [asdict(driver) for driver in self.drivers]
+        return [driver.as_json() for driver in self.drivers]
 
 
 def _no_data(key: str, label: str, why: str = "Not enough data yet.") -> Driver:
@@ -230,10 +242,11 @@ def customer_health_analyze(
     scored = 0
     for ids in _id_batches(customer_ids, batch_size or BATCH_SIZE):
         results = health_batch(ids, at=at)
+        drivers = [json.dumps(r.drivers_json()) for r in results]
         with transaction.atomic():
-            _snapshots_upsert(results, at)
+            _snapshots_upsert(results, drivers, at)
             if current:
-                _customers_update(results, at)
+                _customers_update(results, drivers, at)
         scored += len(results)
     return scored
 
@@ -253,37 +266,38 @@ def _id_batches(customer_ids: Sequence[int] | None, batch_size: int) -> Iterable
         last = ids[-1]
 
 
-def _snapshots_upsert(results: list[Health], at: datetime) -> None:
-    day = timezone.localdate(at)
-    rows = [
-        HealthSnapshot(customer_id=r.customer_id, day=day, at=at, score=r.score, band=r.band, drivers=r.drivers_json())
-        for r in results
-    ]
-    HealthSnapshot.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["customer", "day"], update_fields=["at", "score", "band", "drivers"]
+def _snapshots_upsert(results: list[Health], drivers: list[str], at: datetime) -> None:
+    """One INSERT … ON CONFLICT for the batch: the ORM's bulk_create spent more time building 1,000 rows than the
+    database spent writing them."""
+    table = connection.ops.quote_name(HealthSnapshot._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (customer_id, day, at, score, band, drivers) "
+        "SELECT v.id, %s, %s, v.score, v.band, v.drivers "
+        "FROM unnest(%s::int[], %s::int[], %s::text[], %s::jsonb[]) AS v(id, score, band, drivers) "
+        "ON CONFLICT (customer_id, day) DO UPDATE "
+        "SET at = EXCLUDED.at, score = EXCLUDED.score, band = EXCLUDED.band, drivers = EXCLUDED.drivers"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.localdate(at), at, *_columns(results, drivers)])
 
 
-def _customers_update(results: list[Health], at: datetime) -> None:
+def _customers_update(results: list[Health], drivers: list[str], at: datetime) -> None:
     """One UPDATE … FROM unnest(…) for the whole batch: bulk_update's CASE per row costs far more at 1,000 rows.
-    It leaves `updated` alone: a new score is not an edit of the company."""
-    import json
-
+    Rows whose score, band and drivers are unchanged are skipped: every customer index takes a new entry per updated
+    row, and most runs of a day change nothing. It leaves `updated` alone: a new score is not an edit of the company."""
     table = connection.ops.quote_name(Customer._meta.db_table)
     sql = (
         f"UPDATE {table} AS c SET health_score = v.score, health_band = v.band, health_drivers = v.drivers, "
         "health_updated = %s FROM unnest(%s::int[], %s::int[], %s::text[], %s::jsonb[]) AS v(id, score, band, drivers) "
-        "WHERE c.id = v.id"
+        "WHERE c.id = v.id "
+        "AND (c.health_score, c.health_band, c.health_drivers) IS DISTINCT FROM (v.score, v.band, v.drivers)"
     )
-    params = [
-        at,
-        [r.customer_id for r in results],
-        [r.score for r in results],
-        [str(r.band) for r in results],
-        [json.dumps(r.drivers_json()) for r in results],
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [at, *_columns(results, drivers)])
+
+
+def _columns(results: list[Health], drivers: list[str]) -> list[list]:
+    return [[r.customer_id for r in results], [r.score for r in results], [str(r.band) for r in results], drivers]
 
 
 def customer_health_backfill(*, days: int, customer_ids: Sequence[int] | None = None, until: date | None = None) -> int:

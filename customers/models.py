@@ -81,7 +81,7 @@ class Customer(models.Model):
     health_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     health_band = models.CharField(max_length=10, choices=HealthBand.choices, blank=True, editable=False)
     health_drivers = models.JSONField(default=list, blank=True, editable=False)
-    health_updated = models.DateTimeField(null=True, blank=True, editable=False)
+    health_updated = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it last changed.")
 
     objects = CustomerQuerySet.as_manager()
 

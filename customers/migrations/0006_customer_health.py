@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="customer",
             name="health_updated",
-            field=models.DateTimeField(blank=True, editable=False, null=True),
+            field=models.DateTimeField(blank=True, editable=False, help_text="When it last changed.", null=True),
         ),
         migrations.AddIndex(
             model_name="customer",

@@ -279,3 +279,17 @@ def test_a_new_ticket_rescores_its_company_after_commit(django_capture_on_commit
     customer.refresh_from_db()
     assert customer.health_score is not None
     assert {d["key"]: d["value"] for d in customer.health_drivers}["contact"] == "0 d"
+
+
+def test_a_rescore_that_changes_nothing_leaves_the_customer_row_alone():
+    customer = CustomerFactory()
+    tickets(customer, 1, days_ago=3)
+    health.customer_health_analyze(customer_ids=[customer.pk])
+    customer.refresh_from_db()
+    first = customer.health_updated
+
+    health.customer_health_analyze(customer_ids=[customer.pk])
+
+    customer.refresh_from_db()
+    assert customer.health_updated == first  # same score and drivers: no new row version, no index churn
+    assert HealthSnapshot.objects.get(customer=customer).at > first  # today's snapshot says when it was scored
