@@ -45,3 +45,24 @@ def test_seed_customers_does_nothing_when_customers_exist():
 
     assert seed_customers(owners=[], customers=10, contacts=10) == 0
     assert Customer.objects.count() == 1
+
+
+def test_seed_health_backfills_a_history_once_then_scores_today_only():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.demo import seed_health
+    from customers.models import HealthSnapshot
+    from customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory()
+
+    first = seed_health(days=5)
+    second = seed_health(days=5)
+
+    days = list(HealthSnapshot.objects.filter(customer=customer).values_list("day", flat=True))
+    assert days == [timezone.localdate() - timedelta(days=n) for n in range(5, -1, -1)]
+    assert "5 days of history" in first and "history" not in second
+    customer.refresh_from_db()
+    assert customer.health_band == Customer.HealthBand.UNKNOWN  # no tickets: the neutral score, not a made-up one
