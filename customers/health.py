@@ -235,8 +235,8 @@ def customer_health_analyze(
     """Scores the companies (all of them by default) as of `at` (now by default), a batch at a time: upserts each
     one's snapshot of that day and, for "now", its current score on the Customer row. Returns how many were scored.
 
-    Four statements a batch besides the helpdesk's six: the ids, the snapshot upsert, the customer update; each batch
-    commits on its own, so a long run holds no lock for long and a failure loses one batch at most."""
+    Three statements a batch besides the helpdesk's six: the ids, the snapshot upsert, the customer update; each
+    batch commits on its own, so a long run holds no lock for long and a failure loses one batch at most."""
     at = at or timezone.now()
     current = at >= timezone.now() - timedelta(minutes=5)
     scored = 0
@@ -253,7 +253,8 @@ def customer_health_analyze(
 
 def _id_batches(customer_ids: Sequence[int] | None, batch_size: int) -> Iterable[list[int]]:
     if customer_ids is not None:
-        ids = sorted(set(customer_ids))
+        # Only companies that still exist: an event's company may have been deleted before its task ran.
+        ids = sorted(Customer.objects.filter(pk__in=set(customer_ids)).values_list("pk", flat=True))
         for start in range(0, len(ids), batch_size):
             yield ids[start : start + batch_size]
         return
@@ -274,6 +275,7 @@ def _snapshots_upsert(results: list[Health], drivers: list[str], at: datetime) -
         f"INSERT INTO {table} (customer_id, day, at, score, band, drivers) "
         "SELECT v.id, %s, %s, v.score, v.band, v.drivers "
         "FROM unnest(%s::int[], %s::int[], %s::text[], %s::jsonb[]) AS v(id, score, band, drivers) "
+        f"JOIN {connection.ops.quote_name(Customer._meta.db_table)} AS c ON c.id = v.id "  # deleted meanwhile: skipped
         "ON CONFLICT (customer_id, day) DO UPDATE "
         "SET at = EXCLUDED.at, score = EXCLUDED.score, band = EXCLUDED.band, drivers = EXCLUDED.drivers"
     )

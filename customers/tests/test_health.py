@@ -293,3 +293,12 @@ def test_a_rescore_that_changes_nothing_leaves_the_customer_row_alone():
     customer.refresh_from_db()
     assert customer.health_updated == first  # same score and drivers: no new row version, no index churn
     assert HealthSnapshot.objects.get(customer=customer).at > first  # today's snapshot says when it was scored
+
+
+def test_a_company_deleted_before_its_recompute_is_skipped():
+    customer = CustomerFactory()
+    gone = customer.pk
+    customer.delete()
+
+    assert tasks.customer_health_refresh_task(gone) == 0
+    assert not HealthSnapshot.objects.filter(customer_id=gone).exists()
