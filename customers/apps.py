@@ -6,6 +6,8 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        # Ticket events that change a company's health queue its recompute (customers.health).
+        from . import receivers  # noqa: F401
         from .timeline import OWN_PROVIDER, provider_register
 
         # Notes and tasks on the timeline; other apps register theirs from their own ready().

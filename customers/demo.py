@@ -295,3 +295,19 @@ def _task(rng: random.Random, company: Customer, staff: list[Contact], authors: 
         done_at=_some_time_between(rng, created, min(due, now)) if done else None,
         created=created,
     )
+
+
+HEALTH_HISTORY_DAYS = 90
+
+
+def seed_health(*, days: int = HEALTH_HISTORY_DAYS) -> str:
+    """Health scores for the demo companies, from their tickets (run after the helpdesk's demo data). The first time,
+    a snapshot for each of the last `days` days, computed as of that day, so the company page's chart shows what
+    the tickets say; afterwards only today's."""
+    from .health import customer_health_analyze, customer_health_backfill
+    from .models import HealthSnapshot
+
+    if HealthSnapshot.objects.exists():
+        return f"health: {customer_health_analyze()} companies scored"
+    scored = customer_health_backfill(days=days)
+    return f"health: {scored} companies scored, {days} days of history"

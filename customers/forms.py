@@ -159,6 +159,9 @@ class CustomerFilterForm(forms.Form):
         validators=[id_or_words_validator("me", "none", message="Use a teammate's id, “me” or “none”.")],
     )
     tag = forms.CharField(required=False, max_length=40)
+    health = forms.ChoiceField(
+        required=False, choices=[("", "Any health"), *Customer.HealthBand.choices], help_text="A health band."
+    )
     sort = forms.ChoiceField(
         required=False, choices=_sort_choices(CUSTOMER_SORT_KEYS), help_text="A leading “-” reverses. Default: name."
     )
@@ -184,6 +187,7 @@ class CustomerFilterForm(forms.Form):
             owner_id=user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
             unowned=owner == "none",
             tag=data.get("tag", ""),
+            health=data.get("health", ""),
         )
         return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
 

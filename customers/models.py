@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Case, IntegerField, Value, When
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Coalesce, Lower, Upper
 from django.utils import timezone
 
 
@@ -39,8 +39,24 @@ def tier_rank() -> Case:
     )
 
 
+class HealthBand(models.TextChoices):
+    """Where a health score falls (customers/health.py sets the thresholds and says why)."""
+
+    HEALTHY = "healthy", "Healthy"
+    AT_RISK = "at_risk", "At risk"
+    CRITICAL = "critical", "Critical"
+    UNKNOWN = "unknown", "Not enough data"
+
+
+def health_rank() -> Coalesce:
+    """The health score, -1 for companies never scored, for sorting: keyset pages cannot seek past NULLs. The list's
+    ORDER BY and the index serving it take this one expression."""
+    return Coalesce("health_score", Value(-1), output_field=IntegerField())
+
+
 class Customer(models.Model):
     Tier = CustomerTier
+    HealthBand = HealthBand
 
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, blank=True, help_text="Company web domain, e.g. acme.com")
@@ -60,6 +76,12 @@ class Customer(models.Model):
     # looks in, as one trigram-indexed column of one table.
     search_text = models.TextField(default="", blank=True, editable=False)
     contact_count = models.PositiveIntegerField(default=0, editable=False)
+    # The latest health (customers/health.py), copied here so the list sorts and filters on one table; the history
+    # is in HealthSnapshot. Empty until first computed (the beat job, or an event on one of its tickets).
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    health_band = models.CharField(max_length=10, choices=HealthBand.choices, blank=True, editable=False)
+    health_drivers = models.JSONField(default=list, blank=True, editable=False)
+    health_updated = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it last changed.")
 
     objects = CustomerQuerySet.as_manager()
 
@@ -77,6 +99,9 @@ class Customer(models.Model):
             # The company a new requester's address belongs to (contact_for_email: UPPER(domain) = UPPER(%s)).
             models.Index(Upper("domain"), "id", name="customer_domain_upper_id"),
             GinIndex(name="customer_search_trgm", fields=["search_text"], opclasses=["gin_trgm_ops"]),
+            # The list's "health" sort (worst first or best first) and its band filter, keyset-paginated.
+            models.Index(health_rank(), Lower("name"), "id", name="customer_hrank_lname_id"),
+            models.Index("health_band", Lower("name"), "id", name="customer_hband_lname_id"),
         ]
 
     def __str__(self) -> str:
@@ -172,3 +197,22 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class HealthSnapshot(models.Model):
+    """A company's health on one day: one row per company per day (recomputed the same day, it is updated), kept
+    as history for the company page's chart and the API."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="health_snapshots")
+    day = models.DateField()
+    at = models.DateTimeField(help_text="The moment the score describes.")
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=10, choices=HealthBand.choices)
+    drivers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["customer", "day"]
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="healthsnapshot_customer_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} on {self.day}: {self.score}"

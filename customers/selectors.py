@@ -24,7 +24,7 @@ from core.deletion import deletion_blocker
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
 
 from . import timeline
-from .models import Contact, Customer, Note, Task, tier_rank
+from .models import Contact, Customer, HealthSnapshot, Note, Task, health_rank, tier_rank
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -39,11 +39,14 @@ CUSTOMER_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "name": ("sort_name", "id"),
     "created": ("created", "id"),
     "tier": ("tier_rank", "sort_name", "id"),
+    # Worst first (never scored before everything), as an account manager reads it.
+    "health": ("health_rank", "sort_name", "id"),
 }
 # The sort keys that are expressions rather than columns.
 CUSTOMER_SORT_ANNOTATIONS: dict[str, Callable[[], Expression]] = {
     "sort_name": lambda: Lower("name"),
     "tier_rank": tier_rank,
+    "health_rank": health_rank,
 }
 CONTACT_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "name": ("sort_name", "id"),
@@ -59,6 +62,7 @@ class CustomerFilters:
     owner_id: int | None = None
     unowned: bool = False
     tag: str = ""
+    health: str = ""  # a Customer.HealthBand value
 
     @property
     def active(self) -> bool:
@@ -120,6 +124,8 @@ def _matching_customers(filters: CustomerFilters) -> QuerySet[Customer]:
         queryset = queryset.filter(owner_id=filters.owner_id)
     if filters.tag:
         queryset = queryset.filter(tags__contains=[filters.tag])
+    if filters.health:
+        queryset = queryset.filter(health_band=filters.health)
     return queryset
 
 
@@ -158,6 +164,19 @@ def customer_get(*, customer_id: int) -> Customer:
         .prefetch_related(Prefetch("contacts", queryset=contacts))
         .get(pk=customer_id)
     )
+
+
+HEALTH_HISTORY_DAYS = 90
+
+
+def customer_health_history(*, customer_id: int, days: int = HEALTH_HISTORY_DAYS) -> list[HealthSnapshot]:
+    """The company's daily health snapshots of the last `days` days, oldest first (one query)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.localdate() - timedelta(days=days)
+    return list(HealthSnapshot.objects.filter(customer_id=customer_id, day__gt=since).order_by("day"))
 
 
 def customer_row(*, customer_id: int) -> Customer:

@@ -1,6 +1,6 @@
-"""Celery entry points of customers: task reminders, every minute in every workspace.
-
-Beat runs the fan-out in the public schema; it queues one copy per workspace (tenants.services).
+"""Celery entry points of customers: task reminders (every minute), health scores (for one company after an
+event, or for all of them by beat). Beat runs the fan-outs in the public schema; each queues one copy per
+workspace (tenants.services).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from celery import shared_task
 
 from tenants.services import tenants_fan_out
 
-from . import services
+from . import health, services
 
 
 @shared_task
@@ -21,3 +21,21 @@ def task_reminders_send_task() -> int:
 @shared_task
 def task_reminders_fanout_task() -> int:
     return tenants_fan_out(task_reminders_send_task)
+
+
+@shared_task
+def customer_health_refresh_task(customer_id: int) -> int:
+    """One company's health after something happened on its tickets (queued by customers.receivers, debounced)."""
+    health.health_debounce_release(customer_id)  # before reading: an event from now on queues a fresh run
+    return health.customer_health_analyze(customer_ids=[customer_id])
+
+
+@shared_task
+def customers_health_refresh_task() -> int:
+    """Every company of this workspace, in batches, and today's snapshot of each."""
+    return health.customer_health_analyze()
+
+
+@shared_task
+def customers_health_refresh_fanout_task() -> int:
+    return tenants_fan_out(customers_health_refresh_task)

@@ -41,6 +41,7 @@ from .forms import (
     TaskForm,
     TimelineFilterForm,
 )
+from .health_chart import health_chart
 from .imports import CONTACT_COLUMNS, CUSTOMER_COLUMNS
 from .models import Contact, Customer, Note, Task
 from .services import ImportMode
@@ -104,7 +105,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": query.filters,
         "sort": query.sort,
-        "sort_links": _sort_links(query.sort, ("name", "tier", "created")),
+        "sort_links": _sort_links(query.sort, ("name", "tier", "health", "created")),
         "form": form,
         **_capabilities(request.user),
     }
@@ -119,8 +120,28 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @capability_required("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(customer_id)
-    context = {"customer": customer, **_capabilities(request.user), **_activity_context(request, Subject(customer))}
+    context = {
+        "customer": customer,
+        "health": _health_card(customer),
+        **_capabilities(request.user),
+        **_activity_context(request, Subject(customer)),
+    }
     return render(request, DETAIL_TEMPLATE, context)
+
+
+def _signed(points: int) -> str:
+    return f"+{points}" if points > 0 else f"−{-points}" if points < 0 else "0"  # a real minus sign, for readers
+
+
+def _health_card(customer: Customer) -> dict[str, Any]:
+    """What templates/customers/_health_card.html shows: drivers with their bars, and the history chart."""
+    history = selectors.customer_health_history(customer_id=customer.pk)
+    days = selectors.HEALTH_HISTORY_DAYS
+    drivers = [
+        {**driver, "width": min(100, abs(driver["points"]) * 5), "shown": _signed(driver["points"])}  # 20 fill a bar
+        for driver in customer.health_drivers
+    ]
+    return {"drivers": drivers, "chart": health_chart(history, days=days, today=timezone.localdate()), "days": days}
 
 
 @require_GET

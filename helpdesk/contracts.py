@@ -133,3 +133,35 @@ class TicketEventPayload:
     ticket: dict[str, Any]
     message: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+# --- customer health ---
+# What customers' health job reads about many companies at once (helpdesk.facade's "customer health" section).
+
+
+@dataclass(frozen=True)
+class TicketVolume:
+    """A company's tickets in the recent window and in the baseline window just before it."""
+
+    recent: int
+    baseline: int
+
+
+@dataclass(frozen=True)
+class SentimentCounts:
+    """A company's AI-analysed tickets by the customer's tone, in the recent window and in the baseline before it."""
+
+    recent_positive: int = 0
+    recent_neutral: int = 0
+    recent_negative: int = 0
+    baseline_positive: int = 0
+    baseline_neutral: int = 0
+    baseline_negative: int = 0
+
+
+@dataclass(frozen=True)
+class CsatSummary:
+    """A company's answered satisfaction surveys in a window: how many, and their mean rating (1–5)."""
+
+    answers: int
+    average: float

@@ -341,6 +341,7 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.api_channel.idempotency_keys_purge_fanout_task",
             "customers.tasks.task_reminders_send_task",
             "customers.tasks.task_reminders_fanout_task",
+            "customers.tasks.customer_health_refresh_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -355,6 +356,8 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.sla.sla_risk_refresh_fanout_task",
             "helpdesk.tasks.sla.sla_risk_model_train_task",
             "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
+            "customers.tasks.customers_health_refresh_task",
+            "customers.tasks.customers_health_refresh_fanout_task",
         ],
     }.items()
     for name in names
@@ -392,6 +395,11 @@ CELERY_BEAT_SCHEDULE = {
     "helpdesk-sla-model": {
         "task": "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
         "schedule": crontab(hour=3, minute=17),
+    },
+    # Customer health: every company rescored (and today's snapshot upserted) every 4 hours; events rescore one sooner.
+    "customers-health": {
+        "task": "customers.tasks.customers_health_refresh_fanout_task",
+        "schedule": crontab(minute=41, hour="*/4"),
     },
     # Every active IMAP mailbox of every workspace, one task each (inbox.tasks.mailboxes).
     "inbox-mailboxes-poll": {"task": "inbox.tasks.mailboxes.mailboxes_poll_fanout_task", "schedule": 60.0},

@@ -43,15 +43,52 @@ class OwnerSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
 
 
+class HealthDriverSerializer(serializers.Serializer):
+    key = serializers.CharField(read_only=True, help_text="volume, sentiment, sla, csat, urgent or contact.")
+    label = serializers.CharField(read_only=True)
+    points = serializers.IntegerField(read_only=True, help_text="What it adds to (or takes from) the neutral 50.")
+    value = serializers.CharField(read_only=True, help_text="The measure, shortly: “2.5×”, “4.2/5”, “12 d”.")
+    explanation = serializers.CharField(read_only=True)
+    has_data = serializers.BooleanField(read_only=True, help_text="False: not enough data, 0 points.")
+
+
+class HealthSummarySerializer(serializers.Serializer):
+    score = serializers.IntegerField(
+        source="health_score", read_only=True, allow_null=True, help_text="0–100; null until scored."
+    )
+    band = serializers.ChoiceField(
+        source="health_band", choices=Customer.HealthBand.choices, read_only=True, allow_blank=True
+    )
+    updated = serializers.DateTimeField(source="health_updated", read_only=True, allow_null=True)
+    drivers = HealthDriverSerializer(source="health_drivers", many=True, read_only=True)
+
+
 @extend_schema_serializer(component_name="Customer")
 class CustomerOutputSerializer(serializers.ModelSerializer):
     owner = OwnerSerializer(read_only=True, allow_null=True)
     contact_count = serializers.IntegerField(read_only=True, help_text="How many contacts the customer has.")
+    health = HealthSummarySerializer(source="*", read_only=True, help_text="The latest health score and its drivers.")
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "domain", "industry", "tier", "owner", "tags", "contact_count", "created", "updated"]
+        fields = [
+            "id", "name", "domain", "industry", "tier", "owner", "tags", "contact_count", "health", "created", "updated"
+        ]  # fmt: skip
         read_only_fields = fields
+
+
+class HealthSnapshotSerializer(serializers.Serializer):
+    day = serializers.DateField(read_only=True)
+    at = serializers.DateTimeField(read_only=True)
+    score = serializers.IntegerField(read_only=True)
+    band = serializers.ChoiceField(choices=Customer.HealthBand.choices, read_only=True)
+    drivers = HealthDriverSerializer(many=True, read_only=True)
+
+
+@extend_schema_serializer(component_name="CustomerHealth")
+class CustomerHealthOutputSerializer(HealthSummarySerializer):
+    customer_id = serializers.IntegerField(source="pk", read_only=True)
+    history = HealthSnapshotSerializer(many=True, read_only=True, help_text="One score a day, oldest first (90 days).")
 
 
 class CustomerInputSerializer(InputSerializer):

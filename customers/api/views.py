@@ -33,6 +33,7 @@ from .serializers import (
     ContactCreateSerializer,
     ContactOutputSerializer,
     ContactUpdateSerializer,
+    CustomerHealthOutputSerializer,
     CustomerInputSerializer,
     CustomerOutputSerializer,
     NoteInputSerializer,
@@ -447,3 +448,17 @@ class TaskDetailApi(_CustomerApi):
             elif done is False:
                 services.task_reopen(task=task, actor=request.user)
         return Response(TaskOutputSerializer(_task(task_id)).data)
+
+
+class CustomerHealthApi(_CustomerApi):
+    serializer_class = CustomerHealthOutputSerializer
+
+    @extend_schema(
+        summary="Get a customer's health",
+        description="The latest score (0–100), its band and drivers, and one score a day for the last 90 days.",
+        responses=CustomerHealthOutputSerializer,
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = _customer(customer_id)
+        customer.history = selectors.customer_health_history(customer_id=customer.pk)
+        return Response(CustomerHealthOutputSerializer(customer).data)

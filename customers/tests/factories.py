@@ -1,8 +1,10 @@
 """Test data for customers and contacts."""
 
+import datetime
+
 import factory
 
-from customers.models import Contact, Customer, Note, Task
+from customers.models import Contact, Customer, HealthBand, HealthSnapshot, Note, Task
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -41,3 +43,26 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     title = factory.Sequence(lambda n: f"Follow up {n}")
+
+
+class HealthSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HealthSnapshot
+
+    customer = factory.SubFactory(CustomerFactory)
+    day = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+    at = factory.LazyAttribute(lambda s: datetime.datetime.combine(s.day, datetime.time(12), tzinfo=datetime.UTC))
+    score = 72
+    band = HealthBand.HEALTHY
+    drivers = factory.LazyFunction(
+        lambda: [
+            {
+                "key": "csat",
+                "label": "CSAT",
+                "points": 12,
+                "value": "4.7/5",
+                "explanation": "Average rating 4.7 / 5 from 6 answers in the last 90 days.",
+                "has_data": True,
+            }
+        ]
+    )

@@ -62,3 +62,24 @@ def test_seed_notes_and_tasks_gives_companies_a_history_once(make_user):
         assert task.contact is None or task.contact.customer_id == task.customer_id
         assert task.reminder_at is None or task.reminder_at <= task.due_at
     assert seed_notes_and_tasks(authors=owners, seed=5) == (0, 0)
+
+
+def test_seed_health_backfills_a_history_once_then_scores_today_only():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.demo import seed_health
+    from customers.models import HealthSnapshot
+    from customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory()
+
+    first = seed_health(days=5)
+    second = seed_health(days=5)
+
+    days = list(HealthSnapshot.objects.filter(customer=customer).values_list("day", flat=True))
+    assert days == [timezone.localdate() - timedelta(days=n) for n in range(5, -1, -1)]
+    assert "5 days of history" in first and "history" not in second
+    customer.refresh_from_db()
+    assert customer.health_band == Customer.HealthBand.UNKNOWN  # no tickets: the neutral score, not a made-up one

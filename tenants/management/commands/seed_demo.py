@@ -65,7 +65,7 @@ class Command(BaseCommand):
 
     def _seed_workspace(self, slug: str, *, customers: int, contacts: int, tickets: int) -> str:
         from accounts.demo import seed_team
-        from customers.demo import seed_customers, seed_notes_and_tasks
+        from customers.demo import seed_customers, seed_health, seed_notes_and_tasks
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
 
@@ -77,7 +77,8 @@ class Command(BaseCommand):
         helpdesk = seed_helpdesk(agents=agents, tickets=tickets, seed=zlib.crc32(slug.encode()))
         inbox = seed_inbox(slug=slug)
         notes, tasks = seed_notes_and_tasks(authors=owners, seed=zlib.crc32(slug.encode()))
+        health = seed_health()  # after the tickets: the scores read them
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
-            f"inbox: {inbox}, {notes} notes and {tasks} tasks"
+            f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}"
         )
