@@ -79,6 +79,12 @@ def paginate(queryset: QuerySet, *, order: KeysetOrder, cursor: str | None, page
     return Page(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
+def cursor_after(item: Any, *, order: KeysetOrder, salt: str) -> str:
+    """The cursor of the page that follows `item`, for lists whose first page was read some other way (the lead
+    board reads every column's first cards in one query)."""
+    return _encode(order, item, NEXT, salt)
+
+
 def count_up_to(queryset: QuerySet, cap: int) -> tuple[int, bool]:
     """How many rows match, and whether there are more than `cap` (then the count is `cap`). One query."""
     # Only the ids, unordered: annotations and joins meant for display stay out of the count.
