@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.core import signing
@@ -132,10 +133,18 @@ def _decode(cursor: str | None, *, order: KeysetOrder, salt: str) -> tuple[list[
 def _dump(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
+    if isinstance(value, Decimal):  # money columns: exact, as text
+        return {"dec": str(value)}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
     return value
 
 
 def _load(value: Any) -> Any:
     if isinstance(value, dict):
+        if "dec" in value:
+            return Decimal(value["dec"])
+        if "d" in value:
+            return date.fromisoformat(value["d"])
         return datetime.fromisoformat(value["dt"])
     return value
