@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -72,7 +74,14 @@ class LeadInputSerializer(InputSerializer):
         allow_null=True,
         error_messages={"does_not_exist": "No active teammate has the id {pk_value}."},
     )
-    value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        max_value=Decimal("999999999999.99"),
+        required=False,
+        coerce_to_string=False,
+    )
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217 code, e.g. USD.")
     expected_close = serializers.DateField(required=False, allow_null=True)
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)

@@ -86,6 +86,10 @@ class LeadDetailApi(_LeadApi):
 class LeadMoveApi(_LeadApi):
     serializer_class = LeadOutputSerializer
 
+    @extend_schema(summary="Where a lead is", responses=LeadOutputSerializer)
+    def get(self, request: Request, lead_id: int) -> Response:
+        return Response(LeadOutputSerializer(_lead(lead_id)).data)
+
     @extend_schema(
         summary="Move a lead",
         description="Puts the lead at `position` (0 = top) of the stage's column. A lost stage needs `lost_reason`.",

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  let pending = null; // a drag onto a lost stage waiting for its reason: {item, from, oldIndex, done}
+  let pending = null; // a move onto a lost stage waiting for its reason: {revert, done}
+  let refocus = null; // the id of a card moved from the keyboard, focused again once it is back in the page
 
   function board() { return document.querySelector(".lead-board"); }
   function editable() { const b = board(); return b && b.dataset.canEdit === "true"; }
@@ -18,13 +19,19 @@
 
   function post(card, stageColumn, position, onFail) {
     const values = { stage: stageColumn.dataset.stageId, position: String(position) };
-    const done = function (event) {
-      if (event.detail.elt !== card) { return; }
-      document.removeEventListener("htmx:afterRequest", done);
+    // On the card itself: a successful move deletes it from the page (its new copy comes in the answer), and htmx
+    // still fires the event on the detached element.
+    card.addEventListener("htmx:afterRequest", function (event) {
       if (!event.detail.successful && onFail) { onFail(); }
-    };
-    document.addEventListener("htmx:afterRequest", done);
-    htmx.ajax("POST", card.dataset.moveUrl, { source: card, values: values, swap: "none", target: card });
+    }, { once: true });
+    const focusId = refocus;
+    refocus = null;
+    htmx.ajax("POST", card.dataset.moveUrl, { source: card, values: values, swap: "none", target: card })
+      .then(function () {
+        // A keyboard move replaces the card: focus follows it to its new place.
+        const moved = focusId && document.getElementById(focusId);
+        if (moved) { moved.focus(); }
+      });
   }
 
   function askReason(card, stageColumn, position) {
@@ -33,8 +40,9 @@
     htmx.ajax("GET", url, { source: card, target: "#modal-body", swap: "innerHTML" });
   }
 
-  function move(card, stageColumn, position, revert) {
-    if (stageColumn.dataset.stageKind === "lost" && card.closest(".lead-column-cards") !== stageColumn) {
+  // `fromColumn`: where the card was before (a dragged card already sits in its new column).
+  function move(card, fromColumn, stageColumn, position, revert) {
+    if (stageColumn.dataset.stageKind === "lost" && fromColumn !== stageColumn) {
       pending = { revert: revert, done: false };
       askReason(card, stageColumn, position);
       return;
@@ -66,7 +74,7 @@
         onEnd: function (event) {
           if (event.from === event.to && event.oldDraggableIndex === event.newDraggableIndex) { return; }
           const item = event.item, from = event.from, oldIndex = event.oldDraggableIndex;
-          move(item, event.to, event.newDraggableIndex, function () { putBack(item, from, oldIndex); });
+          move(item, from, event.to, event.newDraggableIndex, function () { putBack(item, from, oldIndex); });
         },
       });
     });
@@ -89,15 +97,7 @@
     event.preventDefault();
     if (!target) { return; }
     refocus = card.id;
-    move(card, target, position, null);
+    move(card, column, target, position, null);
   });
 
-  // A keyboard move replaces the card: focus follows it to its new place.
-  let refocus = null;
-  document.addEventListener("htmx:afterSettle", function () {
-    if (!refocus) { return; }
-    const card = document.getElementById(refocus);
-    refocus = null;
-    if (card) { card.focus(); }
-  });
 })();
