@@ -102,7 +102,7 @@ class ListQuery:
 class LeadFilterForm(BootstrapFormMixin, forms.Form):
     """The list's filters, read the same way by the page and the API (documented as its query parameters)."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search", help_text="Text in the title or company name.")
+    q = forms.CharField(required=False, max_length=100, label="Search", help_text="Text in the title or company name.")
     stage = forms.IntegerField(required=False, min_value=1, label="Stage", help_text="Id of a stage.")
     owner = forms.CharField(
         required=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_serializer
@@ -15,6 +15,14 @@ from ..models import Lead, LeadSource, Stage
 # The related models named by Lead's foreign keys: leads never import customers' models.
 _CUSTOMERS = Lead._meta.get_field("customer").related_model
 _CONTACTS = Lead._meta.get_field("contact").related_model
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount sent as any JSON number: rounded to cents, not refused for its extra decimals (the schema, a
+    bounded number, cannot say "at most two decimals" in a way clients honour)."""
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        return super().validate_precision(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 class _NamedSerializer(serializers.Serializer):
@@ -74,13 +82,14 @@ class LeadInputSerializer(InputSerializer):
         allow_null=True,
         error_messages={"does_not_exist": "No active teammate has the id {pk_value}."},
     )
-    value = serializers.DecimalField(
+    value = MoneyField(
         max_digits=14,
         decimal_places=2,
         min_value=0,
         max_value=Decimal("999999999999.99"),
         required=False,
         coerce_to_string=False,
+        help_text="Rounded to cents.",
     )
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217 code, e.g. USD.")
     expected_close = serializers.DateField(required=False, allow_null=True)
