@@ -109,6 +109,8 @@ class Lead(models.Model):
         indexes = [
             # The board: one column's cards in order, and its keyset pages ("load more").
             models.Index(fields=["stage", "position", "id"], name="lead_stage_position_id"),
+            # Each column's count and total value (selectors.stage_summaries) from the index alone.
+            models.Index(fields=["stage", "currency"], include=["value"], name="lead_stage_currency_value"),
             # The list's sorts (keyset: sort key + id) and its owner filter.
             models.Index(fields=["updated", "id"], name="lead_updated_id"),
             models.Index(fields=["created", "id"], name="lead_created_id"),

@@ -18,9 +18,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from core.keyset import KeysetOrder, Page, count_up_to, cursor_after, paginate
 
-from .models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage
+from .models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage, StageKind
 
-BOARD_PER_COLUMN = 25
+BOARD_PER_COLUMN = 20
+# Won and lost columns are history: fewer cards on first paint (they page like the others).
+BOARD_PER_CLOSED_COLUMN = 10
 MAX_PER_COLUMN = 100
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -71,6 +73,18 @@ class LeadFilters:
     @property
     def active(self) -> bool:
         return any(dataclasses.astuple(self))
+
+
+# What a board card shows (templates/leads/_card.html): a board reads a hundred of them, so nothing else is loaded.
+CARD_FIELDS = (
+    "id", "title", "stage_id", "position", "value", "currency", "probability", "expected_close", "lost_reason",
+    "customer__id", "customer__name", "contact__id", "contact__name", "owner__id", "owner__name", "owner__email",
+)  # fmt: skip
+
+
+def _board_cards(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Leads as board cards: company, contact and owner joined, only the fields a card shows."""
+    return queryset.select_related("customer", "contact", "owner").only(*CARD_FIELDS)
 
 
 def _cards(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
@@ -131,16 +145,24 @@ def stage_summaries(*, stage_ids: list[int]) -> dict[int, StageSummary]:
     }
 
 
-def lead_board(*, pipeline: Pipeline, per_column: int = BOARD_PER_COLUMN) -> Board:
-    """Every column of `pipeline` with its count, total value and first `per_column` cards: three queries."""
+def lead_board(
+    *, pipeline: Pipeline, per_column: int = BOARD_PER_COLUMN, per_closed_column: int = BOARD_PER_CLOSED_COLUMN
+) -> Board:
+    """Every column of `pipeline` with its count, total value and first cards (`per_column` in open stages,
+    `per_closed_column` in won and lost ones): three queries."""
     per_column = max(1, min(per_column, MAX_PER_COLUMN))
+    per_closed_column = max(1, min(per_closed_column, per_column))
+
+    def limit(stage: Stage) -> int:
+        return per_column if stage.kind == StageKind.OPEN else per_closed_column
+
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
     if not stages:
         return Board(pipeline=pipeline, columns=[])
     summaries = stage_summaries(stage_ids=[stage.pk for stage in stages])
     # One LIMIT per column, fetched one past the page to know whether "load more" is needed.
     parts = [
-        _cards(Lead.objects.filter(stage_id=stage.pk)).order_by("position", "id")[: per_column + 1]
+        _board_cards(Lead.objects.filter(stage_id=stage.pk)).order_by("position", "id")[: limit(stage) + 1]
         for stage in stages
         if summaries[stage.pk].count
     ]
@@ -153,8 +175,8 @@ def lead_board(*, pipeline: Pipeline, per_column: int = BOARD_PER_COLUMN) -> Boa
     stage_by_id = {stage.pk: stage for stage in stages}
     for stage in stages:
         column_cards = sorted(cards.get(stage.pk, []), key=lambda lead: (lead.position, lead.pk))
-        more = len(column_cards) > per_column
-        column_cards = column_cards[:per_column]
+        more = len(column_cards) > limit(stage)
+        column_cards = column_cards[: limit(stage)]
         for lead in column_cards:
             lead.stage = stage_by_id[stage.pk]
         cursor = cursor_after(column_cards[-1], order=COLUMN_ORDER, salt=COLUMN_CURSOR_SALT) if more else None
@@ -166,7 +188,7 @@ def lead_column_page(*, stage: Stage, cursor: str | None, page_size: int = BOARD
     """The next cards of one column after `cursor` (keyset on position and id): one query."""
     page_size = max(1, min(page_size, MAX_PER_COLUMN))
     return paginate(
-        _cards(Lead.objects.filter(stage=stage)),
+        _board_cards(Lead.objects.filter(stage=stage)),
         order=COLUMN_ORDER,
         cursor=cursor,
         page_size=page_size,
@@ -253,6 +275,11 @@ def lead_get(*, lead_id: int) -> Lead:
 
 def lead_card(*, lead_id: int) -> Lead:
     """A lead as its board card shows it, for live updates."""
+    return _board_cards(Lead.objects.all()).get(pk=lead_id)
+
+
+def lead_row(*, lead_id: int) -> Lead:
+    """A lead with its stage, company, contact and owner (a list row, an API answer). Raises Lead.DoesNotExist."""
     return _cards(Lead.objects.all()).get(pk=lead_id)
 
 

@@ -91,7 +91,10 @@ def stage_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
 @capability_required("leads.edit")
 def lead_move(request: HttpRequest, lead_id: int) -> HttpResponse:
     """POST stage, position (0 = top) and, for a lost stage, lost_reason. GET (or a refused POST) is the modal."""
-    lead = _lead_or_404(lead_id)
+    try:
+        lead = selectors.lead_row(lead_id=lead_id)  # a drag's request: no history or activities
+    except Lead.DoesNotExist:
+        raise Http404("No such lead in this workspace.") from None
     data = request.POST if request.method == "POST" else None
     form = LeadMoveForm(data, lead=lead, initial={"stage": request.GET.get("stage") or lead.stage_id})
     if request.method == "POST" and form.is_valid():

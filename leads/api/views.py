@@ -28,7 +28,7 @@ class _LeadApi(GenericAPIView):
 
 def _lead(lead_id: int) -> Lead:
     try:
-        return selectors.lead_card(lead_id=lead_id)
+        return selectors.lead_row(lead_id=lead_id)
     except Lead.DoesNotExist:
         raise NotFound(f"No lead has the id {lead_id} in this workspace.") from None
 

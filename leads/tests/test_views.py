@@ -52,7 +52,7 @@ def test_load_more_returns_the_next_cards_and_the_next_button(client, login, pip
     for index in range(30):
         LeadFactory(title=f"Lead {index:02d}", stage=stages["Prospect"], position=index)
     board = client.get(url("lead_board")).content.decode()
-    assert "Lead 24" in board and "Lead 25" not in board and 'data-testid="lead-column-more"' in board
+    assert "Lead 19" in board and "Lead 20" not in board and 'data-testid="lead-column-more"' in board
 
     response = client.get(url("stage_cards", stages["Prospect"].pk), **HTMX)
     html = response.content.decode()
