@@ -94,8 +94,15 @@ def _push(pipeline: Pipeline | int, render, *, actor, toast: str = "") -> None:
 
 
 def lead_moved(*, lead: Lead, from_stage: Stage, to_stage: Stage, actor) -> None:
+    """Pushed at commit. The fragments are kept on `lead` (as `live_html`) too: the mover's reply is the same
+    HTML, so the view sends it rather than render it again (a drag is the board's most frequent request)."""
     stages = [from_stage] if from_stage.pk == to_stage.pk else [from_stage, to_stage]
-    _push(to_stage.pipeline_id, lambda: moved_html(lead_id=lead.pk, stages=stages), actor=actor)
+
+    def render() -> str:
+        lead.live_html = moved_html(lead_id=lead.pk, stages=stages)
+        return lead.live_html
+
+    _push(to_stage.pipeline_id, render, actor=actor)
 
 
 def lead_added(*, lead: Lead, actor) -> None:

@@ -100,7 +100,7 @@ def lead_move(request: HttpRequest, lead_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         stage = form.cleaned_data["stage"]
         try:
-            services.lead_move(
+            moved_lead = services.lead_move(
                 lead=lead,
                 stage=stage,
                 position=form.cleaned_data["position"] or 0,
@@ -110,7 +110,10 @@ def lead_move(request: HttpRequest, lead_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            moved = live.moved_html(lead_id=lead.pk, stages=_distinct([lead.stage, stage]))
+            # Rendered once for the push at commit; rendered here only when the push did not run (yet).
+            moved = getattr(moved_lead, "live_html", None) or live.moved_html(
+                lead_id=lead.pk, stages=_distinct([lead.stage, stage])
+            )
             if request.htmx:
                 return modal_done(moved)
             messages.success(request, f"Moved {lead.title} to {stage.name}.")
