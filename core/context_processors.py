@@ -20,6 +20,9 @@ def workspace(request: HttpRequest) -> dict:
         "in_workspace": in_workspace,
         "can_view_team": can_view_team,
         "can_configure_ai": can_view_team,
+        # The roles with leads.edit (accounts.roles) work the pipeline from the navigation; others reach leads
+        # read-only from the customer pages.
+        "can_work_leads": role in {"owner", "admin", "sales"},
         "live_socket_url": live_socket_url(request) if in_workspace else "",
     }
 

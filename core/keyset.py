@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.core import signing
@@ -79,6 +80,12 @@ def paginate(queryset: QuerySet, *, order: KeysetOrder, cursor: str | None, page
     return Page(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
+def cursor_after(item: Any, *, order: KeysetOrder, salt: str) -> str:
+    """The cursor of the page that follows `item`, for lists whose first page was read some other way (the lead
+    board reads every column's first cards in one query)."""
+    return _encode(order, item, NEXT, salt)
+
+
 def count_up_to(queryset: QuerySet, cap: int) -> tuple[int, bool]:
     """How many rows match, and whether there are more than `cap` (then the count is `cap`). One query."""
     # Only the ids, unordered: annotations and joins meant for display stay out of the count.
@@ -126,10 +133,18 @@ def _decode(cursor: str | None, *, order: KeysetOrder, salt: str) -> tuple[list[
 def _dump(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
+    if isinstance(value, Decimal):  # money columns: exact, as text
+        return {"dec": str(value)}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
     return value
 
 
 def _load(value: Any) -> Any:
     if isinstance(value, dict):
+        if "dec" in value:
+            return Decimal(value["dec"])
+        if "d" in value:
+            return date.fromisoformat(value["d"])
         return datetime.fromisoformat(value["dt"])
     return value

@@ -48,7 +48,7 @@ ROLE_PAGES = {
     "owner": MEMBER_PAGES + WRITER_PAGES + MANAGER_PAGES + OWN_ACCOUNT_PAGES,
     "admin": MEMBER_PAGES,
     "agent": MEMBER_PAGES + WRITER_PAGES,
-    "sales": MEMBER_PAGES,
+    "sales": [*MEMBER_PAGES, "/leads/", "/leads/list/", "/leads/new/"],
     "viewer": MEMBER_PAGES,
 }
 ANONYMOUS_PAGES = [

@@ -49,6 +49,10 @@ URL_KWARG_MODELS = {
     "delivery_id": "inbox.WebhookDelivery",
     "note_id": "customers.Note",
     "task_id": "customers.Task",
+    "lead_id": "leads.Lead",
+    "pipeline_id": "leads.Pipeline",
+    "stage_id": "leads.Stage",
+    "activity_id": "leads.LeadActivity",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

@@ -18,6 +18,7 @@ urlpatterns = [
     path("people/", include("config.urls.people")),
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
+    path("leads/", include("leads.urls")),
     path("tickets/", include("helpdesk.urls.tickets")),
     path("tickets/", include("helpdesk.urls.ticket_ai")),
     path("kb/", include("helpdesk.urls.kb")),

@@ -23,6 +23,9 @@ DEMO_WORKSPACES = {"acme": "Acme Corporation", "globex": "Globex Industries"}
 CUSTOMER_OWNER_ROLES = ("agent", "sales")
 # Who answers the demo tickets: the agents and the admin (who leads a team).
 HELPDESK_ROLES = ("agent", "admin")
+# Who works the demo pipeline.
+LEAD_OWNER_ROLES = ("sales", "admin")
+DEMO_LEADS = 300
 
 
 class Command(BaseCommand):
@@ -68,6 +71,7 @@ class Command(BaseCommand):
         from customers.demo import seed_customers, seed_health, seed_notes_and_tasks
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
+        from leads.demo import seed_leads
 
         team = seed_team(email_domain=f"{slug}.test")
         owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
@@ -78,7 +82,9 @@ class Command(BaseCommand):
         inbox = seed_inbox(slug=slug)
         notes, tasks = seed_notes_and_tasks(authors=owners, seed=zlib.crc32(slug.encode()))
         health = seed_health()  # after the tickets: the scores read them
+        sellers = [user for user in team.values() if user.role in LEAD_OWNER_ROLES] or owners
+        leads = seed_leads(owners=sellers, leads=DEMO_LEADS, seed=zlib.crc32(slug.encode()))
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
-            f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}"
+            f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added"
         )

@@ -1,0 +1,125 @@
+"""API shapes for leads: output serializers say what we return, input ones what we accept."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from core.api.serializers import InputSerializer
+
+from ..models import Lead, LeadSource, Stage
+
+# The related models named by Lead's foreign keys: leads never import customers' models.
+_CUSTOMERS = Lead._meta.get_field("customer").related_model
+_CONTACTS = Lead._meta.get_field("contact").related_model
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount sent as any JSON number: rounded to cents, not refused for its extra decimals (the schema, a
+    bounded number, cannot say "at most two decimals" in a way clients honour)."""
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        return super().validate_precision(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+class _NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class OwnerSerializer(_NamedSerializer):
+    email = serializers.EmailField(read_only=True)
+
+
+class StageSerializer(_NamedSerializer):
+    kind = serializers.CharField(read_only=True, help_text="open, won or lost.")
+    probability = serializers.IntegerField(read_only=True, help_text="Win probability (%) of the stage.")
+    pipeline_id = serializers.IntegerField(read_only=True)
+
+
+@extend_schema_serializer(component_name="Lead")
+class LeadOutputSerializer(serializers.ModelSerializer):
+    stage = StageSerializer(read_only=True)
+    customer = _NamedSerializer(read_only=True, allow_null=True)
+    contact = _NamedSerializer(read_only=True, allow_null=True)
+    owner = OwnerSerializer(read_only=True, allow_null=True)
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, coerce_to_string=False)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", "title", "stage", "customer", "contact", "source", "owner", "value", "currency",
+            "expected_close", "probability", "lost_reason", "tags", "created", "updated", "won_at", "lost_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class LeadInputSerializer(InputSerializer):
+    title = serializers.CharField(max_length=200)
+    customer_id = serializers.PrimaryKeyRelatedField(
+        source="customer",
+        queryset=_CUSTOMERS.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "No customer has the id {pk_value} in this workspace."},
+    )
+    contact_id = serializers.PrimaryKeyRelatedField(
+        source="contact",
+        queryset=_CONTACTS.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "No contact has the id {pk_value} in this workspace."},
+        help_text="A contact of the lead's company (the company is taken from it when none is given).",
+    )
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
+    owner_id = serializers.PrimaryKeyRelatedField(
+        source="owner",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "No active teammate has the id {pk_value}."},
+    )
+    value = MoneyField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        max_value=Decimal("999999999999.99"),
+        required=False,
+        coerce_to_string=False,
+        help_text="Rounded to cents.",
+    )
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217 code, e.g. USD.")
+    expected_close = serializers.DateField(required=False, allow_null=True)
+    probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=20)
+
+    def validate_title(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Give the lead a title.")
+        return value.strip()
+
+
+class LeadCreateSerializer(LeadInputSerializer):
+    stage_id = serializers.PrimaryKeyRelatedField(
+        source="stage",
+        queryset=Stage.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": "No stage has the id {pk_value} in this workspace."},
+        help_text="The stage it starts in; the default pipeline's first stage when left out.",
+    )
+    lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class LeadMoveSerializer(InputSerializer):
+    stage_id = serializers.PrimaryKeyRelatedField(
+        source="stage",
+        queryset=Stage.objects.all(),
+        error_messages={"does_not_exist": "No stage has the id {pk_value} in this workspace."},
+    )
+    position = serializers.IntegerField(min_value=0, default=0, help_text="Index in the column, 0 for the top.")
+    lost_reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Required when the stage is a lost one."
+    )

@@ -1,0 +1,166 @@
+"""Demo leads: the usual pipeline and about 300 leads over the last 18 months with a history of wins and losses.
+
+Deterministic for a seed. Whether a lead is won depends, through a logistic model with noise, on its source
+(referrals and partners win more, cold outbound less), its value against the company's size (big asks lose more),
+and how many activities it had (worked leads win), so a scoring model trained on the history can learn something.
+Each lead walks the stages with dated moves; leads whose walk reaches today are still open where today finds them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers import facade as customers
+
+from .models import Lead, LeadActivity, LeadSource, LeadStageChange, Stage, StageKind
+from .services import POSITION_STEP, pipeline_default_get_or_create
+
+HISTORY_DAYS = 548  # 18 months
+SOURCE_WEIGHTS = {
+    LeadSource.WEBSITE: 30,
+    LeadSource.REFERRAL: 14,
+    LeadSource.EVENT: 12,
+    LeadSource.OUTBOUND: 22,
+    LeadSource.PARTNER: 8,
+    LeadSource.SUPPORT: 9,
+    LeadSource.OTHER: 5,
+}
+# Log-odds a source adds to winning.
+SOURCE_EFFECT = {
+    LeadSource.WEBSITE: 0.0,
+    LeadSource.REFERRAL: 1.1,
+    LeadSource.EVENT: 0.2,
+    LeadSource.OUTBOUND: -0.9,
+    LeadSource.PARTNER: 0.8,
+    LeadSource.SUPPORT: 0.6,
+    LeadSource.OTHER: -0.2,
+}
+# A typical deal per customer tier (seats × price), in the workspace's currency.
+TIER_VALUE = {"free": 2_000, "starter": 6_000, "professional": 20_000, "enterprise": 80_000}
+PRODUCTS = ("Support seats", "Help center", "Live chat", "AI assistant", "SLA add-on", "Voice", "Annual renewal")
+LOST_REASONS = (
+    "Went with a competitor",
+    "No budget this year",
+    "Price too high",
+    "No decision / went dark",
+    "Missing integration",
+    "Timing: revisit next quarter",
+)
+ACTIVITY_SUBJECTS = {
+    LeadActivity.Kind.CALL: ("Discovery call", "Follow-up call", "Pricing call"),
+    LeadActivity.Kind.EMAIL: ("Send proposal", "Send case study", "Answer security questionnaire"),
+    LeadActivity.Kind.MEETING: ("Demo", "Stakeholder meeting", "Contract review"),
+    LeadActivity.Kind.TASK: ("Prepare quote", "Check references", "Update CRM notes"),
+}
+
+
+def seed_leads(*, owners: Sequence, leads: int = 300, seed: int = 0) -> int:
+    """Adds the default pipeline (if missing) and `leads` leads; returns how many it added (0 if any existed)."""
+    if Lead.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    now = timezone.now()
+    contacts = customers.contact_requester_rows()  # (contact id, customer id, tier, name, created)
+    with transaction.atomic():
+        pipeline = pipeline_default_get_or_create()
+        stages = list(pipeline.stages.order_by("order", "id"))
+        plans = [_plan(rng, index, stages, contacts, owners, now) for index in range(leads)]
+        _position(plans)
+        made = Lead.objects.bulk_create([plan["lead"] for plan in plans], batch_size=1000)
+        changes, activities = [], []
+        for plan, lead in zip(plans, made, strict=True):
+            changes += [LeadStageChange(lead=lead, **change) for change in plan["changes"]]
+            activities += [LeadActivity(lead=lead, **activity) for activity in plan["activities"]]
+        LeadStageChange.objects.bulk_create(changes, batch_size=2000)
+        LeadActivity.objects.bulk_create(activities, batch_size=2000)
+    with connection.cursor() as cursor:
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Lead, LeadStageChange, LeadActivity))
+        cursor.execute(f"ANALYZE {tables}")
+    return len(made)
+
+
+def _plan(rng: random.Random, index: int, stages: list[Stage], contacts: list, owners: Sequence, now: datetime):
+    open_stages = [stage for stage in stages if stage.kind == StageKind.OPEN]
+    won = next(stage for stage in stages if stage.kind == StageKind.WON)
+    lost = next(stage for stage in stages if stage.kind == StageKind.LOST)
+    source = rng.choices(list(SOURCE_WEIGHTS), weights=list(SOURCE_WEIGHTS.values()))[0]
+    contact = rng.choice(contacts) if contacts and rng.random() < 0.92 else None
+    tier = contact[2] if contact else "starter"
+    typical = TIER_VALUE.get(tier, 6_000)
+    value = round(typical * math.exp(rng.gauss(0, 0.6)) / 100) * 100 or 100
+    activity_count = min(9, int(rng.expovariate(1 / 2.5)))
+    created = now - timedelta(days=rng.uniform(0, HISTORY_DAYS), hours=rng.uniform(0, 8))
+    # Log-odds of winning: source, activities, and how the ask compares with what this kind of company pays.
+    logit = -0.9 + SOURCE_EFFECT[source] + 0.35 * activity_count - 0.9 * math.log(value / typical) + rng.gauss(0, 0.5)
+    wins = rng.random() < 1 / (1 + math.exp(-logit))
+    # The stage index it is lost from (reaches stages 0..last_open), or all open stages then won.
+    last_open = len(open_stages) - 1 if wins else min(len(open_stages) - 1, int(rng.expovariate(1 / 1.2)))
+    path = [*open_stages[: last_open + 1], won if wins else lost]
+    changes, at, previous = [], created, None
+    for stage in path:
+        if at > now:
+            break
+        changes.append({"from_stage": previous, "to_stage": stage, "at": at, "actor": None})
+        previous = stage
+        at = at + timedelta(days=1 + rng.expovariate(1 / 12), hours=rng.uniform(0, 8))
+    stage = changes[-1]["to_stage"]
+    closed_at = changes[-1]["at"]
+    owner = rng.choice(owners) if owners else None
+    for change in changes:
+        change["actor"] = owner
+    lead = Lead(
+        title=f"{rng.choice(PRODUCTS)} for {contact[3] if contact else 'a new prospect'}"[:200],
+        customer_id=contact[1] if contact else None,
+        contact_id=contact[0] if contact else None,
+        source=source,
+        owner=owner,
+        value=Decimal(value),
+        currency="USD",
+        expected_close=(created + timedelta(days=rng.randint(20, 90))).date(),
+        stage=stage,
+        probability=stage.probability,
+        lost_reason=rng.choice(LOST_REASONS) if stage.kind == StageKind.LOST else "",
+        tags=rng.sample(["inbound", "upsell", "emea", "americas", "apac", "q-end"], k=rng.randint(0, 2)),
+        created=created,
+        updated=closed_at,
+        won_at=closed_at if stage.kind == StageKind.WON else None,
+        lost_at=closed_at if stage.kind == StageKind.LOST else None,
+    )
+    end = closed_at if stage.kind != StageKind.OPEN else now + timedelta(days=14)
+    activities = [_activity(rng, created, end, now, owner) for _ in range(activity_count)]
+    return {"lead": lead, "changes": changes, "activities": activities}
+
+
+def _activity(rng: random.Random, start: datetime, end: datetime, now: datetime, owner) -> dict:
+    kind = rng.choice(list(ACTIVITY_SUBJECTS))
+    due = start + (end - start) * rng.random()
+    done = due < now
+    return {
+        "kind": kind,
+        "subject": rng.choice(ACTIVITY_SUBJECTS[kind]),
+        "due_at": due,
+        "remind_at": due - timedelta(hours=2) if not done else None,
+        "done": done,
+        "done_at": due if done else None,
+        "created_by": owner,
+        "created": start,
+    }
+
+
+def _position(plans: list[dict]) -> None:
+    """Newest first in every column, as if each had been added on top."""
+    by_stage: dict[int, list[Lead]] = defaultdict(list)
+    for plan in plans:
+        by_stage[plan["lead"].stage.pk].append(plan["lead"])
+    for column in by_stage.values():
+        column.sort(key=lambda lead: lead.created, reverse=True)
+        for rank, lead in enumerate(column):
+            lead.position = rank * POSITION_STEP

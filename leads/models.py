@@ -1,0 +1,181 @@
+"""Sales pipelines, their stages, the leads moving through them, each move, and the activities planned on a lead."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+PROBABILITY_VALIDATORS = [MaxValueValidator(100)]
+
+
+class Pipeline(models.Model):
+    name = models.CharField(max_length=100)
+    # The pipeline the board opens on and new leads join; exactly one per workspace once any exists.
+    is_default = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-is_default", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="pipeline_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class Stage(models.Model):
+    Kind = StageKind
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=60)
+    order = models.PositiveSmallIntegerField(default=0)
+    probability = models.PositiveSmallIntegerField(
+        default=0, validators=PROBABILITY_VALIDATORS, help_text="Win probability (%) of a lead in this stage."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
+
+    class Meta:
+        ordering = ["pipeline", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_pipeline_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadSource(models.TextChoices):
+    WEBSITE = "website", "Website"
+    REFERRAL = "referral", "Referral"
+    EVENT = "event", "Event"
+    OUTBOUND = "outbound", "Outbound"
+    PARTNER = "partner", "Partner"
+    SUPPORT = "support", "Support ticket"
+    OTHER = "other", "Other"
+
+
+class LeadQuerySet(models.QuerySet):
+    def open(self) -> LeadQuerySet:
+        return self.filter(stage__kind=StageKind.OPEN)
+
+
+class Lead(models.Model):
+    Source = LeadSource
+
+    title = models.CharField(max_length=200)
+    # String references: leads never import customers' models (the facade is the only door).
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    expected_close = models.DateField(null=True, blank=True)
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="leads")
+    probability = models.PositiveSmallIntegerField(default=0, validators=PROBABILITY_VALIDATORS)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # Order within the board column: fractional, so a move writes one row (the midpoint of its new neighbours);
+    # services.lead_move renumbers the column in one UPDATE on the rare day two neighbours leave no room.
+    position = models.FloatField(default=0)
+    # Defaults rather than auto_now(_add), so imports and demo data keep their own dates.
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now)
+    won_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            # The board: one column's cards in order, and its keyset pages ("load more").
+            models.Index(fields=["stage", "position", "id"], name="lead_stage_position_id"),
+            # Each column's count and total value (selectors.stage_summaries) from the index alone.
+            models.Index(fields=["stage", "currency"], include=["value"], name="lead_stage_currency_value"),
+            # The list's sorts (keyset: sort key + id) and its owner filter.
+            models.Index(fields=["updated", "id"], name="lead_updated_id"),
+            models.Index(fields=["created", "id"], name="lead_created_id"),
+            models.Index(fields=["value", "id"], name="lead_value_id"),
+            models.Index(fields=["expected_close", "id"], name="lead_close_id"),
+            models.Index(fields=["owner", "updated", "id"], name="lead_owner_updated_id"),
+            models.Index(fields=["source", "updated", "id"], name="lead_source_updated_id"),
+            GinIndex(fields=["tags"], name="lead_tags"),
+            GinIndex(name="lead_title_trgm", fields=["title"], opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LeadStageChange(models.Model):
+    """One move of a lead between stages (its first entry has no `from_stage`): time in stage, win/loss dates."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["lead", "at", "id"], name="leadstagechange_lead_at")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    TASK = "task", "Task"
+
+
+class LeadActivity(models.Model):
+    Kind = ActivityKind
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TASK)
+    subject = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["done", "due_at", "id"]
+        verbose_name_plural = "lead activities"
+        indexes = [
+            models.Index(fields=["lead", "done", "due_at"], name="leadactivity_lead_done_due"),
+            # Reminders still to send, soonest first.
+            models.Index(fields=["remind_at"], condition=Q(done=False), name="leadactivity_remind_open"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,60 @@
+"""Test data for pipelines, stages, leads, their moves and activities."""
+
+from decimal import Decimal
+
+import factory
+
+from accounts.tests.factories import UserFactory
+from leads.models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage
+
+
+class PipelineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pipeline
+
+    name = factory.Sequence(lambda n: f"Pipeline {n}")
+    is_default = False
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stage
+
+    pipeline = factory.SubFactory(PipelineFactory)
+    name = factory.Sequence(lambda n: f"Stage {n}")
+    order = factory.Sequence(lambda n: n)
+    probability = 25
+    kind = Stage.Kind.OPEN
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    title = factory.Sequence(lambda n: f"Deal {n:04d}")
+    stage = factory.SubFactory(StageFactory)
+    owner = factory.SubFactory(UserFactory)
+    value = Decimal("1000.00")
+    currency = "USD"
+    source = Lead.Source.WEBSITE
+    position = factory.Sequence(lambda n: float(n) * 1024)
+    probability = factory.LazyAttribute(lambda lead: lead.stage.probability)
+    tags = factory.LazyFunction(list)
+
+
+class LeadStageChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadStageChange
+
+    lead = factory.SubFactory(LeadFactory)
+    from_stage = None
+    to_stage = factory.LazyAttribute(lambda change: change.lead.stage)
+
+
+class LeadActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadActivity
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = LeadActivity.Kind.CALL
+    subject = factory.Sequence(lambda n: f"Call {n}")

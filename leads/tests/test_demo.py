@@ -1,0 +1,50 @@
+"""Demo leads: the usual pipeline, 300 leads over 18 months with dated moves, and outcomes a model can learn from."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from customers.tests.factories import ContactFactory
+from leads.demo import seed_leads
+from leads.models import Lead, LeadStageChange, StageKind
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_leads_builds_a_pipeline_with_a_learnable_history_and_is_idempotent():
+    ContactFactory.create_batch(20)
+    sellers = [UserFactory(role="sales"), UserFactory(role="admin")]
+
+    assert seed_leads(owners=sellers, leads=300, seed=1) == 300
+    assert seed_leads(owners=sellers, leads=300, seed=1) == 0
+
+    leads = Lead.objects.all()
+    assert leads.count() == 300
+    assert [stage.name for stage in leads.first().stage.pipeline.stages.order_by("order")] == [
+        "Prospect", "Qualified", "Proposal", "Negotiation", "Won", "Lost",
+    ]  # fmt: skip
+    assert leads.filter(created__lt=timezone.now() - timedelta(days=365)).exists()
+    assert not leads.filter(created__lt=timezone.now() - timedelta(days=549)).exists()
+    assert leads.exclude(contact=None).filter(customer=None).count() == 0
+    won = leads.filter(stage__kind=StageKind.WON)
+    lost = leads.filter(stage__kind=StageKind.LOST)
+    assert won.count() > 30 and lost.count() > 30 and leads.filter(stage__kind=StageKind.OPEN).count() > 10
+    assert not lost.filter(lost_reason="").exists() and not won.filter(won_at=None).exists()
+    # Every lead's history starts with its creation and ends in its current stage, in date order.
+    for lead in leads[:50]:
+        changes = list(LeadStageChange.objects.filter(lead=lead).order_by("at", "id"))
+        assert changes[0].from_stage is None and changes[-1].to_stage_id == lead.stage_id
+        assert all(a.at <= b.at for a, b in itertools.pairwise(changes))
+    # Referrals win more often than cold outbound: something for a model to learn.
+    rates = {}
+    for source in ("referral", "outbound"):
+        closed = leads.filter(source=source).exclude(stage__kind=StageKind.OPEN)
+        counts = closed.aggregate(total=Count("id"), won=Count("id", filter=Q(stage__kind=StageKind.WON)))
+        rates[source] = counts["won"] / max(counts["total"], 1)
+    assert rates["referral"] > rates["outbound"]

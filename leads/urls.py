@@ -1,0 +1,19 @@
+"""Workspace pages under /leads/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "leads"
+urlpatterns = [
+    path("", views.lead_board, name="lead_board"),
+    path("list/", views.lead_list, name="lead_list"),
+    path("new/", views.lead_create, name="lead_create"),
+    path("pipelines/<int:pipeline_id>/", views.pipeline_board, name="pipeline_board"),
+    path("stages/<int:stage_id>/cards/", views.stage_cards, name="stage_cards"),
+    path("<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("<int:lead_id>/edit/", views.lead_update, name="lead_update"),
+    path("<int:lead_id>/move/", views.lead_move, name="lead_move"),
+    path("<int:lead_id>/activities/", views.activity_create, name="activity_create"),
+    path("activities/<int:activity_id>/done/", views.activity_complete, name="activity_complete"),
+]
