@@ -414,6 +414,14 @@ def outcome_status(name: str, *, latest: bool = False) -> TrainingReport | None:
     return classifiers.classifier_status(name, latest=latest)
 
 
+def outcome_examples_needed() -> int:
+    """How many examples of EACH outcome (e.g. 20 won and 20 lost) training needs: below that, use the heuristic and
+    say so ("the model learns once there are 20 won and 20 lost leads")."""
+    from .providers.local.outcomes import MIN_PER_CLASS
+
+    return MIN_PER_CLASS
+
+
 def outcome_train_queue(name: str) -> TrainingReport:
     """A new version of `name` from its registered source (register_outcome_source), trained in the background."""
     return classifier_train_queue(name)
@@ -463,6 +471,7 @@ __all__ += [
     "classifier_train_queue",
     "classify_trained",
     "get_feedback",
+    "outcome_examples_needed",
     "outcome_model_train",
     "outcome_predict",
     "outcome_predict_many",

@@ -135,7 +135,8 @@ def _train(n: int = 400, seed: int = 7, **kwargs):
 @pytest.mark.django_db
 def test_without_a_deployed_model_predict_returns_none_for_the_callers_heuristic():
     assert facade.outcome_predict(NAME, {"source": "referral"}) is None
-    assert facade.outcome_status(NAME) is None
+    assert facade.outcome_predict_many(NAME, [{"source": "referral"}]) is None
+    assert facade.outcome_status(NAME) is None and facade.outcome_examples_needed() == 20
 
 
 @pytest.mark.django_db
@@ -256,3 +257,22 @@ def test_the_models_page_shows_an_outcome_model_by_its_title_with_auc_anchor_and
     assert NAME not in html.replace(f"classifier={NAME}", "").replace(f'value="{NAME}"', "")
     listed = client.get("/api/v1/ai/model-versions/", {"classifier": NAME}).json()["results"]
     assert listed[1]["kind"] == "outcome" and listed[1]["evaluation"]["anchor"]["auc"] == v1.evaluation["anchor"]["auc"]
+
+
+@pytest.mark.django_db
+def test_train_from_the_page_queues_an_outcome_version_whose_progress_names_the_records(client, login, monkeypatch):
+    monkeypatch.setattr(classifiers, "enqueue_on_commit", lambda task, *args: "not-run")  # the worker is elsewhere
+    monkeypatch.setattr(classifiers, "_SOURCES", {})
+    rows, results, _truth = lead_history(100)
+    facade.register_outcome_source(
+        NAME, title="Lead conversion", collect=lambda: OutcomeData(tuple(rows), tuple(results), NAMES), noun="leads"
+    )
+    login("admin")
+
+    response = client.post(reverse("ai:model_train"), {"classifier": NAME})
+
+    version = ModelVersion.objects.get(name=NAME)
+    assert response.status_code == 302 and (version.kind, version.status) == ("outcome", "training")
+    fragment = client.get(reverse("ai:model_version_progress", args=[version.pk]), HTTP_HX_REQUEST="true")
+    assert "newest leads" in fragment.content.decode()
+    assert facade.outcome_status(NAME, latest=True).status == "training"
