@@ -13,9 +13,10 @@ outcome for an AUC to mean something. Candidates, each fitted on the older part 
   won and lost records, Laplace smoothing, numbers binned into quantiles, missing as a value).
 
 The best AUC is chosen (the anchor may win; then it is the model). Its probabilities are calibrated on the holdout
-(Platt's sigmoid on its log-odds; isotonic when the holdout is large); the calibrated figures reported (Brier, log
-loss, accuracy at 0.5) are cross-fitted, each half of the holdout calibrated on the other, so they are not flattered
-by calibrating and scoring on the same records. Then the chosen configuration is refitted on every row.
+(Platt's sigmoid on its log-odds; isotonic instead when the holdout has `ISOTONIC_FROM` records or more and its
+cross-fitted Brier score is lower); the calibrated figures reported (Brier, log loss, accuracy at 0.5) are
+cross-fitted, each half of the holdout calibrated on the other, so they are not flattered by calibrating and
+scoring on the same records. Then the chosen configuration is refitted on every row.
 
 Drivers: for the regression, a field's contribution to the log-odds is coefficient × standardised value (one-hot:
 the coefficient of the present value, less the training-weighted mean of the field's coefficients, so a value most
@@ -330,8 +331,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -35, 35)))
 
 
-def _fit_calibration(log_odds: np.ndarray, y: np.ndarray) -> dict:
-    if len(y) >= ISOTONIC_FROM:
+def _fit_calibration(log_odds: np.ndarray, y: np.ndarray, method: str) -> dict:
+    if method == "isotonic":
         iso = IsotonicRegression(out_of_bounds="clip", y_min=CLIP, y_max=1 - CLIP).fit(log_odds, y)
         return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
     # Platt: a 1-D logistic regression on the log-odds (weakly regularised, so a tiny holdout cannot make it wild).
@@ -350,16 +351,24 @@ def _calibrate(calibration: dict, log_odds: np.ndarray) -> np.ndarray:
     return np.clip(probabilities, CLIP, 1 - CLIP)
 
 
-def _cross_fitted(log_odds: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _calibrated_holdout(log_odds: np.ndarray, y: np.ndarray) -> tuple[str, np.ndarray]:
+    """The calibration method and the holdout's cross-fitted probabilities under it: Platt's sigmoid, or isotonic
+    when the holdout is large enough to try it and it gives the lower cross-fitted Brier score."""
+    methods = ("platt", "isotonic") if len(y) >= ISOTONIC_FROM else ("platt",)
+    tried = [(method, _cross_fitted(log_odds, y, method)) for method in methods]
+    return min(tried, key=lambda item: float(np.mean((item[1] - y) ** 2)))
+
+
+def _cross_fitted(log_odds: np.ndarray, y: np.ndarray, method: str) -> np.ndarray:
     """Calibrated probabilities for the holdout, each alternate half calibrated on the other half."""
     halves = np.arange(len(y)) % 2
     out = np.empty(len(y))
     for half in (0, 1):
         fit, apply = halves != half, halves == half
         if len(set(y[fit].tolist())) < 2:
-            out[apply] = _calibrate(_fit_calibration(log_odds, y), log_odds[apply])
+            out[apply] = _calibrate(_fit_calibration(log_odds, y, method), log_odds[apply])
         else:
-            out[apply] = _calibrate(_fit_calibration(log_odds[fit], y[fit]), log_odds[apply])
+            out[apply] = _calibrate(_fit_calibration(log_odds[fit], y[fit], method), log_odds[apply])
     return out
 
 
@@ -593,13 +602,14 @@ def train(
     _auc_chosen, params, _model, odds = max(candidates, key=lambda c: (round(c[0], 3), c[1]["model"] == "logistic"))
 
     report(0.75, "Calibrating the probabilities on the newest examples")
-    evaluation = _scores(newer_y, odds, _cross_fitted(odds, newer_y)).as_dict()
-    evaluation["anchor"] = _scores(newer_y, anchor_odds, _cross_fitted(anchor_odds, newer_y)).as_dict()
+    method, calibrated = _calibrated_holdout(odds, newer_y)
+    evaluation = _scores(newer_y, odds, calibrated).as_dict()
+    evaluation["anchor"] = _scores(newer_y, anchor_odds, _calibrated_holdout(anchor_odds, newer_y)[1]).as_dict()
     evaluation["chosen"] = params["model"]
     evaluation["candidates"] = [
         {**candidate_params, "auc": round(candidate_auc, 4)} for candidate_auc, candidate_params, _m, _o in candidates
     ]
-    calibration = _fit_calibration(odds, newer_y)
+    calibration = _fit_calibration(odds, newer_y, method)
 
     report(0.85, "Refitting on every example")
     final = _fit_logistic(rows, y, params) if params["model"] == "logistic" else _fit_naive_bayes(rows, y)
