@@ -128,9 +128,8 @@ def _check_kind(name: str, kind: str) -> None:
 
 
 def _field_value(value: Any) -> str | int | float | None:
-    if value is None or isinstance(value, bool | int | float):
-        return value if not isinstance(value, float) or value == value else None  # NaN: missing
-    return str(value)[:MAX_FIELD_CHARS]
+    value = outcomes.plain_value(value)  # Decimal → float, NaN/inf → missing, dates → text
+    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else value
 
 
 def outcome_dataset_create(*, name: str, data: OutcomeData) -> Dataset:

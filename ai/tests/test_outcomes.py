@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -105,6 +106,19 @@ def test_unknown_values_and_missing_fields_still_get_a_probability(trained):
     (score,) = outcomes.predict(result.model_bytes, [{"source": "a fax", "surprise": "field"}])
 
     assert 0 < score.probability < 1
+
+
+def test_decimal_money_counts_as_a_number_and_non_finite_numbers_as_missing(trained):
+    result = trained[3]
+    row = {"source": "website", "activities": 4, "country": "FR"}
+
+    (as_decimal, as_float, as_nan) = outcomes.predict(
+        result.model_bytes,
+        [{**row, "value": Decimal("250000.00")}, {**row, "value": 250000.0}, {**row, "value": float("nan")}],
+    )
+
+    assert as_decimal.probability == as_float.probability != as_nan.probability
+    assert any(driver.phrase.startswith("Value 250,000") for driver in as_decimal.drivers)
 
 
 def test_too_few_examples_of_an_outcome_are_refused_with_how_many_are_needed():

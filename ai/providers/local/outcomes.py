@@ -37,6 +37,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -509,10 +510,21 @@ def _drivers(model: _Model, rows: Sequence[Mapping[str, Value]], top: int) -> li
 # --- public API -------------------------------------------------------------------------------------------------
 
 
-def _clean(rows: Sequence[Mapping[str, Value]]) -> list[dict[str, Value]]:
+def plain_value(value: Any) -> Value:
+    """A field's value as training reads it: a Decimal (money from the database) is a number, a non-finite number
+    is missing, booleans stay booleans (a category), anything else that is not a number is its text."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = float(value) if isinstance(value, Decimal) else value
+        return number if math.isfinite(number) else None
+    return str(value)
+
+
+def _clean(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Value]]:
     if any(not isinstance(row, Mapping) for row in rows):
         raise ValueError("Each example must be a mapping of field names to values.")
-    return [{str(key): value for key, value in row.items()} for row in rows]
+    return [{str(key): plain_value(value) for key, value in row.items()} for row in rows]
 
 
 def predict(model_bytes: bytes, rows: Sequence[Mapping[str, Value]], *, top: int = 5) -> list[OutcomeScore]:
