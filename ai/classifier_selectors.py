@@ -2,6 +2,7 @@
 
 Rows carry what the page shows, resolved here (label names, the comparison with the then-deployed version and the
 majority baseline on the same holdout), so templates touch no ORM and the page costs a fixed number of queries.
+Outcome models (kind "outcome") show AUC, the naive Bayes anchor's, the Brier score and the base rate instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from .classifiers import training_sources
-from .models import Dataset, ModelVersion
+from .models import Dataset, Kind, ModelVersion
 
 DATASETS_SHOWN = 10
 
@@ -26,6 +27,12 @@ class ClassifierEntry:
     versions: int
     deployed_version: int | None
     trainable: bool  # a source provides its examples: "Train new version" works
+    kind: str = Kind.TEXT
+    noun: str = "tickets"  # what its examples are: "tested on the newest tickets/leads"
+
+    @property
+    def is_outcome(self) -> bool:
+        return self.kind == Kind.OUTCOME
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,19 @@ class Score:
     macro_f1: float | None
     coverage: float | None
     answered_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class OutcomeScore:
+    """An outcome model's figures on a holdout: this version, the then-deployed one, the naive Bayes anchor, or
+    always the base rate. AUC: how well it ranks (0.5 is chance); Brier: mean squared error of its probabilities."""
+
+    key: str  # "version" | "current" | "anchor" | "baseline"
+    title: str
+    auc: float | None
+    brier: float | None
+    accuracy: float | None
+    log_loss: float | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,9 @@ class VersionRow:
     holdout_size: int = 0
     action: str = ""  # what an admin can do with it: "rollback" (older than the deployed one), "force" or ""
     chosen: str = ""  # what the holdout selected, in words
+    outcome_scores: tuple[OutcomeScore, ...] = ()
+    counts: tuple[tuple[str, int], ...] = ()  # outcome models: (outcome name, examples) in the dataset
+    holdout_counts: tuple[tuple[str, int], ...] = ()  # the same, in the holdout
 
     @property
     def margin_points(self) -> float | None:
@@ -89,7 +112,7 @@ class ClassifierPage:
 
 def _versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.select_related("dataset", "compared_with").defer(
-        "model_bytes", "dataset__texts", "dataset__labels", "compared_with__model_bytes"
+        "model_bytes", "dataset__texts", "dataset__labels", "dataset__rows", "compared_with__model_bytes"
     )
 
 
@@ -98,8 +121,10 @@ def classifier_list() -> list[ClassifierEntry]:
     sources = training_sources()
     counts: dict[str, int] = {}
     deployed: dict[str, int] = {}
-    for name, number, is_deployed in ModelVersion.objects.values_list("name", "version", "deployed"):
+    kinds: dict[str, str] = {}
+    for name, number, is_deployed, kind in ModelVersion.objects.values_list("name", "version", "deployed", "kind"):
         counts[name] = counts.get(name, 0) + 1
+        kinds[name] = kind
         if is_deployed:
             deployed[name] = number
     names = list(sources) + sorted(set(counts) - set(sources))
@@ -111,6 +136,8 @@ def classifier_list() -> list[ClassifierEntry]:
             versions=counts.get(name, 0),
             deployed_version=deployed.get(name),
             trainable=name in sources,
+            kind=sources[name].kind if name in sources else kinds.get(name, Kind.TEXT),
+            noun=sources[name].noun if name in sources else "examples",
         )
         for name in names
     ]
@@ -135,12 +162,79 @@ def _action(version: ModelVersion, deployed: int | None) -> str:
     return "rollback" if deployed is not None and version.version < deployed else "force"
 
 
+def _outcome_score(key: str, title: str, evaluation: dict | None) -> OutcomeScore | None:
+    if not evaluation:
+        return None
+    return OutcomeScore(
+        key,
+        title,
+        evaluation.get("auc"),
+        evaluation.get("brier"),
+        evaluation.get("accuracy"),
+        evaluation.get("log_loss"),
+    )
+
+
+MODEL_WORDS = {"logistic": "logistic regression", "naive_bayes": "naive Bayes"}
+
+
+def outcome_params_in_words(params: dict[str, Any]) -> str:
+    """What the holdout chose: "logistic regression, fit C 1, rare outcome weighted up, calibrated (Platt)"."""
+    parts = [MODEL_WORDS.get(str(params.get("model")), str(params.get("model") or ""))]
+    if params.get("C") is not None:
+        parts.append(f"fit C {params['C']:g}")
+    if params.get("class_weight") == "balanced":
+        parts.append("rarer outcome weighted up")
+    if params.get("calibration") in {"platt", "isotonic"}:
+        parts.append(f"probabilities calibrated ({'Platt' if params['calibration'] == 'platt' else 'isotonic'})")
+    return ", ".join(part for part in parts if part)
+
+
+def _outcome_row(version: ModelVersion, names: dict[str, str], action: str) -> VersionRow:
+    evaluation = version.evaluation or {}
+    current_title = f"v{version.compared_with.version} (deployed then)" if version.compared_with else "Deployed then"
+    scores = tuple(
+        score
+        for score in (
+            _outcome_score("version", f"v{version.version}", evaluation),
+            _outcome_score("current", current_title, version.current_evaluation),
+            _outcome_score("anchor", "Naive Bayes over field values (the anchor)", evaluation.get("anchor")),
+            _outcome_score("baseline", "Always the base rate", version.baseline),
+        )
+        if score
+    )
+    holdout = int(evaluation.get("holdout_size", 0))
+    chosen = outcome_params_in_words(version.params or {})
+    return VersionRow(
+        version,
+        names,
+        holdout_size=holdout,
+        action=action,
+        chosen=chosen,
+        outcome_scores=scores,
+        counts=_outcome_counts(version),
+        holdout_counts=(
+            (names.get("1", "yes").lower(), int(evaluation.get("positives", 0))),
+            (names.get("0", "no").lower(), int(evaluation.get("negatives", 0))),
+        ),
+    )
+
+
+def _outcome_counts(version: ModelVersion) -> tuple[tuple[str, int], ...]:
+    names, counts = version.dataset.label_names or {}, version.dataset.label_counts or {}
+    pairs = (("1", "Yes"), ("0", "No"))
+    return tuple((names.get(label, default), int(counts.get(label, 0))) for label, default in pairs)
+
+
 def version_row(version: ModelVersion, deployed: int | None = None) -> VersionRow:
     names = version.dataset.label_names or {}
     evaluation = version.evaluation or {}
     action = _action(version, deployed)
     if not evaluation:
-        return VersionRow(version, names, action=action)
+        counts = _outcome_counts(version) if version.kind == Kind.OUTCOME else ()
+        return VersionRow(version, names, action=action, counts=counts)
+    if version.kind == Kind.OUTCOME:
+        return _outcome_row(version, names, action)
     current_title = f"v{version.compared_with.version} (deployed then)" if version.compared_with else "Deployed then"
     scores = tuple(
         score
@@ -195,11 +289,34 @@ def _dataset_row(dataset: Dataset) -> DatasetRow:
     return DatasetRow(dataset, tuple((dataset.label_name(label), count) for label, count in counts))
 
 
+def _outcome_chart(ready: list[ModelVersion]) -> dict[str, Any]:
+    """Held-out AUC per version next to the naive Bayes anchor's on the same holdout."""
+    return {
+        "type": "line",
+        "labels": [f"v{version.version}" for version in ready],
+        "datasets": [
+            {
+                "label": "Held-out AUC",
+                "data": [round(version.evaluation.get("auc", 0), 3) for version in ready],
+                "color": "#3b5bdb",
+            },
+            {
+                "label": "Naive Bayes anchor",
+                "data": [round((version.evaluation.get("anchor") or {}).get("auc", 0), 3) for version in ready],
+                "color": "#868e96",
+            },
+        ],
+    }
+
+
 def _chart(versions: list[ModelVersion]) -> dict[str, Any]:
-    """Held-out accuracy per version next to the majority baseline's (static/js/charts.js format)."""
+    """Held-out accuracy per version next to the majority baseline's (static/js/charts.js format); for outcome
+    models the AUC next to the anchor's."""
     ready = [version for version in reversed(versions) if version.evaluation]
     if len(ready) < 2:
         return {}
+    if ready[0].kind == Kind.OUTCOME:
+        return _outcome_chart(ready)
     return {
         "type": "line",
         "unit": "percent",
@@ -224,7 +341,7 @@ def classifier_page(*, name: str) -> ClassifierPage | None:
     if entry is None:
         return None
     versions = list(_versions().filter(name=name).order_by("-version"))
-    datasets = Dataset.objects.filter(name=name).defer("texts", "labels").order_by("-created_at", "-id")
+    datasets = Dataset.objects.filter(name=name).defer("texts", "labels", "rows").order_by("-created_at", "-id")
     deployed = next((version for version in versions if version.deployed), None)
     number = deployed.version if deployed else None
     return ClassifierPage(
@@ -235,6 +352,12 @@ def classifier_page(*, name: str) -> ClassifierPage | None:
         training=next((version for version in versions if version.status == ModelVersion.Status.TRAINING), None),
         chart=_chart(versions),
     )
+
+
+def classifier_noun(name: str) -> str:
+    """What the examples of `name` are called on the page ("tickets", "leads")."""
+    source = training_sources().get(name)
+    return source.noun if source else "examples"
 
 
 def model_version_get(*, version_id: int) -> ModelVersion | None:

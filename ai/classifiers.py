@@ -8,6 +8,11 @@ scores the deployed version on the same holdout, and deploys the new one only if
 accuracy go to macro-F1); an admin may deploy any ready version anyway, which is also how rollback works.
 Prediction runs on this server (the model only exists here); a prediction below the version's abstain threshold
 is an abstention: the caller shows "no suggestion", never a guess from elsewhere.
+
+Outcome models (kind "outcome": the probability that a lead is won, that a company churns) share the lifecycle:
+their examples are records' fields with a yes/no outcome (`outcome_source_register`, `outcome_dataset_create`),
+ai.providers.local.outcomes trains them, and "better" means a higher AUC on the same holdout (ties go to the lower
+Brier score). A prediction is a calibrated probability with the fields that drove it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,9 +31,18 @@ from django.utils import timezone
 
 from core.outbox import enqueue_on_commit
 
-from .contracts import AIInputError, Classification, RunMeta, TrainingData, TrainingReport
-from .models import AIRun, Dataset, ModelVersion
-from .providers.local import training
+from .contracts import (
+    AIInputError,
+    Classification,
+    OutcomeData,
+    OutcomeDriver,
+    OutcomePrediction,
+    RunMeta,
+    TrainingData,
+    TrainingReport,
+)
+from .models import AIRun, Dataset, Kind, ModelVersion
+from .providers.local import outcomes, training
 from .services import ai_run_record
 
 logger = logging.getLogger(__name__)
@@ -37,6 +51,8 @@ MAX_NAME = 80
 # The newest examples are kept when there are more: the model follows how the workspace labels today.
 MAX_DATASET_EXAMPLES = 50_000
 MAX_TEXT_CHARS = 4000
+MAX_FIELDS = 60
+MAX_FIELD_CHARS = 200
 # A version still "training" this long after it was queued lost its job (a worker restart): it no longer blocks.
 TRAINING_GIVES_UP_AFTER = timedelta(hours=3)
 PROGRESS_EVERY = 0.01  # progress rows are written when the fraction moved at least this much, or the message changed
@@ -46,8 +62,10 @@ PROGRESS_EVERY = 0.01  # progress rows are written when the fraction moved at le
 class TrainingSource:
     name: str
     title: str  # shown on the models page, e.g. "Ticket category"
-    collect: Callable[[], TrainingData]
+    collect: Callable[[], TrainingData | OutcomeData]
     description: str = ""
+    kind: str = Kind.TEXT
+    noun: str = "tickets"  # what its examples are, for the page: "the newest tickets/leads/companies"
 
 
 _SOURCES: dict[str, TrainingSource] = {}
@@ -58,6 +76,13 @@ def training_source_register(
 ) -> None:
     """Called by a domain app at start-up (AppConfig.ready): where the examples of classifier `name` come from."""
     _SOURCES[_check_name(name)] = TrainingSource(name, title, collect, description)
+
+
+def outcome_source_register(
+    name: str, *, title: str, collect: Callable[[], OutcomeData], description: str = "", noun: str = "records"
+) -> None:
+    """As training_source_register, for an outcome model: `collect()` returns its records' fields and outcomes."""
+    _SOURCES[_check_name(name)] = TrainingSource(name, title, collect, description, Kind.OUTCOME, noun)
 
 
 def training_sources() -> dict[str, TrainingSource]:
@@ -82,6 +107,7 @@ def dataset_create(*, name: str, data: TrainingData) -> Dataset:
     if len(texts) != len(labels):
         raise AIInputError(f"Got {len(texts)} texts but {len(labels)} labels; every text needs exactly one label.")
     texts, labels = texts[-MAX_DATASET_EXAMPLES:], labels[-MAX_DATASET_EXAMPLES:]
+    _check_kind(name, Kind.TEXT)
     counts = Counter(labels)
     return Dataset.objects.create(
         name=name,
@@ -95,11 +121,53 @@ def dataset_create(*, name: str, data: TrainingData) -> Dataset:
     )
 
 
+def _check_kind(name: str, kind: str) -> None:
+    """One name, one kind: a text classifier's versions cannot be compared with an outcome model's."""
+    if ModelVersion.objects.filter(name=name).exclude(kind=kind).exists():
+        raise AIInputError(f"“{name}” already names a model of another kind; choose another name.")
+
+
+def _field_value(value: Any) -> str | int | float | None:
+    value = outcomes.plain_value(value)  # Decimal → float, NaN/inf → missing, dates → text
+    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else value
+
+
+def outcome_dataset_create(*, name: str, data: OutcomeData) -> Dataset:
+    """Snapshots records' fields and their outcomes (oldest first) for the outcome model `name`."""
+    name = _check_name(name)
+    rows, results = list(data.rows), [bool(outcome) for outcome in data.outcomes]
+    if len(rows) != len(results):
+        raise AIInputError(f"Got {len(rows)} records but {len(results)} outcomes; every record needs its outcome.")
+    if any(not isinstance(row, Mapping) for row in rows):
+        raise AIInputError("Each record must be a mapping of field names to values.")
+    if any(len(row) > MAX_FIELDS for row in rows):
+        raise AIInputError(f"A record may have at most {MAX_FIELDS} fields.")
+    _check_kind(name, Kind.OUTCOME)
+    rows = [{str(key)[:80]: _field_value(value) for key, value in row.items()} for row in rows]
+    rows, results = rows[-MAX_DATASET_EXAMPLES:], results[-MAX_DATASET_EXAMPLES:]
+    labels = ["1" if outcome else "0" for outcome in results]
+    happened, not_happened = (str(part)[:100] for part in (*data.outcome_names, "Yes", "No")[:2])
+    counts = Counter(labels)
+    return Dataset.objects.create(
+        name=name,
+        kind=Kind.OUTCOME,
+        rows=rows,
+        labels=labels,
+        label_counts={"1": counts["1"], "0": counts["0"]},
+        label_names={"1": happened, "0": not_happened},
+        sources={str(key): int(value) for key, value in (data.sources or {}).items()},
+        examples=len(rows),
+        fingerprint=(data.fingerprint or "")[:64],
+    )
+
+
 def dataset_collect(name: str) -> Dataset:
     """A new dataset from the registered source of `name`; AIInputError when nothing provides its examples."""
     source = _SOURCES.get(_check_name(name))
     if source is None:
         raise AIInputError(f"Nothing in this workspace provides examples for “{name}”.")
+    if source.kind == Kind.OUTCOME:
+        return outcome_dataset_create(name=name, data=source.collect())
     return dataset_create(name=name, data=source.collect())
 
 
@@ -113,7 +181,7 @@ def model_version_start(*, dataset: Dataset) -> ModelVersion:
             with transaction.atomic():
                 top = ModelVersion.objects.filter(name=dataset.name).aggregate(top=Max("version"))["top"] or 0
                 return ModelVersion.objects.create(
-                    name=dataset.name, version=top + 1, dataset=dataset, progress_message="Queued"
+                    name=dataset.name, kind=dataset.kind, version=top + 1, dataset=dataset, progress_message="Queued"
                 )
         except IntegrityError:  # another version was numbered at the same moment: take the next number
             continue
@@ -165,13 +233,23 @@ def model_version_train(version_id: int) -> ModelVersion | None:
     progress = _progress_writer(version.pk)
     progress(0.0, "Starting")
     try:
-        result = training.train(list(dataset.texts), list(dataset.labels), progress=progress)
+        if dataset.kind == Kind.OUTCOME:
+            result = outcomes.train(
+                list(dataset.rows), [label == "1" for label in dataset.labels], progress=progress, names=_names(dataset)
+            )
+        else:
+            result = training.train(list(dataset.texts), list(dataset.labels), progress=progress)
     except ValueError as error:
         return _fail(version, str(error))
     except Exception:
         logger.exception("training %s failed", version.label)
         return _fail(version, "Training hit an unexpected error. Try again; if it keeps failing, tell support.")
     return _finish(version, result)
+
+
+def _names(dataset: Dataset) -> tuple[str, str]:
+    """How the refusal names the outcomes, e.g. ("won", "lost")."""
+    return (dataset.label_name("1").lower(), dataset.label_name("0").lower())
 
 
 def _fail(version: ModelVersion, reason: str) -> ModelVersion:
@@ -184,18 +262,23 @@ def _fail(version: ModelVersion, reason: str) -> ModelVersion:
 def _finish(version: ModelVersion, result: Any) -> ModelVersion:
     current = ModelVersion.objects.filter(name=version.name, deployed=True).exclude(pk=version.pk).first()
     current_evaluation = _evaluate_current(current, version.dataset, result.holdout_start)
-    evaluation, baseline = result.evaluation.as_dict(), result.baseline.as_dict()
+    if version.kind == Kind.OUTCOME:
+        evaluation, baseline = dict(result.evaluation), dict(result.baseline)
+    else:
+        evaluation, baseline = result.evaluation.as_dict(), result.baseline.as_dict()
     reference, against = (current_evaluation, f"v{current.version}") if current_evaluation else (baseline, "")
-    better = is_better(evaluation, reference)
+    better = (outcome_is_better if version.kind == Kind.OUTCOME else is_better)(evaluation, reference)
     version.status = ModelVersion.Status.READY
     version.progress, version.progress_message = 1.0, "Done"
     version.model_bytes = result.model_bytes
     version.evaluation, version.baseline, version.current_evaluation = evaluation, baseline, current_evaluation
     version.compared_with = current if current_evaluation else None
     version.holdout_start, version.params = result.holdout_start, dict(result.params)
-    version.abstain_below, version.training_seconds = result.abstain_below, round(result.seconds, 2)
+    version.abstain_below = getattr(result, "abstain_below", None)
+    version.training_seconds = round(result.seconds, 2)
     version.trained_at = timezone.now()
-    version.decision = _decision(better, evaluation, reference, against, current)
+    decide = _outcome_decision if version.kind == Kind.OUTCOME else _decision
+    version.decision = decide(better, evaluation, reference, against, current)
     version.save()
     if better:
         model_version_deploy(version_id=version.pk)
@@ -208,8 +291,12 @@ def _evaluate_current(current: ModelVersion | None, dataset: Dataset, holdout_st
     flatters it: a new version that still beats it is better."""
     if current is None or not current.model_bytes:
         return None
-    texts, labels = list(dataset.texts[holdout_start:]), list(dataset.labels[holdout_start:])
+    labels = list(dataset.labels[holdout_start:])
     try:
+        if dataset.kind == Kind.OUTCOME:
+            rows = list(dataset.rows[holdout_start:])
+            return outcomes.evaluate(bytes(current.model_bytes), rows, [label == "1" for label in labels])
+        texts = list(dataset.texts[holdout_start:])
         return training.evaluate(bytes(current.model_bytes), texts, labels).as_dict()
     except ValueError:  # stored in a format this code cannot read: nothing to compare with
         logger.warning("could not score %s on the new holdout", current.label, exc_info=True)
@@ -224,6 +311,32 @@ def is_better(candidate: dict, reference: dict | None) -> bool:
     if accuracy != other_accuracy:
         return accuracy > other_accuracy
     return round(candidate["macro_f1"], 3) > round(reference["macro_f1"], 3)
+
+
+def outcome_is_better(candidate: dict, reference: dict | None) -> bool:
+    """Higher held-out AUC wins (to 0.001); an equal AUC goes to the lower (better calibrated) Brier score. Always
+    the base rate has AUC 0.5: a model that ranks no better than chance is not deployed."""
+    auc = round(candidate["auc"], 3)
+    if auc <= 0.5:
+        return False
+    if not reference:
+        return True
+    other_auc = round(reference["auc"], 3)
+    if auc != other_auc:
+        return auc > other_auc
+    return round(candidate["brier"], 4) < round(reference["brier"], 4)
+
+
+def _outcome_decision(
+    better: bool, evaluation: dict, reference: dict, against: str, current: ModelVersion | None
+) -> str:
+    name = f"the deployed version ({against})" if against else "always the base rate (AUC 0.5)"
+    figures = f"AUC {evaluation['auc']:.3f} against {reference['auc']:.3f} on the newest examples"
+    if better:
+        return f"Deployed: better than {name}, {figures}."
+    if current is not None and not against:
+        return f"Not deployed: the deployed v{current.version} could not be compared; it stays. {figures}."
+    return f"Not deployed: not better than {name}, {figures}."
 
 
 def _decision(better: bool, evaluation: dict, reference: dict, against: str, current: ModelVersion | None) -> str:
@@ -277,6 +390,8 @@ def classifier_delete(name: str) -> bool:
 
 def _report(version: ModelVersion) -> TrainingReport:
     dataset, evaluation = version.dataset, version.evaluation or {}
+    if version.kind == Kind.OUTCOME:
+        return _outcome_report(version)
     return TrainingReport(
         name=version.name,
         labels=tuple(sorted(dataset.label_counts)),
@@ -294,10 +409,35 @@ def _report(version: ModelVersion) -> TrainingReport:
     )
 
 
-def classifier_train(*, name: str, data: TrainingData, background: bool = False) -> TrainingReport:
-    """A new version on these examples: trained here (the caller already is a background job) or queued."""
+def _outcome_report(version: ModelVersion) -> TrainingReport:
+    dataset, evaluation, baseline = version.dataset, version.evaluation or {}, version.baseline or {}
+    return TrainingReport(
+        name=version.name,
+        labels=("0", "1"),
+        examples=dataset.examples,
+        label_counts=dict(dataset.label_counts),
+        accuracy=evaluation.get("accuracy"),
+        fingerprint=dataset.fingerprint,
+        trained_at=version.trained_at or version.created_at,
+        version=version.version,
+        status=version.status,
+        deployed=version.deployed,
+        baseline_accuracy=baseline.get("accuracy"),
+        decision=version.decision or version.error,
+        kind=Kind.OUTCOME,
+        auc=evaluation.get("auc"),
+        anchor_auc=(evaluation.get("anchor") or {}).get("auc"),
+        brier=evaluation.get("brier"),
+        baseline_brier=baseline.get("brier"),
+    )
+
+
+def classifier_train(*, name: str, data: TrainingData | OutcomeData, background: bool = False) -> TrainingReport:
+    """A new version on these examples (texts, or an outcome model's records): trained here (the caller already
+    is a background job) or queued."""
+    create = outcome_dataset_create if isinstance(data, OutcomeData) else dataset_create
     with transaction.atomic():
-        version = model_version_start(dataset=dataset_create(name=name, data=data))
+        version = model_version_start(dataset=create(name=name, data=data))
         if background:
             from .tasks import model_version_train_task
 
@@ -313,7 +453,7 @@ def classifier_status(name: str, *, latest: bool = False) -> TrainingReport | No
     """The deployed version of `name` (None when predictions would find no model), or its newest version."""
     if latest:
         rows = ModelVersion.objects.select_related("dataset").filter(name=_check_name(name)).order_by("-version")
-        version = rows.defer("model_bytes", "dataset__texts", "dataset__labels").first()
+        version = rows.defer("model_bytes", "dataset__texts", "dataset__labels", "dataset__rows").first()
     else:
         version = _deployed(name)
     return _report(version) if version else None
@@ -321,7 +461,7 @@ def classifier_status(name: str, *, latest: bool = False) -> TrainingReport | No
 
 def _deployed(name: str) -> ModelVersion | None:
     rows = ModelVersion.objects.select_related("dataset").filter(name=_check_name(name), deployed=True)
-    return rows.defer("model_bytes", "dataset__texts", "dataset__labels").first()
+    return rows.defer("model_bytes", "dataset__texts", "dataset__labels", "dataset__rows").first()
 
 
 def _model_bytes(version_id: int) -> bytes:
@@ -334,7 +474,7 @@ def classify_trained(*, name: str, text: str, feature: str, user=None) -> Classi
     if not isinstance(text, str) or not text.strip():
         raise AIInputError("The text is empty.")
     version = _deployed(name)
-    if version is None:
+    if version is None or version.kind != Kind.TEXT:
         return None
     started = time.perf_counter()
     # A version's model never changes once trained: its bytes are read only by the first prediction in a process.
@@ -367,6 +507,63 @@ def classify_trained(*, name: str, text: str, feature: str, user=None) -> Classi
     )
     meta = RunMeta(feature=feature, provider="local", model=version.label, run_id=run.pk, latency_ms=latency)
     return Classification(label, confidence, {label: confidence}, meta, abstained=bool(prediction.abstained))
+
+
+def outcome_predict(
+    *, name: str, rows: Sequence[Mapping[str, Any]], feature: str, user=None, drivers: int = 5, record: bool = True
+) -> list[OutcomePrediction] | None:
+    """The deployed outcome model's calibrated probabilities and drivers for `rows`, or None when the workspace has
+    no deployed outcome model of that name. With `record`, one ledger row per call names the version."""
+    if any(not isinstance(row, Mapping) for row in rows):
+        raise AIInputError("Each record must be a mapping of field names to values.")
+    version = _deployed(name)
+    if version is None or version.kind != Kind.OUTCOME:
+        return None
+    if not rows:
+        return []
+    started = time.perf_counter()
+    key = (connection.schema_name, version.pk, version.trained_at)
+    top = min(20, max(0, int(drivers)))
+    try:
+        scores = outcomes.predict_stored(key, lambda: _model_bytes(version.pk), list(rows), top=top)
+    except ValueError:
+        logger.warning("%s cannot be read by this code; retrain it", version.label, exc_info=True)
+        return None
+    latency = (time.perf_counter() - started) * 1000
+    meta = _record_outcome(version, scores, feature, user, latency) if record else None
+    return [
+        OutcomePrediction(
+            probability=score.probability,
+            drivers=tuple(OutcomeDriver(d.field, d.value, d.contribution, d.phrase) for d in score.drivers),
+            model=version.label,
+            version=version.version,
+            meta=meta,
+        )
+        for score in scores
+    ]
+
+
+def _record_outcome(version: ModelVersion, scores: list, feature: str, user, latency: float) -> RunMeta:
+    first = scores[0]
+    run = ai_run_record(
+        user=user,
+        feature=feature,
+        operation="predict",
+        provider="local",
+        model=version.label,
+        latency_ms=round(latency),
+        status=AIRun.Status.OK,
+        output_text=f"{first.probability:.0%}" if len(scores) == 1 else f"{len(scores)} predictions",
+        output_data={
+            "probability": first.probability if len(scores) == 1 else None,
+            "probabilities": [score.probability for score in scores[:100]] if len(scores) > 1 else None,
+            "drivers": [driver.phrase for driver in first.drivers] if len(scores) == 1 else None,
+            "model": version.name,
+            "model_version": version.version,
+            "model_version_id": version.pk,
+        },
+    )
+    return RunMeta(feature=feature, provider="local", model=version.label, run_id=run.pk, latency_ms=latency)
 
 
 def local_output_record(

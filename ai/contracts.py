@@ -240,6 +240,51 @@ class TrainingReport:
     macro_f1: float | None = None
     baseline_accuracy: float | None = None  # always the commonest label, same holdout
     decision: str = ""  # why it was (not) deployed, or why training failed
+    kind: str = "text"  # "text" (a classifier of texts) | "outcome" (a yes/no outcome from a record's fields)
+    # Outcome models, on the holdout: the model's AUC, the naive Bayes anchor's, the calibrated Brier score and
+    # always-the-base-rate's Brier score (lower is better).
+    auc: float | None = None
+    anchor_auc: float | None = None
+    brier: float | None = None
+    baseline_brier: float | None = None
+
+
+# --- Outcome models (e.g. lead won/lost, company churned) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeData:
+    """Examples for an outcome model, OLDEST FIRST (the newest part becomes the holdout): one mapping of field →
+    value per record (str: a category; int/float: a number; None or "": missing) and whether the outcome happened."""
+
+    rows: tuple[dict[str, Any], ...]
+    outcomes: tuple[bool, ...]
+    outcome_names: tuple[str, str] = ("Yes", "No")  # what people call (happened, did not), e.g. ("Won", "Lost")
+    sources: dict[str, int] = field(default_factory=dict)  # e.g. {"leads": 480}
+    fingerprint: str = ""  # the caller's summary of the data (<= 64 chars), to tell whether retraining is due
+
+
+@dataclass(frozen=True)
+class OutcomeDriver:
+    """A field's push on one prediction: `contribution` is its share of the log-odds (> 0 raises the probability),
+    `phrase` says it for people, e.g. "Source = referral raises the odds"."""
+
+    field: str
+    value: str  # the record's value as shown (numbers with thousands separators; "" when missing)
+    contribution: float
+    phrase: str
+
+
+@dataclass(frozen=True)
+class OutcomePrediction:
+    """`facade.outcome_predict`: the deployed model's calibrated probability that the outcome happens (0–1), the
+    fields that drove it (largest |contribution| first), and the version that made it (e.g. "leads.conversion v3")."""
+
+    probability: float
+    drivers: tuple[OutcomeDriver, ...]
+    model: str
+    version: int
+    meta: RunMeta | None = None  # the ledger row (None when the caller asked not to record it)
 
 
 @dataclass(frozen=True)

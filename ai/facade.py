@@ -32,6 +32,9 @@ from .contracts import (
     Generation,
     Language,
     Moderation,
+    OutcomeData,
+    OutcomeDriver,
+    OutcomePrediction,
     Rewrite,
     RunMeta,
     RunRecord,
@@ -317,6 +320,113 @@ def classify_trained(name: str, text: str, *, feature: str | None = None, user: 
     return classifiers.classify_trained(name=name, text=_text(text), feature=feature or name, user=_user(user))
 
 
+# --- Outcome models: a yes/no outcome (lead won, company churned) from a record's fields (see ai.classifiers) --
+
+
+def outcome_model_train(
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    outcomes: Sequence[bool],
+    *,
+    fingerprint: str = "",
+    outcome_names: tuple[str, str] = ("Yes", "No"),
+    sources: Mapping[str, int] | None = None,
+    background: bool = False,
+) -> TrainingReport:
+    """A new version of the workspace's outcome model `name` (e.g. "leads.conversion"), trained on records given
+    OLDEST FIRST: `rows` map field → str (a category), int/float (a number, e.g. value, days in stage) or None
+    (missing); `outcomes[i]` says whether record i's outcome happened (won, churned). `outcome_names` is what people
+    call them, e.g. ("Won", "Lost"). The newest fifth is the holdout; the report carries its AUC (`auc`), the naive
+    Bayes anchor's (`anchor_auc`), the Brier score, and whether the version was deployed (only if its AUC beats the
+    deployed version's on the same holdout, or 0.5 for the first one). At least 20 of each outcome are needed:
+    with fewer, AIInputError says how many there are. `background`: queue it and return at once (status
+    "training")."""
+    from . import classifiers
+
+    data = OutcomeData(
+        tuple(dict(row) for row in rows),
+        tuple(bool(outcome) for outcome in outcomes),
+        tuple(outcome_names),
+        dict(sources or {}),
+        fingerprint=fingerprint,
+    )
+    return classifiers.classifier_train(name=name, data=data, background=background)
+
+
+def register_outcome_source(
+    name: str,
+    *,
+    title: str,
+    collect: Callable[[], OutcomeData],
+    description: str = "",
+    noun: str = "records",
+) -> None:
+    """Tells the AI app where the records of outcome model `name` come from (call from AppConfig.ready): the models
+    page lists it under `title` (e.g. "Lead conversion") and trains a new version from `collect()` when an admin
+    asks. `noun` names the records on that page ("leads", "companies")."""
+    from . import classifiers
+
+    classifiers.outcome_source_register(name, title=title, collect=collect, description=description, noun=noun)
+
+
+def outcome_predict(
+    name: str,
+    row: Mapping[str, Any],
+    *,
+    feature: str | None = None,
+    user: Any = None,
+    drivers: int = 5,
+    record: bool = True,
+) -> OutcomePrediction | None:
+    """The deployed outcome model's calibrated probability for one record (same fields as in training; unknown
+    values and missing fields are handled), with up to `drivers` fields that drove it, largest first. None when the
+    workspace has no deployed version of `name`: then use your documented heuristic. Runs locally in a few ms; with
+    `record` a ledger row (`meta.run_id`, `meta.model` e.g. "leads.conversion v3") names the version."""
+    if not isinstance(row, Mapping):
+        raise AIInputError("The record must be a mapping of field names to values.")
+    predictions = outcome_predict_many(name, [row], feature=feature, user=user, drivers=drivers, record=record)
+    return predictions[0] if predictions else None
+
+
+def outcome_predict_many(
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    feature: str | None = None,
+    user: Any = None,
+    drivers: int = 5,
+    record: bool = False,
+) -> list[OutcomePrediction] | None:
+    """As outcome_predict for many records at once (e.g. rescoring every open lead in a job), in order; None when
+    there is no deployed version. Not recorded in the ledger unless `record` (then one row for the whole call)."""
+    from . import classifiers
+
+    return classifiers.outcome_predict(
+        name=name, rows=list(rows), feature=feature or name, user=_user(user), drivers=drivers, record=record
+    )
+
+
+def outcome_status(name: str, *, latest: bool = False) -> TrainingReport | None:
+    """The deployed version of outcome model `name` (None: predictions would find no model), or with `latest` its
+    newest version whatever its status (to tell whether retraining is due, or show a failure's reason)."""
+    from . import classifiers
+
+    return classifiers.classifier_status(name, latest=latest)
+
+
+def outcome_examples_needed() -> int:
+    """How many examples of EACH outcome (e.g. 20 won and 20 lost) training needs: below that, use the heuristic and
+    say so ("the model learns once there are 20 won and 20 lost leads")."""
+    from .providers.local.outcomes import MIN_PER_CLASS
+
+    return MIN_PER_CLASS
+
+
+def outcome_train_queue(name: str) -> TrainingReport:
+    """A new version of `name` from its registered source (register_outcome_source), trained in the background."""
+    return classifier_train_queue(name)
+
+
 def record_local_output(
     feature: str, text: str, *, data: dict[str, Any] | None = None, model: str = "template", user: Any = None
 ) -> RunMeta:
@@ -350,6 +460,9 @@ def redact_personal_data(text: str) -> tuple[str, int]:
 
 
 __all__ += [
+    "OutcomeData",
+    "OutcomeDriver",
+    "OutcomePrediction",
     "TrainingData",
     "can_generate",
     "classifier_delete",
@@ -358,7 +471,14 @@ __all__ += [
     "classifier_train_queue",
     "classify_trained",
     "get_feedback",
+    "outcome_examples_needed",
+    "outcome_model_train",
+    "outcome_predict",
+    "outcome_predict_many",
+    "outcome_status",
+    "outcome_train_queue",
     "record_local_output",
     "redact_personal_data",
+    "register_outcome_source",
     "register_training_source",
 ]

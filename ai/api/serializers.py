@@ -15,18 +15,44 @@ class ClassFiguresSerializer(serializers.Serializer):
     support = serializers.IntegerField()
 
 
+class OutcomeFiguresSerializer(serializers.Serializer):
+    """An outcome model's figures on the holdout (kind "outcome")."""
+
+    holdout_size = serializers.IntegerField()
+    positives = serializers.IntegerField(help_text="Held-out examples whose outcome happened (e.g. won).")
+    negatives = serializers.IntegerField()
+    auc = serializers.FloatField(help_text="Area under the ROC curve: 0.5 is chance, 1 is perfect.")
+    accuracy = serializers.FloatField(help_text="Right when a probability of 0.5 or more is read as yes.")
+    brier = serializers.FloatField(help_text="Mean squared error of the calibrated probabilities (lower is better).")
+    log_loss = serializers.FloatField()
+    mean_probability = serializers.FloatField()
+
+
 class EvaluationSerializer(serializers.Serializer):
+    """Text classifiers fill the first group of fields, outcome models (kind "outcome") the second."""
+
     holdout_size = serializers.IntegerField()
     accuracy = serializers.FloatField()
-    macro_f1 = serializers.FloatField()
-    coverage = serializers.FloatField()
-    answered_accuracy = serializers.FloatField()
-    labels = serializers.ListField(child=serializers.CharField())
-    per_class = serializers.DictField(child=ClassFiguresSerializer(), help_text="Label → its figures.")
+    macro_f1 = serializers.FloatField(required=False)
+    coverage = serializers.FloatField(required=False)
+    answered_accuracy = serializers.FloatField(required=False)
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
+    per_class = serializers.DictField(child=ClassFiguresSerializer(), required=False, help_text="Label → its figures.")
     confusion = serializers.ListField(
         child=serializers.ListField(child=serializers.IntegerField()),
+        required=False,
         help_text="Rows are the true labels, columns the predicted ones, both in `labels` order.",
     )
+    positives = serializers.IntegerField(required=False, help_text="Outcome models: held-out examples that were yes.")
+    negatives = serializers.IntegerField(required=False)
+    auc = serializers.FloatField(required=False, help_text="Outcome models: held-out AUC (0.5 is chance).")
+    brier = serializers.FloatField(required=False, help_text="Outcome models: Brier score (lower is better).")
+    log_loss = serializers.FloatField(required=False)
+    mean_probability = serializers.FloatField(required=False)
+    anchor = OutcomeFiguresSerializer(
+        required=False, help_text="Outcome models: the naive Bayes over field values on the same holdout."
+    )
+    chosen = serializers.CharField(required=False, help_text='Outcome models: "logistic" or "naive_bayes".')
 
 
 class DatasetSerializer(serializers.Serializer):
@@ -54,6 +80,7 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "classifier",
+            "kind",
             "version",
             "status",
             "progress",

@@ -2,7 +2,7 @@
 (config.py), prompt overrides (prompts.py), the ledger of runs and feedback (ledger.py) and trained classifiers'
 datasets and versions (classifiers.py)."""
 
-from .classifiers import Dataset, ModelVersion
+from .classifiers import Dataset, Kind, ModelVersion
 from .config import AIPolicy, FeatureRoute, ProviderConfig
 from .ledger import AIFeedback, AIRun
 from .prompts import PromptOverride
@@ -15,6 +15,7 @@ __all__ = [
     "Dataset",
     "Embedding",
     "FeatureRoute",
+    "Kind",
     "ModelVersion",
     "PromptOverride",
     "ProviderConfig",

@@ -4,6 +4,12 @@ A `Dataset` is a frozen snapshot of labelled examples for one named classifier, 
 the holdout). A `ModelVersion` is one training run on one dataset: its progress while it trains, then its model
 (plain arrays, never a pickle), its evaluation on the holdout, the majority baseline's and the then-deployed
 version's on the same holdout, and whether it was deployed. At most one version per name is deployed.
+
+Two kinds share this lifecycle. A "text" classifier learns labels from texts (`texts`, `labels`). An "outcome" model
+learns a yes/no outcome from a record's fields (a lead won or lost, a company churned or not): its examples are
+in `rows`, one JSON object per example (field → string or number; a JSON list of objects rather than JSON text
+squeezed into `texts`, so the database keeps the values' types and nothing is encoded twice), and its labels are
+"1" (the outcome happened) and "0". `label_names` says what people call them, e.g. {"1": "Won", "0": "Lost"}.
 """
 
 from __future__ import annotations
@@ -14,8 +20,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 
+class Kind(models.TextChoices):
+    TEXT = "text", "Text classifier"
+    OUTCOME = "outcome", "Outcome model"
+
+
 class Dataset(models.Model):
     name = models.CharField(max_length=80, help_text='The classifier it trains, e.g. "helpdesk.category".')
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    rows = models.JSONField(default=list, blank=True, help_text="Outcome models: field → value per example.")
     texts = ArrayField(models.TextField(), default=list, help_text="Oldest first.")
     labels = ArrayField(models.CharField(max_length=100), default=list)
     label_counts = models.JSONField(default=dict, help_text="Examples per label.")
@@ -43,14 +56,19 @@ class ModelVersion(models.Model):
         FAILED = "failed", "Failed"
 
     name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
     version = models.PositiveIntegerField()
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
     progress = models.FloatField(default=0.0)
     progress_message = models.CharField(max_length=200, blank=True)
     model_bytes = models.BinaryField(null=True, blank=True)
-    evaluation = models.JSONField(null=True, blank=True, help_text="This version on the holdout.")
-    baseline = models.JSONField(null=True, blank=True, help_text="Always the commonest label, same holdout.")
+    evaluation = models.JSONField(
+        null=True, blank=True, help_text='This version on the holdout (outcome models: with the naive Bayes "anchor").'
+    )
+    baseline = models.JSONField(
+        null=True, blank=True, help_text="Always the commonest label (outcome models: the base rate), same holdout."
+    )
     current_evaluation = models.JSONField(
         null=True, blank=True, help_text="The version deployed when this one finished, on the same holdout."
     )

@@ -1,5 +1,6 @@
-"""The AI models page (/settings/ai/models/): the workspace's trained classifiers, their datasets and versions with
-held-out evaluations; Train new version (with live progress), Deploy anyway, Roll back. Owners and admins only.
+"""The AI models page (/settings/ai/models/): the workspace's trained classifiers and outcome models, their datasets
+and versions with held-out evaluations; Train new version (with live progress), Deploy anyway, Roll back. Owners
+and admins only.
 
 While a version trains, its progress bar (`model-progress`) polls its own URL every second; when the job is done
 the answer asks htmx to reload the page, which then shows the evaluation and the deploy decision.
@@ -64,7 +65,8 @@ def model_version_progress(request: HttpRequest, version_id: int) -> HttpRespons
     if version.status != ModelVersion.Status.TRAINING and getattr(request, "htmx", False):
         return HttpResponseClientRefresh()  # done: the whole page changes (evaluation, decision, actions)
     if getattr(request, "htmx", False):
-        return render_partial(request, TEMPLATE, "model-progress", {"training": version})
+        noun = selectors.classifier_noun(version.name)
+        return render_partial(request, TEMPLATE, "model-progress", {"training": version, "noun": noun})
     return redirect(_page_url(version.name))
 
 
