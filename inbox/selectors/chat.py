@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Q
-
 from helpdesk import facade as helpdesk
 
-from ..models import ChatConversation, ChatDeflection, ChatWidget
+from ..models import ChatConversation, ChatWidget
 from ..models.chat import token_hash
 
 MAX_KEY_LENGTH = 40
@@ -80,5 +78,5 @@ def articles_suggest(text: str) -> list:
 
 
 def deflection_counts() -> dict[str, int]:
-    """How many visitors were offered articles, and how many said one answered their question."""
-    return ChatDeflection.objects.aggregate(offered=Count("id"), helped=Count("id", filter=Q(helped=True)))
+    """How many chat visitors were offered articles, and how many said one answered their question (all time)."""
+    return helpdesk.deflection_counts(source="chat")
