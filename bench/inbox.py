@@ -3,14 +3,14 @@
 
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/inbox.py [--only parse,mailbox,memory] [--messages 1000] [--mailbox 10000] [--big 10]
-        [--batch 10] [--drop]
+        [--batch 5] [--drop]
 
 `parse`: the messages of inbox/tests/mail/ (Outlook, Gmail, Apple Mail, Thunderbird, phones, a mailing list,
 auto-replies, delivery reports, broken ones), each copy with its own Message-ID, a third of them answering an
 earlier copy (In-Reply-To) so threading finds its ticket, in one process as one worker runs them: from the raw
 bytes in hand ("fetched") through `inbound_receive` (stored, committed) and `inbound_process` (parsed, threaded,
 ticket or message committed). Prints messages/s and p50/p95/max per message, and the parsing alone (no database).
-`--batch N` (10, the IMAP poller's chunk): the messages are handed over N at a time, as a poll stores a chunk
+`--batch N` (5, the IMAP poller's chunk): the messages are handed over N at a time, as a poll stores a chunk
 (`inbound_receive_many`, one transaction) and one task files it (`inbound_process_many`, one more); each message's
 time then runs from its chunk's fetch to the chunk's commit. `--batch 1` is one message at a time (`inbound_receive`,
 `inbound_process`), which also runs on a checkout from before batches. Also prints the SQL statements and the
@@ -298,7 +298,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000, help="parse: corpus copies to import")
     parser.add_argument("--mailbox", type=int, default=10_000, help="mailbox: generated messages")
     parser.add_argument(
-        "--batch", type=int, default=10, help="messages per poll chunk (the IMAP poller's); 1: one at a time"
+        "--batch", type=int, default=5, help="messages per poll chunk (the IMAP poller's); 1: one at a time"
     )
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
     args = parser.parse_args()
