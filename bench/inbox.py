@@ -3,13 +3,18 @@
 
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/inbox.py [--only parse,mailbox,memory] [--messages 1000] [--mailbox 10000] [--big 10]
-        [--drop]
+        [--batch 5] [--drop]
 
 `parse`: the messages of inbox/tests/mail/ (Outlook, Gmail, Apple Mail, Thunderbird, phones, a mailing list,
 auto-replies, delivery reports, broken ones), each copy with its own Message-ID, a third of them answering an
 earlier copy (In-Reply-To) so threading finds its ticket, in one process as one worker runs them: from the raw
 bytes in hand ("fetched") through `inbound_receive` (stored, committed) and `inbound_process` (parsed, threaded,
 ticket or message committed). Prints messages/s and p50/p95/max per message, and the parsing alone (no database).
+`--batch N` (5, the IMAP poller's chunk): the messages are handed over N at a time, as a poll stores a chunk
+(`inbound_receive_many`, one transaction) and one task files it (`inbound_process_many`, one more); each message's
+time then runs from its chunk's fetch to the chunk's commit. `--batch 1` is one message at a time (`inbound_receive`,
+`inbound_process`), which also runs on a checkout from before batches. Also prints the SQL statements and the
+transactions (commits) per message, and the CPU per message of the worker and of PostgreSQL.
 
 `mailbox`: `--mailbox` generated messages (300 senders, 30 % replies) imported the same way, then all imported
 again as a fetcher re-reading the mailbox after a crash would: prints the rate and the duplicates (must be 0).
@@ -45,13 +50,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import DEFAULT_DB_ALIAS, connection, connections  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from helpdesk.models import Ticket  # noqa: E402
 from inbox.mail.parse import mail_parse  # noqa: E402
 from inbox.mail.quotes import html_to_text, visible_text  # noqa: E402
 from inbox.models import InboundEmail, Mailbox  # noqa: E402
+from inbox.services import inbound as inbound_services  # noqa: E402
 from inbox.services.inbound import inbound_process, inbound_receive  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
@@ -117,7 +123,44 @@ def import_one(raw: bytes) -> tuple[float, bool, str]:
     return (time.perf_counter() - started) * 1000, created, inbound.status
 
 
-def bench_parse(tenant: Tenant, count: int) -> None:
+def import_batch(raws: list[bytes]) -> list[tuple[float, bool, str]]:
+    """A poll's chunk of fetched messages → stored in one transaction → filed in one more, as the IMAP poller and
+    the batch task do it. Each message's time runs from the chunk's fetch to its commit. (ms, created, status)"""
+    if len(raws) == 1:
+        return [import_one(raws[0])]
+    started = time.perf_counter()
+    # Looked up here, so that `--batch 1` also runs on a checkout from before batches (for before/after figures).
+    fetched = [inbound_services.Fetched(raw, "bench") for raw in raws]
+    stored = inbound_services.inbound_receive_many(fetched, source="imap")
+    new = [inbound.pk for inbound, created in stored if created and inbound.status == InboundEmail.Status.RECEIVED]
+    filed = {inbound.pk: inbound.status for inbound in inbound_services.inbound_process_many(new)}
+    milliseconds = (time.perf_counter() - started) * 1000
+    return [(milliseconds, created, filed.get(inbound.pk, inbound.status)) for inbound, created in stored]
+
+
+def import_all(messages: list[bytes], batch: int) -> list[tuple[float, bool, str]]:
+    return [
+        outcome for start in range(0, len(messages), batch) for outcome in import_batch(messages[start : start + batch])
+    ]
+
+
+class StatementCount:
+    """Counts the SQL statements the connection sends (savepoints included) and its commits."""
+
+    def __init__(self) -> None:
+        self.statements = self.commits = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements += 1
+        return execute(sql, params, many, context)
+
+    def commit(self) -> None:
+        self.commits += 1
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        type(wrapper).commit(wrapper)
+
+
+def bench_parse(tenant: Tenant, count: int, batch: int) -> None:
     corpus = [path.read_bytes() for path in sorted(CORPUS.glob("*.eml"))]
     run = uuid.uuid4().hex[:8]
     rng = random.Random(5)
@@ -138,16 +181,22 @@ def bench_parse(tenant: Tenant, count: int) -> None:
     with tenant_context(tenant):
         tickets_before = Ticket.objects.count()
         database_cpu = postgres_cpu_seconds()
+        counter = StatementCount()
         started, cpu = time.perf_counter(), time.process_time()
-        for raw in messages:
-            milliseconds, _created, status = import_one(raw)
-            timings.append(milliseconds)
-            statuses[status] = statuses.get(status, 0) + 1
+        connections[DEFAULT_DB_ALIAS].commit = counter.commit  # this connection's commits, counted
+        try:
+            with connection.execute_wrapper(counter):
+                for milliseconds, _created, status in import_all(messages, batch):
+                    timings.append(milliseconds)
+                    statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            del connections[DEFAULT_DB_ALIAS].commit
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         database_cpu = postgres_cpu_seconds() - database_cpu
         tickets = Ticket.objects.count() - tickets_before
     print(
-        f"parse+thread  {count:,} messages ({len(corpus)} corpus files) in {seconds:.1f} s: {count / seconds:6.1f}/s  "
+        f"parse+thread  {count:,} messages ({len(corpus)} corpus files, {batch} per batch) in {seconds:.1f} s: "
+        f"{count / seconds:6.1f}/s  "
         f"fetch → committed ticket p50 {statistics.median(timings):5.1f} ms  p95 {percentile(timings, 0.95):5.1f} ms  "
         f"max {max(timings):6.1f} ms"
     )
@@ -156,7 +205,11 @@ def bench_parse(tenant: Tenant, count: int) -> None:
         f"{database_cpu * 1000 / count:.1f} ms (the rate with the CPU to itself: "
         f"{count / (cpu + database_cpu):.0f}/s); parsing alone {parsing:.2f} ms"
     )
-    print(f"              {tickets:,} new tickets; outcomes { {str(key): value for key, value in statuses.items()} }")
+    print(
+        f"              per message: {counter.statements / count:.1f} SQL statements, {counter.commits / count:.2f} "
+        "transactions; "
+        f"{tickets:,} new tickets; outcomes { {str(key): value for key, value in statuses.items()} }"
+    )
     print(f"              {load()}")
 
 
@@ -180,13 +233,13 @@ def generated_mailbox(count: int, run: str) -> list[bytes]:
     return messages
 
 
-def bench_mailbox(tenant: Tenant, count: int) -> None:
+def bench_mailbox(tenant: Tenant, count: int, batch: int) -> None:
     run = uuid.uuid4().hex[:8]
     messages = generated_mailbox(count, run)
     with tenant_context(tenant):
         stored_before, tickets_before = InboundEmail.objects.count(), Ticket.objects.count()
         started = time.perf_counter()
-        timings = [import_one(raw)[0] for raw in messages]
+        timings = [outcome[0] for outcome in import_all(messages, batch)]
         seconds = time.perf_counter() - started
         stored, tickets = InboundEmail.objects.count() - stored_before, Ticket.objects.count() - tickets_before
         print(
@@ -194,7 +247,7 @@ def bench_mailbox(tenant: Tenant, count: int) -> None:
             f"p95 {percentile(timings, 0.95):5.1f} ms; stored {stored:,}, new tickets {tickets:,}"
         )
         started = time.perf_counter()
-        duplicates = sum(import_one(raw)[1] for raw in messages)
+        duplicates = sum(outcome[1] for outcome in import_all(messages, batch))
         seconds = time.perf_counter() - started
         stored_again = InboundEmail.objects.count() - stored_before
         tickets_again = Ticket.objects.count() - tickets_before
@@ -244,6 +297,9 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10, help="memory: messages with a 25 MB attachment")
     parser.add_argument("--messages", type=int, default=1000, help="parse: corpus copies to import")
     parser.add_argument("--mailbox", type=int, default=10_000, help="mailbox: generated messages")
+    parser.add_argument(
+        "--batch", type=int, default=5, help="messages per poll chunk (the IMAP poller's); 1: one at a time"
+    )
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
     args = parser.parse_args()
     if args.drop:
@@ -255,9 +311,9 @@ def main() -> None:
     connection.set_schema_to_public()
     print(f"{load()} before")
     if "parse" in parts:
-        bench_parse(tenant, args.messages)
+        bench_parse(tenant, args.messages, args.batch)
     if "mailbox" in parts:
-        bench_mailbox(tenant, args.mailbox)
+        bench_mailbox(tenant, args.mailbox, args.batch)
     if "memory" in parts:
         bench_memory(tenant, args.big, 25)
 

@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             health,  # noqa: F401 (the start-up grace of /healthz counts from this import)
+            links,
             lookups,
         )
 
         lookups.register()
+        links.links_watch()

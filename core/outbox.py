@@ -1,7 +1,8 @@
 """Every Celery task the product queues goes through here: a transactional outbox in front of the broker.
 
 `enqueue_on_commit(task, *args)` writes an `OutboxMessage` row in the caller's transaction (so it commits or
-rolls back with the change that asked for it) and publishes it right after the commit. A broker that is down or
+rolls back with the change that asked for it) and publishes it right after the commit, together with the other rows
+that transaction queued (one DELETE, one ping, one broker connection for all). A broker that is down or
 hung leaves the row where it is; the relay sends it when the broker answers again: at once from the process whose
 Redis breaker sees it recover (core.breaker), and every few seconds from beat (core.tasks.outbox_relay_task).
 
@@ -30,7 +31,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -123,9 +124,39 @@ def _enqueue(task: Task | str, args: Iterable[Any], kwargs: dict[str, Any], *, r
         transaction.on_commit(lambda: app.tasks[name].apply_async(args, kwargs, task_id=task_id), robust=True)
         return task_id
     row = OutboxMessage.objects.create(task_name=name, schema_name=connection.schema_name, args=args, kwargs=kwargs)
-    run = task.run if run_here else None
-    transaction.on_commit(lambda: _send_after_commit(app, row.pk, run=run), robust=True)
+    batch = _pending_batch(app)
+    batch.rows.append((row.pk, task.run if run_here else None))
+    # A hook per row, so a rolled-back savepoint drops its own; the first hook that runs sends the whole batch.
+    transaction.on_commit(batch.send, robust=True)
     return str(row.task_id)
+
+
+@dataclass
+class _Batch:
+    """The rows queued by one transaction (and by any transaction that commits before its hooks have run), sent
+    together after the commit: one DELETE, one ping and one pooled broker connection for all of them instead of a
+    transaction and a ping each. Ids of rows a rollback removed may be in it: the DELETE simply does not find them
+    (ids are never reused)."""
+
+    app: Celery
+    rows: list[tuple[int, Any]] = field(default_factory=list)  # (row id, the task's run when it may run here)
+    sent: bool = False
+
+    def send(self) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        _send_after_commit(self.app, self.rows)
+
+
+def _pending_batch(app: Celery) -> _Batch:
+    """The batch this connection's next commit sends (a new one once the last was sent). Connections are per
+    thread, so a batch never mixes threads' rows."""
+    batch = getattr(connection, "_outbox_batch", None)
+    if batch is None or batch.sent or batch.app is not app:
+        batch = _Batch(app)
+        connection._outbox_batch = batch
+    return batch
 
 
 def _resolve(task: Task | str) -> tuple[Celery, str]:
@@ -137,21 +168,25 @@ def _resolve(task: Task | str) -> tuple[Celery, str]:
 # --- Sending ------------------------------------------------------------------------------------------
 
 
-def _send_after_commit(app: Celery, row_id: int, *, run: Any) -> None:
+def _send_after_commit(app: Celery, rows: Sequence[tuple[int, Any]]) -> None:
     breaker = _broker_breaker(app)
+    sent: list[int] = []
     if breaker.allows():
         try:
             with transaction.atomic():
-                row = _take(row_id)
-                if row is None:  # a relay has it (or has sent it already)
+                taken = _take_many([row_id for row_id, _run in rows])
+                if not taken:  # a relay has them (or has sent them already), or a rollback removed them
                     return
-                _publish_row(app, row)
+                _publish_rows(app, taken, sent=sent)
             return
-        except PUBLISH_ERRORS as error:  # the delete rolls back: the row waits for the relay
+        except PUBLISH_ERRORS as error:  # the delete rolls back: the rows wait for the relay
             breaker.record_failure(error)
-            _failed(row_id, error)
-    if run is not None:
-        _run_here(row_id, run)
+            if sent:  # the broker took these before it failed: they must not be sent again
+                _forget(sent)
+            _failed([row_id for row_id, _run in rows if row_id not in sent], error)
+    for row_id, run in rows:
+        if run is not None and row_id not in sent:
+            _run_here(row_id, run)
 
 
 def _run_here(row_id: int, run: Any) -> None:
@@ -230,19 +265,58 @@ def _take(row_id: int | None = None, *, skip: Sequence[int] = (), durable: bool 
     )
 
 
-def _failed(row_id: int, error: BaseException) -> None:
-    OutboxMessage.objects.filter(pk=row_id).update(
+def _take_many(row_ids: Sequence[int]) -> list[OutboxMessage]:
+    """As `_take` for these rows (those another transaction holds are skipped), in one statement, oldest first."""
+    quote = connection.ops.quote_name
+    table = f"{quote(get_public_schema_name())}.{quote(OutboxMessage._meta.db_table)}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED) "
+            "RETURNING id, task_id, task_name, schema_name, args::text, kwargs::text, "
+            "set_config('synchronous_commit', 'off', true)",
+            [list(row_ids)],
+        )
+        found = sorted(cursor.fetchall())
+    decode = KombuJSONDecoder().decode
+    return [
+        OutboxMessage(
+            pk=pk, task_id=task_id, task_name=task_name, schema_name=schema, args=decode(args), kwargs=decode(kwargs)
+        )
+        for pk, task_id, task_name, schema, args, kwargs, _ in found
+    ]
+
+
+def _forget(row_ids: Sequence[int]) -> None:
+    OutboxMessage.objects.filter(pk__in=row_ids).delete()
+
+
+def _failed(row_ids: int | Sequence[int], error: BaseException) -> None:
+    ids = [row_ids] if isinstance(row_ids, int) else list(row_ids)
+    OutboxMessage.objects.filter(pk__in=ids).update(
         attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"
     )
 
 
 def _publish_row(app: Celery, row: OutboxMessage) -> None:
-    _publish(
-        app, name=row.task_name, args=row.args, kwargs=row.kwargs, task_id=str(row.task_id), schema=row.schema_name
+    _publish_rows(app, [row])
+
+
+def _publish_rows(app: Celery, rows: Sequence[OutboxMessage], *, sent: list[int] | None = None) -> None:
+    """Publishes the rows on one pooled connection, pinged once; `sent` collects the ids the broker took."""
+    _publish_many(
+        app,
+        [(row.task_name, row.args, row.kwargs, str(row.task_id), row.schema_name) for row in rows],
+        taken=lambda index: sent.append(rows[index].pk) if sent is not None else None,
     )
 
 
 def _publish(app: Celery, *, name: str, args: Iterable[Any], kwargs: dict[str, Any], task_id: str, schema: str) -> None:
+    _publish_many(app, [(name, args, kwargs, task_id, schema)])
+
+
+def _publish_many(
+    app: Celery, messages: Sequence[tuple[str, Iterable[Any], dict[str, Any], str, str]], *, taken: Any = None
+) -> None:
     publisher = _publisher(app)
     timeout = redis_timeout()
     with publisher.pool.acquire(block=True, timeout=timeout) as broker:
@@ -252,15 +326,18 @@ def _publish(app: Celery, *, name: str, args: Iterable[Any], kwargs: dict[str, A
             # Redis: a ping first, so a server that hung since the last message is found before the message is sent
             # (a message sent to a hung server is delivered when it resumes, though the publish timed out).
             client.ping()
-        publisher.app.send_task(
-            name,
-            args=list(args),
-            kwargs=kwargs,
-            task_id=task_id,
-            headers={SCHEMA_HEADER: schema},
-            connection=broker,
-            retry=False,
-        )
+        for index, (name, args, kwargs, task_id, schema) in enumerate(messages):
+            publisher.app.send_task(
+                name,
+                args=list(args),
+                kwargs=kwargs,
+                task_id=task_id,
+                headers={SCHEMA_HEADER: schema},
+                connection=broker,
+                retry=False,
+            )
+            if taken is not None:
+                taken(index)
 
 
 # --- The publishing app -----------------------------------------------------------------------------

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import threading
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -86,11 +89,17 @@ def group_send_bounded(group: str, message: dict) -> bool:
         _log.warning("skipped", "live pushes skipped (e.g. to %s): %s is unreachable", group, breaker.name)
         return False
 
-    async def send() -> None:
-        await asyncio.wait_for(layer.group_send(group, message), timeout=redis_timeout())
+    async def send(through) -> None:
+        await asyncio.wait_for(through.group_send(group, message), timeout=redis_timeout())
 
     try:
-        async_to_sync(send)()
+        if breaker is None:  # the in-memory layer (tests) lives in its caller's event loop
+            async_to_sync(send)(layer)
+        else:
+            # Not async_to_sync: from a plain thread (a worker, a request) it made a new event loop per push, and
+            # channels_redis a new Redis connection per loop, so every push paid a connect.
+            pushing = asyncio.run_coroutine_threadsafe(send(_pushing_layer(layer)), _pushing_loop())
+            pushing.result(timeout=redis_timeout() + 1)
     except REDIS_UNREACHABLE as error:  # asyncio's timeout is the builtin TimeoutError, an OSError
         if breaker is not None:
             breaker.record_failure(error)
@@ -99,6 +108,41 @@ def group_send_bounded(group: str, message: dict) -> bool:
     if breaker is not None:
         breaker.record_success()
     return True
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _pushing_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, in a daemon thread, that sends the pushes of sync code: its Redis connections
+    are kept from push to push. Made again in a forked child (a Celery worker process), which has no such thread."""
+    global _loop, _loop_pid
+    if _loop is None or _loop_pid != os.getpid():
+        with _loop_lock:
+            if _loop is None or _loop_pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="realtime-pushes", daemon=True).start()
+                _loop, _loop_pid = loop, os.getpid()
+    return _loop
+
+
+_pushing_layers: dict[tuple[int, int, str], object] = {}
+
+
+def _pushing_layer(layer: object) -> object:
+    """A layer of the pushing loop's own, made from the same settings as `layer` (the process's): the process's
+    layer may be closed by its own loop (channels_redis closes every loop's connections then), which must not
+    reach into the pushing thread's loop."""
+    key = (os.getpid(), id(layer), repr(getattr(layer, "hosts", None)))
+    with _loop_lock:
+        pushing = _pushing_layers.get(key)
+        if pushing is None:
+            if len(_pushing_layers) > 8:  # tests switch layers; a process keeps one
+                _pushing_layers.clear()
+            pushing = _pushing_layers[key] = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    return pushing
 
 
 def _layer_breaker(layer: object) -> CircuitBreaker | None:

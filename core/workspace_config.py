@@ -15,7 +15,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -32,6 +33,7 @@ MAX_ENTRIES = 8192  # a few kinds of copy per workspace; beyond this many, start
 
 _copies: dict[tuple[str, object, str], tuple[str, float, object]] = {}
 _lock = threading.Lock()
+_pinned = threading.local()  # {schema: generation} while workspace_config_pinned() is open in the thread
 _clock = time.monotonic  # a seam for the tests of expiry
 
 
@@ -79,7 +81,30 @@ def _on_change(**_kwargs: object) -> None:
     workspace_config_changed()
 
 
+@contextmanager
+def workspace_config_pinned() -> Iterator[None]:
+    """Within, this thread reads the workspace's generation once (not once per use): for a batch that reads the
+    configuration many times in one go (the inbox filing a poll's mail). A change this thread makes still renews
+    the copies at once; one made by another process meanwhile is seen by the next batch."""
+    outer = getattr(_pinned, "generations", None)
+    _pinned.generations = {}
+    try:
+        yield
+    finally:
+        _pinned.generations = outer
+
+
 def _generation() -> str | None:
+    pinned = getattr(_pinned, "generations", None)
+    if pinned is None:
+        return _generation_read()
+    schema = connection.schema_name
+    if schema not in pinned:
+        pinned[schema] = _generation_read()
+    return pinned[schema]
+
+
+def _generation_read() -> str | None:
     generation = cache.get(GENERATION_KEY)
     if generation is None:  # never set, evicted or flushed: a new one, so no copy from before can match it
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
@@ -89,6 +114,9 @@ def _generation() -> str | None:
 
 def _bump() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    pinned = getattr(_pinned, "generations", None)
+    if pinned is not None:
+        pinned.pop(connection.schema_name, None)
 
 
 def _bump_in(schema: str) -> None:

@@ -22,6 +22,7 @@ from customers.facade import timeline_provider_register as timeline_provider_reg
 from . import live
 from .contracts import InboundAttachment, ReceivedMessage, TicketSummary, outgoing_message
 from .models import Attachment, DeliveryStatus, SatisfactionSurvey, Ticket, TicketMessage
+from .outgoing import outgoing_collected
 from .services import help_center
 from .services import tickets as ticket_services
 from .validators import validate_attachments
@@ -34,6 +35,7 @@ __all__ = [
     "message_external_id_set",
     "message_for_external_id",
     "message_receive",
+    "outgoing_collected",
     "outgoing_message",
     "ticket_for_external_ids",
     "ticket_open",
@@ -96,7 +98,8 @@ def ticket_open(
         cc=cc,
         external_id=external_id,
     )
-    opening = ticket.messages.order_by("id").values_list("pk", flat=True).first()
+    # ticket_create adds a thread entry only to carry the files sent with the ticket: without any, nothing to look up.
+    opening = ticket.messages.order_by("id").values_list("pk", flat=True).first() if uploads else None
     if channel == Ticket.Channel.EMAIL and not auto_reply:
         help_center.request_acknowledge(ticket)
     return ReceivedMessage(ticket_id=ticket.pk, message_id=opening, created_ticket=True), refused
@@ -323,6 +326,14 @@ def deflection_record(
         ticket=Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None,
         suggested=suggested,
     )
+
+
+def deflection_counts(*, source: str) -> dict[str, int]:
+    """All-time counts of one source's visitors shown articles ("offered") and of those helped ("helped")."""
+    from .selectors.help_center import deflection_rate
+
+    rate = deflection_rate(days=None, source=source)
+    return {"offered": rate.total, "helped": rate.helped}
 
 
 # --- pipeline ---

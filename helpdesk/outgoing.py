@@ -7,6 +7,9 @@ back through helpdesk.facade.message_delivery_set. With no receiver connected no
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -43,7 +46,28 @@ def attachment_refs(message: TicketMessage) -> list[AttachmentRef]:
     ]
 
 
+_collecting = threading.local()
+
+
+@contextmanager
+def outgoing_collected() -> Iterator[list[OutgoingMessage]]:
+    """While open (in this thread), the messages for customers are handed to the caller, in the yielded list,
+    instead of to the receivers after commit: the caller delivers them in its own transaction (the inbox filing a
+    batch of mail queues each acknowledgement with its ticket, not in a transaction of its own)."""
+    collected: list[OutgoingMessage] = []
+    outer = getattr(_collecting, "messages", None)
+    _collecting.messages = collected
+    try:
+        yield collected
+    finally:
+        _collecting.messages = outer
+
+
 def publish_on_commit(outgoing: OutgoingMessage) -> None:
+    collected = getattr(_collecting, "messages", None)
+    if collected is not None:
+        collected.append(outgoing)
+        return
     transaction.on_commit(lambda: _send(outgoing))
 
 

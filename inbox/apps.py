@@ -18,7 +18,10 @@ class InboxConfig(AppConfig):
         from .models.mail import SECRETS_PURPOSE
         from .models.sms import AUTH_TOKEN_PURPOSE
         from .models.webhooks import SECRET_PURPOSE as WEBHOOK_SECRET_PURPOSE
+        from .selectors.mailboxes import mailboxes_watch
         from .services import chat, cloudmail, cloudmail_transports, sms  # noqa: F401
+
+        mailboxes_watch()
 
         crypto.encrypted_field_register(Mailbox, "secrets_encrypted", purpose=SECRETS_PURPOSE)
         crypto.encrypted_field_register(SmsNumber, "auth_token_encrypted", purpose=AUTH_TOKEN_PURPOSE)

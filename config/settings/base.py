@@ -325,6 +325,7 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.ticket_ai.analyze_ticket_task",
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
+            "inbox.tasks.inbound.inbound_process_batch_task",
             "inbox.tasks.outbound.outbound_email_retry_task",
             "inbox.tasks.outbound.outbound_email_retry_fanout_task",
             "inbox.tasks.mailboxes.mailboxes_poll_fanout_task",

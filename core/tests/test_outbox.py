@@ -17,6 +17,7 @@ from celery.result import AsyncResult
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from config.celery import app
@@ -111,6 +112,33 @@ def test_publishing_reuses_one_redis_client_and_pings_the_connection_it_sends_on
     assert len(made) == clients_of_the_channel  # kombu made a client per message
     # one client pinged before each message (kombu also pings its own client once when it connects)
     assert max(Counter(id(client) for client in pings).values()) == 4
+
+
+def test_the_tasks_of_one_transaction_are_published_together_after_its_commit(
+    redis_outage, monkeypatch, django_capture_on_commit_callbacks
+):
+    pings: list[object] = []
+    ping = redis.Redis.ping
+    monkeypatch.setattr(redis.Redis, "ping", lambda self, **kw: pings.append(self) or ping(self, **kw))
+    enqueue(record, "warm")  # the pool's connection is made (kombu pings its own client when it connects)
+    pings.clear()
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        first = enqueue_on_commit(record, 1)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            enqueue_on_commit(record, "rolled back")
+            raise RuntimeError
+        second = enqueue_on_commit(record, 2)
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 1 and statements[0].startswith("DELETE")  # both rows, in one statement
+
+    assert [m["id"] for m in queued_messages(redis_outage.server.url)][:2] == [second, first]
+    assert queued_args(redis_outage.server.url)[:2] == [[2], [1]]
+    assert len(pings) == 1 and not OutboxMessage.objects.exists()
 
 
 def test_with_the_broker_down_the_row_commits_or_rolls_back_with_the_business_write(

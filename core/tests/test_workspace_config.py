@@ -94,3 +94,22 @@ def test_the_commit_renews_the_workspace_that_changed_even_from_another_schema(
     assert connection.schema_name == other_tenant.schema_name
     connection.set_tenant(tenant)
     assert workspace_config_get("thing", load) == 3
+
+
+def test_a_pinned_batch_reads_the_generation_once_and_still_sees_its_own_changes(monkeypatch):
+    load = Loader()
+    reads = []
+    read = workspace_config._generation_read
+    monkeypatch.setattr(workspace_config, "_generation_read", lambda: reads.append(1) or read())
+
+    with workspace_config.workspace_config_pinned():
+        workspace_config_get("thing", load)
+        workspace_config_get("thing", load)
+        cache.set(GENERATION_KEY, "set-by-another-process", timeout=None)
+        assert workspace_config_get("thing", load) == 1  # another process's change waits for the next batch
+        workspace_config_changed()  # this thread's own change renews at once
+        assert workspace_config_get("thing", load) == 2
+    assert len(reads) == 2
+
+    assert workspace_config_get("thing", load) == 2  # unpinned: read again, unchanged since
+    assert len(reads) == 3

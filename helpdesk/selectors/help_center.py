@@ -202,10 +202,15 @@ class DeflectionRate:
         return round(100 * self.helped / self.total) if self.total else None
 
 
-def deflection_rate(*, days: int = 30) -> DeflectionRate:
-    """Of the visitors shown articles in the last `days`, how many were helped and how many asked anyway."""
-    since = timezone.now() - timedelta(days=days)
-    counts = DeflectionEvent.objects.filter(created__gte=since).aggregate(
+def deflection_rate(*, days: int | None = 30, source: str | None = None) -> DeflectionRate:
+    """Of the visitors shown articles in the last `days` (None: ever), from `source` (None: every one), how many
+    were helped and how many asked anyway."""
+    events = DeflectionEvent.objects.all()
+    if days is not None:
+        events = events.filter(created__gte=timezone.now() - timedelta(days=days))
+    if source is not None:
+        events = events.filter(source=source)
+    counts = events.aggregate(
         helped=Count("id", filter=Q(outcome=DeflectionEvent.Outcome.HELPED)),
         not_helped=Count("id", filter=Q(outcome=DeflectionEvent.Outcome.NOT_HELPED)),
     )

@@ -1,6 +1,6 @@
 """Inbox models, one module per channel; import them from here."""
 
-from .chat import ChatConversation, ChatDeflection, ChatWidget
+from .chat import ChatConversation, ChatWidget
 from .mail import InboundEmail, Mailbox
 from .outbound import OutboundEmail
 from .sms import SmsMessage, SmsNumber, SmsOptOut
@@ -9,7 +9,6 @@ from .webhooks import ApiIdempotencyKey, WebhookDelivery, WebhookSubscription
 __all__ = [
     "ApiIdempotencyKey",
     "ChatConversation",
-    "ChatDeflection",
     "ChatWidget",
     "InboundEmail",
     "Mailbox",

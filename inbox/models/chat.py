@@ -74,20 +74,3 @@ class ChatConversation(models.Model):
 
     def __str__(self) -> str:
         return self.email or self.name or f"Visitor {self.pk}"
-
-
-class ChatDeflection(models.Model):
-    """Articles the widget offered for a visitor's question, and whether the visitor said they were helped."""
-
-    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="deflections")
-    conversation = models.ForeignKey(ChatConversation, null=True, blank=True, on_delete=models.SET_NULL)
-    query = models.CharField(max_length=500)
-    article_ids = models.JSONField(default=list)
-    helped = models.BooleanField()
-    created = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["-created", "-id"]
-
-    def __str__(self) -> str:
-        return f"{'helped' if self.helped else 'not helped'}: {self.query[:50]}"

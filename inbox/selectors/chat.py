@@ -7,12 +7,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from helpdesk import facade as helpdesk
 
-from ..models import ChatConversation, ChatDeflection, ChatWidget
+from ..models import ChatConversation, ChatWidget
 from ..models.chat import token_hash
 
 MAX_KEY_LENGTH = 40
@@ -85,5 +84,5 @@ def articles_suggest(text: str) -> list:
 
 
 def deflection_counts() -> dict[str, int]:
-    """How many visitors were offered articles, and how many said one answered their question."""
-    return ChatDeflection.objects.aggregate(offered=Count("id"), helped=Count("id", filter=Q(helped=True)))
+    """How many chat visitors were offered articles, and how many said one answered their question (all time)."""
+    return helpdesk.deflection_counts(source="chat")

@@ -9,10 +9,23 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.workspace_config import workspace_config_get, workspace_config_watch
+
 from ..models import Mailbox
 
 # A failing mailbox is retried less and less often (2, 4, 8… minutes), at least once an hour.
 MAX_BACKOFF = timedelta(hours=1)
+
+
+def mailboxes_watch() -> None:
+    """Called once at start-up (InboxConfig.ready): saving or deleting a mailbox renews every process's copy."""
+    workspace_config_watch(Mailbox)
+
+
+def mailboxes_known() -> tuple[Mailbox, ...]:
+    """This workspace's mailboxes, from the per-process copy (core.workspace_config): read for every filed message
+    (our own addresses, the acknowledgement's sender), changed by an admin now and then. Read-only objects."""
+    return workspace_config_get("inbox:mailboxes", lambda: tuple(Mailbox.objects.order_by("name", "id")))
 
 
 def mailbox_list() -> QuerySet[Mailbox]:

@@ -26,7 +26,7 @@ from core.realtime import group_name, group_send_bounded
 from helpdesk import facade as helpdesk
 from helpdesk.contracts import OutgoingMessage, ThreadEntry
 
-from ..models import ChatConversation, ChatDeflection, ChatWidget
+from ..models import ChatConversation, ChatWidget
 from ..models.chat import token_hash
 from ..selectors.chat import conversation_for_ticket
 from .outbound import deliverer
@@ -200,7 +200,9 @@ def conversation_offline(
 
 def deflection_record(
     *, widget: ChatWidget, conversation: ChatConversation | None, query: object, article_ids: object, helped: object
-) -> ChatDeflection:
+) -> None:
+    """The visitor said whether the articles offered for their question helped: counted by the helpdesk with the
+    help center's own (helpdesk.facade.deflection_record, source "chat"), so one rate covers both."""
     if not isinstance(query, str) or not query.strip() or len(query) > MAX_QUERY:
         raise ValidationError({"query": f"The question is 1 to {MAX_QUERY} characters."})
     if (
@@ -211,8 +213,12 @@ def deflection_record(
         raise ValidationError({"article_ids": f"Name the 1 to {MAX_ARTICLES} articles offered."})
     if not isinstance(helped, bool):
         raise ValidationError({"helped": "Say whether the articles helped (true or false)."})
-    return ChatDeflection.objects.create(
-        widget=widget, conversation=conversation, query=query.strip(), article_ids=article_ids, helped=helped
+    helpdesk.deflection_record(
+        helped=helped,
+        source="chat",
+        article_id=article_ids[0],
+        ticket_id=conversation.ticket_id if conversation is not None else None,
+        suggested=len(article_ids),
     )
 
 

@@ -11,22 +11,36 @@ import email
 import email.policy
 import hashlib
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.outbox import enqueue_on_commit
+from core.workspace_config import workspace_config_pinned
 
 from ..models import InboundEmail, Mailbox
-from ..models.mail import message_id_key
+from ..models.mail import message_id_key as message_key
 
 logger = logging.getLogger(__name__)
 
 HEADER_BYTES_KEPT = 64 * 1024  # of a rejected (oversized) message: enough to show who sent what
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as a fetcher holds it: its bytes (only the headers of one too large), where the server keeps
+    it, and its whole size when known."""
+
+    raw: bytes
+    source_ref: str = ""
+    size: int | None = None
 
 
 def inbound_receive(
@@ -36,16 +50,66 @@ def inbound_receive(
     the same Message-ID was received before (nothing is stored again).
 
     `size`: the whole message's size when `raw` holds only its headers (a fetcher that saw it is too large)."""
-    size = max(len(raw), size or 0)
-    message_id = _message_id(raw)
-    key = message_id_key(message_id)
-    existing = InboundEmail.objects.filter(message_key=key).first()
-    if existing is not None:
-        return existing, False
+    with transaction.atomic():
+        inbound, created = _store(Fetched(raw, source_ref, size), source=source, mailbox=mailbox)
+        if created and inbound.status == InboundEmail.Status.RECEIVED:
+            from ..tasks.inbound import inbound_process_task  # the task module calls these services
+
+            enqueue_on_commit(inbound_process_task, inbound.pk)
+    return inbound, created
+
+
+def inbound_receive_many(
+    fetched: Sequence[Fetched], *, source: str, mailbox: Mailbox | None = None
+) -> list[tuple[InboundEmail, bool]]:
+    """Stores a batch of fetched messages in one transaction (as `inbound_receive` does each) and queues one task
+    that files the new ones together (`inbound_process_many`). Returns (record, created) per message, in order.
+
+    Nothing is committed before all are stored: a fetcher tells its server a message was taken only after this
+    returns, so a crash mid-batch re-fetches the batch, and the Message-ID deduplication stores nothing twice."""
+    if not fetched:
+        return []
+    results = []
+    with transaction.atomic():
+        message_ids = [_message_id(item.raw) for item in fetched]
+        known = _known(message_ids)
+        for item, message_id in zip(fetched, message_ids, strict=True):
+            existing = known.get(message_key(message_id))
+            if existing is not None:
+                results.append((existing, False))
+                continue
+            inbound, created = _store(item, source=source, mailbox=mailbox, message_id=message_id, checked=True)
+            known[inbound.message_key] = inbound  # the same message twice in one batch is stored once
+            results.append((inbound, created))
+        new = [inbound.pk for inbound, created in results if created and inbound.status == InboundEmail.Status.RECEIVED]
+        if new:
+            from ..tasks.inbound import inbound_process_batch_task  # the task module calls these services
+
+            enqueue_on_commit(inbound_process_batch_task, new)
+    return results
+
+
+def _known(message_ids: list[str]) -> dict[str, InboundEmail]:
+    keys = [message_key(message_id) for message_id in message_ids]
+    return {inbound.message_key: inbound for inbound in InboundEmail.objects.filter(message_key__in=keys)}
+
+
+def _store(
+    item: Fetched, *, source: str, mailbox: Mailbox | None, message_id: str = "", checked: bool = False
+) -> tuple[InboundEmail, bool]:
+    """Stores the message unless its Message-ID was stored before (`checked`: the caller looked already)."""
+    raw = item.raw
+    size = max(len(raw), item.size or 0)
+    message_id = message_id or _message_id(raw)
+    key = message_key(message_id)
+    if not checked:
+        existing = InboundEmail.objects.filter(message_key=key).first()
+        if existing is not None:
+            return existing, False
     inbound = InboundEmail(
         mailbox=mailbox,
         source=source,
-        source_ref=source_ref[:255],
+        source_ref=item.source_ref[:255],
         message_id=message_id,
         message_key=key,
         size=size,
@@ -58,14 +122,10 @@ def inbound_receive(
             "Only its headers were kept."
         )
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint: a duplicate undoes this message alone
             content = raw[:HEADER_BYTES_KEPT] if too_large else raw
             inbound.raw.save(f"{key}.eml", ContentFile(content), save=False)
             inbound.save(force_insert=True)
-            if not too_large:
-                from ..tasks.inbound import inbound_process_task  # the task module calls these services
-
-                enqueue_on_commit(inbound_process_task, inbound.pk)
     except IntegrityError:  # another worker stored the same message a moment ago
         inbound.raw.delete(save=False)
         return InboundEmail.objects.get(message_key=key), False
@@ -91,35 +151,68 @@ def inbound_process(inbound_id: int) -> InboundEmail | None:
     The attempt is counted in its own committed transaction first, so a message that kills the worker (memory,
     a crash mid-batch) is tried again by `inbound_retry_stuck` at most MAX_ATTEMPTS times, then marked FAILED.
     Any error while filing leaves the record FAILED with a readable reason; the raw .eml stays."""
-    with transaction.atomic():
-        inbound = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
-        if inbound is None or inbound.status != InboundEmail.Status.RECEIVED:
-            return inbound
-        if inbound.attempts >= MAX_ATTEMPTS:
-            return _failed(inbound, f"Processing stopped after {inbound.attempts} attempts that did not finish.")
-        inbound.attempts += 1
-        inbound.save(update_fields=["attempts"])
+    waiting = InboundEmail.objects.filter(pk=inbound_id, status=InboundEmail.Status.RECEIVED)
+    # The usual case in one statement (committed on its own); the others are looked at under a lock.
+    if not waiting.filter(attempts__lt=MAX_ATTEMPTS).update(attempts=F("attempts") + 1):
+        with transaction.atomic():
+            inbound = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
+            if inbound is None or inbound.status != InboundEmail.Status.RECEIVED:
+                return inbound
+            if inbound.attempts >= MAX_ATTEMPTS:
+                return _failed(inbound, f"Processing stopped after {inbound.attempts} attempts that did not finish.")
+            inbound.attempts += 1  # put back to waiting (an admin's "Process again") since the update above
+            inbound.save(update_fields=["attempts"])
     return _file(inbound_id)
 
 
-def _file(inbound_id: int) -> InboundEmail | None:
-    from . import pipeline
-
+def inbound_process_many(inbound_ids: Sequence[int]) -> list[InboundEmail]:
+    """Files a batch of stored messages: the attempts counted in one committed transaction, then all filed in one
+    more, each in its own savepoint (a message that cannot be filed is marked FAILED alone, as `inbound_process`
+    does). A worker that dies mid-batch commits none of it: `inbound_retry_stuck` queues each message again on its
+    own, so a message that kills the worker fails alone. A batch tried before is filed one message at a time."""
     with transaction.atomic():
+        records = list(
+            InboundEmail.objects.select_for_update()
+            .filter(pk__in=inbound_ids, status=InboundEmail.Status.RECEIVED)
+            .order_by("pk")
+        )
+        done = [inbound for inbound in records if inbound.attempts >= MAX_ATTEMPTS]
+        for inbound in done:
+            _failed(inbound, f"Processing stopped after {inbound.attempts} attempts that did not finish.")
+        todo = [inbound.pk for inbound in records if inbound.attempts < MAX_ATTEMPTS]
+        tried_before = any(inbound.attempts for inbound in records)
+        InboundEmail.objects.filter(pk__in=todo).update(attempts=F("attempts") + 1)
+    if tried_before or len(todo) < 2:
+        return done + [inbound for inbound in map(_file, todo) if inbound is not None]
+    # The configuration's generation is read once for the batch, not a few times per message.
+    with workspace_config_pinned(), transaction.atomic():
+        locked = InboundEmail.objects.select_for_update().filter(pk__in=todo, status=InboundEmail.Status.RECEIVED)
+        return done + [_file_record(inbound) for inbound in locked.order_by("pk")]
+
+
+def _file(inbound_id: int) -> InboundEmail | None:
+    with workspace_config_pinned(), transaction.atomic():
         inbound = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
         if inbound is None or inbound.status != InboundEmail.Status.RECEIVED:
             return inbound
-        try:
-            with transaction.atomic():  # a savepoint: a failure undoes the half-filed ticket, not the record
-                pipeline.inbound_file(inbound)
-        except Exception as error:  # nothing may stop the other messages: this one waits for an admin
-            expected = isinstance(error, pipeline.Unfileable | ValidationError)
-            logger.warning("inbound message %s could not be filed: %s", inbound.pk, error, exc_info=not expected)
-            # Who sent what stays for the admins; nothing of the rolled-back filing does.
-            inbound.ticket_id, inbound.ticket_message_id, inbound.created_ticket = None, None, False
-            return _failed(inbound, failure_reason(error))
-        inbound.processed = timezone.now()
-        inbound.save()
+        return _file_record(inbound)
+
+
+def _file_record(inbound: InboundEmail) -> InboundEmail:
+    """Files a record locked by the caller's transaction; a failure leaves it FAILED, the transaction going on."""
+    from . import pipeline
+
+    try:
+        with transaction.atomic():  # a savepoint: a failure undoes the half-filed ticket, not the record
+            pipeline.inbound_file(inbound)
+    except Exception as error:  # nothing may stop the other messages: this one waits for an admin
+        expected = isinstance(error, pipeline.Unfileable | ValidationError)
+        logger.warning("inbound message %s could not be filed: %s", inbound.pk, error, exc_info=not expected)
+        # Who sent what stays for the admins; nothing of the rolled-back filing does.
+        inbound.ticket_id, inbound.ticket_message_id, inbound.created_ticket = None, None, False
+        return _failed(inbound, failure_reason(error))
+    inbound.processed = timezone.now()
+    inbound.save()
     return inbound
 
 

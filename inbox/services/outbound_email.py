@@ -56,10 +56,25 @@ def outbound_email_queue(message: OutgoingMessage) -> OutboundEmail | None:
     return _create(message, mailbox=mailbox_for_ticket(message.ticket_id), to=to, cc=cc)
 
 
+def outbound_email_queue_for_new_ticket(
+    message: OutgoingMessage, *, mailbox: Mailbox | None, thread: list[str]
+) -> OutboundEmail | None:
+    """As `outbound_email_queue`, in the transaction that is opening the ticket (the inbox filing an email): the
+    caller knows the ticket, the mailbox it came in by and its thread so far, so nothing is looked up."""
+    to = [address for address in message.to if address]
+    if not to:
+        return outbound_email_queue(message)
+    return _create(message, mailbox=mailbox, to=to, cc=list(message.cc), thread=thread)
+
+
 @transaction.atomic
-def _create(message: OutgoingMessage, *, mailbox: Mailbox | None, to: list[str], cc: list[str]) -> OutboundEmail:
+def _create(
+    message: OutgoingMessage, *, mailbox: Mailbox | None, to: list[str], cc: list[str], thread: list[str] | None = None
+) -> OutboundEmail:
     message_id = mime.message_id_make(mailbox)
-    in_reply_to, references = mime.references_chain(thread_message_ids(message.ticket_id))
+    in_reply_to, references = mime.references_chain(
+        thread if thread is not None else thread_message_ids(message.ticket_id)
+    )
     outbound = OutboundEmail.objects.create(
         ticket_id=message.ticket_id,
         ticket_message_id=message.message_id,

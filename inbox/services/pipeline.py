@@ -7,13 +7,14 @@ reason, the raw .eml kept, and nothing half-filed.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
 from helpdesk import facade as helpdesk
-from helpdesk.contracts import InboundAttachment, ReceivedMessage
+from helpdesk.contracts import InboundAttachment, OutgoingMessage, ReceivedMessage
 
 from ..mail.autoreply import auto_reply_reason, mailing_list
 from ..mail.dsn import delivery_report
@@ -22,7 +23,12 @@ from ..mail.quotes import html_to_text, visible_text
 from ..models import InboundEmail, Mailbox
 from ..models.mail import message_id_key
 from ..reply_address import ticket_from_address
+from ..selectors.mailboxes import mailboxes_known
 from .bounces import bounce_record
+from .outbound import outgoing_route
+from .outbound_email import outbound_email_queue_for_new_ticket
+
+logger = logging.getLogger(__name__)
 
 SUBJECT_TOKEN = re.compile(r"\[#(\d{1,12})\]")
 MAX_SUBJECT = 200
@@ -81,7 +87,7 @@ def _bounce_filed(inbound: InboundEmail, mail: ParsedMail) -> bool:
 
 
 def own_addresses() -> set[str]:
-    return {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    return {mailbox.address.lower() for mailbox in mailboxes_known()}
 
 
 def _base_address(address: str) -> str:
@@ -111,17 +117,19 @@ def _file_on_ticket(inbound: InboundEmail, mail: ParsedMail, own: set[str]) -> N
         received = _message_add(threading.ticket_id, mail, body, attachments, inbound)
     if received is None:
         cc = [address for address in mail.cc if _base_address(address) not in own and address != mail.from_address]
-        received, _ = helpdesk.ticket_open(
-            subject=(mail.subject or "(no subject)")[:MAX_SUBJECT],
-            body=body,
-            sender_email=mail.from_address,
-            sender_name=mail.from_name[:200],
-            channel="email",
-            attachments=attachments,
-            cc=cc,
-            external_id=inbound.message_id[:255],
-            auto_reply=bool(automatic or listed),
-        )
+        with helpdesk.outgoing_collected() as acknowledgements:
+            received, _ = helpdesk.ticket_open(
+                subject=(mail.subject or "(no subject)")[:MAX_SUBJECT],
+                body=body,
+                sender_email=mail.from_address,
+                sender_name=mail.from_name[:200],
+                channel="email",
+                attachments=attachments,
+                cc=cc,
+                external_id=inbound.message_id[:255],
+                auto_reply=bool(automatic or listed),
+            )
+        _acknowledge(acknowledgements, inbound)
     inbound.ticket_id = received.ticket_id
     inbound.ticket_message_id = received.message_id
     inbound.created_ticket = received.created_ticket
@@ -135,6 +143,28 @@ def _file_on_ticket(inbound: InboundEmail, mail: ParsedMail, own: set[str]) -> N
         notes.append(f"Ticket #{threading.ticket_id} ({threading.how}) is closed or gone: a new ticket was opened.")
     notes.extend(f"File not kept: {reason}" for reason in refused)
     inbound.reason = "\n".join(notes)
+
+
+def _acknowledge(messages: list[OutgoingMessage], inbound: InboundEmail) -> None:
+    """Queues the new ticket's acknowledgement with the ticket, in this transaction: from the mailbox the mail came
+    in by, answering it. (Handed over after the commit, it cost a transaction and four lookups of its own.)"""
+    for message in messages:
+        try:
+            if message.channel == "email":
+                outbound_email_queue_for_new_ticket(
+                    message, mailbox=_reply_mailbox(inbound.mailbox_id), thread=[inbound.message_id]
+                )
+            else:
+                outgoing_route(message)
+        except Exception:  # as after the commit: a delivery that fails never costs the customer their ticket
+            logger.exception("the acknowledgement of ticket #%s could not be queued", message.ticket_id)
+
+
+def _reply_mailbox(mailbox_id: int | None) -> Mailbox | None:
+    """The active mailbox the mail came in by, else the default one (outbound_email.mailbox_for_ticket's choice)."""
+    mailboxes = [mailbox for mailbox in mailboxes_known() if mailbox.active]
+    by_id = {mailbox.pk: mailbox for mailbox in mailboxes}
+    return by_id.get(mailbox_id) or next((mailbox for mailbox in mailboxes if mailbox.is_default), None)
 
 
 def _message_add(

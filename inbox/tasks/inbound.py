@@ -17,6 +17,13 @@ def inbound_process_task(inbound_id: int) -> str | None:
 
 
 @shared_task
+def inbound_process_batch_task(inbound_ids: list[int]) -> int:
+    """Queued when a fetcher stored a batch: file its new messages together. Returns how many were imported."""
+    records = inbound.inbound_process_many(inbound_ids)
+    return sum(record.status == record.Status.IMPORTED for record in records)
+
+
+@shared_task
 def inbound_retry_stuck_task() -> int:
     """Messages still waiting minutes after they were stored (a worker died mid-batch) are queued again."""
     return inbound.inbound_retry_stuck()

@@ -10,7 +10,6 @@ from core import crypto
 from inbox.models import (
     ApiIdempotencyKey,
     ChatConversation,
-    ChatDeflection,
     ChatWidget,
     InboundEmail,
     Mailbox,
@@ -131,16 +130,6 @@ class ChatConversationFactory(factory.django.DjangoModelFactory):
     name = "Vera Visitor"
     email = factory.Sequence(lambda n: f"visitor{n}@customer.test")
     origin = "https://shop.example.com"
-
-
-class ChatDeflectionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ChatDeflection
-
-    widget = factory.SubFactory(ChatWidgetFactory)
-    query = "How do I reset my password?"
-    article_ids = factory.LazyFunction(lambda: [1])
-    helped = True
 
 
 # --- webhooks ---

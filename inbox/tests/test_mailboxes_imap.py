@@ -12,7 +12,7 @@ from django.db import connection, connections
 from helpdesk.models import Ticket
 from inbox.models import InboundEmail, Mailbox
 from inbox.services import mailboxes
-from inbox.services.inbound import inbound_receive
+from inbox.services.inbound import inbound_receive_many
 from inbox.tasks.mailboxes import mailbox_poll_task, mailboxes_poll_fanout_task, mailboxes_poll_task
 from inbox.tests.factories import MailboxFactory, raw_email
 
@@ -118,27 +118,28 @@ class WorkerKilled(BaseException):
 def test_a_crash_mid_batch_loses_and_doubles_nothing(imap_account, monkeypatch, when):
     deliver(imap_account, 5)
     mailbox = imap_mailbox(imap_account)
+    monkeypatch.setattr(mailboxes, "RECEIVE_CHUNK", 2)  # chunks of two: 0-1, 2-3, 4
     calls = []
 
-    def dying_receive(**kwargs):
-        calls.append(kwargs["source_ref"])
-        if len(calls) == 3 and when == "before storing":
+    def dying_receive(fetched, **kwargs):
+        calls.append(len(fetched))
+        if len(calls) == 2 and when == "before storing":
             raise WorkerKilled
-        result = inbound_receive(**kwargs)
-        if len(calls) == 3:
+        result = inbound_receive_many(fetched, **kwargs)
+        if len(calls) == 2:
             raise WorkerKilled  # stored, but the server was not told and the cursor did not move
         return result
 
-    monkeypatch.setattr(mailboxes, "inbound_receive", dying_receive)
+    monkeypatch.setattr(mailboxes, "inbound_receive_many", dying_receive)
     with pytest.raises(WorkerKilled):
         mailbox_poll_task(mailbox.pk)
     stored_at_crash = InboundEmail.objects.filter(mailbox=mailbox).count()
     seen_at_crash = sum("\\Seen" in flags for flags in imap_account.flags())
-    monkeypatch.setattr(mailboxes, "inbound_receive", inbound_receive)
+    monkeypatch.setattr(mailboxes, "inbound_receive_many", inbound_receive_many)
 
     outcome = mailbox_poll_task(mailbox.pk)
 
-    assert (stored_at_crash, seen_at_crash) == (3 if when == "after storing" else 2, 2)
+    assert (stored_at_crash, seen_at_crash) == (4 if when == "after storing" else 2, 2)
     ids = sorted(InboundEmail.objects.filter(mailbox=mailbox).values_list("message_id", flat=True))
     assert ids == sorted(message_id(imap_account, n) for n in range(5))  # every message, once
     assert outcome["imported"] == 5 - stored_at_crash

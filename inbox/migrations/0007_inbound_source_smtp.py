@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0005_webhooks"),
+        ("inbox", "0006_chat_deflection_to_helpdesk"),
     ]
 
     operations = [
