@@ -288,6 +288,13 @@ def note_delete(*, note: Note, actor) -> None:
     note.delete()
 
 
+def _same_minute(new, old) -> bool:
+    """The edit form shows times to the minute: saving it unchanged must not re-arm a reminder set to the second."""
+    if new is None or old is None:
+        return new is old
+    return abs((new - old).total_seconds()) < 60
+
+
 def _task_times(due_at, reminder_at) -> None:
     if due_at is not None and reminder_at is not None and reminder_at > due_at:
         raise ValidationError({"reminder_at": "The reminder must come before the task is due."})
@@ -321,17 +328,23 @@ def task_create(
 @transaction.atomic
 def task_update(*, task: Task, actor, data: Mapping[str, Any]) -> Task:
     _checked_fields(data, TASK_FIELDS, "Tasks")
+    fields = ["updated"]
     if "title" in data:
         task.title = required_text(data["title"], field="title", label="The task", limit=TASK_TITLE_LIMIT)
+        fields.append("title")
     if "owner" in data:
         task.owner = data["owner"]
+        fields.append("owner")
     if "due_at" in data:
         task.due_at = data["due_at"]
-    if "reminder_at" in data and data["reminder_at"] != task.reminder_at:
+        fields.append("due_at")
+    if "reminder_at" in data and not _same_minute(data["reminder_at"], task.reminder_at):
         task.reminder_at = data["reminder_at"]
         task.reminder_sent_at = None  # a new reminder time is a new reminder
+        fields += ["reminder_at", "reminder_sent_at"]
     _task_times(task.due_at, task.reminder_at)
-    task.save()
+    # Only what changed: the reminder job may have marked this task's reminder sent since it was read.
+    task.save(update_fields=fields)
     return task
 
 

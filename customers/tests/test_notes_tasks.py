@@ -328,3 +328,18 @@ def test_api_refuses_a_reminder_after_the_due_time(client, login):
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["reminder_at"] == ["The reminder must come before the task is due."]
+
+
+def test_saving_the_edit_form_unchanged_does_not_re_arm_a_sent_reminder(make_user, django_capture_on_commit_callbacks):
+    owner = make_user("agent")
+    reminder = timezone.now().replace(microsecond=0) - timedelta(minutes=5, seconds=30)
+    task = TaskFactory(owner=owner, reminder_at=reminder)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_reminders_send()
+
+    # What a datetime-local input sends back: the same time, to the minute.
+    services.task_update(task=task, actor=owner, data={"title": "Renamed", "reminder_at": reminder.replace(second=0)})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_reminders_send()
+
+    assert len(mail.outbox) == 1
