@@ -136,7 +136,7 @@ class TicketEventPayload:
 
 
 # --- customer health ---
-# What customers' health job reads about many companies at once (helpdesk.facade's "customer health" section).
+# What customers' health job reads about many companies at once (helpdesk/facade/health.py).
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""What other apps may ask of the helpdesk, one module per area; import it as a whole (`from helpdesk import facade`):
+
+- tickets: open a ticket or add a customer's message from a channel (email, chat, SMS, API), look a ticket up for
+  threading, report how a delivery went, screen inbound attachments; the public messages a customer must receive
+  arrive through the `outgoing_message` signal (helpdesk.contracts) or `outgoing_collected`;
+- chat: the web chat's article suggestions, public thread, agents online, typing;
+- help_center: deflection records and counts;
+- timeline: the helpdesk's entries on the customer timeline;
+- health: batched reads for the customer health score.
+
+Writes go through helpdesk.services, so validation, cache invalidation and live events always happen.
+"""
+
+from ..contracts import outgoing_message
+from ..outgoing import outgoing_collected
+from .chat import (
+    CHAT_AVAILABLE,
+    CHAT_TYPING_SECONDS,
+    chat_agents_online,
+    help_articles_suggest,
+    ticket_public_thread,
+    ticket_typing_show,
+)
+from .health import (
+    customer_csat,
+    customer_last_contact,
+    customer_open_urgent,
+    customer_sentiment_counts,
+    customer_sla_breaches,
+    customer_ticket_volumes,
+)
+from .help_center import deflection_counts, deflection_record
+from .tickets import (
+    DELIVERY_STATUSES,
+    attachment_open,
+    attachments_screen,
+    message_delivery_set,
+    message_external_id_set,
+    message_for_external_id,
+    message_receive,
+    ticket_for_external_ids,
+    ticket_open,
+    ticket_summary,
+)
+from .timeline import TIMELINE_KINDS, TIMELINE_SOURCE, timeline_entries, timeline_provider_register
+
+__all__ = [
+    "CHAT_AVAILABLE",
+    "CHAT_TYPING_SECONDS",
+    "DELIVERY_STATUSES",
+    "TIMELINE_KINDS",
+    "TIMELINE_SOURCE",
+    "attachment_open",
+    "attachments_screen",
+    "chat_agents_online",
+    "customer_csat",
+    "customer_last_contact",
+    "customer_open_urgent",
+    "customer_sentiment_counts",
+    "customer_sla_breaches",
+    "customer_ticket_volumes",
+    "deflection_counts",
+    "deflection_record",
+    "help_articles_suggest",
+    "message_delivery_set",
+    "message_external_id_set",
+    "message_for_external_id",
+    "message_receive",
+    "outgoing_collected",
+    "outgoing_message",
+    "ticket_for_external_ids",
+    "ticket_open",
+    "ticket_public_thread",
+    "ticket_summary",
+    "ticket_typing_show",
+    "timeline_entries",
+    "timeline_provider_register",
+]
