@@ -66,6 +66,8 @@ class DatasetSerializer(serializers.Serializer):
 
 class ModelVersionOutputSerializer(serializers.ModelSerializer):
     classifier = serializers.CharField(source="name", help_text='e.g. "helpdesk.category".')
+    # A plain string, not the model's choices: another app's "kind" enum would collide in the schema's names.
+    kind = serializers.CharField(help_text='"text" (a classifier of texts) or "outcome" (a yes/no outcome model).')
     dataset = DatasetSerializer()
     evaluation = EvaluationSerializer(allow_null=True, help_text="This version on the holdout (the newest examples).")
     baseline = EvaluationSerializer(allow_null=True, help_text="Always the commonest label, same holdout.")
