@@ -7,11 +7,12 @@ from datetime import date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import digests
+from ..models import DailySummary
 from .views import _customer, _CustomerApi
 
 
@@ -44,7 +45,7 @@ class DailySummaryOutputSerializer(serializers.Serializer):
     counts = DailySummaryCountSerializer(many=True, read_only=True)
     statements = DailySummaryStatementSerializer(many=True, read_only=True)
     sources = DailySummarySourceSerializer(many=True, read_only=True)
-    created = serializers.DateTimeField(read_only=True)
+    created = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null: no summary that day.")
 
 
 def _day(value: str | None) -> date:
@@ -62,7 +63,7 @@ class CustomerDailySummaryApi(_CustomerApi):
     @extend_schema(
         summary="Get a customer's daily summary",
         description="What happened at the company on one day of the workspace's calendar (default: yesterday), as "
-        "statements citing numbered timeline entries. 404 when nothing happened that day (no summary is stored).",
+        "statements citing numbered timeline entries. Empty lists (and a null `created`) when nothing happened.",
         parameters=[
             OpenApiParameter("date", OpenApiTypes.DATE, description="The day (YYYY-MM-DD); default yesterday.")
         ],
@@ -72,6 +73,6 @@ class CustomerDailySummaryApi(_CustomerApi):
         customer = _customer(customer_id)
         day = _day(request.query_params.get("date"))
         summary = digests.daily_summary_get(customer_id=customer.pk, day=day)
-        if summary is None:
-            raise NotFound(f"No summary of {day.isoformat()}: nothing happened at this customer that day.")
+        if summary is None:  # nothing happened that day (or the nightly job has not run yet): an empty summary
+            summary = DailySummary(customer=customer, day=day, created=None)
         return Response(DailySummaryOutputSerializer(summary).data)

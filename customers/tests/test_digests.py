@@ -164,7 +164,9 @@ def test_the_company_page_shows_yesterday_with_linked_sources_or_an_empty_state(
     assert 'data-testid="yesterday-empty"' in empty
 
 
-def test_api_returns_the_summary_of_a_day_404_without_one_and_400_on_a_bad_date(client, login, busy_company):
+def test_api_returns_the_summary_of_a_day_an_empty_one_on_a_quiet_day_and_400_on_a_bad_date(
+    client, login, busy_company
+):
     login("agent")
     digests.generate_daily_summary(customer=busy_company, day=DAY)
     url = f"/api/v1/customers/{busy_company.pk}/daily-summary/"
@@ -177,7 +179,8 @@ def test_api_returns_the_summary_of_a_day_404_without_one_and_400_on_a_bad_date(
     body = found.json()
     assert found.status_code == 200 and body["date"] == DAY.isoformat() and len(body["sources"]) == 3
     assert body["statements"][0]["sources"] == [1, 2, 3]
-    assert (missing.status_code, bad.status_code, unknown.status_code) == (404, 400, 404)
+    assert missing.status_code == 200 and missing.json()["statements"] == [] and missing.json()["created"] is None
+    assert (bad.status_code, unknown.status_code) == (400, 404)
 
 
 # --- Weekly health digest -----------------------------------------------------------------------
