@@ -128,6 +128,20 @@ def test_a_failing_generative_provider_falls_back_to_the_extractive_summary(busy
     assert not summary.generated and summary.model == "extractive" and len(summary.statements) > 1
 
 
+def test_a_summary_that_cannot_be_traced_to_entries_is_replaced_by_the_entries_titles(busy_company, monkeypatch):
+    def summarize(text, **kwargs):  # e.g. a cloud summarizer that rewrote the sentences
+        return SimpleNamespace(text="The customer is unhappy about exports and may churn.", keywords=(), meta=None)
+
+    monkeypatch.setattr(digests.ai, "summarize", summarize)
+
+    summary = digests.generate_daily_summary(customer=busy_company, day=DAY)
+
+    texts = _source_texts(summary)
+    assert "unhappy" not in str(summary.statements)
+    for statement in summary.statements[1:]:
+        assert [statement["text"].rstrip(".") in texts[n] for n in statement["sources"]] == [True]
+
+
 def test_the_nightly_job_summarises_only_companies_with_activity_that_day(busy_company):
     quiet = CustomerFactory(name="Quiet")
     NoteFactory(customer=quiet, created=NOON - timedelta(days=3))
