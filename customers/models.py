@@ -216,3 +216,40 @@ class HealthSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} on {self.day}: {self.score}"
+
+
+class DailySummary(models.Model):
+    """What happened at a company on one calendar day of the workspace (customers/digests.py): counts per kind,
+    statements each citing the timeline entries they come from, and those entries as numbered sources."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="daily_summaries")
+    day = models.DateField()
+    counts = models.JSONField(default=list, blank=True, help_text='[{"kind", "label", "count"}], most first.')
+    statements = models.JSONField(default=list, blank=True, help_text='[{"text", "sources": [numbers]}].')
+    sources = models.JSONField(default=list, blank=True, help_text="The day's entries, numbered from 1.")
+    model = models.CharField(max_length=120, blank=True, help_text='"extractive" or the generative model.')
+    generated = models.BooleanField(default=False, help_text="Written by a generative model (else extracted).")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "-day"]
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="dailysummary_customer_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} on {self.day}"
+
+
+class HealthDigestSent(models.Model):
+    """One weekly health digest sent to one account owner: the record that makes the weekly job send it once."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week the digest is for.")
+    sent_at = models.DateTimeField(default=timezone.now)
+    companies = models.JSONField(default=list, blank=True, help_text='[{"customer_id", "was", "now"}] as sent.')
+
+    class Meta:
+        ordering = ["-week", "owner"]
+        constraints = [models.UniqueConstraint(fields=["owner", "week"], name="healthdigestsent_owner_week")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} for the week of {self.week}"

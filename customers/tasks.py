@@ -1,6 +1,6 @@
 """Celery entry points of customers: task reminders (every minute), health scores (for one company after an
-event, or for all of them by beat). Beat runs the fan-outs in the public schema; each queues one copy per
-workspace (tenants.services).
+event, or for all of them by beat), digests (daily summaries, weekly health digests). Beat runs the fan-outs in
+the public schema; each queues one copy per workspace (tenants.services).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from celery import shared_task
 
 from tenants.services import tenants_fan_out
 
-from . import health, services
+from . import digests, health, services
 
 
 @shared_task
@@ -39,3 +39,25 @@ def customers_health_refresh_task() -> int:
 @shared_task
 def customers_health_refresh_fanout_task() -> int:
     return tenants_fan_out(customers_health_refresh_task)
+
+
+@shared_task
+def daily_summaries_task() -> int:
+    """Yesterday's summary of every company of this workspace that had activity yesterday."""
+    return digests.daily_summaries_generate()
+
+
+@shared_task
+def daily_summaries_fanout_task() -> int:
+    return tenants_fan_out(daily_summaries_task)
+
+
+@shared_task
+def health_digests_task() -> int:
+    """This week's health digest to every account owner of this workspace (once each a week)."""
+    return digests.health_digests_send()
+
+
+@shared_task
+def health_digests_fanout_task() -> int:
+    return tenants_fan_out(health_digests_task)

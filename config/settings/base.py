@@ -360,6 +360,10 @@ CELERY_TASK_ROUTES = {
             "helpdesk.tasks.sla.sla_risk_model_train_fanout_task",
             "customers.tasks.customers_health_refresh_task",
             "customers.tasks.customers_health_refresh_fanout_task",
+            "customers.tasks.daily_summaries_task",
+            "customers.tasks.daily_summaries_fanout_task",
+            "customers.tasks.health_digests_task",
+            "customers.tasks.health_digests_fanout_task",
         ],
     }.items()
     for name in names
@@ -407,6 +411,16 @@ CELERY_BEAT_SCHEDULE = {
     "inbox-mailboxes-poll": {"task": "inbox.tasks.mailboxes.mailboxes_poll_fanout_task", "schedule": 60.0},
     # Customers: task reminders whose time has passed are emailed to their owners, once each.
     "customers-task-reminders": {"task": "customers.tasks.task_reminders_fanout_task", "schedule": 60.0},
+    # Digests (customers/digests.py): yesterday's summary of every active company just after midnight, and the
+    # weekly health digest to account owners on Monday morning (each owner once a week).
+    "customers-daily-summaries": {
+        "task": "customers.tasks.daily_summaries_fanout_task",
+        "schedule": crontab(hour=0, minute=23),
+    },
+    "customers-health-digests": {
+        "task": "customers.tasks.health_digests_fanout_task",
+        "schedule": crontab(hour=7, minute=13, day_of_week="mon"),
+    },
 }
 # Celery keeps Django's LOGGING, so worker and beat lines carry the schema like every other line.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

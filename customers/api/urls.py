@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .digests import CustomerDailySummaryApi
 from .views import (
     ContactDetailApi,
     ContactListApi,
@@ -26,6 +27,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/notes/", CustomerNoteListApi.as_view(), name="customer_notes"),
     path("customers/<int:customer_id>/tasks/", CustomerTaskListApi.as_view(), name="customer_tasks"),
     path("customers/<int:customer_id>/health/", CustomerHealthApi.as_view(), name="customer_health"),
+    path(
+        "customers/<int:customer_id>/daily-summary/", CustomerDailySummaryApi.as_view(), name="customer_daily_summary"
+    ),
     path("contacts/", ContactListApi.as_view(), name="contact_list"),
     path("contacts/<int:contact_id>/", ContactDetailApi.as_view(), name="contact_detail"),
     path("contacts/<int:contact_id>/timeline/", ContactTimelineApi.as_view(), name="contact_timeline"),

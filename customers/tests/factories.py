@@ -4,7 +4,16 @@ import datetime
 
 import factory
 
-from customers.models import Contact, Customer, HealthBand, HealthSnapshot, Note, Task
+from customers.models import (
+    Contact,
+    Customer,
+    DailySummary,
+    HealthBand,
+    HealthDigestSent,
+    HealthSnapshot,
+    Note,
+    Task,
+)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -66,3 +75,37 @@ class HealthSnapshotFactory(factory.django.DjangoModelFactory):
             }
         ]
     )
+
+
+class DailySummaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DailySummary
+
+    customer = factory.SubFactory(CustomerFactory)
+    day = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+    counts = factory.LazyFunction(lambda: [{"kind": "note", "label": "Notes", "count": 1}])
+    statements = factory.LazyFunction(lambda: [{"text": "Spoke about renewal.", "sources": [1]}])
+    sources = factory.LazyFunction(
+        lambda: [
+            {
+                "number": 1,
+                "kind": "note",
+                "source_app": "customers",
+                "id": 1,
+                "at": "2026-01-01T12:00:00+00:00",
+                "title": "Note",
+                "summary": "Spoke about renewal.",
+                "url": "/customers/1/#note-1",
+                "actor": "",
+            }
+        ]
+    )
+    model = "extractive"
+
+
+class HealthDigestSentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HealthDigestSent
+
+    owner = factory.SubFactory("accounts.tests.factories.UserFactory")
+    week = factory.Sequence(lambda n: datetime.date(2026, 1, 5) + datetime.timedelta(weeks=n))
