@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, EmailConfirmation
-from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
-from django.template.loader import render_to_string
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.emails import workspace_name
 from core.links import workspace_url
 
 from .models import User
@@ -30,22 +29,9 @@ class WorkspaceSite:
     domain: str
 
 
-def workspace_name() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return getattr(tenant, "name", "") or "Switchboard"
-
-
 def workspace_site() -> WorkspaceSite:
     """The current workspace as allauth's templates name it, on its configured domain."""
     return WorkspaceSite(name=workspace_name(), domain=urlsplit(workspace_url()).netloc)
-
-
-def templated_email_send(prefix: str, to: str, context: dict) -> None:
-    """Sends `<prefix>_subject.txt`, `<prefix>_message.txt` and its HTML twin `<prefix>_message.html`."""
-    subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
-    message = EmailMultiAlternatives(subject, render_to_string(f"{prefix}_message.txt", context), to=[to])
-    message.attach_alternative(render_to_string(f"{prefix}_message.html", context), "text/html")
-    message.send()
 
 
 @transaction.atomic

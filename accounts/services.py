@@ -19,9 +19,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.emails import templated_email_send, workspace_name
 from core.links import workspace_url
 
-from .emails import templated_email_send, workspace_name
 from .models import Invitation, Role, User
 from .roles import MANAGER_ROLES, role_can, roles_assignable_by
 

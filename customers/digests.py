@@ -24,13 +24,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
-from django.template.loader import render_to_string
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from ai import facade as ai
+from core.emails import templated_email_send, workspace_name
 from core.links import workspace_url
 
 from .contracts import TimelineEntry
@@ -355,18 +354,6 @@ def health_digest_send(*, owner, today: date | None = None) -> HealthDigestSent 
         recipient = owner.email
         transaction.on_commit(lambda: _send(recipient, context, record.pk))
     return record
-
-
-def workspace_name() -> str:
-    return getattr(getattr(connection, "tenant", None), "name", "") or "Switchboard"
-
-
-def templated_email_send(prefix: str, to: str, context: dict) -> None:
-    """`<prefix>_subject.txt`, `<prefix>_message.txt` and its HTML twin, like the account emails."""
-    subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
-    message = EmailMultiAlternatives(subject, render_to_string(f"{prefix}_message.txt", context), to=[to])
-    message.attach_alternative(render_to_string(f"{prefix}_message.html", context), "text/html")
-    message.send()
 
 
 def _send(recipient: str, context: dict, record_id: int) -> None:

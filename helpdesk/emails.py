@@ -11,17 +11,15 @@ from __future__ import annotations
 import logging
 
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
+
+from core.emails import workspace_name
 
 from .contracts import OutgoingMessage
 from .outgoing import publish_on_commit
 
 logger = logging.getLogger(__name__)
-
-
-def workspace_name() -> str:
-    return getattr(getattr(connection, "tenant", None), "name", "") or "Switchboard"
 
 
 def send_after_commit(prefix: str, *, to: str | list[str], context: dict) -> None:

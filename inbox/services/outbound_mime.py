@@ -12,9 +12,9 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 
 import dkim
 from django.conf import settings
-from django.db import connection
 from django.utils.html import linebreaks, urlize
 
+from core.emails import workspace_name
 from core.markdown import markdown_to_html
 from helpdesk import facade as helpdesk
 
@@ -32,10 +32,6 @@ HTML_PAGE = (
     '<body style="font-family: Arial, Helvetica, sans-serif; font-size: 14px; line-height: 1.5; color: #1f2328;">'
     "{body}</body></html>"
 )
-
-
-def workspace_name() -> str:
-    return getattr(getattr(connection, "tenant", None), "name", "") or "Switchboard"
 
 
 def sender_address(mailbox: Mailbox | None) -> tuple[str, str]:
