@@ -273,3 +273,26 @@ def test_the_list_filters_churned_companies_and_the_api_says_churn(client, login
         "source": "",
         "drivers": [],
     }
+
+
+# --- Demo --------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_marks_the_sickest_companies_churned_in_the_past_once():
+    from customers.demo import seed_churn
+
+    sick = [old_company() for _ in range(3)]
+    well = [old_company() for _ in range(3)]
+    for customer in sick:  # a surge of tickets around every churn cut-off: low health then
+        for days in (75, 95, 115, 135, 155):
+            tickets(customer, 4, days_ago=days, priority="urgent")
+    for customer in well:
+        tickets(customer, 1, days_ago=200)
+
+    marked = seed_churn(share=0.5)
+
+    churned = Customer.objects.filter(churned_at__isnull=False)
+    assert marked == churned.count() > 0
+    assert set(churned.values_list("pk", flat=True)) <= {c.pk for c in sick + well}
+    assert all(day < timezone.localdate() for day in churned.values_list("churned_at", flat=True))
+    assert seed_churn(share=0.5) == 0
