@@ -6,8 +6,8 @@ Training rows (`churn_training_data`), one per company, OLDEST FIRST by the mome
 - a churned company is described as of CUTOFF_DAYS (30) before its `churned_at`: what we could have seen a month
   ahead, nothing later (no leakage: every feature is computed "as of" that moment by customers.health);
 - a company still with us is described as of a moment spread deterministically (by its id) over the same span as
-  the churned ones' cut-offs, and never later than CUTOFF_DAYS ago: if they all sat at "30 days ago", the newest
-  fifth (the holdout) would hold no churned company and its AUC would mean nothing.
+  the churned ones' cut-offs (never later than CUTOFF_DAYS ago): if they all sat at "30 days ago", the newest
+  fifth (the holdout) would hold no churned company, and their age alone would tell the classes apart.
 
 Features (FEATURES): tier, age in days, contacts count, the health score and its 30-day change, and the health
 drivers' measures (ticket volume ratio, sentiment mood, SLA breaches, CSAT average, days since the last contact),
@@ -129,15 +129,18 @@ def _cutoffs(customers: Sequence[Customer], now: datetime) -> dict[int, datetime
         if customer.churned_at:
             day = customer.churned_at - timedelta(days=CUTOFF_DAYS)
             cutoffs[customer.pk] = min(latest, datetime.combine(day, time.max, tzinfo=tz).replace(microsecond=0))
+    # The same span as the churned companies' cut-offs: a wider one would let time itself (age, the newest rows
+    # all "stayed") pass for a signal.
+    newest = max(cutoffs.values(), default=latest)
     earliest = min(cutoffs.values(), default=latest - timedelta(days=180))
-    weeks = max(1, (latest - earliest).days // SPREAD_STEP_DAYS)
+    weeks = max(1, (newest - earliest).days // SPREAD_STEP_DAYS)
     for customer in customers:
         if customer.pk in cutoffs:
             continue
         # Deterministic by id (not random): the same data gives the same rows, hence the same fingerprint.
         digest = int(hashlib.sha256(str(customer.pk).encode()).hexdigest()[:8], 16)
-        at = latest - timedelta(days=SPREAD_STEP_DAYS * (digest % (weeks + 1)))
-        cutoffs[customer.pk] = max(at, min(latest, customer.created + timedelta(days=CUTOFF_DAYS)))
+        at = newest - timedelta(days=SPREAD_STEP_DAYS * (digest % (weeks + 1)))
+        cutoffs[customer.pk] = max(at, min(newest, customer.created + timedelta(days=CUTOFF_DAYS)))
     return cutoffs
 
 
