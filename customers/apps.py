@@ -12,3 +12,7 @@ class CustomersConfig(AppConfig):
 
         # Notes and tasks on the timeline; other apps register theirs from their own ready().
         provider_register(OWN_PROVIDER)
+        # The churn-risk model's training rows, for the AI models page (customers/churn.py).
+        from .churn import register as churn_register
+
+        churn_register()

@@ -310,4 +310,45 @@ def seed_health(*, days: int = HEALTH_HISTORY_DAYS) -> str:
     if HealthSnapshot.objects.exists():
         return f"health: {customer_health_analyze()} companies scored"
     scored = customer_health_backfill(days=days)
-    return f"health: {scored} companies scored, {days} days of history"
+    churned = seed_churn()
+    return f"health: {scored} companies scored, {days} days of history, {churned} churned in the past"
+
+
+CHURN_SHARE = 0.08
+CHURN_DAYS_AGO = (40, 60, 80, 100, 120)  # within the helpdesk demo's 182 days of tickets, cut-offs included
+CHURN_REASONS = ("Moved to a competitor", "Budget cuts", "Unhappy with support", "No longer needs the product")
+
+
+def seed_churn(*, seed: int = 0, share: float = CHURN_SHARE) -> int:
+    """Marks about `share` of the demo companies churned in the past, mostly those whose health (CSAT, sentiment,
+    breaches) was worst a month before the day they left, so the churn model has a real pattern to learn. Once:
+    nothing happens when a company is already marked churned."""
+    from .churn import CUTOFF_DAYS
+    from .health import health_batch
+    from .models import HealthBand
+
+    if Customer.objects.filter(churned_at__isnull=False).exists():
+        return 0
+    rng = random.Random(seed + 7)
+    now = timezone.now()
+    companies = list(Customer.objects.values_list("pk", "created"))
+    per_day = max(1, round(share * len(companies) / len(CHURN_DAYS_AGO)))
+    chosen: dict[int, int] = {}
+    for days in CHURN_DAYS_AGO:
+        cutoff = now - timedelta(days=days + CUTOFF_DAYS)
+        ids = [pk for pk, created in companies if pk not in chosen and created < cutoff - timedelta(days=30)]
+        scored = [h for h in health_batch(ids, at=cutoff) if h.band != HealthBand.UNKNOWN]
+        # The sickest, give or take: not every sick company leaves, and some healthy-looking ones do.
+        ranked = sorted(scored, key=lambda h: h.score + rng.gauss(0, 10))
+        for result in ranked[:per_day]:
+            chosen[result.customer_id] = days
+    with transaction.atomic():
+        for pk, days in chosen.items():
+            Customer.objects.filter(pk=pk).update(
+                churned_at=timezone.localdate(now) - timedelta(days=days),
+                churn_reason=rng.choice(CHURN_REASONS),
+                churn_risk=None,
+                churn_risk_source="",
+                churn_drivers=[],
+            )
+    return len(chosen)

@@ -162,6 +162,11 @@ class CustomerFilterForm(forms.Form):
     health = forms.ChoiceField(
         required=False, choices=[("", "Any health"), *Customer.HealthBand.choices], help_text="A health band."
     )
+    churned = forms.ChoiceField(
+        required=False,
+        choices=[("", "Active and churned"), ("no", "Active"), ("yes", "Churned")],
+        help_text="“yes”: only companies marked churned; “no”: only the others.",
+    )
     sort = forms.ChoiceField(
         required=False, choices=_sort_choices(CUSTOMER_SORT_KEYS), help_text="A leading “-” reverses. Default: name."
     )
@@ -188,6 +193,7 @@ class CustomerFilterForm(forms.Form):
             unowned=owner == "none",
             tag=data.get("tag", ""),
             health=data.get("health", ""),
+            churned=data.get("churned", ""),
         )
         return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
 
@@ -334,3 +340,10 @@ def _day_start(day: date) -> datetime | None:
         return timezone.make_aware(datetime.combine(day, time.min))
     except (OverflowError, ValueError):
         return None
+
+
+class ChurnForm(forms.Form):
+    """Marking a company churned (customers.services.customer_churn_mark)."""
+
+    churned_at = forms.DateField(label="Churned on", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="Reason", required=False, max_length=200, help_text="e.g. “Moved to a competitor”.")

@@ -237,6 +237,8 @@ def customer_health_analyze(
 
     Three statements a batch besides the helpdesk's six: the ids, the snapshot upsert, the customer update; each
     batch commits on its own, so a long run holds no lock for long and a failure loses one batch at most."""
+    from . import churn  # churn builds on this module
+
     at = at or timezone.now()
     current = at >= timezone.now() - timedelta(minutes=5)
     scored = 0
@@ -247,6 +249,7 @@ def customer_health_analyze(
             _snapshots_upsert(results, drivers, at)
             if current:
                 _customers_update(results, drivers, at)
+                churn.churn_risk_update(results, at)  # the same batch's churn risk (customers/churn.py)
         scored += len(results)
     return scored
 

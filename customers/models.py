@@ -82,6 +82,14 @@ class Customer(models.Model):
     health_band = models.CharField(max_length=10, choices=HealthBand.choices, blank=True, editable=False)
     health_drivers = models.JSONField(default=list, blank=True, editable=False)
     health_updated = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it last changed.")
+    # Churn (customers/churn.py): set by a teammate when the company leaves; the risk is recomputed with the health.
+    churned_at = models.DateField(null=True, blank=True, help_text="The day the company stopped being a customer.")
+    churn_reason = models.CharField(max_length=200, blank=True)
+    churn_risk = models.FloatField(null=True, blank=True, editable=False, help_text="0–1; null until computed.")
+    churn_risk_source = models.CharField(
+        max_length=60, blank=True, editable=False, help_text='"heuristic" or the model version ("customers.churn v2").'
+    )
+    churn_drivers = models.JSONField(default=list, blank=True, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 

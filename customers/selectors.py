@@ -63,6 +63,7 @@ class CustomerFilters:
     unowned: bool = False
     tag: str = ""
     health: str = ""  # a Customer.HealthBand value
+    churned: str = ""  # "yes": only churned companies, "no": only the others
 
     @property
     def active(self) -> bool:
@@ -126,6 +127,8 @@ def _matching_customers(filters: CustomerFilters) -> QuerySet[Customer]:
         queryset = queryset.filter(tags__contains=[filters.tag])
     if filters.health:
         queryset = queryset.filter(health_band=filters.health)
+    if filters.churned:
+        queryset = queryset.filter(churned_at__isnull=filters.churned != "yes")
     return queryset
 
 

@@ -103,6 +103,41 @@ def customer_delete(*, customer: Customer, actor) -> None:
     _announce(live.customer_deleted(customer_id=customer_id, name=name, actor=actor), actor)
 
 
+CHURN_REASON_LIMIT = 200
+
+
+@transaction.atomic
+def customer_churn_mark(*, customer: Customer, actor, churned_at=None, reason: str = "") -> Customer:
+    """Marks the company churned on `churned_at` (today by default; not in the future, not before it was added),
+    with a short reason. Its churn risk is cleared: it has left. A label for the churn model (customers/churn.py)."""
+    today = timezone.localdate()
+    churned_at = churned_at or today
+    if churned_at > today:
+        raise ValidationError({"churned_at": "The churn date cannot be in the future."})
+    if churned_at < timezone.localdate(customer.created):
+        raise ValidationError({"churned_at": "The churn date cannot be before the company was added."})
+    reason = (reason or "").strip()
+    if len(reason) > CHURN_REASON_LIMIT:
+        raise ValidationError({"churn_reason": f"Keep the reason under {CHURN_REASON_LIMIT} characters."})
+    customer.churned_at, customer.churn_reason = churned_at, reason
+    customer.churn_risk, customer.churn_risk_source, customer.churn_drivers = None, "", []
+    fields = ["churned_at", "churn_reason", "churn_risk", "churn_risk_source", "churn_drivers", "updated"]
+    customer.save(update_fields=fields)
+    _announce(live.customer_updated(customer=customer_row(customer_id=customer.pk), actor=actor), actor)
+    return customer
+
+
+@transaction.atomic
+def customer_churn_unmark(*, customer: Customer, actor) -> Customer:
+    """The company is a customer again (or was marked by mistake): the next health run scores its risk again."""
+    if customer.churned_at is None:
+        return customer
+    customer.churned_at, customer.churn_reason = None, ""
+    customer.save(update_fields=["churned_at", "churn_reason", "updated"])
+    _announce(live.customer_updated(customer=customer_row(customer_id=customer.pk), actor=actor), actor)
+    return customer
+
+
 # --- Contacts -----------------------------------------------------------------------------------
 
 

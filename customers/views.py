@@ -32,6 +32,7 @@ from core.realtime import topics_query
 from . import live, selectors, services
 from .csv_io import csv_lines
 from .forms import (
+    ChurnForm,
     ContactFilterForm,
     ContactForm,
     CsvImportForm,
@@ -123,10 +124,56 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     context = {
         "customer": customer,
         "health": _health_card(customer),
+        "churn": _churn_card(customer),
         **_capabilities(request.user),
         **_activity_context(request, Subject(customer)),
     }
     return render(request, DETAIL_TEMPLATE, context)
+
+
+def _churn_card(customer: Customer) -> dict[str, Any]:
+    """What templates/customers/_churn.html shows: the risk in %, its reasons and who made it, and the mark form."""
+    from .churn import HEURISTIC, heuristic_label
+
+    risk = customer.churn_risk
+    return {
+        "percent": None if risk is None else round(100 * risk),
+        "heuristic": customer.churn_risk_source == HEURISTIC,
+        "heuristic_label": heuristic_label() if customer.churn_risk_source == HEURISTIC else "",
+        "form": ChurnForm(initial={"churned_at": timezone.localdate()}),
+    }
+
+
+@require_POST
+@capability_required("customers.edit")
+def customer_churn_mark(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    form = ChurnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.customer_churn_mark(
+                customer=customer,
+                actor=request.user,
+                churned_at=form.cleaned_data["churned_at"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Marked {customer.name} churned.")
+    else:
+        problems = (f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
+        messages.error(request, " ".join(problems))
+    return hx_redirect(request, reverse("customers:customer_detail", args=[customer.pk]))
+
+
+@require_POST
+@capability_required("customers.edit")
+def customer_churn_unmark(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    services.customer_churn_unmark(customer=customer, actor=request.user)
+    messages.success(request, f"{customer.name} is a customer again.")
+    return hx_redirect(request, reverse("customers:customer_detail", args=[customer.pk]))
 
 
 def _signed(points: int) -> str:

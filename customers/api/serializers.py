@@ -63,16 +63,32 @@ class HealthSummarySerializer(serializers.Serializer):
     drivers = HealthDriverSerializer(source="health_drivers", many=True, read_only=True)
 
 
+class ChurnSummarySerializer(serializers.Serializer):
+    churned_at = serializers.DateField(read_only=True, allow_null=True, help_text="Null while still a customer.")
+    reason = serializers.CharField(source="churn_reason", read_only=True)
+    risk = serializers.FloatField(
+        source="churn_risk", read_only=True, allow_null=True, help_text="0–1; null when churned or not computed."
+    )
+    source = serializers.CharField(
+        source="churn_risk_source", read_only=True, help_text="“heuristic” or the model version that computed it."
+    )
+    drivers = serializers.ListField(
+        source="churn_drivers", child=serializers.CharField(), read_only=True, help_text="Why, in words."
+    )
+
+
 @extend_schema_serializer(component_name="Customer")
 class CustomerOutputSerializer(serializers.ModelSerializer):
     owner = OwnerSerializer(read_only=True, allow_null=True)
     contact_count = serializers.IntegerField(read_only=True, help_text="How many contacts the customer has.")
     health = HealthSummarySerializer(source="*", read_only=True, help_text="The latest health score and its drivers.")
+    churn = ChurnSummarySerializer(source="*", read_only=True, help_text="Whether it churned, else its churn risk.")
 
     class Meta:
         model = Customer
         fields = [
-            "id", "name", "domain", "industry", "tier", "owner", "tags", "contact_count", "health", "created", "updated"
+            "id", "name", "domain", "industry", "tier", "owner", "tags", "contact_count", "health", "churn", "created",
+            "updated",
         ]  # fmt: skip
         read_only_fields = fields
 

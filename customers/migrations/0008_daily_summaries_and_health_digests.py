@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0006_customer_health'),
+        ('customers', '0007_customer_churn'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
