@@ -99,11 +99,10 @@ def _conversion(stages: list[Stage], pipeline: Pipeline, since: datetime) -> lis
 
 TIME_IN_STAGE_SQL = """
 SELECT to_stage_id, AVG(EXTRACT(EPOCH FROM (left_at - at))) / 86400 FROM (
-    SELECT c.to_stage_id, c.at, LEAD(c.at) OVER (PARTITION BY c.lead_id ORDER BY c.at, c.id) AS left_at
+    SELECT c.to_stage_id, s.kind, c.at, LEAD(c.at) OVER (PARTITION BY c.lead_id ORDER BY c.at, c.id) AS left_at
     FROM {changes} c JOIN {stages} s ON s.id = c.to_stage_id
-    WHERE s.pipeline_id = %s AND s.kind = 'open'
-      AND c.lead_id IN (SELECT lead_id FROM {changes} WHERE at >= %s)
-) stays WHERE left_at IS NOT NULL AND at >= %s GROUP BY to_stage_id
+    WHERE s.pipeline_id = %s AND c.lead_id IN (SELECT lead_id FROM {changes} WHERE at >= %s)
+) stays WHERE kind = 'open' AND left_at IS NOT NULL AND at >= %s GROUP BY to_stage_id
 """
 
 
