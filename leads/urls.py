@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_intelligence
 
 app_name = "leads"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("<int:lead_id>/move/", views.lead_move, name="lead_move"),
     path("<int:lead_id>/activities/", views.activity_create, name="activity_create"),
     path("activities/<int:activity_id>/done/", views.activity_complete, name="activity_complete"),
+]
+
+# Lead intelligence and pipeline metrics (leads/views_intelligence.py).
+urlpatterns += [
+    path("<int:lead_id>/intelligence/", views_intelligence.lead_intelligence, name="lead_intelligence"),
+    path("pipelines/<int:pipeline_id>/metrics/", views_intelligence.pipeline_metrics, name="pipeline_metrics"),
 ]

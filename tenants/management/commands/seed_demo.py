@@ -84,6 +84,10 @@ class Command(BaseCommand):
         health = seed_health()  # after the tickets: the scores read them
         sellers = [user for user in team.values() if user.role in LEAD_OWNER_ROLES] or owners
         leads = seed_leads(owners=sellers, leads=DEMO_LEADS, seed=zlib.crc32(slug.encode()))
+        if leads:  # the lead page shows the trained conversion model, not the heuristic (a few seconds, queued)
+            from ai.facade import outcome_train_queue
+
+            outcome_train_queue("leads.conversion")  # registered by leads' AppConfig.ready
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added"
