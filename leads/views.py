@@ -150,6 +150,8 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 @capability_required("leads.edit")
 def lead_create(request: HttpRequest) -> HttpResponse:
     form = LeadForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        form.prefill(request.GET)
     if request.method == "POST" and form.is_valid():
         try:
             lead = services.lead_create(actor=request.user, stage=form.cleaned_data.get("stage"), **form.service_data())
