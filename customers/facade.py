@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Func, QuerySet, Value
 
-from . import selectors, services, timeline
-from .contracts import TimelineProvider
+from . import panels, selectors, services, timeline
+from .contracts import CompanyPanel, TimelineProvider
 from .models import Contact, Customer
 from .validators import normalize_domain
 
@@ -19,6 +19,7 @@ __all__ = [
     "CUSTOMER_TIER_CHOICES",
     "INDIVIDUALS",
     "Contact",  # the model a ticket's requester points at: other apps hold contacts through foreign keys
+    "company_panel_register",
     "contact_for_email",
     "contact_for_phone",
     "contact_match",
@@ -192,3 +193,12 @@ def timeline_provider_register(provider: TimelineProvider) -> None:
     """Adds an app's entries to every company and contact timeline; call it from the app's `AppConfig.ready`.
     See customers.contracts for what a provider answers and customers.timeline for how pages are merged."""
     timeline.provider_register(provider)
+
+
+# --- company page panels ---
+
+
+def company_panel_register(panel: CompanyPanel) -> None:
+    """Adds a read-only block to every company page; call it from the app's `AppConfig.ready`. See
+    customers.contracts.CompanyPanel for what the panel answers."""
+    panels.panel_register(panel)

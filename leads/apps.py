@@ -6,7 +6,9 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        from .timeline import register
+        from . import company_panel, timeline
 
         # Leads, their stage changes and activities on customers' company and contact timelines.
-        register()
+        timeline.register()
+        # The company's open leads on its page, read-only (customers imports no leads).
+        company_panel.register()

@@ -163,3 +163,38 @@ def test_list_costs_the_same_queries_for_more_leads(client, login, stages, djang
     LeadFactory.create_batch(20, stage=stages["Qualified"])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url("lead_list"))
+
+
+# --- The company page's "Open leads" panel ------------------------------------------------------
+
+
+def test_agents_see_the_company_open_leads_read_only_on_its_page(client, login, stages):
+    from customers.tests.factories import CustomerFactory
+
+    login("agent")
+    customer = CustomerFactory()
+    services.lead_create(actor=None, title="Big deal", customer=customer, value=5000, stage=stages["Proposal"])
+    won = services.lead_create(actor=None, title="Done deal", customer=customer)
+    services.lead_move(lead=won, stage=stages["Won"], position=0, actor=None)
+    services.lead_create(actor=None, title="Someone else's", customer=CustomerFactory())
+
+    html = client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
+    panel = html.split('data-testid="customer-leads"', 1)[1].split("</section>", 1)[0]
+
+    assert "Big deal" in panel and "Proposal" in panel and "5,000 USD" in panel
+    assert "Done deal" not in panel and "Someone else" not in panel
+    assert 'data-testid="customer-new-lead"' not in panel
+
+
+def test_sales_users_get_a_new_lead_button_prefilled_with_the_company(client, login, pipeline):
+    from customers.tests.factories import CustomerFactory
+
+    login("sales")
+    customer = CustomerFactory(name="Prefilled Co")
+
+    html = client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
+    assert f'href="{reverse("leads:lead_create")}?customer={customer.pk}"' in html
+    assert 'data-testid="customer-leads-empty"' in html
+
+    form = client.get(reverse("leads:lead_create"), {"customer": customer.pk}).context["form"]
+    assert str(form["customer"].value()) == str(customer.pk)
