@@ -198,3 +198,50 @@ def test_sales_users_get_a_new_lead_button_prefilled_with_the_company(client, lo
 
     form = client.get(reverse("leads:lead_create"), {"customer": customer.pk}).context["form"]
     assert str(form["customer"].value()) == str(customer.pk)
+
+
+# --- "Create lead from ticket" ------------------------------------------------------------------
+
+
+def test_the_ticket_page_offers_a_lead_prefilled_from_the_ticket_to_sales_only(client, login, pipeline):
+    from helpdesk.tests.factories import TicketFactory
+
+    ticket = TicketFactory(subject="Pricing for 40 seats?")
+    login("agent")
+    assert (
+        'data-testid="lead-from-ticket"'
+        not in client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+    )
+
+    login("sales")
+    html = client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+    assert 'data-testid="lead-from-ticket"' in html
+    link = (
+        html.split('data-testid="lead-from-ticket"', 1)[1].split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    )
+
+    form = client.get(link).context["form"]
+
+    assert str(form["customer"].value()) == str(ticket.customer_id)
+    assert str(form["contact"].value()) == str(ticket.requester_id)
+    assert form["title"].value() == "Pricing for 40 seats?"
+    assert form["source"].value() == "support" and form["source_ref"].value() == str(ticket.pk)
+
+
+def test_a_lead_created_from_a_ticket_records_its_source_and_ticket_id(client, login, pipeline):
+    from helpdesk.tests.factories import TicketFactory
+
+    ticket = TicketFactory(subject="Upgrade")
+    login("sales")
+    data = {
+        "title": "Upgrade", "customer": ticket.customer_id, "contact": ticket.requester_id, "source": "support",
+        "source_ref": str(ticket.pk), "value": "100", "currency": "USD",
+    }  # fmt: skip
+
+    response = client.post(url("lead_create"), data)
+
+    lead = Lead.objects.get(title="Upgrade")
+    assert response.status_code == 302, response.content
+    assert (lead.source, lead.source_ref, lead.customer_id, lead.contact_id) == (
+        "support", str(ticket.pk), ticket.customer_id, ticket.requester_id,
+    )  # fmt: skip
