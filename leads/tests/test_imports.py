@@ -81,3 +81,24 @@ def test_open_leads_with_the_same_contact_email_and_title_are_duplicates_in_the_
 
     assert again.created == 0 and "already exists" in str(again.errors[0])
     assert Lead.objects.count() == 1
+
+
+def test_the_import_page_reports_bad_rows_and_redirects_after_a_clean_import(client, login, stages):
+    from django.urls import reverse
+
+    login("sales")
+    assert client.get(reverse("leads:lead_import")).status_code == 200
+
+    bad = client.post(reverse("leads:lead_import"), {"file": upload("title,value\nOk,1\nBad,lots\n"), "mode": "all"})
+    assert bad.status_code == 200 and bad.content.decode().count('data-testid="import-error"') == 1
+    assert not Lead.objects.exists()
+
+    good = client.post(reverse("leads:lead_import"), {"file": upload("title\nOk\n"), "mode": "all"})
+    assert good.status_code == 302 and Lead.objects.get().title == "Ok"
+
+
+def test_agents_cannot_import_leads(client, login):
+    from django.urls import reverse
+
+    login("agent")
+    assert client.get(reverse("leads:lead_import")).status_code == 403
