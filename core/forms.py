@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+
+from .csv_io import ImportMode
+from .uploads import upload_check
 
 UNSTYLED_WIDGETS = (forms.HiddenInput, forms.RadioSelect, forms.CheckboxSelectMultiple)
 
@@ -50,3 +55,38 @@ def id_or_words_validator(*words: str, message: str) -> RegexValidator:
     Written as one regex so the API documents exactly what it accepts (core.api.params reads it)."""
     spelled = "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in word) for word in words)
     return RegexValidator(rf"^\s*(?:[0-9]+|{spelled})?\s*$", message)
+
+
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+
+
+class CsvImportForm(BootstrapFormMixin, forms.Form):
+    """A CSV upload and what to do when some rows have problems: customers' and leads' import pages."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Comma- or semicolon-separated, with a header row. UTF-8 or Excel's CSV format.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv"}),
+    )
+    mode = forms.ChoiceField(
+        label="If some rows have problems",
+        choices=ImportMode.CHOICES,
+        initial=ImportMode.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.name.lower().endswith((".xlsx", ".xls", ".numbers", ".ods")):
+            raise ValidationError(
+                "This is a spreadsheet workbook, not a CSV file. In your spreadsheet app choose "
+                "File → Save as (or Download) → CSV, then upload that file.",
+                code="workbook",
+            )
+        # The same allow-list as every upload: a clean name, and bytes that are text (an .exe renamed .csv is not).
+        upload_check(file, accept=CSV_EXTENSIONS)
+        return file

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 
@@ -117,3 +118,16 @@ class TimelineProvider:
     source_app: str
     kinds: tuple[TimelineKind, ...]
     entries: Callable[[TimelineQuery], list[TimelineEntry]]
+
+
+@dataclass(frozen=True)
+class CompanyPanel:
+    """A read-only block another app adds to the company page (e.g. the company's open leads).
+
+    `context(customer_id, user)` returns the template's context, or None to show nothing to this user; it runs a
+    fixed number of queries. `template` is the app's own partial, rendered with that context as `panel`.
+    """
+
+    name: str
+    template: str
+    context: Callable[[int, Any], Mapping[str, object] | None]

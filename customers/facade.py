@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Func, QuerySet, Value
 
-from . import selectors, services, timeline
-from .contracts import TimelineProvider
+from . import panels, selectors, services, timeline
+from .contracts import CompanyPanel, TimelineProvider
 from .models import Contact, Customer
 from .validators import normalize_domain
 
@@ -19,11 +19,15 @@ __all__ = [
     "CUSTOMER_TIER_CHOICES",
     "INDIVIDUALS",
     "Contact",  # the model a ticket's requester points at: other apps hold contacts through foreign keys
+    "company_panel_register",
     "contact_for_email",
     "contact_for_phone",
+    "contact_match",
     "contact_queryset",
     "contact_requester_rows",
     "contact_search",
+    "customer_and_contact_resolve",
+    "customer_match",
     "timeline_provider_register",
 ]
 
@@ -84,6 +88,78 @@ def contact_requester_rows() -> list[tuple[int, int, str, str, datetime]]:
     return selectors.contact_requester_rows()
 
 
+# --- leads: matching prospects with existing companies and people ---
+
+
+def contact_match(*, email: str) -> Contact | None:
+    """The oldest contact with this address (case-insensitive), with its customer; None when unknown or blank."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    return Contact.objects.filter(email__iexact=email).select_related("customer").order_by("id").first()
+
+
+def customer_match(*, domain: str = "", name: str = "") -> Customer | None:
+    """The oldest customer with this web domain (however spelled: URL, email, any case), else with this name
+    (case-insensitive); None when neither matches. Personal-mail domains (gmail.com…) match nobody."""
+    try:
+        domain = normalize_domain(domain)
+    except ValidationError:
+        domain = ""
+    if domain and domain not in PERSONAL_EMAIL_DOMAINS:
+        customer = Customer.objects.filter(domain__iexact=domain).order_by("id").first()
+        if customer is not None:
+            return customer
+    name = (name or "").strip()
+    if name:
+        return Customer.objects.filter(name__iexact=name).order_by("id").first()
+    return None
+
+
+@transaction.atomic
+def customer_and_contact_resolve(
+    *,
+    actor,
+    company_name: str = "",
+    domain: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    customer: Customer | None = None,
+) -> tuple[Customer | None, Contact | None]:
+    """The company and person these details name, linked when they exist and created when not, never twice.
+
+    The contact is matched by email first (its company wins over the details given), then the company by domain
+    (or the email's, unless a personal-mail domain), then by name. Nothing is created from empty details: no
+    company without a name or a domain (a work email's counts), no contact without a company and a name or an
+    email. A known `customer` (the lead's own) is kept; a contact found at another company is then left out.
+    """
+    contact_email = (contact_email or "").strip().lower()
+    contact = contact_match(email=contact_email)
+    if contact is not None and customer is not None and contact.customer_id != customer.pk:
+        return customer, None
+    if contact is not None:
+        return contact.customer, contact
+    if customer is None:
+        domain = _usable_domain(domain) or _usable_domain(contact_email.rpartition("@")[2])
+        customer = customer_match(domain=domain, name=company_name)
+        if customer is None and (company_name.strip() or domain):
+            name = company_name.strip()[: Customer._meta.get_field("name").max_length] or domain
+            customer = services.customer_create(actor=actor, name=name, domain=domain, tags=["from-leads"])
+    if customer is None or not (contact_email or contact_name.strip()):
+        return customer, None
+    name = contact_name.strip()[: Contact._meta.get_field("name").max_length] or contact_email.partition("@")[0]
+    contact = services.contact_create(actor=actor, customer=customer, name=name, email=contact_email)
+    return customer, contact
+
+
+def _usable_domain(domain: str) -> str:
+    try:
+        domain = normalize_domain(domain)
+    except ValidationError:
+        return ""
+    return "" if domain in PERSONAL_EMAIL_DOMAINS else domain
+
+
 # --- sms ---
 
 
@@ -117,3 +193,12 @@ def timeline_provider_register(provider: TimelineProvider) -> None:
     """Adds an app's entries to every company and contact timeline; call it from the app's `AppConfig.ready`.
     See customers.contracts for what a provider answers and customers.timeline for how pages are merged."""
     timeline.provider_register(provider)
+
+
+# --- company page panels ---
+
+
+def company_panel_register(panel: CompanyPanel) -> None:
+    """Adds a read-only block to every company page; call it from the app's `AppConfig.ready`. See
+    customers.contracts.CompanyPanel for what the panel answers."""
+    panels.panel_register(panel)

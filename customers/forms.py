@@ -11,13 +11,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.forms import BootstrapFormMixin, id_or_words_validator
-from core.uploads import upload_check
+from core.forms import BootstrapFormMixin, CsvImportForm, id_or_words_validator  # noqa: F401 (customers.views)
 
 from . import selectors
 from .models import Contact, Customer
 from .selectors import CUSTOMER_SORT_KEYS, ContactFilters, CustomerFilters
-from .services import ImportMode
 from .timeline import timeline_kinds
 from .validators import normalize_domain, normalize_phone, normalize_tags
 
@@ -213,39 +211,6 @@ class ContactFilterForm(forms.Form):
         data = self.cleaned_data
         filters = ContactFilters(q=data.get("q", ""), customer_id=data.get("customer"))
         return ListQuery(filters=filters, sort=data.get("sort") or "name", cursor=data.get("cursor", ""))
-
-
-CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
-
-
-class CsvImportForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Comma- or semicolon-separated, with a header row. UTF-8 or Excel's CSV format.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv"}),
-    )
-    mode = forms.ChoiceField(
-        label="If some rows have problems",
-        choices=ImportMode.CHOICES,
-        initial=ImportMode.ALL_OR_NOTHING,
-        widget=forms.RadioSelect,
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style_fields()
-
-    def clean_file(self):
-        file = self.cleaned_data["file"]
-        if file.name.lower().endswith((".xlsx", ".xls", ".numbers", ".ods")):
-            raise ValidationError(
-                "This is a spreadsheet workbook, not a CSV file. In your spreadsheet app choose "
-                "File → Save as (or Download) → CSV, then upload that file.",
-                code="workbook",
-            )
-        # The same allow-list as every upload: a clean name, and bytes that are text (an .exe renamed .csv is not).
-        upload_check(file, accept=CSV_EXTENSIONS)
-        return file
 
 
 # --- Notes, tasks and the timeline --------------------------------------------------------------

@@ -7,7 +7,7 @@ once per file (owners, existing domains and names, companies for contacts), neve
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,18 @@ from django.core.validators import validate_email
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from .csv_io import Columns, CsvTable, cell, map_header
+from core.csv_io import (
+    Columns,
+    CsvTable,
+    ImportPlan,
+    RowError,
+    cell,
+    check_cell,
+    extra_cells,
+    map_header,
+    too_long,
+)
+
 from .models import Contact, Customer
 from .validators import normalize_domain, normalize_phone, normalize_tags, parse_tier
 
@@ -55,50 +66,10 @@ CONTACT_COLUMNS = Columns(
 )
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    label: str
-    messages: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"Row {self.row}: " + " ".join(self.messages)
-
-
-@dataclass
-class ImportPlan:
-    total_rows: int
-    valid: list[Any] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-
-
-class _RowProblems(Exception):
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-
-
-def _check(messages: list[str], function: Callable[[], Any]) -> Any:
-    """Runs a validator; its message joins the row's list instead of stopping at the first problem."""
-    try:
-        return function()
-    except ValidationError as error:
-        messages.extend(error.messages)
-        return None
-
-
-def _too_long(messages: list[str], label: str, value: str, limit: int) -> None:
-    if len(value) > limit:
-        messages.append(f"{label} is {len(value)} characters long; the limit is {limit}.")
-
-
-def _extra_cells(cells: list[str], header: list[str]) -> list[str]:
-    extra = [value for value in cells[len(header) :] if value.strip()]
-    if not extra:
-        return []
-    return [
-        f"It has {len(cells)} values but the header names {len(header)} columns; "
-        "a value with a comma in it probably needs quotes."
-    ]
+# Shared with every CSV import (core.csv_io); the short names keep this module's rules readable.
+_check = check_cell
+_too_long = too_long
+_extra_cells = extra_cells
 
 
 def _valid_domains(raw_domains: Iterable[str]) -> set[str]:

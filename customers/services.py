@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
@@ -13,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.csv_io import CsvImportResult, ImportMode, ImportPlan, read_csv
 from core.deletion import delete_unless_in_use
 from core.validation import required_text
 
 from . import emails, live
-from .csv_io import read_csv
-from .imports import ImportPlan, RowError, plan_contact_import, plan_customer_import
+from .imports import plan_contact_import, plan_customer_import
 from .models import Contact, Customer, Note, Task
 from .selectors import customer_facets_forget, customer_row
 from .validators import normalize_domain, normalize_phone, normalize_tags
@@ -193,32 +192,6 @@ def contact_delete(*, contact: Contact, actor) -> None:
 
 
 # --- CSV import ---------------------------------------------------------------------------------
-
-
-class ImportMode:
-    ALL_OR_NOTHING = "all"
-    VALID_ONLY = "valid_only"
-    CHOICES = (
-        (ALL_OR_NOTHING, "If any row has a problem, import nothing and show me the problems"),
-        (VALID_ONLY, "Import the valid rows and skip the rows with problems"),
-    )
-
-
-@dataclass(frozen=True)
-class CsvImportResult:
-    mode: str
-    total_rows: int
-    created: int
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def valid_rows(self) -> int:
-        return self.total_rows - len(self.errors)
-
-    @property
-    def blocked(self) -> bool:
-        """Nothing was imported because some rows had problems and the user wanted all or nothing."""
-        return self.created == 0 and bool(self.errors) and self.mode == ImportMode.ALL_OR_NOTHING
 
 
 def customers_import_csv(*, file: IO[bytes], actor, mode: str = ImportMode.ALL_OR_NOTHING) -> CsvImportResult:

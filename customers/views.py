@@ -29,7 +29,7 @@ from core.forms import add_service_errors
 from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
 from core.realtime import topics_query
 
-from . import live, selectors, services
+from . import live, panels, selectors, services
 from .csv_io import csv_lines
 from .forms import (
     ChurnForm,
@@ -125,6 +125,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "customer": customer,
         "health": _health_card(customer),
         "churn": _churn_card(customer),
+        "company_panels": panels.company_panels(customer_id=customer.pk, user=request.user),
         **_capabilities(request.user),
         **_activity_context(request, Subject(customer)),
     }

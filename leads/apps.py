@@ -6,6 +6,11 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
+        from . import company_panel, timeline
         from .intelligence import register_outcome_source
 
         register_outcome_source()  # the AI models page can train "Lead conversion" from closed leads
+        # Leads, their stage changes and activities on customers' company and contact timelines.
+        timeline.register()
+        # The company's open leads on its page, read-only (customers imports no leads).
+        company_panel.register()

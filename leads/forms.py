@@ -31,12 +31,27 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Lead
-        fields = ["title", "customer", "contact", "source", "owner", "value", "currency", "expected_close", "tags"]
-        labels = {"customer": "Company", "expected_close": "Expected close date", "value": "Value"}
+        fields = [
+            "title", "customer", "contact", "company_name", "company_domain", "contact_name", "contact_email",
+            "source", "source_ref", "owner", "value", "currency", "expected_close", "tags",
+        ]  # fmt: skip
+        labels = {
+            "customer": "Company",
+            "expected_close": "Expected close date",
+            "value": "Value",
+            "company_name": "New company's name",
+            "company_domain": "New company's web domain",
+            "contact_name": "New contact's name",
+            "contact_email": "New contact's email",
+        }
+        help_texts = {
+            "company_name": "When the company is not a customer yet: it is created (or matched) when the lead is won.",
+        }
         widgets = {
             "title": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "50 seats for the support team"}),
             "expected_close": forms.DateInput(attrs={"type": "date"}),
             "currency": forms.TextInput(attrs={"maxlength": 3, "autocomplete": "off", "size": 3}),
+            "source_ref": forms.HiddenInput,
         }
         field_classes = {"owner": OwnerChoiceField}
 
@@ -57,6 +72,13 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
             self.fields["stage"].queryset = Stage.objects.filter(pk__in=[stage.pk for stage in stages])
             self.fields["stage"].empty_label = stages[0].name if stages else "First stage"
         self.style_fields()
+
+    def prefill(self, query) -> None:
+        """Initial values from the page that opened the form (a company page, a ticket): ids and text only."""
+        for name in ("customer", "contact", "title", "source", "source_ref"):
+            value = (query.get(name) or "").strip()
+            if value and (name not in ("customer", "contact") or value.isdigit()):
+                self.initial[name] = value
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -82,7 +82,15 @@ class Lead(models.Model):
     contact = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
+    # Who the lead is about before it is a customer (web form, CSV, API): conversion on a win matches these
+    # against existing companies and contacts (email, then domain, then name) or creates them.
+    company_name = models.CharField(max_length=200, blank=True)
+    company_domain = models.CharField(max_length=253, blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER)
+    # The record the lead came from when its source says so (e.g. the ticket id for "Support ticket").
+    source_ref = models.CharField(max_length=100, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
     )

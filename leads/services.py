@@ -11,11 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import live
+from . import conversion, live
 from .models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage, StageKind
 
+PROSPECT_FIELDS = ("company_name", "company_domain", "contact_name", "contact_email")
 LEAD_FIELDS = frozenset(
     {"title", "customer", "contact", "source", "owner", "value", "currency", "expected_close", "probability", "tags"}
+    | {*PROSPECT_FIELDS, "source_ref"}
 )
 # Gap between neighbouring cards' positions: a column takes ~50 moves into the same gap before renumbering.
 POSITION_STEP = 1024.0
@@ -79,6 +81,11 @@ def _clean_values(values: Mapping[str, Any]) -> dict[str, Any]:
         cleaned["currency"] = (cleaned["currency"] or "USD").strip().upper()
     if "value" in cleaned:
         cleaned["value"] = Decimal(cleaned["value"] or 0)
+    for name in (*PROSPECT_FIELDS, "source_ref"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+    if "contact_email" in cleaned:
+        cleaned["contact_email"] = cleaned["contact_email"].lower()
     if "tags" in cleaned:
         tags = cleaned["tags"]
         if isinstance(tags, str):
@@ -118,6 +125,11 @@ def lead_create(
     probability: int | None = None,
     tags: Iterable[str] | str = (),
     lost_reason: str = "",
+    company_name: str = "",
+    company_domain: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    source_ref: str = "",
 ) -> Lead:
     """A new lead on top of its column (the default pipeline's first open stage unless `stage` is given)."""
     if stage is None:
@@ -133,6 +145,11 @@ def lead_create(
             "currency": currency,
             "expected_close": expected_close,
             "tags": tags,
+            "company_name": company_name,
+            "company_domain": company_domain,
+            "contact_name": contact_name,
+            "contact_email": contact_email,
+            "source_ref": source_ref,
         }
     )
     lost_reason = (lost_reason or "").strip()
@@ -203,6 +220,8 @@ def lead_move(
         lead.updated = now
         fields += ["stage", "probability", "won_at", "lost_at", "lost_reason", "updated"]
         LeadStageChange.objects.create(lead=lead, from_stage=from_stage, to_stage=stage, actor=actor, at=now)
+        if stage.kind == StageKind.WON:
+            conversion.lead_convert(lead=lead, actor=actor)
     elif reason and stage.kind == StageKind.LOST:
         lead.lost_reason = reason[: Lead._meta.get_field("lost_reason").max_length]
         fields.append("lost_reason")

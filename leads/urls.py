@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.lead_board, name="lead_board"),
     path("list/", views.lead_list, name="lead_list"),
     path("new/", views.lead_create, name="lead_create"),
+    path("import/", views.lead_import, name="lead_import"),
     path("pipelines/<int:pipeline_id>/", views.pipeline_board, name="pipeline_board"),
     path("stages/<int:stage_id>/cards/", views.stage_cards, name="stage_cards"),
     path("<int:lead_id>/", views.lead_detail, name="lead_detail"),

@@ -4,6 +4,7 @@ selector, renders."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,11 +14,11 @@ from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
-from core.forms import add_service_errors
+from core.forms import CsvImportForm, add_service_errors
 from core.htmx import modal_done, render_modal, render_partial, wants_fragment
 from core.realtime import topics_query
 
-from . import live, selectors, services
+from . import imports, live, selectors, services
 from .forms import LeadActivityForm, LeadFilterForm, LeadForm, LeadMoveForm
 from .models import Lead, LeadActivity, Pipeline, Stage
 
@@ -150,6 +151,8 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 @capability_required("leads.edit")
 def lead_create(request: HttpRequest) -> HttpResponse:
     form = LeadForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        form.prefill(request.GET)
     if request.method == "POST" and form.is_valid():
         try:
             lead = services.lead_create(actor=request.user, stage=form.cleaned_data.get("stage"), **form.service_data())
@@ -247,3 +250,38 @@ def _sort_links(sort: str) -> dict[str, dict]:
         param = (field if descending else f"-{field}") if active else f"-{field}"
         links[field] = {"param": param, "active": active, "desc": descending}
     return links
+
+
+# --- CSV import ---------------------------------------------------------------------------------
+
+IMPORT_TEMPLATE = "leads/lead_import.html"
+IMPORT_EXAMPLE = (
+    "title,company,company_domain,contact_name,contact_email,value,currency,stage,owner_email,source,tags\n"
+    'Support seats,Acme Inc.,acme.com,Jane Doe,jane@acme.com,12000,USD,Qualified,dana@example.com,referral,"emea"\n'
+)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("leads.edit")
+def lead_import(request: HttpRequest) -> HttpResponse:
+    """Leads from a CSV file, with the row-by-row report of customers' import (leads/imports.py)."""
+    form = CsvImportForm(request.POST or None, request.FILES or None)
+    context = {
+        "form": form,
+        "columns": imports.LEAD_COLUMNS.known,
+        "example": IMPORT_EXAMPLE,
+        "max_bytes": settings.CSV_IMPORT_MAX_BYTES,
+    }
+    if request.method != "POST" or not form.is_valid():
+        return render(request, IMPORT_TEMPLATE, context)
+    try:
+        result = imports.leads_import_csv(
+            file=form.cleaned_data["file"], actor=request.user, mode=form.cleaned_data["mode"]
+        )
+    except ValidationError as error:
+        form.add_error("file", error)
+        return render(request, IMPORT_TEMPLATE, context, status=413 if error.code == "too_big" else 200)
+    if result.created and not result.errors:
+        messages.success(request, f"Imported {result.created} lead{'s' if result.created != 1 else ''}.")
+        return redirect("leads:lead_list")
+    return render(request, IMPORT_TEMPLATE, {**context, "result": result})

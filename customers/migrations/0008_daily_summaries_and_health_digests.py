@@ -7,43 +7,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_customer_churn'),
+        ("customers", "0007_customer_churn"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailySummary',
+            name="DailySummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('counts', models.JSONField(blank=True, default=list, help_text='[{"kind", "label", "count"}], most first.')),
-                ('statements', models.JSONField(blank=True, default=list, help_text='[{"text", "sources": [numbers]}].')),
-                ('sources', models.JSONField(blank=True, default=list, help_text="The day's entries, numbered from 1.")),
-                ('model', models.CharField(blank=True, help_text='"extractive" or the generative model.', max_length=120)),
-                ('generated', models.BooleanField(default=False, help_text='Written by a generative model (else extracted).')),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_summaries', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                (
+                    "counts",
+                    models.JSONField(blank=True, default=list, help_text='[{"kind", "label", "count"}], most first.'),
+                ),
+                (
+                    "statements",
+                    models.JSONField(blank=True, default=list, help_text='[{"text", "sources": [numbers]}].'),
+                ),
+                (
+                    "sources",
+                    models.JSONField(blank=True, default=list, help_text="The day's entries, numbered from 1."),
+                ),
+                (
+                    "model",
+                    models.CharField(blank=True, help_text='"extractive" or the generative model.', max_length=120),
+                ),
+                (
+                    "generated",
+                    models.BooleanField(default=False, help_text="Written by a generative model (else extracted)."),
+                ),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_summaries",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', '-day'],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'day'), name='dailysummary_customer_day')],
+                "ordering": ["customer", "-day"],
+                "constraints": [models.UniqueConstraint(fields=("customer", "day"), name="dailysummary_customer_day")],
             },
         ),
         migrations.CreateModel(
-            name='HealthDigestSent',
+            name="HealthDigestSent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(help_text='The Monday of the week the digest is for.')),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('companies', models.JSONField(blank=True, default=list, help_text='[{"customer_id", "was", "now"}] as sent.')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("week", models.DateField(help_text="The Monday of the week the digest is for.")),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "companies",
+                    models.JSONField(blank=True, default=list, help_text='[{"customer_id", "was", "now"}] as sent.'),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-week', 'owner'],
-                'constraints': [models.UniqueConstraint(fields=('owner', 'week'), name='healthdigestsent_owner_week')],
+                "ordering": ["-week", "owner"],
+                "constraints": [models.UniqueConstraint(fields=("owner", "week"), name="healthdigestsent_owner_week")],
             },
         ),
     ]

@@ -163,3 +163,85 @@ def test_list_costs_the_same_queries_for_more_leads(client, login, stages, djang
     LeadFactory.create_batch(20, stage=stages["Qualified"])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url("lead_list"))
+
+
+# --- The company page's "Open leads" panel ------------------------------------------------------
+
+
+def test_agents_see_the_company_open_leads_read_only_on_its_page(client, login, stages):
+    from customers.tests.factories import CustomerFactory
+
+    login("agent")
+    customer = CustomerFactory()
+    services.lead_create(actor=None, title="Big deal", customer=customer, value=5000, stage=stages["Proposal"])
+    won = services.lead_create(actor=None, title="Done deal", customer=customer)
+    services.lead_move(lead=won, stage=stages["Won"], position=0, actor=None)
+    services.lead_create(actor=None, title="Someone else's", customer=CustomerFactory())
+
+    html = client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
+    panel = html.split('data-testid="customer-leads"', 1)[1].split("</section>", 1)[0]
+
+    assert "Big deal" in panel and "Proposal" in panel and "5,000 USD" in panel
+    assert "Done deal" not in panel and "Someone else" not in panel
+    assert 'data-testid="customer-new-lead"' not in panel
+
+
+def test_sales_users_get_a_new_lead_button_prefilled_with_the_company(client, login, pipeline):
+    from customers.tests.factories import CustomerFactory
+
+    login("sales")
+    customer = CustomerFactory(name="Prefilled Co")
+
+    html = client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
+    assert f'href="{reverse("leads:lead_create")}?customer={customer.pk}"' in html
+    assert 'data-testid="customer-leads-empty"' in html
+
+    form = client.get(reverse("leads:lead_create"), {"customer": customer.pk}).context["form"]
+    assert str(form["customer"].value()) == str(customer.pk)
+
+
+# --- "Create lead from ticket" ------------------------------------------------------------------
+
+
+def test_the_ticket_page_offers_a_lead_prefilled_from_the_ticket_to_sales_only(client, login, pipeline):
+    from helpdesk.tests.factories import TicketFactory
+
+    ticket = TicketFactory(subject="Pricing for 40 seats?")
+    login("agent")
+    assert (
+        'data-testid="lead-from-ticket"'
+        not in client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+    )
+
+    login("sales")
+    html = client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+    assert 'data-testid="lead-from-ticket"' in html
+    link = (
+        html.split('data-testid="lead-from-ticket"', 1)[1].split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    )
+
+    form = client.get(link).context["form"]
+
+    assert str(form["customer"].value()) == str(ticket.customer_id)
+    assert str(form["contact"].value()) == str(ticket.requester_id)
+    assert form["title"].value() == "Pricing for 40 seats?"
+    assert form["source"].value() == "support" and form["source_ref"].value() == str(ticket.pk)
+
+
+def test_a_lead_created_from_a_ticket_records_its_source_and_ticket_id(client, login, pipeline):
+    from helpdesk.tests.factories import TicketFactory
+
+    ticket = TicketFactory(subject="Upgrade")
+    login("sales")
+    data = {
+        "title": "Upgrade", "customer": ticket.customer_id, "contact": ticket.requester_id, "source": "support",
+        "source_ref": str(ticket.pk), "value": "100", "currency": "USD",
+    }  # fmt: skip
+
+    response = client.post(url("lead_create"), data)
+
+    lead = Lead.objects.get(title="Upgrade")
+    assert response.status_code == 302, response.content
+    assert (lead.source, lead.source_ref, lead.customer_id, lead.contact_id) == (
+        "support", str(ticket.pk), ticket.customer_id, ticket.requester_id,
+    )  # fmt: skip
