@@ -30,7 +30,7 @@ class _NamedSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class OwnerSerializer(_NamedSerializer):
+class LeadOwnerSerializer(_NamedSerializer):
     email = serializers.EmailField(read_only=True)
 
 
@@ -45,7 +45,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     stage = StageSerializer(read_only=True)
     customer = _NamedSerializer(read_only=True, allow_null=True)
     contact = _NamedSerializer(read_only=True, allow_null=True)
-    owner = OwnerSerializer(read_only=True, allow_null=True)
+    owner = LeadOwnerSerializer(read_only=True, allow_null=True)
     value = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, coerce_to_string=False)
 
     class Meta:
