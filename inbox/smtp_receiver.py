@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from tenants.selectors import tenant_get_active_by_schema
 from tenants.services import tenant_run
@@ -39,6 +40,20 @@ class Target:
     mailbox_id: int
 
 
+def _fresh_connection(function: Callable) -> Callable:
+    """Runs in the server's worker threads: a connection closed or expired since the last call is replaced."""
+
+    def run(*args):
+        close_old_connections()
+        try:
+            return function(*args)
+        finally:
+            close_old_connections()
+
+    return run
+
+
+@_fresh_connection
 def recipient_check(address: str) -> str | Target:
     """The target a recipient names, or the SMTP answer refusing it."""
     parsed = forwarding_address_parse(address)
@@ -57,6 +72,7 @@ def recipient_check(address: str) -> str | Target:
     return tenant_run(tenant, check)
 
 
+@_fresh_connection
 def message_store(target: Target, raw: bytes, mail_from: str, peer: str) -> None:
     """Stores one recipient's copy in its workspace (a copy already stored, same Message-ID, is not stored again)."""
     tenant = tenant_get_active_by_schema(target.schema_name)
@@ -74,15 +90,15 @@ def message_store(target: Target, raw: bytes, mail_from: str, peer: str) -> None
 
 class ForwardingHandler:
     """aiosmtpd's handler. `check` and `store` are the two functions above (tests may give others); they touch the
-    database, so they run in a worker thread, never on the server's event loop."""
+    database, so they run in worker threads, never on the server's event loop."""
 
     def __init__(
         self,
         check: Callable[[str], str | Target] = recipient_check,
         store: Callable[[Target, bytes, str, str], None] = message_store,
     ) -> None:
-        self.check = database_sync_to_async(check)
-        self.store = database_sync_to_async(store)
+        self.check = sync_to_async(check, thread_sensitive=False)
+        self.store = sync_to_async(store, thread_sensitive=False)
 
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options) -> str:
         answer = await self.check(address)

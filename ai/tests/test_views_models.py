@@ -63,11 +63,14 @@ def test_the_page_shows_versions_with_their_comparison_and_datasets_with_counts(
 
 
 def test_the_page_explains_what_to_do_when_there_is_nothing_yet(admin):
-    html = admin.get(url("model_list")).content.decode()
+    html = admin.get(url("model_list") + "?classifier=helpdesk.category").content.decode()
 
-    assert "Ticket category" in html  # registered by the helpdesk
+    # Registered by the apps: the helpdesk's classifier, leads' and customers' outcome models.
+    assert "Ticket category" in html and "Lead conversion" in html and "Churn risk" in html
     assert 'data-testid="versions-empty"' in html and "Train new version" in html
     assert "two labels with 10 labelled examples each" in html
+    outcome = admin.get(url("model_list") + "?classifier=leads.conversion").content.decode()
+    assert "It needs at least 20 leads of each outcome" in outcome
 
 
 def test_agents_may_not_see_or_change_models(client, login):
