@@ -16,7 +16,9 @@ from .views import _LeadApi
 class ProbabilitySerializer(serializers.Serializer):
     percent = serializers.IntegerField(help_text="Chance (0–100) that the lead is won.")
     drivers = serializers.ListField(child=serializers.CharField(), help_text="What drove it, in words.")
-    model = serializers.CharField(help_text='The model version, e.g. "leads.conversion v3"; "" for the heuristic.')
+    model = serializers.CharField(
+        allow_blank=True, help_text='The model version, e.g. "leads.conversion v3"; "" for the heuristic.'
+    )
     note = serializers.CharField()
 
 

@@ -187,3 +187,11 @@ def test_api_returns_the_intelligence(client, login, stages):
     assert body["probability"]["model"] == "" and len(body["plan"]) == 4
     assert "no_activity" in {risk["code"] for risk in body["risks"]}
     assert missing.status_code == 404
+
+
+def test_the_documented_probability_allows_the_heuristics_empty_model():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(urlconf="config.urls.tenant").get_schema(request=None, public=True)
+
+    assert "minLength" not in schema["components"]["schemas"]["Probability"]["properties"]["model"]
