@@ -67,8 +67,8 @@ def row_replaced_oob(ticket_id: int) -> str:
 def refresh_oob(ticket: Ticket, *, actor=None) -> str:
     """Makes a page showing the ticket reload its header and thread (see the module docstring)."""
     return format_html(
-        '<div id="ticket-refresh" hx-swap-oob="true" hidden hx-get="{}" hx-trigger="load" hx-target="#ticket-header"'
-        ' hx-swap="outerHTML" data-by="{}"></div>',
+        '<div id="ticket-refresh" hx-swap-oob="true" hidden hx-get="{}" hx-trigger="load"'
+        ' hx-target="#ticket-header-slot" hx-swap="innerHTML" data-by="{}"></div>',
         reverse("tickets:ticket_refresh", args=[ticket.pk]),
         _who(actor),
     )

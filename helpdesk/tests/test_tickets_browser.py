@@ -177,6 +177,46 @@ def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(
     expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
 
 
+def test_a_refresh_answered_after_the_agents_own_change_does_not_undo_it(live_stack, live_data, browser):
+    """A pushed refresh rendered before the agent's status change but answered after it (held here until then)
+    must not put the old header, status hint or SLA card back."""
+    from helpdesk.live import refresh_oob
+    from helpdesk.tests.factories import TicketFactory
+
+    ada = live_data.create_user("agent", name="Ada Lovelace")
+    ticket = live_data.run(lambda: TicketFactory(subject=f"Badge reader {uuid.uuid4().hex[:8]}", status="open"))
+    live_data.add_cleanup(lambda: type(ticket.customer).objects.filter(pk=ticket.customer_id).delete())
+    live_data.add_cleanup(lambda: type(ticket).objects.filter(pk=ticket.pk).delete())
+    page = _open(browser, live_stack, ada, f"/tickets/{ticket.pk}/")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now open")
+
+    refresh = refresh_oob(ticket)
+    refresh_path = re.search(r'hx-get="([^"]+)"', refresh).group(1)
+    stale = page.evaluate("path => fetch(path, {headers: {'HX-Request': 'true'}}).then(r => r.text())", refresh_path)
+    held = []
+    page.route(f"**{refresh_path}", lambda route: held.append(route))
+    page.evaluate(
+        """html => {
+            document.addEventListener("htmx:afterOnLoad", event => {
+              if (event.detail.pathInfo.requestPath.endsWith("/live/")) { window.sbRefreshed = true; }
+            });
+            document.getElementById("ticket-refresh").outerHTML = html;
+            htmx.process(document.getElementById("ticket-refresh"));
+        }""",
+        refresh.replace(' hx-swap-oob="true"', ""),
+    )
+    page.wait_for_function("() => document.querySelector('#ticket-refresh').classList.contains('htmx-request')")
+
+    page.locator("[data-testid=field-status]").select_option("pending")
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
+    assert len(held) == 1
+    held[0].fulfill(status=200, content_type="text/html", body=stale)
+    page.wait_for_function("() => window.sbRefreshed === true")
+
+    expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
+    expect(page.locator("[data-testid=field-status]")).to_have_value("pending")
+
+
 def test_a_list_drops_the_changed_rows_it_does_not_show_without_errors(live_stack, live_data, browser):
     from helpdesk.tests.factories import TicketFactory
 

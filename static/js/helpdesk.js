@@ -183,12 +183,26 @@
   });
 
   // Responses can arrive out of order (a pushed refresh started before this page's own edit, answered after it):
-  // a header older than the one shown never replaces it.
+  // a header older than the one shown never replaces it, nor do the thread, status hint and SLA card that come
+  // with it. Requests aim at #ticket-header-slot, which is never replaced, so this check sees every answer.
+  function olderThanShown(html) {
+    const shown = document.getElementById("ticket-header");
+    const incoming = /id="ticket-header"[^>]*data-version="(\d+)"/.exec(html || "");
+    return Boolean(shown && incoming && Number(incoming[1]) < Number(shown.dataset.version || 0));
+  }
+
   document.addEventListener("htmx:beforeSwap", function (event) {
-    const shown = event.detail.target;
-    if (!shown || shown.id !== "ticket-header" || !event.detail.shouldSwap) { return; }
-    const incoming = /id="ticket-header"[^>]*data-version="(\d+)"/.exec(event.detail.serverResponse || "");
-    if (incoming && Number(incoming[1]) < Number(shown.dataset.version || 0)) { event.detail.shouldSwap = false; }
+    const target = event.detail.target;
+    if (target && target.id === "ticket-header-slot" && olderThanShown(event.detail.serverResponse)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (incoming && incoming.id === "ticket-header" && olderThanShown(incoming.outerHTML)) {
+      event.detail.shouldSwap = false;
+    }
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -224,8 +238,8 @@
     const version = document.getElementById("ticket-version");
     if (!page || !page.dataset.canEdit || !version) { return; }
     htmx.ajax("POST", page.dataset.updateUrl, {
-      target: "#ticket-header",
-      swap: "outerHTML",
+      target: "#ticket-header-slot",
+      swap: "innerHTML",
       values: Object.assign({ version: version.value }, values),
       headers: csrfHeaders(),
     });
