@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from .csv_io import ImportMode
 from .uploads import upload_check
@@ -90,3 +92,52 @@ class CsvImportForm(BootstrapFormMixin, forms.Form):
         # The same allow-list as every upload: a clean name, and bytes that are text (an .exe renamed .csv is not).
         upload_check(file, accept=CSV_EXTENSIONS)
         return file
+
+
+class LookupWidget(forms.Widget):
+    """A search-as-you-type box for a ModelChoiceField whose choices are too many for a <select> (companies,
+    contacts): the typed text asks `url` for matching options; the chosen row's id travels in a hidden input.
+
+    The view behind `url` reads the text from `lookup_text(request)` and renders components/lookup_options.html.
+    `include` names other inputs whose values go along (a contact lookup sends the chosen company); `depends`
+    names the field whose new choice empties this one."""
+
+    template_name = "components/lookup.html"
+
+    def __init__(
+        self, *, url: str, placeholder: str = "", include: str = "", depends: str = "", attrs: dict | None = None
+    ) -> None:
+        super().__init__(attrs)
+        self.url, self.placeholder, self.include, self.depends = url, placeholder, include, depends
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"].update(
+            url=str(self.url),
+            placeholder=self.placeholder,
+            include=self.include,
+            depends=self.depends,
+            label=self._label(value),
+        )
+        return context
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        # The project's template engine (Django's form renderer looks only in django/forms' own templates).
+        return mark_safe(render_to_string(self.template_name, self.get_context(name, value, attrs)))
+
+    def _label(self, value: Any) -> str:
+        """The chosen row's name, so an edit form (or one sent back with errors) shows what is chosen."""
+        queryset = getattr(getattr(self, "choices", None), "queryset", None)
+        if queryset is None or value in (None, "") or not str(value).isdigit():
+            return ""
+        chosen = queryset.filter(pk=value).first()
+        return str(chosen) if chosen is not None else ""
+
+
+def lookup_text(request) -> str:
+    """What a LookupWidget's box holds: its input is named `<field>_search` so it never clashes with the form's
+    own fields; a plain `q` works too (the API, a test)."""
+    if "q" in request.GET:
+        return request.GET["q"].strip()[:100]
+    typed = [value for key, value in request.GET.items() if key.endswith("_search")]
+    return typed[0].strip()[:100] if typed else ""

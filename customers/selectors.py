@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Expression, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Expression, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.deletion import deletion_blocker
@@ -400,3 +400,43 @@ def contact_detail_get(*, contact_id: int) -> Contact:
 
 customer_timeline = timeline.customer_timeline
 contact_timeline = timeline.contact_timeline
+
+
+@dataclass(frozen=True)
+class LookupOption:
+    """One row offered by a search-as-you-type box: the id a form posts, the name, a hint to tell namesakes apart."""
+
+    id: int
+    label: str
+    hint: str = ""
+
+
+LOOKUP_LIMIT = 8
+
+
+def customer_lookup(*, text: str, limit: int = LOOKUP_LIMIT) -> list[LookupOption]:
+    """Companies whose name, domain or contacts match `text`, names starting with it first; the first few
+    companies by name when nothing is typed yet."""
+    queryset = Customer.objects.matching(text).only("id", "name", "domain")
+    if text:
+        queryset = queryset.annotate(starts=ExpressionWrapper(Q(name__istartswith=text), output_field=BooleanField()))
+        queryset = queryset.order_by("-starts", Lower("name"), "id")
+    else:
+        queryset = queryset.order_by(Lower("name"), "id")
+    return [LookupOption(row.pk, row.name, row.domain) for row in queryset[:limit]]
+
+
+def contact_lookup(*, text: str, customer_id: int | None = None, limit: int = LOOKUP_LIMIT) -> list[LookupOption]:
+    """Contacts whose name or email contains `text`, only the chosen company's when one is given."""
+    queryset = Contact.objects.select_related("customer").only("id", "name", "email", "customer__name")
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    if text:
+        queryset = queryset.filter(Q(name__ilike=text) | Q(email__ilike=text))
+    rows = queryset.order_by(Lower("name"), "id")[:limit]
+    return [LookupOption(row.pk, row.name or row.email, _contact_hint(row, customer_id)) for row in rows]
+
+
+def _contact_hint(contact: Contact, customer_id: int | None) -> str:
+    company = "" if customer_id is not None else f" · {contact.customer.name}"
+    return f"{contact.email}{company}"

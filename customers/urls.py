@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_lookup
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="customer_list"),
+    path("lookup/", views_lookup.customer_lookup, name="customer_lookup"),
+    path("contacts/lookup/", views_lookup.contact_lookup, name="contact_lookup"),
     path("new/", views.customer_create, name="customer_create"),
     path("export.csv", views.customer_export, name="customer_export"),
     path("import/", views.customer_import, name="customer_import"),

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 
-from core.forms import BootstrapFormMixin, id_or_words_validator
+from core.forms import BootstrapFormMixin, LookupWidget, id_or_words_validator
 
 from . import selectors
 from .models import Lead, LeadActivity, LeadSource, Stage, StageKind
@@ -52,6 +53,13 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
             "expected_close": forms.DateInput(attrs={"type": "date"}),
             "currency": forms.TextInput(attrs={"maxlength": 3, "autocomplete": "off", "size": 3}),
             "source_ref": forms.HiddenInput,
+            "customer": LookupWidget(url=reverse_lazy("customers:customer_lookup"), placeholder="Search companies"),
+            "contact": LookupWidget(
+                url=reverse_lazy("customers:contact_lookup"),
+                placeholder="Search contacts",
+                include="#id_customer_value",
+                depends="customer",
+            ),
         }
         field_classes = {"owner": OwnerChoiceField}
 
@@ -60,8 +68,6 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, instance=copy.copy(instance) if instance is not None else None, **kwargs)
         self.fields["owner"].queryset = selectors.owner_choices()
         self.fields["owner"].empty_label = "Nobody yet"
-        self.fields["customer"].empty_label = "No company yet"
-        self.fields["contact"].empty_label = "No contact yet"
         if self.instance.pk:
             del self.fields["stage"]  # stages change by moving the card
             if not self.is_bound:

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import CsvImportForm, add_service_errors
-from core.htmx import modal_done, render_modal, render_partial, wants_fragment
+from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
 from core.realtime import topics_query
 
 from . import imports, live, selectors, services
@@ -162,7 +163,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Added the lead {lead.title}.")
             if request.htmx and request.POST.get("from") == "board":
                 return modal_done(live.added_html(lead_id=lead.pk))
-            return redirect("leads:lead_detail", lead_id=lead.pk)
+            return hx_redirect(request, reverse("leads:lead_detail", args=[lead.pk]))
     return render_modal(request, FORM_TEMPLATE, {"form": form, "from_board": request.GET.get("from") == "board"})
 
 
@@ -178,7 +179,7 @@ def lead_update(request: HttpRequest, lead_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, f"Saved {form.cleaned_data['title']}.")
-            return redirect("leads:lead_detail", lead_id=lead.pk)
+            return hx_redirect(request, reverse("leads:lead_detail", args=[lead.pk]))
     return render_modal(request, FORM_TEMPLATE, {"form": form, "lead": lead})
 
 

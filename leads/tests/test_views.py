@@ -135,6 +135,40 @@ def test_create_form_adds_a_lead_and_edit_form_changes_it(client, login, pipelin
     assert response.status_code == 302 and lead.title == "Renamed" and lead.owner == user
 
 
+def test_the_lead_form_searches_companies_instead_of_listing_them_and_shows_the_chosen_one(
+    client, login, pipeline, django_assert_max_num_queries
+):
+    from customers.tests.factories import ContactFactory, CustomerFactory
+
+    login("sales")
+    CustomerFactory.create_batch(30)
+    acme = CustomerFactory(name="Acme Rockets")
+    jane = ContactFactory(customer=acme, name="Jane Roe")
+
+    with django_assert_max_num_queries(20):
+        html = client.get(url("lead_create"), **HTMX).content.decode()
+
+    assert "<option" not in html.split('id="id_customer"', 1)[1].split("</div>", 1)[0]  # no list of companies
+    assert 'role="combobox"' in html and reverse("customers:customer_lookup") in html
+    assert 'hx-include="#id_customer_value"' in html and 'data-lookup-depends="customer"' in html
+    lead = services.lead_create(actor=None, title="Rockets", customer=acme, contact=jane)
+    edit = client.get(url("lead_update", lead.pk), **HTMX).content.decode()
+    assert 'value="Acme Rockets"' in edit and f'name="customer" value="{acme.pk}"' in edit
+    assert 'value="Jane Roe"' in edit
+
+
+def test_a_form_sent_from_a_modal_sends_the_browser_to_the_leads_page(client, login, pipeline):
+    login("sales")
+
+    data = {"title": "Deal", "value": "1", "currency": "USD", "source": "referral"}
+    response = client.post(url("lead_create"), data, **HTMX)
+    lead = Lead.objects.get()
+    edited = client.post(url("lead_update", lead.pk), data | {"title": "Deal 2"}, **HTMX)
+
+    assert response.status_code == 200 and response["HX-Redirect"] == url("lead_detail", lead.pk)
+    assert edited["HX-Redirect"] == url("lead_detail", lead.pk)
+
+
 def test_create_form_shows_errors_inline(client, login, pipeline):
     login("sales")
     response = client.post(url("lead_create"), {"title": "", "value": "x", "currency": "USD"}, **HTMX)
