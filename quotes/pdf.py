@@ -27,6 +27,8 @@ from quotes.documents import (
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "pdf_template"
 TEMPLATE = TEMPLATE_DIR / "quote.typ"
+LONG_DESCRIPTION_CHARS = 1200
+LONG_DESCRIPTION_LINES = 12
 
 _compiler: Any = None
 # One compiler per process keeps the fonts parsed between renders (about 10× faster than a fresh one); Typst's
@@ -129,4 +131,6 @@ def _line(line: DocumentLine, currency: str) -> dict[str, Any]:
         "line_total": money_format(line.line_total, currency),
         "optional": line.optional,
         "selected": line.selected,
+        # Past about a third of a page of text, a line may continue on the next page (quote.typ).
+        "long": len(line.description) > LONG_DESCRIPTION_CHARS or line.description.count("\n") > LONG_DESCRIPTION_LINES,
     }

@@ -239,6 +239,20 @@ def test_users_text_is_printed_literally_never_run_as_typst() -> None:
     assert "root:" not in text
 
 
+def test_a_description_longer_than_a_page_continues_on_the_next_page_instead_of_running_off() -> None:
+    base = document_sample(lines=3)
+    section = base.sections[0]
+    description = "\n".join(f"Paragraph {n}: " + "scope " * 100 for n in range(1, 26)) + "\nTHE END"
+    lines = (replace(section.lines[0], description=description), *section.lines[1:])
+
+    pages = pdf_pages_text(quote_pdf_render(replace(base, sections=(replace(section, lines=lines),))))
+
+    # Unbreakable, the line would move whole to page 2 and spill over its bottom edge.
+    assert "Paragraph 1:" in pages[0]
+    assert len(pages) >= 3
+    assert "THE END" in "".join(pages[1:])
+
+
 def test_rendering_is_deterministic_so_a_revisions_hash_can_be_checked() -> None:
     document = document_sample(lines=3)
 
