@@ -9,9 +9,11 @@ The PDF renderer (quotes/pdf.py) reads only these, never models: a revision's sn
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 # ISO 4217 minor units that are not 2 (the same table as the totals' rounding rule); every other currency has cents.
 MINOR_UNITS = {
@@ -188,6 +190,80 @@ class QuoteDocument:
     @property
     def lines(self) -> tuple[DocumentLine, ...]:
         return tuple(line for section in self.sections for line in section.lines)
+
+
+def document_sections(lines: Iterable[Mapping[str, Any]]) -> tuple[DocumentSection, ...]:
+    """Snapshot lines (dicts: kind, description, quantity, unit, unit_price, discount, tax_rate, optional,
+    selected, net; optional sku) grouped under their section headings, in order. Lines before the first heading
+    form a section without a title; a heading with no line under it is kept (it still prints)."""
+    sections: list[DocumentSection] = []
+    title, items = "", []
+    for line in lines:
+        if line.get("kind") == "section":
+            if title or items:
+                sections.append(DocumentSection(title=title, lines=tuple(items)))
+            title, items = line.get("description", ""), []
+            continue
+        items.append(
+            DocumentLine(
+                description=line.get("description", ""),
+                quantity=Decimal(line["quantity"]),
+                unit=line.get("unit", ""),
+                unit_price=Decimal(line["unit_price"]),
+                discount=Decimal(line.get("discount") or 0),
+                tax_rate=Decimal(line.get("tax_rate") or 0),
+                line_total=Decimal(line["net"]),
+                optional=bool(line.get("optional")),
+                selected=bool(line.get("selected", True)),
+                sku=line.get("sku") or "",
+            )
+        )
+    if title or items:
+        sections.append(DocumentSection(title=title, lines=tuple(items)))
+    return tuple(sections)
+
+
+def document_from_snapshot(
+    snapshot: Mapping[str, Any],
+    *,
+    workspace_name: str,
+    revision: int,
+    issue_date: date,
+    customer: Party,
+    contact: Contact | None = None,
+    brand_colour: str = "#2563eb",
+    logo: Logo | None = None,
+    public_url: str = "",
+) -> QuoteDocument:
+    """The document of a frozen revision: `snapshot` as quotes.services.quote_snapshot writes it (number, title,
+    currency, valid_until, payment_terms, notes, terms, lines, totals with subtotal/taxes/tax_total/total)."""
+    totals = snapshot["totals"]
+    valid_until = snapshot.get("valid_until")
+    return QuoteDocument(
+        workspace_name=workspace_name,
+        quote_number=snapshot["number"],
+        revision=revision,
+        issue_date=issue_date,
+        currency=snapshot["currency"],
+        customer=customer,
+        sections=document_sections(snapshot["lines"]),
+        tax_lines=tuple(
+            TaxLine(rate=Decimal(t["rate"]), base=Decimal(t["base"]), amount=Decimal(t["amount"]))
+            for t in totals.get("taxes", ())
+        ),
+        subtotal=Decimal(totals["subtotal"]),
+        tax_total=Decimal(totals["tax_total"]),
+        total=Decimal(totals["total"]),
+        title=snapshot.get("title", ""),
+        valid_until=date.fromisoformat(valid_until) if valid_until else None,
+        contact=contact,
+        brand_colour=brand_colour,
+        logo=logo,
+        payment_terms=snapshot.get("payment_terms", ""),
+        notes=snapshot.get("notes", ""),
+        terms=snapshot.get("terms", ""),
+        public_url=public_url,
+    )
 
 
 _SAMPLE_ITEMS = (

@@ -123,16 +123,21 @@ def upsell_suggestions(
     popular: Sequence[tuple[Product, float]] = (),
     names: Mapping[Product, str] | Callable[[Product], str] | None = None,
     exclude: Iterable[Product] = (),
+    keep: Callable[[Product], bool] | None = None,
     min_similarity: float = 0.35,
 ) -> list[Suggestion]:
     """Up to `k` products to offer next to `basket`, each with the reason to show.
 
     Rules whose antecedent is in the basket come first (best confidence per product); free slots go to the
     catalog products most similar to the basket (when `vectors` are given), then to `popular` ones. Nothing in
-    the basket or in `exclude` (declined suggestions, inactive products) is suggested.
+    the basket or in `exclude` (declined suggestions, inactive products) is suggested, nor anything `keep`
+    refuses: upsells keep the basket's categories (a bigger plan, a longer SLA), cross-sells keep the others.
     """
     have = frozenset(basket)
     skip = set(have) | set(exclude)
+    if keep is not None:
+        candidates = {r.consequent for r in rules} | set(vectors or ()) | {product for product, _ in popular}
+        skip |= {product for product in candidates if not keep(product)}
     name = _namer(names)
     chosen: list[Suggestion] = []
     for rule in rules:

@@ -19,7 +19,9 @@ from quotes.documents import (
     DocumentLine,
     DocumentSection,
     Logo,
+    Party,
     QuoteDocument,
+    document_from_snapshot,
     document_sample,
     money_format,
     number_format,
@@ -337,3 +339,48 @@ def test_document_lines_are_in_section_order() -> None:
     assert [len(s.lines) for s in document.sections] == [10, 10, 5]
     assert len(document.lines) == 25
     assert document.issue_date == date(2026, 12, 7)
+
+
+def _snapshot_line(kind: str, description: str, net: str = "0", **fields: object) -> dict:
+    line = {"kind": kind, "description": description, "quantity": "1.000", "unit": "unit", "unit_price": net}
+    line |= {"discount": "0.00", "tax_rate": "20.00", "optional": False, "selected": True, "net": net}
+    return line | fields
+
+
+def test_a_revision_snapshot_becomes_a_document_with_its_sections() -> None:
+    snapshot = {
+        "number": "Q-00007",
+        "title": "Rollout",
+        "currency": "USD",
+        "valid_until": "2027-01-31",
+        "payment_terms": "Net 30",
+        "notes": "",
+        "terms": "",
+        "lines": [
+            _snapshot_line("item", "Kick-off call", "100.00"),
+            _snapshot_line("section", "Licences"),
+            _snapshot_line("item", "Seats", "300.00", quantity="3.000", unit_price="100.0000", unit="seat"),
+            _snapshot_line("item", "Premium SLA", "50.00", optional=True, selected=False),
+        ],
+        "totals": {
+            "currency": "USD",
+            "subtotal": "400.00",
+            "taxes": [{"rate": "20", "base": "400.00", "amount": "80.00"}],
+            "tax_total": "80.00",
+            "total": "480.00",
+        },
+    }
+
+    document = document_from_snapshot(
+        snapshot, workspace_name="Acme", revision=1, issue_date=date(2027, 1, 1), customer=Party(name="Initech")
+    )
+
+    assert [(s.title, [line.description for line in s.lines]) for s in document.sections] == [
+        ("", ["Kick-off call"]),
+        ("Licences", ["Seats", "Premium SLA"]),
+    ]
+    assert document.lines[1].quantity == Decimal(3) and document.lines[2].counted is False
+    assert document.valid_until == date(2027, 1, 31)
+    text = squash(pdf_pages_text(quote_pdf_render(document))[0])
+    assert squash("Total USD $480.00") in text and squash("Tax 20% on $400.00 $80.00") in text
+    assert squash("3 seat $100.00 20% $300.00") in text

@@ -145,3 +145,18 @@ def test_holdout_is_time_ordered_so_the_future_teaches_nothing() -> None:
     score = holdout_precision(old + new, k=3, test_fraction=0.2)
 
     assert score.rules == score.popular == 0.0
+
+
+def test_keep_splits_upsells_in_the_baskets_categories_from_cross_sells_outside_them() -> None:
+    baskets = demo_baskets(PRODUCTS, 600, seed=3)
+    rules, popular = association_rules(baskets), popular_products(baskets)
+    category = {product: "plans" if product in {"P00", "P01", "P04"} else "services" for product in PRODUCTS}
+    basket = {"P00"}
+    inside = {category[p] for p in basket}
+
+    upsells = upsell_suggestions(basket, rules, 3, popular=popular, keep=lambda p: category[p] in inside)
+    cross_sells = upsell_suggestions(basket, rules, 3, popular=popular, keep=lambda p: category[p] not in inside)
+
+    assert [s.product for s in upsells] == ["P01", "P04"]  # the only other plans
+    assert [s.product for s in cross_sells][:2] == ["P02", "P03"]  # P00's bundle companions outside plans
+    assert all(category[s.product] == "services" for s in cross_sells)
