@@ -155,7 +155,7 @@ def capture_form_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @capability_required(CAPABILITY)
 def capture_form_create(request: HttpRequest) -> HttpResponse:
-    form = CaptureFormSettingsForm(request.POST or None, instance=LeadCaptureForm(enabled=False))
+    form = CaptureFormSettingsForm(request.POST or None, instance=LeadCaptureForm())
     if request.method == "POST" and form.is_valid():
         try:
             created = capture.capture_form_create(**{name: form.cleaned_data[name] for name in form.Meta.fields})

@@ -1,5 +1,6 @@
 """The web form in the browser: a shop's page on another origin frames the workspace's form; a visitor sends it, and
-the lead appears live on the seller's board. A site not on the form's list cannot show it at all."""
+the lead appears live on the seller's board. A site not on the form's list cannot show it at all. An owner makes a
+form and copies its snippet."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from core.testing.browser import new_page, sign_in, watch_page_errors
+from core.testing.browser import axe_violations, new_page, sign_in, watch_page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -109,3 +110,30 @@ def test_a_site_not_on_the_list_cannot_show_the_form(live_stack, live_data, brow
     frame = visitor.frame_locator("iframe[title='Contact us']")
     expect(frame.locator("[data-testid=capture-form]")).to_have_count(0)
     expect(frame.locator("[name=email]")).to_have_count(0)
+
+
+def test_an_owner_makes_a_form_and_copies_its_snippet(live_stack, live_data, browser):
+    from leads.models import LeadCaptureForm
+
+    name = f"Contact {uuid.uuid4().hex[:6]}"
+    live_data.add_cleanup(lambda: LeadCaptureForm.objects.filter(name=name).delete())
+    owner = live_data.create_user("owner")
+    page = new_page(browser, permissions=["clipboard-read", "clipboard-write"])
+    problems = watch_page_errors(page)
+    sign_in(page, live_stack, owner, next_path="/leads/forms/new/")
+
+    page.locator("[name=name]").fill(name)
+    page.locator("[name=allowed_origins]").fill("https://www.example.org")
+    page.locator("[data-testid=capture-settings-save]").click()
+    snippet = page.locator("[data-testid=capture-snippet]")
+    expect(snippet).to_contain_text("/leads/capture/lf_")
+    assert axe_violations(page) == []
+    page.locator("[data-testid=capture-copy]").click()
+    expect(page.locator("#capture-copy-status")).to_have_text("The snippet is on your clipboard.")
+    assert page.evaluate("() => navigator.clipboard.readText()") == snippet.input_value()
+
+    # The form itself, as the preview link opens it.
+    page.goto(page.locator("text=Preview the form").get_attribute("href"))
+    expect(page.locator("[data-testid=capture-form]")).to_be_visible()
+    assert axe_violations(page) == []
+    assert problems == []
