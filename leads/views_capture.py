@@ -85,7 +85,8 @@ def _refused(request: HttpRequest, form: LeadCaptureForm, message: str, status: 
     return _page(request, form, status=status, refusal=message)
 
 
-def _new_form(request: HttpRequest, form: LeadCaptureForm, origin: str) -> CaptureSubmissionForm:
+def _new_form(form: LeadCaptureForm, origin: str) -> CaptureSubmissionForm:
+    """An empty form with a fresh submission id: sending this rendering twice makes one lead."""
     token = form_token(form, submission_id=uuid.uuid4(), origin=origin)
     return CaptureSubmissionForm(capture_form=form, initial={"token": token})
 
@@ -105,7 +106,7 @@ def capture_embed(request: HttpRequest, key: str) -> HttpResponse:
         site = origin_of_url(request.headers.get("Referer", ""))
         if site and site != own and not capture.capture_origin_allowed(form, site):
             return _refused(request, form, f"This form may not be shown on {site}.", 403)
-        return _page(request, form, form=_new_form(request, form, "" if site == own else site))
+        return _page(request, form, form=_new_form(form, "" if site == own else site))
     return _submit(request, form, own)
 
 
