@@ -21,6 +21,7 @@ MANAGE = {
     "ai.configure",
     "ai.usage.view",
     "helpdesk.configure",  # SLA policies, teams, skills, business hours, categories, auto-response
+    "leads.manage",  # the web forms that put leads on the board from the workspace's own site
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {

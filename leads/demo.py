@@ -1,4 +1,5 @@
-"""Demo leads: the usual pipeline and about 300 leads over the last 18 months with a history of wins and losses.
+"""Demo leads: the usual pipeline and about 300 leads over the last 18 months with a history of wins and losses;
+a web form per workspace with a few leads it brought in.
 
 Deterministic for a seed. Whether a lead is won depends, through a logistic model with noise, on its source
 (referrals and partners win more, cold outbound less), its value against the company's size (big asks lose more),
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -20,7 +22,8 @@ from django.utils import timezone
 
 from customers import facade as customers
 
-from .models import Lead, LeadActivity, LeadSource, LeadStageChange, Stage, StageKind
+from .capture import CaptureSubmission, capture_form_create, capture_submit
+from .models import Lead, LeadActivity, LeadCaptureForm, LeadSource, LeadStageChange, Stage, StageKind
 from .services import POSITION_STEP, pipeline_default_get_or_create
 
 HISTORY_DAYS = 548  # 18 months
@@ -164,3 +167,51 @@ def _position(plans: list[dict]) -> None:
         column.sort(key=lambda lead: lead.created, reverse=True)
         for rank, lead in enumerate(column):
             lead.position = rank * POSITION_STEP
+
+
+# --- Web form (leads.capture) ---------------------------------------------------------------------
+
+WEB_FORM_PEOPLE = (
+    ("Priya Raman", "Lumen Analytics", "We need a shared inbox for 25 agents.", ""),
+    ("Tom Becker", "Nordwind Logistics", "Looking at chat for our customer portal.", "+49 30 901820"),
+    ("Sofia Alves", "", "Do you offer discounts for non-profits?", ""),
+    ("Kenji Watanabe", "Harbor Foods", "Please call me about the AI assistant.", "+81 3 1234 5678"),
+    ("Grace Okafor", "Brightpath Schools", "Can we try the help center first?", ""),
+    ("Liam Murphy", "Cliffside Hotels", "", "+353 1 555 0199"),
+)
+
+
+def seed_capture(*, owners: Sequence, slug: str, seed: int = 0, known_contacts: int = 3) -> int:
+    """A switched-on web form (allowed on the workspace's demo site) and leads sent through it, a few by people who
+    are already contacts (linked, not duplicated); returns how many leads it added (0 if a web form exists)."""
+    if LeadCaptureForm.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    form = capture_form_create(
+        name="Website contact form",
+        enabled=True,
+        allowed_origins=[f"https://www.{slug}.test", "http://localhost:8080"],
+        default_owner=owners[0] if owners else None,
+        shown_fields=[LeadCaptureForm.Field.COMPANY, LeadCaptureForm.Field.PHONE, LeadCaptureForm.Field.MESSAGE],
+    )
+    people = [
+        (name, f"{name.split()[0].lower()}@{(company or name).lower().replace(' ', '')}.example.net", company, note)
+        for name, company, *note in WEB_FORM_PEOPLE
+    ]
+    contacts = customers.contact_queryset().exclude(email="").select_related("customer").order_by("id")
+    people += [
+        (contact.name, contact.email, contact.customer.name, ["Following up on our support chat: pricing?", ""])
+        for contact in contacts[:known_contacts]
+    ]
+    made = 0
+    for name, email, company, (message, phone) in people:
+        submission = CaptureSubmission(
+            submission_id=uuid.UUID(int=rng.getrandbits(128)),
+            name=name,
+            email=email,
+            company=company,
+            phone=phone,
+            message=message,
+        )
+        made += capture_submit(form=form, submission=submission, origin=form.allowed_origins[0])[1]
+    return made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -63,6 +65,7 @@ class LeadSource(models.TextChoices):
     OUTBOUND = "outbound", "Outbound"
     PARTNER = "partner", "Partner"
     SUPPORT = "support", "Support ticket"
+    WEB_FORM = "web_form", "Web form"
     OTHER = "other", "Other"
 
 
@@ -187,3 +190,72 @@ class LeadActivity(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# --- Capture: the lead forms a workspace embeds on its own site (leads/capture.py, leads/views_capture.py) ---
+
+
+def capture_key_new() -> str:
+    return "lf_" + secrets.token_urlsafe(18)
+
+
+class CaptureField(models.TextChoices):
+    """The optional fields a capture form may show; name and email are always asked."""
+
+    COMPANY = "company", "Company"
+    PHONE = "phone", "Phone"
+    MESSAGE = "message", "Message"
+    VALUE = "value", "Budget"
+
+
+def capture_fields_default() -> list[str]:
+    return [CaptureField.COMPANY, CaptureField.PHONE, CaptureField.MESSAGE]
+
+
+class LeadCaptureForm(models.Model):
+    """A form visitors fill in on the workspace's own site (embedded in an iframe): each submission is a lead."""
+
+    Field = CaptureField
+
+    name = models.CharField(max_length=100)
+    # Names the form in the embed snippet; rotating it breaks the old snippet on purpose (a leaked or abused key).
+    public_key = models.CharField(max_length=40, unique=True, default=capture_key_new, editable=False)
+    enabled = models.BooleanField(default=True)
+    # Origins ("https://www.example.com") whose pages may show the form.
+    allowed_origins = models.JSONField(default=list, blank=True)
+    # New leads join this stage (an open one); empty: the default pipeline's first open stage.
+    stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shown_fields = ArrayField(
+        models.CharField(max_length=20, choices=CaptureField.choices), default=capture_fields_default, blank=True
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    thank_you = models.CharField(max_length=300, default="Thank you! We will be in touch shortly.")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadCaptureSubmission(models.Model):
+    """One accepted submission: the client's submission id makes a double submit (or a reload) one lead."""
+
+    form = models.ForeignKey(LeadCaptureForm, on_delete=models.CASCADE, related_name="submissions")
+    submission_id = models.UUIDField()
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    origin = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "submission_id"], name="leadcapturesubmission_form_submission"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_id}: {self.submission_id}"

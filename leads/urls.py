@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_intelligence
+from . import views, views_capture, views_intelligence
 
 app_name = "leads"
 urlpatterns = [
@@ -23,4 +23,13 @@ urlpatterns = [
 urlpatterns += [
     path("<int:lead_id>/intelligence/", views_intelligence.lead_intelligence, name="lead_intelligence"),
     path("pipelines/<int:pipeline_id>/metrics/", views_intelligence.pipeline_metrics, name="pipeline_metrics"),
+]
+
+# Web forms a workspace embeds on its site (leads/views_capture.py): their settings, and the public form itself.
+urlpatterns += [
+    path("forms/", views_capture.capture_form_list, name="capture_form_list"),
+    path("forms/new/", views_capture.capture_form_create, name="capture_form_create"),
+    path("forms/<int:capture_form_id>/", views_capture.capture_form_update, name="capture_form_update"),
+    path("forms/<int:capture_form_id>/rotate/", views_capture.capture_form_rotate, name="capture_form_rotate"),
+    path("capture/<str:key>/", views_capture.capture_embed, name="capture_embed"),
 ]

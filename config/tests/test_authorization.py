@@ -57,6 +57,9 @@ PUBLIC_ROUTES = {
     "chat:articles_suggest",
     "chat:deflection_record",
     "chat:offline_message",
+    # A workspace's web lead form (leads/views_capture.py), framed by its own site: needs the form's public key, and
+    # a page from one of the sites the workspace listed.
+    "leads:capture_embed",
     # Its request-form suggestions and "this solved my problem", and "My requests": signing in by an emailed
     # one-time link and out (the list itself redirects to sign in without a help-center session).
     "help_center:request_suggestions",

@@ -37,7 +37,11 @@ FORM_PAGES = [
     "/settings/channels/sms/new/",
 ]
 # Forms that are always a page of their own, never a modal.
-PAGE_ONLY_FORMS = ["/settings/channels/connect/?kind=microsoft365", "/settings/channels/connect/?kind=imap"]
+PAGE_ONLY_FORMS = [
+    "/settings/channels/connect/?kind=microsoft365",
+    "/settings/channels/connect/?kind=imap",
+    "/leads/forms/new/",
+]
 CONTROLS = {"input", "select", "textarea"}
 UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
 

@@ -4,11 +4,11 @@ conversation by its token, and what the widget shows (thread, suggestions, wheth
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
 
+from core.origins import origin_normalize
 from helpdesk import facade as helpdesk
 
 from ..models import ChatConversation, ChatWidget
@@ -16,24 +16,6 @@ from ..models.chat import token_hash
 
 MAX_KEY_LENGTH = 40
 MAX_TOKEN_LENGTH = 100
-
-
-def origin_normalize(origin: str) -> str:
-    """ "https://Example.com:443/" → "https://example.com"; "" for anything that is not an http(s) origin."""
-    try:
-        parts = urlsplit((origin or "").strip())
-        port = parts.port
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.path not in ("", "/"):
-        return ""
-    if parts.query or parts.fragment:
-        return ""
-    default = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def widget_get() -> ChatWidget | None:

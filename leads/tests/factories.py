@@ -1,11 +1,20 @@
 """Test data for pipelines, stages, leads, their moves and activities."""
 
+import uuid
 from decimal import Decimal
 
 import factory
 
 from accounts.tests.factories import UserFactory
-from leads.models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage
+from leads.models import (
+    Lead,
+    LeadActivity,
+    LeadCaptureForm,
+    LeadCaptureSubmission,
+    LeadStageChange,
+    Pipeline,
+    Stage,
+)
 
 
 class PipelineFactory(factory.django.DjangoModelFactory):
@@ -58,3 +67,22 @@ class LeadActivityFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     kind = LeadActivity.Kind.CALL
     subject = factory.Sequence(lambda n: f"Call {n}")
+
+
+class LeadCaptureFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadCaptureForm
+
+    name = factory.Sequence(lambda n: f"Contact form {n}")
+    enabled = True
+    allowed_origins = factory.LazyFunction(lambda: ["https://www.example.org"])
+
+
+class LeadCaptureSubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadCaptureSubmission
+
+    form = factory.SubFactory(LeadCaptureFormFactory)
+    submission_id = factory.LazyFunction(uuid.uuid4)
+    lead = factory.SubFactory(LeadFactory)
+    origin = "https://www.example.org"

@@ -48,3 +48,21 @@ def test_seed_leads_builds_a_pipeline_with_a_learnable_history_and_is_idempotent
         counts = closed.aggregate(total=Count("id"), won=Count("id", filter=Q(stage__kind=StageKind.WON)))
         rates[source] = counts["won"] / max(counts["total"], 1)
     assert rates["referral"] > rates["outbound"]
+
+
+def test_seed_capture_makes_a_web_form_and_its_leads_linking_known_contacts():
+    from leads.demo import WEB_FORM_PEOPLE, seed_capture
+    from leads.models import LeadCaptureForm
+
+    contacts = ContactFactory.create_batch(3)
+    seller = UserFactory(role="sales")
+
+    made = seed_capture(owners=[seller], slug="acme", seed=1)
+
+    assert made == len(WEB_FORM_PEOPLE) + 3
+    assert seed_capture(owners=[seller], slug="acme", seed=1) == 0
+    form = LeadCaptureForm.objects.get()
+    assert form.enabled and "https://www.acme.test" in form.allowed_origins and form.default_owner == seller
+    web = Lead.objects.filter(source=Lead.Source.WEB_FORM)
+    assert web.count() == made and not web.exclude(owner=seller).exists()
+    assert set(web.exclude(contact=None).values_list("contact_id", flat=True)) == {c.pk for c in contacts}
