@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.csv_io import CsvImportResult, ImportMode, ImportPlan, read_csv
 from core.deletion import delete_unless_in_use
+from core.reminders import due_reminders_send
 from core.validation import required_text
 
 from . import emails, live
@@ -372,25 +373,15 @@ def task_reopen(*, task: Task, actor) -> Task:
     return task
 
 
-REMINDER_BATCH = 500
-
-
 def task_reminders_send(*, now=None) -> int:
-    """Emails each task's owner once its reminder time has passed; returns how many reminders went out.
-
-    Rows are claimed with SKIP LOCKED and marked sent in the same transaction, so two overlapping runs never
-    send one reminder twice; the emails leave after commit (a mail server error is logged, not retried).
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Task.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(reminder_sent_at__isnull=True, done=False, reminder_at__lte=now)
-            .filter(owner__isnull=False, owner__is_active=True)
-            .select_related("owner", "customer", "contact")
-            .order_by("reminder_at", "id")[:REMINDER_BATCH]
-        )
-        Task.objects.filter(pk__in=[task.pk for task in due]).update(reminder_sent_at=now)
-        for task in due:
-            emails.task_reminder_send_on_commit(task=task)
-    return len(due)
+    """Emails each task's owner once its reminder time has passed; returns how many reminders went out
+    (core.reminders: claimed with SKIP LOCKED, marked sent in the same transaction, emailed after commit)."""
+    return due_reminders_send(
+        Task.objects.filter(done=False, owner__isnull=False, owner__is_active=True).select_related(
+            "owner", "customer", "contact"
+        ),
+        remind_field="reminder_at",
+        sent_field="reminder_sent_at",
+        send_on_commit=lambda task: emails.task_reminder_send_on_commit(task=task),
+        now=now,
+    )
