@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 from customers.demo import DAILY_SUMMARY_COMPANIES, seed_customers, seed_daily_summaries
 from customers.digests import yesterday
