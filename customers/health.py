@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from helpdesk import facade as helpdesk
 
+from . import live
 from .models import Customer, HealthBand, HealthSnapshot
 
 NEUTRAL = 50
@@ -248,7 +249,7 @@ def customer_health_analyze(
         with transaction.atomic():
             _snapshots_upsert(results, drivers, at)
             if current:
-                _customers_update(results, drivers, at)
+                live.company_health_changed(_customers_update(results, drivers, at))
                 churn.churn_risk_update(results, at)  # the same batch's churn risk (customers/churn.py)
         scored += len(results)
     return scored
@@ -286,19 +287,22 @@ def _snapshots_upsert(results: list[Health], drivers: list[str], at: datetime) -
         cursor.execute(sql, [timezone.localdate(at), at, *_columns(results, drivers)])
 
 
-def _customers_update(results: list[Health], drivers: list[str], at: datetime) -> None:
+def _customers_update(results: list[Health], drivers: list[str], at: datetime) -> list[int]:
     """One UPDATE … FROM unnest(…) for the whole batch: bulk_update's CASE per row costs far more at 1,000 rows.
     Rows whose score, band and drivers are unchanged are skipped: every customer index takes a new entry per updated
-    row, and most runs of a day change nothing. It leaves `updated` alone: a new score is not an edit of the company."""
+    row, and most runs of a day change nothing. It leaves `updated` alone: a new score is not an edit of the company.
+    Returns the ids of the companies whose health changed (their open pages are told, customers.live)."""
     table = connection.ops.quote_name(Customer._meta.db_table)
     sql = (
         f"UPDATE {table} AS c SET health_score = v.score, health_band = v.band, health_drivers = v.drivers, "
         "health_updated = %s FROM unnest(%s::int[], %s::int[], %s::text[], %s::jsonb[]) AS v(id, score, band, drivers) "
         "WHERE c.id = v.id "
-        "AND (c.health_score, c.health_band, c.health_drivers) IS DISTINCT FROM (v.score, v.band, v.drivers)"
+        "AND (c.health_score, c.health_band, c.health_drivers) IS DISTINCT FROM (v.score, v.band, v.drivers) "
+        "RETURNING c.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [at, *_columns(results, drivers)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _columns(results: list[Health], drivers: list[str]) -> list[list]:

@@ -278,7 +278,9 @@ def note_create(
 ) -> Note:
     customer, contact = _subject(customer, contact)
     body = required_text(body, field="body", label="The note", limit=NOTE_BODY_LIMIT)
-    return Note.objects.create(customer=customer, contact=contact, body=body, pinned=bool(pinned), author=actor)
+    note = Note.objects.create(customer=customer, contact=contact, body=body, pinned=bool(pinned), author=actor)
+    live.company_notes_changed(customer_id=customer.pk, actor=actor, text=f"added a note on {customer.name}")
+    return note
 
 
 @transaction.atomic
@@ -289,12 +291,14 @@ def note_update(*, note: Note, actor, data: Mapping[str, Any]) -> Note:
     if "pinned" in data:
         note.pinned = bool(data["pinned"])
     note.save()
+    live.company_notes_changed(customer_id=note.customer_id, actor=actor, text="changed a note")
     return note
 
 
 @transaction.atomic
 def note_delete(*, note: Note, actor) -> None:
     note.delete()
+    live.company_notes_changed(customer_id=note.customer_id, actor=actor, text="deleted a note")
 
 
 def _same_minute(new, old) -> bool:
@@ -323,7 +327,7 @@ def task_create(
     customer, contact = _subject(customer, contact)
     title = required_text(title, field="title", label="The task", limit=TASK_TITLE_LIMIT)
     _task_times(due_at, reminder_at)
-    return Task.objects.create(
+    task = Task.objects.create(
         customer=customer,
         contact=contact,
         title=title,
@@ -332,6 +336,8 @@ def task_create(
         due_at=due_at,
         reminder_at=reminder_at,
     )
+    live.company_notes_changed(customer_id=customer.pk, actor=actor, text=f"added a task: {title}")
+    return task
 
 
 @transaction.atomic
@@ -354,6 +360,7 @@ def task_update(*, task: Task, actor, data: Mapping[str, Any]) -> Task:
     _task_times(task.due_at, task.reminder_at)
     # Only what changed: the reminder job may have marked this task's reminder sent since it was read.
     task.save(update_fields=fields)
+    live.company_notes_changed(customer_id=task.customer_id, actor=actor, text=f"changed a task: {task.title}")
     return task
 
 
@@ -362,6 +369,7 @@ def task_complete(*, task: Task, actor, now=None) -> Task:
     if not task.done:
         task.done, task.done_at = True, now or timezone.now()
         task.save(update_fields=["done", "done_at", "updated"])
+        live.company_notes_changed(customer_id=task.customer_id, actor=actor, text=f"completed a task: {task.title}")
     return task
 
 
@@ -370,6 +378,7 @@ def task_reopen(*, task: Task, actor) -> Task:
     if task.done:
         task.done, task.done_at = False, None
         task.save(update_fields=["done", "done_at", "updated"])
+        live.company_notes_changed(customer_id=task.customer_id, actor=actor, text=f"reopened a task: {task.title}")
     return task
 
 
