@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from core.api.errors import service_error
 
 from .. import services
-from .serializers import CustomerOutputSerializer
+from .serializers import ChurnSummarySerializer
 from .views import _customer, _CustomerApi
 
 
@@ -31,16 +31,24 @@ class ChurnInputSerializer(serializers.Serializer):
 
 
 class CustomerChurnApi(_CustomerApi):
-    serializer_class = CustomerOutputSerializer
+    serializer_class = ChurnSummarySerializer
     # Un-marking is an edit (a label corrected), not a deletion of anything.
     delete_capability = "customers.edit"
+
+    @extend_schema(
+        summary="Get a customer's churn",
+        description="Whether the company churned (the day and the reason), else its churn risk with its reasons.",
+        responses=ChurnSummarySerializer,
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        return Response(ChurnSummarySerializer(_customer(customer_id)).data)
 
     @extend_schema(
         summary="Mark a customer churned",
         description="Marks the company churned on `churned_at` with an optional reason; its churn risk is cleared. "
         "Marking it again changes the date and reason. The churned companies train the workspace's churn model.",
         request=ChurnInputSerializer,
-        responses=CustomerOutputSerializer,
+        responses=ChurnSummarySerializer,
     )
     def post(self, request: Request, customer_id: int) -> Response:
         customer = _customer(customer_id)
@@ -53,15 +61,15 @@ class CustomerChurnApi(_CustomerApi):
             )
         except ValidationError as error:
             raise service_error(error, {"churn_reason": "reason"}) from None
-        return Response(CustomerOutputSerializer(_customer(customer_id)).data)
+        return Response(ChurnSummarySerializer(_customer(customer_id)).data)
 
     @extend_schema(
         summary="Mark a customer not churned",
         description="The company is a customer again (or was marked by mistake): the churn date and reason are "
         "cleared, and the next health run scores its churn risk again. Nothing changes for a company not churned.",
         request=None,
-        responses=CustomerOutputSerializer,
+        responses=ChurnSummarySerializer,
     )
     def delete(self, request: Request, customer_id: int) -> Response:
         services.customer_churn_unmark(customer=_customer(customer_id), actor=request.user)
-        return Response(CustomerOutputSerializer(_customer(customer_id)).data)
+        return Response(ChurnSummarySerializer(_customer(customer_id)).data)

@@ -40,7 +40,7 @@ def test_marking_a_customer_churned_through_the_api_sets_date_and_reason(client,
     )
 
     assert response.status_code == 200
-    churn = response.json()["churn"]
+    churn = response.json()
     assert (churn["churned_at"], churn["reason"], churn["risk"]) == (day.isoformat(), "Moved to a competitor", None)
     customer.refresh_from_db()
     assert (customer.churned_at, customer.churn_reason, customer.churn_risk) == (day, "Moved to a competitor", None)
@@ -78,13 +78,23 @@ def test_an_invalid_churn_is_refused_field_by_field(client, login, payload, fiel
     assert customer.churned_at is None
 
 
+def test_reading_the_churn_of_a_customer(client, login):
+    login("viewer")
+    customer = with_risk("Acme", 0.25)
+
+    response = client.get(churn_url(customer.pk))
+
+    assert response.status_code == 200
+    assert (response.json()["churned_at"], response.json()["risk"]) == (None, 0.25)
+
+
 def test_un_marking_through_the_api_makes_it_a_customer_again(client, login):
     login("agent")
     customer = CustomerFactory(churned_at=timezone.localdate(), churn_reason="Price")
 
     response = client.delete(churn_url(customer.pk))
 
-    assert response.status_code == 200 and response.json()["churn"]["churned_at"] is None
+    assert response.status_code == 200 and response.json()["churned_at"] is None
     customer.refresh_from_db()
     assert (customer.churned_at, customer.churn_reason) == (None, "")
 
@@ -113,6 +123,7 @@ def test_the_schema_documents_both_churn_operations(client, login):
     schema = client.get("/api/v1/schema/?format=json").json()
 
     operations = schema["paths"]["/api/v1/customers/{customer_id}/churn/"]
+    assert operations["get"]["summary"] == "Get a customer's churn"
     assert operations["post"]["summary"] == "Mark a customer churned"
     assert operations["delete"]["summary"] == "Mark a customer not churned"
     body = operations["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
