@@ -105,3 +105,17 @@ def test_the_lead_page_shows_pending_and_sent_reminders(client, login, django_ca
 
     assert html.count('data-testid="activity-reminder"') == 1
     assert html.count('data-testid="activity-reminded"') == 1
+
+
+def test_a_fresh_demo_sends_no_backlog_of_reminders(make_user, django_capture_on_commit_callbacks):
+    from customers.tests.factories import ContactFactory
+    from leads.demo import seed_leads
+
+    ContactFactory.create_batch(10)
+    seed_leads(owners=[make_user("sales")], leads=300, seed=1)
+    assert LeadActivity.objects.filter(done=False, remind_at__isnull=False).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reminders.activity_reminders_send()
+
+    assert sent == 0 and mail.outbox == []
