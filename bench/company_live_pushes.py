@@ -1,5 +1,6 @@
-"""What the company page's live pushes (customers.live) add to a health run: after a recompute, every company whose
-health changed gets one push to its page's topic, whether or not anyone has the page open.
+"""What the company page's live pushes (customers.live) would add to a health run if every company whose health
+changed got one push to its page's topic, whether or not anyone has the page open. (The figure is why only a
+recompute of named companies, after a ticket event, pushes; the beat job's sweep of every company does not.)
 
 Run by hand while the embedded servers run (`make run` or `make services`):
     .venv/bin/python bench/company_live_pushes.py [--companies 10000] [--runs 3] [--drop]

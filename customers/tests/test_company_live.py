@@ -164,3 +164,15 @@ def test_an_unknown_company_is_a_404(client, login):
 
     assert client.get(reverse("customers:customer_live_health", args=[999_999])).status_code == 404
     assert client.get(reverse("customers:customer_live_notes_tasks", args=[999_999])).status_code == 404
+
+
+def test_the_sweep_of_every_company_pushes_nothing(company, listen_company, django_capture_on_commit_callbacks):
+    requester = ContactFactory(customer=company)
+    made = TicketFactory(requester=requester, customer=company, priority=Ticket.Priority.URGENT)
+    Ticket.objects.filter(pk=made.pk).update(created=timezone.now() - timedelta(days=2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert health.customer_health_analyze() >= 1  # the beat job: scores move as time passes, nobody is told
+
+    assert Customer.objects.get(pk=company.pk).health_score is not None
+    assert listen_company(timeout=0.3) is None
