@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from faker.providers.company.en_US import Provider as CompanyNames
 from faker.providers.person.en_US import Provider as PersonNames
@@ -352,3 +353,35 @@ def seed_churn(*, seed: int = 0, share: float = CHURN_SHARE) -> int:
                 churn_drivers=[],
             )
     return len(chosen)
+
+
+# --- Yesterday's summaries, as the nightly digest job writes them (customers/digests.py) -----------------
+
+DAILY_SUMMARY_COMPANIES = 12  # the top of the list (by name): what a visitor opens first
+
+
+def seed_daily_summaries(*, authors: Sequence, seed: int = 0, companies: int = DAILY_SUMMARY_COMPANIES) -> str:
+    """Yesterday's summary of every company that had activity yesterday, so company pages show their "Yesterday"
+    card. The first time, the first `companies` companies of the list that were quiet yesterday get a note or two
+    dated yesterday first (tickets alone reach only a few companies a day). Run last: tickets and leads add to a day."""
+    from .digests import daily_summaries_generate, day_window, had_activity, yesterday
+    from .models import DailySummary
+
+    day = yesterday()
+    added = 0
+    if authors and not DailySummary.objects.exists():
+        rng = random.Random(seed + 11)
+        start, end = day_window(day)
+        notes: list[Note] = []
+        top = Customer.objects.filter(churned_at__isnull=True, created__lt=start).order_by(Lower("name"), "id")
+        for company in top[:companies]:
+            if had_activity(company.pk, day):
+                continue
+            staff = list(company.contacts.order_by("id")[:3])
+            for _ in range(rng.randint(1, 2)):
+                note = _note(rng, company, staff, authors, end)
+                note.created = _some_time_between(rng, start + timedelta(hours=8), start + timedelta(hours=18))
+                notes.append(note)
+        Note.objects.bulk_create(notes)
+        added = len(notes)
+    return f"{daily_summaries_generate(day=day)} summaries of yesterday ({added} notes of yesterday added)"

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 
 from core.realtime import notify_on_commit, topic_group, workspace_group
@@ -97,3 +98,44 @@ def announce_on_commit(announcement: Announcement, *, actor) -> None:
         notify_on_commit(topic_group(LIST_TOPIC), announcement.rows, exclude_user_id=exclude)
     if actor is not None:
         notify_on_commit(workspace_group(), announcement.toast, exclude_user_id=exclude)
+
+
+# --- The company page: notes, tasks and health changed by someone else ------------------------------------
+# A company page follows its topic (company_topic). What it shows depends on who reads it (edit buttons, forms
+# with their CSRF token), so a push carries no panel: it swaps a hidden placeholder of the page (the ids below) for
+# an element that makes the page fetch the panel again for its reader (customers.views_live), like a ticket page.
+
+NOTES_REFRESH_ID = "customer-live-notes"
+HEALTH_REFRESH_ID = "customer-live-health"
+
+
+def company_topic(customer_id: int) -> str:
+    return f"customers.company.{customer_id}"
+
+
+def _refresh_oob(element_id: str, url: str, target: str) -> str:
+    return format_html(
+        '<div id="{}" hx-swap-oob="true" hidden hx-get="{}" hx-trigger="load" hx-target="{}" hx-swap="outerHTML">'
+        "</div>",
+        element_id,
+        url,
+        target,
+    )
+
+
+def company_notes_changed(*, customer_id: int, actor, text: str) -> None:
+    """After commit, other readers of the company's page reload its notes and tasks (and timeline), with a toast
+    saying who did what ("added a note")."""
+    url = reverse("customers:customer_live_notes_tasks", args=[customer_id])
+    html = _refresh_oob(NOTES_REFRESH_ID, url, "#notes-tasks") + toast_oob(f"{display_name(actor)} {text}")
+    notify_on_commit(topic_group(company_topic(customer_id)), html, exclude_user_id=getattr(actor, "pk", None))
+
+
+def company_health_changed(customer_ids: list[int]) -> None:
+    """After commit, readers of these companies' pages reload the health and churn cards: a recompute changed
+    them. No toast: nobody did anything, the score moved."""
+    for customer_id in customer_ids:
+        url = reverse("customers:customer_live_health", args=[customer_id])
+        notify_on_commit(
+            topic_group(company_topic(customer_id)), _refresh_oob(HEALTH_REFRESH_ID, url, "#customer-health")
+        )

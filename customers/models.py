@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, FloatField, IntegerField, Value, When
 from django.db.models.functions import Coalesce, Lower, Upper
 from django.utils import timezone
 
@@ -52,6 +52,12 @@ def health_rank() -> Coalesce:
     """The health score, -1 for companies never scored, for sorting: keyset pages cannot seek past NULLs. The list's
     ORDER BY and the index serving it take this one expression."""
     return Coalesce("health_score", Value(-1), output_field=IntegerField())
+
+
+def churn_rank() -> Coalesce:
+    """The churn risk negated, so an ascending sort puts the riskiest first, and 1 (after every risk) for companies
+    without one (churned already, or not scored): keyset pages cannot seek past NULLs."""
+    return Coalesce(-F("churn_risk"), Value(1.0), output_field=FloatField())
 
 
 class Customer(models.Model):

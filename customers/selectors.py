@@ -24,7 +24,7 @@ from core.deletion import deletion_blocker
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
 
 from . import timeline
-from .models import Contact, Customer, HealthSnapshot, Note, Task, health_rank, tier_rank
+from .models import Contact, Customer, HealthSnapshot, Note, Task, churn_rank, health_rank, tier_rank
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -41,12 +41,15 @@ CUSTOMER_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "tier": ("tier_rank", "sort_name", "id"),
     # Worst first (never scored before everything), as an account manager reads it.
     "health": ("health_rank", "sort_name", "id"),
+    # Riskiest first (no risk, e.g. churned already, after every risk): the accounts to call this week.
+    "churn": ("churn_rank", "sort_name", "id"),
 }
 # The sort keys that are expressions rather than columns.
 CUSTOMER_SORT_ANNOTATIONS: dict[str, Callable[[], Expression]] = {
     "sort_name": lambda: Lower("name"),
     "tier_rank": tier_rank,
     "health_rank": health_rank,
+    "churn_rank": churn_rank,
 }
 CONTACT_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "name": ("sort_name", "id"),

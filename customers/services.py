@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.csv_io import CsvImportResult, ImportMode, ImportPlan, read_csv
 from core.deletion import delete_unless_in_use
+from core.reminders import due_reminders_send
 from core.validation import required_text
 
 from . import emails, live
@@ -277,7 +278,9 @@ def note_create(
 ) -> Note:
     customer, contact = _subject(customer, contact)
     body = required_text(body, field="body", label="The note", limit=NOTE_BODY_LIMIT)
-    return Note.objects.create(customer=customer, contact=contact, body=body, pinned=bool(pinned), author=actor)
+    note = Note.objects.create(customer=customer, contact=contact, body=body, pinned=bool(pinned), author=actor)
+    live.company_notes_changed(customer_id=customer.pk, actor=actor, text=f"added a note on {customer.name}")
+    return note
 
 
 @transaction.atomic
@@ -288,12 +291,14 @@ def note_update(*, note: Note, actor, data: Mapping[str, Any]) -> Note:
     if "pinned" in data:
         note.pinned = bool(data["pinned"])
     note.save()
+    live.company_notes_changed(customer_id=note.customer_id, actor=actor, text="changed a note")
     return note
 
 
 @transaction.atomic
 def note_delete(*, note: Note, actor) -> None:
     note.delete()
+    live.company_notes_changed(customer_id=note.customer_id, actor=actor, text="deleted a note")
 
 
 def _same_minute(new, old) -> bool:
@@ -322,7 +327,7 @@ def task_create(
     customer, contact = _subject(customer, contact)
     title = required_text(title, field="title", label="The task", limit=TASK_TITLE_LIMIT)
     _task_times(due_at, reminder_at)
-    return Task.objects.create(
+    task = Task.objects.create(
         customer=customer,
         contact=contact,
         title=title,
@@ -331,6 +336,8 @@ def task_create(
         due_at=due_at,
         reminder_at=reminder_at,
     )
+    live.company_notes_changed(customer_id=customer.pk, actor=actor, text=f"added a task: {title}")
+    return task
 
 
 @transaction.atomic
@@ -353,6 +360,7 @@ def task_update(*, task: Task, actor, data: Mapping[str, Any]) -> Task:
     _task_times(task.due_at, task.reminder_at)
     # Only what changed: the reminder job may have marked this task's reminder sent since it was read.
     task.save(update_fields=fields)
+    live.company_notes_changed(customer_id=task.customer_id, actor=actor, text=f"changed a task: {task.title}")
     return task
 
 
@@ -361,6 +369,7 @@ def task_complete(*, task: Task, actor, now=None) -> Task:
     if not task.done:
         task.done, task.done_at = True, now or timezone.now()
         task.save(update_fields=["done", "done_at", "updated"])
+        live.company_notes_changed(customer_id=task.customer_id, actor=actor, text=f"completed a task: {task.title}")
     return task
 
 
@@ -369,28 +378,19 @@ def task_reopen(*, task: Task, actor) -> Task:
     if task.done:
         task.done, task.done_at = False, None
         task.save(update_fields=["done", "done_at", "updated"])
+        live.company_notes_changed(customer_id=task.customer_id, actor=actor, text=f"reopened a task: {task.title}")
     return task
 
 
-REMINDER_BATCH = 500
-
-
 def task_reminders_send(*, now=None) -> int:
-    """Emails each task's owner once its reminder time has passed; returns how many reminders went out.
-
-    Rows are claimed with SKIP LOCKED and marked sent in the same transaction, so two overlapping runs never
-    send one reminder twice; the emails leave after commit (a mail server error is logged, not retried).
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Task.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(reminder_sent_at__isnull=True, done=False, reminder_at__lte=now)
-            .filter(owner__isnull=False, owner__is_active=True)
-            .select_related("owner", "customer", "contact")
-            .order_by("reminder_at", "id")[:REMINDER_BATCH]
-        )
-        Task.objects.filter(pk__in=[task.pk for task in due]).update(reminder_sent_at=now)
-        for task in due:
-            emails.task_reminder_send_on_commit(task=task)
-    return len(due)
+    """Emails each task's owner once its reminder time has passed; returns how many reminders went out
+    (core.reminders: claimed with SKIP LOCKED, marked sent in the same transaction, emailed after commit)."""
+    return due_reminders_send(
+        Task.objects.filter(done=False, owner__isnull=False, owner__is_active=True).select_related(
+            "owner", "customer", "contact"
+        ),
+        remind_field="reminder_at",
+        sent_field="reminder_sent_at",
+        send_on_commit=lambda task: emails.task_reminder_send_on_commit(task=task),
+        now=now,
+    )

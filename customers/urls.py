@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_lookup
+from . import views, views_live, views_lookup
 
 app_name = "customers"
 urlpatterns = [
@@ -38,4 +38,10 @@ urlpatterns = [
     path("tasks/<int:task_id>/edit/", views.task_update, name="task_update"),
     path("tasks/<int:task_id>/complete/", views.task_complete, name="task_complete"),
     path("tasks/<int:task_id>/reopen/", views.task_reopen, name="task_reopen"),
+]
+
+# What a company page fetches again after a push (customers/live.py, customers/views_live.py).
+urlpatterns += [
+    path("<int:customer_id>/live/notes-tasks/", views_live.customer_live_notes_tasks, name="customer_live_notes_tasks"),
+    path("<int:customer_id>/live/health/", views_live.customer_live_health, name="customer_live_health"),
 ]

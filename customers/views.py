@@ -106,7 +106,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": query.filters,
         "sort": query.sort,
-        "sort_links": _sort_links(query.sort, ("name", "tier", "health", "created")),
+        "sort_links": _sort_links(query.sort, ("name", "tier", "health", "churn", "created")),
         "form": form,
         **_capabilities(request.user),
     }
@@ -126,6 +126,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "health": _health_card(customer),
         "churn": _churn_card(customer),
         "company_panels": panels.company_panels(customer_id=customer.pk, user=request.user),
+        "live_topics": topics_query(live.company_topic(customer.pk), user_id=request.user.pk),
         **_capabilities(request.user),
         **_activity_context(request, Subject(customer)),
     }

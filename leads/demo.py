@@ -146,11 +146,14 @@ def _activity(rng: random.Random, start: datetime, end: datetime, now: datetime,
     kind = rng.choice(list(ACTIVITY_SUBJECTS))
     due = start + (end - start) * rng.random()
     done = due < now
+    remind = due - timedelta(hours=2) if not done else None
     return {
         "kind": kind,
         "subject": rng.choice(ACTIVITY_SUBJECTS[kind]),
         "due_at": due,
-        "remind_at": due - timedelta(hours=2) if not done else None,
+        "remind_at": remind,
+        # Reminders of the past count as sent: a fresh demo does not email a backlog of them (leads.reminders).
+        "reminded_at": remind if remind is not None and remind < now else None,
         "done": done,
         "done_at": due if done else None,
         "created_by": owner,

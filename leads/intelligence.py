@@ -18,6 +18,7 @@ from ai.contracts import OutcomeData
 from customers import facade as customers
 
 from .models import Lead, LeadActivity, LeadStageChange, StageKind
+from .outreach import generated_drafts
 
 OUTCOME_MODEL = "leads.conversion"
 EMBED_SOURCE = "leads.lead"
@@ -205,20 +206,17 @@ def _template_plan(lead: Lead, today: date) -> list[Step]:
 
 
 def lead_outreach_plan(lead: Lead, *, user: Any = None, today: date | None = None) -> tuple[list[Step], str]:
-    """Dated steps with email drafts, and who drafted them: "template", or the generative model's name."""
+    """Dated steps with email drafts, and who drafted them: "template", or the generative model's name when a cloud
+    provider wrote every email draft and each passed the check (leads.outreach)."""
     today = today or timezone.localdate()
     steps = _template_plan(lead, today)
-    if not ai.can_generate():
+    generated = generated_drafts(lead, steps, user=user, today=today)
+    if generated is None:
         return steps, "template"
-    context = {"title": lead.title, "stage": lead.stage.name, "value": f"{lead.value:,.0f} {lead.currency}",
-               "contact": lead.contact.name if lead.contact_id else "", "text": steps[0].draft}  # fmt: skip
-    try:
-        result = ai.generate("leads_outreach", context, user=user, max_output_tokens=400)
-    except (ai.AIUnavailable, ai.AIInputError):
-        return steps, "template"
-    first = steps[0]
-    steps[0] = Step(first.day, first.kind, first.subject, result.text)
-    return steps, result.meta.model if result.meta else "generative"
+    drafts, model = generated
+    written = iter(drafts)
+    steps = [Step(s.day, s.kind, s.subject, next(written)) if s.kind == "email" else s for s in steps]
+    return steps, model
 
 
 # --- Similar won leads --------------------------------------------------------------------------------------

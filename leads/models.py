@@ -172,6 +172,8 @@ class LeadActivity(models.Model):
     notes = models.TextField(blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     remind_at = models.DateTimeField(null=True, blank=True)
+    # Set when the reminder email went out (leads/reminders.py): each reminder is sent once, however often the job runs.
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -184,8 +186,10 @@ class LeadActivity(models.Model):
         verbose_name_plural = "lead activities"
         indexes = [
             models.Index(fields=["lead", "done", "due_at"], name="leadactivity_lead_done_due"),
-            # Reminders still to send, soonest first.
-            models.Index(fields=["remind_at"], condition=Q(done=False), name="leadactivity_remind_open"),
+            # Reminders still to send, soonest first: the reminder job reads only these.
+            models.Index(
+                fields=["remind_at"], condition=Q(done=False, reminded_at__isnull=True), name="leadactivity_remind_due"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -49,6 +49,7 @@ FEATURE_LABELS = {
     "helpdesk.improve": "Improve a new ticket",
     "helpdesk.reply_tone": "Reply tone",
     "helpdesk.reply_draft": "Reply drafts",
+    "leads_outreach": "Lead outreach drafts",
     # Outcome models (facade.outcome_predict records under the model's name unless told otherwise).
     "leads.conversion": "Lead conversion",
     "customers.churn": "Churn risk",

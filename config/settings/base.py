@@ -344,6 +344,8 @@ CELERY_TASK_ROUTES = {
             "customers.tasks.task_reminders_send_task",
             "customers.tasks.task_reminders_fanout_task",
             "customers.tasks.customer_health_refresh_task",
+            "leads.tasks.activity_reminders_send_task",
+            "leads.tasks.activity_reminders_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -411,6 +413,8 @@ CELERY_BEAT_SCHEDULE = {
     "inbox-mailboxes-poll": {"task": "inbox.tasks.mailboxes.mailboxes_poll_fanout_task", "schedule": 60.0},
     # Customers: task reminders whose time has passed are emailed to their owners, once each.
     "customers-task-reminders": {"task": "customers.tasks.task_reminders_fanout_task", "schedule": 60.0},
+    # Leads: activity reminders likewise, to the lead's owner (leads/reminders.py).
+    "leads-activity-reminders": {"task": "leads.tasks.activity_reminders_fanout_task", "schedule": 60.0},
     # Digests (customers/digests.py): yesterday's summary of every active company just after midnight, and the
     # weekly health digest to account owners on Monday morning (each owner once a week).
     "customers-daily-summaries": {

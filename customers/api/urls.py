@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .churn import CustomerChurnApi
 from .digests import CustomerDailySummaryApi
 from .views import (
     ContactDetailApi,
@@ -30,6 +31,7 @@ urlpatterns = [
     path(
         "customers/<int:customer_id>/daily-summary/", CustomerDailySummaryApi.as_view(), name="customer_daily_summary"
     ),
+    path("customers/<int:customer_id>/churn/", CustomerChurnApi.as_view(), name="customer_churn"),
     path("contacts/", ContactListApi.as_view(), name="contact_list"),
     path("contacts/<int:contact_id>/", ContactDetailApi.as_view(), name="contact_detail"),
     path("contacts/<int:contact_id>/timeline/", ContactTimelineApi.as_view(), name="contact_timeline"),

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from customers.models import Customer
+from customers.models import Customer, DailySummary
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,7 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(public_schema, throwaway_sl
     assert "Workspace Acme Corporation (created) at acme.localhost" in first
     assert "Workspace Globex Industries (created) at globex.localhost" in first
     assert "4 customers added" in first
+    assert "summaries of yesterday" in first
 
     staff = get_user_model().objects.get(email="staff@switchboard.test")
     assert staff.is_superuser and staff.is_staff and staff.check_password(settings.DEMO_PASSWORD)
@@ -41,6 +42,7 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(public_schema, throwaway_sl
         assert people.filter(email="owner@acme.test", role="owner").exists()
         assert people.get(email="agent@acme.test").check_password(settings.DEMO_PASSWORD)
         assert Customer.objects.count() == 4
+        assert DailySummary.objects.exists()  # the company pages show their "Yesterday" card
         owner_roles = set(Customer.objects.exclude(owner=None).values_list("owner__role", flat=True))
         assert owner_roles <= {"agent", "sales"}
 

@@ -68,7 +68,7 @@ class Command(BaseCommand):
 
     def _seed_workspace(self, slug: str, *, customers: int, contacts: int, tickets: int) -> str:
         from accounts.demo import seed_team
-        from customers.demo import seed_customers, seed_health, seed_notes_and_tasks
+        from customers.demo import seed_customers, seed_daily_summaries, seed_health, seed_notes_and_tasks
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
         from leads.demo import seed_capture, seed_leads
@@ -89,8 +89,9 @@ class Command(BaseCommand):
 
             outcome_train_queue("leads.conversion")  # registered by leads' AppConfig.ready
         web_leads = seed_capture(owners=sellers, slug=slug, seed=zlib.crc32(slug.encode()))
+        summaries = seed_daily_summaries(authors=owners, seed=zlib.crc32(slug.encode()))  # last: a day's every entry
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added "
-            f"({web_leads} more from the web form)"
+            f"({web_leads} more from the web form), {summaries}"
         )
