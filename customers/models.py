@@ -115,6 +115,8 @@ class Customer(models.Model):
             GinIndex(name="customer_search_trgm", fields=["search_text"], opclasses=["gin_trgm_ops"]),
             # The list's "health" sort (worst first or best first) and its band filter, keyset-paginated.
             models.Index(health_rank(), Lower("name"), "id", name="customer_hrank_lname_id"),
+            # The "churn" sort: riskiest first.
+            models.Index(churn_rank(), Lower("name"), "id", name="customer_crank_lname_id"),
             models.Index("health_band", Lower("name"), "id", name="customer_hband_lname_id"),
         ]
 

@@ -322,6 +322,19 @@ def test_tier_sort_and_its_later_pages_use_the_tier_rank_index():
     assert "customer_tierrank_lname_id" in plan and "Index Cond: (ROW(" in plan
 
 
+def test_churn_sort_and_its_later_pages_use_the_churn_rank_index():
+    for index in range(9):
+        CustomerFactory(churn_risk=index / 10 if index % 3 else None)
+    with CaptureQueriesContext(connection) as first:
+        page = selectors.customer_list(sort="churn", page_size=4)
+    with CaptureQueriesContext(connection) as second:
+        selectors.customer_list(sort="churn", cursor=page.next_cursor, page_size=4)
+
+    assert "customer_crank_lname_id" in explain(first.captured_queries[0]["sql"])
+    plan = explain(second.captured_queries[0]["sql"])
+    assert "customer_crank_lname_id" in plan and "Index Cond: (ROW(" in plan
+
+
 def test_customer_list_uses_the_lower_name_index():
     CustomerFactory.create_batch(5)
     queryset = selectors.customer_queryset().order_by("sort_name", "id")[:10]
