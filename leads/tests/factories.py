@@ -5,7 +5,7 @@ from decimal import Decimal
 import factory
 
 from accounts.tests.factories import UserFactory
-from leads.models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage
+from leads.models import Lead, LeadActivity, LeadSavedView, LeadStageChange, Pipeline, Stage
 
 
 class PipelineFactory(factory.django.DjangoModelFactory):
@@ -58,3 +58,13 @@ class LeadActivityFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     kind = LeadActivity.Kind.CALL
     subject = factory.Sequence(lambda n: f"Call {n}")
+
+
+class LeadSavedViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadSavedView
+
+    name = factory.Sequence(lambda n: f"View {n}")
+    owner = factory.SubFactory(UserFactory)
+    filters = factory.LazyFunction(lambda: {"status": "open"})
+    shared = False
