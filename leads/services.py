@@ -370,6 +370,7 @@ def pipeline_set_default(*, pipeline: Pipeline, actor) -> Pipeline:
 @transaction.atomic
 def pipeline_archive(*, pipeline: Pipeline, actor, archived: bool = True) -> Pipeline:
     """Archive (or restore) a pipeline: it leaves the board's menu and takes no new leads; nothing is deleted."""
+    pipeline.is_default = Pipeline.objects.select_for_update().values_list("is_default", flat=True).get(pk=pipeline.pk)
     if archived and pipeline.is_default:
         raise ValidationError(
             "This is the default pipeline: make another one the default before archiving it.", code="default"
