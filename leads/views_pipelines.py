@@ -204,7 +204,7 @@ def stage_reorder(request: HttpRequest, pipeline_id: int) -> HttpResponse:
         services.stage_reorder(pipeline=pipeline, stage_ids=stage_ids(request.POST), actor=request.user)
     except ValidationError as error:
         return _stage_list(request, pipeline.pk, error=" ".join(error.messages))
-    return _stage_list(request, pipeline.pk)
+    return _stage_list(request, pipeline.pk, reordered=True)
 
 
 @require_POST

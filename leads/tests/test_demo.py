@@ -48,3 +48,21 @@ def test_seed_leads_builds_a_pipeline_with_a_learnable_history_and_is_idempotent
         counts = closed.aggregate(total=Count("id"), won=Count("id", filter=Q(stage__kind=StageKind.WON)))
         rates[source] = counts["won"] / max(counts["total"], 1)
     assert rates["referral"] > rates["outbound"]
+
+
+def test_seed_lead_extras_adds_a_partner_pipeline_and_saved_views_once():
+    from leads.demo import SHARED_VIEWS, seed_lead_extras
+    from leads.models import LeadSavedView, Pipeline
+
+    sellers = [UserFactory(role="sales"), UserFactory(role="admin")]
+    seed_leads(owners=sellers, leads=20, seed=1)
+
+    assert seed_lead_extras(owners=sellers, seed=1, leads=12) == 12
+    assert seed_lead_extras(owners=sellers, seed=1, leads=12) == 0
+
+    partners = Pipeline.objects.get(name="Partnerships")
+    assert not partners.is_default and Lead.objects.filter(stage__pipeline=partners).count() == 12
+    assert not Lead.objects.filter(stage__pipeline=partners).exclude(stage__kind=StageKind.OPEN).exists()
+    shared = LeadSavedView.objects.filter(shared=True)
+    assert shared.count() == len(SHARED_VIEWS) and set(shared.values_list("owner__role", flat=True)) == {"admin"}
+    assert LeadSavedView.objects.filter(shared=False).count() == len(sellers)

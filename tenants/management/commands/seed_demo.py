@@ -71,7 +71,7 @@ class Command(BaseCommand):
         from customers.demo import seed_customers, seed_health, seed_notes_and_tasks
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
-        from leads.demo import seed_leads
+        from leads.demo import seed_lead_extras, seed_leads
 
         team = seed_team(email_domain=f"{slug}.test")
         owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
@@ -88,7 +88,9 @@ class Command(BaseCommand):
             from ai.facade import outcome_train_queue
 
             outcome_train_queue("leads.conversion")  # registered by leads' AppConfig.ready
+        partner_leads = seed_lead_extras(owners=sellers, seed=zlib.crc32(slug.encode()))  # a second pipeline, views
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added"
+            f" (+{partner_leads} partner deals)"
         )
