@@ -67,4 +67,5 @@ class LeadSavedViewFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"View {n}")
     owner = factory.SubFactory(UserFactory)
     filters = factory.LazyFunction(lambda: {"status": "open"})
-    shared = False
+    # Shared, as the ticket views' factory: a view every workspace member can see (managers change it).
+    shared = True

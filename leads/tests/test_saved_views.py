@@ -146,12 +146,12 @@ def test_the_list_costs_the_same_queries_for_more_leads_and_more_views(
 ):
     user = login("sales")
     LeadFactory.create_batch(3, stage=stages["Prospect"], owner=user)
-    LeadSavedViewFactory(owner=user)
+    LeadSavedViewFactory(owner=user, shared=False)
     client.get(url("lead_list"))  # warm caches (session, content types) so both runs compare alike
     with django_assert_max_num_queries(12) as first:
         client.get(url("lead_list"))
     LeadFactory.create_batch(25, stage=stages["Qualified"], tags=["x"])
-    LeadSavedViewFactory.create_batch(4, owner=user)
+    LeadSavedViewFactory.create_batch(4, owner=user, shared=False)
     LeadSavedViewFactory.create_batch(2, shared=True)
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url("lead_list"))
@@ -195,7 +195,7 @@ def test_sales_people_share_views_readers_cannot(client, login):
 
 def test_a_saved_view_appears_in_the_rail_of_its_owner_and_shared_ones_for_everyone(client, login, make_user):
     owner = make_user("sales")
-    LeadSavedViewFactory(owner=owner, name="Private pick")
+    LeadSavedViewFactory(owner=owner, name="Private pick", shared=False)
     LeadSavedViewFactory(owner=owner, name="Team pick", shared=True)
 
     login("sales")
@@ -218,7 +218,7 @@ def test_rename_and_unshare_a_view(client, login):
 
 def test_someone_elses_personal_view_is_not_found_and_their_shared_one_is_refused(client, login, make_user):
     owner = make_user("sales")
-    private = LeadSavedViewFactory(owner=owner)
+    private = LeadSavedViewFactory(owner=owner, shared=False)
     shared = LeadSavedViewFactory(owner=owner, shared=True)
     login("sales")
 
