@@ -1,6 +1,6 @@
 """Lead pages and their HTMX fragments: the kanban board, a column's "load more", moves, the lead page with its
-history and activities, the create/edit modal and the filtered list. Each view parses input, calls a service or
-selector, renders."""
+history and activities, the create/edit modal (the list is in views_lists.py, pipeline settings in
+views_pipelines.py). Each view parses input, calls a service or selector, renders."""
 
 from __future__ import annotations
 
