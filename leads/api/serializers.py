@@ -57,6 +57,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     owner = LeadOwnerSerializer(read_only=True, allow_null=True)
     value = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, coerce_to_string=False)
     position = serializers.FloatField(read_only=True, help_text="Order within the stage's board column (ascending).")
+    # A string, not format "email": empty when the prospect's address is unknown.
+    contact_email = serializers.CharField(read_only=True, help_text="The prospect's email address, or empty.")
     links = serializers.SerializerMethodField()
 
     class Meta:
