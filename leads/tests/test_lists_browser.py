@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from core.testing.browser import new_page, sign_in
+from core.testing.browser import axe_violations, new_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -81,6 +81,8 @@ def test_reorder_stages_by_drag_and_by_keyboard(live_stack, live_data, browser):
     sign_in(page, live_stack, manager, next_path=f"/leads/settings/pipelines/{pipeline.pk}/")
     expect(page.locator("[data-testid=stage-row]")).to_have_count(6)
     assert _stage_names(page)[:2] == ["Prospect", "Qualified"]
+    violations = axe_violations(page)
+    assert not violations, "\n".join(violations)
 
     # Drag "Qualified" by its handle above "Prospect": the order is saved and the list comes back in it.
     rows = page.locator("[data-testid=stage-row]")
