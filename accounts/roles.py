@@ -9,6 +9,9 @@ MEMBER = {"api.use", "customers.view", "tickets.view", "kb.view", "leads.view"}
 CUSTOMER_WRITE = {"customers.edit", "customers.import"}
 # Working the sales pipeline: leads, their moves and activities.
 LEAD_WRITE = {"leads.edit"}
+# Shaping the sales process: pipelines and their stages, lead views shared with the whole workspace, and the web
+# forms that put leads on the board from the workspace's own site.
+LEAD_MANAGE = {"leads.manage"}
 # Working the queue: replies, notes, assignment, bulk actions, AI composer; writing knowledge-base articles.
 TICKET_WORK = {"tickets.edit", "kb.edit"}
 # Running the workspace: people, invitations, the workspace's Django admin.
@@ -21,12 +24,13 @@ MANAGE = {
     "ai.configure",
     "ai.usage.view",
     "helpdesk.configure",  # SLA policies, teams, skills, business hours, categories, auto-response
-    "leads.manage",  # the web forms that put leads on the board from the workspace's own site
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | MANAGE | {"workspace.owner"}),
-    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | MANAGE),
+    Role.OWNER: frozenset(
+        MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | MANAGE | {"workspace.owner"}
+    ),
+    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | MANAGE),
     Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK),
     Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE),
     Role.VIEWER: frozenset(MEMBER),

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin, id_or_words_validator
+from core.saved_views import SavedViewForm as BaseSavedViewForm
 from core.uploads import KINDS as UPLOAD_KINDS
 
 from .models import Category, Team, Ticket, TicketMessage
@@ -155,14 +155,6 @@ class TicketFilterForm(forms.Form):
 
 def list_query(params: Mapping[str, Any], *, user) -> ListQuery:
     return TicketFilterForm(params).query(user=user)
-
-
-def query_string(params: Mapping[str, str]) -> str:
-    return urlencode(params)
-
-
-def params_from_query_string(text: str) -> dict[str, str]:
-    return dict(parse_qsl((text or "").lstrip("?"), keep_blank_values=False))
 
 
 # --- New ticket ---------------------------------------------------------------------------------
@@ -365,31 +357,7 @@ class BulkForm(forms.Form):
 # --- Saved views --------------------------------------------------------------------------------
 
 
-class SavedViewForm(BootstrapFormMixin, forms.Form):
-    name = forms.CharField(
-        max_length=80,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        error_messages={"required": "Give the view a name."},
-    )
-    shared = forms.BooleanField(required=False, label="Share with the whole workspace")
-    # The list's query string when the person clicked "Save view".
-    filters = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, can_share: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not can_share:
-            del self.fields["shared"]
-        self.style_fields()
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data.get("name", "").split())
-        if not name:
-            raise ValidationError("Give the view a name.", code="required")
-        return name
-
-    def clean_filters(self) -> str:
-        return self.cleaned_data.get("filters", "")
-
+class SavedViewForm(BaseSavedViewForm):
     def view_params(self, *, user) -> dict[str, str]:
         """Only valid list parameters are stored, normalised the way the list reads them."""
-        return list_query(params_from_query_string(self.cleaned_data["filters"]), user=user).params
+        return list_query(self.filter_params(), user=user).params

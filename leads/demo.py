@@ -1,5 +1,6 @@
 """Demo leads: the usual pipeline and about 300 leads over the last 18 months with a history of wins and losses;
-a web form per workspace with a few leads it brought in.
+a web form per workspace with a few leads it brought in (seed_capture); a second pipeline of partner deals and saved
+views of the lead list (seed_lead_extras).
 
 Deterministic for a seed. Whether a lead is won depends, through a logistic model with noise, on its source
 (referrals and partners win more, cold outbound less), its value against the company's size (big asks lose more),
@@ -23,8 +24,18 @@ from django.utils import timezone
 from customers import facade as customers
 
 from .capture import CaptureSubmission, capture_form_create, capture_submit
-from .models import Lead, LeadActivity, LeadCaptureForm, LeadSource, LeadStageChange, Stage, StageKind
-from .services import POSITION_STEP, pipeline_default_get_or_create
+from .models import (
+    Lead,
+    LeadActivity,
+    LeadCaptureForm,
+    LeadSavedView,
+    LeadSource,
+    LeadStageChange,
+    Pipeline,
+    Stage,
+    StageKind,
+)
+from .services import POSITION_STEP, pipeline_create, pipeline_default_get_or_create
 
 HISTORY_DAYS = 548  # 18 months
 SOURCE_WEIGHTS = {
@@ -218,3 +229,73 @@ def seed_capture(*, owners: Sequence, slug: str, seed: int = 0, known_contacts: 
         )
         made += capture_submit(form=form, submission=submission, origin=form.allowed_origins[0])[1]
     return made
+
+
+# --- A second pipeline and the list's saved views -----------------------------------------------
+
+PARTNER_PIPELINE = "Partnerships"
+PARTNER_STAGES = (
+    ("Sourced", 10, StageKind.OPEN),
+    ("Intro call", 30, StageKind.OPEN),
+    ("Co-sell plan", 60, StageKind.OPEN),
+    ("Signed", 100, StageKind.WON),
+    ("Dropped", 0, StageKind.LOST),
+)
+PARTNER_NAMES = ("Northwind Consulting", "Bluebird Integrations", "Kestrel Digital", "Atlas Resellers", "Orbit MSP")
+# Shared views every seller finds in the list's rail (leads.views_lists adds the built-in ones).
+SHARED_VIEWS = (
+    ("Big open deals (50k+)", {"status": "open", "value_min": "50000", "sort": "-value"}),
+    ("Referrals closing this quarter", {"source": "referral", "status": "open", "close": "this_quarter"}),
+    ("EMEA open pipeline", {"status": "open", "tag": "emea", "sort": "expected_close"}),
+    ("Overdue close dates", {"status": "open", "close": "overdue", "sort": "expected_close"}),
+)
+
+
+def seed_lead_extras(*, owners: Sequence, seed: int = 0, leads: int = 24) -> int:
+    """A second pipeline (partner deals, all still open) and shared and personal saved views of the list;
+    returns how many partner leads it added (0 when the pipeline exists already)."""
+    if Pipeline.objects.filter(name=PARTNER_PIPELINE).exists():
+        return 0
+    rng = random.Random(seed)
+    now = timezone.now()
+    with transaction.atomic():
+        pipeline = pipeline_create(name=PARTNER_PIPELINE, stages=PARTNER_STAGES, is_default=False)
+        open_stages = [stage for stage in pipeline.stages.order_by("order") if stage.kind == StageKind.OPEN]
+        made = Lead.objects.bulk_create([_partner_lead(rng, index, open_stages, owners, now) for index in range(leads)])
+        LeadStageChange.objects.bulk_create(
+            LeadStageChange(lead=lead, from_stage=None, to_stage=lead.stage, actor=lead.owner, at=lead.created)
+            for lead in made
+        )
+        manager = next((owner for owner in owners if owner.role in ("owner", "admin")), owners[0] if owners else None)
+        LeadSavedView.objects.bulk_create(
+            [LeadSavedView(name=name, filters=filters, owner=manager, shared=True) for name, filters in SHARED_VIEWS]
+            + [
+                LeadSavedView(name="My deals closing next month", owner=owner, filters={
+                    "owner": "me", "status": "open", "close": "next_month", "sort": "expected_close"
+                })
+                for owner in owners
+            ]
+        )  # fmt: skip
+    return len(made)
+
+
+def _partner_lead(rng: random.Random, index: int, stages: list[Stage], owners: Sequence, now: datetime) -> Lead:
+    stage = rng.choice(stages)
+    created = now - timedelta(days=rng.uniform(1, 90))
+    partner = PARTNER_NAMES[index % len(PARTNER_NAMES)]
+    return Lead(
+        title=f"{rng.choice(('Co-sell', 'Referral agreement', 'Reseller deal'))} with {partner}",
+        company_name=partner,
+        company_domain=partner.split()[0].lower() + ".example",
+        source=LeadSource.PARTNER,
+        owner=rng.choice(owners) if owners else None,
+        value=Decimal(rng.randrange(5, 120) * 1000),
+        currency="USD",
+        expected_close=(now + timedelta(days=rng.randint(-10, 100))).date(),
+        stage=stage,
+        probability=stage.probability,
+        tags=rng.sample(["partner", "emea", "americas", "apac"], k=rng.randint(1, 2)),
+        position=index * POSITION_STEP,
+        created=created,
+        updated=created + timedelta(days=rng.uniform(0, 20)),
+    )

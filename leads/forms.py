@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils import timezone
 
 from core.forms import BootstrapFormMixin, LookupWidget, id_or_words_validator
 
 from . import selectors
 from .models import Lead, LeadActivity, LeadSource, Stage, StageKind
+from .periods import CLOSE_PERIODS, PERIODS, period_range
 from .selectors import LIST_SORT_KEYS, LeadFilters
 
 
@@ -125,12 +128,27 @@ class ListQuery:
     filters: LeadFilters
     sort: str
     cursor: str | None
+    # The valid, non-empty parameters (no cursor), in VIEW_PARAMS order: what a saved view stores.
+    params: dict[str, str] = field(default_factory=dict)
+
+
+# Query-string keys a list (and a saved view) is made of; the cursor is a position, not a filter.
+VIEW_PARAMS = (
+    "q", "pipeline", "stage", "status", "owner", "source", "tag", "value_min", "value_max",
+    "close", "close_from", "close_to", "stalled", "won", "sort",
+)  # fmt: skip
+MAX_STALLED_DAYS = 3650
+MAX_VALUE = 999_999_999_999
 
 
 class LeadFilterForm(BootstrapFormMixin, forms.Form):
-    """The list's filters, read the same way by the page and the API (documented as its query parameters)."""
+    """The list's filters, read the same way by the page, its saved views and the API (documented as its query
+    parameters). Invalid values are left out, never a 500."""
 
-    q = forms.CharField(required=False, max_length=100, label="Search", help_text="Text in the title or company name.")
+    q = forms.CharField(
+        required=False, max_length=100, label="Search", help_text="Text in the title or the company's name."
+    )
+    pipeline = forms.IntegerField(required=False, min_value=1, label="Pipeline", help_text="Id of a pipeline.")
     stage = forms.IntegerField(required=False, min_value=1, label="Stage", help_text="Id of a stage.")
     owner = forms.CharField(
         required=False,
@@ -141,6 +159,32 @@ class LeadFilterForm(BootstrapFormMixin, forms.Form):
     )
     source = forms.ChoiceField(required=False, choices=[("", "Any source"), *LeadSource.choices], label="Source")
     status = forms.ChoiceField(required=False, choices=[("", "Open, won and lost"), *StageKind.choices], label="Status")
+    tag = forms.CharField(required=False, max_length=40, label="Tag", help_text="Leads carrying this tag.")
+    # Whole units: a list filter needs no cents (and the API documents integers exactly).
+    value_min = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_VALUE, label="Value from", help_text="Minimum value, whole units."
+    )
+    value_max = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_VALUE, label="Value to", help_text="Maximum value, whole units."
+    )
+    close = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any close date"), *CLOSE_PERIODS.items()],
+        label="Expected close",
+        help_text="A period around today; “overdue”: the expected close date has passed.",
+    )
+    close_from = forms.DateField(required=False, label="Closing from", help_text="Expected close on or after (ISO).")
+    close_to = forms.DateField(required=False, label="Closing until", help_text="Expected close on or before (ISO).")
+    stalled = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_STALLED_DAYS,
+        label="Stalled for (days)",
+        help_text="Leads nobody edited or moved for at least this many days.",
+    )
+    won = forms.ChoiceField(
+        required=False, choices=[("", "Won any time"), *PERIODS.items()], label="Won", help_text="Won in this period."
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[("", "Default")] + [(f"{sign}{key}", f"{sign}{key}") for key in LIST_SORT_KEYS for sign in ("", "-")],
@@ -152,20 +196,53 @@ class LeadFilterForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.style_fields()
 
-    def query(self, *, user) -> ListQuery:
-        data = self.cleaned_data if self.is_valid() else {}
-        owner = (data.get("owner") or "").strip().lower()
-        owner_id: int | None = None
-        if owner == "me":
-            owner_id = user.pk
-        elif owner.isdigit():
-            owner_id = int(owner)
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data.get("q", "").split())
+
+    def clean_owner(self) -> str:
+        return (self.cleaned_data.get("owner") or "").strip().lower()
+
+    def clean_tag(self) -> str:
+        return (self.cleaned_data.get("tag") or "").strip().lower()
+
+    def query(self, *, user, today: date | None = None) -> ListQuery:
+        self.is_valid()  # fields with bad values are left out of cleaned_data, i.e. not filtered on
+        data = self.cleaned_data
+        owner = data.get("owner") or ""
+        today = today or timezone.localdate()
+        close_from, close_to = period_range(data.get("close") or "", today=today)
+        won_from, won_to = period_range(data.get("won") or "", today=today)
+        stalled = data.get("stalled")
         filters = LeadFilters(
             q=data.get("q") or "",
+            pipeline_id=data.get("pipeline"),
             stage_id=data.get("stage"),
-            owner_id=owner_id,
+            owner_id=user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
             unowned=owner == "none",
             source=data.get("source") or "",
             status=data.get("status") or "",
+            tag=data.get("tag") or "",
+            value_min=data.get("value_min"),
+            value_max=data.get("value_max"),
+            close_from=_later(close_from, data.get("close_from")),
+            close_to=_earlier(close_to, data.get("close_to")),
+            untouched_since=timezone.now() - timedelta(days=stalled) if stalled else None,
+            won_from=won_from,
+            won_to=won_to,
         )
-        return ListQuery(filters=filters, sort=data.get("sort") or "-updated", cursor=data.get("cursor") or None)
+        params = {name: str(data[name]) for name in VIEW_PARAMS if data.get(name) not in (None, "")}
+        return ListQuery(
+            filters=filters, sort=data.get("sort") or "-updated", cursor=data.get("cursor") or None, params=params
+        )
+
+
+def _later(first: date | None, second: date | None) -> date | None:
+    return max(first, second) if first and second else first or second
+
+
+def _earlier(first: date | None, second: date | None) -> date | None:
+    return min(first, second) if first and second else first or second
+
+
+def list_query(params, *, user) -> ListQuery:
+    return LeadFilterForm(params).query(user=user)

@@ -1,4 +1,5 @@
-"""Sales pipelines, their stages, the leads moving through them, each move, and the activities planned on a lead."""
+"""Sales pipelines, their stages, the leads moving through them, each move, the activities planned on a lead, and
+the lead list's saved views."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class Pipeline(models.Model):
     name = models.CharField(max_length=100)
     # The pipeline the board opens on and new leads join; exactly one per workspace once any exists.
     is_default = models.BooleanField(default=False)
+    # Archived pipelines leave the board's menu and take no new leads; their leads and history stay.
+    archived = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -263,3 +266,23 @@ class LeadCaptureSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form_id}: {self.submission_id}"
+
+class LeadSavedView(models.Model):
+    """A named filter and sort of the lead list, personal or shared with the workspace (tickets have the same)."""
+
+    name = models.CharField(max_length=80)
+    # The lead list's query parameters (owner, stage, tag, close, sort…), normalised as leads.forms reads them.
+    filters = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="lead_views"
+    )
+    shared = models.BooleanField(default=False, help_text="Everyone in the workspace sees it.")
+    position = models.PositiveSmallIntegerField(default=100)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        indexes = [models.Index(fields=["owner", "position"], name="leadsavedview_owner_position")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from core.keyset import KeysetOrder, Page, count_up_to, cursor_after, paginate
 
-from .models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage, StageKind
+from .models import Lead, LeadActivity, LeadSavedView, LeadStageChange, Pipeline, Stage, StageKind
 
 BOARD_PER_COLUMN = 20
 # Won and lost columns are history: fewer cards on first paint (they page like the others).
@@ -69,6 +70,15 @@ class LeadFilters:
     status: str = ""  # "open", "won", "lost" or "" for all
     pipeline_id: int | None = None
     customer_id: int | None = None
+    tag: str = ""
+    value_min: int | None = None  # whole units
+    value_max: int | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+    # Leads nobody touched (no edit, no move) since this moment.
+    untouched_since: datetime | None = None
+    won_from: date | None = None
+    won_to: date | None = None
 
     @property
     def active(self) -> bool:
@@ -105,8 +115,9 @@ def pipeline_get(*, pipeline_id: int) -> Pipeline:
     return Pipeline.objects.get(pk=pipeline_id)
 
 
-def pipeline_list() -> list[Pipeline]:
-    return list(Pipeline.objects.all())
+def pipeline_list(*, include_archived: bool = False) -> list[Pipeline]:
+    pipelines = Pipeline.objects.all()
+    return list(pipelines if include_archived else pipelines.filter(archived=False))
 
 
 def stage_list(*, pipeline: Pipeline | None = None) -> list[Stage]:
@@ -208,26 +219,49 @@ def parse_sort(sort: str | None) -> tuple[str, bool]:
     return name, sort.startswith("-")
 
 
-def _matching(filters: LeadFilters) -> QuerySet[Lead]:
-    queryset = Lead.objects.all()
+def _lead_q(filters: LeadFilters) -> Q:
+    """The filters as one condition: a list's WHERE, or the FILTER of one count among a rail's (lead_counts)."""
+    conditions = Q()
     if filters.q.strip():
         text = filters.q.strip()
-        queryset = queryset.filter(Q(title__icontains=text) | Q(customer__name__icontains=text))
-    if filters.stage_id is not None:
-        queryset = queryset.filter(stage_id=filters.stage_id)
-    if filters.pipeline_id is not None:
-        queryset = queryset.filter(stage__pipeline_id=filters.pipeline_id)
+        conditions &= Q(title__icontains=text) | Q(customer__name__icontains=text) | Q(company_name__icontains=text)
+    exact = {
+        "stage_id": filters.stage_id,
+        "stage__pipeline_id": filters.pipeline_id,
+        "owner_id": None if filters.unowned else filters.owner_id,
+        "customer_id": filters.customer_id,
+        "value__gte": filters.value_min,
+        "value__lte": filters.value_max,
+        "expected_close__gte": filters.close_from,
+        "expected_close__lte": filters.close_to,
+        "updated__lt": filters.untouched_since,
+        "won_at__date__gte": filters.won_from,
+        "won_at__date__lte": filters.won_to,
+    }
+    conditions &= Q(**{lookup: value for lookup, value in exact.items() if value is not None})
     if filters.status:
-        queryset = queryset.filter(stage__kind=filters.status)
+        conditions &= Q(stage__kind=filters.status)
     if filters.unowned:
-        queryset = queryset.filter(owner__isnull=True)
-    elif filters.owner_id is not None:
-        queryset = queryset.filter(owner_id=filters.owner_id)
+        conditions &= Q(owner__isnull=True)
     if filters.source:
-        queryset = queryset.filter(source=filters.source)
-    if filters.customer_id is not None:
-        queryset = queryset.filter(customer_id=filters.customer_id)
-    return queryset
+        conditions &= Q(source=filters.source)
+    if filters.tag:
+        conditions &= Q(tags__contains=[filters.tag])  # served by the GIN index on tags
+    return conditions
+
+
+def _matching(filters: LeadFilters) -> QuerySet[Lead]:
+    return Lead.objects.filter(_lead_q(filters))
+
+
+def lead_counts(filters: list[LeadFilters]) -> list[int]:
+    """How many leads each of several filters matches (a rail of views): one query, one pass over the leads."""
+    if not filters:
+        return []
+    counts = Lead.objects.aggregate(
+        **{f"view_{index}": Count("id", filter=_lead_q(each)) for index, each in enumerate(filters)}
+    )
+    return [counts[f"view_{index}"] for index in range(len(filters))]
 
 
 def lead_queryset(*, filters: LeadFilters | None = None) -> QuerySet[Lead]:
@@ -308,3 +342,35 @@ def activity_get(*, activity_id: int) -> LeadActivity:
 def owner_choices() -> QuerySet[Any]:
     """Active teammates who may own leads."""
     return get_user_model().objects.filter(is_active=True).order_by("name", "email")
+
+
+# --- Pipeline settings --------------------------------------------------------------------------
+
+
+def pipeline_settings_list() -> list[Pipeline]:
+    """Every pipeline, archived ones last, each with its stages in order and its number of leads (2 queries)."""
+    stages = Stage.objects.annotate(lead_count=Count("leads")).order_by("order", "id")
+    return list(
+        Pipeline.objects.prefetch_related(Prefetch("stages", queryset=stages)).order_by(
+            "archived", "-is_default", "name", "id"
+        )
+    )
+
+
+def pipeline_with_stages(*, pipeline_id: int) -> Pipeline:
+    """A pipeline with its stages in order, each with its number of leads. Raises Pipeline.DoesNotExist."""
+    stages = Stage.objects.annotate(lead_count=Count("leads")).order_by("order", "id")
+    return Pipeline.objects.prefetch_related(Prefetch("stages", queryset=stages)).get(pk=pipeline_id)
+
+
+# --- Saved views of the list --------------------------------------------------------------------
+
+
+def lead_view_list(*, user) -> list[LeadSavedView]:
+    """The lead views this person sees: their own and the shared ones."""
+    return list(LeadSavedView.objects.filter(Q(owner=user) | Q(shared=True)).order_by("position", "name", "id"))
+
+
+def lead_view_get(*, view_id: int, user) -> LeadSavedView:
+    """One of the views `user` sees (theirs or a shared one). Raises LeadSavedView.DoesNotExist."""
+    return LeadSavedView.objects.filter(Q(owner=user) | Q(shared=True)).get(pk=view_id)

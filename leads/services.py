@@ -1,4 +1,5 @@
-"""Every write to leads: create, edit, move between stages (with its history), activities; live boards after commit."""
+"""Every write to leads: create, edit, move between stages (with its history), activities; live boards after commit;
+pipeline and stage settings; the list's saved views."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from core.saved_views import view_name_clean
+
 from . import conversion, live
-from .models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage, StageKind
+from .models import Lead, LeadActivity, LeadSavedView, LeadStageChange, Pipeline, Stage, StageKind
 
 PROSPECT_FIELDS = ("company_name", "company_domain", "contact_name", "contact_email")
 LEAD_FIELDS = frozenset(
@@ -313,3 +317,227 @@ def lead_activity_complete(*, activity: LeadActivity, actor, done: bool = True) 
     activity.save(update_fields=["done", "done_at"])
     Lead.objects.filter(pk=activity.lead_id).update(updated=timezone.now())
     return activity
+
+
+# --- Pipeline and stage settings ----------------------------------------------------------------
+# Managers shape the sales process here (leads/views_pipelines.py); the rules hold for every caller: a name per
+# pipeline, names unique within a pipeline, at least one open stage so new leads have somewhere to go, and no
+# stage disappears with leads in it.
+
+PIPELINE_NAME_MAX = Pipeline._meta.get_field("name").max_length
+STAGE_NAME_MAX = Stage._meta.get_field("name").max_length
+
+
+def _name(value: str | None, *, limit: int, what: str) -> str:
+    name = " ".join((value or "").split())
+    if not name:
+        raise ValidationError({"name": f"Give the {what} a name."}, code="required")
+    if len(name) > limit:
+        raise ValidationError({"name": f"Keep the name under {limit} characters."}, code="too_long")
+    return name
+
+
+def _probability(value: int | None) -> int:
+    if value is None or not 0 <= int(value) <= 100:
+        raise ValidationError({"probability": "The win probability is a percentage, 0 to 100."}, code="bad_probability")
+    return int(value)
+
+
+def _kind(value: str) -> str:
+    if value not in StageKind.values:
+        raise ValidationError({"kind": "A stage is open, won or lost."}, code="bad_kind")
+    return value
+
+
+@transaction.atomic
+def pipeline_rename(*, pipeline: Pipeline, name: str, actor) -> Pipeline:
+    pipeline.name = _name(name, limit=PIPELINE_NAME_MAX, what="pipeline")
+    pipeline.save(update_fields=["name"])
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_set_default(*, pipeline: Pipeline, actor) -> Pipeline:
+    """The pipeline the board opens on and new leads join (an archived one cannot be)."""
+    if pipeline.archived:
+        raise ValidationError("Restore the pipeline before making it the default.", code="archived")
+    Pipeline.objects.filter(is_default=True).exclude(pk=pipeline.pk).update(is_default=False)
+    pipeline.is_default = True
+    pipeline.save(update_fields=["is_default"])
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_archive(*, pipeline: Pipeline, actor, archived: bool = True) -> Pipeline:
+    """Archive (or restore) a pipeline: it leaves the board's menu and takes no new leads; nothing is deleted."""
+    pipeline.is_default = Pipeline.objects.select_for_update().values_list("is_default", flat=True).get(pk=pipeline.pk)
+    if archived and pipeline.is_default:
+        raise ValidationError(
+            "This is the default pipeline: make another one the default before archiving it.", code="default"
+        )
+    pipeline.archived = archived
+    pipeline.save(update_fields=["archived"])
+    return pipeline
+
+
+def _stage_name(pipeline: Pipeline, name: str | None, *, exclude_id: int | None = None) -> str:
+    name = _name(name, limit=STAGE_NAME_MAX, what="stage")
+    taken = Stage.objects.filter(pipeline=pipeline, name__iexact=name).exclude(pk=exclude_id)
+    if taken.exists():
+        raise ValidationError({"name": f"{pipeline.name} already has a stage called “{name}”."}, code="duplicate")
+    return name
+
+
+def _keeps_an_open_stage(pipeline: Pipeline, *, without_id: int) -> None:
+    if not Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).exclude(pk=without_id).exists():
+        raise ValidationError("A pipeline needs at least one open stage for new leads.", code="last_open_stage")
+
+
+@transaction.atomic
+def stage_create(*, pipeline: Pipeline, name: str, actor, kind: str = StageKind.OPEN, probability: int = 0) -> Stage:
+    """A stage at the end of the pipeline's open stages (before won and lost ones), or at the very end."""
+    Pipeline.objects.select_for_update().get(pk=pipeline.pk)  # one reorder or addition at a time
+    stage = Stage(
+        pipeline=pipeline,
+        name=_stage_name(pipeline, name),
+        kind=_kind(kind),
+        probability=_probability(probability),
+    )
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
+    closed = [index for index, each in enumerate(stages) if each.kind != StageKind.OPEN]
+    at = closed[0] if kind == StageKind.OPEN and closed else len(stages)
+    stages.insert(at, stage)
+    stage.order = at
+    stage.save()
+    _write_order(stages)
+    return stage
+
+
+@transaction.atomic
+def stage_update(*, stage: Stage, actor, name: str, kind: str, probability: int) -> Stage:
+    """Rename a stage, change its kind or win probability. The kind of a stage with leads stays: their won and
+    lost dates follow it, so the leads move out first."""
+    stage.name = _stage_name(stage.pipeline, name, exclude_id=stage.pk)
+    kind = _kind(kind)
+    if kind != stage.kind:
+        if Lead.objects.filter(stage=stage).exists():
+            raise ValidationError(
+                {"kind": "Leads are in this stage: move them out before changing whether it is open, won or lost."},
+                code="kind_with_leads",
+            )
+        if stage.kind == StageKind.OPEN:
+            _keeps_an_open_stage(stage.pipeline, without_id=stage.pk)
+    stage.kind = kind
+    stage.probability = _probability(probability)
+    stage.save(update_fields=["name", "kind", "probability"])
+    return stage
+
+
+@transaction.atomic
+def stage_reorder(*, pipeline: Pipeline, stage_ids: list[int], actor) -> list[Stage]:
+    """The pipeline's stages in the order given; the ids must be exactly its stages."""
+    Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    stages = {stage.pk: stage for stage in Stage.objects.filter(pipeline=pipeline)}
+    if sorted(stage_ids) != sorted(stages):
+        raise ValidationError("The stages changed meanwhile: reload the page and try again.", code="stale_order")
+    ordered = [stages[stage_id] for stage_id in stage_ids]
+    _write_order(ordered)
+    return ordered
+
+
+@transaction.atomic
+def stage_move(*, stage: Stage, offset: int, actor) -> list[Stage]:
+    """One step up (-1) or down (+1): the keyboard's way to reorder."""
+    ids = list(Stage.objects.filter(pipeline_id=stage.pipeline_id).order_by("order", "id").values_list("id", flat=True))
+    index = ids.index(stage.pk)
+    target = max(0, min(len(ids) - 1, index + offset))
+    ids.insert(target, ids.pop(index))
+    return stage_reorder(pipeline=stage.pipeline, stage_ids=ids, actor=actor)
+
+
+def _write_order(stages: list[Stage]) -> None:
+    for order, stage in enumerate(stages):
+        stage.order = order
+    Stage.objects.bulk_update(stages, ["order"])
+
+
+@transaction.atomic
+def stage_delete(*, stage: Stage, actor, move_to: Stage | None = None) -> int:
+    """Delete a stage, first moving its leads (appended to the column's end) to `move_to`, a stage of the same
+    pipeline and kind. Its history of moves is credited to `move_to` too, so reports keep every move.
+    Returns how many leads moved. Refused while leads are left with nowhere to go."""
+    count = Lead.objects.filter(stage=stage).count()
+    history = LeadStageChange.objects.filter(Q(to_stage=stage) | Q(from_stage=stage))
+    if move_to is None:
+        if count:
+            raise ValidationError(
+                {"move_to": f"{count} lead{'s are' if count != 1 else ' is'} in “{stage.name}”: "
+                 "choose the stage to move them to first."},
+                code="stage_has_leads",
+            )  # fmt: skip
+        if history.exists():
+            raise ValidationError(
+                {"move_to": f"Leads went through “{stage.name}”: choose the stage their history moves to."},
+                code="stage_has_history",
+            )
+    else:
+        if move_to.pk == stage.pk or move_to.pipeline_id != stage.pipeline_id:
+            raise ValidationError({"move_to": "Choose another stage of the same pipeline."}, code="bad_target")
+        if move_to.kind != stage.kind:
+            raise ValidationError(
+                {"move_to": f"Choose another {stage.get_kind_display().lower()} stage: won and lost dates follow it."},
+                code="other_kind",
+            )
+    if stage.kind == StageKind.OPEN:
+        _keeps_an_open_stage(stage.pipeline, without_id=stage.pk)
+    if move_to is not None:
+        _move_column(stage, move_to)
+        LeadStageChange.objects.filter(to_stage=stage).update(to_stage=move_to)
+        LeadStageChange.objects.filter(from_stage=stage).update(from_stage=move_to)
+    stage.delete()
+    return count
+
+
+def _move_column(stage: Stage, move_to: Stage) -> None:
+    """Every lead of `stage` to the end of `move_to`'s column, in their order (one UPDATE)."""
+    last = Lead.objects.filter(stage=move_to).order_by("-position", "-id").values_list("position", flat=True).first()
+    table = Lead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} SET stage_id = %s, probability = %s, updated = %s,
+                       position = %s + numbered.rank * %s
+                FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS rank FROM {table} WHERE stage_id = %s)
+                AS numbered WHERE {table}.id = numbered.id""",
+            [move_to.pk, move_to.probability, timezone.now(), last or 0.0, POSITION_STEP, stage.pk],
+        )
+
+
+# --- Saved views of the lead list ---------------------------------------------------------------
+
+MAX_VIEWS_PER_PERSON = 50
+
+
+@transaction.atomic
+def lead_view_create(*, owner, name: str, filters: Mapping[str, str], shared: bool = False) -> LeadSavedView:
+    """`filters` are the list's parameters as leads.forms.LeadFilterForm normalised them."""
+    name = view_name_clean(name)
+    if LeadSavedView.objects.filter(owner=owner).count() >= MAX_VIEWS_PER_PERSON:
+        raise ValidationError({"name": f"You have {MAX_VIEWS_PER_PERSON} views already; delete one first."})
+    return LeadSavedView.objects.create(owner=owner, name=name, filters=dict(filters), shared=bool(shared))
+
+
+@transaction.atomic
+def lead_view_update(*, view: LeadSavedView, actor, name: str, shared: bool | None = None) -> LeadSavedView:
+    """Rename a view and, when `shared` is given, share it with the workspace or take it back."""
+    view.name = view_name_clean(name)
+    fields = ["name"]
+    if shared is not None:
+        view.shared = bool(shared)
+        fields.append("shared")
+    view.save(update_fields=fields)
+    return view
+
+
+@transaction.atomic
+def lead_view_delete(*, view: LeadSavedView, actor) -> None:
+    view.delete()

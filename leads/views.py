@@ -1,6 +1,6 @@
 """Lead pages and their HTMX fragments: the kanban board, a column's "load more", moves, the lead page with its
-history and activities, the create/edit modal and the filtered list. Each view parses input, calls a service or
-selector, renders."""
+history and activities, the create/edit modal (the list is in views_lists.py, pipeline settings in
+views_pipelines.py). Each view parses input, calls a service or selector, renders."""
 
 from __future__ import annotations
 
@@ -16,19 +16,17 @@ from django_htmx.http import reswap, retarget
 from accounts.permissions import capability_required
 from accounts.roles import user_can
 from core.forms import CsvImportForm, add_service_errors
-from core.htmx import hx_redirect, modal_done, render_modal, render_partial, wants_fragment
+from core.htmx import hx_redirect, modal_done, render_modal, render_partial
 from core.realtime import topics_query
 
 from . import imports, live, selectors, services
-from .forms import LeadActivityForm, LeadFilterForm, LeadForm, LeadMoveForm
+from .forms import LeadActivityForm, LeadForm, LeadMoveForm
 from .models import Lead, LeadActivity, Pipeline, Stage
 
 BOARD_TEMPLATE = "leads/lead_board.html"
 DETAIL_TEMPLATE = "leads/lead_detail.html"
-LIST_TEMPLATE = "leads/lead_list.html"
 MOVE_TEMPLATE = "leads/lead_move.html"
 FORM_TEMPLATE = "leads/lead_form.html"
-PAGE_SIZE = 50
 
 
 def _lead_or_404(lead_id: int) -> Lead:
@@ -71,6 +69,7 @@ def _board(request: HttpRequest, pipeline: Pipeline | None) -> HttpResponse:
         "pipelines": selectors.pipeline_list(),
         "board": selectors.lead_board(pipeline=pipeline) if pipeline is not None else None,
         "can_edit": user_can(request.user, "leads.edit"),
+        "can_manage": user_can(request.user, "leads.manage"),
     }
     if pipeline is not None:
         context["live_topics"] = topics_query(live.board_topic(pipeline.pk), user_id=request.user.pk)
@@ -219,38 +218,7 @@ def _activities(request: HttpRequest, lead_id: int, form: LeadActivityForm) -> H
     return redirect("leads:lead_detail", lead_id=lead_id)
 
 
-# --- List ---------------------------------------------------------------------------------------
-
-
-@require_GET
-@capability_required("leads.view")
-def lead_list(request: HttpRequest) -> HttpResponse:
-    form = LeadFilterForm(request.GET)
-    query = form.query(user=request.user)
-    page = selectors.lead_list(filters=query.filters, sort=query.sort, cursor=query.cursor, page_size=PAGE_SIZE)
-    context = {
-        "page": page,
-        "form": form,
-        "sort": query.sort,
-        "sort_links": _sort_links(query.sort),
-        "filters": query.filters,
-        "can_edit": user_can(request.user, "leads.edit"),
-    }
-    if wants_fragment(request, "lead-table"):
-        return render_partial(request, LIST_TEMPLATE, "lead-table", context)
-    context["owners"] = selectors.owner_choices()
-    context["stages"] = selectors.stage_list()
-    return render(request, LIST_TEMPLATE, context)
-
-
-def _sort_links(sort: str) -> dict[str, dict]:
-    links = {}
-    for field in ("updated", "created", "value", "expected_close"):
-        active = sort.lstrip("-") == field
-        descending = active and sort.startswith("-")
-        param = (field if descending else f"-{field}") if active else f"-{field}"
-        links[field] = {"param": param, "active": active, "desc": descending}
-    return links
+# The list and its saved views: leads/views_lists.py.
 
 
 # --- CSV import ---------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ MANAGER_PAGES = [
     "/settings/ai/usage/",
     "/settings/ai/runs/",
     "/settings/ai/runs/{run}/",
+    "/leads/settings/pipelines/",
 ]
 OWN_ACCOUNT_PAGES = ["/accounts/password/change/", "/accounts/2fa/", "/team/api-token/"]
 ROLE_PAGES = {

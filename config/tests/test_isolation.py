@@ -54,6 +54,7 @@ URL_KWARG_MODELS = {
     "stage_id": "leads.Stage",
     "activity_id": "leads.LeadActivity",
     "capture_form_id": "leads.LeadCaptureForm",
+    "lead_view_id": "leads.LeadSavedView",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

@@ -30,6 +30,7 @@ from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 from core.markdown import markdown_to_html
 from core.realtime import topic_dom_id, topics_query
+from core.saved_views import matching_view, params_from_query_string, query_string
 
 from .. import live
 from ..forms import (
@@ -42,8 +43,6 @@ from ..forms import (
     TicketCreateForm,
     TicketEditForm,
     list_query,
-    params_from_query_string,
-    query_string,
 )
 from ..models import Attachment, SavedView, Ticket
 from ..selectors import tickets as selectors
@@ -135,14 +134,8 @@ def _rail(user, current: dict[str, str]) -> list[RailView]:
     queries = [_view_query(params, user) for *_, params, _ in entries]
     counts = selectors.ticket_counts([query.filters for query in queries])
 
-    def without_sort(params: dict[str, str]) -> dict[str, str]:
-        return {key: value for key, value in params.items() if key != "sort"}
-
-    current = without_sort(current)
-    matching = [
-        entry[0] for entry, query in zip(entries, queries, strict=True) if without_sort(query.params) == current
-    ]
-    active_key = matching[0] if matching else None
+    keyed = ((entry[0], query.params) for entry, query in zip(entries, queries, strict=True))
+    active_key = matching_view(keyed, current)
     can_share = user_can(user, "helpdesk.configure")
     return [
         RailView(

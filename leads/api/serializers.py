@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_serializer
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.serializers import InputSerializer
@@ -40,6 +41,14 @@ class StageSerializer(_NamedSerializer):
     pipeline_id = serializers.IntegerField(read_only=True)
 
 
+class LeadLinksSerializer(serializers.Serializer):
+    """Where the lead's records live: its page, and the company and contact it is (or was converted to) linked to."""
+
+    page = serializers.CharField(read_only=True, help_text="The lead's page in the workspace.")
+    customer = serializers.CharField(read_only=True, allow_null=True, help_text="The linked company in this API.")
+    contact = serializers.CharField(read_only=True, allow_null=True, help_text="The linked contact in this API.")
+
+
 @extend_schema_serializer(component_name="Lead")
 class LeadOutputSerializer(serializers.ModelSerializer):
     stage = StageSerializer(read_only=True)
@@ -47,14 +56,27 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     contact = _NamedSerializer(read_only=True, allow_null=True)
     owner = LeadOwnerSerializer(read_only=True, allow_null=True)
     value = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, coerce_to_string=False)
+    position = serializers.FloatField(read_only=True, help_text="Order within the stage's board column (ascending).")
+    # A string, not format "email": empty when the prospect's address is unknown.
+    contact_email = serializers.CharField(read_only=True, help_text="The prospect's email address, or empty.")
+    links = serializers.SerializerMethodField()
 
     class Meta:
         model = Lead
         fields = [
-            "id", "title", "stage", "customer", "contact", "source", "owner", "value", "currency",
-            "expected_close", "probability", "lost_reason", "tags", "created", "updated", "won_at", "lost_at",
+            "id", "title", "stage", "customer", "contact", "company_name", "company_domain", "contact_name",
+            "contact_email", "source", "source_ref", "owner", "value", "currency", "expected_close", "probability",
+            "lost_reason", "tags", "position", "created", "updated", "won_at", "lost_at", "links",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(LeadLinksSerializer)
+    def get_links(self, lead: Lead) -> dict[str, str | None]:
+        return {
+            "page": reverse("leads:lead_detail", args=[lead.pk]),
+            "customer": reverse("customers_api:customer_detail", args=[lead.customer_id]) if lead.customer_id else None,
+            "contact": reverse("customers_api:contact_detail", args=[lead.contact_id]) if lead.contact_id else None,
+        }
 
 
 class LeadInputSerializer(InputSerializer):
@@ -95,6 +117,17 @@ class LeadInputSerializer(InputSerializer):
     expected_close = serializers.DateField(required=False, allow_null=True)
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=20)
+    company_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="The prospect's company when not a customer yet."
+    )
+    company_domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, help_text="Matched against contacts when the lead is won."
+    )
+    source_ref = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="The record the lead came from, e.g. a ticket id."
+    )
 
     def validate_title(self, value: str) -> str:
         if not value.strip():

@@ -11,6 +11,7 @@ from leads.models import (
     LeadActivity,
     LeadCaptureForm,
     LeadCaptureSubmission,
+    LeadSavedView,
     LeadStageChange,
     Pipeline,
     Stage,
@@ -86,3 +87,14 @@ class LeadCaptureSubmissionFactory(factory.django.DjangoModelFactory):
     submission_id = factory.LazyFunction(uuid.uuid4)
     lead = factory.SubFactory(LeadFactory)
     origin = "https://www.example.org"
+
+
+class LeadSavedViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadSavedView
+
+    name = factory.Sequence(lambda n: f"View {n}")
+    owner = factory.SubFactory(UserFactory)
+    filters = factory.LazyFunction(lambda: {"status": "open"})
+    # Shared, as the ticket views' factory: a view every workspace member can see (managers change it).
+    shared = True

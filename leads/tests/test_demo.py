@@ -66,3 +66,21 @@ def test_seed_capture_makes_a_web_form_and_its_leads_linking_known_contacts():
     web = Lead.objects.filter(source=Lead.Source.WEB_FORM)
     assert web.count() == made and not web.exclude(owner=seller).exists()
     assert set(web.exclude(contact=None).values_list("contact_id", flat=True)) == {c.pk for c in contacts}
+
+
+def test_seed_lead_extras_adds_a_partner_pipeline_and_saved_views_once():
+    from leads.demo import SHARED_VIEWS, seed_lead_extras
+    from leads.models import LeadSavedView, Pipeline
+
+    sellers = [UserFactory(role="sales"), UserFactory(role="admin")]
+    seed_leads(owners=sellers, leads=20, seed=1)
+
+    assert seed_lead_extras(owners=sellers, seed=1, leads=12) == 12
+    assert seed_lead_extras(owners=sellers, seed=1, leads=12) == 0
+
+    partners = Pipeline.objects.get(name="Partnerships")
+    assert not partners.is_default and Lead.objects.filter(stage__pipeline=partners).count() == 12
+    assert not Lead.objects.filter(stage__pipeline=partners).exclude(stage__kind=StageKind.OPEN).exists()
+    shared = LeadSavedView.objects.filter(shared=True)
+    assert shared.count() == len(SHARED_VIEWS) and set(shared.values_list("owner__role", flat=True)) == {"admin"}
+    assert LeadSavedView.objects.filter(shared=False).count() == len(sellers)
