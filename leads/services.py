@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import conversion, live
 from .models import Lead, LeadActivity, LeadStageChange, Pipeline, Stage, StageKind
+from .selectors import CARD_UNSHOWN
 
 PROSPECT_FIELDS = ("company_name", "company_domain", "contact_name", "contact_email")
 LEAD_FIELDS = frozenset(
@@ -196,7 +197,13 @@ def lead_move(
     A move to a "lost" stage needs the reason (ValidationError on `lost_reason` otherwise); the lead takes the
     stage's win probability when it changes stage. Other boards of the pipeline see the move after commit.
     """
-    lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
+    # Locked and read with what its card shows: the card is rendered from this row, at commit, without reading again.
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("stage", "customer", "contact", "owner")
+        .defer(*CARD_UNSHOWN)
+        .get(pk=lead.pk)
+    )
     from_stage = lead.stage
     if stage.pipeline_id != from_stage.pipeline_id:
         raise ValidationError({"stage": "That stage belongs to another pipeline."}, code="other_pipeline")
@@ -209,7 +216,7 @@ def lead_move(
             code="lost_reason_required",
         )
     now = at or timezone.now()
-    lead.position = _position_at(stage, position, exclude_id=lead.pk)
+    lead.position, before, after = _place_at(stage, position, exclude_id=lead.pk)
     fields = ["position"]
     if stage.pk != from_stage.pk:
         lead.stage = stage
@@ -226,7 +233,7 @@ def lead_move(
         lead.lost_reason = reason[: Lead._meta.get_field("lost_reason").max_length]
         fields.append("lost_reason")
     lead.save(update_fields=fields)
-    live.lead_moved(lead=lead, from_stage=from_stage, to_stage=stage, actor=actor)
+    live.lead_moved(lead=lead, from_stage=from_stage, to_stage=stage, actor=actor, neighbours=(before, after))
     return lead
 
 
@@ -235,29 +242,28 @@ def _top_position(stage: Stage) -> float:
     return 0.0 if first is None else first - POSITION_STEP
 
 
-def _position_at(stage: Stage, index: int, *, exclude_id: int, renumbered: bool = False) -> float:
-    """A position that sorts at `index` among the column's other cards: the midpoint of its two neighbours."""
+def _place_at(
+    stage: Stage, index: int, *, exclude_id: int, renumbered: bool = False
+) -> tuple[float, int | None, int | None]:
+    """A position that sorts at `index` among the column's other cards (the midpoint of its two neighbours), and
+    the ids of those neighbours (None at either end), which place the card on the other boards."""
     column = Lead.objects.filter(stage=stage).exclude(pk=exclude_id).order_by("position", "id")
     if index == 0:
-        return _top_position_of(column)
-    around = list(column.values_list("position", flat=True)[index - 1 : index + 1])
+        first = column.values_list("position", "id").first()
+        return (0.0, None, None) if first is None else (first[0] - POSITION_STEP, None, first[1])
+    around = list(column.values_list("position", "id")[index - 1 : index + 1])
     if not around:  # past the end: the bottom of the column
-        last = column.reverse().values_list("position", flat=True).first()
-        return 0.0 if last is None else last + POSITION_STEP
+        last = column.reverse().values_list("position", "id").first()
+        return (0.0, None, None) if last is None else (last[0] + POSITION_STEP, last[1], None)
     if len(around) == 1:
-        return around[0] + POSITION_STEP
-    before, after = around
+        return around[0][0] + POSITION_STEP, around[0][1], None
+    (before, before_id), (after, after_id) = around
     if after - before > POSITION_EPSILON:
-        return (before + after) / 2
+        return (before + after) / 2, before_id, after_id
     if renumbered:  # cannot happen after a renumbering, but never loop
-        return before
+        return before, before_id, after_id
     _renumber(stage)
-    return _position_at(stage, index, exclude_id=exclude_id, renumbered=True)
-
-
-def _top_position_of(column) -> float:
-    first = column.values_list("position", flat=True).first()
-    return 0.0 if first is None else first - POSITION_STEP
+    return _place_at(stage, index, exclude_id=exclude_id, renumbered=True)
 
 
 def _renumber(stage: Stage) -> None:
