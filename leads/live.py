@@ -12,6 +12,8 @@ Boards follow the topic `leads.pipeline.<id>` (core.realtime), so other pages ne
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
@@ -118,6 +120,31 @@ def lead_moved(
 
 def lead_added(*, lead: Lead, actor) -> None:
     _push(lead.stage.pipeline_id, lambda: added_html(lead_id=lead.pk), actor=actor, toast=f"added the lead {lead}")
+
+
+def leads_added(*, leads: list[Lead], actor) -> None:
+    """A batch (an import), one push per pipeline: the new cards on top of their columns (at most a board's first
+    page of each column), the headers of those columns, and one toast for the batch."""
+    by_pipeline: dict[int, list[Lead]] = {}
+    for lead in leads:
+        by_pipeline.setdefault(lead.stage.pipeline_id, []).append(lead)
+    for pipeline_id, batch in by_pipeline.items():
+        count = len(batch)
+        toast = f"added {count} lead{'s' if count != 1 else ''}"
+        _push(pipeline_id, lambda batch=batch: _batch_html(batch), actor=actor, toast=toast)
+
+
+def _batch_html(leads: list[Lead]) -> str:
+    per_stage = Counter(lead.stage_id for lead in leads)
+    seen: Counter[int] = Counter()
+    cards = []
+    for lead in leads:  # each goes on top, so a column's last row ends topmost, as its position says
+        seen[lead.stage_id] += 1
+        if seen[lead.stage_id] > per_stage[lead.stage_id] - selectors.BOARD_PER_COLUMN:
+            card = card_html(lead, is_new=True)
+            cards.append(f'<div hx-swap-oob="afterbegin:#stage-cards-{lead.stage_id}">{card}</div>')
+    stages = list({lead.stage_id: lead.stage for lead in leads}.values())
+    return "".join(cards) + summaries_oob(stages)
 
 
 def lead_changed(*, lead: Lead, actor) -> None:

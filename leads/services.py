@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from . import conversion, live
@@ -168,6 +169,48 @@ def lead_create(
     LeadStageChange.objects.create(lead=lead, from_stage=None, to_stage=stage, actor=actor, at=now)
     live.lead_added(lead=lead, actor=actor)
     return lead
+
+
+@transaction.atomic
+def lead_bulk_create(*, actor, rows: list[Mapping[str, Any]]) -> list[Lead]:
+    """Many new open leads at once (an import): what `lead_create` does for each row, in a fixed number of queries.
+
+    Each row's `stage` (default: the default pipeline's first open stage), `customer`, `contact` and `owner` are
+    instances the caller already read, so they are not looked up again. Like successive `lead_create` calls, each
+    lead lands on top of its column, the last row topmost; boards get one push for the whole batch."""
+    if not rows:
+        return []
+    default_stage = None
+    if any(row.get("stage") is None for row in rows):
+        default_stage = _first_open_stage(pipeline_default_get_or_create())
+    now = timezone.now()
+    leads = []
+    for row in rows:
+        values = _clean_values({name: value for name, value in row.items() if name != "stage"})
+        stage = row.get("stage") or default_stage
+        if stage.kind != StageKind.OPEN:
+            raise ValidationError({"stage": f"“{stage.name}” is a closed stage."}, code="closed_stage")
+        lead = Lead(**values, stage=stage, probability=stage.probability, created=now, updated=now)
+        _check_contact(lead)
+        # The related rows are the caller's instances: checking each foreign key again would cost a query each.
+        lead.full_clean(exclude=["stage", "customer", "contact", "owner"])
+        leads.append(lead)
+    tops = _top_positions({lead.stage_id for lead in leads})
+    for lead in leads:
+        top = tops.get(lead.stage_id)
+        lead.position = tops[lead.stage_id] = 0.0 if top is None else top - POSITION_STEP
+    Lead.objects.bulk_create(leads)
+    LeadStageChange.objects.bulk_create(
+        LeadStageChange(lead=lead, from_stage=None, to_stage=lead.stage, actor=actor, at=now) for lead in leads
+    )
+    live.leads_added(leads=leads, actor=actor)
+    return leads
+
+
+def _top_positions(stage_ids: set[int]) -> dict[int, float]:
+    """The topmost card's position in each of these columns that has cards (one query)."""
+    rows = Lead.objects.filter(stage_id__in=stage_ids).values("stage_id").annotate(top=Min("position")).order_by()
+    return {row["stage_id"]: row["top"] for row in rows}
 
 
 @transaction.atomic
