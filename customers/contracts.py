@@ -113,11 +113,16 @@ class TimelineProvider:
 
     `entries` returns at most `query.limit` entries, sorted newest first by `TimelineEntry.sort_key`, in a
     number of queries that does not grow with the page size or the company's history.
+
+    `active_customers(since, until)` returns the ids of the companies that have at least one of the provider's
+    entries in [since, until), in a fixed number of queries whatever the number of companies (the daily summary
+    visits only those). Without it, every company is asked for a page of that day.
     """
 
     source_app: str
     kinds: tuple[TimelineKind, ...]
     entries: Callable[[TimelineQuery], list[TimelineEntry]]
+    active_customers: Callable[[datetime, datetime], set[int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from core.links import workspace_url
 
 from .contracts import TimelineEntry
 from .models import Customer, DailySummary, HealthDigestSent, HealthSnapshot
-from .timeline import MAX_PAGE_SIZE, customer_timeline, timeline_kinds
+from .timeline import MAX_PAGE_SIZE, active_customers, customer_timeline, timeline_kinds
 
 logger = logging.getLogger(__name__)
 
@@ -239,16 +239,28 @@ def generate_daily_summary(*, customer: Customer, day: date | None = None) -> Da
     return summary
 
 
-def daily_summaries_generate(*, day: date | None = None) -> int:
+def daily_summaries_generate(*, day: date | None = None, batch: int = 500) -> int:
     """Summaries of `day` (default: yesterday) for the companies that had activity that day; returns how many.
 
-    Each company is asked for one entry of the day first (one query per timeline kind): the quiet majority
-    costs no summary. A company that fails is logged and skipped, the others still get theirs."""
+    Every timeline provider names its companies active that day (`active_customers`, a fixed number of queries
+    whatever the number of companies), and only those are read, `batch` at a time: the quiet majority costs
+    nothing. If a provider cannot name them, each company is asked for one entry of the day instead (one query
+    per timeline kind). A company that fails is logged and skipped, the others still get theirs."""
     day = day or yesterday()
+    active = active_customers(*day_window(day))
+    if active is None:
+        customers = Customer.objects.order_by("pk").iterator(chunk_size=batch)
+        return _summaries_write((c for c in customers if had_activity(c.pk, day)), day)
+    ids = sorted(active)
     written = 0
-    for customer in Customer.objects.order_by("pk").iterator(chunk_size=500):
-        if not had_activity(customer.pk, day):
-            continue
+    for start in range(0, len(ids), batch):
+        written += _summaries_write(Customer.objects.filter(pk__in=ids[start : start + batch]).order_by("pk"), day)
+    return written
+
+
+def _summaries_write(customers: Iterable[Customer], day: date) -> int:
+    written = 0
+    for customer in customers:
         try:
             written += generate_daily_summary(customer=customer, day=day) is not None
         except Exception:

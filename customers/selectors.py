@@ -185,6 +185,11 @@ def customer_health_history(*, customer_id: int, days: int = HEALTH_HISTORY_DAYS
     return list(HealthSnapshot.objects.filter(customer_id=customer_id, day__gt=since).order_by("day"))
 
 
+def customer_brief_get(*, customer_id: int) -> Customer:
+    """The customer's id and name alone (a fragment that only names it). Raises Customer.DoesNotExist."""
+    return Customer.objects.only("id", "name").get(pk=customer_id)
+
+
 def customer_row(*, customer_id: int) -> Customer:
     """A customer as one list row shows it (owner, contact count), for live updates."""
     return customer_queryset().get(pk=customer_id)

@@ -237,4 +237,25 @@ def _task_entry(task: dict, kind: str, urls: _PageUrls) -> TimelineEntry:
     )
 
 
-OWN_PROVIDER = TimelineProvider(source_app=SOURCE, kinds=KINDS, entries=_own_entries)
+def _own_active_customers(since: datetime, until: datetime) -> set[int]:
+    """Companies with a note, a task or a task done in [since, until): one query."""
+    notes = Note.objects.filter(created__gte=since, created__lt=until).order_by().values_list("customer_id")
+    tasks = Task.objects.filter(created__gte=since, created__lt=until).order_by().values_list("customer_id")
+    done = Task.objects.filter(done_at__gte=since, done_at__lt=until).order_by().values_list("customer_id")
+    return {customer_id for (customer_id,) in notes.union(tasks, done) if customer_id is not None}
+
+
+def active_customers(since: datetime, until: datetime) -> set[int] | None:
+    """The companies with any timeline entry in [since, until) by every provider's `active_customers`, or None
+    when a provider cannot say (its caller then asks each company)."""
+    found: set[int] = set()
+    for provider in providers():
+        if provider.active_customers is None:
+            return None
+        found |= provider.active_customers(since, until)
+    return found
+
+
+OWN_PROVIDER = TimelineProvider(
+    source_app=SOURCE, kinds=KINDS, entries=_own_entries, active_customers=_own_active_customers
+)

@@ -561,7 +561,12 @@ def _timeline(request: HttpRequest, subject: Subject) -> HttpResponse:
 @require_GET
 @capability_required("customers.view")
 def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
-    return _timeline(request, _subject_or_404(customer_id, None))
+    # "Load older" and the filters only need to know the company exists: not its contacts or owner.
+    try:
+        customer = selectors.customer_brief_get(customer_id=customer_id)
+    except Customer.DoesNotExist:
+        raise Http404("No such customer in this workspace.") from None
+    return _timeline(request, Subject(customer=customer))
 
 
 @require_GET

@@ -38,6 +38,8 @@ from customers import facade as customers
 from . import selectors, services
 from .models import Lead, LeadSource, StageKind
 
+CHUNK = 500  # rows looked up and written together: bounded queries and memory whatever the file's size
+
 LEAD_COLUMNS = Columns(
     known=(
         "title", "company_name", "company_domain", "contact_name", "contact_email", "value", "currency", "stage",
@@ -210,15 +212,20 @@ def leads_import_csv(*, file, actor, mode: str = ImportMode.ALL_OR_NOTHING) -> C
     if (plan.errors and mode == ImportMode.ALL_OR_NOTHING) or not plan.valid:
         return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=0, errors=plan.errors)
     with transaction.atomic():
-        for values in plan.valid:
-            customer, contact = _existing(values)
-            services.lead_create(actor=actor, customer=customer, contact=contact, **values)
+        for start in range(0, len(plan.valid), CHUNK):
+            _create_chunk(plan.valid[start : start + CHUNK], actor)
     return CsvImportResult(mode=mode, total_rows=plan.total_rows, created=len(plan.valid), errors=plan.errors)
 
 
-def _existing(values: dict[str, Any]) -> tuple[Any, Any]:
-    contact = customers.contact_match(email=values["contact_email"])
-    if contact is not None:
-        return contact.customer, contact
-    domain = values["company_domain"] or values["contact_email"].rpartition("@")[2]
-    return customers.customer_match(domain=domain, name=values["company_name"]), None
+def _create_chunk(rows: list[dict[str, Any]], actor) -> None:
+    """A chunk's companies and contacts are looked up together (three queries), then its leads written at once."""
+    existing = customers.prospects_match(
+        [(row["contact_email"], row["company_domain"], row["company_name"]) for row in rows]
+    )
+    services.lead_bulk_create(
+        actor=actor,
+        rows=[
+            {**row, "customer": customer, "contact": contact}
+            for row, (customer, contact) in zip(rows, existing, strict=True)
+        ],
+    )

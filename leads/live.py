@@ -6,11 +6,13 @@ Every fragment is out-of-band (htmx swaps each top-level element by its `hx-swap
   follows or precedes (`afterend:#lead-card-<before>` / `beforebegin:#lead-card-<after>`), or at the top of an
   empty column. A board that has not loaded that neighbour (it sits beyond the column's "load more") gets no
   card: it would be beyond what that board shows anyway.
-* the two columns' headers (`stage-summary-<id>`: count and total value) are replaced.
+* the headers (`stage-summary-<id>`: count and total value) of the columns it left and joined are replaced.
 Boards follow the topic `leads.pipeline.<id>` (core.realtime), so other pages never receive cards.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from django.template.loader import render_to_string
 from django.utils.html import format_html
@@ -36,9 +38,12 @@ def card_html(lead: Lead, *, is_new: bool = False) -> str:
     return render_to_string(CARD_TEMPLATE, {"lead": lead, "is_new": is_new})
 
 
-def card_placed_oob(lead: Lead, *, is_new: bool = False) -> str:
-    """Removes the card wherever it is on the board, then puts it where it now belongs in its column."""
-    before, after = selectors.lead_neighbours(lead=lead)
+def card_placed_oob(
+    lead: Lead, *, is_new: bool = False, neighbours: tuple[int | None, int | None] | None = None
+) -> str:
+    """Removes the card wherever it is on the board, then puts it where it now belongs in its column (between
+    `neighbours`, the ids of the cards before and after it, when the caller knows them)."""
+    before, after = neighbours if neighbours is not None else selectors.lead_neighbours(lead=lead)
     card = card_html(lead, is_new=is_new)
     if after is not None:
         place = f"beforebegin:#lead-card-{after}"
@@ -93,20 +98,53 @@ def _push(pipeline: Pipeline | int, render, *, actor, toast: str = "") -> None:
         notify_on_commit(workspace_group(), toast_oob(f"{display_name(actor)} {toast}"), exclude_user_id=exclude)
 
 
-def lead_moved(*, lead: Lead, from_stage: Stage, to_stage: Stage, actor) -> None:
+def lead_moved(
+    *, lead: Lead, from_stage: Stage, to_stage: Stage, actor, neighbours: tuple[int | None, int | None]
+) -> None:
     """Pushed at commit. The fragments are kept on `lead` (as `live_html`) too: the mover's reply is the same
-    HTML, so the view sends it rather than render it again (a drag is the board's most frequent request)."""
-    stages = [from_stage] if from_stage.pk == to_stage.pk else [from_stage, to_stage]
+    HTML, so the view sends it rather than render it again.
+
+    A drag is the board's most frequent request, so this reads as little as it can: the card comes from `lead` as
+    the move locked it (company, contact and owner joined), its place from `neighbours` found while positioning
+    it, and the column headers are read only when it changed column (a reorder changes no count or total)."""
 
     def render() -> str:
-        lead.live_html = moved_html(lead_id=lead.pk, stages=stages)
-        return lead.live_html
+        html = card_placed_oob(lead, neighbours=neighbours)
+        if from_stage.pk != to_stage.pk:
+            html += summaries_oob([from_stage, to_stage])
+        lead.live_html = html
+        return html
 
     _push(to_stage.pipeline_id, render, actor=actor)
 
 
 def lead_added(*, lead: Lead, actor) -> None:
     _push(lead.stage.pipeline_id, lambda: added_html(lead_id=lead.pk), actor=actor, toast=f"added the lead {lead}")
+
+
+def leads_added(*, leads: list[Lead], actor) -> None:
+    """A batch (an import), one push per pipeline: the new cards on top of their columns (at most a board's first
+    page of each column), the headers of those columns, and one toast for the batch."""
+    by_pipeline: dict[int, list[Lead]] = {}
+    for lead in leads:
+        by_pipeline.setdefault(lead.stage.pipeline_id, []).append(lead)
+    for pipeline_id, batch in by_pipeline.items():
+        count = len(batch)
+        toast = f"added {count} lead{'s' if count != 1 else ''}"
+        _push(pipeline_id, lambda batch=batch: _batch_html(batch), actor=actor, toast=toast)
+
+
+def _batch_html(leads: list[Lead]) -> str:
+    per_stage = Counter(lead.stage_id for lead in leads)
+    seen: Counter[int] = Counter()
+    cards = []
+    for lead in leads:  # each goes on top, so a column's last row ends topmost, as its position says
+        seen[lead.stage_id] += 1
+        if seen[lead.stage_id] > per_stage[lead.stage_id] - selectors.BOARD_PER_COLUMN:
+            card = card_html(lead, is_new=True)
+            cards.append(f'<div hx-swap-oob="afterbegin:#stage-cards-{lead.stage_id}">{card}</div>')
+    stages = list({lead.stage_id: lead.stage for lead in leads}.values())
+    return "".join(cards) + summaries_oob(stages)
 
 
 def lead_changed(*, lead: Lead, actor) -> None:

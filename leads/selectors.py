@@ -32,6 +32,8 @@ COLUMN_CURSOR_SALT = "leads.column"
 LIST_CURSOR_SALT = "leads.lead_list"
 COLUMN_ORDER = KeysetOrder(keys=("position", "id"))
 OWNER_FIELDS_UNSHOWN = ("owner__password", "owner__last_login", "owner__date_joined")
+# What a card or a row never shows of the rows joined to a lead.
+CARD_UNSHOWN = (*OWNER_FIELDS_UNSHOWN, "customer__search_text")
 LIST_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "updated": ("updated", "id"),
     "created": ("created", "id"),
@@ -99,9 +101,7 @@ def _board_cards(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
 
 def _cards(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
     """Leads as a card or a list row shows them: company, contact and owner joined, the owner's secrets left out."""
-    return queryset.select_related("customer", "contact", "owner", "stage").defer(
-        *OWNER_FIELDS_UNSHOWN, "customer__search_text"
-    )
+    return queryset.select_related("customer", "contact", "owner", "stage").defer(*CARD_UNSHOWN)
 
 
 # --- Pipelines and stages -----------------------------------------------------------------------
@@ -315,6 +315,11 @@ def lead_card(*, lead_id: int) -> Lead:
 def lead_row(*, lead_id: int) -> Lead:
     """A lead with its stage, company, contact and owner (a list row, an API answer). Raises Lead.DoesNotExist."""
     return _cards(Lead.objects.all()).get(pk=lead_id)
+
+
+def lead_for_move(*, lead_id: int) -> Lead:
+    """A lead as its move needs it before the move locks it: title and stage (the move form and modal)."""
+    return Lead.objects.select_related("stage").only("id", "title", "stage").get(pk=lead_id)
 
 
 def lead_neighbours(*, lead: Lead) -> tuple[int | None, int | None]:

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from core.saved_views import view_name_clean
 
 from . import conversion, live
 from .models import Lead, LeadActivity, LeadSavedView, LeadStageChange, Pipeline, Stage, StageKind
+from .selectors import CARD_UNSHOWN
 
 PROSPECT_FIELDS = ("company_name", "company_domain", "contact_name", "contact_email")
 LEAD_FIELDS = frozenset(
@@ -174,6 +175,48 @@ def lead_create(
 
 
 @transaction.atomic
+def lead_bulk_create(*, actor, rows: list[Mapping[str, Any]]) -> list[Lead]:
+    """Many new open leads at once (an import): what `lead_create` does for each row, in a fixed number of queries.
+
+    Each row's `stage` (default: the default pipeline's first open stage), `customer`, `contact` and `owner` are
+    instances the caller already read, so they are not looked up again. Like successive `lead_create` calls, each
+    lead lands on top of its column, the last row topmost; boards get one push for the whole batch."""
+    if not rows:
+        return []
+    default_stage = None
+    if any(row.get("stage") is None for row in rows):
+        default_stage = _first_open_stage(pipeline_default_get_or_create())
+    now = timezone.now()
+    leads = []
+    for row in rows:
+        values = _clean_values({name: value for name, value in row.items() if name != "stage"})
+        stage = row.get("stage") or default_stage
+        if stage.kind != StageKind.OPEN:
+            raise ValidationError({"stage": f"“{stage.name}” is a closed stage."}, code="closed_stage")
+        lead = Lead(**values, stage=stage, probability=stage.probability, created=now, updated=now)
+        _check_contact(lead)
+        # The related rows are the caller's instances: checking each foreign key again would cost a query each.
+        lead.full_clean(exclude=["stage", "customer", "contact", "owner"])
+        leads.append(lead)
+    tops = _top_positions({lead.stage_id for lead in leads})
+    for lead in leads:
+        top = tops.get(lead.stage_id)
+        lead.position = tops[lead.stage_id] = 0.0 if top is None else top - POSITION_STEP
+    Lead.objects.bulk_create(leads)
+    LeadStageChange.objects.bulk_create(
+        LeadStageChange(lead=lead, from_stage=None, to_stage=lead.stage, actor=actor, at=now) for lead in leads
+    )
+    live.leads_added(leads=leads, actor=actor)
+    return leads
+
+
+def _top_positions(stage_ids: set[int]) -> dict[int, float]:
+    """The topmost card's position in each of these columns that has cards (one query)."""
+    rows = Lead.objects.filter(stage_id__in=stage_ids).values("stage_id").annotate(top=Min("position")).order_by()
+    return {row["stage_id"]: row["top"] for row in rows}
+
+
+@transaction.atomic
 def lead_update(*, lead: Lead, actor, data: Mapping[str, Any]) -> Lead:
     """Changes only the fields in `data` (a PATCH as well as a full form). Stages change through lead_move."""
     values = _clean_values(data)
@@ -200,7 +243,13 @@ def lead_move(
     A move to a "lost" stage needs the reason (ValidationError on `lost_reason` otherwise); the lead takes the
     stage's win probability when it changes stage. Other boards of the pipeline see the move after commit.
     """
-    lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
+    # Locked and read with what its card shows: the card is rendered from this row, at commit, without reading again.
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("stage", "customer", "contact", "owner")
+        .defer(*CARD_UNSHOWN)
+        .get(pk=lead.pk)
+    )
     from_stage = lead.stage
     if stage.pipeline_id != from_stage.pipeline_id:
         raise ValidationError({"stage": "That stage belongs to another pipeline."}, code="other_pipeline")
@@ -213,7 +262,7 @@ def lead_move(
             code="lost_reason_required",
         )
     now = at or timezone.now()
-    lead.position = _position_at(stage, position, exclude_id=lead.pk)
+    lead.position, before, after = _place_at(stage, position, exclude_id=lead.pk)
     fields = ["position"]
     if stage.pk != from_stage.pk:
         lead.stage = stage
@@ -230,7 +279,7 @@ def lead_move(
         lead.lost_reason = reason[: Lead._meta.get_field("lost_reason").max_length]
         fields.append("lost_reason")
     lead.save(update_fields=fields)
-    live.lead_moved(lead=lead, from_stage=from_stage, to_stage=stage, actor=actor)
+    live.lead_moved(lead=lead, from_stage=from_stage, to_stage=stage, actor=actor, neighbours=(before, after))
     return lead
 
 
@@ -239,29 +288,28 @@ def _top_position(stage: Stage) -> float:
     return 0.0 if first is None else first - POSITION_STEP
 
 
-def _position_at(stage: Stage, index: int, *, exclude_id: int, renumbered: bool = False) -> float:
-    """A position that sorts at `index` among the column's other cards: the midpoint of its two neighbours."""
+def _place_at(
+    stage: Stage, index: int, *, exclude_id: int, renumbered: bool = False
+) -> tuple[float, int | None, int | None]:
+    """A position that sorts at `index` among the column's other cards (the midpoint of its two neighbours), and
+    the ids of those neighbours (None at either end), which place the card on the other boards."""
     column = Lead.objects.filter(stage=stage).exclude(pk=exclude_id).order_by("position", "id")
     if index == 0:
-        return _top_position_of(column)
-    around = list(column.values_list("position", flat=True)[index - 1 : index + 1])
+        first = column.values_list("position", "id").first()
+        return (0.0, None, None) if first is None else (first[0] - POSITION_STEP, None, first[1])
+    around = list(column.values_list("position", "id")[index - 1 : index + 1])
     if not around:  # past the end: the bottom of the column
-        last = column.reverse().values_list("position", flat=True).first()
-        return 0.0 if last is None else last + POSITION_STEP
+        last = column.reverse().values_list("position", "id").first()
+        return (0.0, None, None) if last is None else (last[0] + POSITION_STEP, last[1], None)
     if len(around) == 1:
-        return around[0] + POSITION_STEP
-    before, after = around
+        return around[0][0] + POSITION_STEP, around[0][1], None
+    (before, before_id), (after, after_id) = around
     if after - before > POSITION_EPSILON:
-        return (before + after) / 2
+        return (before + after) / 2, before_id, after_id
     if renumbered:  # cannot happen after a renumbering, but never loop
-        return before
+        return before, before_id, after_id
     _renumber(stage)
-    return _position_at(stage, index, exclude_id=exclude_id, renumbered=True)
-
-
-def _top_position_of(column) -> float:
-    first = column.values_list("position", flat=True).first()
-    return 0.0 if first is None else first - POSITION_STEP
+    return _place_at(stage, index, exclude_id=exclude_id, renumbered=True)
 
 
 def _renumber(stage: Stage) -> None:

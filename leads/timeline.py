@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -108,7 +109,12 @@ def _activity_entries(query: TimelineQuery) -> list[TimelineEntry]:
 
 
 def timeline_entries(query: TimelineQuery) -> list[TimelineEntry]:
-    """A company's (or a person's) leads for customers' timeline: one query per kind asked, newest first."""
+    """A company's (or a person's) leads for customers' timeline: one query per kind asked, newest first.
+
+    Most companies have no lead: one look at the (customer) or (contact) index first spares them the page
+    queries of every kind (each of which compiles and runs a subquery of the company's leads)."""
+    if not _leads(query).exists():
+        return []
     streams = []
     if query.wants("lead_created"):
         streams.append(_created_entries(query))
@@ -118,5 +124,21 @@ def timeline_entries(query: TimelineQuery) -> list[TimelineEntry]:
     return list(heapq.merge(*streams, key=lambda entry: entry.sort_key, reverse=True))[: query.limit]
 
 
+def active_customers(since: datetime, until: datetime) -> set[int]:
+    """Companies with a lead opened, moved (won and lost included) or an activity in [since, until): one query."""
+    created = Lead.objects.filter(created__gte=since, created__lt=until).order_by().values_list("customer_id")
+    moved = (
+        LeadStageChange.objects.filter(at__gte=since, at__lt=until, from_stage__isnull=False)
+        .order_by()
+        .values_list("lead__customer_id")
+    )
+    activities = (
+        LeadActivity.objects.filter(created__gte=since, created__lt=until).order_by().values_list("lead__customer_id")
+    )
+    return {customer_id for (customer_id,) in created.union(moved, activities) if customer_id is not None}
+
+
 def register() -> None:
-    timeline_provider_register(TimelineProvider(source_app=SOURCE, kinds=KINDS, entries=timeline_entries))
+    timeline_provider_register(
+        TimelineProvider(source_app=SOURCE, kinds=KINDS, entries=timeline_entries, active_customers=active_customers)
+    )

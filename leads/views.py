@@ -93,7 +93,7 @@ def stage_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
 def lead_move(request: HttpRequest, lead_id: int) -> HttpResponse:
     """POST stage, position (0 = top) and, for a lost stage, lost_reason. GET (or a refused POST) is the modal."""
     try:
-        lead = selectors.lead_row(lead_id=lead_id)  # a drag's request: no history or activities
+        lead = selectors.lead_for_move(lead_id=lead_id)  # a drag's request: the move reads the rest
     except Lead.DoesNotExist:
         raise Http404("No such lead in this workspace.") from None
     data = request.POST if request.method == "POST" else None

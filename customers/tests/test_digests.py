@@ -9,11 +9,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 
-from customers import digests
+from customers import digests, timeline
 from customers.models import DailySummary, HealthDigestSent
 from helpdesk.tests.factories import TicketFactory
 
-from .factories import ContactFactory, CustomerFactory, HealthSnapshotFactory, NoteFactory
+from .factories import ContactFactory, CustomerFactory, HealthSnapshotFactory, NoteFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +151,35 @@ def test_the_nightly_job_summarises_only_companies_with_activity_that_day(busy_c
 
     assert (written, again) == (1, 1)
     assert list(DailySummary.objects.values_list("customer_id", "day")) == [(busy_company.pk, DAY)]
+
+
+def test_each_provider_names_the_companies_active_that_day_in_one_query(django_assert_num_queries):
+    ticket_only, note_only, task_done, quiet = (CustomerFactory(name=name) for name in ("T", "N", "D", "Q"))
+    TicketFactory(customer=ticket_only, requester=ContactFactory(customer=ticket_only), created=NOON)
+    NoteFactory(customer=note_only, created=NOON)
+    TaskFactory(customer=task_done, created=NOON - timedelta(days=9), done=True, done_at=NOON)
+    NoteFactory(customer=quiet, created=NOON - timedelta(days=3))
+    TaskFactory(customer=quiet, created=NOON - timedelta(days=3))
+
+    with django_assert_num_queries(len(timeline.providers())):
+        active = timeline.active_customers(*digests.day_window(DAY))
+
+    assert active == {ticket_only.pk, note_only.pk, task_done.pk}
+
+
+def test_the_nightly_job_reads_only_the_active_companies(busy_company, monkeypatch):
+    for index in range(5):
+        NoteFactory(customer=CustomerFactory(name=f"Quiet {index}"), created=NOON - timedelta(days=3))
+    visited = []
+    summarise = digests.generate_daily_summary
+    monkeypatch.setattr(
+        digests,
+        "generate_daily_summary",
+        lambda customer, day: visited.append(customer.pk) or summarise(customer=customer, day=day),
+    )
+
+    assert digests.daily_summaries_generate(day=DAY) == 1
+    assert visited == [busy_company.pk]
 
 
 def test_the_jobs_are_routed_on_the_bulk_queue_and_scheduled():

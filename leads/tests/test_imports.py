@@ -6,13 +6,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from core.csv_io import ImportMode
 from customers.models import Contact, Customer
 from customers.tests.factories import ContactFactory, CustomerFactory
+from leads import services
 from leads.imports import leads_import_csv
-from leads.models import Lead
+from leads.models import Lead, LeadStageChange
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +105,40 @@ def test_agents_cannot_import_leads(client, login):
 
     login("agent")
     assert client.get(reverse("leads:lead_import")).status_code == 403
+
+
+def _rows(count: int) -> str:
+    lines = ["title,company,contact_email,company_domain,owner_email,stage"]
+    for index in range(count):
+        lines.append(f"Deal {index},Co {index},p{index}@co{index}.com,co{index}.com,sam@ours.test,Qualified")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_import_costs_the_same_queries_for_three_rows_or_thirty(stages, django_capture_on_commit_callbacks):
+    owner = UserFactory(role="sales", email="sam@ours.test")
+    for index in range(30):
+        if index % 2:
+            ContactFactory(email=f"p{index}@co{index}.com")
+        else:
+            CustomerFactory(domain=f"co{index}.com")
+    counts = []
+    for count in (3, 30):
+        with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+            assert leads_import_csv(file=upload(_rows(count).replace("Deal", f"Deal{count}")), actor=owner).created
+        counts.append(len(captured.captured_queries))
+
+    assert counts[0] == counts[1]
+    deal = Lead.objects.get(title="Deal30 1")
+    assert deal.contact.email == "p1@co1.com" and deal.customer == deal.contact.customer
+    assert Lead.objects.get(title="Deal30 2").customer.domain == "co2.com"
+
+
+def test_imported_leads_land_on_top_of_their_column_the_last_row_topmost(stages):
+    services.lead_create(actor=None, title="Already there", stage=stages["Qualified"])
+
+    leads_import_csv(file=upload("title,stage\nFirst,Qualified\nSecond,Qualified\nThird,\n"), actor=None)
+
+    column = Lead.objects.filter(stage=stages["Qualified"]).order_by("position", "id")
+    assert list(column.values_list("title", flat=True)) == ["Second", "First", "Already there"]
+    assert Lead.objects.get(title="Third").stage == stages["Prospect"]
+    assert LeadStageChange.objects.filter(lead__title__in=["First", "Second", "Third"], from_stage=None).count() == 3

@@ -6,7 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.tests.factories import UserFactory
+from customers.tests.factories import ContactFactory, CustomerFactory
 from leads import services
+from leads.models import Lead
+
+from .factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +46,35 @@ def test_a_refused_move_pushes_nothing(stages, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValidationError):
         services.lead_move(lead=lead, stage=stages["Lost"], position=0, actor=None)
     assert callbacks == []
+
+
+@pytest.mark.parametrize(
+    ("target", "queries"),
+    [
+        # savepoint, lock (card joined), neighbours, history row, update, release, both headers
+        ("Qualified", 7),
+        # savepoint, lock, neighbours, update, release: a reorder changes no header
+        ("Prospect", 5),
+    ],
+)
+def test_a_drag_and_its_push_read_the_card_and_its_neighbours_once(
+    stages, listen_board, target, queries, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory()
+    actor = UserFactory(role="sales")
+    with django_capture_on_commit_callbacks(execute=True):
+        for index in range(5):
+            LeadFactory(title=f"Other {index}", stage=stages[target], customer=customer)
+        lead = services.lead_create(
+            actor=actor, title="Moving", customer=customer, contact=ContactFactory(customer=customer), owner=actor
+        )
+    listen_board()
+
+    with django_assert_num_queries(queries), django_capture_on_commit_callbacks(execute=True):
+        services.lead_move(lead=lead, stage=stages[target], position=2, actor=actor)
+
+    html = listen_board()["html"]
+    assert "Moving" in html and customer.name in html and actor.initials in html
+    others = list(Lead.objects.filter(stage=stages[target]).exclude(pk=lead.pk).order_by("position", "id"))
+    assert f'hx-swap-oob="beforebegin:#lead-card-{others[2].pk}"' in html
+    assert ('id="stage-summary-' in html) == (target != "Prospect")

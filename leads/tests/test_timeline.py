@@ -85,5 +85,15 @@ def test_a_page_of_leads_costs_one_query_per_kind(django_assert_num_queries):
         LeadActivityFactory(lead=lead)
         LeadStageChangeFactory(lead=lead, from_stage=lead.stage)
 
-    with django_assert_num_queries(len(LEAD_KINDS)):
+    with django_assert_num_queries(1 + len(LEAD_KINDS)):  # whether the company has leads, then one per kind
         selectors.customer_timeline(customer_id=customer.pk, kinds=LEAD_KINDS, limit=3)
+
+
+def test_a_company_without_leads_costs_one_query_for_leads(django_assert_num_queries):
+    customer = CustomerFactory()
+    LeadFactory()  # another company's
+
+    with django_assert_num_queries(1):
+        page = selectors.customer_timeline(customer_id=customer.pk, kinds=LEAD_KINDS, limit=3)
+
+    assert page.entries == []
