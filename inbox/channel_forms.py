@@ -145,7 +145,10 @@ class GmailMailboxForm(MailboxForm):
         required=False,
     )
     move_to = forms.CharField(
-        label="Label", max_length=200, required=False, help_text="Only when moving, e.g. “Imported” (created if missing)."
+        label="Label",
+        max_length=200,
+        required=False,
+        help_text="Only when moving, e.g. “Imported” (created if missing).",
     )
 
     def clean(self) -> dict[str, Any]:

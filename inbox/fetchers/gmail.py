@@ -265,7 +265,9 @@ class GmailMailbox:
             if str(label.get("name", "")).casefold() == name.casefold():
                 return str(label["id"])
         body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
-        created = self.execute(self.service.users().labels().create(userId="me", body=body), f'create the label "{name}"')
+        created = self.execute(
+            self.service.users().labels().create(userId="me", body=body), f'create the label "{name}"'
+        )
         return str(created["id"])
 
     def send(self, raw: bytes) -> dict[str, Any]:

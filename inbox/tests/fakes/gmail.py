@@ -330,7 +330,9 @@ class GmailFake(FakeServer):
         if not name:
             return Reply(400, self.error_body(400, "Invalid label name", "invalidArgument"))
         if any(label["name"].casefold() == name.casefold() for label in self._labels()):
-            return Reply(409, self.error_body(409, "Label name exists or conflicts", "failedPrecondition", "ALREADY_EXISTS"))
+            return Reply(
+                409, self.error_body(409, "Label name exists or conflicts", "failedPrecondition", "ALREADY_EXISTS")
+            )
         label_id = f"Label_{len(self.labels) + 1}"
         self.labels[label_id] = name
         return Reply(200, {"id": label_id, "name": name, "type": "user", "messageListVisibility": "show",
