@@ -18,7 +18,7 @@ from helpdesk.contracts import InboundAttachment, OutgoingMessage, ReceivedMessa
 
 from ..mail.autoreply import auto_reply_reason, mailing_list
 from ..mail.dsn import delivery_report
-from ..mail.parse import ParsedMail, mail_parse
+from ..mail.parse import ParsedMail, mail_parse_file
 from ..mail.quotes import html_to_text, visible_text
 from ..models import InboundEmail, Mailbox
 from ..models.mail import message_id_key
@@ -47,8 +47,17 @@ class Threading:
 
 
 def inbound_file(inbound: InboundEmail) -> None:
+    # Read line by line: big parts go to temporary files, never all in memory (inbox.mail.stream); the files are
+    # stored from those (the workspace's storage copies them in chunks) and removed once filing is done.
     with inbound.raw.open("rb") as stored:
-        mail = mail_parse(stored.read())
+        mail, spooled_close = mail_parse_file(stored)
+    try:
+        _parsed_file(inbound, mail)
+    finally:
+        spooled_close()
+
+
+def _parsed_file(inbound: InboundEmail, mail: ParsedMail) -> None:
     inbound.sender = mail.from_address[:320]
     inbound.subject = mail.subject[:300]
     if _bounce_filed(inbound, mail):
