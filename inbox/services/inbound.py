@@ -32,6 +32,7 @@ from django.utils import timezone
 from core.outbox import enqueue, enqueue_on_commit
 from core.workspace_config import workspace_config_pinned
 
+from ..mail.charsets import decode_header
 from ..models import InboundEmail, Mailbox
 from ..models.mail import message_id_key as message_key
 
@@ -187,7 +188,10 @@ def _store(
 
 def _message_id(raw: bytes) -> str:
     headers = email.message_from_bytes(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0], policy=email.policy.compat32)
-    value = str(headers.get("Message-ID", "") or "").strip()
+    # Decoded as the pipeline decodes it, so an internationalised id (SMTPUTF8 mail) keys the same both ways.
+    # (compat32's `get` hands out a Header object for 8-bit values; `raw_items` the text the pipeline decodes.)
+    raw_value = next((str(value) for name, value in headers.raw_items() if name.lower() == "message-id"), "")
+    value = decode_header(raw_value).strip()
     if value:
         return value[:998]
     # No Message-ID (broken clients, some gateways): the same bytes always get the same synthetic id.
