@@ -534,3 +534,44 @@ def test_a_forged_bounce_address_is_not_taken_as_a_report():
     genuine = bounce_address("help+x@acme.test", 41)
     assert genuine.startswith("help+b41-") and outbound_from_bounce_address(genuine) == 41
     assert outbound_from_bounce_address(genuine.replace("+b41-", "+b42-")) is None
+
+
+# --- Internationalised addresses ------------------------------------------------------------------------------------
+
+
+def test_an_internationalised_domain_is_sent_in_its_ascii_form(smtp_server):
+    from inbox.services import transports
+
+    mailbox = workspace_mailbox(smtp_server)
+    transports.send(mailbox, b"Subject: Hi\r\n\r\nHello\r\n", "help@acme.test", ["juergen@bücher.example"])
+
+    (received,) = smtp_server.received
+    assert received.rcpt_tos == ["juergen@xn--bcher-kva.example"]
+
+
+def test_a_non_ascii_local_part_goes_by_smtputf8_and_is_refused_in_words_without_it():
+    from inbox.services import transports
+    from inbox.tests.smtp_server import SmtpServer, _serve, free_port
+
+    raw = "Subject: Grüße\r\n\r\nHallo\r\n".encode()
+    sent = {}
+    for offered in (False, True):
+        server = SmtpServer(host="127.0.0.1", port=free_port(), users={"support": SMTP_PASSWORD})
+        controller = _serve(server, auth_require_tls=False, enable_SMTPUTF8=offered)
+        try:
+            mailbox = workspace_mailbox(server, address=f"help-{offered}@acme.test", is_default=False)
+            sent[offered] = transports.send(mailbox, raw, mailbox.address, ["用户@例子.广告"])
+        except transports.PermanentSendError as error:
+            sent[offered] = error
+        finally:
+            controller.stop()
+        if offered:
+            (received,) = server.received
+            assert received.rcpt_tos == ["用户@" + "例子.广告".encode("idna").decode()]
+        else:
+            assert server.received == []
+
+    assert str(sent[False]) == "The mail server does not take internationalised addresses (no SMTPUTF8): 用户@" + (
+        "例子.广告".encode("idna").decode()
+    )
+    assert str(sent[True]).startswith("250 ")
