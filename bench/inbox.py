@@ -19,8 +19,15 @@ transactions (commits) per message, and the CPU per message of the worker and of
 `mailbox`: `--mailbox` generated messages (300 senders, 30 % replies) imported the same way, then all imported
 again as a fetcher re-reading the mailbox after a crash would: prints the rate and the duplicates (must be 0).
 
+`--push`: as the forwarding webhook and the SMTP receiver deliver: each message stored in its own transaction
+(`inbound_receive`, one request each), then the `--batch` messages that arrived meanwhile filed together
+(`inbound_process_many`, as the coalescing `inbound_process_pending_task` does). Without it, `--batch 1` is the
+one-task-per-message path that Graph, Gmail and the webhook took before they were moved onto batches.
+
 `memory` (not run by default): `--big` emails each carrying a 25 MB attachment, imported the same way; prints the
-process's peak RSS after the first and after the last (bounded: the same).
+process's peak RSS after the first and after the last (bounded: the same), and tracemalloc's peak while parsing
+the first one whole (`mail_parse(bytes)`, as the pipeline did) and streamed from its stored file
+(`mail_parse_file`, big parts decoded into temporary files, as it does now).
 
 The workspace "bench-inbox" is kept for later runs (`--drop` removes it); every run's Message-IDs are its own.
 Tasks the import queues (the ticket intake, the analysis, the processing task itself, already done here) go to a
@@ -138,10 +145,25 @@ def import_batch(raws: list[bytes]) -> list[tuple[float, bool, str]]:
     return [(milliseconds, created, filed.get(inbound.pk, inbound.status)) for inbound, created in stored]
 
 
-def import_all(messages: list[bytes], batch: int) -> list[tuple[float, bool, str]]:
+def import_pushed(raws: list[bytes]) -> list[tuple[float, bool, str]]:
+    """Pushed mail: each message stored in its own transaction as it arrives, the ones that arrived while the
+    filing task waited filed together. Each message's time runs from its arrival to the batch's commit."""
+    arrived, stored = [], []
+    for raw in raws:
+        arrived.append(time.perf_counter())
+        stored.append(inbound_receive(raw=raw, source="webhook", source_ref="bench", coalesce=True))
+    new = [inbound.pk for inbound, created in stored if created and inbound.status == InboundEmail.Status.RECEIVED]
+    filed = {inbound.pk: inbound.status for inbound in inbound_services.inbound_process_many(new)}
+    done = time.perf_counter()
     return [
-        outcome for start in range(0, len(messages), batch) for outcome in import_batch(messages[start : start + batch])
+        ((done - started) * 1000, created, filed.get(inbound.pk, inbound.status))
+        for started, (inbound, created) in zip(arrived, stored, strict=True)
     ]
+
+
+def import_all(messages: list[bytes], batch: int, *, push: bool = False) -> list[tuple[float, bool, str]]:
+    chunk = import_pushed if push else import_batch
+    return [outcome for start in range(0, len(messages), batch) for outcome in chunk(messages[start : start + batch])]
 
 
 class StatementCount:
@@ -160,7 +182,7 @@ class StatementCount:
         type(wrapper).commit(wrapper)
 
 
-def bench_parse(tenant: Tenant, count: int, batch: int) -> None:
+def bench_parse(tenant: Tenant, count: int, batch: int, *, push: bool = False) -> None:
     corpus = [path.read_bytes() for path in sorted(CORPUS.glob("*.eml"))]
     run = uuid.uuid4().hex[:8]
     rng = random.Random(5)
@@ -186,7 +208,7 @@ def bench_parse(tenant: Tenant, count: int, batch: int) -> None:
         connections[DEFAULT_DB_ALIAS].commit = counter.commit  # this connection's commits, counted
         try:
             with connection.execute_wrapper(counter):
-                for milliseconds, _created, status in import_all(messages, batch):
+                for milliseconds, _created, status in import_all(messages, batch, push=push):
                     timings.append(milliseconds)
                     statuses[status] = statuses.get(status, 0) + 1
         finally:
@@ -195,7 +217,8 @@ def bench_parse(tenant: Tenant, count: int, batch: int) -> None:
         database_cpu = postgres_cpu_seconds() - database_cpu
         tickets = Ticket.objects.count() - tickets_before
     print(
-        f"parse+thread  {count:,} messages ({len(corpus)} corpus files, {batch} per batch) in {seconds:.1f} s: "
+        f"parse+thread  {count:,} messages ({len(corpus)} corpus files, {batch} per batch"
+        f"{', pushed one by one' if push else ''}) in {seconds:.1f} s: "
         f"{count / seconds:6.1f}/s  "
         f"fetch → committed ticket p50 {statistics.median(timings):5.1f} ms  p95 {percentile(timings, 0.95):5.1f} ms  "
         f"max {max(timings):6.1f} ms"
@@ -289,6 +312,26 @@ def bench_memory(tenant: Tenant, count: int, megabytes: int) -> None:
             f"memory        {count} messages with a {megabytes} MB attachment ({status}): peak RSS {baseline:.0f} MB "
             f"before, {peaks[0]:.0f} MB after the first, {peaks[-1]:.0f} MB after the last"
         )
+        parse_peaks(big_message(count, run, megabytes), megabytes)  # last: parsing whole would raise the RSS
+
+
+def parse_peaks(raw: bytes, megabytes: int) -> None:
+    """tracemalloc's peak while parsing one big message whole, then streamed from a file (the bytes exist already)."""
+    import io
+    import tracemalloc
+
+    from inbox.mail.parse import mail_parse_file
+
+    peaks = []
+    for parse in (lambda: mail_parse(raw), lambda: mail_parse_file(io.BytesIO(raw))[1]()):
+        tracemalloc.start()
+        parse()
+        peaks.append(tracemalloc.get_traced_memory()[1] / 1024 / 1024)
+        tracemalloc.stop()
+    print(
+        f"memory        parsing a {len(raw) / 1024 / 1024:.0f} MB message ({megabytes} MB attachment): "
+        f"tracemalloc peak {peaks[0]:.1f} MB whole, {peaks[1]:.1f} MB streamed"
+    )
 
 
 def main() -> None:
@@ -300,6 +343,7 @@ def main() -> None:
     parser.add_argument(
         "--batch", type=int, default=5, help="messages per poll chunk (the IMAP poller's); 1: one at a time"
     )
+    parser.add_argument("--push", action="store_true", help="parse: pushed one by one, filed --batch at a time")
     parser.add_argument("--drop", action="store_true", help="delete the benchmark workspace and exit")
     args = parser.parse_args()
     if args.drop:
@@ -311,7 +355,7 @@ def main() -> None:
     connection.set_schema_to_public()
     print(f"{load()} before")
     if "parse" in parts:
-        bench_parse(tenant, args.messages, args.batch)
+        bench_parse(tenant, args.messages, args.batch, push=args.push)
     if "mailbox" in parts:
         bench_mailbox(tenant, args.mailbox, args.batch)
     if "memory" in parts:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from django.dispatch import Signal
 
@@ -45,7 +45,7 @@ class InboundAttachment:
 
     filename: str
     content_type: str
-    content: bytes
+    content: bytes | IO[bytes]  # a big file: an open file (read in chunks when stored), not bytes
     content_id: str = ""
 
 

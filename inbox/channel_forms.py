@@ -128,6 +128,44 @@ class ForwardMailboxForm(MailboxForm):
 
 
 class GmailMailboxForm(MailboxForm):
-    """Only the names: the access comes from Google's consent screen (`inbox:gmail_connect`)."""
+    """The names and what happens to imported mail: the access comes from Google's consent screen
+    (`inbox:gmail_connect`), which grants the labels change "mark read" and "move" need."""
 
     kind = Mailbox.Kind.GMAIL
+    settings_fields = ("after_import", "move_to")
+
+    after_import = forms.ChoiceField(
+        label="After import",
+        choices=[
+            (imap.AFTER_SEEN, "Mark as read"),
+            (imap.AFTER_MOVE, "Move under a label (out of the inbox)"),
+            (imap.AFTER_LEAVE, "Leave it as it is"),
+        ],
+        initial=imap.AFTER_SEEN,
+        required=False,
+    )
+    move_to = forms.CharField(
+        label="Label",
+        max_length=200,
+        required=False,
+        help_text="Only when moving, e.g. “Imported” (created if missing).",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["after_import"] = data.get("after_import") or imap.AFTER_SEEN
+        move_to = (data.get("move_to") or "").strip()
+        if data["after_import"] == imap.AFTER_MOVE and not move_to:
+            self.add_error("move_to", "Name the label to put imported mail under.")
+        if move_to.upper() in GMAIL_SYSTEM_LABELS:
+            self.add_error("move_to", "Choose a label of your own, not one of Gmail's (Inbox, Sent, Spam…).")
+        data["move_to"] = move_to
+        return data
+
+    def settings_value(self) -> dict[str, Any]:
+        # Kept beside what the consent stored (a mailbox's own OAuth client id).
+        stored = dict(self.mailbox.settings or {}) if self.mailbox is not None else {}
+        return stored | super().settings_value()
+
+
+GMAIL_SYSTEM_LABELS = {"INBOX", "SENT", "SPAM", "TRASH", "DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"}

@@ -5,6 +5,7 @@ for INBOX_FORWARD_DOMAIN points here (`manage.py inbox_smtp_receiver`, which `ma
 accepted only when it names an active workspace and an active forwarding mailbox in it, so senders learn of a
 wrong address at RCPT time (550), not by a bounce later. The message is answered 250 only once it is stored whole
 and committed (inbox.services.inbound), so a failure here is a 451 that the sending server retries: nothing is lost.
+SMTPUTF8 (RFC 6531) is offered: internationalised envelope addresses and UTF-8 headers are taken as they come.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def smtp_receiver_start(*, host: str, port: int, handler: ForwardingHandler | No
         server_hostname=settings.INBOX_FORWARD_DOMAIN,
         data_size_limit=settings.INBOX_MAX_MESSAGE_BYTES,
         ident="Switchboard",
+        enable_SMTPUTF8=True,
     )
     controller.start()
     return controller

@@ -326,6 +326,7 @@ CELERY_TASK_ROUTES = {
             "ai.tasks.ai_budget_exhausted_notify_task",
             "inbox.tasks.inbound.inbound_process_task",
             "inbox.tasks.inbound.inbound_process_batch_task",
+            "inbox.tasks.inbound.inbound_process_pending_task",
             "inbox.tasks.outbound.outbound_email_retry_task",
             "inbox.tasks.outbound.outbound_email_retry_fanout_task",
             "inbox.tasks.mailboxes.mailboxes_poll_fanout_task",

@@ -3,11 +3,12 @@ a ticket up for threading, report how a delivery went, screen inbound attachment
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -123,7 +124,7 @@ def _accepted(attachments: Sequence[InboundAttachment]) -> tuple[list[SimpleUplo
         if len(uploads) >= limit:  # the count limit would refuse them all: keep the first ones
             refused.append(f"{attachment.filename}: at most {limit} files are kept per message.")
             continue
-        upload = SimpleUploadedFile(attachment.filename or "attachment", attachment.content, attachment.content_type)
+        upload = _upload_of(attachment)
         try:
             validate_attachments([upload])
         except ValidationError as error:
@@ -133,6 +134,18 @@ def _accepted(attachments: Sequence[InboundAttachment]) -> tuple[list[SimpleUplo
         uploads.append(upload)
         content_ids.append(attachment.content_id)
     return uploads, content_ids, refused
+
+
+def _upload_of(attachment: InboundAttachment) -> UploadedFile:
+    """The attachment as an upload; a big one arrives as an open file (inbox streams it), not read here."""
+    name = attachment.filename or "attachment"
+    if isinstance(attachment.content, bytes | bytearray):
+        return SimpleUploadedFile(name, bytes(attachment.content), attachment.content_type)
+    file = attachment.content
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    file.seek(0)
+    return UploadedFile(file=file, name=name, content_type=attachment.content_type, size=size)
 
 
 def message_delivery_set(*, message_id: int, status: str, detail: str = "") -> bool:

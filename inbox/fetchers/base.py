@@ -47,6 +47,49 @@ class PollResult:
     complete: bool = True  # False when the per-poll budget stopped it: the next poll continues
 
 
+class ChunkedReceiver:
+    """Collects fetched messages and stores them a chunk at a time through `inbound_receive_many` (one transaction
+    and one filing task per chunk, as IMAP polls do); after each chunk is committed, `after_import` runs for every
+    message taken in it (the provider is told only once the message is safe). Call `flush()` before moving a
+    cursor past what was collected."""
+
+    def __init__(
+        self, mailbox: Any, source: str, result: PollResult, after_import: Callable[[str], None] | None = None
+    ) -> None:
+        from ..services.mailboxes import RECEIVE_CHUNK, RECEIVE_CHUNK_BYTES  # services call fetchers, not back
+
+        self.mailbox, self.source, self.result, self.after_import = mailbox, source, result, after_import
+        self.chunk, self.chunk_bytes = RECEIVE_CHUNK, RECEIVE_CHUNK_BYTES
+        self.pending: list[Any] = []
+        self.taken: list[str] = []
+        self.held = 0
+
+    def add(self, message_id: str, raw: bytes | None) -> None:
+        """One listed message: its bytes (None when it vanished since it was listed)."""
+        from ..services.inbound import Fetched
+        from ..services.mailboxes import mailbox_test_arrival
+
+        if raw is None:
+            return
+        if not mailbox_test_arrival(self.mailbox, raw):  # Settings → Channels' test message is no ticket
+            self.pending.append(Fetched(raw, message_id))
+            self.held += len(raw)
+        self.taken.append(message_id)
+        if len(self.taken) >= self.chunk or self.held >= self.chunk_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        from ..services.inbound import inbound_receive_many
+
+        if self.pending:
+            stored = inbound_receive_many(self.pending, source=self.source, mailbox=self.mailbox)
+            self.result.imported += sum(created for _record, created in stored)
+        taken, self.pending, self.taken, self.held = self.taken, [], [], 0
+        if self.after_import is not None:
+            for message_id in taken:
+                self.after_import(message_id)
+
+
 def mailbox_secrets(mailbox: Any) -> dict[str, Any]:
     """The mailbox's decrypted secrets, or CloudMailError when the server's keys no longer open them."""
     try:

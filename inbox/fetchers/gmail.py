@@ -9,7 +9,11 @@ Sync (`gmail_poll`), with the official client (`googleapiclient`, static discove
 - the first poll records the account's current `historyId` (`users.getProfile`) and imports the newest INBOX
   messages, at most GMAIL_INITIAL_IMPORT of them;
 - later polls list `users.history.list(startHistoryId, historyTypes=messageAdded, labelId=INBOX)` page by page
-  and import each added message (`users.messages.get(format=raw)`, base64url) through `inbound_receive`;
+  and import each added message (`users.messages.get(format=raw)`, base64url) in chunks through
+  `inbound_receive_many` (one transaction and one filing task per chunk, as IMAP does);
+- after a chunk is committed, each of its messages gets the mailbox's after-import choice through
+  `users.messages.modify`: "seen" removes UNREAD, "move" adds the chosen label (created when missing) and removes
+  INBOX, "leave" does nothing; a message deleted meanwhile (404) is skipped;
   the cursor becomes the history's `historyId` only once every page's messages are stored;
 - a startHistoryId Google no longer keeps (404) starts over as a first poll (bounded; dedupe by Message-ID);
 - 429 (rateLimitExceeded), 403 userRateLimitExceeded and 503 are waited out inline when short, otherwise the
@@ -43,13 +47,16 @@ from core.egress import EgressRefused, GuardedHTTPAdapter
 
 from ..models import Mailbox
 from . import base
-from .base import CloudMailError, PollResult, RateLimited, short
+from .base import ChunkedReceiver, CloudMailError, PollResult, RateLimited, short
+from .imap import AFTER_LEAVE, AFTER_MOVE, AFTER_SEEN
 
 logger = logging.getLogger(__name__)
 
 SCOPES = [
     "https://www.googleapis.com/auth/gmail.readonly",
     "https://www.googleapis.com/auth/gmail.send",
+    # Marking imported mail read or moving it under a label (users.messages.modify, labels.create).
+    "https://www.googleapis.com/auth/gmail.modify",
 ]
 TIMEOUT_SECONDS = 30
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -242,6 +249,27 @@ class GmailMailbox:
             return None  # deleted since it was listed
         return base64.urlsafe_b64decode(_padded(str(message.get("raw") or "")))
 
+    def modify(self, message_id: str, *, add: list[str], remove: list[str], action: str) -> bool:
+        """Changes one message's labels; False when the message is gone (deleted since it was listed)."""
+        body = {"addLabelIds": add, "removeLabelIds": remove}
+        try:
+            self.execute(self.service.users().messages().modify(userId="me", id=message_id, body=body), action)
+        except GmailNotFound:
+            return False
+        return True
+
+    def label_id(self, name: str) -> str:
+        """The id of the user label called `name` (case-insensitive, as Gmail compares them), created if missing."""
+        labels = self.execute(self.service.users().labels().list(userId="me"), "list the labels").get("labels", [])
+        for label in labels:
+            if str(label.get("name", "")).casefold() == name.casefold():
+                return str(label["id"])
+        body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
+        created = self.execute(
+            self.service.users().labels().create(userId="me", body=body), f'create the label "{name}"'
+        )
+        return str(created["id"])
+
     def send(self, raw: bytes) -> dict[str, Any]:
         body = {"raw": base64.urlsafe_b64encode(raw).decode()}
         return self.execute(self.service.users().messages().send(userId="me", body=body), "send the message")
@@ -257,19 +285,40 @@ def gmail_poll(mailbox: Mailbox, *, budget: int | None = None) -> PollResult:
     budget = budget or int(getattr(settings, "CLOUDMAIL_MESSAGES_PER_POLL", 200))
     history_id = (mailbox.cursor or {}).get("history_id")
     with GmailMailbox(mailbox) as gmail:
+        receiver = ChunkedReceiver(mailbox, "gmail", result, AfterImport(gmail, mailbox))
         if history_id:
             try:
-                _history_sync(gmail, mailbox, str(history_id), result, budget)
+                _history_sync(gmail, receiver, str(history_id), budget)
             except GmailNotFound:
                 logger.info("gmail: %s history %s expired, re-syncing", mailbox.address, history_id)
-                _full_sync(gmail, mailbox, result)
+                receiver.flush()
+                _full_sync(gmail, receiver)
         else:
-            _full_sync(gmail, mailbox, result)
+            _full_sync(gmail, receiver)
         result.waited = gmail.waited
     return result
 
 
-def _full_sync(gmail: GmailMailbox, mailbox: Mailbox, result: PollResult) -> None:
+class AfterImport:
+    """The mailbox's after-import choice, applied to one message at a time (the move label is looked up once)."""
+
+    def __init__(self, gmail: GmailMailbox, mailbox: Mailbox) -> None:
+        self.gmail = gmail
+        self.action = str((mailbox.settings or {}).get("after_import") or AFTER_LEAVE)
+        self.move_to = str((mailbox.settings or {}).get("move_to") or "").strip()
+        self.labels: tuple[list[str], list[str]] | None = None
+
+    def __call__(self, message_id: str) -> None:
+        if self.action == AFTER_SEEN:
+            self.gmail.modify(message_id, add=[], remove=["UNREAD"], action="mark a message as read")
+        elif self.action == AFTER_MOVE and self.move_to:
+            if self.labels is None:
+                self.labels = ([self.gmail.label_id(self.move_to)], ["INBOX"])
+            add, remove = self.labels
+            self.gmail.modify(message_id, add=add, remove=remove, action=f'move a message to "{self.move_to}"')
+
+
+def _full_sync(gmail: GmailMailbox, receiver: ChunkedReceiver) -> None:
     # The history id is read first: whatever arrives while the inbox is listed is in the next poll's history.
     history_id = str(gmail.profile().get("historyId") or "")
     limit = int(getattr(settings, "GMAIL_INITIAL_IMPORT", 100))
@@ -279,11 +328,13 @@ def _full_sync(gmail: GmailMailbox, mailbox: Mailbox, result: PollResult) -> Non
     )
     # Oldest first, so tickets open in the order the mail came.
     for item in reversed(listing.get("messages", [])[:limit]):
-        _import(gmail, mailbox, str(item["id"]), result)
-    _cursor_save(mailbox, {"history_id": history_id})
+        _import(gmail, receiver, str(item["id"]))
+    receiver.flush()
+    _cursor_save(receiver.mailbox, {"history_id": history_id})
 
 
-def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result: PollResult, budget: int) -> None:
+def _history_sync(gmail: GmailMailbox, receiver: ChunkedReceiver, history_id: str, budget: int) -> None:
+    mailbox, result = receiver.mailbox, receiver.result
     history = gmail.service.users().history()
     page_token = None
     latest = history_id
@@ -301,30 +352,25 @@ def _history_sync(gmail: GmailMailbox, mailbox: Mailbox, history_id: str, result
             for added in record.get("messagesAdded", []):
                 message = added.get("message") or {}
                 if message.get("id") and "INBOX" in (message.get("labelIds") or ["INBOX"]):
-                    _import(gmail, mailbox, str(message["id"]), result)
+                    _import(gmail, receiver, str(message["id"]))
         latest = str(page.get("historyId") or latest)
         page_token = page.get("nextPageToken")
         if not page_token:
             break
         if result.seen >= budget and records:
             # Enough for one poll: the next one lists the history after the last record stored here.
+            receiver.flush()
             _cursor_save(mailbox, {"history_id": str(records[-1]["id"])})
             result.complete = False
             return
     # Every page's messages are stored: only now does the cursor move (a crash re-reads, dedupe makes it a no-op).
+    receiver.flush()
     _cursor_save(mailbox, {"history_id": latest})
 
 
-def _import(gmail: GmailMailbox, mailbox: Mailbox, message_id: str, result: PollResult) -> None:
-    from ..services.inbound import inbound_receive
-    from ..services.mailboxes import mailbox_test_arrival
-
-    result.seen += 1
-    raw = gmail.message_raw(message_id)
-    if raw is None or mailbox_test_arrival(mailbox, raw):  # Settings → Channels' test message is no ticket
-        return
-    _record, created = inbound_receive(raw=raw, source="gmail", mailbox=mailbox, source_ref=message_id)
-    result.imported += created
+def _import(gmail: GmailMailbox, receiver: ChunkedReceiver, message_id: str) -> None:
+    receiver.result.seen += 1
+    receiver.add(message_id, gmail.message_raw(message_id))
 
 
 def gmail_test(mailbox: Mailbox) -> str:

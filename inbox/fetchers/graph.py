@@ -4,9 +4,9 @@ The app registration (tenant id, client id, client secret) holds the Mail.Read a
 permissions with admin consent; msal's client-credentials grant gets a token for `https://graph.microsoft.com/
 .default`. Polling follows the inbox's delta query: the first round lists the inbox page by page
 (`@odata.nextLink`) and ends with an `@odata.deltaLink`, kept in `Mailbox.cursor`, from which each later poll
-lists only what changed. Each new message is fetched as raw MIME (`/messages/{id}/$value`) and stored by
-`inbound_receive`; the cursor moves only after a page's messages are stored, so a crash re-reads at most one
-page (the Message-ID makes that a no-op). A delta link Graph no longer knows (410, syncStateNotFound) restarts
+lists only what changed. Each new message is fetched as raw MIME (`/messages/{id}/$value`) and stored in chunks
+by `inbound_receive_many`; the cursor moves only after a page's messages are stored, so a crash re-reads at most
+one page (the Message-ID makes that a no-op). A delta link Graph no longer knows (410, syncStateNotFound) restarts
 the delta round. 429/503 are waited out inline when Retry-After is short, otherwise the poll stops with
 `RateLimited`; a 401 re-acquires the token once. Links Graph hands back are followed only on the configured
 Graph origin, so a bearer token never leaves for another host.
@@ -36,7 +36,7 @@ from core.egress import EgressRefused
 
 from ..models import Mailbox
 from . import base
-from .base import CloudMailError, PollResult, RateLimited, short
+from .base import ChunkedReceiver, CloudMailError, PollResult, RateLimited, short
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ def _delta_sync(client: GraphMailbox, mailbox: Mailbox, budget: int) -> PollResu
         page = response.json()
         _page_import(client, mailbox, page.get("value", []), result)
         next_link, delta_link = page.get("@odata.nextLink"), page.get("@odata.deltaLink")
-        # This page's messages are committed (inbound_receive commits each): only now does the cursor move.
+        # This page's messages are committed (each chunk commits): only now does the cursor move.
         _cursor_save(mailbox, {"next_link": next_link} if next_link else {"delta_link": delta_link or url})
         if not next_link:
             return result
@@ -278,18 +278,14 @@ def _delta_sync(client: GraphMailbox, mailbox: Mailbox, budget: int) -> PollResu
 
 
 def _page_import(client: GraphMailbox, mailbox: Mailbox, items: list[dict[str, Any]], result: PollResult) -> None:
-    from ..services.inbound import inbound_receive  # the services call the fetchers, not the other way round
-    from ..services.mailboxes import mailbox_test_arrival
-
+    """Stores a page's messages in chunks (one transaction and one filing task each, as IMAP does)."""
+    receiver = ChunkedReceiver(mailbox, "graph", result)
     for item in items:
         if "@removed" in item or not item.get("id"):
             continue
         result.seen += 1
-        raw = client.message_raw(str(item["id"]))
-        if raw is None or mailbox_test_arrival(mailbox, raw):  # Settings → Channels' test message is no ticket
-            continue
-        _record, created = inbound_receive(raw=raw, source="graph", mailbox=mailbox, source_ref=str(item["id"]))
-        result.imported += created
+        receiver.add(str(item["id"]), client.message_raw(str(item["id"])))
+    receiver.flush()
 
 
 def _initial_delta_url(client: GraphMailbox) -> str:

@@ -21,7 +21,7 @@ _BOUNCE_SUBJECT = re.compile(
 )
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|microsoftexchange[0-9a-f]*)@", re.IGNORECASE)
 _FIELD = re.compile(r"^(Action|Status|Diagnostic-Code|Final-Recipient|Original-Recipient)\s*:\s*(.*)$", re.IGNORECASE)
-_SMTP_REPLY = re.compile(r"\b([245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b.*|[45]\.\d{1,3}\.\d{1,3}\b.*)")
+SMTP_REPLY = re.compile(r"\b([245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b.*|[45]\.\d{1,3}\.\d{1,3}\b.*)")
 _DELAYED = re.compile(r"\b(delayed|will (be )?retr(y|ied)|still trying|not yet been delivered)\b", re.IGNORECASE)
 
 
@@ -47,7 +47,7 @@ def delivery_report(message: Message, *, subject: str = "", sender: str = "") ->
     diagnostic = fields.get("diagnostic-code", "") or ""
     status = fields.get("status", "")
     if not diagnostic:
-        found = _SMTP_REPLY.search(notice)
+        found = SMTP_REPLY.search(notice)
         diagnostic = found.group(1).strip() if found else ""
     detail = " ".join(part for part in (status, diagnostic) if part and part not in diagnostic) or diagnostic
     action = fields.get("action", "").lower()

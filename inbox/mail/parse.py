@@ -12,11 +12,14 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses, parseaddr
+from typing import IO
 
 from .charsets import decode_bytes, decode_header
+from .stream import SPOOLED_HEADER, SpooledPart, mail_split
 
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _BODY_TYPES = ("text/plain", "text/html")
@@ -26,7 +29,7 @@ _BODY_TYPES = ("text/plain", "text/html")
 class MailFile:
     filename: str
     content_type: str
-    content: bytes
+    content: bytes | IO[bytes]  # a big part: its temporary file (inbox.mail.stream), never read whole here
     content_id: str = ""
     inline: bool = False
 
@@ -57,7 +60,18 @@ def message_from_bytes(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
-def mail_parse(raw: bytes) -> ParsedMail:
+def mail_parse_file(source: IO[bytes]) -> tuple[ParsedMail, Callable[[], None]]:
+    """Parses a stored message read line by line, its big parts left in temporary files (inbox.mail.stream).
+    Returns the parsed mail and the function that removes those files (call it once the files are stored)."""
+    split = mail_split(source)
+    try:
+        return mail_parse(split.skeleton, spooled=split.parts), split.close
+    except BaseException:
+        split.close()
+        raise
+
+
+def mail_parse(raw: bytes, *, spooled: list[SpooledPart] | None = None) -> ParsedMail:
     message = message_from_bytes(raw)
     headers = headers_decoded(message)
 
@@ -83,7 +97,7 @@ def mail_parse(raw: bytes) -> ParsedMail:
         in_reply_to=_ids(" ".join(headers.get("in-reply-to", []))),
         references=_ids(" ".join(headers.get("references", []))),
     )
-    body = _Body()
+    body = _Body(spooled or [])
     body.collect(message)
     parsed.text = "\n\n".join(text for text in body.texts if text.strip())
     parsed.html = "\n".join(body.htmls)
@@ -141,8 +155,8 @@ def part_filename(part: Message) -> str:
     return decode_header(str(name)).strip()
 
 
-def part_text(part: Message) -> str:
-    data = part_bytes(part)
+def part_text(part: Message, data: bytes | None = None) -> str:
+    data = part_bytes(part) if data is None else data
     try:
         charset = part.get_content_charset()
     except Exception:
@@ -187,14 +201,18 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 class _Body:
     """Walks the MIME tree: which parts are the body, which are files."""
 
-    def __init__(self) -> None:
+    def __init__(self, spooled: list[SpooledPart]) -> None:
+        self.spooled = spooled
         self.texts: list[str] = []
         self.htmls: list[str] = []
         self.files: list[MailFile] = []
 
     def collect(self, part: Message) -> None:
         content_type = _content_type(part)
-        if content_type == "message/rfc822" or (part.is_multipart() and content_type.startswith("message/")):
+        spooled = self._spooled(part)
+        if spooled is not None:
+            self._spooled_part(part, content_type, spooled)
+        elif content_type == "message/rfc822" or (part.is_multipart() and content_type.startswith("message/")):
             self._attached_message(part)
         elif part.is_multipart():
             children = [child for child in (part.get_payload() or []) if isinstance(child, Message)]
@@ -217,7 +235,7 @@ class _Body:
         # (an HTML form in multipart/related brings its inline images).
         texts, htmls = [], []
         for child in children:
-            branch = _Body()
+            branch = _Body(self.spooled)
             branch.collect(child)
             if branch.texts:
                 texts = branch.texts
@@ -239,6 +257,10 @@ class _Body:
 
     def _file(self, part: Message) -> None:
         content_type = _content_type(part)
+        spooled = self._spooled(part)
+        if spooled is not None:
+            self._spooled_part(part, content_type, spooled, as_file=True)
+            return
         try:
             disposition = part.get_content_disposition()
         except Exception:
@@ -254,6 +276,32 @@ class _Body:
                 inline=disposition == "inline" or (bool(content_id) and disposition != "attachment"),
             )
         )
+
+    def _spooled(self, part: Message) -> SpooledPart | None:
+        value = str(part.get(SPOOLED_HEADER, "") or "").strip()
+        return self.spooled[int(value)] if value.isdigit() and int(value) < len(self.spooled) else None
+
+    def _spooled_part(self, part: Message, content_type: str, spooled: SpooledPart, *, as_file: bool = False) -> None:
+        """A big part read into a temporary file: a body part is read back (text is needed whole), a file is not."""
+        if not as_file and self._is_body(part, content_type):
+            text = part_text(part, spooled.read())
+            (self.texts if content_type == "text/plain" else self.htmls).append(text)
+            return
+        content_id = decode_header(str(part.get("Content-ID", "") or "")).strip().strip("<>")
+        if content_type == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+            subject = decode_header(str(inner.get("Subject", "") or "")).strip() if inner is not None else ""
+            filename = part_filename(part) or f"{_safe(subject) or 'message'}.eml"
+            filename += "" if filename.lower().endswith(".eml") else ".eml"
+        else:
+            filename = part_filename(part) or _default_name(content_type, content_id)
+        try:
+            disposition = part.get_content_disposition()
+        except Exception:
+            disposition = None
+        inline = disposition == "inline" or (bool(content_id) and disposition != "attachment")
+        self.files.append(MailFile(filename, content_type, spooled.file, content_id, inline))
 
     def _attached_message(self, part: Message) -> None:
         payload = part.get_payload()

@@ -23,3 +23,12 @@ def bounce_record(*, original_message_id: str, diagnostic: str, permanent: bool 
     if message_id is None:
         return sent is not None
     return helpdesk.message_delivery_set(message_id=message_id, status=status, detail=diagnostic)
+
+
+def bounce_record_for_outbound(*, outbound_id: int, diagnostic: str, permanent: bool = True) -> str | None:
+    """As `bounce_record`, for the email a bounce address (VERP) names; returns its Message-ID (None: unknown)."""
+    message_id = OutboundEmail.objects.filter(pk=outbound_id).values_list("message_id", flat=True).first()
+    if message_id is None:
+        return None
+    bounce_record(original_message_id=message_id, diagnostic=diagnostic, permanent=permanent)
+    return message_id

@@ -259,6 +259,9 @@ def _gmail_mailbox_store(*, pending: PendingConsent, address: str, refresh_token
         raise ConsentRefused(f"You signed in as {address}, not as the mailbox you were reconnecting.")
     if mailbox is None:
         mailbox = Mailbox(kind=Mailbox.Kind.GMAIL, address=address, name=pending.name or address)
+    # Imported mail is marked read, as IMAP mailboxes do, unless the admin chose otherwise (mailboxes connected
+    # before the consent asked for gmail.modify have no choice stored, and leave mail as it is).
+    mailbox.settings = {"after_import": "seen", **(mailbox.settings or {})}
     mailbox.secrets_set({**_secrets_or_none(mailbox), "refresh_token": refresh_token})
     mailbox.status = Mailbox.Status.CONNECTED
     mailbox.last_error = ""

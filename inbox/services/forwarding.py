@@ -55,7 +55,7 @@ def forwarded_mail_receive(*, mailbox: Mailbox, raw: bytes, signature: str) -> t
     secret = mailbox.secrets().get(SECRET_KEY, "")
     if not secret or not signature_valid(secret, raw, signature):
         raise SignatureInvalid("The signature does not match this mailbox's secret, or it is older than 5 minutes.")
-    return inbound_receive(raw=raw, source=InboundEmail.Source.WEBHOOK, mailbox=mailbox)
+    return inbound_receive(raw=raw, source=InboundEmail.Source.WEBHOOK, mailbox=mailbox, coalesce=True)
 
 
 # --- By SMTP, to the forwarding address (inbox/smtp_receiver.py) ------------------------------------------------
@@ -72,10 +72,13 @@ def forwarding_smtp_rate_allows(mailbox: Mailbox, *, window: int) -> bool:
 
 def forwarded_smtp_receive(*, mailbox: Mailbox, raw: bytes, mail_from: str, peer: str) -> tuple[InboundEmail, bool]:
     """Stores a message the forwarding address received, with the trace lines a receiving server adds (RFC 5321
-    4.4): the envelope sender and the client it came from."""
+    4.4): the envelope sender and the client it came from. An internationalised sender (SMTPUTF8) stays UTF-8, as
+    the message's own headers are then."""
     sender, peer = (_header_safe(value) for value in (mail_from, peer))
     trace = f"Return-Path: <{sender}>\r\nReceived: from {peer} by {settings.INBOX_FORWARD_DOMAIN} with SMTP\r\n"
-    return inbound_receive(raw=trace.encode("ascii", "replace") + raw, source=InboundEmail.Source.SMTP, mailbox=mailbox)
+    return inbound_receive(
+        raw=trace.encode("utf-8") + raw, source=InboundEmail.Source.SMTP, mailbox=mailbox, coalesce=True
+    )
 
 
 def _header_safe(value: str) -> str:

@@ -3,6 +3,12 @@ stored bytes (`inbound_process`, in Celery): parsed, threaded onto its ticket or
 
 Receiving is what fetchers (IMAP, Microsoft Graph, Gmail) and the forwarding webhook call; it is idempotent on
 the Message-ID, so a message fetched twice, or re-fetched after a crash, is stored once.
+
+Pollers store in chunks (`inbound_receive_many`): one transaction and one filing task per chunk. Pushed mail (the
+forwarding webhook, the SMTP receiver) arrives one message per request, so it is filed by coalescing instead
+(`coalesce=True`): after the commit, a cache flag says a filing task is queued and not yet started; every message
+committed while the flag is up is left to that task, which lowers the flag before it reads what waits
+(`inbound_process_pending`). Under load the batches grow by themselves; alone, a message is filed at once.
 """
 
 from __future__ import annotations
@@ -16,15 +22,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.outbox import enqueue_on_commit
+from core.outbox import enqueue, enqueue_on_commit
 from core.workspace_config import workspace_config_pinned
 
+from ..mail.charsets import decode_header
 from ..models import InboundEmail, Mailbox
 from ..models.mail import message_id_key as message_key
 
@@ -44,19 +52,65 @@ class Fetched:
 
 
 def inbound_receive(
-    *, raw: bytes, source: str, mailbox: Mailbox | None = None, source_ref: str = "", size: int | None = None
+    *,
+    raw: bytes,
+    source: str,
+    mailbox: Mailbox | None = None,
+    source_ref: str = "",
+    size: int | None = None,
+    coalesce: bool = False,
 ) -> tuple[InboundEmail, bool]:
     """Stores one received message and queues its processing. Returns (record, created); created is False when
     the same Message-ID was received before (nothing is stored again).
 
-    `size`: the whole message's size when `raw` holds only its headers (a fetcher that saw it is too large)."""
+    `size`: the whole message's size when `raw` holds only its headers (a fetcher that saw it is too large).
+    `coalesce`: filed with the others waiting (pushed mail, see the module's docstring), not by a task of its own."""
     with transaction.atomic():
         inbound, created = _store(Fetched(raw, source_ref, size), source=source, mailbox=mailbox)
         if created and inbound.status == InboundEmail.Status.RECEIVED:
-            from ..tasks.inbound import inbound_process_task  # the task module calls these services
+            if coalesce:
+                transaction.on_commit(_pending_filing_queue)
+            else:
+                from ..tasks.inbound import inbound_process_task  # the task module calls these services
 
-            enqueue_on_commit(inbound_process_task, inbound.pk)
+                enqueue_on_commit(inbound_process_task, inbound.pk)
     return inbound, created
+
+
+PENDING_FLAG = "inbox:pending-filing-queued"  # the cache's key function adds the workspace's schema
+PENDING_FLAG_SECONDS = 120  # a lost task's flag expires; `inbound_retry_stuck` files what it left
+PENDING_SOURCES = (InboundEmail.Source.WEBHOOK, InboundEmail.Source.SMTP)
+PENDING_LIMIT = 500  # per task; more waiting queues another task
+PENDING_BATCH = 20  # messages filed per transaction
+
+
+def _pending_filing_queue() -> None:
+    """After a pushed message committed: queue the filing task unless one is queued and has not started yet
+    (that one reads the waiting messages after lowering the flag, so it sees this one)."""
+    if cache.add(PENDING_FLAG, 1, timeout=PENDING_FLAG_SECONDS):
+        from ..tasks.inbound import inbound_process_pending_task  # the task module calls these services
+
+        enqueue(inbound_process_pending_task)
+
+
+def inbound_process_pending() -> list[InboundEmail]:
+    """Files the pushed messages waiting (never tried, received recently: older or tried ones are
+    `inbound_retry_stuck`'s), PENDING_BATCH per transaction. Lowers the flag first: see the module's docstring."""
+    cache.delete(PENDING_FLAG)
+    waiting = InboundEmail.objects.filter(
+        status=InboundEmail.Status.RECEIVED,
+        source__in=PENDING_SOURCES,
+        attempts=0,
+        received__gte=timezone.now() - STUCK_AFTER,
+    )
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True)[: PENDING_LIMIT + 1])
+    if len(ids) > PENDING_LIMIT:
+        ids = ids[:PENDING_LIMIT]
+        transaction.on_commit(_pending_filing_queue)  # the rest: another task (at once outside a transaction)
+    filed: list[InboundEmail] = []
+    for start in range(0, len(ids), PENDING_BATCH):
+        filed += inbound_process_many(ids[start : start + PENDING_BATCH])
+    return filed
 
 
 def inbound_receive_many(
@@ -134,7 +188,10 @@ def _store(
 
 def _message_id(raw: bytes) -> str:
     headers = email.message_from_bytes(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0], policy=email.policy.compat32)
-    value = str(headers.get("Message-ID", "") or "").strip()
+    # Decoded as the pipeline decodes it, so an internationalised id (SMTPUTF8 mail) keys the same both ways.
+    # (compat32's `get` hands out a Header object for 8-bit values; `raw_items` the text the pipeline decodes.)
+    raw_value = next((str(value) for name, value in headers.raw_items() if name.lower() == "message-id"), "")
+    value = decode_header(raw_value).strip()
     if value:
         return value[:998]
     # No Message-ID (broken clients, some gateways): the same bytes always get the same synthetic id.

@@ -20,6 +20,7 @@ from helpdesk import facade as helpdesk
 from helpdesk.contracts import OutgoingMessage
 
 from ..models import InboundEmail, Mailbox, OutboundEmail
+from ..reply_address import bounce_address
 from . import outbound_mime as mime
 from . import transports
 from .outbound import DEFAULT, deliverer
@@ -156,7 +157,8 @@ def outbound_email_send(outbound_id: int) -> str | None:
         outbound.attempts += 1
         try:
             raw = mime.outbound_email_render(outbound)
-            sender = mime.sender_address(outbound.mailbox)[1]
+            # The envelope sender names this email (VERP), so its bounce is matched even without a Message-ID.
+            sender = bounce_address(mime.sender_address(outbound.mailbox)[1], outbound.pk)
             answer = transports.send(outbound.mailbox, raw, sender, mime.envelope_recipients(outbound))
         except transports.TransientSendError as error:
             _deferred(outbound, str(error), now=now)

@@ -17,14 +17,14 @@ from helpdesk import facade as helpdesk
 from helpdesk.contracts import InboundAttachment, OutgoingMessage, ReceivedMessage
 
 from ..mail.autoreply import auto_reply_reason, mailing_list
-from ..mail.dsn import delivery_report
-from ..mail.parse import ParsedMail, mail_parse
+from ..mail.dsn import SMTP_REPLY, DeliveryReport, delivery_report
+from ..mail.parse import ParsedMail, mail_parse_file
 from ..mail.quotes import html_to_text, visible_text
 from ..models import InboundEmail, Mailbox
 from ..models.mail import message_id_key
-from ..reply_address import ticket_from_address
+from ..reply_address import outbound_from_bounce_address, ticket_from_address
 from ..selectors.mailboxes import mailboxes_known
-from .bounces import bounce_record
+from .bounces import bounce_record, bounce_record_for_outbound
 from .outbound import outgoing_route
 from .outbound_email import outbound_email_queue_for_new_ticket
 
@@ -47,8 +47,17 @@ class Threading:
 
 
 def inbound_file(inbound: InboundEmail) -> None:
+    # Read line by line: big parts go to temporary files, never all in memory (inbox.mail.stream); the files are
+    # stored from those (the workspace's storage copies them in chunks) and removed once filing is done.
     with inbound.raw.open("rb") as stored:
-        mail = mail_parse(stored.read())
+        mail, spooled_close = mail_parse_file(stored)
+    try:
+        _parsed_file(inbound, mail)
+    finally:
+        spooled_close()
+
+
+def _parsed_file(inbound: InboundEmail, mail: ParsedMail) -> None:
     inbound.sender = mail.from_address[:320]
     inbound.subject = mail.subject[:300]
     if _bounce_filed(inbound, mail):
@@ -65,6 +74,8 @@ def inbound_file(inbound: InboundEmail) -> None:
 
 def _bounce_filed(inbound: InboundEmail, mail: ParsedMail) -> bool:
     report = delivery_report(mail.message, subject=mail.subject, sender=mail.from_address)
+    if _verp_bounce_filed(inbound, mail, report):
+        return True
     if report is None:
         return False
     matched = bool(report.original_message_id) and bounce_record(
@@ -84,6 +95,35 @@ def _bounce_filed(inbound: InboundEmail, mail: ParsedMail) -> bool:
     if not matched:
         inbound.reason += " (no message sent from here has that id)"
     return True
+
+
+def _verp_bounce_filed(inbound: InboundEmail, mail: ParsedMail, report: DeliveryReport | None) -> bool:
+    """Mail to one of our bounce addresses (reply_address.bounce_address) is a report on the email it names,
+    whatever its body says; nobody writes to such an address by hand."""
+    outbound_id = next(
+        (found for address in [*mail.delivered_to, *mail.to] if (found := outbound_from_bounce_address(address))),
+        None,
+    )
+    if outbound_id is None:
+        return False
+    diagnostic = report.diagnostic if report else _notice_diagnostic(mail.text)
+    permanent = report.permanent if report else True
+    message_id = bounce_record_for_outbound(outbound_id=outbound_id, diagnostic=diagnostic, permanent=permanent)
+    kind = "failed" if permanent else "delayed"
+    inbound.status = InboundEmail.Status.BOUNCE
+    inbound.reason = f"Delivery {kind} for message {message_id or '(unknown)'}: {diagnostic}"
+    if message_id is None:
+        inbound.reason += " (no message sent from here has that bounce address)"
+    return True
+
+
+def _notice_diagnostic(text: str) -> str:
+    """A gateway's own notice (no report part): its SMTP reply line, else its first line."""
+    found = SMTP_REPLY.search(text)
+    if found:
+        return found.group(1).strip()[:500]
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first[:500] or "The receiving server returned the message."
 
 
 def own_addresses() -> set[str]:

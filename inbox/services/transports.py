@@ -159,8 +159,33 @@ def _smtp(
         raise TransientSendError(f"Could not reach {host}:{port}: {error}") from None
 
 
+def _ascii_domain(address: str) -> str:
+    """The address with an internationalised domain in its ASCII form (IDNA), which every server takes."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def _mail_options(client: smtplib.SMTP, addresses: list[str]) -> list[str]:
+    """SMTPUTF8 when an address keeps non-ASCII (its local part): refused before sending when the server lacks it."""
+    if all(address.isascii() for address in addresses):
+        return []
+    client.ehlo_or_helo_if_needed()
+    if not client.has_extn("smtputf8"):
+        raise PermanentSendError(
+            "The mail server does not take internationalised addresses (no SMTPUTF8): "
+            + ", ".join(address for address in addresses if not address.isascii())
+        )
+    return ["SMTPUTF8"]
+
+
 def _deliver(client: smtplib.SMTP, raw: bytes, envelope_from: str, recipients: list[str]) -> str:
-    code, message = client.mail(envelope_from)
+    envelope_from, *recipients = (_ascii_domain(address) for address in (envelope_from, *recipients))
+    code, message = client.mail(envelope_from, _mail_options(client, [envelope_from, *recipients]))
     if code != 250:
         raise _by_code(code, message)
     accepted, refused = [], {}

@@ -24,6 +24,14 @@ def inbound_process_batch_task(inbound_ids: list[int]) -> int:
 
 
 @shared_task
+def inbound_process_pending_task() -> int:
+    """Queued after a webhook or SMTP delivery committed, once for all that arrive before it starts: files every
+    message received that way and still waiting, in batches. Returns how many were imported."""
+    records = inbound.inbound_process_pending()
+    return sum(record.status == record.Status.IMPORTED for record in records)
+
+
+@shared_task
 def inbound_retry_stuck_task() -> int:
     """Messages still waiting minutes after they were stored (a worker died mid-batch) are queued again."""
     return inbound.inbound_retry_stuck()

@@ -8,7 +8,7 @@ from helpdesk.models import Ticket
 from inbox.fetchers.base import CloudMailError
 from inbox.fetchers.gmail import gmail_poll, gmail_send
 from inbox.models import InboundEmail, Mailbox
-from inbox.services import transports
+from inbox.services import inbound, transports
 from inbox.services.cloudmail import cloud_mailbox_poll, cloud_mailbox_test
 from inbox.tests.factories import MailboxFactory, raw_email
 from inbox.tests.fakes import fixtures
@@ -19,7 +19,7 @@ mail_ca, gmail_fake, recorded_waits = fixtures.mail_ca, fixtures.gmail_fake, fix
 
 
 def gmail_mailbox(fake, **overrides) -> Mailbox:
-    mailbox = MailboxFactory(kind=Mailbox.Kind.GMAIL, address=ACCOUNT, settings={}, **overrides)
+    mailbox = MailboxFactory(kind=Mailbox.Kind.GMAIL, address=ACCOUNT, **({"settings": {}} | overrides))
     mailbox.secrets_set({"refresh_token": fake.grant()})
     mailbox.save()
     return mailbox
@@ -197,3 +197,95 @@ def test_the_outbound_service_sends_a_gmail_mailboxs_mail_through_the_gmail_api(
     answer = transports.send(gmail_mailbox(gmail_fake), raw, ACCOUNT, ["support@workspace.test"])
 
     assert answer.startswith("Accepted by Gmail") and gmail_fake.sent == [raw]
+
+
+# ---- after import: users.messages.modify --------------------------------------------------------------------------
+
+
+def test_imported_mail_is_marked_read_through_messages_modify_after_its_chunk_is_stored(gmail_fake, monkeypatch):
+    queued = []
+    monkeypatch.setattr(inbound, "enqueue_on_commit", lambda task, *args: queued.append((task.name, *args)))
+    mailbox = gmail_mailbox(gmail_fake, settings={"after_import": "seen"})
+    gmail_poll(mailbox)
+    ids = [gmail_fake.deliver(raw_email(message_id=f"<r{number}@customer.test>")) for number in range(7)]
+
+    result = gmail_poll(mailbox)
+
+    assert result.imported == 7 and all(gmail_fake.labels_of(message) == ["INBOX"] for message in ids)
+    modified = gmail_fake.requests_to("/modify")
+    assert [request.method for request in modified] == ["POST"] * 7
+    assert modified[0].body == {"addLabelIds": [], "removeLabelIds": ["UNREAD"]}
+    # Two chunks (5 + 2): two transactions, each filed by one batch task.
+    assert [(name.rsplit(".", 1)[-1], len(ids)) for name, ids in queued] == [
+        ("inbound_process_batch_task", 5),
+        ("inbound_process_batch_task", 2),
+    ]
+
+
+def test_move_puts_imported_mail_under_a_label_created_once_and_takes_it_out_of_the_inbox(gmail_fake):
+    mailbox = gmail_mailbox(gmail_fake, settings={"after_import": "move", "move_to": "Imported"})
+    gmail_poll(mailbox)
+    first = gmail_fake.deliver(raw_email(message_id="<m1@customer.test>"))
+    second = gmail_fake.deliver(raw_email(message_id="<m2@customer.test>"))
+
+    gmail_poll(mailbox)
+
+    assert gmail_fake.labels == {"Label_1": "Imported"}
+    assert gmail_fake.labels_of(first) == gmail_fake.labels_of(second) == ["UNREAD", "Label_1"]
+    assert len([r for r in gmail_fake.requests_to("/labels") if r.method == "POST"]) == 1
+
+
+def test_an_existing_label_is_reused_whatever_its_case(gmail_fake):
+    gmail_fake.labels["Label_9"] = "imported"
+    mailbox = gmail_mailbox(gmail_fake, settings={"after_import": "move", "move_to": "Imported"})
+    gmail_poll(mailbox)
+    message = gmail_fake.deliver(raw_email(message_id="<m3@customer.test>"))
+
+    gmail_poll(mailbox)
+
+    assert gmail_fake.labels_of(message) == ["UNREAD", "Label_9"] and len(gmail_fake.labels) == 1
+
+
+def test_leave_and_mailboxes_without_a_choice_change_nothing(gmail_fake):
+    mailbox = gmail_mailbox(gmail_fake, settings={})
+    gmail_poll(mailbox)
+    message = gmail_fake.deliver(raw_email(message_id="<l1@customer.test>"))
+
+    assert gmail_poll(mailbox).imported == 1
+    assert gmail_fake.labels_of(message) == ["INBOX", "UNREAD"] and gmail_fake.requests_to("/modify") == []
+
+
+def test_a_rate_limited_modify_is_waited_out_and_a_message_deleted_meanwhile_is_skipped(gmail_fake, recorded_waits):
+    mailbox = gmail_mailbox(gmail_fake, settings={"after_import": "seen"})
+    gmail_poll(mailbox)
+    kept = gmail_fake.deliver(raw_email(message_id="<k1@customer.test>"))
+    gmail_fake.deliver(raw_email(message_id="<k2@customer.test>"))
+    gmail_fake.enqueue_rate_limit(2, path="/modify")
+    gmail_fake.enqueue(404, gmail_fake.error_body(404, "Requested entity was not found."), path="/modify")
+
+    result = gmail_poll(mailbox)
+
+    assert result.imported == 2 and recorded_waits == [2.0]
+    assert gmail_fake.labels_of(kept) == ["INBOX", "UNREAD"]  # its modify answered 404 after the wait
+    assert mailbox.cursor == {"history_id": str(gmail_fake.history_id - 1)}
+
+
+def test_a_consent_without_gmail_modify_fails_the_poll_in_words_and_the_next_poll_applies_it(gmail_fake):
+    old_scopes = {"https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.send"}
+    mailbox = MailboxFactory(kind=Mailbox.Kind.GMAIL, address=ACCOUNT, settings={"after_import": "seen"})
+    mailbox.secrets_set({"refresh_token": gmail_fake.grant(old_scopes)})
+    mailbox.save()
+    gmail_poll(mailbox)
+    message = gmail_fake.deliver(raw_email(message_id="<p1@customer.test>"))
+
+    outcome = cloud_mailbox_poll(mailbox.pk)
+
+    mailbox.refresh_from_db()
+    assert outcome.startswith("failed:") and "403 insufficientPermissions" in mailbox.last_error
+    assert "Connect Gmail again and grant every permission." in mailbox.last_error
+    assert message_ids() == ["<p1@customer.test>"]  # stored before Gmail was asked: nothing lost
+    mailbox.secrets_set({"refresh_token": gmail_fake.grant()})  # the admin connected again
+    mailbox.cursor = {k: v for k, v in mailbox.cursor.items() if k != "not_before"}
+    mailbox.save()
+    assert cloud_mailbox_poll(mailbox.pk) == "imported:0"
+    assert gmail_fake.labels_of(message) == ["INBOX"] and message_ids() == ["<p1@customer.test>"]

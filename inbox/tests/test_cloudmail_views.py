@@ -104,6 +104,23 @@ def test_gmail_consent_round_trip_connects_the_mailbox(client, login, gmail_fake
     assert consent["access_type"] == "offline" and consent["code_challenge_method"] == "S256"
     assert urlsplit(auth_url).netloc == urlsplit(gmail_fake.origin).netloc
     assert GMAIL_SESSION_KEY not in client.session
+    assert mailbox.settings["after_import"] == "seen"  # the consent asked for gmail.modify: mail is marked read
+    assert "https://www.googleapis.com/auth/gmail.modify" in consent["scope"].split()
+
+
+def test_a_gmail_mailboxs_after_import_choice_is_edited_with_its_label(client, login):
+    login("owner")
+    mailbox = MailboxFactory(kind="gmail", address=ACCOUNT, settings={"client_id": "own", "after_import": "seen"})
+    edit = f"/settings/channels/{mailbox.pk}/edit/"
+    form = {"name": "Gmail support", "address": ACCOUNT, "display_name": ""}
+
+    assert 'name="after_import"' in client.get(edit).content.decode()
+    refused = client.post(edit, form | {"after_import": "move", "move_to": "inbox"})
+    client.post(edit, form | {"after_import": "move", "move_to": " Imported "})
+
+    assert "not one of Gmail" in refused.content.decode()
+    mailbox.refresh_from_db()
+    assert mailbox.settings == {"client_id": "own", "after_import": "move", "move_to": "Imported"}
 
 
 def test_a_callback_with_another_state_connects_nothing(client, login, gmail_fake):

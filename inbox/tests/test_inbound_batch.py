@@ -114,3 +114,26 @@ def test_filing_a_new_ticket_email_and_a_reply_costs_a_known_number_of_statement
     # lookups of its own after the commit (bench/README.md has the per-message figures before and after).
     assert len(statements(new_ticket)) == 18, "\n".join(statements(new_ticket))
     assert len(statements(on_the_ticket)) == 22, "\n".join(statements(on_the_ticket))
+
+
+def test_pushed_mail_arriving_while_a_filing_task_waits_is_filed_by_that_one_task(
+    monkeypatch, mailbox, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from inbox.services import inbound
+
+    queued = []
+    monkeypatch.setattr(inbound, "enqueue", lambda task: queued.append(task.name))
+    cache.delete(inbound.PENDING_FLAG)
+    for number in range(4):  # four webhook deliveries, each its own request and commit
+        with django_capture_on_commit_callbacks(execute=True):
+            inbound.inbound_receive(raw=fetched(number)[0].raw, source="webhook", mailbox=mailbox, coalesce=True)
+
+    assert queued == ["inbox.tasks.inbound.inbound_process_pending_task"]  # one task for the four
+    filed = inbound.inbound_process_pending()
+
+    assert [record.status for record in filed] == [InboundEmail.Status.IMPORTED] * 4 and Ticket.objects.count() == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound.inbound_receive(raw=fetched(9)[0].raw, source="smtp", mailbox=mailbox, coalesce=True)
+    assert len(queued) == 2  # the task lowered the flag before reading: the next arrival queues a new one

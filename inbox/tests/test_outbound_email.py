@@ -4,6 +4,7 @@ with both parts and attachments; deferrals are retried, refusals shown on the me
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 
 import dkim
@@ -34,6 +35,14 @@ from inbox.tests.factories import InboundEmailFactory, MailboxFactory
 pytestmark = pytest.mark.django_db
 
 SMTP_PASSWORD = "s3cret-smtp"
+# The envelope sender of each email is the sender's address tagged with the email's own signed id (VERP).
+VERP = re.compile(r"(?P<local>[^+@]+)\+b\d+-[0-9a-f]{10}@(?P<domain>.+)")
+
+
+def untagged(envelope_sender: str) -> str:
+    match = VERP.fullmatch(envelope_sender)
+    assert match, f"{envelope_sender} carries no bounce tag"
+    return f"{match['local']}@{match['domain']}"
 
 
 def workspace_mailbox(smtp_server, **fields):
@@ -73,7 +82,7 @@ def test_a_reply_arrives_with_both_parts_threading_reply_address_attachment_and_
 
     (received,) = smtp_server.received
     email = received.message
-    assert received.login == "support" and received.mail_from == "help@acme.test"
+    assert received.login == "support" and untagged(received.mail_from) == "help@acme.test"
     assert received.rcpt_tos == ["ann@customer.test"]
     assert email["From"].addresses[0].display_name == "Ada Lovelace via Acme Support"
     assert email["From"].addresses[0].addr_spec == "help@acme.test"
@@ -202,7 +211,7 @@ def test_without_a_mailbox_the_platform_smtp_server_sends_from_the_platform_addr
 
     (received,) = smtp_server.received
     email = received.message
-    assert received.login == "" and received.mail_from == "no-reply@switchboard.test"
+    assert received.login == "" and untagged(received.mail_from) == "no-reply@switchboard.test"
     assert email["From"].addresses[0].display_name == "Ada Lovelace via Alpha Testing Ltd"
     assert email["Reply-To"].addresses[0].addr_spec.startswith(f"no-reply+t{ticket.pk}-")
     message.refresh_from_db()
@@ -219,7 +228,7 @@ def test_a_workspace_mailbox_is_preferred_to_the_platform(
     reply(ticket, agent, django_capture_on_commit_callbacks)
 
     (received,) = smtp_server.received
-    assert received.login == "support" and received.mail_from == "help@acme.test"
+    assert received.login == "support" and untagged(received.mail_from) == "help@acme.test"
 
 
 def test_the_platform_falls_back_to_djangos_email_backend(ticket, agent, django_capture_on_commit_callbacks):
@@ -394,7 +403,7 @@ def test_a_mailbox_kind_with_its_own_transport_sends_through_it(ticket, agent, d
         transports._transports.pop("microsoft365")
 
     ((kind, envelope_from, recipients, raw),) = sent
-    assert (kind, envelope_from, recipients) == ("microsoft365", "help@contoso.test", ["ann@customer.test"])
+    assert (kind, untagged(envelope_from), recipients) == ("microsoft365", "help@contoso.test", ["ann@customer.test"])
     assert b"Message-ID: <" in raw and b"multipart/alternative" in raw
     message.refresh_from_db()
     assert (message.delivery_status, message.delivery_detail) == ("sent", "202 Accepted by Graph")
@@ -485,3 +494,84 @@ def test_names_and_subjects_outside_ascii_are_encoded(smtp_server, make_user, dj
     assert email["From"].addresses[0].display_name == "Zoë Ørsted via Société Générale Support"
     assert email["Subject"] == f"[#{ticket.pk}] Ça ne marche pas — 打印机"
     assert email.get_body(("plain",)).get_content().strip() == "Voilà ✓"
+
+
+# --- Bounce addresses (VERP) --------------------------------------------------------------------------------------
+
+
+def test_a_report_to_an_emails_bounce_address_marks_it_bounced_though_it_quotes_no_message_id(
+    smtp_server, ticket, agent, django_capture_on_commit_callbacks
+):
+    from inbox.models import InboundEmail
+    from inbox.reply_address import outbound_from_bounce_address
+    from inbox.services.inbound import inbound_process, inbound_receive
+
+    workspace_mailbox(smtp_server)
+    message = reply(ticket, agent, django_capture_on_commit_callbacks)
+    (received,) = smtp_server.received
+    outbound = OutboundEmail.objects.get(ticket_message_id=message.pk)
+    assert outbound_from_bounce_address(received.mail_from) == outbound.pk
+    # A gateway's own words, to the envelope sender: no DSN part, no returned headers, no Message-ID anywhere.
+    report = (
+        f"From: MAILER-DAEMON@mx.customer.test\r\nTo: {received.mail_from}\r\nSubject: Mail could not be delivered\r\n"
+        "Message-ID: <notice-1@mx.customer.test>\r\nContent-Type: text/plain\r\n\r\n"
+        "550 5.1.1 The mailbox ann@customer.test is disabled.\r\n"
+    ).encode()
+
+    inbound, _created = inbound_receive(raw=report, source="imap")
+    record = inbound_process(inbound.pk)
+
+    outbound.refresh_from_db()
+    message.refresh_from_db()
+    assert record.status == InboundEmail.Status.BOUNCE and outbound.status == OutboundEmail.Status.BOUNCED
+    assert message.delivery_status == "bounced" and "5.1.1 The mailbox" in message.delivery_detail
+    assert Ticket.objects.count() == 1
+
+
+def test_a_forged_bounce_address_is_not_taken_as_a_report():
+    from inbox.reply_address import bounce_address, outbound_from_bounce_address
+
+    genuine = bounce_address("help+x@acme.test", 41)
+    assert genuine.startswith("help+b41-") and outbound_from_bounce_address(genuine) == 41
+    assert outbound_from_bounce_address(genuine.replace("+b41-", "+b42-")) is None
+
+
+# --- Internationalised addresses ------------------------------------------------------------------------------------
+
+
+def test_an_internationalised_domain_is_sent_in_its_ascii_form(smtp_server):
+    from inbox.services import transports
+
+    mailbox = workspace_mailbox(smtp_server)
+    transports.send(mailbox, b"Subject: Hi\r\n\r\nHello\r\n", "help@acme.test", ["juergen@bücher.example"])
+
+    (received,) = smtp_server.received
+    assert received.rcpt_tos == ["juergen@xn--bcher-kva.example"]
+
+
+def test_a_non_ascii_local_part_goes_by_smtputf8_and_is_refused_in_words_without_it():
+    from inbox.services import transports
+    from inbox.tests.smtp_server import SmtpServer, _serve, free_port
+
+    raw = "Subject: Grüße\r\n\r\nHallo\r\n".encode()
+    sent = {}
+    for offered in (False, True):
+        server = SmtpServer(host="127.0.0.1", port=free_port(), users={"support": SMTP_PASSWORD})
+        controller = _serve(server, auth_require_tls=False, enable_SMTPUTF8=offered)
+        try:
+            mailbox = workspace_mailbox(server, address=f"help-{offered}@acme.test", is_default=False)
+            sent[offered] = transports.send(mailbox, raw, mailbox.address, ["用户@例子.广告"])
+        except transports.PermanentSendError as error:
+            sent[offered] = error
+        finally:
+            controller.stop()
+        if offered:
+            (received,) = server.received
+            assert received.rcpt_tos == ["用户@" + "例子.广告".encode("idna").decode()]
+        else:
+            assert server.received == []
+
+    assert str(sent[False]) == "The mail server does not take internationalised addresses (no SMTPUTF8): 用户@" + (
+        "例子.广告".encode("idna").decode()
+    )
+    assert str(sent[True]).startswith("250 ")

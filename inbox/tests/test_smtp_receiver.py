@@ -133,3 +133,50 @@ def test_mail_to_the_forwarding_address_becomes_a_ticket_in_that_workspace(live_
     assert raw.startswith(b"Return-Path: <ann@customer.test>\r\nReceived: from 127.0.0.1 by ")
     requesters = live_data.run(lambda: list(Ticket.objects.filter(subject=subject).values_list("requester__email")))
     assert requesters == [("ann@customer.test",)]
+
+
+# --- SMTPUTF8 (RFC 6531) ---------------------------------------------------------------------------------------------
+
+UTF8_MESSAGE = (
+    "From: Jürgen Groß <juergen@bücher.example>\r\nTo: support@workspace.test\r\nSubject: Drucker brennt – schnell!\r\n"
+    "Message-ID: <{id}@bücher.example>\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\nBitte helfen Sie.\r\n"
+)
+
+
+def test_smtputf8_is_offered_and_an_internationalised_envelope_is_taken_as_it_came(recorder):
+    records, port = recorder
+    raw = UTF8_MESSAGE.format(id="u1", extra="").encode()
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        assert client.has_extn("smtputf8")
+        client.sendmail("用户@例子.广告", ["known@x.test"], raw, mail_options=["SMTPUTF8"])
+
+    (_target, stored, mail_from, _peer) = records.stored[0]
+    assert mail_from == "用户@例子.广告" and stored == raw
+
+
+@pytest.mark.xdist_group("live")
+def test_utf8_mail_over_smtputf8_becomes_a_ticket_and_its_reply_threads_onto_it(live_data, django_db_blocker):
+    forward = live_data.run(lambda: MailboxFactory(kind=Mailbox.Kind.FORWARD, settings={}))
+    live_data.add_cleanup(lambda: Mailbox.objects.filter(pk=forward.pk).delete())
+    address = live_data.run(lambda: mailbox_forwarding_address(forward))
+    tag = uuid.uuid4().hex[:8]
+    first = UTF8_MESSAGE.format(id=f"{tag}-1", extra="").encode()
+    answer = UTF8_MESSAGE.format(id=f"{tag}-2", extra=f"In-Reply-To: <{tag}-1@bücher.example>\r\n")
+
+    port = free_port()
+    controller = smtp_receiver_start(host="127.0.0.1", port=port)
+    try:
+        with django_db_blocker.unblock(), smtplib.SMTP("127.0.0.1", port) as client:
+            for raw in (first, answer.replace("Bitte helfen", "Danke,").encode()):
+                client.sendmail("jürgen@bücher.example", [address], raw, mail_options=["SMTPUTF8"])
+    finally:
+        controller.stop()
+
+    stored = live_data.run(lambda: list(InboundEmail.objects.filter(mailbox_id=forward.pk).order_by("pk")))
+    assert [record.status for record in stored] == [InboundEmail.Status.IMPORTED] * 2
+    assert stored[0].ticket_id == stored[1].ticket_id and stored[1].created_ticket is False
+    raw = live_data.run(lambda: stored[0].raw.open("rb").read())
+    assert raw.startswith("Return-Path: <jürgen@bücher.example>\r\n".encode())
+    ticket = live_data.run(lambda: Ticket.objects.select_related("requester").get(pk=stored[0].ticket_id))
+    assert (ticket.subject, ticket.requester.email) == ("Drucker brennt – schnell!", "juergen@bücher.example")

@@ -15,6 +15,11 @@ at `fake.auth_url`, GOOGLE_OAUTH_TOKEN_URL at `fake.token_url`, GMAIL_API_BASE_U
   `history?startHistoryId=&historyTypes=messageAdded&labelId=INBOX` in pages of `fake.history_page_size` with
   `nextPageToken`, 404 notFound for a startHistoryId older than `fake.oldest_history_id`; `messages/send` with
   `{"raw"}` → the sent message (`fake.sent` keeps the decoded MIME).
+- `POST messages/{id}/modify` with `{"addLabelIds", "removeLabelIds"}` → the message's id, threadId and labelIds;
+  404 for an unknown message, 400 invalidArgument "Invalid label: X" for an unknown label id, and 403
+  insufficientPermissions (PERMISSION_DENIED) when the token's scopes lack gmail.modify (consent from before).
+- `GET labels` (system labels and `fake.labels`), `POST labels` → the new label; 409 ALREADY_EXISTS for a taken
+  name (Gmail compares them case-insensitively).
 - `fake.enqueue_rate_limit(retry_after)`: 429 RESOURCE_EXHAUSTED with reason rateLimitExceeded.
 """
 
@@ -37,7 +42,13 @@ from ai.tests.fakes.server import FakeServer, RecordedRequest, Reply
 CLIENT_ID = "1234567890-fakeclient.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-fake-secret-0123456789"
 ACCOUNT = "support@gmail-workspace.test"
-SCOPES = {"https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.send"}
+MODIFY_SCOPE = "https://www.googleapis.com/auth/gmail.modify"
+SCOPES = {
+    "https://www.googleapis.com/auth/gmail.readonly",
+    "https://www.googleapis.com/auth/gmail.send",
+    MODIFY_SCOPE,
+}
+SYSTEM_LABELS = ("INBOX", "UNREAD", "SENT", "DRAFT", "SPAM", "TRASH", "STARRED", "IMPORTANT")
 _API = "/gmail/v1/users/me"
 
 
@@ -71,6 +82,9 @@ class GmailFake(FakeServer):
         self.codes: dict[str, _Code] = {}
         self.refresh_tokens: set[str] = set()
         self.tokens: dict[str, float] = {}
+        self.token_scopes: dict[str, set[str]] = {}
+        self.refresh_scopes: dict[str, set[str]] = {}  # what each refresh token was granted (all when unknown)
+        self.labels: dict[str, str] = {}  # user labels: id → name
         self.messages: list[_Message] = []
         self.history_id = 1000
         self.oldest_history_id = 0  # older startHistoryIds get 404, as Google keeps about a week of history
@@ -102,11 +116,16 @@ class GmailFake(FakeServer):
         self.messages.append(message)
         return message.id
 
-    def grant(self) -> str:
-        """A refresh token as if the account had consented earlier (for tests that start connected)."""
+    def grant(self, scopes: set[str] | None = None) -> str:
+        """A refresh token as if the account had consented earlier (for tests that start connected); `scopes`:
+        what that consent granted (all of SCOPES when not said)."""
         token = f"1//0fake-refresh-{secrets.token_urlsafe(24)}"
         self.refresh_tokens.add(token)
+        self.refresh_scopes[token] = set(scopes) if scopes is not None else set(SCOPES)
         return token
+
+    def labels_of(self, message_id: str) -> list[str]:
+        return next(m.labels for m in self.messages if m.id == message_id)
 
     def expire_tokens(self) -> None:
         self.tokens = dict.fromkeys(self.tokens, 0.0)
@@ -223,17 +242,19 @@ class GmailFake(FakeServer):
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if challenge != issued.challenge:
                 return Reply(400, {"error": "invalid_grant", "error_description": "Invalid code verifier."})
-            refresh = self.grant()
+            refresh = self.grant(set(issued.scope.split()))
             return Reply(200, self._access(issued.scope) | {"refresh_token": refresh})
         if grant == "refresh_token":
-            if raw_form.get("refresh_token") not in self.refresh_tokens:
+            refresh = raw_form.get("refresh_token", "")
+            if refresh not in self.refresh_tokens:
                 return Reply(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
-            return Reply(200, self._access(" ".join(sorted(SCOPES))))
+            return Reply(200, self._access(" ".join(sorted(self.refresh_scopes.get(refresh, SCOPES)))))
         return Reply(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."})
 
     def _access(self, scope: str) -> dict[str, Any]:
         token = f"ya29.fake-{secrets.token_urlsafe(24)}"
         self.tokens[token] = time.time() + 3599
+        self.token_scopes[token] = set(scope.split())
         return {"access_token": token, "expires_in": 3599, "scope": scope, "token_type": "Bearer"}
 
     def _api(self, request: RecordedRequest, path: str) -> Reply:
@@ -258,6 +279,16 @@ class GmailFake(FakeServer):
             return Reply(200, body if listed else {"resultSizeEstimate": 0})
         if path == "/messages/send" and request.method == "POST":
             return self._send(request)
+        if path.startswith("/messages/") and path.endswith("/modify") and request.method == "POST":
+            if MODIFY_SCOPE not in self.token_scopes.get(request.credential or "", set()):
+                return Reply(403, self._insufficient_scopes())
+            return self._modify(path.removeprefix("/messages/").removesuffix("/modify"), request.body)
+        if path == "/labels" and request.method == "GET":
+            return Reply(200, {"labels": self._labels()})
+        if path == "/labels" and request.method == "POST":
+            if MODIFY_SCOPE not in self.token_scopes.get(request.credential or "", set()):
+                return Reply(403, self._insufficient_scopes())
+            return self._label_create(request.body if isinstance(request.body, dict) else {})
         if path.startswith("/messages/") and request.method == "GET":
             return self._message(path.removeprefix("/messages/"), request.query.get("format", "full"))
         if path == "/history" and request.method == "GET":
@@ -280,6 +311,47 @@ class GmailFake(FakeServer):
         if fmt == "raw":
             body["raw"] = base64.urlsafe_b64encode(message.mime).decode()
         return Reply(200, body)
+
+    def _insufficient_scopes(self) -> dict[str, Any]:
+        message = "Request had insufficient authentication scopes."
+        return self.error_body(403, message, "insufficientPermissions", "PERMISSION_DENIED")
+
+    def _labels(self) -> list[dict[str, str]]:
+        system = [{"id": name, "name": name, "type": "system"} for name in SYSTEM_LABELS]
+        user = [
+            {"id": label_id, "name": name, "type": "user", "messageListVisibility": "show",
+             "labelListVisibility": "labelShow"}
+            for label_id, name in self.labels.items()
+        ]  # fmt: skip
+        return system + user
+
+    def _label_create(self, body: dict[str, Any]) -> Reply:
+        name = str(body.get("name") or "").strip()
+        if not name:
+            return Reply(400, self.error_body(400, "Invalid label name", "invalidArgument"))
+        if any(label["name"].casefold() == name.casefold() for label in self._labels()):
+            return Reply(
+                409, self.error_body(409, "Label name exists or conflicts", "failedPrecondition", "ALREADY_EXISTS")
+            )
+        label_id = f"Label_{len(self.labels) + 1}"
+        self.labels[label_id] = name
+        return Reply(200, {"id": label_id, "name": name, "type": "user", "messageListVisibility": "show",
+                           "labelListVisibility": "labelShow"})  # fmt: skip
+
+    def _modify(self, message_id: str, body: Any) -> Reply:
+        message = next((m for m in self.messages if m.id == message_id), None)
+        if message is None:
+            return Reply(404, self.error_body(404, "Requested entity was not found."))
+        body = body if isinstance(body, dict) else {}
+        add, remove = list(body.get("addLabelIds") or []), list(body.get("removeLabelIds") or [])
+        known = set(SYSTEM_LABELS) | set(self.labels)
+        for label in add + remove:
+            if label not in known:
+                return Reply(400, self.error_body(400, f"Invalid label: {label}", "invalidArgument"))
+        message.labels = [label for label in message.labels if label not in remove]
+        message.labels += [label for label in add if label not in message.labels]
+        self.history_id += 1  # a label change is a history record too (labelsAdded/labelsRemoved, not listed here)
+        return Reply(200, {"id": message.id, "threadId": message.thread_id, "labelIds": message.labels})
 
     def _history(self, query: dict[str, str]) -> Reply:
         try:
