@@ -26,7 +26,6 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
@@ -35,8 +34,8 @@ from ai import facade, services  # noqa: E402
 from ai.models import AIRun, ProviderConfig  # noqa: E402
 from ai.selectors import ai_settings_get  # noqa: E402
 from ai.tests.fakes.openai_fake import OpenAIFake  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-ai"
 CONTEXT = {
@@ -49,12 +48,7 @@ CONTEXT = {
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench AI", slug=SLUG, admin_email="owner@bench-ai.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench AI")
     return tenant
 
 

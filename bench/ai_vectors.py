@@ -37,7 +37,6 @@ import django
 django.setup()
 
 import numpy as np  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
@@ -48,8 +47,8 @@ from ai import vectors  # noqa: E402
 from ai.models import Embedding  # noqa: E402
 from ai.models.vectors import EMBEDDING_DIMENSIONS  # noqa: E402
 from ai.providers.local.encoder import MODEL_NAME  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "ai" / "tests" / "data" / "tickets_labelled.jsonl"
 SLUG = "bench-vectors"
@@ -95,15 +94,7 @@ def synthetic(count: int, distribution: str, rng: np.random.Generator, centres: 
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Vectors",
-            slug=SLUG,
-            admin_email="owner@bench-vectors.test",
-            admin_password=settings.DEMO_PASSWORD,
-        )
+    tenant = bench_workspace(SLUG, "Bench Vectors")
     return tenant
 
 

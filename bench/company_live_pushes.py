@@ -27,24 +27,18 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
+from bench.common import bench_workspace  # noqa: E402
 from customers import live  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-live"
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Live", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Live")
     return tenant
 
 

@@ -26,27 +26,21 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.demo import seed_team  # noqa: E402
 from ai import facade as ai  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers import churn  # noqa: E402
 from customers.demo import seed_customers, seed_health  # noqa: E402
 from helpdesk.demo import seed_helpdesk  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-churn"
 
 
 def workspace(customers: int, seed: int) -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench churn", slug=SLUG, admin_email="owner@bench-churn.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench churn")
     with tenant_context(tenant):
         team = seed_team(email_domain="bench-churn.test")
         owners = [user for user in team.values() if user.role in ("agent", "sales")]

@@ -27,29 +27,23 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers import health  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from customers.models import Customer, HealthSnapshot  # noqa: E402
 from helpdesk.demo import seed_helpdesk  # noqa: E402
 from helpdesk.models import SatisfactionSurvey, Ticket, TicketEvent  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-health"
 
 
 def workspace(customers: int, tickets: int) -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Health", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Health")
     with tenant_context(tenant):
         agents = [
             User.objects.get_or_create(email=f"agent{n}@bench.test", defaults={"role": Role.AGENT, "name": f"A{n}"})[0]

@@ -34,22 +34,18 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers import selectors  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create, workspace_domain  # noqa: E402
+from tenants.services import workspace_domain  # noqa: E402
 
 SLUG = "bench-customers"
 settings.ALLOWED_HOSTS.append("testserver")
 
 
 def workspace(customers: int) -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Customers", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Customers")
     with tenant_context(tenant):
         agent, _ = User.objects.get_or_create(email="agent@bench.test", defaults={"role": Role.AGENT, "name": "Bench"})
         started = time.perf_counter()

@@ -43,11 +43,12 @@ from django.utils import timezone  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers import selectors  # noqa: E402
 from customers.models import Contact, Customer, Note, Task  # noqa: E402
 from helpdesk.models import SatisfactionSurvey, Ticket, TicketMessage  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create, workspace_domain  # noqa: E402
+from tenants.services import workspace_domain  # noqa: E402
 
 SLUG = "bench-timeline"
 COMPANY = "Timeline Bench Co"
@@ -56,12 +57,7 @@ settings.ALLOWED_HOSTS.append("testserver")
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Timeline", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Timeline")
     with tenant_context(tenant):
         agent, _ = User.objects.get_or_create(email="agent@bench.test", defaults={"role": Role.AGENT, "name": "Bench"})
         if not Customer.objects.filter(name=COMPANY).exists():

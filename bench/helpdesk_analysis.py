@@ -43,6 +43,7 @@ from django_tenants.utils import tenant_context  # noqa: E402
 
 from ai import facade  # noqa: E402
 from ai.models import AIRun, Embedding  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from core.testing.live import CeleryWorker, RedisDatabases, celery_reset_connections, database_url, server_env  # noqa: E402
 from helpdesk.models import Article, Category, Ticket, TicketMessage  # noqa: E402
@@ -51,7 +52,6 @@ from helpdesk.services import kb as kb_services  # noqa: E402
 from helpdesk.services import ticket_ai  # noqa: E402
 from helpdesk.services.tickets import ticket_create  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-helpdesk-ai"
 DATA = Path(__file__).resolve().parent.parent / "ai" / "tests" / "data"
@@ -63,12 +63,7 @@ SOLUTION = "Thanks for waiting. We fixed the setting on our side; it works again
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Helpdesk AI", slug=SLUG, admin_email=f"owner@{SLUG}.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Helpdesk AI")
     return tenant
 
 

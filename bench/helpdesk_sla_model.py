@@ -24,12 +24,12 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.demo import seed_team  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from helpdesk import sla_risk  # noqa: E402
 from helpdesk.demo import seed_helpdesk  # noqa: E402
@@ -37,18 +37,12 @@ from helpdesk.models import Ticket  # noqa: E402
 from helpdesk.selectors import sla as sla_selectors  # noqa: E402
 from helpdesk.services import sla  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-sla"
 
 
 def workspace(tickets: int, seed: int) -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench SLA", slug=SLUG, admin_email="owner@bench-sla.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench SLA")
     with tenant_context(tenant):
         team = seed_team(email_domain="bench-sla.test")
         owners = [user for user in team.values() if user.role in ("agent", "sales")]

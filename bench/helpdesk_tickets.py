@@ -72,6 +72,7 @@ from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from core.testing.live import CeleryWorker, database_url, server_env  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from customers.models import Contact  # noqa: E402
@@ -82,7 +83,7 @@ from helpdesk.models import HelpdeskSettings, Ticket, TicketMessage  # noqa: E40
 from helpdesk.selectors import tickets as ticket_selectors  # noqa: E402
 from helpdesk.services import tickets as ticket_services  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create, workspace_domain  # noqa: E402
+from tenants.services import workspace_domain  # noqa: E402
 
 CHILD = "HELPDESK_BENCH_CHILD"
 SLUG = "bench-helpdesk"
@@ -114,12 +115,7 @@ SEARCH_TERMS = (
 
 
 def workspace(tickets: int) -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Helpdesk", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Helpdesk")
     with tenant_context(tenant):
         agents = _agents()
         started = time.perf_counter()

@@ -56,10 +56,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import DEFAULT_DB_ALIAS, connection, connections  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
+from bench.common import bench_workspace  # noqa: E402
 from helpdesk.models import Ticket  # noqa: E402
 from inbox.mail.parse import mail_parse  # noqa: E402
 from inbox.mail.quotes import html_to_text, visible_text  # noqa: E402
@@ -67,7 +67,6 @@ from inbox.models import InboundEmail, Mailbox  # noqa: E402
 from inbox.services import inbound as inbound_services  # noqa: E402
 from inbox.services.inbound import inbound_process, inbound_receive  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 CHILD = "INBOX_BENCH_CHILD"
 SLUG = "bench-inbox"
@@ -76,12 +75,7 @@ MESSAGE_ID = re.compile(rb"^Message-I[Dd]:[^\n]*\n", re.MULTILINE | re.IGNORECAS
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Inbox", slug=SLUG, admin_email="owner@bench-inbox.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Inbox")
     with tenant_context(tenant):
         Mailbox.objects.get_or_create(address="support@workspace.test", defaults={"name": "Support", "kind": "imap"})
     return tenant

@@ -38,13 +38,13 @@ from django.db import connection, transaction  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from core.testing.live import CeleryWorker, database_url, server_env  # noqa: E402
 from customers.models import Contact, Customer  # noqa: E402
 from helpdesk.models import HelpdeskSettings, Ticket  # noqa: E402
 from helpdesk.services import tickets as ticket_services  # noqa: E402
 from inbox.models import Mailbox, OutboundEmail  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-inbox"
 MARKER = re.compile(rb"bench-([0-9a-f]{12})")
@@ -64,12 +64,7 @@ class Recorder:
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Inbox", slug=SLUG, admin_email="owner@bench-inbox.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Inbox")
     return tenant
 
 

@@ -43,6 +43,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
+from bench.common import bench_workspace  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from core.testing.live import CeleryWorker, RedisDatabases, celery_reset_connections, database_url, server_env  # noqa: E402
 from helpdesk.contracts import TICKET_UPDATED  # noqa: E402
@@ -53,7 +54,6 @@ from helpdesk.webhook_events import ticket_event_on_commit  # noqa: E402
 from inbox.models import WebhookSubscription  # noqa: E402
 from inbox.services import webhooks  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-webhooks"
 TICKETS = 20
@@ -94,12 +94,7 @@ class Receiver:
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Webhooks", slug=SLUG, admin_email=f"owner@{SLUG}.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Webhooks")
     return tenant
 
 

@@ -34,11 +34,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from leads import services  # noqa: E402
 from leads.models import Lead, LeadStageChange, Pipeline, StageKind  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create, workspace_domain  # noqa: E402
+from tenants.services import workspace_domain  # noqa: E402
 
 SLUG = "bench-leads"
 settings.ALLOWED_HOSTS.append("testserver")
@@ -69,12 +70,7 @@ def _fill(pipeline: Pipeline, *, open_leads: int, closed: int, owners: list, rng
 
 
 def workspace(leads: int) -> tuple[Tenant, int, int]:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench Leads", slug=SLUG, admin_email="owner@bench.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench Leads")
     with tenant_context(tenant):
         seller, _ = User.objects.get_or_create(email="sales@bench.test", defaults={"role": Role.SALES, "name": "Sam"})
         seed_customers(owners=[seller], customers=2000, contacts=4000, seed=3)

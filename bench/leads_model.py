@@ -25,29 +25,23 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 
 from accounts.demo import seed_team  # noqa: E402
 from ai import facade as ai  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from customers.demo import seed_customers  # noqa: E402
 from leads import intelligence  # noqa: E402
 from leads.demo import seed_leads  # noqa: E402
 from leads.models import Lead  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-leads-model"
 
 
 def workspace() -> Tenant:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Bench leads model", slug=SLUG, admin_email=f"owner@{SLUG}.test", admin_password=settings.DEMO_PASSWORD
-        )
+    tenant = bench_workspace(SLUG, "Bench leads model")
     return tenant
 
 

@@ -49,20 +49,17 @@ from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.common import bench_workspace  # noqa: E402
 from core.models import CacheFallbackEntry, OutboxMessage  # noqa: E402
 from core.testing.live import BIN, RedisServer, free_port  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import platform_bootstrap, tenant_create  # noqa: E402
 
 SLUG = "bench-redis"
 HOST = f"{SLUG}.{settings.SWITCHBOARD_BASE_DOMAIN}"
 
 
 def workspace_token() -> str:
-    platform_bootstrap()
-    tenant = Tenant.objects.filter(slug=SLUG).first() or tenant_create(
-        name="Bench Redis", slug=SLUG, admin_email="owner@bench-redis.test", admin_password=settings.DEMO_PASSWORD
-    )
+    tenant = bench_workspace(SLUG, "Bench Redis")
     with tenant_context(tenant):
         agent, _ = User.objects.get_or_create(email="agent@bench-redis.test", defaults={"role": Role.AGENT})
         return Token.objects.get_or_create(user=agent)[0].key
