@@ -72,6 +72,7 @@ class Command(BaseCommand):
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
         from leads.demo import seed_leads
+        from quotes.demo import seed_quotes
 
         team = seed_team(email_domain=f"{slug}.test")
         owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
@@ -88,7 +89,9 @@ class Command(BaseCommand):
             from ai.facade import outcome_train_queue
 
             outcome_train_queue("leads.conversion")  # registered by leads' AppConfig.ready
+        quotes = seed_quotes(owners=sellers, seed=zlib.crc32(slug.encode()))
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
-            f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added"
+            f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added, "
+            f"{quotes} quotes added"
         )
