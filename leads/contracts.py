@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,9 @@ class LeadSummary:
     value: Decimal
     currency: str
     status: str  # "open", "won" or "lost"
+    created: datetime | None = None
+    closed_at: datetime | None = None  # when it was won or lost
+    lost_reason: str = ""
 
 
 @dataclass(frozen=True)

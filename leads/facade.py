@@ -7,7 +7,7 @@ from . import panels, selectors, services
 from .contracts import LeadPanel, LeadSummary
 from .models import Lead, StageKind
 
-__all__ = ["lead_choices", "lead_panel_register", "lead_summary", "lead_win"]
+__all__ = ["lead_choices", "lead_panel_register", "lead_summaries", "lead_summary", "lead_win"]
 
 
 def _summary(lead: Lead) -> LeadSummary:
@@ -20,6 +20,9 @@ def _summary(lead: Lead) -> LeadSummary:
         value=lead.value,
         currency=lead.currency,
         status=lead.stage.kind,
+        created=lead.created,
+        closed_at=lead.won_at or lead.lost_at,
+        lost_reason=lead.lost_reason,
     )
 
 
@@ -27,6 +30,11 @@ def lead_summary(*, lead_id: int) -> LeadSummary | None:
     """The lead with this id, None when there is none in this workspace."""
     lead = Lead.objects.select_related("stage").filter(pk=lead_id).first()
     return _summary(lead) if lead is not None else None
+
+
+def lead_summaries(*, limit: int = 1000) -> list[LeadSummary]:
+    """The newest leads' summaries (demo data, reports): one query."""
+    return [_summary(lead) for lead in Lead.objects.select_related("stage").order_by("-created", "-id")[:limit]]
 
 
 def lead_choices(*, limit: int = 500) -> list[tuple[int, str]]:

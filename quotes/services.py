@@ -328,8 +328,7 @@ def quote_line_add(
     _apply_line_data(line, data or {})
     if line.kind == LineKind.SECTION:
         line.quantity, line.unit_price, line.discount, line.optional = Decimal(0), Decimal(0), Decimal(0), False
-        if not line.description.strip():
-            raise ValidationError({"description": "Name the section."}, code="required")
+        line.description = line.description.strip() or "Section"
     siblings = _lines(quote)
     index = len(siblings) if position is None else max(0, min(position, len(siblings)))
     line.position = index
@@ -489,10 +488,11 @@ def quote_status_set(
         return quote
     if status not in TRANSITIONS[quote.status]:
         now_label, next_label = quote.get_status_display().lower(), QuoteStatus(status).label.lower()
-        raise ValidationError({"status": f"A {now_label} quote cannot become {next_label}."}, code="bad_transition")
+        message = f"A {now_label} quote cannot become {next_label}."
+        raise ValidationError({"status": ValidationError(message, code="bad_transition")})
     reason = (reason or "").strip()
     if status == QuoteStatus.DECLINED and not reason:
-        raise ValidationError({"reason": "Say why the quote was declined."}, code="reason_required")
+        raise ValidationError({"reason": ValidationError("Say why the quote was declined.", code="reason_required")})
     if status == QuoteStatus.SENT and not QuoteLine.objects.filter(quote=quote, kind=LineKind.ITEM).exists():
         raise ValidationError("Add at least one line before sending the quote.", code="empty")
     now = timezone.now()

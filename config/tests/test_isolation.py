@@ -53,6 +53,10 @@ URL_KWARG_MODELS = {
     "pipeline_id": "leads.Pipeline",
     "stage_id": "leads.Stage",
     "activity_id": "leads.LeadActivity",
+    "quote_id": "quotes.Quote",
+    "line_id": "quotes.QuoteLine",
+    "product_id": "quotes.Product",
+    "revision_id": "quotes.QuoteRevision",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}
