@@ -473,6 +473,10 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "helpdesk.models.tickets.Ticket.Status",
         "ArticleStatusEnum": "helpdesk.models.kb.Article.Status",
         "CustomerTierEnum": "customers.models.CustomerTier",
+        "QuoteStatusEnum": "quotes.models.QuoteStatus",
+        "QuoteLineKindEnum": "quotes.models.LineKind",
+        # The name the ticket message kind had before quote lines brought a second "kind".
+        "KindEnum": "helpdesk.models.tickets.TicketMessage.Kind",
     },
 }
 

@@ -14,12 +14,16 @@ from leads import facade as leads
 from ..models import LineKind, Product, Quote, QuoteLine, QuoteStatus
 
 
-class _NamedSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="QuoteParty")
+class QuotePartySerializer(serializers.Serializer):
+    """A company or person named by a quote (leads' API has its own "_Named")."""
+
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
-class QuoteOwnerSerializer(_NamedSerializer):
+@extend_schema_serializer(component_name="QuoteOwner")
+class QuoteOwnerSerializer(QuotePartySerializer):
     email = serializers.EmailField(read_only=True)
 
 
@@ -48,8 +52,8 @@ class QuoteLineOutputSerializer(serializers.ModelSerializer):
 class QuoteOutputSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True, help_text="The quote number as people read it: Q-00042.")
     lead_id = serializers.IntegerField(read_only=True, allow_null=True)
-    customer = _NamedSerializer(read_only=True, allow_null=True)
-    contact = _NamedSerializer(read_only=True, allow_null=True)
+    customer = QuotePartySerializer(read_only=True, allow_null=True)
+    contact = QuotePartySerializer(read_only=True, allow_null=True)
     owner = QuoteOwnerSerializer(read_only=True, allow_null=True)
     subtotal = _money(help_text="Sum of the counted lines, each rounded to the currency's minor unit (half up).")
     tax_total = _money(help_text="Tax per rate on the rounded lines, each rate rounded once.")
@@ -68,6 +72,7 @@ class QuoteOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="QuoteDetail")
 class QuoteDetailOutputSerializer(QuoteOutputSerializer):
     lines = QuoteLineOutputSerializer(many=True, read_only=True, source="sheet_lines")
 
