@@ -5,13 +5,15 @@ from __future__ import annotations
 from .models import Role
 
 # Every member: sign in, use the API with their own token, read customers, tickets and the knowledge base.
-MEMBER = {"api.use", "customers.view", "tickets.view", "kb.view", "leads.view"}
+MEMBER = {"api.use", "customers.view", "tickets.view", "kb.view", "leads.view", "quotes.view"}
 CUSTOMER_WRITE = {"customers.edit", "customers.import"}
 # Working the sales pipeline: leads, their moves and activities.
 LEAD_WRITE = {"leads.edit"}
 # Shaping the sales process: pipelines and their stages, lead views shared with the whole workspace, and the web
 # forms that put leads on the board from the workspace's own site.
 LEAD_MANAGE = {"leads.manage"}
+# Selling: building and sending quotes, the catalog, and seeing costs and margins (never shown to other roles).
+QUOTE_WRITE = {"quotes.edit", "quotes.margin"}
 # Working the queue: replies, notes, assignment, bulk actions, AI composer; writing knowledge-base articles.
 TICKET_WORK = {"tickets.edit", "kb.edit"}
 # Running the workspace: people, invitations, the workspace's Django admin.
@@ -28,11 +30,11 @@ MANAGE = {
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | MANAGE | {"workspace.owner"}
+        MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | MANAGE | {"workspace.owner"}
     ),
-    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | MANAGE),
+    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | MANAGE),
     Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK),
-    Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE),
+    Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE | QUOTE_WRITE),
     Role.VIEWER: frozenset(MEMBER),
 }
 

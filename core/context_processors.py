@@ -23,6 +23,8 @@ def workspace(request: HttpRequest) -> dict:
         # The roles with leads.edit (accounts.roles) work the pipeline from the navigation; others reach leads
         # read-only from the customer pages.
         "can_work_leads": role in {"owner", "admin", "sales"},
+        # Every role has quotes.view (read-only for agents and viewers, like leads); sellers also edit.
+        "can_view_quotes": role is not None,
         "live_socket_url": live_socket_url(request) if in_workspace else "",
     }
 

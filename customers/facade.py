@@ -22,6 +22,7 @@ __all__ = [
     "INDIVIDUALS",
     "Contact",  # the model a ticket's requester points at: other apps hold contacts through foreign keys
     "company_panel_register",
+    "contact_customer_id",
     "contact_for_email",
     "contact_for_phone",
     "contact_match",
@@ -29,7 +30,9 @@ __all__ = [
     "contact_requester_rows",
     "contact_search",
     "customer_and_contact_resolve",
+    "customer_choices",
     "customer_match",
+    "customer_name",
     "prospects_match",
     "timeline_provider_register",
 ]
@@ -234,3 +237,21 @@ def company_panel_register(panel: CompanyPanel) -> None:
     """Adds a read-only block to every company page; call it from the app's `AppConfig.ready`. See
     customers.contracts.CompanyPanel for what the panel answers."""
     panels.panel_register(panel)
+
+
+# --- quotes: checking the company and contact a quote is for ---
+
+
+def customer_name(*, customer_id: int) -> str | None:
+    """The name of the customer with this id, None when there is none in this workspace."""
+    return Customer.objects.filter(pk=customer_id).values_list("name", flat=True).first()
+
+
+def contact_customer_id(*, contact_id: int) -> int | None:
+    """The id of the company this contact works at, None when there is no such contact."""
+    return Contact.objects.filter(pk=contact_id).values_list("customer_id", flat=True).first()
+
+
+def customer_choices(*, limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, name) of the customers by name, for a chooser."""
+    return list(Customer.objects.order_by("name", "id").values_list("id", "name")[:limit])

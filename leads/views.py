@@ -19,7 +19,7 @@ from core.forms import CsvImportForm, add_service_errors
 from core.htmx import hx_redirect, modal_done, render_modal, render_partial
 from core.realtime import topics_query
 
-from . import imports, live, selectors, services
+from . import imports, live, panels, selectors, services
 from .forms import LeadActivityForm, LeadForm, LeadMoveForm
 from .models import Lead, LeadActivity, Pipeline, Stage
 
@@ -143,6 +143,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
         "lead": lead,
         "can_edit": user_can(request.user, "leads.edit"),
         "activity_form": LeadActivityForm(auto_id="activity_%s"),
+        "lead_panels": panels.lead_panels(lead_id=lead.pk, user=request.user),
     }
     return render(request, DETAIL_TEMPLATE, context)
 

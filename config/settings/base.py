@@ -114,6 +114,7 @@ TENANT_APPS = [
     "helpdesk",
     "inbox",
     "leads",
+    "quotes",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -477,6 +478,10 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "helpdesk.models.tickets.Ticket.Status",
         "ArticleStatusEnum": "helpdesk.models.kb.Article.Status",
         "CustomerTierEnum": "customers.models.CustomerTier",
+        "QuoteStatusEnum": "quotes.models.QuoteStatus",
+        "QuoteLineKindEnum": "quotes.models.LineKind",
+        # The name the ticket message kind had before quote lines brought a second "kind".
+        "KindEnum": "helpdesk.models.tickets.TicketMessage.Kind",
     },
 }
 

@@ -49,7 +49,15 @@ ROLE_PAGES = {
     "owner": MEMBER_PAGES + WRITER_PAGES + MANAGER_PAGES + OWN_ACCOUNT_PAGES,
     "admin": MEMBER_PAGES,
     "agent": MEMBER_PAGES + WRITER_PAGES,
-    "sales": [*MEMBER_PAGES, "/leads/", "/leads/list/", "/leads/new/"],
+    "sales": [
+        *MEMBER_PAGES,
+        "/leads/",
+        "/leads/list/",
+        "/leads/new/",
+        "/quotes/",
+        "/quotes/{quote}/",
+        "/quotes/catalog/",
+    ],
     "viewer": MEMBER_PAGES,
 }
 ANONYMOUS_PAGES = [
@@ -91,7 +99,9 @@ def _pages_data(marker: str, author_id: int) -> dict[str, int | str]:
     TaskFactory(customer=contact.customer, title="Call back about the printer", owner=author)
     article = ArticleFactory(title=f"Accessible article {marker}", slug=f"accessible-{marker}", tags=["printing"])
     run = AIRunFactory(provider="local", model="switchboard-local-1", cost_usd=0)
+    quote = _quote_with_lines(contact, marker)
     return {
+        "quote": quote.pk,
         "ticket": ticket.pk,
         "customer": contact.customer_id,
         "contact": contact.pk,
@@ -102,10 +112,28 @@ def _pages_data(marker: str, author_id: int) -> dict[str, int | str]:
     }
 
 
+def _quote_with_lines(contact, marker: str):
+    """A quote with a heading, a catalog line and an optional line: the builder has every kind of row."""
+    from quotes import services
+    from quotes.tests.factories import ProductFactory, ProductPriceFactory
+
+    product = ProductFactory(sku=f"A11Y-{marker}", name=f"Accessible seat {marker}")
+    ProductPriceFactory(product=product)
+    quote = services.quote_create(actor=None, customer_id=contact.customer_id, title=f"Accessible {marker}")
+    services.quote_line_add(quote=quote, actor=None, kind="section", data={"description": "Licences"})
+    services.quote_line_add(quote=quote, actor=None, product=product, data={"quantity": "3"})
+    services.quote_line_add(quote=quote, actor=None, data={"description": "Training", "optional": True})
+    return quote
+
+
 def _delete_pages_data(marker: str, data: dict[str, int | str]) -> None:
     from ai.models import AIRun
     from customers.models import Customer
     from helpdesk.models import Article, ArticleCategory, Ticket
+    from quotes.models import Product, Quote
+
+    Quote.objects.filter(pk=data["quote"]).delete()
+    Product.objects.filter(sku=f"A11Y-{marker}").delete()
 
     Ticket.objects.filter(subject__endswith=marker).delete()
     Customer.objects.filter(name=f"Accessible {marker}").delete()

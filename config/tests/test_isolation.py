@@ -55,6 +55,10 @@ URL_KWARG_MODELS = {
     "activity_id": "leads.LeadActivity",
     "capture_form_id": "leads.LeadCaptureForm",
     "lead_view_id": "leads.LeadSavedView",
+    "quote_id": "quotes.Quote",
+    "line_id": "quotes.QuoteLine",
+    "product_id": "quotes.Product",
+    "revision_id": "quotes.QuoteRevision",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

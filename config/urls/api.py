@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("ai.api.urls")),
     path("", include("inbox.api.urls")),
     path("", include("leads.api.urls")),
+    path("", include("quotes.api.urls")),
     # Last: any other path under /api/v1/ (an id that is not a number, a typo) answers the API's JSON 404.
     re_path(r"^(?P<path>.+)$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

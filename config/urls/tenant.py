@@ -19,6 +19,7 @@ urlpatterns = [
     path("team/", include("accounts.urls")),
     path("customers/", include("customers.urls")),
     path("leads/", include("leads.urls")),
+    path("quotes/", include("quotes.urls")),
     path("tickets/", include("helpdesk.urls.tickets")),
     path("tickets/", include("helpdesk.urls.ticket_ai")),
     path("kb/", include("helpdesk.urls.kb")),

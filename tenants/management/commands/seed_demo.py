@@ -72,6 +72,7 @@ class Command(BaseCommand):
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
         from leads.demo import seed_capture, seed_lead_extras, seed_leads
+        from quotes.demo import seed_quotes
 
         team = seed_team(email_domain=f"{slug}.test")
         owners = [user for user in team.values() if user.role in CUSTOMER_OWNER_ROLES] or list(team.values())
@@ -90,9 +91,10 @@ class Command(BaseCommand):
             outcome_train_queue("leads.conversion")  # registered by leads' AppConfig.ready
         web_leads = seed_capture(owners=sellers, slug=slug, seed=zlib.crc32(slug.encode()))
         partner_leads = seed_lead_extras(owners=sellers, seed=zlib.crc32(slug.encode()))  # a second pipeline, views
+        quotes = seed_quotes(owners=sellers, seed=zlib.crc32(slug.encode()))
         summaries = seed_daily_summaries(authors=owners, seed=zlib.crc32(slug.encode()))  # last: a day's every entry
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added "
-            f"({web_leads} more from the web form, {partner_leads} partner deals), {summaries}"
+            f"({web_leads} more from the web form, {partner_leads} partner deals), {quotes} quotes added, {summaries}"
         )

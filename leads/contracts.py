@@ -1,0 +1,41 @@
+"""What other apps exchange with leads: a lead's summary and the blocks they add to the lead page.
+
+Frozen dataclasses and nothing else of leads: an app that reads a lead or adds a block imports this module (and
+`leads.facade`), never leads' models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LeadSummary:
+    id: int
+    title: str
+    customer_id: int | None
+    contact_id: int | None
+    owner_id: int | None
+    value: Decimal
+    currency: str
+    status: str  # "open", "won" or "lost"
+    created: datetime | None = None
+    closed_at: datetime | None = None  # when it was won or lost
+    lost_reason: str = ""
+
+
+@dataclass(frozen=True)
+class LeadPanel:
+    """A block another app adds to the lead page (e.g. the lead's quotes, with "New quote").
+
+    `context(lead_id, user)` returns the template's context, or None to show nothing to this user; it runs a fixed
+    number of queries. `template` is the app's own partial, rendered with that context as `panel`.
+    """
+
+    name: str
+    template: str
+    context: Callable[[int, Any], Mapping[str, object] | None]

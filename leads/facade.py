@@ -1,0 +1,61 @@
+"""What other apps may ask of leads: a lead's summary, the open leads to pick from, winning a lead (through
+leads.services, so history, conversion and live boards follow), and blocks on the lead page."""
+
+from __future__ import annotations
+
+from . import panels, selectors, services
+from .contracts import LeadPanel, LeadSummary
+from .models import Lead, StageKind
+
+__all__ = ["lead_choices", "lead_panel_register", "lead_summaries", "lead_summary", "lead_win"]
+
+
+def _summary(lead: Lead) -> LeadSummary:
+    return LeadSummary(
+        id=lead.pk,
+        title=lead.title,
+        customer_id=lead.customer_id,
+        contact_id=lead.contact_id,
+        owner_id=lead.owner_id,
+        value=lead.value,
+        currency=lead.currency,
+        status=lead.stage.kind,
+        created=lead.created,
+        closed_at=lead.won_at or lead.lost_at,
+        lost_reason=lead.lost_reason,
+    )
+
+
+def lead_summary(*, lead_id: int) -> LeadSummary | None:
+    """The lead with this id, None when there is none in this workspace."""
+    lead = Lead.objects.select_related("stage").filter(pk=lead_id).first()
+    return _summary(lead) if lead is not None else None
+
+
+def lead_summaries(*, limit: int = 1000) -> list[LeadSummary]:
+    """The newest leads' summaries (demo data, reports): one query."""
+    return [_summary(lead) for lead in Lead.objects.select_related("stage").order_by("-created", "-id")[:limit]]
+
+
+def lead_choices(*, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, title) of the open leads, most recently changed first, for a chooser."""
+    rows = Lead.objects.open().order_by("-updated", "-id").values_list("id", "title")[:limit]
+    return list(rows)
+
+
+def lead_win(*, lead_id: int, actor) -> bool:
+    """Moves an open lead to its pipeline's won stage (recorded, converted, pushed to boards); False when the lead is
+    gone, already closed, or its pipeline has no won stage."""
+    lead = Lead.objects.select_related("stage").filter(pk=lead_id).first()
+    if lead is None or lead.stage.kind != StageKind.OPEN:
+        return False
+    won = next((s for s in selectors.stage_list(pipeline=lead.stage.pipeline) if s.kind == StageKind.WON), None)
+    if won is None:
+        return False
+    services.lead_move(lead=lead, stage=won, position=0, actor=actor)
+    return True
+
+
+def lead_panel_register(panel: LeadPanel) -> None:
+    """Adds a block to every lead page; call it from the app's `AppConfig.ready`. See leads.contracts.LeadPanel."""
+    panels.panel_register(panel)

@@ -1,0 +1,15 @@
+"""Quote endpoints, mounted under /api/v1/."""
+
+from django.urls import path
+
+from .views import QuoteDetailApi, QuoteFromLeadApi, QuoteLineDetailApi, QuoteLineListApi, QuoteListApi, QuoteStatusApi
+
+app_name = "quotes_api"
+urlpatterns = [
+    path("quotes/", QuoteListApi.as_view(), name="quote_list"),
+    path("quotes/from-lead/", QuoteFromLeadApi.as_view(), name="quote_from_lead"),
+    path("quotes/<int:quote_id>/", QuoteDetailApi.as_view(), name="quote_detail"),
+    path("quotes/<int:quote_id>/lines/", QuoteLineListApi.as_view(), name="line_list"),
+    path("quotes/lines/<int:line_id>/", QuoteLineDetailApi.as_view(), name="line_detail"),
+    path("quotes/<int:quote_id>/status/", QuoteStatusApi.as_view(), name="quote_status"),
+]

@@ -1,0 +1,215 @@
+"""Forms for quote pages: input parsing and messages; the writes happen in services.py and catalog.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+
+from core.forms import BootstrapFormMixin, id_or_words_validator
+from customers import facade as customers
+from leads import facade as leads
+
+from . import selectors
+from .catalog import CATALOG_CURRENCIES
+from .models import Product, Quote, QuoteStatus, QuoteTemplate
+from .selectors import LIST_SORT_KEYS, ProductFilters, QuoteFilters
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.email})" if obj.name else obj.email
+
+
+class QuoteCreateForm(BootstrapFormMixin, forms.Form):
+    """A new quote for a lead or a company (prefilled from the page that opened it)."""
+
+    title = forms.CharField(required=False, max_length=200, help_text="The lead's title when left empty.")
+    lead = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Lead")
+    customer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Company")
+    currency = forms.CharField(required=False, max_length=3, help_text="Three letters, e.g. USD; the lead's if empty.")
+    template = forms.ModelChoiceField(queryset=QuoteTemplate.objects.all(), required=False, empty_label="No template")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].choices = [("", "No lead"), *leads.lead_choices()]
+        self.fields["customer"].choices = [("", "The lead's company"), *customers.customer_choices()]
+        self.style_fields()
+
+    def prefill(self, query) -> None:
+        for name in ("lead", "customer"):
+            value = (query.get(name) or "").strip()
+            if value.isdigit():
+                self.initial[name] = int(value)
+                self._keep_choice(name, int(value))
+
+    def _keep_choice(self, name: str, value: int) -> None:
+        """A closed lead (or a company past the chooser's limit) opened from its own page stays choosable."""
+        if value not in {choice for choice, _ in self.fields[name].choices if choice != ""}:
+            self.fields[name].choices = [*self.fields[name].choices, (value, f"#{value}")]
+
+    def full_clean(self) -> None:
+        if self.is_bound:
+            for name in ("lead", "customer"):
+                value = str(self.data.get(name) or "")
+                if value.isdigit():
+                    self._keep_choice(name, int(value))
+        super().full_clean()
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "lead_id": data["lead"],
+            "customer_id": data["customer"],
+            "currency": data["currency"],
+            "template": data["template"],
+        }
+
+
+class QuoteHeaderForm(BootstrapFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Quote
+        fields = ["title", "currency", "valid_until", "payment_terms", "owner", "notes", "terms"]
+        widgets = {
+            "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "currency": forms.TextInput(attrs={"maxlength": 3, "size": 3, "autocomplete": "off"}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "terms": forms.Textarea(attrs={"rows": 3}),
+        }
+        field_classes = {"owner": OwnerChoiceField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = selectors.owner_choices()
+        if not self.is_bound and self.instance.pk:
+            self.initial["version"] = self.instance.version
+        self.style_fields()
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class LineEditForm(forms.Form):
+    """One inline edit of a line: only the fields the request carries change."""
+
+    version = forms.IntegerField(min_value=1)
+    description = forms.CharField(required=False, max_length=4000)
+    quantity = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=3)
+    unit_price = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=4)
+    discount = forms.DecimalField(required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2)
+    tax_rate = forms.DecimalField(required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2)
+    optional = forms.BooleanField(required=False)
+    selected = forms.BooleanField(required=False)
+
+    EDITABLE = ("description", "quantity", "unit_price", "discount", "tax_rate", "optional", "selected")
+
+    def changes(self) -> dict[str, Any]:
+        """The submitted fields; a checkbox counts when its hidden companion ("<name>__present") was sent."""
+        changes = {}
+        for name in self.EDITABLE:
+            if name in ("optional", "selected"):
+                if f"{name}__present" in self.data:
+                    changes[name] = self.cleaned_data[name]
+            elif name in self.data and self.cleaned_data[name] is not None:
+                changes[name] = self.cleaned_data[name]
+        return changes
+
+
+class LineAddForm(forms.Form):
+    version = forms.IntegerField(min_value=1)
+    product = forms.ModelChoiceField(queryset=Product.objects.active(), required=False)
+    kind = forms.ChoiceField(choices=[("item", "item"), ("section", "section")], required=False)
+    description = forms.CharField(required=False, max_length=4000)
+
+
+class StatusForm(forms.Form):
+    version = forms.IntegerField(min_value=1, required=False)
+    status = forms.ChoiceField(choices=QuoteStatus.choices)
+    reason = forms.CharField(required=False, max_length=300)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: QuoteFilters
+    sort: str
+    cursor: str | None
+
+
+class QuoteFilterForm(BootstrapFormMixin, forms.Form):
+    """The list's filters, read the same way by the page and the API (documented as its query parameters)."""
+
+    q = forms.CharField(required=False, max_length=100, label="Search", help_text="Number, title or company name.")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *QuoteStatus.choices], label="Status")
+    owner = forms.CharField(
+        required=False,
+        max_length=20,
+        validators=[id_or_words_validator("me", message="Use a teammate's id or “me”.")],
+        help_text="A teammate's id or “me”.",
+    )
+    customer = forms.IntegerField(required=False, min_value=1, help_text="Id of a company.")
+    lead = forms.IntegerField(required=False, min_value=1, help_text="Id of a lead.")
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[("", "Default")] + [(f"{sign}{key}", f"{sign}{key}") for key in LIST_SORT_KEYS for sign in ("", "-")],
+        help_text="A field, “-” first for descending; the newest number first by default.",
+    )
+    cursor = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def query(self, *, user) -> ListQuery:
+        data = self.cleaned_data if self.is_valid() else {}
+        owner = (data.get("owner") or "").strip().lower()
+        filters = QuoteFilters(
+            q=data.get("q") or "",
+            status=data.get("status") or "",
+            owner_id=user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
+            customer_id=data.get("customer"),
+            lead_id=data.get("lead"),
+        )
+        return ListQuery(filters=filters, sort=data.get("sort") or "-number", cursor=data.get("cursor") or None)
+
+
+class ProductForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "description", "unit", "category", "tax_rate", "cost", "cost_currency", "active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"tax_rate": "Tax rate (%)", "cost": "Unit cost"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for currency in CATALOG_CURRENCIES:
+            field = forms.DecimalField(
+                required=False, min_value=0, max_digits=14, decimal_places=4, label=f"Price ({currency})"
+            )
+            self.fields[f"price_{currency.lower()}"] = field
+            if self.instance.pk and not self.is_bound:
+                price = next((p.unit_price for p in self.instance.prices.all() if p.currency == currency), None)
+                self.initial[f"price_{currency.lower()}"] = price
+        self.style_fields()
+
+    def product_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def prices(self) -> dict[str, Any]:
+        return {currency: self.cleaned_data[f"price_{currency.lower()}"] for currency in CATALOG_CURRENCIES}
+
+
+class ProductFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
+    category = forms.CharField(required=False, max_length=60)
+    active = forms.ChoiceField(required=False, choices=[("", "All"), ("yes", "Active"), ("no", "Inactive")])
+    cursor = forms.CharField(required=False, max_length=2000)
+
+    def filters(self) -> ProductFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return ProductFilters(
+            q=data.get("q") or "", category=data.get("category") or "", active=data.get("active") or ""
+        )

@@ -1,0 +1,116 @@
+"""Test data for the catalog, quotes, their lines, revisions and events, the number sequence and templates."""
+
+from decimal import Decimal
+
+import factory
+
+from accounts.tests.factories import UserFactory
+from customers.tests.factories import CustomerFactory
+from quotes.models import (
+    BundleItem,
+    Product,
+    ProductPrice,
+    ProductRelation,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    QuoteRevision,
+    QuoteSequence,
+    QuoteTemplate,
+)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit = "unit"
+    category = "Software"
+    tax_rate = Decimal("20.00")
+    cost = Decimal("40.0000")
+    cost_currency = "USD"
+
+
+class ProductPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductPrice
+
+    product = factory.SubFactory(ProductFactory)
+    currency = "USD"
+    unit_price = Decimal("100.0000")
+
+
+class BundleItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BundleItem
+
+    bundle = factory.SubFactory(ProductFactory)
+    component = factory.SubFactory(ProductFactory)
+    quantity = Decimal("1.000")
+
+
+class ProductRelationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductRelation
+
+    product = factory.SubFactory(ProductFactory)
+    related = factory.SubFactory(ProductFactory)
+
+
+class QuoteSequenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuoteSequence
+
+    name = factory.Sequence(lambda n: f"seq-{n}")
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quote
+
+    # Far above what the sequence hands out in tests, so factory quotes never take a number a service will.
+    number = factory.Sequence(lambda n: 900_000 + n)
+    title = factory.Sequence(lambda n: f"Quote {n}")
+    customer = factory.SubFactory(CustomerFactory)
+    owner = factory.SubFactory(UserFactory)
+    currency = "USD"
+
+
+class QuoteLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuoteLine
+
+    quote = factory.SubFactory(QuoteFactory)
+    position = factory.Sequence(lambda n: n)
+    description = factory.Sequence(lambda n: f"Line {n}")
+    quantity = Decimal("1.000")
+    unit_price = Decimal("100.0000")
+    tax_rate = Decimal("20.00")
+
+
+class QuoteRevisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuoteRevision
+
+    quote = factory.SubFactory(QuoteFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    snapshot = factory.LazyFunction(lambda: {"lines": [], "totals": {}})
+
+
+class QuoteEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuoteEvent
+
+    quote = factory.SubFactory(QuoteFactory)
+    kind = QuoteEvent.Kind.CREATED
+    summary = "Created"
+
+
+class QuoteTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuoteTemplate
+
+    name = factory.Sequence(lambda n: f"Template {n}")
+    payment_terms = "Net 30"

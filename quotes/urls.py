@@ -1,0 +1,26 @@
+"""Workspace pages under /quotes/: the list, the builder and its fragments, revisions, the catalog."""
+
+from django.urls import path
+
+from . import views, views_catalog
+
+app_name = "quotes"
+urlpatterns = [
+    path("", views.quote_list, name="quote_list"),
+    path("new/", views.quote_create, name="quote_create"),
+    path("<int:quote_id>/", views.quote_detail, name="quote_detail"),
+    path("<int:quote_id>/edit/", views.quote_update, name="quote_update"),
+    path("<int:quote_id>/status/", views.quote_status, name="quote_status"),
+    path("<int:quote_id>/lines/", views.line_add, name="line_add"),
+    path("<int:quote_id>/lines/order/", views.lines_reorder, name="lines_reorder"),
+    path("<int:quote_id>/products/", views.product_search, name="product_search"),
+    path("revisions/<int:revision_id>/", views.quote_revision, name="quote_revision"),
+    path("lines/<int:line_id>/", views.line_update, name="line_update"),
+    path("lines/<int:line_id>/remove/", views.line_remove, name="line_remove"),
+    path("lines/<int:line_id>/move/", views.line_move, name="line_move"),
+    path("catalog/", views_catalog.product_list, name="product_list"),
+    path("catalog/new/", views_catalog.product_create, name="product_create"),
+    path("catalog/import/", views_catalog.catalog_import, name="catalog_import"),
+    path("catalog/export/", views_catalog.catalog_export, name="catalog_export"),
+    path("catalog/<int:product_id>/", views_catalog.product_update, name="product_update"),
+]
