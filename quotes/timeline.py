@@ -3,6 +3,8 @@ declined stand out)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q
 from django.urls import reverse
 
@@ -78,5 +80,13 @@ def timeline_entries(query: TimelineQuery) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: entry.sort_key, reverse=True)[: query.limit]
 
 
+def active_customers(since: datetime, until: datetime) -> set[int]:
+    """Companies with a quote event in [since, until), for the daily summaries: one query."""
+    events = QuoteEvent.objects.filter(at__gte=since, at__lt=until, quote__customer_id__isnull=False)
+    return set(events.order_by().values_list("quote__customer_id", flat=True).distinct())
+
+
 def register() -> None:
-    timeline_provider_register(TimelineProvider(source_app=SOURCE, kinds=KINDS, entries=timeline_entries))
+    timeline_provider_register(
+        TimelineProvider(source_app=SOURCE, kinds=KINDS, entries=timeline_entries, active_customers=active_customers)
+    )

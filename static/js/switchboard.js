@@ -160,4 +160,10 @@
       if (action) { event.preventDefault(); action.click(); }
     }
   });
+
+  // A form marked data-reset-on-success empties itself once htmx has sent it successfully (an "add another" form).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (form && form.matches && form.matches("form[data-reset-on-success]") && event.detail.successful) { form.reset(); }
+  });
 })();
