@@ -16,11 +16,9 @@ The public route is listed in PUBLIC_ROUTES of config/tests/test_authorization.p
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -33,12 +31,11 @@ from accounts.permissions import capability_required
 from core.client_ip import client_ip
 from core.forms import add_service_errors
 from core.origins import origin_of_url
+from core.rate_limit import over_limit
 
 from . import capture
 from .capture_forms import CaptureFormSettingsForm, CaptureSubmissionForm, form_token
 from .models import LeadCaptureForm
-
-logger = logging.getLogger(__name__)
 
 CAPABILITY = "leads.manage"
 EMBED_TEMPLATE = "leads/capture_embed.html"
@@ -57,20 +54,9 @@ def _own_origin(request: HttpRequest) -> str:
     return origin_of_url(request.build_absolute_uri("/"))
 
 
-def _over_limit(key: str, limit: tuple[int, int]) -> bool:
-    """Counts one request; the cache's keys are prefixed with the workspace's schema (django_tenants make_key)."""
-    count, window = limit
-    try:
-        cache.add(key, 0, timeout=window)
-        return cache.incr(key) > count
-    except Exception:  # a cache outage must not close the form
-        logger.warning("lead capture rate limit unavailable; allowing", exc_info=True)
-        return False
-
-
 def _rate_limited(request: HttpRequest, form: LeadCaptureForm) -> bool:
-    over_address = _over_limit(f"leads:capture:{form.pk}:addr:{client_ip(request)}", LIMIT_PER_ADDRESS)
-    return _over_limit(f"leads:capture:{form.pk}:all", LIMIT_PER_FORM) or over_address
+    over_address = over_limit(f"leads:capture:{form.pk}:addr:{client_ip(request)}", *LIMIT_PER_ADDRESS)
+    return over_limit(f"leads:capture:{form.pk}:all", *LIMIT_PER_FORM) or over_address
 
 
 def _page(request: HttpRequest, capture_form: LeadCaptureForm, status: int = 200, **context) -> HttpResponse:

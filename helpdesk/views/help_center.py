@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.client_ip import client_ip
 from core.forms import add_service_errors
 from core.htmx import render_partial
+from core.rate_limit import over_limit
 
 from ..kb_forms import DeflectionForm, HelpRequestForm, RequestReplyForm, SignInForm, SurveyForm
 from ..models import Article, ArticleCategory, DeflectionEvent, HelpdeskSettings
@@ -80,14 +81,7 @@ VOTE_MEMORY = 24 * HOUR  # one vote per article and address per day
 
 def _over_limit(request: HttpRequest, action: str) -> bool:
     """Counts this attempt; True once the address exceeded the action's limit in the current window."""
-    limit, window = LIMITS[action]
-    key = f"help:limit:{action}:{client_ip(request)}"
-    try:
-        cache.add(key, 0, timeout=window)
-        return cache.incr(key) > limit
-    except Exception:  # a cache outage must not close the help center
-        logger.warning("help-center rate limit unavailable; allowing %s", action, exc_info=True)
-        return False
+    return over_limit(f"help:limit:{action}:{client_ip(request)}", *LIMITS[action])
 
 
 def _limit_key(action: str, subject: str) -> str:

@@ -9,7 +9,6 @@ cache (failing open if the cache is down), sizes checked, and every text the wid
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from functools import cache as memoize
 from functools import wraps
@@ -18,7 +17,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,13 +26,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import capability_required
 from core.client_ip import client_ip
 from core.forms import add_service_errors
+from core.rate_limit import over_limit
 
 from ..chat_forms import ChatWidgetForm
 from ..models import ChatWidget
 from ..selectors import chat as selectors
 from ..services import chat as services
-
-logger = logging.getLogger(__name__)
 
 SETTINGS_TEMPLATE = "inbox/chat_settings.html"
 SETTINGS_CAPABILITY = "helpdesk.configure"
@@ -60,14 +57,7 @@ def _error(message: str, status: int) -> JsonResponse:
 
 
 def _over_limit(request: HttpRequest, action: str) -> bool:
-    limit, window = LIMITS[action]
-    key = f"chat:limit:{action}:{client_ip(request)}"
-    try:
-        cache.add(key, 0, timeout=window)
-        return cache.incr(key) > limit
-    except Exception:  # a cache outage must not close the chat
-        logger.warning("chat rate limit unavailable; allowing %s", action, exc_info=True)
-        return False
+    return over_limit(f"chat:limit:{action}:{client_ip(request)}", *LIMITS[action])
 
 
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:
