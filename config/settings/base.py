@@ -509,6 +509,10 @@ HELPDESK_ATTACHMENT_MAX_BYTES = int(env("HELPDESK_ATTACHMENT_MAX_BYTES", str(4 *
 HELPDESK_ATTACHMENTS_PER_MESSAGE = 5
 # A help-center request's status link (emailed to the requester) stops working this many days after it was sent.
 HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
+# A quote's public link (quotes/public.py) works this long after it was sent, and never past the quote's validity
+# date plus the grace days (the customer sees "expired" instead).
+QUOTE_LINK_MAX_AGE_DAYS = int(env("QUOTE_LINK_MAX_AGE_DAYS", "120"))
+QUOTE_LINK_GRACE_DAYS = int(env("QUOTE_LINK_GRACE_DAYS", "0"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
