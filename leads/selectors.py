@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from core.keyset import KeysetOrder, Page, count_up_to, cursor_after, paginate
 
@@ -38,8 +39,11 @@ LIST_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "updated": ("updated", "id"),
     "created": ("created", "id"),
     "value": ("value", "id"),
-    "expected_close": ("expected_close", "id"),
+    "expected_close": ("close_rank", "id"),
 }
+# Leads without an expected close date sort after every dated one (latest first: before them): a keyset cannot
+# seek past NULLs, and dropping them from the list would hide deals.
+NO_CLOSE_DATE = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -280,11 +284,11 @@ def lead_list(
     matches = _matching(filters or LeadFilters())
     name, descending = parse_sort(sort)
     order = KeysetOrder(keys=LIST_SORT_KEYS[name], descending=descending)
+    rows = _cards(matches)
     if name == "expected_close":
-        # A keyset cannot compare NULLs: sorted by close date, the list shows the leads that have one.
-        matches = matches.exclude(expected_close__isnull=True)
+        rows = rows.annotate(close_rank=Coalesce("expected_close", Value(NO_CLOSE_DATE)))
     page = paginate(
-        _cards(matches),
+        rows,
         order=order,
         cursor=cursor,
         page_size=max(1, min(page_size, MAX_PAGE_SIZE)),

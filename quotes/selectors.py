@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
 
@@ -24,8 +26,11 @@ LIST_SORT_KEYS: dict[str, tuple[str, ...]] = {
     "number": ("number",),
     "updated": ("updated", "id"),
     "total": ("total", "id"),
-    "valid_until": ("valid_until", "id"),
+    "valid_until": ("validity_rank", "id"),
 }
+# Quotes without a validity date sort after every dated one (latest first: before them): a keyset cannot seek past
+# NULLs, and dropping them from the list would hide quotes.
+NO_VALIDITY_DATE = date(9999, 12, 31)
 OWNER_FIELDS_UNSHOWN = ("owner__password", "owner__last_login", "owner__date_joined")
 
 
@@ -77,9 +82,12 @@ def _matching(filters: QuoteFilters) -> QuerySet[Quote]:
     return queryset
 
 
-def quote_queryset(*, filters: QuoteFilters | None = None) -> QuerySet[Quote]:
-    """Filtered quotes as rows show them (the API pages them itself)."""
-    return _rows(_matching(filters or QuoteFilters()))
+def quote_queryset(*, filters: QuoteFilters | None = None, sort: str | None = None) -> QuerySet[Quote]:
+    """Filtered quotes as rows show them, with what `sort` orders by (the API pages them itself)."""
+    rows = _rows(_matching(filters or QuoteFilters()))
+    if parse_sort(sort)[0] == "valid_until":
+        rows = rows.annotate(validity_rank=Coalesce("valid_until", Value(NO_VALIDITY_DATE)))
+    return rows
 
 
 def quote_order(sort: str | None) -> KeysetOrder:
@@ -91,17 +99,15 @@ def quote_list(
     *, filters: QuoteFilters | None = None, sort: str | None = None, cursor: str | None = None, page_size: int = 50
 ) -> Page[Quote]:
     """One page of quotes (1 query) and how many match, counted up to COUNT_CAP (1 query)."""
-    matches = _matching(filters or QuoteFilters())
-    if parse_sort(sort)[0] == "valid_until":
-        matches = matches.exclude(valid_until__isnull=True)  # a keyset cannot compare NULLs
+    filters = filters or QuoteFilters()
     page = paginate(
-        _rows(matches),
+        quote_queryset(filters=filters, sort=sort),
         order=quote_order(sort),
         cursor=cursor,
         page_size=max(1, min(page_size, MAX_PAGE_SIZE)),
         salt=LIST_CURSOR_SALT,
     )
-    total, capped = count_up_to(matches, COUNT_CAP)
+    total, capped = count_up_to(_matching(filters), COUNT_CAP)
     return dataclasses.replace(page, total=total, total_capped=capped)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -100,3 +101,21 @@ def test_lead_get_brings_history_and_activities_in_fixed_queries(stages, django_
         fetched = selectors.lead_get(lead_id=lead.pk)
         assert [change.to_stage.name for change in fetched.stage_changes.all()] == ["Proposal", "Prospect"]
         assert [activity.subject for activity in fetched.activities.all()] == ["Call"]
+
+
+@pytest.mark.parametrize("sort", ["expected_close", "-expected_close"])
+def test_sorting_by_close_date_keeps_leads_without_one_across_pages(stages, sort):
+    today = date(2026, 12, 7)
+    for day in range(3):
+        LeadFactory(title=f"Dated {day}", stage=stages["Prospect"], expected_close=today + timedelta(days=day))
+    LeadFactory.create_batch(2, title="Undated", stage=stages["Prospect"], expected_close=None)
+
+    titles, cursor = [], None
+    while True:
+        page = selectors.lead_list(sort=sort, cursor=cursor, page_size=2)
+        titles += [lead.title for lead in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    dated = ["Dated 0", "Dated 1", "Dated 2"]
+    expected = [*dated, "Undated", "Undated"] if sort == "expected_close" else ["Undated", "Undated", *dated[::-1]]
+    assert titles == expected

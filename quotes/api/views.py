@@ -96,9 +96,7 @@ class QuoteListApi(_QuoteApi):
     )
     def get(self, request: Request) -> Response:
         query = validated_query(QuoteFilterForm, request.query_params).query(user=request.user)
-        queryset = selectors.quote_queryset(filters=query.filters)
-        if query.sort.lstrip("-") == "valid_until":
-            queryset = queryset.exclude(valid_until__isnull=True)  # a keyset cannot compare NULLs
+        queryset = selectors.quote_queryset(filters=query.filters, sort=query.sort)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(QuoteOutputSerializer(page, many=True).data)
 
