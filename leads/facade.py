@@ -1,5 +1,6 @@
-"""What other apps may ask of leads: a lead's summary and its notes (logged activities), the open leads to pick from, winning a lead (through
-leads.services, so history, conversion and live boards follow), and blocks on the lead page."""
+"""What other apps may ask of leads: a lead's summary and its notes (logged activities), the open leads to pick
+from, winning a lead (through leads.services, so history, conversion and live boards follow), and blocks on the
+lead page."""
 
 from __future__ import annotations
 
