@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import capability_required
@@ -19,6 +20,7 @@ from . import copilot, services, services_copilot
 from .views import _conflict, _quote_or_404, _refused, _version, line_added, quote_url
 
 PANEL_TEMPLATE = "quotes/_copilot_panel.html"
+DONE_TEMPLATE = "quotes/_copilot_done.html"
 
 
 @require_GET
@@ -32,10 +34,7 @@ def copilot_panel(request: HttpRequest, quote_id: int) -> HttpResponse:
 
 def _done(run_id: str, text: str) -> str:
     """The suggestion's row, replaced out of band by what happened to it."""
-    return (
-        f'<li id="copilot-item-{int(run_id)}" hx-swap-oob="true" class="list-group-item small text-body-secondary" '
-        f'data-testid="copilot-done">{text}</li>'
-    )
+    return render_to_string(DONE_TEMPLATE, {"run_id": int(run_id), "text": text})
 
 
 @require_POST

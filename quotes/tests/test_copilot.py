@@ -10,6 +10,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -384,3 +386,14 @@ def test_the_api_returns_the_analysis(client, login, clean):
     assert data["scope"]["risks"] == [] and data["summary"]["by"] == "template"
     assert set(data) == {"scope", "questions", "upsells", "cross_sells", "summary", "email"}
     assert all(item["run_id"] for item in data["upsells"] + data["cross_sells"])
+
+
+def test_reading_the_facts_takes_the_same_queries_whatever_the_history(clean, catalog, customer):
+    with CaptureQueriesContext(connection) as few:
+        copilot.quote_facts(clean)
+    for _ in range(5):
+        accepted = QuoteFactory(customer=customer, status=QuoteStatus.ACCEPTED, accepted_at=timezone.now())
+        QuoteLineFactory(quote=accepted, product=catalog["headset"])
+    with CaptureQueriesContext(connection) as many:
+        copilot.quote_facts(clean)
+    assert len(many) == len(few)
