@@ -29,6 +29,18 @@ class LeadSummary:
 
 
 @dataclass(frozen=True)
+class LeadNote:
+    """One logged activity of a lead (a call, an email, a meeting, a task) with its notes: the lead's history."""
+
+    kind: str  # "call", "email", "meeting" or "task"
+    kind_label: str
+    subject: str
+    notes: str
+    done: bool
+    created: datetime
+
+
+@dataclass(frozen=True)
 class LeadPanel:
     """A block another app adds to the lead page (e.g. the lead's quotes, with "New quote").
 

@@ -1,13 +1,14 @@
-"""What other apps may ask of leads: a lead's summary, the open leads to pick from, winning a lead (through
-leads.services, so history, conversion and live boards follow), and blocks on the lead page."""
+"""What other apps may ask of leads: a lead's summary and its notes (logged activities), the open leads to pick
+from, winning a lead (through leads.services, so history, conversion and live boards follow), and blocks on the
+lead page."""
 
 from __future__ import annotations
 
 from . import panels, selectors, services
-from .contracts import LeadPanel, LeadSummary
-from .models import Lead, StageKind
+from .contracts import LeadNote, LeadPanel, LeadSummary
+from .models import Lead, LeadActivity, StageKind
 
-__all__ = ["lead_choices", "lead_panel_register", "lead_summaries", "lead_summary", "lead_win"]
+__all__ = ["lead_choices", "lead_notes", "lead_panel_register", "lead_summaries", "lead_summary", "lead_win"]
 
 
 def _summary(lead: Lead) -> LeadSummary:
@@ -35,6 +36,12 @@ def lead_summary(*, lead_id: int) -> LeadSummary | None:
 def lead_summaries(*, limit: int = 1000) -> list[LeadSummary]:
     """The newest leads' summaries (demo data, reports): one query."""
     return [_summary(lead) for lead in Lead.objects.select_related("stage").order_by("-created", "-id")[:limit]]
+
+
+def lead_notes(*, lead_id: int, limit: int = 20) -> list[LeadNote]:
+    """The lead's activities with their notes, newest first (one query); empty for an unknown lead."""
+    rows = LeadActivity.objects.filter(lead_id=lead_id).order_by("-created", "-id")[:limit]
+    return [LeadNote(row.kind, row.get_kind_display(), row.subject, row.notes, row.done, row.created) for row in rows]
 
 
 def lead_choices(*, limit: int = 500) -> list[tuple[int, str]]:

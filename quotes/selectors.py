@@ -1,11 +1,12 @@
 """Every non-trivial read of quotes: the filtered list (keyset pages), one quote with its lines and their amounts,
-the builder's catalog search, the catalog list, revisions."""
+the builder's catalog search, the catalog list, revisions, and what the copilot learns from (accepted quotes)."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet, Value
@@ -242,3 +243,43 @@ def product_get(*, product_id: int) -> Product:
 
 def product_export_rows() -> list[Product]:
     return list(_with_prices(Product.objects.order_by("sku")))
+
+
+# --- What the copilot reads (quotes.copilot) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptedHistory:
+    """The workspace's accepted quotes as the copilot learns from them, oldest acceptance first."""
+
+    baskets: list[frozenset[int]]  # the product ids of each accepted quote's item lines
+    discounts: list[Decimal]  # the discount of every item line of an accepted quote
+    totals: list[Decimal]  # each accepted quote's total, in `currency` only
+
+
+def accepted_history(*, currency: str, exclude_quote_id: int | None = None, limit: int = 5000) -> AcceptedHistory:
+    """The newest `limit` accepted quotes (two queries): their baskets, line discounts and totals in `currency`."""
+    quotes = Quote.objects.filter(status=Quote.Status.ACCEPTED).exclude(pk=exclude_quote_id)
+    rows = list(quotes.order_by("-accepted_at", "-id").values_list("id", "currency", "total")[:limit])
+    rows.reverse()
+    lines = QuoteLine.objects.filter(quote_id__in=[row[0] for row in rows], kind=QuoteLine.Kind.ITEM)
+    products: dict[int, set[int]] = {}
+    discounts = []
+    for quote_id, product_id, discount in lines.values_list("quote_id", "product_id", "discount"):
+        discounts.append(discount)
+        if product_id is not None:
+            products.setdefault(quote_id, set()).add(product_id)
+    return AcceptedHistory(
+        baskets=[frozenset(products[quote_id]) for quote_id, _, _ in rows if quote_id in products],
+        discounts=discounts,
+        totals=[total for _, quote_currency, total in rows if quote_currency == currency],
+    )
+
+
+def copilot_products(*, currency: str, limit: int = 2000) -> list[Product]:
+    """Active products with their unit price in `currency` as `price` (None without one): two queries."""
+    prices = Prefetch("prices", queryset=ProductPrice.objects.filter(currency=currency), to_attr="in_currency")
+    products = list(Product.objects.active().prefetch_related(prices).order_by("category", "name", "id")[:limit])
+    for product in products:
+        product.price = product.in_currency[0].unit_price if product.in_currency else None
+    return products

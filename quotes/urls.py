@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_catalog
+from . import views, views_catalog, views_copilot
 
 app_name = "quotes"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("<int:quote_id>/lines/", views.line_add, name="line_add"),
     path("<int:quote_id>/lines/order/", views.lines_reorder, name="lines_reorder"),
     path("<int:quote_id>/products/", views.product_search, name="product_search"),
+    path("<int:quote_id>/copilot/", views_copilot.copilot_panel, name="copilot_panel"),
+    path("<int:quote_id>/copilot/add/", views_copilot.copilot_add, name="copilot_add"),
+    path("<int:quote_id>/copilot/use/", views_copilot.copilot_use, name="copilot_use"),
+    path("<int:quote_id>/copilot/feedback/", views_copilot.copilot_feedback, name="copilot_feedback"),
     path("revisions/<int:revision_id>/", views.quote_revision, name="quote_revision"),
     path("lines/<int:line_id>/", views.line_update, name="line_update"),
     path("lines/<int:line_id>/remove/", views.line_remove, name="line_remove"),

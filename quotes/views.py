@@ -221,13 +221,19 @@ def line_add(request: HttpRequest, quote_id: int) -> HttpResponse:
         return _conflict(request, quote_id, request.path)
     except ValidationError as error:
         return _refused(request, quote_id, error)
+    return line_added(request, quote_id, line.pk)
+
+
+def line_added(request: HttpRequest, quote_id: int, line_id: int, extra_html: str = "") -> HttpResponse:
+    """The answer to a line added from the builder (also by the copilot): the new row, appended to #quote-lines,
+    and the totals, version and empty state out of band."""
     if not request.htmx:
         return redirect("quotes:quote_detail", quote_id=quote_id)
     quote = _quote_or_404(quote_id)
     context = _builder_context(request, quote)
-    line = next(item for item in context["sheet"].lines if item.pk == line.pk)
+    line = next(item for item in context["sheet"].lines if item.pk == line_id)
     html = render_to_string(f"{BUILDER_TEMPLATE}#quote-line", {**context, "line": line}, request=request)
-    return HttpResponse(html + _fragments(request, quote, *CHANGED, "quote-empty"))
+    return HttpResponse(html + _fragments(request, quote, *CHANGED, "quote-empty") + extra_html)
 
 
 @require_POST

@@ -168,3 +168,61 @@ class QuoteStatusSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=QuoteStatus.choices)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, help_text="Required to decline.")
     version = serializers.IntegerField(min_value=1, required=False)
+
+
+# --- The copilot (quotes.copilot): what it found, each item with the AI run to give feedback on ---------------
+
+
+class CopilotRiskSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="missing_line, discount_high, margin_low, below_cost, validity_missing, "
+                                 "validity_short or vague")  # fmt: skip
+    message = serializers.CharField()
+    rule = serializers.CharField(help_text="The rule that fired, in words.")
+    figure = serializers.CharField(help_text="The figure behind it.")
+    line_id = serializers.IntegerField(allow_null=True)
+    product_id = serializers.IntegerField(allow_null=True, help_text="A missing product, to add.")
+    run_id = serializers.IntegerField(allow_null=True)
+
+
+class CopilotScopeSerializer(serializers.Serializer):
+    summary = serializers.CharField()
+    risks = CopilotRiskSerializer(many=True)
+
+
+class CopilotQuestionSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    because = serializers.CharField()
+    run_id = serializers.IntegerField(allow_null=True)
+
+
+class CopilotSuggestionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["upsell", "cross_sell"])
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField(allow_blank=True)
+    unit_price = serializers.CharField(allow_null=True, help_text="In the quote's currency.")
+    source = serializers.ChoiceField(choices=["rules", "similar", "popular"])
+    reason = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+    lift = serializers.FloatField(allow_null=True)
+    run_id = serializers.IntegerField(allow_null=True)
+
+
+class CopilotWritingSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["summary", "email"])
+    text = serializers.CharField(allow_blank=True)
+    subject = serializers.CharField(allow_blank=True)
+    by = serializers.CharField(help_text='"template", or the generative model that wrote it (checked).')
+    run_id = serializers.IntegerField(allow_null=True)
+    refused = serializers.ListField(child=serializers.CharField(), help_text="Why a generated text was refused.")
+
+
+@extend_schema_serializer(component_name="QuoteCopilot")
+class QuoteCopilotSerializer(serializers.Serializer):
+    scope = CopilotScopeSerializer()
+    questions = CopilotQuestionSerializer(many=True)
+    upsells = CopilotSuggestionSerializer(many=True)
+    cross_sells = CopilotSuggestionSerializer(many=True)
+    summary = CopilotWritingSerializer()
+    email = CopilotWritingSerializer()

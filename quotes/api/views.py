@@ -15,15 +15,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import HasCapability
+from accounts.roles import user_can
 from core.api.errors import Conflict
 from core.api.pagination import KeysetCursorPagination
 from core.api.params import form_parameters, validated_query
 from core.keyset import KeysetOrder
 
-from .. import selectors, services
+from .. import copilot, selectors, services
 from ..forms import QuoteFilterForm
 from ..models import Quote, QuoteLine
 from .serializers import (
+    QuoteCopilotSerializer,
     QuoteCreateSerializer,
     QuoteDetailOutputSerializer,
     QuoteFromLeadSerializer,
@@ -153,6 +155,22 @@ class QuoteDetailApi(_QuoteApi):
         with _state_conflicts():
             services.quote_update(quote=quote, actor=request.user, data=data, expected_version=version)
         return Response(_detail(quote_id))
+
+
+class QuoteCopilotApi(_QuoteApi):
+    serializer_class = QuoteCopilotSerializer
+
+    @extend_schema(
+        summary="The copilot's analysis of a quote",
+        description="Scope and risks (margin risks only with the quotes.margin capability), questions for the "
+        "customer, upsells and cross-sells with why, an executive summary and email copy (templates offline; "
+        "generated and checked against the quote's figures with a cloud provider). Each item names its AI run.",
+        responses=QuoteCopilotSerializer,
+    )
+    def get(self, request: Request, quote_id: int) -> Response:
+        quote = _quote(quote_id)
+        report = copilot.quote_copilot(quote, user=request.user, show_margin=user_can(request.user, "quotes.margin"))
+        return Response(QuoteCopilotSerializer(report.as_dict()).data)
 
 
 class QuoteLineListApi(_QuoteApi):

@@ -55,3 +55,23 @@
     move(row, event.key === "ArrowUp" ? "up" : "down", "#" + (event.target.id || "none"));
   });
 })();
+
+// The Copilot panel's "Copy": the email (subject, blank line, body) onto the clipboard; its form records the copy.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("#quote-copilot [data-copy-target]");
+    if (!button) { return; }
+    const body = document.getElementById(button.dataset.copyTarget);
+    const subject = document.getElementById(button.dataset.copySubject || "");
+    if (!body) { return; }
+    const text = (subject && subject.value ? subject.value + "\n\n" : "") + body.value;
+    const status = document.getElementById("copilot-copy-status");
+    const done = function () { if (status) { status.textContent = "Copied to the clipboard."; } };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { body.select(); });
+    } else {
+      body.select();
+    }
+  });
+})();
