@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.permissions import IsWorkspaceMember
 from accounts.roles import role_can
-from config.tests.walk import TENANT_URLCONF, Route, tenant_routes
+from config.tests.walk import TENANT_URLCONF, Route, rolled_back, tenant_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -93,16 +93,21 @@ def _is_api(route: Route) -> bool:
     return route.view_class is not None and hasattr(route.view_class, "permission_classes")
 
 
-@pytest.mark.parametrize("route", PROTECTED, ids=lambda route: route.name)
-def test_signed_out_visitors_are_sent_to_login(route, client):
-    url = _url(route)
-    for method in ("get", "post"):
-        response = getattr(client, method)(url)
-        if _is_api(route):
-            assert response.status_code in {401, 403}, f"{method.upper()} {url}: {response.status_code}"
-        elif response.status_code != 405:
-            assert response.status_code == 302, f"{method.upper()} {url}: {response.status_code}"
-            assert "login" in response["Location"], f"{method.upper()} {url} → {response['Location']}"
+# Routes are checked in subtests of one test (per role below), each in its own savepoint: a login and a test
+# transaction per route and role cost more than the requests themselves.
+
+
+def test_signed_out_visitors_are_sent_to_login(client, subtests):
+    for route in PROTECTED:
+        with subtests.test(route=route.name), rolled_back():
+            url = _url(route)
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                if _is_api(route):
+                    assert response.status_code in {401, 403}, f"{method.upper()} {url}: {response.status_code}"
+                elif response.status_code != 405:
+                    assert response.status_code == 302, f"{method.upper()} {url}: {response.status_code}"
+                    assert "login" in response["Location"], f"{method.upper()} {url} → {response['Location']}"
 
 
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda route: route.name)
@@ -119,20 +124,21 @@ def test_every_workspace_view_declares_who_may_use_it(route):
 CAPABILITY_ROUTES = [route for route in PROTECTED if _capability(route)]
 
 
-@pytest.mark.parametrize("route", CAPABILITY_ROUTES, ids=lambda route: route.name)
 @pytest.mark.parametrize("role", [choice.value for choice in Role])
-def test_roles_without_the_capability_are_refused(route, role, client, login):
+def test_roles_without_the_capability_are_refused(role, client, login, subtests):
     login(role)
-    url = _url(route)
-    allowed = role_can(role, _capability(route))
-    for method in ("get", "post"):
-        status = getattr(client, method)(url).status_code
-        if status == 405:
-            continue
-        if allowed:
-            assert status != 403, f"{role} refused {method.upper()} {url}"
-        else:
-            assert status == 403, f"{role} got {status} for {method.upper()} {url}"
+    for route in CAPABILITY_ROUTES:
+        with subtests.test(route=route.name), rolled_back():
+            url = _url(route)
+            allowed = role_can(role, _capability(route))
+            for method in ("get", "post"):
+                status = getattr(client, method)(url).status_code
+                if status == 405:
+                    continue
+                if allowed:
+                    assert status != 403, f"{role} refused {method.upper()} {url}"
+                else:
+                    assert status == 403, f"{role} got {status} for {method.upper()} {url}"
 
 
 API_ROUTES = [route for route in PROTECTED if _is_api(route) and route.name.startswith("customers_api:")]
