@@ -333,7 +333,7 @@ class QuoteAcceptance(models.Model):
     fingerprint of the exact revision they accepted. One per quote, never changed afterwards."""
 
     quote = models.OneToOneField(Quote, on_delete=models.CASCADE, related_name="acceptance")
-    revision = models.ForeignKey(QuoteRevision, on_delete=models.PROTECT, related_name="+")
+    revision = models.ForeignKey(QuoteRevision, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
     # A PNG data URL drawn on the page (quotes.acceptance checks its type and size); blank when none was drawn.
     signature = models.TextField(blank=True)

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 (
                     "revision",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="quotes.quoterevision"
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="quotes.quoterevision"
                     ),
                 ),
             ],
