@@ -7,14 +7,21 @@ import base64
 import datetime
 import hashlib
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.signing import b64_encode
+from django.db import connections, transaction
 from django.urls import resolve, reverse
+from django_tenants.utils import tenant_context
 
+from core.testing.live import run_in_thread
+from customers.models import Customer
 from leads import services as lead_services
 from leads.models import Lead, StageKind
 from quotes import acceptance, services, views_public
@@ -340,3 +347,72 @@ def test_staff_see_the_acceptance_on_the_builder(client, quote, login):
     record = QuoteAcceptance.objects.get(quote=quote)
     assert 'data-testid="quote-acceptance"' in body and "Jane Doe" in body and "203.0.113.9" in body
     assert "Phone/1.0" in body and record.revision_sha256 in body and 'data-testid="acceptance-signature"' in body
+
+
+# --- Concurrency --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed_quote(tenant):
+    """A sent quote committed for other connections; removed afterwards with its company and owner."""
+    from quotes.tests.factories import quote_sent
+
+    def setup():
+        with tenant_context(tenant):
+            quote = quote_sent()
+            return quote.pk, quote.customer_id, quote.owner_id
+
+    quote_id, customer_id, owner_id = run_in_thread(setup)
+    yield quote_id
+
+    def cleanup():
+        with tenant_context(tenant):
+            Quote.objects.filter(pk=quote_id).delete()
+            Customer.objects.filter(pk=customer_id).delete()
+            get_user_model().objects.filter(pk=owner_id).delete()
+
+    run_in_thread(cleanup)
+
+
+def test_of_a_concurrent_decline_and_accept_the_first_to_lock_wins(tenant, committed_quote):
+    locked, release = threading.Event(), threading.Event()
+
+    def decline():
+        with tenant_context(tenant), transaction.atomic():
+            quote = Quote.objects.get(pk=committed_quote)
+            acceptance.quote_decline(quote=quote, revision=quote.revisions.get(), reason="Too late")
+            locked.set()  # the quote row stays locked until this transaction commits
+            release.wait(timeout=30)
+
+    def accept():
+        with tenant_context(tenant):
+            quote = Quote.objects.get(pk=committed_quote)
+            try:
+                acceptance.quote_accept(quote=quote, revision=quote.revisions.get(), name="Jane", terms_accepted=True)
+            except ValidationError as error:
+                return error.code
+            return "accepted"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        declining = pool.submit(lambda: _on_own_connection(decline))
+        assert locked.wait(timeout=30)
+        accepting = pool.submit(lambda: _on_own_connection(accept))
+        release.set()
+        declining.result(timeout=30)
+        outcome = accepting.result(timeout=30)
+
+    def state():
+        with tenant_context(tenant):
+            return Quote.objects.get(pk=committed_quote).status, QuoteAcceptance.objects.filter(
+                quote_id=committed_quote
+            ).exists()
+
+    assert outcome == "declined"
+    assert run_in_thread(state) == (QuoteStatus.DECLINED, False)
+
+
+def _on_own_connection(function):
+    try:
+        return function()
+    finally:
+        connections.close_all()
