@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -146,6 +147,14 @@ def signature_clean(value: str | None) -> str:
     return value
 
 
+def _address(ip: str | None) -> str | None:
+    """The client's address, or None when there is none to record (core.client_ip says "unknown")."""
+    try:
+        return str(ipaddress.ip_address(ip or ""))
+    except ValueError:
+        return None
+
+
 @transaction.atomic
 def quote_accept(
     *,
@@ -173,7 +182,7 @@ def quote_accept(
         name=name,
         signature=signature,
         at=timezone.now(),
-        ip=ip or None,
+        ip=_address(ip),
         user_agent=(user_agent or "")[:USER_AGENT_LIMIT],
         selected_lines=ticked,
         revision_sha256=revision_sha256(revision.snapshot),

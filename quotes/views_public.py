@@ -63,6 +63,14 @@ class DeclineForm(BootstrapFormMixin, forms.Form):
         self.style_fields()
 
 
+def _open(token: str) -> QuoteLink:
+    """The link's quote; one the expiry sweep already closed reads as an expired link."""
+    link = quote_link_open(token)
+    if link.quote is not None and link.quote.status == QuoteStatus.EXPIRED:
+        return QuoteLink(quote=None, refused="expired", reference=link.quote.reference)
+    return link
+
+
 def _refused(request: HttpRequest, link: QuoteLink) -> HttpResponse:
     status, message = REFUSED[link.refused]
     context = {"refused": link.refused, "message": message, "reference": link.reference}
@@ -111,7 +119,7 @@ def _page(request: HttpRequest, token: str, link: QuoteLink, *, status: int = 20
 
 @require_GET
 def quote_public(request: HttpRequest, token: str) -> HttpResponse:
-    link = quote_link_open(token)
+    link = _open(token)
     if link.quote is None:
         return _refused(request, link)
     if wants_fragment(request, "quote-totals"):
@@ -125,7 +133,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def quote_public_accept(request: HttpRequest, token: str) -> HttpResponse:
-    link = quote_link_open(token)
+    link = _open(token)
     if link.quote is None:
         return _refused(request, link)
     if limited := _limited(request):
@@ -156,7 +164,7 @@ def quote_public_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def quote_public_decline(request: HttpRequest, token: str) -> HttpResponse:
-    link = quote_link_open(token)
+    link = _open(token)
     if link.quote is None:
         return _refused(request, link)
     if limited := _limited(request):

@@ -65,9 +65,9 @@ def _url(quote, name: str = "quote_public", **kwargs) -> str:
     return reverse(f"quotes_public:{name}", args=[quote_token_make(quote=quote, **kwargs)])
 
 
-def _accept(client, quote, **data):
+def _accept(client, quote, REMOTE_ADDR="203.0.113.9", **data):
     values = {"name": "Jane Doe", "accept_terms": "on", "options": "1", **data}
-    return client.post(_url(quote, "accept"), values, HTTP_USER_AGENT="Phone/1.0", REMOTE_ADDR="203.0.113.9")
+    return client.post(_url(quote, "accept"), values, HTTP_USER_AGENT="Phone/1.0", REMOTE_ADDR=REMOTE_ADDR)
 
 
 # --- The page -----------------------------------------------------------------------------------
@@ -168,6 +168,12 @@ def test_an_untouched_option_stays_out_of_the_accepted_quote(client, quote, opti
 
     quote.refresh_from_db()
     assert str(quote.total) == "117.600" and not QuoteLine.objects.get(pk=option.pk).selected
+
+
+def test_an_acceptance_without_a_known_address_is_recorded_without_one(client, quote):
+    assert _accept(client, quote, REMOTE_ADDR="").status_code == 302
+
+    assert QuoteAcceptance.objects.get(quote=quote).ip is None
 
 
 def test_accepting_needs_a_name_and_the_terms_ticked(client, quote):
@@ -295,6 +301,15 @@ def test_a_link_past_the_validity_date_says_the_quote_expired(client, quote):
 
     assert quote.reference in body and "Contact us" in body
     assert _accept_status(client, token) == 410
+
+
+def test_a_quote_the_sweep_expired_says_so(client, quote):
+    url = _url(quote)
+    services.quote_status_set(quote=quote, status=QuoteStatus.EXPIRED, actor=None)
+
+    body = _refused(client.get(url), 410, "expired")
+
+    assert quote.reference in body
 
 
 def test_a_link_older_than_its_max_age_says_the_quote_expired(client, quote, settings, monkeypatch):
