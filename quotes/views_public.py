@@ -24,7 +24,7 @@ from core.forms import BootstrapFormMixin, add_service_errors
 from core.htmx import render_partial, wants_fragment
 from core.rate_limit import over_limit
 
-from . import acceptance
+from . import acceptance, selectors
 from .models import QuoteStatus
 from .public import QuoteLink, quote_link_open
 
@@ -94,24 +94,25 @@ def _ticked(data: Any, snapshot: dict) -> set[int]:
 
 
 def _page(request: HttpRequest, token: str, link: QuoteLink, *, status: int = 200, **extra: Any) -> HttpResponse:
-    snapshot = link.revision.snapshot
-    ticked = _ticked(request.POST if request.method == "POST" else request.GET, snapshot)
+    snapshot, quote = link.revision.snapshot, link.quote
+    accepted = selectors.quote_acceptance_get(quote=quote) if quote.status == QuoteStatus.ACCEPTED else None
+    if accepted is not None:
+        ticked = set(accepted.selected_lines)  # what they accepted, not what was first sent
+    else:
+        ticked = _ticked(request.POST if request.method == "POST" else request.GET, snapshot)
     lines, totals = acceptance.snapshot_sheet(snapshot, ticked)
-    quote = link.quote
     optional_ids = acceptance.optional_line_ids(snapshot)
     context = {
         "token": token,
         "quote": quote,
-        "revision": link.revision,
         "snapshot": snapshot,
         "lines": lines,
         "totals": totals,
-        "ticked": ticked,
         "open": quote.status in (QuoteStatus.SENT, QuoteStatus.VIEWED) and quote.revision == link.revision.number,
         # Unbound, so "Update total" shows no errors; it keeps what was typed.
         "accept_form": AcceptForm(optional_ids=optional_ids, initial={"name": request.POST.get("name", "")}),
         "decline_form": DeclineForm(),
-        "acceptance": getattr(quote, "acceptance", None) if quote.status == QuoteStatus.ACCEPTED else None,
+        "acceptance": accepted,
         **extra,
     }
     return render(request, PAGE_TEMPLATE, context, status=status)

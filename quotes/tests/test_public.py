@@ -160,6 +160,7 @@ def test_accepting_with_a_ticked_option_records_who_what_and_wins_the_lead(clien
     assert event.summary == "Accepted by Jane Doe"
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="quote-accepted"' in page and "Accepted by Jane Doe" in page
+    assert 'data-testid="public-total">282.60<' in page  # the accepted ticks, not the sent ones
     assert 'data-testid="accept-form"' not in page
 
 
