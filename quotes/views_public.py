@@ -10,6 +10,7 @@ ticks and the typed name kept. Accept and decline are rate-limited per client ad
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -25,8 +26,10 @@ from core.htmx import render_partial, wants_fragment
 from core.rate_limit import over_limit
 
 from . import acceptance, selectors
+from .documents import date_format, money_format, number_format, percent_format
 from .models import QuoteStatus
 from .public import QuoteLink, quote_link_open
+from .totals import Totals
 
 PAGE_TEMPLATE = "quotes/public/quote_public.html"
 REFUSED_TEMPLATE = "quotes/public/quote_refused.html"
@@ -93,6 +96,23 @@ def _ticked(data: Any, snapshot: dict) -> set[int]:
     return ticked & acceptance.optional_line_ids(snapshot)
 
 
+def _line_rows(lines: list[acceptance.SnapshotLine], currency: str) -> list[dict[str, Any]]:
+    """The lines as printed on the PDF (quotes.documents' formats): "2 seat × $49.00 − 10% · tax 20%"."""
+    rows = []
+    for line in lines:
+        detail = f"{number_format(line.quantity)} {line.unit} × {money_format(line.unit_price, currency, exact=True)}"
+        detail += f" − {percent_format(line.discount)}" if line.discount else ""
+        detail += f" · tax {percent_format(line.tax_rate)}" if line.tax_rate else ""
+        rows.append({"line": line, "detail": detail, "amount": money_format(line.net, currency)})
+    return rows
+
+
+def _totals_view(totals: Totals) -> dict[str, Any]:
+    money = lambda amount: money_format(amount, totals.currency)  # noqa: E731
+    taxes = [(percent_format(tax.rate), money(tax.base), money(tax.amount)) for tax in totals.taxes]
+    return {"subtotal": money(totals.subtotal), "taxes": taxes, "total": money(totals.total)}
+
+
 def _page(request: HttpRequest, token: str, link: QuoteLink, *, status: int = 200, **extra: Any) -> HttpResponse:
     snapshot, quote = link.revision.snapshot, link.quote
     accepted = selectors.quote_acceptance_get(quote=quote) if quote.status == QuoteStatus.ACCEPTED else None
@@ -102,12 +122,15 @@ def _page(request: HttpRequest, token: str, link: QuoteLink, *, status: int = 20
         ticked = _ticked(request.POST if request.method == "POST" else request.GET, snapshot)
     lines, totals = acceptance.snapshot_sheet(snapshot, ticked)
     optional_ids = acceptance.optional_line_ids(snapshot)
+    valid_until = snapshot.get("valid_until")
     context = {
         "token": token,
         "quote": quote,
         "snapshot": snapshot,
-        "lines": lines,
-        "totals": totals,
+        "valid_until": date_format(datetime.date.fromisoformat(valid_until)) if valid_until else "",
+        "rows": _line_rows(lines, totals.currency),
+        "has_options": bool(optional_ids),
+        "totals": _totals_view(totals),
         "open": quote.status in (QuoteStatus.SENT, QuoteStatus.VIEWED) and quote.revision == link.revision.number,
         # Unbound, so "Update total" shows no errors; it keeps what was typed.
         "accept_form": AcceptForm(optional_ids=optional_ids, initial={"name": request.POST.get("name", "")}),
@@ -126,7 +149,8 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
     if wants_fragment(request, "quote-totals"):
         snapshot = link.revision.snapshot
         _lines, totals = acceptance.snapshot_sheet(snapshot, _ticked(request.GET, snapshot))
-        return render_partial(request, PAGE_TEMPLATE, "quote-totals", {"totals": totals, "snapshot": snapshot})
+        context = {"totals": _totals_view(totals), "snapshot": snapshot}
+        return render_partial(request, PAGE_TEMPLATE, "quote-totals", context)
     acceptance.quote_view_record(quote=link.quote)
     link.quote.refresh_from_db()
     return _page(request, token, link, done=request.GET.get("done", ""))

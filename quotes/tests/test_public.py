@@ -25,6 +25,7 @@ from customers.models import Customer
 from leads import services as lead_services
 from leads.models import Lead, StageKind
 from quotes import acceptance, services, views_public
+from quotes.documents import date_format
 from quotes.models import EventKind, Quote, QuoteAcceptance, QuoteEvent, QuoteLine, QuoteRevision, QuoteStatus
 from quotes.public import PUBLIC_PATH, quote_public_url, quote_token_make
 
@@ -86,8 +87,8 @@ def test_an_anonymous_customer_sees_the_sent_revision_with_its_terms_and_totals(
     body = response.content.decode()
     assert response.status_code == 200
     assert quote.reference in body and "Licences" in body and "Onboarding" in body
-    assert "Payable in 30 days." in body and quote.valid_until.isoformat() in body
-    assert 'data-testid="public-total">117.60<' in body
+    assert "Payable in 30 days." in body and date_format(quote.valid_until) in body
+    assert 'data-testid="public-total">$117.60<' in body
     assert 'data-testid="accept-form"' in body
 
 
@@ -120,8 +121,8 @@ def test_ticking_an_option_recomputes_the_totals_on_the_server(client, quote, op
 
     # 98.00 + 150.00; tax 19.60 at 20 % and 15.00 at 10 %.
     assert 'id="quote-totals"' in ticked and "<html" not in ticked
-    assert 'data-testid="public-subtotal">248.00<' in ticked and 'data-testid="public-total">282.60<' in ticked
-    assert 'data-testid="public-total">117.60<' in unticked
+    assert 'data-testid="public-subtotal">$248.00<' in ticked and 'data-testid="public-total">$282.60<' in ticked
+    assert 'data-testid="public-total">$117.60<' in unticked
 
 
 def test_without_javascript_update_total_keeps_the_ticks_and_the_typed_name(client, quote, option):
@@ -130,7 +131,7 @@ def test_without_javascript_update_total_keeps_the_ticks_and_the_typed_name(clie
     )
 
     body = response.content.decode()
-    assert response.status_code == 200 and 'data-testid="public-total">282.60<' in body
+    assert response.status_code == 200 and 'data-testid="public-total">$282.60<' in body
     assert 'value="Jane Doe"' in body and 'is-invalid"' not in body
     assert not QuoteAcceptance.objects.exists()
 
@@ -160,7 +161,7 @@ def test_accepting_with_a_ticked_option_records_who_what_and_wins_the_lead(clien
     assert event.summary == "Accepted by Jane Doe"
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="quote-accepted"' in page and "Accepted by Jane Doe" in page
-    assert 'data-testid="public-total">282.60<' in page  # the accepted ticks, not the sent ones
+    assert 'data-testid="public-total">$282.60<' in page  # the accepted ticks, not the sent ones
     assert 'data-testid="accept-form"' not in page
 
 

@@ -39,9 +39,7 @@ def _sent_quote(live_data) -> tuple[int, int, str]:
         quote = services.quote_create(actor=None, lead_id=lead.pk, title="Support rollout", terms="Net 30.")
         services.quote_line_add(quote=quote, actor=None, kind="section", data={"description": "Licences"})
         services.quote_line_add(quote=quote, actor=None, product=seat, data={"quantity": "2"})
-        services.quote_line_add(
-            quote=quote, actor=None, product=onboarding, data={"optional": True, "selected": False}
-        )
+        services.quote_line_add(quote=quote, actor=None, product=onboarding, data={"optional": True, "selected": False})
         quote = services.quote_status_set(quote=quote, status=Quote.Status.SENT, actor=None)
         return quote.pk, lead.pk, customer.pk, PUBLIC_PATH.format(token=quote_token_make(quote=quote))
 
@@ -66,12 +64,12 @@ def test_a_customer_accepts_on_a_phone_and_the_seller_sees_it(live_stack, live_d
     problems = watch_page_errors(page)
 
     page.goto(live_stack.url("alpha", path))
-    expect(page.locator("[data-testid=public-total]")).to_have_text("117.60")
+    expect(page.locator("[data-testid=public-total]")).to_have_text("$117.60")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
     assert not axe_violations(page), axe_violations(page)
 
     page.locator("[data-testid=public-option]").check()
-    expect(page.locator("[data-testid=public-total]")).to_have_text("282.60")  # 248.00 + 19.60 + 15.00
+    expect(page.locator("[data-testid=public-total]")).to_have_text("$282.60")  # 248.00 + 19.60 + 15.00
 
     pad = page.locator("canvas[data-signature-pad]")
     pad.scroll_into_view_if_needed()
