@@ -93,6 +93,13 @@ def test_a_customer_accepts_on_a_phone_and_the_seller_sees_it(live_stack, live_d
     expect(staff.locator("[data-testid=acceptance-name]")).to_have_text("Jane Doe")
     expect(staff.locator("[data-testid=acceptance-signature]")).to_be_visible()
     expect(staff.locator("[data-testid=total-total]")).to_have_text("282.60")
+    assert not axe_violations(staff), axe_violations(staff)
+
+    # A link that is not valid: its own page, readable too.
+    tampered = path[:-2] + ("A" if path[-2] != "A" else "B") + "/"
+    assert page.goto(live_stack.url("alpha", tampered)).status == 404
+    expect(page.locator("[data-testid=quote-refused]")).to_contain_text("This link is not valid")
+    assert not axe_violations(page), axe_violations(page)
 
     def lead_stage():
         from leads.models import Lead
