@@ -326,3 +326,28 @@ class QuoteTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class QuoteAcceptance(models.Model):
+    """The customer's acceptance of a quote on its public page: who, when, from where, what they ticked, and the
+    fingerprint of the exact revision they accepted. One per quote, never changed afterwards."""
+
+    quote = models.OneToOneField(Quote, on_delete=models.CASCADE, related_name="acceptance")
+    revision = models.ForeignKey(QuoteRevision, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    # A PNG data URL drawn on the page (quotes.acceptance checks its type and size); blank when none was drawn.
+    signature = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    # Ids (from the snapshot) of the optional lines the customer ticked.
+    selected_lines = models.JSONField(default=list, blank=True)
+    # sha256 of the snapshot's canonical JSON (sorted keys, no spaces) and, when the revision had one, its PDF's.
+    revision_sha256 = models.CharField(max_length=64)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id} accepted by {self.name}"

@@ -14,7 +14,16 @@ from django.db.models.functions import Coalesce
 
 from core.keyset import KeysetOrder, Page, count_up_to, paginate
 
-from .models import BundleItem, Product, ProductPrice, ProductRelation, Quote, QuoteLine, QuoteRevision
+from .models import (
+    BundleItem,
+    Product,
+    ProductPrice,
+    ProductRelation,
+    Quote,
+    QuoteAcceptance,
+    QuoteLine,
+    QuoteRevision,
+)
 from .totals import Margin, Totals, quote_margin, quote_totals
 
 DEFAULT_PAGE_SIZE = 50
@@ -151,6 +160,11 @@ def quote_line_get(*, line_id: int) -> QuoteLine:
 
 def quote_revisions(*, quote: Quote) -> list[QuoteRevision]:
     return list(QuoteRevision.objects.filter(quote=quote).select_related("created_by").order_by("-number"))
+
+
+def quote_acceptance_get(*, quote: Quote) -> QuoteAcceptance | None:
+    """The customer's acceptance record (quotes.acceptance), shown to staff on the builder."""
+    return QuoteAcceptance.objects.select_related("revision").filter(quote=quote).first()
 
 
 def quote_revision_get(*, revision_id: int) -> QuoteRevision:

@@ -474,12 +474,13 @@ def _freeze(quote: Quote, actor) -> QuoteRevision:
 
 @transaction.atomic
 def quote_status_set(
-    *, quote: Quote, status: str, actor, reason: str = "", expected_version: int | None = None
+    *, quote: Quote, status: str, actor, reason: str = "", summary: str = "", expected_version: int | None = None
 ) -> Quote:
     """Moves the quote along draft → sent → viewed → accepted / declined / expired (see TRANSITIONS).
 
     Sending freezes the revision; acceptance marks that revision accepted and the lead won; declining needs a
-    reason. ValidationError for a move the quote's status does not allow.
+    reason. `summary` is what the timelines say (default: the reason, or the revision). ValidationError for a move
+    the quote's status does not allow.
     """
     quote = _lock(quote, expected_version)
     if status not in QuoteStatus.values:
@@ -507,7 +508,7 @@ def quote_status_set(
     if status == QuoteStatus.ACCEPTED:
         quote.accepted_at = now
         QuoteRevision.objects.filter(pk=_freeze(quote, actor).pk).update(accepted=True)
-    summary = reason if status == QuoteStatus.DECLINED else f"Revision {quote.revision}"
+    summary = summary or (reason if status == QuoteStatus.DECLINED else f"Revision {quote.revision}")
     _event(quote, EventKind.STATUS, actor, from_status=previous, to_status=status, summary=summary[:300])
     _save(quote, ["sent_at", "accepted_at"])
     if status == QuoteStatus.ACCEPTED and quote.lead_id:

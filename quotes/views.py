@@ -139,6 +139,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
     quote = _quote_or_404(quote_id)
     context = _builder_context(request, quote)
     context["revisions"] = selectors.quote_revisions(quote=quote)
+    context["acceptance"] = selectors.quote_acceptance_get(quote=quote)
     if context["can_edit"]:
         context["header_form"] = QuoteHeaderForm(instance=quote)
     return render(request, BUILDER_TEMPLATE, context)

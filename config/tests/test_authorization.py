@@ -68,6 +68,11 @@ PUBLIC_ROUTES = {
     "help_center:sign_in_open",
     "help_center:sign_out",
     "help_center:my_requests",
+    # The customer's quote page and its accept/decline (quotes/views_public.py): opened by a signed, expiring token
+    # bound to the workspace and the revision sent (quotes/public.py).
+    "quotes_public:quote_public",
+    "quotes_public:accept",
+    "quotes_public:decline",
     # Mail providers forwarding raw messages (inbox/views/mail_webhook.py): signed with the mailbox's secret.
     "inbox:inbound_webhook",
 }

@@ -229,6 +229,44 @@ def test_no_page_or_endpoint_shows_another_workspaces_data(owner_client, other_t
             assert CANARY.encode() not in body, f"{route.name} shows beta's data"
 
 
+# --- Signed links: anonymous pages opened by a token ---------------------------------------------
+
+# URL namespaces whose `token` is a link signed for one workspace, and how to make a live one in the current schema.
+# Help-center links are covered in helpdesk/tests/test_help_center.py.
+SIGNED_LINKS = {"quotes_public": lambda number: _quote_token(number)}
+
+
+def _quote_token(number: int) -> str:
+    from quotes.public import quote_token_make
+    from quotes.tests.factories import quote_sent
+
+    return quote_token_make(quote=quote_sent(id=number, number=number, title=canary_text()))
+
+
+def _signed_link_routes() -> list[Route]:
+    return [route for route in ROUTES if route.name and route.name.split(":")[0] in SIGNED_LINKS]
+
+
+def test_the_signed_link_pages_are_found():
+    assert {route.name for route in _signed_link_routes()} >= {"quotes_public:quote_public"}
+
+
+@pytest.mark.parametrize("route", _signed_link_routes(), ids=lambda route: route.name)
+def test_a_link_signed_by_another_workspace_is_refused_here(route, client, other_tenant):
+    """Both workspaces have the same quote id and number: beta's link, opened on alpha's host, must not open it."""
+    make = SIGNED_LINKS[route.name.split(":")[0]]
+    number = 8_000_000 + random.randint(0, 99_999)
+    with tenant_context(other_tenant):
+        foreign = make(number)
+    own = make(number)
+    method = "get" if route.name.endswith("quote_public") else "post"
+    control = getattr(client, method)(reverse(route.name, kwargs={"token": own}, urlconf=TENANT_URLCONF))
+    assert control.status_code not in {404, 410} and control.status_code < 500, f"{route.name}: {control.status_code}"
+    response = getattr(client, method)(reverse(route.name, kwargs={"token": foreign}, urlconf=TENANT_URLCONF))
+    assert response.status_code == 404, f"{route.name} answered {response.status_code} for beta's link"
+    assert CANARY not in response.content.decode(errors="replace")
+
+
 # --- Cache, websocket groups, sessions ----------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from quotes.models import (
     ProductPrice,
     ProductRelation,
     Quote,
+    QuoteAcceptance,
     QuoteEvent,
     QuoteLine,
     QuoteRevision,
@@ -99,6 +100,18 @@ class QuoteRevisionFactory(factory.django.DjangoModelFactory):
     snapshot = factory.LazyFunction(lambda: {"lines": [], "totals": {}})
 
 
+class QuoteAcceptanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuoteAcceptance
+
+    quote = factory.SubFactory(QuoteFactory)
+    revision = factory.SubFactory(QuoteRevisionFactory, quote=factory.SelfAttribute("..quote"))
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    ip = "203.0.113.7"
+    user_agent = "Mozilla/5.0 (test)"
+    revision_sha256 = "0" * 64
+
+
 class QuoteEventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = QuoteEvent
@@ -114,3 +127,13 @@ class QuoteTemplateFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Template {n}")
     payment_terms = "Net 30"
+
+
+def quote_sent(*, lines: int = 1, **fields) -> Quote:
+    """A quote with `lines` item lines (100.00 at 20 % tax each), sent through the services: its revision frozen."""
+    from quotes import services
+
+    quote = QuoteFactory(**fields)
+    for _ in range(lines):
+        QuoteLineFactory(quote=quote)
+    return services.quote_status_set(quote=quote, status=Quote.Status.SENT, actor=None)

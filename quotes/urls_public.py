@@ -1,0 +1,13 @@
+"""The customer's public quote page (/q/<token>/) and its accept/decline posts: anonymous, opened by a signed token
+(quotes.public), on the workspace's own host only."""
+
+from django.urls import path
+
+from . import views_public as views
+
+app_name = "quotes_public"
+urlpatterns = [
+    path("<str:token>/", views.quote_public, name="quote_public"),
+    path("<str:token>/accept/", views.quote_public_accept, name="accept"),
+    path("<str:token>/decline/", views.quote_public_decline, name="decline"),
+]
