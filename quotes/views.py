@@ -26,7 +26,7 @@ from accounts.roles import user_can
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 
-from . import selectors, services
+from . import metrics, selectors, services
 from .forms import LineAddForm, LineEditForm, QuoteCreateForm, QuoteFilterForm, QuoteHeaderForm, StatusForm
 from .models import Quote, QuoteLine, QuoteRevision, QuoteStatus
 
@@ -80,6 +80,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request, "quote-table"):
         return render_partial(request, LIST_TEMPLATE, "quote-table", context)
     context["owners"] = selectors.owner_choices()
+    context["summary"] = metrics.quote_metrics()  # the page's strip; the table's swaps leave it as it is
     return render(request, LIST_TEMPLATE, context)
 
 
