@@ -145,9 +145,12 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
     return render(request, BUILDER_TEMPLATE, context)
 
 
-def _fragments(request: HttpRequest, quote: Quote, *partials: str, **extra: Any) -> str:
-    """Partials of the builder rendered out of band (each is its own DOM id)."""
-    context = _builder_context(request, quote, oob=True, **extra)
+def _fragments(
+    request: HttpRequest, quote: Quote, *partials: str, context: dict[str, Any] | None = None, **extra: Any
+) -> str:
+    """Partials of the builder rendered out of band (each is its own DOM id), from the view's `context` when it has
+    one already: reading and totalling the lines again would double the cost of every live edit."""
+    context = {**(context or _builder_context(request, quote)), "oob": True, **extra}
     return "".join(render_to_string(f"{BUILDER_TEMPLATE}#{name}", context, request=request) for name in partials)
 
 
@@ -228,7 +231,7 @@ def line_add(request: HttpRequest, quote_id: int) -> HttpResponse:
     context = _builder_context(request, quote)
     line = next(item for item in context["sheet"].lines if item.pk == line.pk)
     html = render_to_string(f"{BUILDER_TEMPLATE}#quote-line", {**context, "line": line}, request=request)
-    return HttpResponse(html + _fragments(request, quote, *CHANGED, "quote-empty"))
+    return HttpResponse(html + _fragments(request, quote, *CHANGED, "quote-empty", context=context))
 
 
 @require_POST
@@ -255,7 +258,7 @@ def line_update(request: HttpRequest, line_id: int) -> HttpResponse:
     context = _builder_context(request, quote, oob=True)
     changed = next(item for item in context["sheet"].lines if item.pk == line.pk)
     html = render_to_string(f"{BUILDER_TEMPLATE}#line-amount", {**context, "line": changed}, request=request)
-    return HttpResponse(html + _fragments(request, quote, *CHANGED))
+    return HttpResponse(html + _fragments(request, quote, *CHANGED, context=context))
 
 
 @require_POST
@@ -308,7 +311,7 @@ def line_move(request: HttpRequest, line_id: int) -> HttpResponse:
     quote = _quote_or_404(line.quote_id)
     context = _builder_context(request, quote)
     html = render_to_string(f"{BUILDER_TEMPLATE}#quote-lines", context, request=request)
-    return HttpResponse(html + _fragments(request, quote, "quote-version", "quote-status"))
+    return HttpResponse(html + _fragments(request, quote, "quote-version", "quote-status", context=context))
 
 
 @require_GET
