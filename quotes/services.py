@@ -1,5 +1,6 @@
-"""Every write to quotes: create (numbered), header edits, lines (add, change, remove, reorder), status changes and
-revisions. Each write locks the quote row, checks the editor's version, bumps it and stores fresh totals.
+"""Every write to quotes: create (numbered), header edits, lines (add, change, remove, reorder), status changes,
+revisions, and the beat's expiry of quotes past their validity date. Each write locks the quote row, checks the
+editor's version, bumps it and stores fresh totals.
 
 Revisions: a quote is edited as its current `revision`; sending freezes that revision (QuoteRevision, lines and
 totals as JSON). Editing a quote that was sent (or viewed, declined, expired) opens the next revision and puts the

@@ -18,8 +18,6 @@ from quotes.tasks import expiry_reminders_send_task, quotes_expire_task
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def seller(make_user):
@@ -44,7 +42,7 @@ def out(customer, product, seller):
 
 
 def _day(offset: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=offset)
+    return timezone.localdate() + datetime.timedelta(days=offset)
 
 
 def test_only_sent_and_viewed_quotes_past_their_date_expire_and_a_second_run_changes_nothing(out, customer, seller):
