@@ -1,4 +1,5 @@
-"""What other apps exchange with leads: a lead's summary and the blocks they add to the lead page.
+"""What other apps exchange with leads: a lead's summary and the blocks they add to the lead page and to the pipeline
+metrics page.
 
 Frozen dataclasses and nothing else of leads: an app that reads a lead or adds a block imports this module (and
 `leads.facade`), never leads' models.
@@ -51,3 +52,17 @@ class LeadPanel:
     name: str
     template: str
     context: Callable[[int, Any], Mapping[str, object] | None]
+
+
+@dataclass(frozen=True)
+class PipelineMetricCard:
+    """A card another app adds to the pipeline metrics page (e.g. quotes' cycle time and win rate).
+
+    `context(pipeline_id, days, user)` returns the template's context for the period the page shows (the last
+    `days`), or None to show nothing to this user; it runs a fixed number of queries. `template` is the app's own
+    partial, rendered with that context as `panel`.
+    """
+
+    name: str
+    template: str
+    context: Callable[[int, int, Any], Mapping[str, object] | None]

@@ -1,14 +1,22 @@
 """What other apps may ask of leads: a lead's summary and its notes (logged activities), the open leads to pick
 from, winning a lead (through leads.services, so history, conversion and live boards follow), and blocks on the
-lead page."""
+lead page and the pipeline metrics page."""
 
 from __future__ import annotations
 
 from . import panels, selectors, services
-from .contracts import LeadNote, LeadPanel, LeadSummary
+from .contracts import LeadNote, LeadPanel, LeadSummary, PipelineMetricCard
 from .models import Lead, LeadActivity, StageKind
 
-__all__ = ["lead_choices", "lead_notes", "lead_panel_register", "lead_summaries", "lead_summary", "lead_win"]
+__all__ = [
+    "lead_choices",
+    "lead_notes",
+    "lead_panel_register",
+    "lead_summaries",
+    "lead_summary",
+    "lead_win",
+    "pipeline_metric_card_register",
+]
 
 
 def _summary(lead: Lead) -> LeadSummary:
@@ -66,3 +74,9 @@ def lead_win(*, lead_id: int, actor) -> bool:
 def lead_panel_register(panel: LeadPanel) -> None:
     """Adds a block to every lead page; call it from the app's `AppConfig.ready`. See leads.contracts.LeadPanel."""
     panels.panel_register(panel)
+
+
+def pipeline_metric_card_register(card: PipelineMetricCard) -> None:
+    """Adds a card to every pipeline metrics page; call it from the app's `AppConfig.ready`. See
+    leads.contracts.PipelineMetricCard."""
+    panels.metric_card_register(card)

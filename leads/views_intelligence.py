@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import capability_required
 
-from . import intelligence, metrics, selectors
+from . import intelligence, metrics, panels, selectors
 from .models import Lead, Pipeline
 
 CARD_TEMPLATE = "leads/_intelligence_card.html"
@@ -46,5 +46,6 @@ def pipeline_metrics(request: HttpRequest, pipeline_id: int) -> HttpResponse:
         "metrics": metrics.pipeline_metrics(pipeline=pipeline, days=days),
         "periods": metrics.PERIODS,
         "days": days,
+        "cards": panels.pipeline_metric_cards(pipeline_id=pipeline.pk, days=days, user=request.user),
     }
     return render(request, METRICS_TEMPLATE, context)

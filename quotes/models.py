@@ -142,9 +142,17 @@ class QuoteStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# With the customer, waiting for an answer: what expires when its validity date has passed.
+OUT_STATUSES = ("sent", "viewed")
+
+
 class QuoteQuerySet(models.QuerySet):
     def open(self) -> QuoteQuerySet:
         return self.filter(status__in=[QuoteStatus.DRAFT, QuoteStatus.SENT, QuoteStatus.VIEWED])
+
+    def out(self) -> QuoteQuerySet:
+        """Sent or viewed: with the customer, not answered yet."""
+        return self.filter(status__in=OUT_STATUSES)
 
 
 class Quote(models.Model):
@@ -184,6 +192,8 @@ class Quote(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was told the quote expires soon (quotes.reminders); a changed validity date clears it.
+    expiry_reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = QuoteQuerySet.as_manager()
 
@@ -194,6 +204,16 @@ class Quote(models.Model):
             models.Index(fields=["updated", "id"], name="quote_updated_id"),
             models.Index(fields=["total", "id"], name="quote_total_id"),
             models.Index(fields=["valid_until", "id"], name="quote_valid_until_id"),
+            # The beat jobs' reads (expiry in quotes.services, quotes.reminders): quotes out with the customer by
+            # validity date, and those whose owner is not reminded yet. Both small: closed and draft ones are left out.
+            models.Index(
+                fields=["valid_until", "id"], name="quote_out_valid_until", condition=Q(status__in=OUT_STATUSES)
+            ),
+            models.Index(
+                fields=["valid_until", "id"],
+                name="quote_expiry_unreminded",
+                condition=Q(status__in=OUT_STATUSES, expiry_reminded_at__isnull=True),
+            ),
             models.Index(fields=["customer", "number"], name="quote_customer_number"),
             models.Index(fields=["lead", "number"], name="quote_lead_number"),
             models.Index(fields=["owner", "number"], name="quote_owner_number"),

@@ -1,5 +1,5 @@
 """The "Quotes" block on the company page and on the lead page: the quotes, their latest events (the lead's quote
-timeline) and "New quote" for whoever may edit quotes."""
+timeline) and "New quote" for whoever may edit quotes; and the quote card of the pipeline metrics page."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from accounts.roles import user_can
 from customers.contracts import CompanyPanel
 from customers.facade import company_panel_register
-from leads.contracts import LeadPanel
-from leads.facade import lead_panel_register
+from leads.contracts import LeadPanel, PipelineMetricCard
+from leads.facade import lead_panel_register, pipeline_metric_card_register
 
+from . import metrics
 from .models import Quote, QuoteEvent
 
 PANEL_QUOTES = 10
@@ -51,6 +52,18 @@ def lead_context(lead_id: int, user: Any) -> dict[str, object] | None:
     return context
 
 
+def pipeline_metrics_context(pipeline_id: int, days: int, user: Any) -> dict[str, object] | None:
+    """The workspace's quote cycle time and win rate over the page's period (every quote, not only this pipeline's
+    leads': a quote may be for a company alone); None for users without `quotes.view`."""
+    if not user_can(user, "quotes.view"):
+        return None
+    return {"metrics": metrics.quote_metrics(days=days)}
+
+
 def register() -> None:
     company_panel_register(CompanyPanel(name="quotes", template="quotes/_company_panel.html", context=company_context))
     lead_panel_register(LeadPanel(name="quotes", template="quotes/_lead_panel.html", context=lead_context))
+    card = PipelineMetricCard(
+        name="quotes", template="quotes/_pipeline_metrics_card.html", context=pipeline_metrics_context
+    )
+    pipeline_metric_card_register(card)

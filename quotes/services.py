@@ -1,5 +1,6 @@
-"""Every write to quotes: create (numbered), header edits, lines (add, change, remove, reorder), status changes and
-revisions. Each write locks the quote row, checks the editor's version, bumps it and stores fresh totals.
+"""Every write to quotes: create (numbered), header edits, lines (add, change, remove, reorder), status changes,
+revisions, and the beat's expiry of quotes past their validity date. Each write locks the quote row, checks the
+editor's version, bumps it and stores fresh totals.
 
 Revisions: a quote is edited as its current `revision`; sending freezes that revision (QuoteRevision, lines and
 totals as JSON). Editing a quote that was sent (or viewed, declined, expired) opens the next revision and puts the
@@ -276,6 +277,9 @@ def quote_update(*, quote: Quote, actor, data: Mapping[str, Any], expected_versi
         raise ValidationError({"contact": "This contact works at another company."}, code="other_company")
     quote.full_clean()
     _edited_event(quote, actor, "Changed " + ", ".join(sorted(changed)).replace("_", " "))
+    if "valid_until" in changed:
+        quote.expiry_reminded_at = None  # a new validity date earns a new reminder before it
+        changed.append("expiry_reminded_at")
     return _save(quote, changed)
 
 
@@ -514,3 +518,37 @@ def quote_status_set(
     if status == QuoteStatus.ACCEPTED and quote.lead_id:
         leads.lead_win(lead_id=quote.lead_id, actor=actor)
     return quote
+
+
+# --- Expiry (beat) ------------------------------------------------------------------------------
+
+EXPIRY_BATCH = 200
+
+
+def quotes_expire_due(*, today: datetime.date | None = None, batch: int = EXPIRY_BATCH) -> int:
+    """Moves every sent or viewed quote whose validity date has passed (`valid_until` before today) to expired,
+    through quote_status_set (no actor: the event says the system did it); returns how many.
+
+    Each quote in its own short transaction, re-checked under its row lock, so an answer or an edit that lands
+    meanwhile wins, and a quote someone holds locked is skipped (SKIP LOCKED) for the next run. Idempotent: an
+    expired quote is no longer out, so running again (or twice at once) changes nothing.
+    """
+    today = today or timezone.localdate()
+    due = Quote.objects.out().filter(valid_until__lt=today)
+    expired, after = 0, 0
+    while True:
+        ids = list(due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch])
+        for quote_id in ids:
+            expired += _quote_expire(due, quote_id)
+        if len(ids) < batch:
+            return expired
+        after = ids[-1]
+
+
+@transaction.atomic
+def _quote_expire(due, quote_id: int) -> int:
+    quote = due.select_for_update(skip_locked=True).filter(pk=quote_id).first()
+    if quote is None:  # answered, edited or re-dated since it was listed, or locked by someone right now
+        return 0
+    quote_status_set(quote=quote, status=QuoteStatus.EXPIRED, actor=None, reason="")
+    return 1

@@ -26,7 +26,7 @@ from accounts.roles import user_can
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 
-from . import selectors, services
+from . import metrics, selectors, services
 from .forms import LineAddForm, LineEditForm, QuoteCreateForm, QuoteFilterForm, QuoteHeaderForm, StatusForm
 from .models import Quote, QuoteLine, QuoteRevision, QuoteStatus
 
@@ -80,6 +80,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request, "quote-table"):
         return render_partial(request, LIST_TEMPLATE, "quote-table", context)
     context["owners"] = selectors.owner_choices()
+    context["summary"] = metrics.quote_metrics()  # the page's strip; the table's swaps leave it as it is
     return render(request, LIST_TEMPLATE, context)
 
 
@@ -145,9 +146,12 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
     return render(request, BUILDER_TEMPLATE, context)
 
 
-def _fragments(request: HttpRequest, quote: Quote, *partials: str, **extra: Any) -> str:
-    """Partials of the builder rendered out of band (each is its own DOM id)."""
-    context = _builder_context(request, quote, oob=True, **extra)
+def _fragments(
+    request: HttpRequest, quote: Quote, *partials: str, context: dict[str, Any] | None = None, **extra: Any
+) -> str:
+    """Partials of the builder rendered out of band (each is its own DOM id), from the view's `context` when it has
+    one already: reading and totalling the lines again would double the cost of every live edit."""
+    context = {**(context or _builder_context(request, quote)), "oob": True, **extra}
     return "".join(render_to_string(f"{BUILDER_TEMPLATE}#{name}", context, request=request) for name in partials)
 
 
@@ -234,7 +238,7 @@ def line_added(request: HttpRequest, quote_id: int, line_id: int, extra_html: st
     context = _builder_context(request, quote)
     line = next(item for item in context["sheet"].lines if item.pk == line_id)
     html = render_to_string(f"{BUILDER_TEMPLATE}#quote-line", {**context, "line": line}, request=request)
-    return HttpResponse(html + _fragments(request, quote, *CHANGED, "quote-empty") + extra_html)
+    return HttpResponse(html + _fragments(request, quote, *CHANGED, "quote-empty", context=context) + extra_html)
 
 
 @require_POST
@@ -261,7 +265,7 @@ def line_update(request: HttpRequest, line_id: int) -> HttpResponse:
     context = _builder_context(request, quote, oob=True)
     changed = next(item for item in context["sheet"].lines if item.pk == line.pk)
     html = render_to_string(f"{BUILDER_TEMPLATE}#line-amount", {**context, "line": changed}, request=request)
-    return HttpResponse(html + _fragments(request, quote, *CHANGED))
+    return HttpResponse(html + _fragments(request, quote, *CHANGED, context=context))
 
 
 @require_POST
@@ -314,7 +318,7 @@ def line_move(request: HttpRequest, line_id: int) -> HttpResponse:
     quote = _quote_or_404(line.quote_id)
     context = _builder_context(request, quote)
     html = render_to_string(f"{BUILDER_TEMPLATE}#quote-lines", context, request=request)
-    return HttpResponse(html + _fragments(request, quote, "quote-version", "quote-status"))
+    return HttpResponse(html + _fragments(request, quote, "quote-version", "quote-status", context=context))
 
 
 @require_GET

@@ -348,6 +348,10 @@ CELERY_TASK_ROUTES = {
             "customers.tasks.customer_health_refresh_task",
             "leads.tasks.activity_reminders_send_task",
             "leads.tasks.activity_reminders_fanout_task",
+            "quotes.tasks.quotes_expire_task",
+            "quotes.tasks.quotes_expire_fanout_task",
+            "quotes.tasks.expiry_reminders_send_task",
+            "quotes.tasks.expiry_reminders_fanout_task",
         ],
         "bulk": [
             "helpdesk.tasks.kb.article_index_task",
@@ -417,6 +421,10 @@ CELERY_BEAT_SCHEDULE = {
     "customers-task-reminders": {"task": "customers.tasks.task_reminders_fanout_task", "schedule": 60.0},
     # Leads: activity reminders likewise, to the lead's owner (leads/reminders.py).
     "leads-activity-reminders": {"task": "leads.tasks.activity_reminders_fanout_task", "schedule": 60.0},
+    # Quotes: sent quotes past their validity date expire, and owners hear QUOTE_EXPIRY_REMINDER_DAYS before (hourly:
+    # validity is a date, so an hour late is on time; quotes/tasks.py).
+    "quotes-expire": {"task": "quotes.tasks.quotes_expire_fanout_task", "schedule": crontab(minute=5)},
+    "quotes-expiry-reminders": {"task": "quotes.tasks.expiry_reminders_fanout_task", "schedule": crontab(minute=35)},
     # Digests (customers/digests.py): yesterday's summary of every active company just after midnight, and the
     # weekly health digest to account owners on Monday morning (each owner once a week).
     "customers-daily-summaries": {
@@ -513,6 +521,8 @@ HELP_CENTER_LINK_MAX_AGE_DAYS = int(env("HELP_CENTER_LINK_MAX_AGE_DAYS", "90"))
 # date plus the grace days (the customer sees "expired" instead).
 QUOTE_LINK_MAX_AGE_DAYS = int(env("QUOTE_LINK_MAX_AGE_DAYS", "120"))
 QUOTE_LINK_GRACE_DAYS = int(env("QUOTE_LINK_GRACE_DAYS", "0"))
+# Days before a sent quote's validity date its owner is reminded to follow up (quotes/reminders.py).
+QUOTE_EXPIRY_REMINDER_DAYS = int(env("QUOTE_EXPIRY_REMINDER_DAYS", "3"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))

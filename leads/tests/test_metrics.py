@@ -108,3 +108,29 @@ def test_metrics_page_shows_figures_and_text_alternatives_of_its_bars(client, lo
     assert odd.status_code == 200
     board = client.get(reverse("leads:lead_board")).content.decode()
     assert url in board
+
+
+def test_other_apps_add_cards_to_the_metrics_page_for_the_period_and_may_hide_them(
+    client, login, pipeline, monkeypatch, settings, tmp_path
+):
+    from leads import panels
+    from leads.contracts import PipelineMetricCard
+
+    seen = []
+
+    def context(pipeline_id, days, user):
+        seen.append((pipeline_id, days))
+        return {"figure": f"{days}-day figure"} if user.role == "sales" else None
+
+    (tmp_path / "_card.html").write_text("<p data-testid='card'>{{ panel.figure }}</p>")
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}]
+    monkeypatch.setattr(panels, "_metric_cards", {})
+    panels.metric_card_register(PipelineMetricCard(name="test", template="_card.html", context=context))
+    url = reverse("leads:pipeline_metrics", args=[pipeline.pk])
+
+    login("sales")
+    assert "<p data-testid='card'>180-day figure</p>" in client.get(url, {"days": "180"}).content.decode()
+    login("viewer")
+    assert "data-testid='card'" not in client.get(url).content.decode()
+    assert seen == [(pipeline.pk, 180), (pipeline.pk, 90)]
