@@ -267,6 +267,7 @@ class LeadCaptureSubmission(models.Model):
     def __str__(self) -> str:
         return f"{self.form_id}: {self.submission_id}"
 
+
 class LeadSavedView(models.Model):
     """A named filter and sort of the lead list, personal or shared with the workspace (tickets have the same)."""
 
