@@ -57,6 +57,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("canvas[data-signature-pad]").forEach(setUp);
-    document.querySelectorAll(".quote-recalculate").forEach(function (button) { button.hidden = true; });
+    document.querySelectorAll("[data-recalculate]").forEach(function (button) { button.hidden = true; });
   });
 })();
