@@ -1,8 +1,8 @@
-"""Workspace pages under /quotes/: the list, the builder and its fragments, revisions, the catalog."""
+"""Workspace pages under /quotes/: the list, the builder and its fragments, sending and PDFs, revisions, the catalog."""
 
 from django.urls import path
 
-from . import views, views_catalog
+from . import views, views_catalog, views_send
 
 app_name = "quotes"
 urlpatterns = [
@@ -14,7 +14,10 @@ urlpatterns = [
     path("<int:quote_id>/lines/", views.line_add, name="line_add"),
     path("<int:quote_id>/lines/order/", views.lines_reorder, name="lines_reorder"),
     path("<int:quote_id>/products/", views.product_search, name="product_search"),
+    path("<int:quote_id>/send/", views_send.quote_send, name="quote_send"),
+    path("<int:quote_id>/pdf/", views_send.quote_pdf, name="quote_pdf"),
     path("revisions/<int:revision_id>/", views.quote_revision, name="quote_revision"),
+    path("revisions/<int:revision_id>/pdf/", views_send.revision_pdf, name="revision_pdf"),
     path("lines/<int:line_id>/", views.line_update, name="line_update"),
     path("lines/<int:line_id>/remove/", views.line_remove, name="line_remove"),
     path("lines/<int:line_id>/move/", views.line_move, name="line_move"),

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from .views import QuoteDetailApi, QuoteFromLeadApi, QuoteLineDetailApi, QuoteLineListApi, QuoteListApi, QuoteStatusApi
+from .views import (
+    QuoteDetailApi,
+    QuoteFromLeadApi,
+    QuoteLineDetailApi,
+    QuoteLineListApi,
+    QuoteListApi,
+    QuotePdfApi,
+    QuoteStatusApi,
+)
 
 app_name = "quotes_api"
 urlpatterns = [
@@ -12,4 +20,5 @@ urlpatterns = [
     path("quotes/<int:quote_id>/lines/", QuoteLineListApi.as_view(), name="line_list"),
     path("quotes/lines/<int:line_id>/", QuoteLineDetailApi.as_view(), name="line_detail"),
     path("quotes/<int:quote_id>/status/", QuoteStatusApi.as_view(), name="quote_status"),
+    path("quotes/<int:quote_id>/pdf/", QuotePdfApi.as_view(), name="quote_pdf"),
 ]
