@@ -20,6 +20,7 @@ from inbox import facade as inbox
 from inbox.contracts import EmailDelivery
 
 from . import printing, services
+from .documents import date_format
 from .models import Quote, QuoteRevision, QuoteStatus
 from .pdf import QuotePdfError
 from .public import PUBLIC_PATH, quote_public_url
@@ -65,7 +66,7 @@ def quote_send_defaults(*, quote: Quote, sender_name: str = "") -> SendDefaults:
         "",
     ]
     if quote.valid_until:
-        lines += [f"The quote is valid until {quote.valid_until:%d %B %Y}.".replace(" 0", " "), ""]
+        lines += [f"The quote is valid until {date_format(quote.valid_until)}.", ""]
     lines += ["Kind regards,", sender_name or workspace]
     return SendDefaults(
         to=contact.email if contact and contact.email else "",
