@@ -168,6 +168,7 @@ def _conflict(request: HttpRequest, quote_id: int, url: str) -> HttpResponse:
     if not request.htmx:
         context = _builder_context(request, quote, conflict=conflict)
         context["revisions"] = selectors.quote_revisions(quote=quote)
+        context |= sending_context(request, quote)
         return render(request, BUILDER_TEMPLATE, context, status=409)
     # Into the notice's box (not out of band): two refused requests in a row still show one notice.
     context = _builder_context(request, quote, conflict=conflict)
