@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin, id_or_words_validator
 from customers import facade as customers
+from inbox import facade as inbox
 from leads import facade as leads
 
 from . import selectors
@@ -213,3 +215,47 @@ class ProductFilterForm(forms.Form):
         return ProductFilters(
             q=data.get("q") or "", category=data.get("category") or "", active=data.get("active") or ""
         )
+
+
+class QuoteSendForm(BootstrapFormMixin, forms.Form):
+    """The send dialog: recipients (several, comma-separated, each checked), subject and message; the PDF goes with
+    it."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    to = forms.CharField(
+        label="To",
+        max_length=2000,
+        help_text="Several addresses: separate them with commas.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    cc = forms.CharField(
+        label="Cc", max_length=2000, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    subject = forms.CharField(max_length=200)
+    message = forms.CharField(max_length=20_000, widget=forms.Textarea(attrs={"rows": 10}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def clean_to(self) -> list[str]:
+        return _addresses(self.cleaned_data["to"])
+
+    def clean_cc(self) -> list[str]:
+        return _addresses(self.cleaned_data["cc"])
+
+
+def _addresses(text: str) -> list[str]:
+    try:
+        return inbox.email_addresses_parse(text)
+    except ValidationError as error:
+        raise ValidationError(error.messages, code="bad_address") from None
+
+
+class QuotePdfQueryForm(forms.Form):
+    """The PDF download's query (API): which sent revision; none for the quote as it stands."""
+
+    revision = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000,
+        help_text="A sent revision's number; without it, the current one (a preview while the quote is a draft).",
+    )  # fmt: skip

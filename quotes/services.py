@@ -22,6 +22,7 @@ from django.utils import timezone
 from customers import facade as customers
 from leads import facade as leads
 
+from . import printing
 from .models import (
     EventKind,
     LineKind,
@@ -34,6 +35,7 @@ from .models import (
     QuoteStatus,
     QuoteTemplate,
 )
+from .public import quote_public_url
 from .totals import quote_totals
 
 SEQUENCE = "quote"
@@ -467,11 +469,19 @@ def quote_snapshot(quote: Quote, lines: Sequence[QuoteLine]) -> dict[str, Any]:
 
 
 def _freeze(quote: Quote, actor) -> QuoteRevision:
-    """The current revision as sent; an existing one (re-sent unchanged) is kept as it was."""
+    """The current revision as sent, with what its PDF prints and the PDF's sha256 (quotes.printing); an existing
+    one (re-sent unchanged) is kept as it was."""
     revision = QuoteRevision.objects.filter(quote=quote, number=quote.revision).first()
     if revision is None:
+        link = quote_public_url(quote=quote, revision=quote.revision)
+        snapshot = quote_snapshot(quote, _lines(quote)) | {"print": printing.print_fields(quote, public_url=link)}
+        pdf = printing.snapshot_pdf(snapshot, revision=quote.revision)
         revision = QuoteRevision.objects.create(
-            quote=quote, number=quote.revision, snapshot=quote_snapshot(quote, _lines(quote)), created_by=actor
+            quote=quote,
+            number=quote.revision,
+            snapshot=snapshot,
+            pdf_sha256=printing.pdf_sha256(pdf),
+            created_by=actor,
         )
     return revision
 

@@ -1,8 +1,8 @@
-"""Workspace pages under /quotes/: the list, the builder and its fragments, revisions, the catalog."""
+"""Workspace pages under /quotes/: the list, the builder and its fragments, sending and PDFs, revisions, the catalog."""
 
 from django.urls import path
 
-from . import views, views_catalog, views_copilot
+from . import views, views_catalog, views_copilot, views_send
 
 app_name = "quotes"
 urlpatterns = [
@@ -18,7 +18,10 @@ urlpatterns = [
     path("<int:quote_id>/copilot/add/", views_copilot.copilot_add, name="copilot_add"),
     path("<int:quote_id>/copilot/use/", views_copilot.copilot_use, name="copilot_use"),
     path("<int:quote_id>/copilot/feedback/", views_copilot.copilot_feedback, name="copilot_feedback"),
+    path("<int:quote_id>/send/", views_send.quote_send, name="quote_send"),
+    path("<int:quote_id>/pdf/", views_send.quote_pdf, name="quote_pdf"),
     path("revisions/<int:revision_id>/", views.quote_revision, name="quote_revision"),
+    path("revisions/<int:revision_id>/pdf/", views_send.revision_pdf, name="revision_pdf"),
     path("lines/<int:line_id>/", views.line_update, name="line_update"),
     path("lines/<int:line_id>/remove/", views.line_remove, name="line_remove"),
     path("lines/<int:line_id>/move/", views.line_move, name="line_move"),

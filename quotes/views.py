@@ -26,7 +26,7 @@ from accounts.roles import user_can
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 
-from . import metrics, selectors, services
+from . import metrics, selectors, sending, services
 from .forms import LineAddForm, LineEditForm, QuoteCreateForm, QuoteFilterForm, QuoteHeaderForm, StatusForm
 from .models import Quote, QuoteLine, QuoteRevision, QuoteStatus
 
@@ -141,9 +141,19 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
     context = _builder_context(request, quote)
     context["revisions"] = selectors.quote_revisions(quote=quote)
     context["acceptance"] = selectors.quote_acceptance_get(quote=quote)
+    context |= sending_context(request, quote)
     if context["can_edit"]:
         context["header_form"] = QuoteHeaderForm(instance=quote)
     return render(request, BUILDER_TEMPLATE, context)
+
+
+def sending_context(request: HttpRequest, quote: Quote) -> dict[str, Any]:
+    """The send button and each email the quote went out by, with its delivery status."""
+    deliveries = sending.quote_email_deliveries(quote=quote)
+    return {
+        "can_send": user_can(request.user, "quotes.edit") and quote.status in sending.SENDABLE,
+        "deliveries": [(delivery, sending.delivery_revision(delivery)) for delivery in deliveries],
+    }
 
 
 def _fragments(
@@ -163,6 +173,7 @@ def _conflict(request: HttpRequest, quote_id: int, url: str) -> HttpResponse:
     if not request.htmx:
         context = _builder_context(request, quote, conflict=conflict)
         context["revisions"] = selectors.quote_revisions(quote=quote)
+        context |= sending_context(request, quote)
         return render(request, BUILDER_TEMPLATE, context, status=409)
     # Into the notice's box (not out of band): two refused requests in a row still show one notice.
     context = _builder_context(request, quote, conflict=conflict)

@@ -1,9 +1,11 @@
-"""Every email we send about a ticket (an agent's reply, an acknowledgement, a survey, an auto-response): who it
+"""Every email we send: about a ticket (an agent's reply, an acknowledgement, a survey, an auto-response) or a
+business email another app asked for through inbox.facade.email_queue (a quote), named by its `reference`. Who it
 went to, the Message-ID it went out as (so answers and bounces thread back), and how its delivery went."""
 
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from .mail import Mailbox
@@ -15,6 +17,7 @@ class OutboundEmail(models.Model):
         ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
         CSAT = "csat", "Satisfaction survey"
         AUTO_RESPONSE = "auto_response", "Automatic answer"
+        QUOTE = "quote", "Quote"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -23,7 +26,9 @@ class OutboundEmail(models.Model):
         BOUNCED = "bounced", "Bounced"
         FAILED = "failed", "Failed"
 
-    ticket_id = models.IntegerField()
+    # None: a business email (no ticket); its `reference` ("quote:12:2") says what it is about.
+    ticket_id = models.IntegerField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
     ticket_message_id = models.IntegerField(null=True, blank=True, help_text="The thread entry, when there is one.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # The mailbox it goes out by (None: the platform's address, as no mailbox was connected).
@@ -35,7 +40,11 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField(help_text="Markdown, as written.")
     author_name = models.CharField(max_length=150, blank=True)
-    # [{"id", "filename", "content_type", "content_id"}]: the helpdesk's attachments, read when the mail is built.
+    # Where answers go when there is no ticket to thread them to (the sender of a business email); blank: From.
+    reply_to = models.CharField(max_length=320, blank=True)
+    # [{"id", "filename", "content_type", "content_id"}]: the helpdesk's attachments, read when the mail is built;
+    # or [{"path", "filename", "content_type", "size", "sha256"}]: a business email's own file, in this workspace's
+    # storage (inbox.services.business_email).
     attachments = models.JSONField(default=list, blank=True)
     message_id = models.CharField(max_length=255, unique=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
@@ -53,6 +62,9 @@ class OutboundEmail(models.Model):
         indexes = [
             models.Index(fields=["ticket_id", "created"], name="outbound_ticket_created"),
             models.Index(fields=["status", "next_attempt_at"], name="outbound_status_next"),
+            models.Index(
+                fields=["reference", "created"], name="outbound_reference_created", condition=~Q(reference="")
+            ),
         ]
 
     def __str__(self) -> str:

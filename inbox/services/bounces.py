@@ -1,5 +1,5 @@
 """Delivery reports (DSN, RFC 3464) about mail we sent: shown as "delivery failed" on that message in the thread,
-never opened as a ticket."""
+never opened as a ticket. A business email (no ticket) keeps its bounce on its own row, which its app reads back."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def bounce_record(*, original_message_id: str, diagnostic: str, permanent: bool 
     if sent is not None and permanent:
         sent.status, sent.answer, sent.updated = OutboundEmail.Status.BOUNCED, diagnostic[:2000], timezone.now()
         sent.save(update_fields=["status", "answer", "updated"])
+    if sent is not None and sent.ticket_id is None:
+        return True  # a business email (a quote): its status is its own, no thread entry to mark
     message_id = helpdesk.message_for_external_id(original_message_id)
     if message_id is None:
         return sent is not None

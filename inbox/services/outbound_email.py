@@ -131,7 +131,7 @@ def ticket_for_sent_message_ids(message_ids: list[str]) -> int | None:
     ids = [value.strip() for value in message_ids if value and value.strip()]
     if not ids:
         return None
-    sent = OutboundEmail.objects.filter(message_id__in=ids).order_by("-created", "-id")
+    sent = OutboundEmail.objects.filter(message_id__in=ids, ticket_id__isnull=False).order_by("-created", "-id")
     return sent.values_list("ticket_id", flat=True).first()
 
 

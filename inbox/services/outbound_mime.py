@@ -1,5 +1,6 @@
 """The bytes of an email we send: a text part and an HTML part (Markdown rendered by core.markdown), inline images
-and attachments, threading headers, the per-ticket Reply-To, and a DKIM signature when the mailbox has a key."""
+and attachments, threading headers, the per-ticket Reply-To (a business email's own Reply-To, when it has no
+ticket), and a DKIM signature when the mailbox has a key."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 
 import dkim
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils.html import linebreaks, urlize
 
 from core.emails import workspace_name
@@ -92,7 +94,10 @@ def _headers(message: EmailMessage, outbound: OutboundEmail) -> None:
     message["To"] = ", ".join(outbound.to)
     if outbound.cc:
         message["Cc"] = ", ".join(outbound.cc)
-    message["Reply-To"] = str(Address(addr_spec=reply_address(address, outbound.ticket_id)))
+    if outbound.ticket_id is not None:
+        message["Reply-To"] = str(Address(addr_spec=reply_address(address, outbound.ticket_id)))
+    elif outbound.reply_to:
+        message["Reply-To"] = outbound.reply_to
     message["Subject"] = outbound.subject
     message["Date"] = format_datetime(outbound.created)
     message["Message-ID"] = outbound.message_id
@@ -119,8 +124,7 @@ def _html(outbound: OutboundEmail) -> str:
 def _attach(message: EmailMessage, outbound: OutboundEmail) -> None:
     html_part = message.get_payload()[1]
     for attachment in outbound.attachments:
-        with helpdesk.attachment_open(attachment["id"]) as handle:
-            content = handle.read()
+        content = _attachment_bytes(attachment)
         maintype, _, subtype = (attachment.get("content_type") or "application/octet-stream").partition("/")
         filename = attachment.get("filename") or "attachment"
         content_id = (attachment.get("content_id") or "").strip("<>")
@@ -129,6 +133,14 @@ def _attach(message: EmailMessage, outbound: OutboundEmail) -> None:
             html_part.add_related(content, maintype, subtype, cid=cid, filename=filename, disposition="inline")
         else:
             message.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+
+
+def _attachment_bytes(attachment: dict) -> bytes:
+    if "path" in attachment:  # a business email's own file, in this workspace's storage (services.business_email)
+        with default_storage.open(attachment["path"], "rb") as handle:
+            return handle.read()
+    with helpdesk.attachment_open(attachment["id"]) as handle:
+        return handle.read()
 
 
 def _dkim_signed(raw: bytes, mailbox: Mailbox | None) -> bytes:

@@ -9,6 +9,7 @@ from .views import (
     QuoteLineDetailApi,
     QuoteLineListApi,
     QuoteListApi,
+    QuotePdfApi,
     QuoteStatusApi,
 )
 
@@ -21,4 +22,5 @@ urlpatterns = [
     path("quotes/<int:quote_id>/lines/", QuoteLineListApi.as_view(), name="line_list"),
     path("quotes/lines/<int:line_id>/", QuoteLineDetailApi.as_view(), name="line_detail"),
     path("quotes/<int:quote_id>/status/", QuoteStatusApi.as_view(), name="quote_status"),
+    path("quotes/<int:quote_id>/pdf/", QuotePdfApi.as_view(), name="quote_pdf"),
 ]

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -21,9 +23,10 @@ from core.api.pagination import KeysetCursorPagination
 from core.api.params import form_parameters, validated_query
 from core.keyset import KeysetOrder
 
-from .. import copilot, selectors, services
-from ..forms import QuoteFilterForm
-from ..models import Quote, QuoteLine
+from .. import copilot, printing, selectors, services
+from ..forms import QuoteFilterForm, QuotePdfQueryForm
+from ..models import Quote, QuoteLine, QuoteRevision, QuoteStatus
+from ..views_send import pdf_response
 from .serializers import (
     QuoteCopilotSerializer,
     QuoteCreateSerializer,
@@ -255,3 +258,25 @@ class QuoteStatusApi(_QuoteApi):
                 expected_version=data.get("version"),
             )  # fmt: skip
         return Response(QuoteOutputSerializer(_quote(quote_id)).data)
+
+
+class QuotePdfApi(_QuoteApi):
+    @extend_schema(
+        summary="Download a quote's PDF",
+        description="A sent revision (`revision`), the same bytes as were sent (their sha256 is the revision's "
+        "`pdf_sha256`); without it, the quote as it stands: its sent revision, or a preview while it is a draft. "
+        'Always a download (`Content-Disposition: attachment; filename="Q-00012-rev2.pdf"`).',
+        parameters=form_parameters(QuotePdfQueryForm),
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, quote_id: int) -> HttpResponse:
+        quote = _quote(quote_id)
+        number = validated_query(QuotePdfQueryForm, request.query_params).cleaned_data["revision"]
+        if number is None and quote.status != QuoteStatus.DRAFT:
+            number = quote.revision
+        if number is None:
+            return pdf_response(printing.draft_pdf(quote), printing.pdf_filename(quote, quote.revision, draft=True))
+        revision = QuoteRevision.objects.filter(quote=quote, number=number).first()
+        if revision is None:
+            raise NotFound(f"{quote.reference} has no sent revision {number}.")
+        return pdf_response(printing.revision_pdf(revision), printing.pdf_filename(quote, number))

@@ -97,7 +97,26 @@ class QuoteRevisionFactory(factory.django.DjangoModelFactory):
 
     quote = factory.SubFactory(QuoteFactory)
     number = factory.Sequence(lambda n: n + 1)
-    snapshot = factory.LazyFunction(lambda: {"lines": [], "totals": {}})
+    # What quotes.services.quote_snapshot freezes, for a quote without lines (the PDF prints it from this).
+    snapshot = factory.LazyAttribute(
+        lambda revision: {
+            "number": revision.quote.reference,
+            "title": revision.quote.title,
+            "currency": revision.quote.currency,
+            "valid_until": None,
+            "payment_terms": "",
+            "notes": "",
+            "terms": "",
+            "lines": [],
+            "totals": {
+                "currency": revision.quote.currency,
+                "subtotal": "0",
+                "taxes": [],
+                "tax_total": "0",
+                "total": "0",
+            },
+        }
+    )
 
 
 class QuoteAcceptanceFactory(factory.django.DjangoModelFactory):
