@@ -16,6 +16,8 @@ LEAD_MANAGE = {"leads.manage"}
 QUOTE_WRITE = {"quotes.edit", "quotes.margin"}
 # Working the queue: replies, notes, assignment, bulk actions, AI composer; writing knowledge-base articles.
 TICKET_WORK = {"tickets.edit", "kb.edit"}
+# Figures across the product: dashboards, trends, reports and alerts (everyone who works tickets or deals).
+INSIGHTS = {"insights.view"}
 # Running the workspace: people, invitations, the workspace's Django admin.
 MANAGE = {
     "customers.delete",
@@ -30,11 +32,21 @@ MANAGE = {
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | MANAGE | {"workspace.owner"}
+        MEMBER
+        | CUSTOMER_WRITE
+        | TICKET_WORK
+        | LEAD_WRITE
+        | LEAD_MANAGE
+        | QUOTE_WRITE
+        | INSIGHTS
+        | MANAGE
+        | {"workspace.owner"}
     ),
-    Role.ADMIN: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | MANAGE),
-    Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK),
-    Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE | QUOTE_WRITE),
+    Role.ADMIN: frozenset(
+        MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | INSIGHTS | MANAGE
+    ),
+    Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | INSIGHTS),
+    Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE | QUOTE_WRITE | INSIGHTS),
     Role.VIEWER: frozenset(MEMBER),
 }
 
