@@ -1,35 +1,55 @@
-"""Under CI=true a missing chromium fails the run: a skipped browser suite would otherwise pass unnoticed."""
+"""Under CI=true a missing chromium fails the run: a skipped browser suite would otherwise pass unnoticed.
+
+The collection hook (core.testing.fixtures.pytest_collection_modifyitems) is called here in-process with browser
+tests of its own making: a pytest run in a subprocess cost a Django start-up per case for the same check.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from pathlib import Path
+from types import SimpleNamespace
 
-from django.conf import settings
+import pytest
 
+from core.testing import fixtures
 
-def _collect_browser_tests(**env: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0"]
-    command.append("core/tests/test_browser_smoke.py")
-    return subprocess.run(
-        command,
-        cwd=settings.BASE_DIR,
-        env=os.environ | {"SWITCHBOARD_CHROMIUM": "/nonexistent/chromium"} | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+MISSING = Path("/nonexistent/chromium")
 
 
-def test_a_missing_browser_fails_the_run_under_ci():
-    result = _collect_browser_tests(CI="true")
+class _Item:
+    """What the hook reads of a collected test: its fixtures, its marks, and marks added to it."""
 
-    assert result.returncode != 0
-    assert "CI=true and chromium is missing" in result.stdout + result.stderr
+    def __init__(self, *fixturenames: str) -> None:
+        self.fixturenames = fixturenames
+        self.added: list[pytest.MarkDecorator] = []
+
+    def get_closest_marker(self, name: str):
+        return next((mark for mark in self.added if mark.name == name), None)
+
+    def add_marker(self, mark: pytest.MarkDecorator) -> None:
+        self.added.append(mark)
 
 
-def test_a_missing_browser_only_skips_outside_ci():
-    result = _collect_browser_tests(CI="")
+def _collect(monkeypatch, *, ci: str) -> list[_Item]:
+    monkeypatch.setattr(fixtures, "CHROMIUM", MISSING)
+    monkeypatch.setenv("CI", ci)
+    items = [_Item("browser", "live_stack"), _Item("db")]
+    fixtures.pytest_collection_modifyitems(SimpleNamespace(option=SimpleNamespace(loadgroup=False)), items)
+    return items
 
-    assert result.returncode == 0, result.stdout + result.stderr
+
+def test_the_hook_is_loaded_for_every_run(request):
+    assert request.config.pluginmanager.get_plugin("core.testing.fixtures") is not None
+
+
+def test_a_missing_browser_fails_the_run_under_ci(monkeypatch):
+    with pytest.raises(pytest.UsageError, match="CI=true and chromium is missing"):
+        _collect(monkeypatch, ci="true")
+
+
+def test_a_missing_browser_only_skips_outside_ci(monkeypatch):
+    browser_test, plain_test = _collect(monkeypatch, ci="")
+
+    assert [mark.mark.name for mark in browser_test.added] == ["django_db", "skip"]
+    assert "apt-get install chromium" in browser_test.added[-1].mark.kwargs["reason"]
+    assert plain_test.added == []

@@ -41,9 +41,6 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 FORMAT = "outcome-1"
 MIN_PER_CLASS = 20  # of each outcome in all the rows: fewer and neither the model nor its AUC can be trusted
@@ -298,6 +295,8 @@ def _nb_keys(schema: _Schema) -> list[tuple[str, str]]:
 
 
 def _fit_logistic(rows: Sequence[Mapping[str, Value]], y: np.ndarray, params: dict) -> _Model:
+    from sklearn.linear_model import LogisticRegression  # scikit-learn takes ~1.5 s to import: only when training
+
     schema = _Schema.fit(rows)
     regression = LogisticRegression(C=params["C"], class_weight=params["class_weight"], max_iter=2000)
     regression.fit(schema.matrix(rows), y)
@@ -333,6 +332,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _fit_calibration(log_odds: np.ndarray, y: np.ndarray, method: str) -> dict:
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     if method == "isotonic":
         iso = IsotonicRegression(out_of_bounds="clip", y_min=CLIP, y_max=1 - CLIP).fit(log_odds, y)
         return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
@@ -374,6 +376,8 @@ def _cross_fitted(log_odds: np.ndarray, y: np.ndarray, method: str) -> np.ndarra
 
 
 def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, scores)) if len(set(y.tolist())) == 2 else 0.5
 
 

@@ -24,14 +24,14 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
 
 from .encoder import MODEL_NAME
 
@@ -97,12 +97,16 @@ class TrainingResult:
 
 
 def _word_hasher() -> HashingVectorizer:
+    from sklearn.feature_extraction.text import HashingVectorizer  # ~1.5 s to import: only once a model is used
+
     return HashingVectorizer(
         ngram_range=(1, 2), n_features=2**WORD_BITS, alternate_sign=False, norm=None, dtype=np.float32
     )
 
 
 def _char_hasher() -> HashingVectorizer:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     return HashingVectorizer(
         analyzer="char_wb",
         ngram_range=(3, 5),
@@ -133,6 +137,8 @@ class _TextBlock:
     def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Sublinear tf × idf on the kept columns, unit rows. Linear in the counts' non-zeros (a column slice of
         the hashed matrix would cost as much as the columns kept, for every single ticket)."""
+        from sklearn.preprocessing import normalize
+
         counts = counts.tocsr()
         position = np.searchsorted(self.columns, counts.indices)
         position = np.minimum(position, max(len(self.columns) - 1, 0))
@@ -205,6 +211,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _fit(raw: _Raw, labels: Sequence[str], params: dict) -> _Model:
+    from sklearn.svm import LinearSVC
+
     word, char = _TextBlock.fit(raw.word), _TextBlock.fit(raw.char)
     with_embeddings = "minilm" in params["features"]
     # A linear SVM (one-vs-rest): as accurate as a logistic regression on these features, 5–20× faster to fit;
@@ -338,6 +346,8 @@ def _load_as(key: Hashable, model_bytes: Callable[[], bytes]) -> _Model:
 def _evaluation(
     truth: Sequence[str], predicted: Sequence[str], confidences: np.ndarray | None, abstain_below: float
 ) -> Evaluation:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     truth, predicted = [str(label) for label in truth], [str(label) for label in predicted]
     labels = sorted(set(truth) | set(predicted))
     if not labels:
