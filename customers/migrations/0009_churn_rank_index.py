@@ -8,15 +8,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0008_daily_summaries_and_health_digests'),
+        ("customers", "0008_daily_summaries_and_health_digests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(django.db.models.functions.comparison.Coalesce(django.db.models.expressions.CombinedExpression(models.F('churn_risk'), '*', models.Value(-1)), models.Value(1.0), output_field=models.FloatField()), django.db.models.functions.text.Lower('name'), models.F('id'), name='customer_crank_lname_id'),
+            model_name="customer",
+            index=models.Index(
+                django.db.models.functions.comparison.Coalesce(
+                    django.db.models.expressions.CombinedExpression(models.F("churn_risk"), "*", models.Value(-1)),
+                    models.Value(1.0),
+                    output_field=models.FloatField(),
+                ),
+                django.db.models.functions.text.Lower("name"),
+                models.F("id"),
+                name="customer_crank_lname_id",
+            ),
         ),
     ]
