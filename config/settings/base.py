@@ -489,6 +489,9 @@ SPECTACULAR_SETTINGS = {
         "CustomerTierEnum": "customers.models.CustomerTier",
         "QuoteStatusEnum": "quotes.models.QuoteStatus",
         "QuoteLineKindEnum": "quotes.models.LineKind",
+        # Two "source" fields: a lead's (where it came from) and a copilot suggestion's (how it was found).
+        "LeadSourceEnum": "leads.models.LeadSource",
+        "SuggestionSourceEnum": "quotes.api.serializers.SUGGESTION_SOURCES",
         # The name the ticket message kind had before quote lines brought a second "kind".
         "KindEnum": "helpdesk.models.tickets.TicketMessage.Kind",
     },

@@ -195,6 +195,10 @@ class CopilotQuestionSerializer(serializers.Serializer):
     run_id = serializers.IntegerField(allow_null=True)
 
 
+# Where a copilot suggestion comes from: association rules, catalog similarity, or popularity.
+SUGGESTION_SOURCES = ("rules", "similar", "popular")
+
+
 class CopilotSuggestionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["upsell", "cross_sell"])
     product_id = serializers.IntegerField()
@@ -202,7 +206,7 @@ class CopilotSuggestionSerializer(serializers.Serializer):
     name = serializers.CharField()
     category = serializers.CharField(allow_blank=True)
     unit_price = serializers.CharField(allow_null=True, help_text="In the quote's currency.")
-    source = serializers.ChoiceField(choices=["rules", "similar", "popular"])
+    source = serializers.ChoiceField(choices=SUGGESTION_SOURCES)
     reason = serializers.CharField()
     confidence = serializers.FloatField(allow_null=True)
     lift = serializers.FloatField(allow_null=True)
