@@ -21,7 +21,7 @@ from typing import Any
 
 from core.outbox import enqueue
 
-from . import safety, selectors, services, vectors
+from . import grounding, safety, selectors, services, vectors
 from .contracts import (
     AIInputError,
     AIMetrics,
@@ -482,3 +482,9 @@ __all__ += [
     "register_outcome_source",
     "register_training_source",
 ]
+
+
+def generated_text_problems(text: str, *, facts: str, max_chars: int, source: str = "the facts") -> tuple[str, ...]:
+    """Why a generated text for a customer must not be offered (empty when it may): it adds a number, a link or an
+    address to `facts`, carries redacted personal data, or is empty or longer than `max_chars` (ai/grounding.py)."""
+    return grounding.ungrounded_text_problems(text, facts=facts, max_chars=max_chars, source=source)

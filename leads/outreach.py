@@ -10,7 +10,6 @@ the template drafts (leads.intelligence): a half-generated plan would read as tw
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -29,10 +28,6 @@ SCHEMA = {
     "properties": {"drafts": {"type": "array", "items": {"type": "string"}}},
     "required": ["drafts"],
 }
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
-_DOMAIN = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|ai|app|dev|de|fr|uk|eu)\b", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|NATIONAL_ID|IP)_\d+\]")
 
 
 def lead_facts(lead: Lead, steps: Sequence[Any]) -> dict[str, str]:
@@ -53,28 +48,10 @@ def lead_facts(lead: Lead, steps: Sequence[Any]) -> dict[str, str]:
     }
 
 
-def _numbers(text: str) -> set[str]:
-    return {number.replace(",", "").rstrip(".") for number in _NUMBER.findall(text)}
-
-
 def draft_problems(draft: str, *, facts: str) -> tuple[str, ...]:
     """Why `draft` must not be offered (empty when it may): see the module docstring. `facts`: every fact the prompt
     gave, as one text; numbers and links found there may be repeated."""
-    problems = []
-    if not draft.strip():
-        problems.append("It is empty.")
-    if len(draft) > MAX_DRAFT_CHARS:
-        problems.append("It is too long for a follow-up email.")
-    invented = _numbers(draft) - _numbers(facts)
-    if invented:
-        problems.append(f"It states numbers the lead does not have: {', '.join(sorted(invented)[:3])}.")
-    known = facts.lower()
-    links = [link.rstrip(".,;:!?)") for link in [*_LINK.findall(draft), *_DOMAIN.findall(draft)]]
-    if any(link.lower() not in known for link in links):
-        problems.append("It contains a link or address the lead does not have.")
-    if _PLACEHOLDER.search(draft):
-        problems.append("It contains redacted personal data.")
-    return tuple(problems)
+    return ai.generated_text_problems(draft, facts=facts, max_chars=MAX_DRAFT_CHARS, source="the lead")
 
 
 def generated_drafts(

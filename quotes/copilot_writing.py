@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ai import facade as ai
@@ -35,10 +35,6 @@ EMAIL_SCHEMA = {
     "properties": {"subject": {"type": "string"}, "body": {"type": "string"}},
     "required": ["subject", "body"],
 }
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
-_DOMAIN = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|ai|app|dev|de|fr|uk|eu)\b", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|NATIONAL_ID|IP)_\d+\]")
 
 
 @dataclass(frozen=True)
@@ -100,34 +96,9 @@ def _notes(facts: QuoteFacts) -> str:
     return "\n".join(rows) or "- none logged"
 
 
-def _numbers(text: str) -> set[str]:
-    found = set()
-    for raw in _NUMBER.findall(text):
-        plain = raw.replace(",", "").rstrip(".")
-        try:
-            found.add(_number(Decimal(plain)))
-        except InvalidOperation:
-            found.add(plain)
-    return found
-
-
 def text_problems(text: str, *, figures: str, max_chars: int) -> tuple[str, ...]:
     """Why `text` must not be offered (empty when it may); `figures`: the quote's facts as one text."""
-    problems = []
-    if not text.strip():
-        problems.append("It is empty.")
-    if len(text) > max_chars:
-        problems.append("It is too long.")
-    invented = _numbers(text) - _numbers(figures)
-    if invented:
-        problems.append(f"It states numbers the quote does not have: {', '.join(sorted(invented)[:3])}.")
-    known = figures.lower()
-    links = [link.rstrip(".,;:!?)") for link in [*_LINK.findall(text), *_DOMAIN.findall(text)]]
-    if any(link.lower() not in known for link in links):
-        problems.append("It contains a link or address the quote does not have.")
-    if _PLACEHOLDER.search(text):
-        problems.append("It contains redacted personal data.")
-    return tuple(problems)
+    return ai.generated_text_problems(text, facts=figures, max_chars=max_chars, source="the quote")
 
 
 # --- Templates (offline) ----------------------------------------------------------------------------------------

@@ -246,7 +246,6 @@ def test_offline_summary_and_email_carry_only_the_quotes_numbers(clean):
     assert "Total 2,268.00 USD including 128.00 USD tax (2,140.00 USD before tax)." in summary.text
     assert email.subject == f"Your quote {clean.reference}: Rollout" and email.text.startswith("Hi Peter,")
     for text in (summary.text, email.subject, email.text):
-        assert copilot_writing._numbers(text) <= copilot_writing._numbers(figures)
         assert copilot_writing.text_problems(text, figures=figures, max_chars=5000) == ()
     assert ai.get_run(summary.run_id).meta.model == "template"
 
