@@ -42,12 +42,12 @@ def logo_check(upload: IO[bytes]) -> tuple[bytes, str]:
     (by its content, not its name) or is over 2 MiB."""
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_LOGO_BYTES:
-        raise ValidationError(f"The logo is {size / 1024 / 1024:.1f} MiB: use an image of 2 MiB or less.")
+        raise ValidationError(f"The logo is {size:,} bytes, over the 2 MiB limit: use a smaller image.")
     checked = upload_check(upload, accept=LOGO_EXTENSIONS)
     upload.seek(0)
     data = upload.read()
     if len(data) > MAX_LOGO_BYTES:
-        raise ValidationError("The logo is over 2 MiB: use a smaller image.")
+        raise ValidationError("The logo is over the 2 MiB limit: use a smaller image.")
     if not data:
         raise ValidationError("The logo file is empty.")
     return data, checked.content_type
