@@ -14,6 +14,8 @@ LEAD_WRITE = {"leads.edit"}
 LEAD_MANAGE = {"leads.manage"}
 # Selling: building and sending quotes, the catalog, and seeing costs and margins (never shown to other roles).
 QUOTE_WRITE = {"quotes.edit", "quotes.margin"}
+# How the workspace's quotes look to customers: the logo and brand colour on PDFs and the quote page.
+QUOTE_MANAGE = {"quotes.manage"}
 # Working the queue: replies, notes, assignment, bulk actions, AI composer; writing knowledge-base articles.
 TICKET_WORK = {"tickets.edit", "kb.edit"}
 # Figures across the product: dashboards, trends, reports and alerts (everyone who works tickets or deals).
@@ -38,12 +40,21 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         | LEAD_WRITE
         | LEAD_MANAGE
         | QUOTE_WRITE
+        | QUOTE_MANAGE
         | INSIGHTS
         | MANAGE
         | {"workspace.owner"}
     ),
     Role.ADMIN: frozenset(
-        MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | INSIGHTS | MANAGE
+        MEMBER
+        | CUSTOMER_WRITE
+        | TICKET_WORK
+        | LEAD_WRITE
+        | LEAD_MANAGE
+        | QUOTE_WRITE
+        | QUOTE_MANAGE
+        | INSIGHTS
+        | MANAGE
     ),
     Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | INSIGHTS),
     Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE | QUOTE_WRITE | INSIGHTS),

@@ -15,7 +15,7 @@ from leads import facade as leads
 
 from . import selectors
 from .catalog import CATALOG_CURRENCIES
-from .models import Product, Quote, QuoteStatus, QuoteTemplate
+from .models import HEX_COLOUR, Product, Quote, QuoteStatus, QuoteTemplate
 from .selectors import LIST_SORT_KEYS, ProductFilters, QuoteFilters
 
 
@@ -259,3 +259,29 @@ class QuotePdfQueryForm(forms.Form):
         required=False, min_value=1, max_value=1_000_000,
         help_text="A sent revision's number; without it, the current one (a preview while the quote is a draft).",
     )  # fmt: skip
+
+
+class QuoteSettingsForm(BootstrapFormMixin, forms.Form):
+    """The quote branding page: the brand colour (picker and text kept in step by static/js), the logo to upload,
+    replace or remove. The type and size checks on the logo's bytes happen in quotes.branding."""
+
+    brand_colour = forms.CharField(
+        label="Brand colour",
+        max_length=7,
+        validators=[HEX_COLOUR],
+        help_text="Headings and lines on the PDF, the accept button on the customer's page. # and six hex digits.",
+    )
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG, JPEG or WebP, up to 2 MiB. Printed at the top of every quote.",
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["brand_colour"].widget.attrs.update(
+            **{"pattern": "#[0-9a-fA-F]{6}", "spellcheck": "false", "autocomplete": "off", "data-colour-text": ""}
+        )
+        self.style_fields()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -371,3 +371,29 @@ class QuoteAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quote_id} accepted by {self.name}"
+
+
+# --- Branding -----------------------------------------------------------------------------------
+
+DEFAULT_BRAND_COLOUR = "#2563eb"
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Give a colour as # and six hexadecimal digits, e.g. #2563eb.")
+
+
+class QuoteSettings(models.Model):
+    """How the workspace's quotes look: its logo and brand colour on the PDF and the customer's page. One row
+    (pk=1). The logo file is content-addressed (quotes.branding): replacing it never touches the bytes a sent
+    revision printed."""
+
+    logo = models.FileField(max_length=200, blank=True)  # path in the workspace's own storage
+    logo_type = models.CharField(max_length=20, blank=True)  # the verified type: image/png, image/jpeg, image/webp
+    logo_sha256 = models.CharField(max_length=64, blank=True)
+    brand_colour = models.CharField(max_length=7, default=DEFAULT_BRAND_COLOUR, validators=[HEX_COLOUR])
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "quote settings"
+        verbose_name_plural = "quote settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="quote_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Quote settings"

@@ -1,11 +1,12 @@
 """What a quote's PDF is made from, and the PDF itself: for a sent revision, only its frozen snapshot; for a draft,
 its current lines (a preview).
 
-Sending freezes, next to the lines and totals, everything else the PDF prints (the workspace's name and brand
-colour, the company and contact as they were, the issue date, the customer's link) under the snapshot's "print"
-key. So a revision's PDF can be rendered again at any time, byte for byte (quotes/pdf.py is deterministic), and its
-sha256 checked against the one stored when it was sent: no PDF file is kept to lose, back up or leak; a download
-costs one render (well under a second, bench/quotes.py).
+Sending freezes, next to the lines and totals, everything else the PDF prints (the workspace's name, brand
+colour and a reference to its logo's stored bytes (quotes.branding), the company and contact as they were, the
+issue date, the customer's link) under the snapshot's "print" key. So a revision's PDF can be rendered again at
+any time, byte for byte (quotes/pdf.py is deterministic), and its sha256 checked against the one stored when it
+was sent: no PDF file is kept to lose, back up or leak; a download costs one render (well under a second,
+bench/quotes.py).
 """
 
 from __future__ import annotations
@@ -20,23 +21,23 @@ from core.emails import workspace_name
 from customers import facade as customers
 from leads import facade as leads
 
+from .branding import logo_load, logo_reference, quote_settings_get
 from .documents import Contact, Party, QuoteDocument, document_from_snapshot
-from .models import Quote, QuoteRevision
+from .models import DEFAULT_BRAND_COLOUR, Quote, QuoteRevision
 from .pdf import quote_pdf_render, quote_pdf_sha256
 
 PDF_CONTENT_TYPE = "application/pdf"
-# No branding settings exist yet: every workspace prints in the default colour, without a logo. When they come,
-# they are frozen here with the rest, so earlier revisions keep printing as they were sent.
-DEFAULT_BRAND_COLOUR = "#2563eb"
 CACHED_RENDERS = 4  # sending renders the PDF to freeze its hash, then attaches the same bytes: one render
 
 
 def print_fields(quote: Quote, *, public_url: str = "", today: datetime.date | None = None) -> dict[str, Any]:
     """The parts of a printed quote that are not its lines, as they are now (frozen into a sent revision)."""
     contact = quote.contact
+    branding = quote_settings_get()
     return {
         "workspace_name": workspace_name(),
-        "brand_colour": DEFAULT_BRAND_COLOUR,
+        "brand_colour": branding.brand_colour,
+        "logo": logo_reference(branding),
         "issue_date": (today or timezone.localdate()).isoformat(),
         "customer": {"name": _party_name(quote), "email": ""},
         "contact": {"name": contact.name, "email": contact.email, "phone": contact.phone} if contact else None,
@@ -64,6 +65,7 @@ def snapshot_document(snapshot: dict[str, Any], *, revision: int) -> QuoteDocume
         customer=Party(name=fields["customer"]["name"], email=fields["customer"].get("email", "")),
         contact=Contact(**contact) if contact else None,
         brand_colour=fields.get("brand_colour") or DEFAULT_BRAND_COLOUR,
+        logo=logo_load(fields.get("logo")),  # revisions sent before logos existed have none
         public_url=fields.get("public_url", ""),
     )
 
@@ -80,11 +82,13 @@ def snapshot_pdf(snapshot: dict[str, Any], *, revision: int) -> bytes:
 
 def revision_pdf(revision: QuoteRevision) -> bytes:
     """A sent revision's PDF, rendered again from its snapshot: the same bytes as when it was sent. A revision
-    frozen before the print fields existed prints with the quote's current company and contact."""
+    frozen before the print fields existed prints with the quote's current company and contact, and the default
+    colour without a logo, as it did then."""
     snapshot = revision.snapshot
     if "print" not in snapshot:
         today = timezone.localtime(revision.created).date()
-        snapshot = {**snapshot, "print": print_fields(revision.quote, today=today)}
+        fields = print_fields(revision.quote, today=today) | {"brand_colour": DEFAULT_BRAND_COLOUR, "logo": None}
+        snapshot = {**snapshot, "print": fields}
     return snapshot_pdf(snapshot, revision=revision.number)
 
 

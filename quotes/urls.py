@@ -1,13 +1,15 @@
-"""Workspace pages under /quotes/: the list, the builder and its fragments, sending and PDFs, revisions, the catalog."""
+"""Workspace pages under /quotes/: the list, the builder and its fragments, sending and PDFs, revisions, the catalog,
+the branding settings."""
 
 from django.urls import path
 
-from . import views, views_catalog, views_copilot, views_send
+from . import views, views_catalog, views_copilot, views_send, views_settings
 
 app_name = "quotes"
 urlpatterns = [
     path("", views.quote_list, name="quote_list"),
     path("new/", views.quote_create, name="quote_create"),
+    path("settings/", views_settings.quote_settings, name="quote_settings"),
     path("<int:quote_id>/", views.quote_detail, name="quote_detail"),
     path("<int:quote_id>/edit/", views.quote_update, name="quote_update"),
     path("<int:quote_id>/status/", views.quote_status, name="quote_status"),

@@ -75,6 +75,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         "sort_links": _sort_links(query.sort),
         "filters": query.filters,
         "can_edit": user_can(request.user, "quotes.edit"),
+        "can_manage": user_can(request.user, "quotes.manage"),
         "statuses": QuoteStatus.choices,
     }
     if wants_fragment(request, "quote-table"):

@@ -3,9 +3,10 @@ recomputed on the server, accept (typed name, optional drawn signature, terms ti
 
 Anonymous by design (listed in PUBLIC_ROUTES of config/tests/test_authorization.py): the signed token from
 quotes.public is the only key, and it only opens on the workspace that signed it. A refused link answers with why:
-not valid (404), expired or superseded by a newer version (410). Ticking an option asks the page again for its
-totals (HTMX); without JavaScript the "Update total" button posts the form back and the page comes back with the
-ticks and the typed name kept. Accept and decline are rate-limited per client address.
+not valid (404), expired or superseded by a newer version (410). The pages wear the workspace's current logo
+(quote_logo below) and brand colour, with black or white text on it, whichever contrasts more. Ticking an option
+asks the page again for its totals (HTMX); without JavaScript the "Update total" button posts the form back and
+the page comes back with the ticks and the typed name kept. Accept and decline are rate-limited per client address.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +28,7 @@ from core.htmx import render_partial, wants_fragment
 from core.rate_limit import over_limit
 
 from . import acceptance, selectors
+from .branding import quote_settings_get, text_colour_on
 from .documents import date_format, money_format, number_format, percent_format
 from .models import QuoteStatus
 from .public import QuoteLink, quote_link_open
@@ -35,6 +38,7 @@ PAGE_TEMPLATE = "quotes/public/quote_public.html"
 REFUSED_TEMPLATE = "quotes/public/quote_refused.html"
 LIMITED_TEMPLATE = "quotes/public/quote_limited.html"
 HOUR = 3600
+LOGO_MAX_AGE = 24 * HOUR  # pages ask for it with ?v=<its sha256's start>, so a new logo shows at once anyway
 LIMIT = (30, HOUR)  # accept/decline/recalculate posts per client address
 REFUSED = {
     "invalid": (404, "This link is not valid. Check that you copied the whole link from the email."),
@@ -66,6 +70,16 @@ class DeclineForm(BootstrapFormMixin, forms.Form):
         self.style_fields()
 
 
+def _brand() -> dict[str, Any]:
+    """The workspace's current logo and colour for its customer pages (the PDF keeps what was frozen when sent)."""
+    settings = quote_settings_get()
+    return {
+        "brand_colour": settings.brand_colour,
+        "brand_text": text_colour_on(settings.brand_colour),
+        "logo_version": settings.logo_sha256[:12],
+    }
+
+
 def _open(token: str) -> QuoteLink:
     """The link's quote; one the expiry sweep already closed reads as an expired link."""
     link = quote_link_open(token)
@@ -76,7 +90,7 @@ def _open(token: str) -> QuoteLink:
 
 def _refused(request: HttpRequest, link: QuoteLink) -> HttpResponse:
     status, message = REFUSED[link.refused]
-    context = {"refused": link.refused, "message": message, "reference": link.reference}
+    context = {"refused": link.refused, "message": message, "reference": link.reference, **_brand()}
     return render(request, REFUSED_TEMPLATE, context, status=status)
 
 
@@ -136,6 +150,7 @@ def _page(request: HttpRequest, token: str, link: QuoteLink, *, status: int = 20
         "accept_form": AcceptForm(optional_ids=optional_ids, initial={"name": request.POST.get("name", "")}),
         "decline_form": DeclineForm(),
         "acceptance": accepted,
+        **_brand(),
         **extra,
     }
     return render(request, PAGE_TEMPLATE, context, status=status)
@@ -204,3 +219,22 @@ def quote_public_decline(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(reverse("quotes_public:quote_public", args=[token]) + "?done=declined")
     link.quote.refresh_from_db()
     return _page(request, token, link, status=400, decline_form=form, declining=True)
+
+
+@require_GET
+def quote_logo(request: HttpRequest) -> HttpResponse:
+    """The workspace's current logo, for its quote pages: anonymous like them. Only this workspace's storage is
+    read (the storage is per schema), only the file its settings name, with the type verified at upload."""
+    settings = quote_settings_get()
+    if not settings.logo_sha256:
+        raise Http404("This workspace has no logo.")
+    try:
+        stored = default_storage.open(settings.logo.name, "rb")
+    except OSError:
+        raise Http404("This workspace has no logo.") from None
+    response = FileResponse(stored, content_type=settings.logo_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = f"public, max-age={LOGO_MAX_AGE}"
+    response["ETag"] = f'"{settings.logo_sha256}"'
+    return response

@@ -44,6 +44,7 @@ MANAGER_PAGES = [
     "/settings/ai/runs/",
     "/settings/ai/runs/{run}/",
     "/leads/settings/pipelines/",
+    "/quotes/settings/",
 ]
 OWN_ACCOUNT_PAGES = ["/accounts/password/change/", "/accounts/2fa/", "/team/api-token/"]
 # A page a role shares with a role walked already renders the same markup (an admin's and an agent's member and

@@ -73,6 +73,9 @@ PUBLIC_ROUTES = {
     "quotes_public:quote_public",
     "quotes_public:accept",
     "quotes_public:decline",
+    # The workspace's logo those pages show (quotes/views_public.py quote_logo): public by nature, read only from
+    # the workspace's own storage, the file its quote settings name.
+    "quotes_public:logo",
     # Mail providers forwarding raw messages (inbox/views/mail_webhook.py): signed with the mailbox's secret.
     "inbox:inbound_webhook",
 }

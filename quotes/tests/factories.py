@@ -17,6 +17,7 @@ from quotes.models import (
     QuoteLine,
     QuoteRevision,
     QuoteSequence,
+    QuoteSettings,
     QuoteTemplate,
 )
 
@@ -146,6 +147,17 @@ class QuoteTemplateFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Template {n}")
     payment_terms = "Net 30"
+
+
+class QuoteSettingsFactory(factory.django.DjangoModelFactory):
+    """The workspace's one quote settings row (pk=1): fetched if it exists, so tests may build it freely."""
+
+    class Meta:
+        model = QuoteSettings
+        django_get_or_create = ("id",)
+
+    id = 1
+    brand_colour = "#0f766e"
 
 
 def quote_sent(*, lines: int = 1, **fields) -> Quote:
