@@ -164,6 +164,23 @@ def similar(
     return list(best.items())[:k]
 
 
+def vectors_get(*, source: str, object_ids: Sequence[str | int]) -> tuple[list[str], np.ndarray]:
+    """The stored vectors (chunk 0) of those objects of `source` that have one: (object ids, n×d float32 matrix)
+    in one query per 5,000 ids; objects without a vector are left out."""
+    wanted = [str(object_id) for object_id in object_ids]
+    found_ids: list[str] = []
+    rows: list[np.ndarray] = []
+    for start in range(0, len(wanted), 5000):
+        batch = Embedding.objects.filter(
+            source=source, model=MODEL_NAME, chunk=0, object_id__in=wanted[start : start + 5000]
+        ).values_list("object_id", "vector")
+        for object_id, vector in batch.iterator(chunk_size=2000):
+            found_ids.append(object_id)
+            rows.append(np.asarray(vector, dtype=np.float32))
+    matrix = np.vstack(rows) if rows else np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
+    return found_ids, matrix
+
+
 def _set_local(ef_search: int) -> None:
     """Per-transaction pgvector settings (set_config(..., true) is SET LOCAL that accepts bound parameters)."""
     with connection.cursor() as cursor:
