@@ -27,6 +27,7 @@ from .models import Trend
 WINDOW_DAYS = 28
 RECENT_DAYS = 1
 TRACK_SIMILARITY = 0.8  # a spike this close to a known trend's centroid is that trend again (no new alert)
+TRACK_OVERLAP = 0.3  # … as is one whose tickets are this much a known trend's already
 MAX_TICKETS_KEPT = 500
 INDEX_BATCH = 256
 
@@ -64,8 +65,9 @@ def recurring_defects_detect(
     cluster's volume is the number of tickets within cosine 0.6 of its centroid, r recent and b in the baseline;
     λ = (b + ½)·N_recent/N_baseline; it spikes when r ≥ 5, r ≥ 3λ and P(Poisson(λ) ≥ r) ≤ 1e-4.
 
-    Tracking: a spike whose centroid is within cosine 0.8 of a known defect trend's is that trend (its tickets and
-    figures are updated, its alert is not sent again); other spikes become new trends. Known trends that did not
+    Tracking: a spike whose centroid is within cosine 0.8 of a known defect trend's, or 30 % of whose tickets that
+    trend holds already, is that trend (its tickets and figures are updated, its alert is not sent again); other
+    spikes become new trends. Known trends that did not
     spike this run go back to "watching".
     """
     now = now or timezone.now()
@@ -87,7 +89,8 @@ def recurring_defects_detect(
         known = list(Trend.objects.select_for_update().filter(kind=Trend.Kind.DEFECT))
         touched: set[int] = set()
         for spike in spikes:
-            trend, created = _trend_for(spike, known, now)
+            member_ids = {recent_points[index].id for index in spike.members}
+            trend, created = _trend_for(spike, member_ids, known, now)
             _trend_fill(trend, spike, recent_points, corpus, now)
             trend.save()
             if created:
@@ -102,13 +105,19 @@ def recurring_defects_detect(
     return run
 
 
-def _trend_for(spike: clustering.Spike, known: list[Trend], now: datetime) -> tuple[Trend, bool]:
-    """The known trend this spike continues (closest centroid within TRACK_SIMILARITY), else a new one."""
+def _trend_for(spike: clustering.Spike, member_ids: set[int], known: list[Trend], now: datetime) -> tuple[Trend, bool]:
+    """The known trend this spike continues, else a new one. It continues a trend whose centroid is within
+    TRACK_SIMILARITY, or one that already holds TRACK_OVERLAP of its tickets (the same tickets clustered a little
+    differently as the window slides must not become a second trend)."""
     if known:
         centroids = clustering.normalise(np.array([trend.centroid for trend in known], dtype=np.float32))
         similarity = centroids @ spike.centroid
         best = int(np.argmax(similarity))
         if similarity[best] >= TRACK_SIMILARITY:
+            return known[best], False
+        overlaps = [len(member_ids & set(trend.ticket_ids)) for trend in known]
+        best = int(np.argmax(overlaps))
+        if overlaps[best] >= TRACK_OVERLAP * len(member_ids):
             return known[best], False
     return Trend(kind=Trend.Kind.DEFECT, first_seen=now), True
 

@@ -145,6 +145,14 @@ def test_a_planted_defect_becomes_one_trend_with_its_tickets_companies_and_name(
     assert trend.status == Trend.Status.SPIKING
 
 
+def test_a_spike_holding_a_known_trends_tickets_continues_it_even_when_its_centroid_moved():
+    spike = clustering.Spike(_directions(2)[0].astype(np.float32), np.arange(4), 4, 0, 0.5, 1e-6)
+    known = TrendFactory(centroid=_directions(2)[1].tolist(), ticket_ids=[1, 2, 3, 99])
+    assert trends._trend_for(spike, {1, 2, 7, 8}, [known], NOW) == (known, False)
+    trend, created = trends._trend_for(spike, {5, 6, 7, 8}, [known], NOW)
+    assert created and trend.pk is None
+
+
 def test_steady_volume_makes_no_trend():
     _plant(spike_recent=0)
     assert trends.recurring_defects_detect(window_days=14, now=NOW).spiking == []
