@@ -74,25 +74,31 @@ def _labels(vectors: np.ndarray) -> np.ndarray:
     return fcluster(tree, t=LINK_DISTANCE, criterion="distance")[micro.labels_]
 
 
-def _counts(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """How many rows of `vectors` lie within MEMBER_SIMILARITY of each centroid (chunked: bounded memory)."""
+def _counts(vectors: np.ndarray, rows: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """How many of the `rows` (a boolean mask) of `vectors` lie within MEMBER_SIMILARITY of each centroid, a chunk
+    at a time: memory stays bounded and the baseline is never copied out of the window's matrix."""
     counts = np.zeros(len(centroids), dtype=np.int64)
     for start in range(0, len(vectors), COUNT_CHUNK):
-        counts += (vectors[start : start + COUNT_CHUNK] @ centroids.T >= MEMBER_SIMILARITY).sum(axis=0)
+        chunk = vectors[start : start + COUNT_CHUNK][rows[start : start + COUNT_CHUNK]]
+        counts += (chunk @ centroids.T >= MEMBER_SIMILARITY).sum(axis=0)
     return counts
 
 
-def spikes_find(recent: np.ndarray, baseline: np.ndarray) -> list[Spike]:
-    """The clusters of `recent` (unit vectors) whose volume rose against `baseline` by the rule of this module."""
+def spikes_find(vectors: np.ndarray, is_recent: np.ndarray) -> list[Spike]:
+    """The clusters of the recent rows of `vectors` (unit vectors; `is_recent` a boolean mask, the other rows are
+    the baseline) whose volume rose against the baseline by the rule of this module. Spike members index the
+    recent rows in their order."""
     from scipy.stats import poisson
 
+    recent = vectors[is_recent]
+    baseline_size = int((~is_recent).sum())
     groups = clusters_find(recent)
-    if not groups or not len(baseline):
+    if not groups or not baseline_size:
         return []
     centroids = normalise(np.vstack([recent[group].mean(axis=0) for group in groups])).astype(np.float32)
     recent_similarity = recent @ centroids.T
-    baseline_counts = _counts(baseline, centroids)
-    scale = len(recent) / len(baseline)
+    baseline_counts = _counts(vectors, ~is_recent, centroids)
+    scale = len(recent) / baseline_size
     spikes = []
     for index, centroid in enumerate(centroids):
         members = np.flatnonzero(recent_similarity[:, index] >= MEMBER_SIMILARITY)

@@ -80,7 +80,7 @@ def recurring_defects_detect(
     recent_start = now - timedelta(days=recent_days)
     is_recent = np.array([point.created >= recent_start for point in ordered], dtype=bool)
     recent_points = [point for point, recent in zip(ordered, is_recent, strict=True) if recent]
-    spikes = clustering.spikes_find(vectors[is_recent], vectors[~is_recent])
+    spikes = clustering.spikes_find(vectors, is_recent)
     corpus: list[str] = []
     if spikes:
         texts = helpdesk.ticket_topic_texts([point.id for point in recent_points])

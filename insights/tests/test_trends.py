@@ -56,9 +56,14 @@ def _history(*, spike_before: int, spike_recent: int, topics: int = 8, days: int
     return np.vstack(recent).astype(np.float32), np.vstack(baseline).astype(np.float32), directions[topics]
 
 
+def _spikes(recent: np.ndarray, baseline: np.ndarray) -> list[clustering.Spike]:
+    is_recent = np.r_[np.zeros(len(baseline), dtype=bool), np.ones(len(recent), dtype=bool)]
+    return clustering.spikes_find(np.vstack([baseline, recent]), is_recent)
+
+
 def test_a_cluster_far_above_its_own_baseline_spikes():
     recent, baseline, planted = _history(spike_before=0, spike_recent=8)
-    spikes = clustering.spikes_find(recent, baseline)
+    spikes = _spikes(recent, baseline)
     assert len(spikes) == 1
     spike = spikes[0]
     assert spike.recent == 8 and spike.baseline == 0
@@ -68,9 +73,9 @@ def test_a_cluster_far_above_its_own_baseline_spikes():
 
 def test_a_cluster_at_its_usual_volume_or_too_small_does_not_spike():
     recent, baseline, _ = _history(spike_before=8, spike_recent=8)
-    assert clustering.spikes_find(recent, baseline) == []
+    assert _spikes(recent, baseline) == []
     recent, baseline, _ = _history(spike_before=0, spike_recent=clustering.MIN_SIZE - 1)
-    assert clustering.spikes_find(recent, baseline) == []
+    assert _spikes(recent, baseline) == []
 
 
 def test_keywords_name_the_cluster_from_its_own_words():
