@@ -9,7 +9,7 @@ per-person choices replaces this when the automation issue lands).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -86,7 +86,7 @@ def health_alerts_send(*, now: datetime | None = None) -> int:
 
 def _health_trend(signal: churn.ChurnSignal, now: datetime) -> Trend:
     figures = {"was": signal.was, "now": signal.now, "at": now.isoformat()}
-    recent = now - timezone.timedelta(days=HEALTH_MEMORY_DAYS)
+    recent = now - timedelta(days=HEALTH_MEMORY_DAYS)
     trend = Trend.objects.filter(
         kind=Trend.Kind.HEALTH_DROP, key=str(signal.customer.id), last_seen__gte=recent
     ).first()

@@ -6,4 +6,5 @@ app_name = "insights"
 
 urlpatterns = [
     path("trends/", views.trend_list, name="trend_list"),
+    path("trends/report/", views.trend_report, name="trend_report"),
 ]

@@ -318,8 +318,11 @@ def test_the_trends_page_lists_trends_with_their_revenue_link(client, login):
     response = client.get(reverse("insights:trend_list"))
     assert response.status_code == 200
     assert b"Pdf export, error" in response.content and b"Acme expansion" in response.content
+    report_page = client.get(reverse("insights:trend_report"))
+    assert report_page.status_code == 200 and b"tickets were opened" in report_page.content
     login("viewer")
     assert client.get(reverse("insights:trend_list")).status_code == 403
+    assert client.get(reverse("insights:trend_report")).status_code == 403
 
 
 pytestmark = pytest.mark.django_db
