@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -355,16 +354,25 @@ def _scale_seed(args) -> None:
     )
 
 
+def _memory(field: str) -> float:
+    """MB from /proc/self/status. VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a process
+    started by the seeding one would report the seeder's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def scale_detect(args: argparse.Namespace) -> None:
     tenant = bench_workspace("bench-trends-scale", "Bench trends scale")
     with tenant_context(tenant):
         Trend.objects.all().delete()
         TrendAlert.objects.all().delete()
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        before = _memory("VmHWM")
         started = time.perf_counter()
         run = trends.recurring_defects_detect(window_days=args.days)
         elapsed = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = _memory("VmHWM")
     print(
         f"detection over {run.tickets} tickets ({run.embedded} with vectors) in {args.days} days: {elapsed:.1f} s, "
         f"peak RSS {peak:.0f} MB (process before detection {before:.0f} MB); {len(run.spiking)} spiking: "
