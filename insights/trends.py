@@ -44,12 +44,15 @@ class DefectRun:
 
 
 def ticket_topics_index(*, now: datetime | None = None, window_days: int = WINDOW_DAYS) -> int:
-    """Embeds the topics of the window's tickets not embedded yet (or whose text changed); returns how many."""
+    """Embeds the topics of the window's tickets that have no vector yet; returns how many. A ticket's topic is
+    what it was opened about: later edits are not re-embedded (the hourly run would reread every text)."""
     now = now or timezone.now()
     ids = helpdesk.ticket_ids_in_window(since=now - timedelta(days=window_days), until=now)
+    embedded = ai.has_vectors(source=helpdesk.TOPIC_SOURCE, object_ids=ids)
+    missing = [pk for pk in ids if str(pk) not in embedded]
     written = 0
-    for start in range(0, len(ids), INDEX_BATCH):
-        texts = helpdesk.ticket_topic_texts(ids[start : start + INDEX_BATCH])
+    for start in range(0, len(missing), INDEX_BATCH):
+        texts = helpdesk.ticket_topic_texts(missing[start : start + INDEX_BATCH])
         items = [(pk, text) for pk, text in texts.items() if text.strip()]
         written += ai.index_texts(source=helpdesk.TOPIC_SOURCE, items=items)
     return written

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from ai import facade as ai_facade
 from ai.models import Embedding
 from ai.providers.local.encoder import MODEL_NAME
 from customers.models import Customer
@@ -156,6 +157,17 @@ def test_a_spike_holding_a_known_trends_tickets_continues_it_even_when_its_centr
     assert trends._trend_for(spike, {1, 2, 7, 8}, [known], NOW) == (known, False)
     trend, created = trends._trend_for(spike, {5, 6, 7, 8}, [known], NOW)
     assert created and trend.pk is None
+
+
+def test_tickets_without_a_topic_vector_are_embedded_once_by_the_local_model():
+    contact = ContactFactory()
+    ticket = Ticket.objects.create(
+        subject="PDF export fails", original_description="Error 500", requester=contact, customer=contact.customer
+    )
+    assert trends.ticket_topics_index() == 1
+    assert trends.ticket_topics_index() == 0
+    ids, vectors = ai_facade.get_vectors(source=TOPIC_SOURCE, object_ids=[ticket.pk])
+    assert ids == [str(ticket.pk)] and vectors.shape == (1, DIM)
 
 
 def test_steady_volume_makes_no_trend():
