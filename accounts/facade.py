@@ -49,3 +49,12 @@ def manager_emails() -> list[str]:
     return list(
         User.objects.filter(is_active=True, role__in=MANAGER_ROLES).order_by("email").values_list("email", flat=True)
     )
+
+
+def capability_emails(capability: str, *, roles: list[str] | None = None) -> list[str]:
+    """Addresses of the active people who hold `capability` (only those of `roles`, when given), e.g. the people an
+    insights alert goes to."""
+    from .roles import roles_with
+
+    allowed = [role for role in roles_with(capability) if roles is None or role in roles]
+    return list(User.objects.filter(is_active=True, role__in=allowed).order_by("email").values_list("email", flat=True))

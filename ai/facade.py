@@ -59,6 +59,8 @@ __all__ = [
     "generate_later",
     "get_metrics",
     "get_run",
+    "get_vectors",
+    "has_vectors",
     "index_text",
     "index_texts",
     "invalidate_cache",
@@ -249,6 +251,17 @@ def search_similar(
 ) -> list[tuple[str, float]]:
     """The `k` objects of `source` closest in meaning to `text`: (object_id, cosine similarity), best first."""
     return vectors.similar(source=source, text=text, k=k, exclude_object_id=exclude_object_id)
+
+
+def get_vectors(*, source: str, object_ids: Sequence[str | int]) -> tuple[list[str], Any]:
+    """The stored vectors of those objects of `source` that have one, for analysis in bulk (e.g. clustering):
+    (object ids as strings, an n×384 float32 numpy matrix of L2-normalised rows, in the same order)."""
+    return vectors.vectors_get(source=source, object_ids=object_ids)
+
+
+def has_vectors(*, source: str, object_ids: Sequence[str | int]) -> set[str]:
+    """Which of those objects of `source` have a stored vector (as strings), e.g. to embed only the others."""
+    return vectors.vector_ids(source=source, object_ids=object_ids)
 
 
 # --- Trained classifiers and locally built output (see ai.classifiers) --------------------------------------

@@ -164,6 +164,36 @@ def similar(
     return list(best.items())[:k]
 
 
+def vector_ids(*, source: str, object_ids: Sequence[str | int]) -> set[str]:
+    """Which of those objects of `source` have a stored vector (ids only: no vector is read)."""
+    wanted = [str(object_id) for object_id in object_ids]
+    found: set[str] = set()
+    for start in range(0, len(wanted), 5000):
+        found.update(
+            Embedding.objects.filter(
+                source=source, model=MODEL_NAME, chunk=0, object_id__in=wanted[start : start + 5000]
+            ).values_list("object_id", flat=True)
+        )
+    return found
+
+
+def vectors_get(*, source: str, object_ids: Sequence[str | int]) -> tuple[list[str], np.ndarray]:
+    """The stored vectors (chunk 0) of those objects of `source` that have one: (object ids, n×d float32 matrix)
+    in one query per 5,000 ids; objects without a vector are left out. The matrix is filled in place (100k
+    vectors: 150 MB, never a second copy)."""
+    wanted = [str(object_id) for object_id in object_ids]
+    found_ids: list[str] = []
+    matrix = np.empty((len(wanted), EMBEDDING_DIMENSIONS), dtype=np.float32)
+    for start in range(0, len(wanted), 5000):
+        batch = Embedding.objects.filter(
+            source=source, model=MODEL_NAME, chunk=0, object_id__in=wanted[start : start + 5000]
+        ).values_list("object_id", "vector")
+        for object_id, vector in batch.iterator(chunk_size=2000):
+            matrix[len(found_ids)] = vector
+            found_ids.append(object_id)
+    return found_ids, matrix[: len(found_ids)]
+
+
 def _set_local(ef_search: int) -> None:
     """Per-transaction pgvector settings (set_config(..., true) is SET LOCAL that accepts bound parameters)."""
     with connection.cursor() as cursor:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q
@@ -136,3 +136,31 @@ class CompanyPanel:
     name: str
     template: str
     context: Callable[[int, Any], Mapping[str, object] | None]
+
+
+@dataclass(frozen=True)
+class CustomerBrief:
+    """A company as reports name it: who owns the account, its tier and current health."""
+
+    id: int
+    name: str
+    tier: str
+    owner_id: int | None
+    owner_name: str
+    owner_email: str
+    health_score: int | None
+
+
+@dataclass(frozen=True)
+class HealthDrop:
+    """A company whose health score fell between two daily snapshots."""
+
+    customer: CustomerBrief
+    was: int
+    now: int
+    was_day: date
+    now_day: date
+
+    @property
+    def drop(self) -> int:
+        return self.was - self.now

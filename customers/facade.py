@@ -13,7 +13,7 @@ from django.db.models import F, Func, QuerySet, Value
 from django.db.models.functions import Lower, Upper
 
 from . import panels, selectors, services, timeline
-from .contracts import CompanyPanel, TimelineProvider
+from .contracts import CompanyPanel, CustomerBrief, HealthDrop, TimelineProvider
 from .models import Contact, Customer
 from .validators import normalize_domain
 
@@ -255,3 +255,56 @@ def contact_customer_id(*, contact_id: int) -> int | None:
 def customer_choices(*, limit: int = 1000) -> list[tuple[int, str]]:
     """(id, name) of the customers by name, for a chooser."""
     return list(Customer.objects.order_by("name", "id").values_list("id", "name")[:limit])
+
+
+# --- insights: account owners and health drops ---
+
+
+def _brief(customer: Customer) -> CustomerBrief:
+    owner = customer.owner
+    return CustomerBrief(
+        customer.pk,
+        customer.name,
+        customer.tier,
+        customer.owner_id,
+        (owner.name or owner.email) if owner else "",
+        owner.email if owner else "",
+        customer.health_score,
+    )
+
+
+def customer_briefs(*, customer_ids: Sequence[int]) -> dict[int, CustomerBrief]:
+    """{id: brief} of those companies (one query)."""
+    rows = Customer.objects.filter(pk__in=list(customer_ids)).select_related("owner")
+    return {customer.pk: _brief(customer) for customer in rows}
+
+
+def health_drops(*, today, days: int, min_drop: int) -> list[HealthDrop]:
+    """Companies (not churned) whose latest snapshot up to `today` is at least `min_drop` points below their latest
+    snapshot from `days` or more before it, largest drop first. Two queries."""
+    from datetime import timedelta
+
+    from .models import HealthSnapshot
+
+    def latest(until) -> dict[int, tuple]:
+        rows = (
+            HealthSnapshot.objects.filter(day__lte=until, customer__churned_at__isnull=True)
+            .order_by("customer_id", "-day")
+            .distinct("customer_id")
+            .values_list("customer_id", "score", "day")
+        )
+        return {customer_id: (score, day) for customer_id, score, day in rows}
+
+    current, before = latest(today), latest(today - timedelta(days=days))
+    dropped = {
+        customer_id: (before[customer_id], now)
+        for customer_id, now in current.items()
+        if customer_id in before and before[customer_id][0] - now[0] >= min_drop
+    }
+    briefs = customer_briefs(customer_ids=list(dropped))
+    drops = [
+        HealthDrop(briefs[customer_id], was[0], now[0], was[1], now[1])
+        for customer_id, (was, now) in dropped.items()
+        if customer_id in briefs
+    ]
+    return sorted(drops, key=lambda drop: (-drop.drop, drop.customer.id))

@@ -165,3 +165,25 @@ class CsatSummary:
 
     answers: int
     average: float
+
+
+@dataclass(frozen=True)
+class TicketPoint:
+    """A ticket as trend detection sees it (helpdesk.facade.ticket_points): when, whose, about what."""
+
+    id: int
+    created: datetime
+    customer_id: int
+    subject: str
+    sentiment: str = ""
+
+
+@dataclass(frozen=True)
+class TicketMention:
+    """A recent ticket whose customer's words matched a pattern (e.g. cancellation language)."""
+
+    id: int
+    customer_id: int
+    subject: str
+    created: datetime
+    phrase: str

@@ -4,17 +4,21 @@ lead page and the pipeline metrics page."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from . import panels, selectors, services
 from .contracts import LeadNote, LeadPanel, LeadSummary, PipelineMetricCard
-from .models import Lead, LeadActivity, StageKind
+from .models import Lead, LeadActivity, LeadStageChange, StageKind
 
 __all__ = [
     "lead_choices",
     "lead_notes",
     "lead_panel_register",
+    "lead_stage_facts",
     "lead_summaries",
     "lead_summary",
     "lead_win",
+    "open_leads_for_customers",
     "pipeline_metric_card_register",
 ]
 
@@ -80,3 +84,37 @@ def pipeline_metric_card_register(card: PipelineMetricCard) -> None:
     """Adds a card to every pipeline metrics page; call it from the app's `AppConfig.ready`. See
     leads.contracts.PipelineMetricCard."""
     panels.metric_card_register(card)
+
+
+def open_leads_for_customers(*, customer_ids: list[int]) -> list[LeadSummary]:
+    """The open leads of these companies, most valuable first (one query): what a support problem puts at risk."""
+    rows = Lead.objects.open().filter(customer_id__in=customer_ids).select_related("stage")
+    return [_summary(lead) for lead in rows.order_by("-value", "-id")]
+
+
+def lead_stage_facts(*, since, now) -> list[tuple[int, str, str, float, str]]:
+    """(lead id, stage name, status, days in its current stage, stage it was lost from or "") of the open leads and
+    of those lost since `since`: where deals stall and where they are lost. Two queries."""
+    from django.db.models import Max
+
+    leads = list(
+        Lead.objects.filter(Q(stage__kind=StageKind.OPEN) | Q(stage__kind=StageKind.LOST, lost_at__gte=since))
+        .select_related("stage")
+        .annotate(moved=Max("stage_changes__at"))
+    )
+    lost_ids = [lead.pk for lead in leads if lead.stage.kind == StageKind.LOST]
+    lost_from = dict(
+        LeadStageChange.objects.filter(lead_id__in=lost_ids, to_stage__kind=StageKind.LOST, from_stage__isnull=False)
+        .order_by("lead_id", "at")
+        .values_list("lead_id", "from_stage__name")
+    )
+    return [
+        (
+            lead.pk,
+            lead.stage.name,
+            lead.stage.kind,
+            max(0.0, (now - (lead.moved or lead.created)).total_seconds() / 86400),
+            lost_from.get(lead.pk, ""),
+        )
+        for lead in leads
+    ]

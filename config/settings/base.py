@@ -373,6 +373,10 @@ CELERY_TASK_ROUTES = {
             "customers.tasks.daily_summaries_fanout_task",
             "customers.tasks.health_digests_task",
             "customers.tasks.health_digests_fanout_task",
+            "insights.tasks.trends_detect_task",
+            "insights.tasks.trends_detect_fanout_task",
+            "insights.tasks.trend_report_send_task",
+            "insights.tasks.trend_report_send_fanout_task",
         ],
     }.items()
     for name in names
@@ -426,6 +430,13 @@ CELERY_BEAT_SCHEDULE = {
     # validity is a date, so an hour late is on time; quotes/tasks.py).
     "quotes-expire": {"task": "quotes.tasks.quotes_expire_fanout_task", "schedule": crontab(minute=5)},
     "quotes-expiry-reminders": {"task": "quotes.tasks.expiry_reminders_fanout_task", "schedule": crontab(minute=35)},
+    # Insights: spiking ticket clusters and key accounts' health drops every hour (alerted once per trend), and the
+    # trend report on Monday morning (insights/tasks.py).
+    "insights-trends": {"task": "insights.tasks.trends_detect_fanout_task", "schedule": crontab(minute=23)},
+    "insights-trend-report": {
+        "task": "insights.tasks.trend_report_send_fanout_task",
+        "schedule": crontab(hour=7, minute=13, day_of_week=1),
+    },
     # Digests (customers/digests.py): yesterday's summary of every active company just after midnight, and the
     # weekly health digest to account owners on Monday morning (each owner once a week).
     "customers-daily-summaries": {
@@ -527,6 +538,13 @@ QUOTE_LINK_MAX_AGE_DAYS = int(env("QUOTE_LINK_MAX_AGE_DAYS", "120"))
 QUOTE_LINK_GRACE_DAYS = int(env("QUOTE_LINK_GRACE_DAYS", "0"))
 # Days before a sent quote's validity date its owner is reminded to follow up (quotes/reminders.py).
 QUOTE_EXPIRY_REMINDER_DAYS = int(env("QUOTE_EXPIRY_REMINDER_DAYS", "3"))
+# Insights alerts and the weekly trend report go to the people of these roles who hold `insights.view`; a health
+# drop of at least INSIGHTS_HEALTH_DROP_POINTS in two weeks alerts for companies of the key-account tiers.
+INSIGHTS_ALERT_ROLES = [role.strip() for role in env("INSIGHTS_ALERT_ROLES", "owner,admin").split(",") if role.strip()]
+INSIGHTS_KEY_ACCOUNT_TIERS = [
+    tier.strip() for tier in env("INSIGHTS_KEY_ACCOUNT_TIERS", "enterprise,professional").split(",") if tier.strip()
+]
+INSIGHTS_HEALTH_DROP_POINTS = int(env("INSIGHTS_HEALTH_DROP_POINTS", "15"))
 # A received email bigger than this is rejected (its headers kept, with the reason shown to admins). 25 MB of
 # attachments is about 34 MB once base64-encoded.
 INBOX_MAX_MESSAGE_BYTES = int(env("INBOX_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))

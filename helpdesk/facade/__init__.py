@@ -6,7 +6,8 @@
 - chat: the web chat's article suggestions, public thread, agents online, typing;
 - help_center: deflection records and counts;
 - timeline: the helpdesk's entries on the customer timeline;
-- health: batched reads for the customer health score.
+- health: batched reads for the customer health score;
+- insights: batched reads for trend detection and churn signals.
 
 Writes go through helpdesk.services, so validation, cache invalidation and live events always happen.
 """
@@ -30,6 +31,16 @@ from .health import (
     customer_ticket_volumes,
 )
 from .help_center import deflection_counts, deflection_record
+from .insights import (
+    TOPIC_SOURCE,
+    customer_sentiment_sequences,
+    ticket_brief_rows,
+    ticket_category_counts,
+    ticket_ids_in_window,
+    ticket_mentions,
+    ticket_points,
+    ticket_topic_texts,
+)
 from .tickets import (
     DELIVERY_STATUSES,
     attachment_open,
@@ -50,6 +61,7 @@ __all__ = [
     "DELIVERY_STATUSES",
     "TIMELINE_KINDS",
     "TIMELINE_SOURCE",
+    "TOPIC_SOURCE",
     "attachment_open",
     "attachments_screen",
     "chat_agents_online",
@@ -57,6 +69,7 @@ __all__ = [
     "customer_last_contact",
     "customer_open_urgent",
     "customer_sentiment_counts",
+    "customer_sentiment_sequences",
     "customer_sla_breaches",
     "customer_ticket_volumes",
     "deflection_counts",
@@ -68,10 +81,16 @@ __all__ = [
     "message_receive",
     "outgoing_collected",
     "outgoing_message",
+    "ticket_brief_rows",
+    "ticket_category_counts",
     "ticket_for_external_ids",
+    "ticket_ids_in_window",
+    "ticket_mentions",
     "ticket_open",
+    "ticket_points",
     "ticket_public_thread",
     "ticket_summary",
+    "ticket_topic_texts",
     "ticket_typing_show",
     "timeline_entries",
     "timeline_provider_register",

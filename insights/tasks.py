@@ -1,0 +1,38 @@
+"""Celery entry points of insights: trend detection with its alerts (hourly) and the weekly trend report. Beat runs
+the fan-outs in the public schema; they queue one copy per workspace (tenants.services)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tenants.services import tenants_fan_out
+
+from . import alerts, report, trends
+
+
+@shared_task
+def trends_detect_task() -> dict:
+    """Embeds the window's new tickets, detects spiking defects, alerts new ones and key accounts' health drops."""
+    embedded = trends.ticket_topics_index()
+    run = trends.recurring_defects_detect()
+    return {
+        "embedded": embedded,
+        "spiking": len(run.spiking),
+        "defect_alerts": alerts.defect_alerts_send(run),
+        "health_alerts": alerts.health_alerts_send(),
+    }
+
+
+@shared_task
+def trends_detect_fanout_task() -> int:
+    return tenants_fan_out(trends_detect_task)
+
+
+@shared_task
+def trend_report_send_task() -> int:
+    return report.trend_report_send()
+
+
+@shared_task
+def trend_report_send_fanout_task() -> int:
+    return tenants_fan_out(trend_report_send_task)

@@ -1,0 +1,30 @@
+"""Test data for insights: trends and their alerts."""
+
+import factory
+from django.utils import timezone
+
+from insights.models import Trend, TrendAlert
+
+
+class TrendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trend
+
+    kind = Trend.Kind.DEFECT
+    name = factory.Sequence(lambda n: f"Export fails {n}")
+    keywords = factory.LazyFunction(lambda: ["export", "pdf"])
+    centroid = factory.LazyFunction(lambda: [1.0] + [0.0] * 383)
+    ticket_ids = factory.LazyFunction(list)
+    customer_ids = factory.LazyFunction(list)
+    figures = factory.LazyFunction(lambda: {"recent": 6, "baseline": 0, "expected": 0.5, "p_value": 1e-6})
+    first_seen = factory.LazyFunction(timezone.now)
+    last_seen = factory.LazyFunction(timezone.now)
+
+
+class TrendAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrendAlert
+
+    trend = factory.SubFactory(TrendFactory)
+    kind = factory.SelfAttribute("trend.kind")
+    recipients = factory.LazyFunction(lambda: ["lead@example.test"])

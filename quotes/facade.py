@@ -1,0 +1,62 @@
+"""What other apps may ask of quotes: the pending quotes of some companies, and how answered quotes ended (insights).
+Reads only; writes stay in quotes.services."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Max
+
+from .contracts import QuoteBrief, QuoteOutcome
+from .models import OUT_STATUSES, Quote, QuoteLine, QuoteStatus
+
+__all__ = ["pending_quotes_for_customers", "quote_outcomes", "quotes_waiting"]
+
+
+def _brief(quote: Quote) -> QuoteBrief:
+    return QuoteBrief(
+        quote.pk, quote.reference, quote.title, quote.customer_id, quote.status, quote.total, quote.currency
+    )
+
+
+def pending_quotes_for_customers(*, customer_ids: list[int]) -> list[QuoteBrief]:
+    """Draft, sent and viewed quotes of these companies, largest first (one query)."""
+    rows = Quote.objects.open().filter(customer_id__in=customer_ids).order_by("-total", "-id")
+    return [_brief(quote) for quote in rows]
+
+
+def quote_outcomes(*, since: datetime) -> list[QuoteOutcome]:
+    """Quotes accepted, declined or expired since `since`, with their products and largest discount. Two queries."""
+    quotes = list(
+        Quote.objects.filter(
+            status__in=[QuoteStatus.ACCEPTED, QuoteStatus.DECLINED, QuoteStatus.EXPIRED], closed_at__gte=since
+        )
+        .annotate(max_discount=Max("lines__discount"))
+        .order_by("closed_at", "id")
+    )
+    products: dict[int, set[str]] = defaultdict(set)
+    lines = QuoteLine.objects.filter(quote_id__in=[quote.pk for quote in quotes], product__isnull=False)
+    for quote_id, name in lines.values_list("quote_id", "product__name"):
+        products[quote_id].add(name)
+    return [
+        QuoteOutcome(
+            quote.pk,
+            quote.reference,
+            quote.status,
+            quote.decline_reason,
+            tuple(sorted(products[quote.pk])),
+            quote.max_discount or 0,
+            quote.total,
+            quote.currency,
+            quote.sent_at,
+            quote.closed_at,
+        )
+        for quote in quotes
+    ]
+
+
+def quotes_waiting(*, sent_before: datetime) -> list[QuoteBrief]:
+    """Sent or viewed quotes still unanswered that went out before `sent_before`: stalled with the customer."""
+    rows = Quote.objects.filter(status__in=OUT_STATUSES, sent_at__lt=sent_before).order_by("sent_at", "id")
+    return [_brief(quote) for quote in rows]
