@@ -6,12 +6,13 @@
 - chat: the web chat's article suggestions, public thread, agents online, typing;
 - help_center: deflection records and counts;
 - timeline: the helpdesk's entries on the customer timeline;
-- health: batched reads for the customer health score.
+- health: batched reads for the customer health score;
+- rollups: one flat fact per ticket for insights' rollups, and `tickets_changed` when one changes.
 
 Writes go through helpdesk.services, so validation, cache invalidation and live events always happen.
 """
 
-from ..contracts import outgoing_message
+from ..contracts import outgoing_message, tickets_changed
 from ..outgoing import outgoing_collected
 from .chat import (
     CHAT_AVAILABLE,
@@ -30,6 +31,7 @@ from .health import (
     customer_ticket_volumes,
 )
 from .help_center import deflection_counts, deflection_record
+from .rollups import ticket_rollup_facts
 from .tickets import (
     DELIVERY_STATUSES,
     attachment_open,
@@ -71,8 +73,10 @@ __all__ = [
     "ticket_for_external_ids",
     "ticket_open",
     "ticket_public_thread",
+    "ticket_rollup_facts",
     "ticket_summary",
     "ticket_typing_show",
+    "tickets_changed",
     "timeline_entries",
     "timeline_provider_register",
 ]
