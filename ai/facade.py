@@ -507,7 +507,8 @@ def run_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None
         distance=Sum("feedback__edit_distance"),
     )
     fields = ("id", "created", "feature", "provider", "status", "cost_usd", "accepted", "edited", "rejected")
-    for row in runs.values_list(*fields, "distances", "distance").iterator(chunk_size=5000):
+    rows = runs.values_list(*fields, "distances", "distance")
+    for row in rows.iterator(chunk_size=5000) if ids is None else rows:  # an event's few rows in one round trip
         pk, created, feature, provider, status, cost, accepted, edited, rejected, distances, distance = row
         micro = int((cost or 0) * 1_000_000)
         yield RunRollupFact(pk, created, feature, provider, status, micro, accepted, edited, rejected, distances,

@@ -25,7 +25,7 @@ from .contracts import (
     TicketVolumeMetrics,
 )
 from .histograms import percentile
-from .models import DailyRollup
+from .models import GRAINS, DailyRollup
 
 NOW, BEFORE = 1, 0
 TICKET_FILTERS = ("team_id", "channel", "category_id", "tier", "agent_id", "priority")
@@ -41,20 +41,32 @@ def _narrow(rollups: QuerySet, filters: MetricFilters, dimensions: Iterable[str]
     return rollups
 
 
+def _grain(filters: MetricFilters, dims: Iterable[str], group: Iterable[str]) -> str:
+    """The coarsest grain that keeps every dimension filtered on or grouped by (models.GRAINS)."""
+    needed = {name for name in dims if getattr(filters, name) not in (None, "")}
+    needed |= {name for name in group if name != "bucket"}
+    for grain, kept in GRAINS.items():
+        if needed <= set(kept):
+            return grain
+    return "detail"
+
+
+def _rollups(filters: MetricFilters, dims: Iterable[str], group: Iterable[str] = ()) -> QuerySet:
+    dims = tuple(dims)
+    return _narrow(DailyRollup.objects.filter(grain=_grain(filters, dims, group)), filters, dims)
+
+
 def _rows(
     filters: MetricFilters, metrics: Iterable[str], group: Iterable[str] = (), *, dims=TICKET_FILTERS
 ) -> list[Row]:
-    """Counts and totals per (period, metric, *group) for this period and the previous one: one query."""
-    rollups = DailyRollup.objects.filter(
+    """Counts and totals per (period, metric, *group) for this period and the previous one: one query, on the
+    coarsest grain that has the dimensions it needs."""
+    group = tuple(group)
+    rollups = _rollups(filters, dims, group).filter(
         metric__in=list(metrics), day__gte=filters.previous().start, day__lte=filters.end
     )
     period = Case(When(day__gte=filters.start, then=Value(NOW)), default=Value(BEFORE), output_field=IntegerField())
-    return list(
-        _narrow(rollups, filters, dims)
-        .order_by()
-        .values("metric", *group, period=period)
-        .annotate(n=Sum("count"), t=Sum("total"))
-    )
+    return list(rollups.order_by().values("metric", *group, period=period).annotate(n=Sum("count"), t=Sum("total")))
 
 
 def _sum(rows: list[Row], period: int, metric: str, field: str = "n", **match) -> int:
@@ -102,25 +114,24 @@ def _keys(rows: list[Row], field: str) -> list:
 
 def sla_metrics(filters: MetricFilters) -> SlaMetrics:
     """Adherence (tickets created in the period that kept their SLA), first response and resolution percentiles
-    in minutes, breaches by team and by priority. One query."""
-    rows = _rows(
-        filters, ("sla_tracked", "sla_breached", "first_response", "solved"), ("team_id", "priority", "bucket")
-    )
+    in minutes, breaches by team and by priority. Three queries."""
+    rows = _rows(filters, ("sla_tracked", "sla_breached", "first_response", "solved"), ("bucket",))
 
-    def adherence(period: int, **match) -> float | None:
-        tracked = _sum(rows, period, "sla_tracked", **match)
-        return 1 - _sum(rows, period, "sla_breached", **match) / tracked if tracked else None
+    def adherence(period: int, *, lines: list[Row] = rows, **match) -> float | None:
+        tracked = _sum(lines, period, "sla_tracked", **match)
+        return 1 - _sum(lines, period, "sla_breached", **match) / tracked if tracked else None
 
     def breakdown(field: str) -> tuple[Breakdown, ...]:
-        lines = []
-        for key in _keys([row for row in rows if row["metric"] == "sla_tracked"], field):
+        lines = _rows(filters, ("sla_tracked", "sla_breached"), (field,))
+        result = []
+        for key in _keys([row for row in lines if row["metric"] == "sla_tracked"], field):
             figures = {
-                "tracked": _count(rows, "sla_tracked", **{field: key}),
-                "breached": _count(rows, "sla_breached", **{field: key}),
-                "adherence": _figure(lambda period, key=key: adherence(period, **{field: key})),
+                "tracked": _count(lines, "sla_tracked", **{field: key}),
+                "breached": _count(lines, "sla_breached", **{field: key}),
+                "adherence": _figure(lambda period, key=key: adherence(period, lines=lines, **{field: key})),
             }
-            lines.append(Breakdown(key, figures))
-        return tuple(lines)
+            result.append(Breakdown(key, figures))
+        return tuple(result)
 
     return SlaMetrics(
         tracked=_count(rows, "sla_tracked"),
@@ -152,16 +163,20 @@ def csat_metrics(filters: MetricFilters) -> CsatMetrics:
 
 def ticket_volume_metrics(filters: MetricFilters) -> TicketVolumeMetrics:
     """Tickets created and solved in the period, the backlog at its end, and created/solved by channel, team and
-    category. Two queries (the backlog sums every day up to the period's end)."""
-    rows = _rows(filters, ("created", "solved"), ("channel", "team_id", "category_id"))
+    category. Five queries, each on the coarsest grain it can (the backlog sums every day up to the period's end)."""
+    rows = _rows(filters, ("created", "solved"))
 
     def breakdown(field: str) -> tuple[Breakdown, ...]:
+        lines = _rows(filters, ("created", "solved"), (field,))
         return tuple(
             Breakdown(
                 key,
-                {"created": _count(rows, "created", **{field: key}), "solved": _count(rows, "solved", **{field: key})},
+                {
+                    "created": _count(lines, "created", **{field: key}),
+                    "solved": _count(lines, "solved", **{field: key}),
+                },
             )
-            for key in _keys(rows, field)
+            for key in _keys(lines, field)
         )
 
     return TicketVolumeMetrics(
@@ -182,9 +197,7 @@ def _backlog(filters: MetricFilters) -> Figure:
         for period, end in ends.items()
         for metric in ("created", "solved")
     }
-    rollups = _narrow(
-        DailyRollup.objects.filter(metric__in=("created", "solved"), day__lte=filters.end), filters, TICKET_FILTERS
-    )
+    rollups = _rollups(filters, TICKET_FILTERS).filter(metric__in=("created", "solved"), day__lte=filters.end)
     figures = rollups.aggregate(**sums)
     return _figure(lambda p: (figures[f"created_{p}"] or 0) - (figures[f"solved_{p}"] or 0))
 
@@ -216,13 +229,14 @@ DAY_MINUTES = 1440.0
 
 def lead_velocity_metrics(filters: MetricFilters) -> LeadVelocityMetrics:
     """Leads created, won and lost in the period, win rate, cycle (created → won) median in days, open leads at the
-    end, value won and pipeline velocity per currency, per owner. Two queries."""
+    end, value won and pipeline velocity per currency, per owner. Three queries."""
     metrics = ("lead_created", "lead_won", "lead_lost", "lead_cycle")
-    rows = _rows(filters, metrics, ("agent_id", "label", "bucket"), dims=OWNER_FILTERS)
+    rows = _rows(filters, metrics, ("label", "bucket"), dims=OWNER_FILTERS)
+    owners = _rows(filters, ("lead_won", "lead_lost"), ("agent_id",), dims=OWNER_FILTERS)
     open_at_end = _open_leads(filters)
 
-    def win_rate(period: int, **match) -> float | None:
-        won, lost = _sum(rows, period, "lead_won", **match), _sum(rows, period, "lead_lost", **match)
+    def win_rate(period: int, *, lines: list[Row] = rows, **match) -> float | None:
+        won, lost = _sum(lines, period, "lead_won", **match), _sum(lines, period, "lead_lost", **match)
         return _ratio(won, won + lost)
 
     def velocity(period: int, currency: str) -> float | None:
@@ -234,19 +248,19 @@ def lead_velocity_metrics(filters: MetricFilters) -> LeadVelocityMetrics:
         if not won or not cycle or rate is None:
             return None
         average_value = _sum(rows, period, "lead_won", "t", label=currency) / 100 / won
-        open_value = open_at_end[period].get(currency, 0)
-        return open_value * rate * average_value / max(cycle / 86400, 1 / 24)
+        open_leads = open_at_end[period].get(currency, 0)
+        return open_leads * rate * average_value / max(cycle / 86400, 1 / 24)
 
     currencies = sorted({row["label"] for row in rows} | set(open_at_end[NOW]))
     by_owner = tuple(
         Breakdown(
             owner,
             {
-                "won": _count(rows, "lead_won", agent_id=owner),
-                "win_rate": _figure(lambda p, o=owner: win_rate(p, agent_id=o)),
+                "won": _count(owners, "lead_won", agent_id=owner),
+                "win_rate": _figure(lambda p, o=owner: win_rate(p, lines=owners, agent_id=o)),
             },
         )
-        for owner in _keys(rows, "agent_id")
+        for owner in _keys(owners, "agent_id")
     )
     return LeadVelocityMetrics(
         created=_count(rows, "lead_created"),
@@ -264,10 +278,8 @@ def lead_velocity_metrics(filters: MetricFilters) -> LeadVelocityMetrics:
 def _open_leads(filters: MetricFilters) -> dict[int, dict[str, int]]:
     """Leads open at the end of each period, per currency: created by then minus won or lost by then."""
     ends = {NOW: filters.end, BEFORE: filters.previous().end}
-    rollups = _narrow(
-        DailyRollup.objects.filter(metric__in=("lead_created", "lead_won", "lead_lost"), day__lte=filters.end),
-        filters,
-        OWNER_FILTERS,
+    rollups = _rollups(filters, OWNER_FILTERS, ("label",)).filter(
+        metric__in=("lead_created", "lead_won", "lead_lost"), day__lte=filters.end
     )
     sums = {
         f"{metric}_{period}": Sum("count", filter=Q(metric=metric, day__lte=end))
@@ -288,25 +300,28 @@ def _open_leads(filters: MetricFilters) -> dict[int, dict[str, int]]:
 
 def quote_cycle_time_metrics(filters: MetricFilters) -> QuoteCycleMetrics:
     """Quotes created, sent, and closed in the period (accepted, declined, expired), win rate, cycle time (created →
-    answer) median and p90 in days, per owner. One query. Same definitions as quotes/metrics.py."""
+    answer) median and p90 in days, per owner. Two queries. Same definitions as quotes/metrics.py."""
     metrics = ("quote_created", "quote_sent", "quote_accepted", "quote_declined", "quote_expired", "quote_cycle")
-    rows = _rows(filters, metrics, ("agent_id", "bucket"), dims=OWNER_FILTERS)
+    rows = _rows(filters, metrics, ("bucket",), dims=OWNER_FILTERS)
+    owners = _rows(filters, metrics[2:], ("agent_id", "bucket"), dims=OWNER_FILTERS)
 
-    def win_rate(period: int, **match) -> float | None:
-        accepted = _sum(rows, period, "quote_accepted", **match)
-        closed = accepted + _sum(rows, period, "quote_declined", **match) + _sum(rows, period, "quote_expired", **match)
+    def win_rate(period: int, *, lines: list[Row] = rows, **match) -> float | None:
+        accepted = _sum(lines, period, "quote_accepted", **match)
+        closed = (
+            accepted + _sum(lines, period, "quote_declined", **match) + _sum(lines, period, "quote_expired", **match)
+        )
         return _ratio(accepted, closed)
 
     by_owner = tuple(
         Breakdown(
             owner,
             {
-                "accepted": _count(rows, "quote_accepted", agent_id=owner),
-                "win_rate": _figure(lambda p, o=owner: win_rate(p, agent_id=o)),
-                "cycle_days_p50": _pct(rows, "quote_cycle", 0.5, scale=DAY_MINUTES, agent_id=owner),
+                "accepted": _count(owners, "quote_accepted", agent_id=owner),
+                "win_rate": _figure(lambda p, o=owner: win_rate(p, lines=owners, agent_id=o)),
+                "cycle_days_p50": _pct(owners, "quote_cycle", 0.5, scale=DAY_MINUTES, agent_id=owner),
             },
         )
-        for owner in _keys(rows, "agent_id")
+        for owner in _keys(owners, "agent_id")
     )
     return QuoteCycleMetrics(
         created=_count(rows, "quote_created"),
@@ -328,10 +343,9 @@ _AI = ("ai_run", "ai_failed", "ai_accepted", "ai_edited", "ai_rejected", "ai_edi
 
 def ai_usage_metrics(filters: MetricFilters) -> AIUsageMetrics:
     """Runs, cost, failures, acceptance, use after editing and mean edit distance, in total and per feature and
-    per provider (feedback counts on its run's day). One query."""
-    rows = _rows(filters, _AI, ("channel", "label"), dims=())
+    per provider (feedback counts on its run's day). Three queries."""
 
-    def figures(**match) -> dict[str, Figure]:
+    def figures(rows: list[Row], **match) -> dict[str, Figure]:
         def rated(p: int) -> int:
             return sum(_sum(rows, p, metric, **match) for metric in ("ai_accepted", "ai_edited", "ai_rejected"))
 
@@ -350,9 +364,12 @@ def ai_usage_metrics(filters: MetricFilters) -> AIUsageMetrics:
             ),
         }
 
-    total = figures()
+    def breakdown(field: str) -> tuple[Breakdown, ...]:
+        rows = _rows(filters, _AI, (field,), dims=())
+        return tuple(Breakdown(key, figures(rows, **{field: key})) for key in _keys(rows, field))
+
     return AIUsageMetrics(
-        **total,
-        by_feature=tuple(Breakdown(key, figures(label=key)) for key in _keys(rows, "label")),
-        by_provider=tuple(Breakdown(key, figures(channel=key)) for key in _keys(rows, "channel")),
+        **figures(_rows(filters, _AI, dims=())),
+        by_feature=breakdown("label"),
+        by_provider=breakdown("channel"),
     )

@@ -12,12 +12,27 @@ from django.db import models
 # ON CONFLICT sees one row per key. The generic names fit tickets; other sources reuse them (insights/rollups.py).
 DIMENSIONS = ("team_id", "agent_id", "category_id", "channel", "priority", "tier", "label", "bucket")
 NO_BUCKET = -1
+# Each counter is kept at several grains: "detail" keeps every dimension; "all" none; the others one dimension each
+# (and the bucket). A query reads the coarsest grain that has the dimensions it filters and groups by: at 100k tickets
+# a year, "detail" has about one row per ticket and event, "all" a few dozen a day (insights/rollups.py).
+GRAINS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "team": ("team_id",),
+    "agent": ("agent_id",),
+    "category": ("category_id",),
+    "channel": ("channel",),
+    "priority": ("priority",),
+    "tier": ("tier",),
+    "label": ("label",),
+    "detail": DIMENSIONS[:-1],
+}
 
 
 class DailyRollup(models.Model):
     """One counter: how many `metric` events fell on `day` for this combination of dimensions, and the sum of
     their measure (`total`: seconds, cents, micro-dollars, a rating; always an integer, so sums are exact)."""
 
+    grain = models.CharField(max_length=10, default="detail", help_text="Which dimensions this row keeps (GRAINS).")
     day = models.DateField()
     metric = models.CharField(max_length=24)
     team_id = models.IntegerField(default=0)
@@ -35,8 +50,8 @@ class DailyRollup(models.Model):
 
     class Meta:
         constraints = [
-            # Also the index every metric query uses: metric first, then a day range.
-            models.UniqueConstraint(fields=["metric", "day", *DIMENSIONS], name="insights_rollup_key"),
+            # Also the index every metric query uses: grain and metric, then a day range.
+            models.UniqueConstraint(fields=["grain", "metric", "day", *DIMENSIONS], name="insights_rollup_key"),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,12 @@ Design
   bucket) -> count, total`. Sentinels (0, "", -1) instead of NULL so `INSERT … ON CONFLICT DO UPDATE` finds one row
   per key. `total` is an integer sum (seconds, cents, micro-dollars, a rating): integer sums are exact in any order,
   which floating sums are not, so an incremental history can equal a recount to the unit.
+- Grains: every counter is written at several grains (models.GRAINS): "detail" keeps all dimensions (at 100k
+  tickets a year that is about one row per ticket and event: no faster to read than the tickets), "all" none, and
+  one grain per dimension. A query reads the coarsest grain with the dimensions it filters and groups by
+  (insights/metrics.py), so an unfiltered year reads a few thousand rows; two filters at once fall back to
+  "detail". The ledger keeps detail keys only; `expand()` derives the grains when writing, so one event is still one
+  upsert statement (its five or so detail keys × nine grains).
 - Percentiles come from `bucket`: durations go into fixed log-scale buckets (4 per doubling of minutes, ±9%
   around a bucket's middle), which add up across days and dimensions like any counter (insights/histograms.py).
 - A source row's contributions are a pure function of its current state (`contributions(kind, fact)`). The ledger
@@ -45,7 +51,7 @@ from leads import facade as leads_facade
 from quotes import facade as quotes_facade
 
 from .histograms import bucket_of
-from .models import DIMENSIONS, NO_BUCKET, DailyRollup, RollupSource
+from .models import DIMENSIONS, GRAINS, NO_BUCKET, DailyRollup, RollupSource
 
 TICKET, LEAD, QUOTE, AI_RUN = "ticket", "lead", "quote", "ai_run"
 KINDS = (TICKET, LEAD, QUOTE, AI_RUN)
@@ -54,8 +60,10 @@ _LOCK_SPACE = {TICKET: 7101, LEAD: 7102, QUOTE: 7103, AI_RUN: 7104}  # advisory-
 
 # (day, metric, team_id, agent_id, category_id, channel, priority, tier, label, bucket)
 Key = tuple[str, str, int, int, int, str, str, str, str, int]
-Deltas = dict[Key, list[int]]  # key -> [count, total]
-KEY_COLUMNS = ("day", "metric", *DIMENSIONS)
+Deltas = dict[Key, list[int]]  # key -> [count, total]; a stored key has the grain in front
+KEY_COLUMNS = ("grain", "day", "metric", *DIMENSIONS)
+_SENTINELS = (0, 0, 0, "", "", "", "")  # team_id … label when a grain drops them
+_KEPT = {grain: tuple(DIMENSIONS.index(name) for name in kept) for grain, kept in GRAINS.items()}
 
 
 def _day(moment: datetime) -> str:
@@ -182,6 +190,18 @@ def _last_day(rows: list[list]) -> str | None:
     return max((row[0] for row in rows), default=None)
 
 
+def expand(deltas: Deltas) -> Deltas:
+    """Detail keys to the keys of every grain (models.GRAINS): the coarse grains sum the detail rows they cover."""
+    result: Deltas = {}
+    for key, (count, total) in deltas.items():
+        day, metric, *dims = key
+        bucket = dims[-1]
+        for grain, kept in _KEPT.items():
+            values = [dims[i] if i in kept else _SENTINELS[i] for i in range(7)]
+            _add(result, (grain, day, metric, *values, bucket), count, total)  # type: ignore[arg-type]
+    return result
+
+
 # --- incremental upkeep ---------------------------------------------------------------------------------------
 
 
@@ -233,14 +253,15 @@ def _ledger_save(kind: str, rows: list[RollupSource], *, gone: list[int]) -> Non
 
 _UPSERT = (
     f"INSERT INTO {DailyRollup._meta.db_table} ({', '.join(KEY_COLUMNS)}, count, total) VALUES {{values}} "
-    f"ON CONFLICT (metric, day, {', '.join(DIMENSIONS)}) DO UPDATE SET "
+    f"ON CONFLICT (grain, metric, day, {', '.join(DIMENSIONS)}) DO UPDATE SET "
     "count = {table}.count + EXCLUDED.count, total = {table}.total + EXCLUDED.total"
 )
 
 
 def _upsert(deltas: Deltas, *, batch: int = 1000) -> int:
-    """Adds each delta to its counter, creating it when new: one statement per `batch` counters."""
-    items = [(key, value) for key, value in deltas.items() if value[0] or value[1]]
+    """Adds each (detail) delta to its counters at every grain, creating them when new: one statement per `batch`
+    counters; keys in a stable order, so two upserts never lock the same rows in opposite orders."""
+    items = sorted((key, value) for key, value in expand(deltas).items() if value[0] or value[1])
     placeholders = "(" + ", ".join(["%s"] * (len(KEY_COLUMNS) + 2)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(items), batch):
@@ -254,12 +275,13 @@ def _upsert(deltas: Deltas, *, batch: int = 1000) -> int:
 
 
 def recount(kind: str, *, ids: Iterable[int] | None = None) -> Deltas:
-    """The counters every source row of `kind` adds now, from scratch (no ledger): what the rollups must equal."""
+    """The counters every source row of `kind` adds now, at every grain, from scratch (no ledger): what the rollups
+    must equal."""
     totals: Deltas = {}
     for fact in FACTS[kind](ids=ids):
         for key, count, total in CONTRIBUTORS[kind](fact):
             _add(totals, key, count, total)
-    return totals
+    return expand(totals)
 
 
 @dataclass(frozen=True)
@@ -328,7 +350,9 @@ def _repair_kind(kind: str, since: date | None, cutoff: str | None, window: Delt
 
 
 def _copy(counters: Deltas) -> int:
-    """Writes fresh counters with COPY (a year of them in seconds, where INSERTs take a minute)."""
+    """Writes fresh (detail) counters at every grain with COPY (a year of them in seconds, where INSERTs take a
+    minute)."""
+    counters = expand(counters)
     buffer = io.StringIO()
     for key, (count, total) in counters.items():
         if count or total:

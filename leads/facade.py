@@ -100,8 +100,9 @@ def lead_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | Non
             Q(created__gte=since) | Q(updated__gte=since) | Q(won_at__gte=since) | Q(lost_at__gte=since)
         )
     fields = ("id", "created", "owner_id", "source", "currency", "value", "stage__kind", "won_at", "lost_at")
-    for pk, created, owner, source, currency, value, kind, won, lost in leads.values_list(*fields).iterator(
-        chunk_size=5000
+    rows = leads.values_list(*fields)
+    for pk, created, owner, source, currency, value, kind, won, lost in (
+        rows.iterator(chunk_size=5000) if ids is None else rows  # an event's few rows in one round trip
     ):
         cents = int((value or 0) * 100)
         yield LeadRollupFact(pk, created, owner, source, currency, cents, kind, won, lost)

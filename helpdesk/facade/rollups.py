@@ -46,7 +46,9 @@ def ticket_rollup_facts(
             | Q(solved_at__gte=since)
             | Q(survey__answered_at__gte=since)
         )
-    for row in tickets.values_list(*_FIELDS).iterator(chunk_size=5000):
+    rows = tickets.values_list(*_FIELDS)
+    # An event's few rows in one round trip; the repair's many in chunks from a server-side cursor.
+    for row in rows.iterator(chunk_size=5000) if ids is None else rows:
         (pk, created, status, priority, channel, category, team, assignee, tier, policy, breached, first, solved,
          rating, rated) = row  # fmt: skip
         yield TicketRollupFact(

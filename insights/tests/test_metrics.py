@@ -221,7 +221,7 @@ def test_metrics_read_only_the_rollups_in_a_constant_number_of_queries(helpdesk_
     for function in functions:
         with CaptureQueriesContext(connection) as queries:
             function(filters)
-        assert 1 <= len(queries) <= 2, function.__name__
+        assert 1 <= len(queries) <= 5, function.__name__
         for query in queries.captured_queries:
             assert '"insights_dailyrollup"' in query["sql"], function.__name__
             other = [app for app in ("helpdesk", "leads", "quotes", "ai", "customers") if f'"{app}_' in query["sql"]]

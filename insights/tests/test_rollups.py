@@ -17,7 +17,7 @@ from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.models import SatisfactionSurvey, Ticket
 from helpdesk.tests.factories import CategoryFactory, SLAPolicyFactory, TeamFactory, TicketFactory
 from insights import rollups, services
-from insights.models import DailyRollup, RollupSource
+from insights.models import GRAINS, DailyRollup, RollupSource
 from leads.models import Lead, Stage
 from leads.tests.factories import LeadFactory, PipelineFactory, StageFactory
 from quotes.models import Quote, QuoteStatus
@@ -36,7 +36,7 @@ def stored() -> dict[tuple, tuple[int, int]]:
     """The rollup table as {key: (count, total)}, empty counters left out (a decrement can leave one behind)."""
     fields = (*rollups.KEY_COLUMNS, "count", "total")
     return {
-        (row[0].isoformat(), *row[1:-2]): (row[-2], row[-1])
+        (row[0], row[1].isoformat(), *row[2:-2]): (row[-2], row[-1])
         for row in DailyRollup.objects.exclude(count=0, total=0).values_list(*fields)
     }
 
@@ -56,7 +56,8 @@ def test_a_new_ticket_is_counted_once_its_transaction_commits(django_capture_on_
         ticket = TicketFactory(team=team, channel="email", priority="high", created=ago(1))
         assert not DailyRollup.objects.exists()  # nothing before the commit
 
-    created = DailyRollup.objects.get(metric="created")
+    created = DailyRollup.objects.get(metric="created", grain="detail")
+    assert DailyRollup.objects.get(metric="created", grain="all").count == 1
     assert (created.day, created.team_id, created.channel, created.priority) == (
         ago(1).date(),
         team.pk,
@@ -74,7 +75,7 @@ def test_one_event_costs_a_constant_handful_of_queries_with_one_upsert():
     upserts = [q["sql"] for q in queries.captured_queries if "ON CONFLICT" in q["sql"] and "dailyrollup" in q["sql"]]
     assert len(upserts) == 1
     assert len(queries) <= 8  # savepoint, locks, the fact, the ledger, the upsert, the ledger's upsert
-    assert DailyRollup.objects.get(metric="solved").total == 2 * 86400
+    assert DailyRollup.objects.get(metric="solved", grain="team").total == 2 * 86400
 
 
 def test_a_ticket_moving_team_moves_its_counts_and_a_repeat_changes_nothing():
@@ -85,8 +86,9 @@ def test_a_ticket_moving_team_moves_its_counts_and_a_repeat_changes_nothing():
     services.rollups_refresh(kind="ticket", ids=[ticket.pk])
     services.rollups_refresh(kind="ticket", ids=[ticket.pk])
 
-    counts = dict(DailyRollup.objects.filter(metric="created").values_list("team_id", "count"))
+    counts = dict(DailyRollup.objects.filter(metric="created", grain="team").values_list("team_id", "count"))
     assert counts == {first.pk: 0, second.pk: 1}
+    assert DailyRollup.objects.get(metric="created", grain="all").count == 1
 
 
 def _varied_history(capture) -> None:
@@ -198,7 +200,8 @@ def test_rollups_kept_by_events_equal_a_recount_from_scratch(django_capture_on_c
 
     kept = stored()
     assert kept == recounted()
-    metrics = {key[1] for key in kept}
+    assert {key[0] for key in kept} == set(GRAINS)
+    metrics = {key[2] for key in kept}
     assert {"created", "first_response", "solved", "csat", "sla_tracked", "sla_breached"} <= metrics
     assert {"lead_created", "lead_won", "lead_lost", "lead_cycle", "quote_accepted", "quote_cycle", "ai_run"} <= metrics
     assert {"ai_accepted", "ai_edited", "ai_rejected", "ai_edit_distance", "quote_declined", "quote_expired"} <= metrics
@@ -210,7 +213,7 @@ def test_repair_catches_writes_that_sent_no_event_and_is_idempotent(django_captu
     Ticket.objects.filter(status="solved").update(priority="urgent")
     Lead.objects.filter(currency="EUR").update(owner=None)
     Quote.objects.filter(status=QuoteStatus.DRAFT).update(created=ago(0))
-    DailyRollup.objects.create(day=ago(1).date(), metric="created", channel="sms", count=5)
+    DailyRollup.objects.create(day=ago(1).date(), metric="created", grain="channel", channel="sms", count=5)
     assert stored() != recounted()
 
     first = services.rollups_repair_recent(days=2)
