@@ -7,7 +7,6 @@ What each rollup metric counts is in insights/rollups.py; percentiles come from 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
@@ -56,9 +55,7 @@ def _rollups(filters: MetricFilters, dims: Iterable[str], group: Iterable[str] =
     return _narrow(DailyRollup.objects.filter(grain=_grain(filters, dims, group)), filters, dims)
 
 
-def _rows(
-    filters: MetricFilters, metrics: Iterable[str], group: Iterable[str] = (), *, dims=TICKET_FILTERS
-) -> list[Row]:
+def _rows(filters: MetricFilters, metrics: Iterable[str], group: Iterable[str] = (), *, dims=TICKET_FILTERS) -> Rows:
     """Counts and totals per (period, metric, *group) for this period and the previous one: one query, on the
     coarsest grain that has the dimensions it needs."""
     group = tuple(group)
@@ -66,23 +63,39 @@ def _rows(
         metric__in=list(metrics), day__gte=filters.previous().start, day__lte=filters.end
     )
     period = Case(When(day__gte=filters.start, then=Value(NOW)), default=Value(BEFORE), output_field=IntegerField())
-    return list(rollups.order_by().values("metric", *group, period=period).annotate(n=Sum("count"), t=Sum("total")))
+    return Rows(rollups.order_by().values("metric", *group, period=period).annotate(n=Sum("count"), t=Sum("total")))
 
 
-def _sum(rows: list[Row], period: int, metric: str, field: str = "n", **match) -> int:
-    return sum(
-        row[field]
-        for row in rows
-        if row["period"] == period and row["metric"] == metric and all(row[k] == v for k, v in match.items())
-    )
+class Rows(list):
+    """A query's rows, summed once per set of fields a figure matches on: a table of 24 agents × 5 figures reads
+    the rows once, not 240 times."""
+
+    def group(self, fields: tuple[str, ...]) -> dict[tuple, list]:
+        groups = self.__dict__.setdefault("groups", {})
+        if fields not in groups:
+            result: dict[tuple, list] = {}
+            for row in self:
+                entry = result.setdefault((row["period"], row["metric"], *(row[f] for f in fields)), [0, 0, {}])
+                entry[0] += row["n"]
+                entry[1] += row["t"]
+                if "bucket" in row:
+                    entry[2][row["bucket"]] = entry[2].get(row["bucket"], 0) + row["n"]
+            groups[fields] = result
+        return groups[fields]
+
+    def entry(self, period: int, metric: str, match: dict) -> list | None:
+        fields = tuple(sorted(match))
+        return self.group(fields).get((period, metric, *(match[f] for f in fields)))
 
 
-def _histogram(rows: list[Row], period: int, metric: str, **match) -> list[tuple[int, int]]:
-    counts: dict[int, int] = defaultdict(int)
-    for row in rows:
-        if row["period"] == period and row["metric"] == metric and all(row[k] == v for k, v in match.items()):
-            counts[row["bucket"]] += row["n"]
-    return list(counts.items())
+def _sum(rows: Rows, period: int, metric: str, field: str = "n", **match) -> int:
+    entry = rows.entry(period, metric, match)
+    return 0 if entry is None else entry[0 if field == "n" else 1]
+
+
+def _histogram(rows: Rows, period: int, metric: str, **match) -> list[tuple[int, int]]:
+    entry = rows.entry(period, metric, match)
+    return [] if entry is None else list(entry[2].items())
 
 
 def _figure(compute: Callable[[int], float | None]) -> Figure:
@@ -93,11 +106,11 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _count(rows: list[Row], metric: str, **match) -> Figure:
+def _count(rows: Rows, metric: str, **match) -> Figure:
     return _figure(lambda period: _sum(rows, period, metric, **match))
 
 
-def _pct(rows: list[Row], metric: str, share: float, *, scale: float = 1.0, **match) -> Figure:
+def _pct(rows: Rows, metric: str, share: float, *, scale: float = 1.0, **match) -> Figure:
     def compute(period: int) -> float | None:
         value = percentile(_histogram(rows, period, metric, **match), share)
         return value / scale if value is not None else None
@@ -105,7 +118,7 @@ def _pct(rows: list[Row], metric: str, share: float, *, scale: float = 1.0, **ma
     return _figure(compute)
 
 
-def _keys(rows: list[Row], field: str) -> list:
+def _keys(rows: Rows, field: str) -> list:
     return sorted({row[field] for row in rows if row["period"] == NOW}, key=lambda key: (str(type(key)), key))
 
 
@@ -117,7 +130,7 @@ def sla_metrics(filters: MetricFilters) -> SlaMetrics:
     in minutes, breaches by team and by priority. Three queries."""
     rows = _rows(filters, ("sla_tracked", "sla_breached", "first_response", "solved"), ("bucket",))
 
-    def adherence(period: int, *, lines: list[Row] = rows, **match) -> float | None:
+    def adherence(period: int, *, lines: Rows = rows, **match) -> float | None:
         tracked = _sum(lines, period, "sla_tracked", **match)
         return 1 - _sum(lines, period, "sla_breached", **match) / tracked if tracked else None
 
@@ -235,7 +248,7 @@ def lead_velocity_metrics(filters: MetricFilters) -> LeadVelocityMetrics:
     owners = _rows(filters, ("lead_won", "lead_lost"), ("agent_id",), dims=OWNER_FILTERS)
     open_at_end = _open_leads(filters)
 
-    def win_rate(period: int, *, lines: list[Row] = rows, **match) -> float | None:
+    def win_rate(period: int, *, lines: Rows = rows, **match) -> float | None:
         won, lost = _sum(lines, period, "lead_won", **match), _sum(lines, period, "lead_lost", **match)
         return _ratio(won, won + lost)
 
@@ -305,7 +318,7 @@ def quote_cycle_time_metrics(filters: MetricFilters) -> QuoteCycleMetrics:
     rows = _rows(filters, metrics, ("bucket",), dims=OWNER_FILTERS)
     owners = _rows(filters, metrics[2:], ("agent_id", "bucket"), dims=OWNER_FILTERS)
 
-    def win_rate(period: int, *, lines: list[Row] = rows, **match) -> float | None:
+    def win_rate(period: int, *, lines: Rows = rows, **match) -> float | None:
         accepted = _sum(lines, period, "quote_accepted", **match)
         closed = (
             accepted + _sum(lines, period, "quote_declined", **match) + _sum(lines, period, "quote_expired", **match)
@@ -345,7 +358,7 @@ def ai_usage_metrics(filters: MetricFilters) -> AIUsageMetrics:
     """Runs, cost, failures, acceptance, use after editing and mean edit distance, in total and per feature and
     per provider (feedback counts on its run's day). Three queries."""
 
-    def figures(rows: list[Row], **match) -> dict[str, Figure]:
+    def figures(rows: Rows, **match) -> dict[str, Figure]:
         def rated(p: int) -> int:
             return sum(_sum(rows, p, metric, **match) for metric in ("ai_accepted", "ai_edited", "ai_rejected"))
 
