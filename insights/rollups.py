@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Min
 
 from ai import facade as ai_facade
 from helpdesk import facade as helpdesk_facade
@@ -298,15 +299,20 @@ def rollups_repair(*, since: date | None = None) -> RepairReport:
     those sources, so the table stays the ledger's sum. Idempotent."""
     with connection.cursor() as cursor:  # one repair at a time; events wait for it rather than interleave
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REPAIR_LOCK])
+        earliest = DailyRollup.objects.aggregate(day=Min("day"))["day"]
+        if since is None or earliest is None or since <= earliest:
+            # Everything is recomputed anyway: emptying both tables beats deleting a million rows one by one.
+            since = None
+            cursor.execute(f"TRUNCATE {DailyRollup._meta.db_table}, {RollupSource._meta.db_table}")
     cutoff = since.isoformat() if since is not None else None
     window: Deltas = {}
     older: Deltas = {}
     sources = 0
     for kind in KINDS:
         sources += _repair_kind(kind, since, cutoff, window, older)
-    rollups = DailyRollup.objects.all()
-    (rollups.filter(day__gte=since) if since is not None else rollups).delete()
-    DailyRollup.objects.filter(count=0, total=0).delete()
+    if since is not None:
+        DailyRollup.objects.filter(day__gte=since).delete()
+        DailyRollup.objects.filter(count=0, total=0).delete()
     counters = _copy(window)
     _upsert(older)
     if counters > 10_000:  # fresh statistics for the planner after a big rewrite, as autovacuum would later
@@ -326,30 +332,30 @@ def _repair_kind(kind: str, since: date | None, cutoff: str | None, window: Delt
         facts += list(FACTS[kind](ids=stale - seen))
         seen = {fact.id for fact in facts}
     ids = seen | stale
-    old = {}
-    if cutoff is not None:
-        for start in range(0, len(ids), 5000):
-            chunk = sorted(ids)[start : start + 5000]
-            old.update(
-                RollupSource.objects.filter(kind=kind, source_id__in=chunk).values_list("source_id", "contributions")
-            )
-    else:
-        RollupSource.objects.filter(kind=kind).delete()
-    rows = []
+    old: dict[int, list] = {}
+    ordered = sorted(ids) if cutoff is not None else []  # a full rebuild emptied the ledger
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        old.update(
+            RollupSource.objects.filter(kind=kind, source_id__in=chunk).values_list("source_id", "contributions")
+        )
+    rows, repaired = [], 0
     for fact in facts:
         new = contributions(kind, fact)
+        repaired += 1
         for row in new:
             if cutoff is None or row[0] >= cutoff:
                 _add(window, tuple(row[:10]), row[10], row[11])  # type: ignore[arg-type]
         if cutoff is not None:
             _add_all(older, old.get(fact.id, ()), -1, before=cutoff)
             _add_all(older, new, +1, before=cutoff)
-        rows.append(RollupSource(kind=kind, source_id=fact.id, contributions=new, last_day=_last_day(new)))
+        if cutoff is None or old.get(fact.id) != new:  # most ledger rows are right: rewrite only the others
+            rows.append(RollupSource(kind=kind, source_id=fact.id, contributions=new, last_day=_last_day(new)))
     gone = sorted(ids - {fact.id for fact in facts})
     for source_id in gone:
         _add_all(older, old.get(source_id, ()), -1, before=cutoff)
     _ledger_save(kind, rows, gone=gone)
-    return len(rows)
+    return repaired
 
 
 def _copy(counters: Deltas) -> int:
