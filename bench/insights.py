@@ -195,12 +195,12 @@ def _seed_runs(count: int, rng: random.Random) -> None:
 
 
 def bench_repair() -> None:
-    started = time.perf_counter()
-    report = services.rollups_repair_recent(days=YEAR)
-    year = time.perf_counter() - started
-    counters, ledger = DailyRollup.objects.count(), RollupSource.objects.count()
-    print(f"nightly repair of a year (365 days): {year:.1f} s — {report.sources:,} sources, {counters:,} counters, "
-          f"{ledger:,} ledger rows")  # fmt: skip
+    for label, days in (("repair of the last 365 days", YEAR), ("rebuild of everything (TRUNCATE)", 0)):
+        started = time.perf_counter()
+        report = services.rollups_repair_recent(days=days)
+        seconds = time.perf_counter() - started
+        counters, ledger = DailyRollup.objects.count(), RollupSource.objects.count()
+        print(f"{label}: {seconds:.1f} s — {report.sources:,} sources, {counters:,} counters, {ledger:,} ledger rows")
     timings = []
     for _ in range(3):
         started = time.perf_counter()
