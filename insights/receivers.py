@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from ai import contracts as ai_contracts
@@ -50,6 +51,8 @@ def _pending() -> _Changes:
 
 def _changed(kind: str):
     def receiver(sender, *, ids, **kwargs) -> None:
+        if not settings.INSIGHTS_ROLLUPS_ON_EVENTS:
+            return
         changes = _pending()
         fresh = not changes.ids
         changes.ids[kind].update(ids)

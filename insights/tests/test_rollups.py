@@ -28,6 +28,11 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
+@pytest.fixture(autouse=True)
+def _upkeep_on_events(settings):
+    settings.INSIGHTS_ROLLUPS_ON_EVENTS = True  # off in other apps' tests (config/settings/test.py)
+
+
 def ago(days: float, hours: float = 0):
     return NOW - timedelta(days=days, hours=hours)
 
@@ -48,6 +53,14 @@ def recounted() -> dict[tuple, tuple[int, int]]:
             if count or total:
                 result[key] = (count, total)
     return result
+
+
+def test_no_upkeep_is_queued_when_events_are_off(settings, django_capture_on_commit_callbacks):
+    settings.INSIGHTS_ROLLUPS_ON_EVENTS = False
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        TicketFactory()
+    assert not callbacks
+    assert not DailyRollup.objects.exists()
 
 
 def test_a_new_ticket_is_counted_once_its_transaction_commits(django_capture_on_commit_callbacks):
