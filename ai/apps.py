@@ -13,3 +13,12 @@ class AiConfig(AppConfig):
 
         crypto.encrypted_field_register(ProviderConfig, "api_key_encrypted", purpose=crypto.PROVIDER_KEY_PURPOSE)
         crypto.encrypted_field_register(ProviderConfig, "oauth_token_cache_encrypted", purpose=TOKEN_CACHE_PURPOSE)
+
+        # Insights' rollups follow runs and the feedback on them (ai.contracts.runs_changed).
+        from core.changes import changes_watch
+
+        from .contracts import runs_changed
+        from .models import AIFeedback, AIRun
+
+        changes_watch(AIRun, runs_changed, fields=("status", "cost_usd", "provider", "feature"))
+        changes_watch(AIFeedback, runs_changed, fields=("outcome", "edit_distance"), id_of=lambda row: row.run_id)

@@ -7,7 +7,10 @@ caller can show "drafted offline by the local model" and record the agent's feed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from django.dispatch import Signal
 
 
 @dataclass(frozen=True)
@@ -296,3 +299,25 @@ class FeedbackRecord:
     edit_distance: int | None  # words changed between the output and what was finally used
     user_id: int | None
     created: Any  # datetime.datetime
+
+
+# --- insights ---
+# Sent with `ids=(run id, …)` inside the writer's transaction when a run is recorded or feedback is given on it.
+runs_changed = Signal()
+
+
+@dataclass(frozen=True)
+class RunRollupFact:
+    """What insights' rollups count of one AI run and the feedback on it (ai.facade.run_rollup_facts)."""
+
+    id: int
+    created: datetime
+    feature: str
+    provider: str
+    status: str  # ok, fallback, error, blocked
+    cost_micro_usd: int
+    accepted: int = 0
+    edited: int = 0
+    rejected: int = 0
+    edit_distance_count: int = 0
+    edit_distance_sum: int = 0

@@ -16,8 +16,11 @@ Errors, and the rule domain code must follow:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+from django.db.models import Count, Q, Sum
 
 from core.outbox import enqueue
 
@@ -38,10 +41,12 @@ from .contracts import (
     Rewrite,
     RunMeta,
     RunRecord,
+    RunRollupFact,
     Sentiment,
     Summary,
     TrainingData,
     TrainingReport,
+    runs_changed,
 )
 from .models import AIFeedback, AIRun
 from .operations import Job, check_style, normalise_labels
@@ -501,3 +506,32 @@ def generated_text_problems(text: str, *, facts: str, max_chars: int, source: st
     """Why a generated text for a customer must not be offered (empty when it may): it adds a number, a link or an
     address to `facts`, carries redacted personal data, or is empty or longer than `max_chars` (ai/grounding.py)."""
     return grounding.ungrounded_text_problems(text, facts=facts, max_chars=max_chars, source=source)
+
+
+def run_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[RunRollupFact]:
+    """Runs with `ids`, or (`since`) every run made or given feedback since then; all without either. Feedback is
+    counted per run in the same query, read in chunks (insights' rollups)."""
+    runs = AIRun.objects.order_by()
+    if ids is not None:
+        runs = runs.filter(pk__in=list(ids))
+    if since is not None:
+        recent = AIFeedback.objects.filter(created__gte=since).values("run_id")
+        runs = runs.filter(Q(created__gte=since) | Q(pk__in=recent))
+    outcome = AIFeedback.Outcome
+    runs = runs.annotate(
+        accepted=Count("feedback", filter=Q(feedback__outcome=outcome.ACCEPTED)),
+        edited=Count("feedback", filter=Q(feedback__outcome=outcome.EDITED)),
+        rejected=Count("feedback", filter=Q(feedback__outcome=outcome.REJECTED)),
+        distances=Count("feedback__edit_distance"),
+        distance=Sum("feedback__edit_distance"),
+    )
+    fields = ("id", "created", "feature", "provider", "status", "cost_usd", "accepted", "edited", "rejected")
+    rows = runs.values_list(*fields, "distances", "distance")
+    for row in rows.iterator(chunk_size=5000) if ids is None else rows:  # an event's few rows in one round trip
+        pk, created, feature, provider, status, cost, accepted, edited, rejected, distances, distance = row
+        micro = int((cost or 0) * 1_000_000)
+        yield RunRollupFact(pk, created, feature, provider, status, micro, accepted, edited, rejected, distances,
+                            distance or 0)  # fmt: skip
+
+
+__all__ += ["RunRollupFact", "run_rollup_facts", "runs_changed"]

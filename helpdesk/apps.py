@@ -15,3 +15,22 @@ class HelpdeskConfig(AppConfig):
         training_sources_register()
         # Tickets, messages and CSAT answers on customers' company and contact timelines.
         timeline_provider_register()
+        _rollup_changes_watch()
+
+
+def _rollup_changes_watch() -> None:
+    """Tells insights (helpdesk.contracts.tickets_changed) when a ticket or its CSAT answer changes a figure."""
+    from core.changes import changes_watch
+
+    from .contracts import tickets_changed
+    from .models import SatisfactionSurvey, Ticket
+
+    counted = ("status", "priority", "channel", "category", "team", "assignee", "customer", "sla_policy")
+    counted += ("sla_breached", "first_responded_at", "solved_at")
+    changes_watch(Ticket, tickets_changed, fields=counted + tuple(f"{name}_id" for name in counted))
+    changes_watch(
+        SatisfactionSurvey,
+        tickets_changed,
+        fields=("rating", "answered_at"),
+        id_of=lambda survey: survey.ticket_id,
+    )

@@ -187,3 +187,30 @@ class TicketMention:
     subject: str
     created: datetime
     phrase: str
+
+
+# --- insights ---
+# Sent with `ids=(ticket id, …)` inside the writer's transaction when a ticket, or its CSAT answer, changes something
+# insights counts (core.changes); insights queues its rollup upkeep on the outbox, so it commits with the change.
+tickets_changed = Signal()
+
+
+@dataclass(frozen=True)
+class TicketRollupFact:
+    """What insights' rollups count of one ticket, as it is now (helpdesk.facade.ticket_rollup_facts)."""
+
+    id: int
+    created: datetime
+    status: str
+    priority: str
+    channel: str
+    category_id: int | None
+    team_id: int | None
+    assignee_id: int | None
+    customer_tier: str
+    sla_tracked: bool  # an SLA policy applies
+    sla_breached: bool
+    first_responded_at: datetime | None
+    solved_at: datetime | None
+    csat_rating: int | None = None
+    csat_answered_at: datetime | None = None

@@ -7,3 +7,8 @@ class InsightsConfig(AppConfig):
 
     name = "insights"
     verbose_name = "Insights"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.register()

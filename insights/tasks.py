@@ -1,5 +1,6 @@
-"""Celery entry points of insights: trend detection with its alerts (hourly) and the weekly trend report. Beat runs
-the fan-outs in the public schema; they queue one copy per workspace (tenants.services)."""
+"""Celery entry points of insights: rollup upkeep per event (queued on commit by insights.receivers), the nightly
+rollup repair, trend detection with its alerts (hourly) and the weekly trend report. Beat runs the fan-outs in the
+public schema; they queue one copy per workspace (tenants.services)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from celery import shared_task
 
 from tenants.services import tenants_fan_out
 
-from . import alerts, report, trends
+from . import alerts, report, services, trends
 
 
 @shared_task
@@ -36,3 +37,18 @@ def trend_report_send_task() -> int:
 @shared_task
 def trend_report_send_fanout_task() -> int:
     return tenants_fan_out(trend_report_send_task)
+
+
+@shared_task
+def rollups_refresh_task(kind: str, ids: list[int]) -> int:
+    return services.rollups_refresh(kind=kind, ids=ids)
+
+
+@shared_task
+def rollups_repair_task(days: int = services.REPAIR_DAYS) -> int:
+    return services.rollups_repair_recent(days=days).sources
+
+
+@shared_task
+def rollups_repair_fanout_task() -> int:
+    return tenants_fan_out(rollups_repair_task)

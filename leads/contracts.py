@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.dispatch import Signal
+
 
 @dataclass(frozen=True)
 class LeadSummary:
@@ -66,3 +68,23 @@ class PipelineMetricCard:
     name: str
     template: str
     context: Callable[[int, int, Any], Mapping[str, object] | None]
+
+
+# --- insights ---
+# Sent with `ids=(lead id, …)` inside the writer's transaction when a lead changes something insights counts.
+leads_changed = Signal()
+
+
+@dataclass(frozen=True)
+class LeadRollupFact:
+    """What insights' rollups count of one lead, as it is now (leads.facade.lead_rollup_facts)."""
+
+    id: int
+    created: datetime
+    owner_id: int | None
+    source: str
+    currency: str
+    value_cents: int
+    stage_kind: str  # open, won or lost
+    won_at: datetime | None
+    lost_at: datetime | None

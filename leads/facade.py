@@ -4,20 +4,25 @@ lead page and the pipeline metrics page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
 from django.db.models import Q
 
 from . import panels, selectors, services
-from .contracts import LeadNote, LeadPanel, LeadSummary, PipelineMetricCard
+from .contracts import LeadNote, LeadPanel, LeadRollupFact, LeadSummary, PipelineMetricCard, leads_changed
 from .models import Lead, LeadActivity, LeadStageChange, StageKind
 
 __all__ = [
     "lead_choices",
     "lead_notes",
     "lead_panel_register",
+    "lead_rollup_facts",
     "lead_stage_facts",
     "lead_summaries",
     "lead_summary",
     "lead_win",
+    "leads_changed",
     "open_leads_for_customers",
     "pipeline_metric_card_register",
 ]
@@ -118,3 +123,22 @@ def lead_stage_facts(*, since, now) -> list[tuple[int, str, str, float, str]]:
         )
         for lead in leads
     ]
+
+
+def lead_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[LeadRollupFact]:
+    """Leads with `ids`, or (`since`) every lead created, changed or closed since then; all without either. One
+    query, read in chunks."""
+    leads = Lead.objects.order_by()
+    if ids is not None:
+        leads = leads.filter(pk__in=list(ids))
+    if since is not None:
+        leads = leads.filter(
+            Q(created__gte=since) | Q(updated__gte=since) | Q(won_at__gte=since) | Q(lost_at__gte=since)
+        )
+    fields = ("id", "created", "owner_id", "source", "currency", "value", "stage__kind", "won_at", "lost_at")
+    rows = leads.values_list(*fields)
+    for pk, created, owner, source, currency, value, kind, won, lost in (
+        rows.iterator(chunk_size=5000) if ids is None else rows  # an event's few rows in one round trip
+    ):
+        cents = int((value or 0) * 100)
+        yield LeadRollupFact(pk, created, owner, source, currency, cents, kind, won, lost)

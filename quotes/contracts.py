@@ -1,10 +1,14 @@
-"""Plain data quotes hands to other apps through quotes.facade (never its models)."""
+"""What other apps exchange with quotes: plain data handed out through quotes.facade (pending quotes, how answered
+quotes ended, what insights' rollups count of a quote) and the signal telling them a quote changed. Frozen dataclasses
+and signals only: other apps import this and `quotes.facade`, never models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+
+from django.dispatch import Signal
 
 
 @dataclass(frozen=True)
@@ -30,5 +34,21 @@ class QuoteOutcome:
     max_discount: Decimal  # the largest line discount, in percent
     total: Decimal
     currency: str
+
+
+# Sent with `ids=(quote id, …)` inside the writer's transaction when a quote changes something insights counts.
+quotes_changed = Signal()
+
+
+@dataclass(frozen=True)
+class QuoteRollupFact:
+    """What insights' rollups count of one quote, as it is now (quotes.facade.quote_rollup_facts)."""
+
+    id: int
+    created: datetime
+    owner_id: int | None
+    currency: str
+    total_cents: int
+    status: str  # draft, sent, viewed, accepted, declined, expired
     sent_at: datetime | None
     closed_at: datetime | None

@@ -1,14 +1,15 @@
-"""What other apps may ask of quotes: the pending quotes of some companies, and how answered quotes ended (insights).
-Reads only; writes stay in quotes.services."""
+"""What other apps may ask of quotes: the pending quotes of some companies, how answered quotes ended, and the flat
+facts insights' rollups count. Reads only; writes stay in quotes.services."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
-from .contracts import QuoteBrief, QuoteOutcome
+from .contracts import QuoteBrief, QuoteOutcome, QuoteRollupFact, quotes_changed
 from .models import OUT_STATUSES, Quote, QuoteLine, QuoteStatus
 
 __all__ = ["pending_quotes_for_customers", "quote_outcomes", "quotes_waiting"]
@@ -60,3 +61,24 @@ def quotes_waiting(*, sent_before: datetime) -> list[QuoteBrief]:
     """Sent or viewed quotes still unanswered that went out before `sent_before`: stalled with the customer."""
     rows = Quote.objects.filter(status__in=OUT_STATUSES, sent_at__lt=sent_before).order_by("sent_at", "id")
     return [_brief(quote) for quote in rows]
+
+
+__all__ = ["quote_rollup_facts", "quotes_changed"]
+
+
+def quote_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[QuoteRollupFact]:
+    """Quotes with `ids`, or (`since`) every quote created, changed, sent or closed since then; all without either.
+    One query, read in chunks."""
+    quotes = Quote.objects.order_by()
+    if ids is not None:
+        quotes = quotes.filter(pk__in=list(ids))
+    if since is not None:
+        quotes = quotes.filter(
+            Q(created__gte=since) | Q(updated__gte=since) | Q(sent_at__gte=since) | Q(closed_at__gte=since)
+        )
+    fields = ("id", "created", "owner_id", "currency", "total", "status", "sent_at", "closed_at")
+    rows = quotes.values_list(*fields)
+    for pk, created, owner, currency, total, status, sent, closed in (
+        rows.iterator(chunk_size=5000) if ids is None else rows  # an event's few rows in one round trip
+    ):
+        yield QuoteRollupFact(pk, created, owner, currency, int((total or 0) * 100), status, sent, closed)

@@ -353,8 +353,12 @@ CELERY_TASK_ROUTES = {
             "quotes.tasks.quotes_expire_fanout_task",
             "quotes.tasks.expiry_reminders_send_task",
             "quotes.tasks.expiry_reminders_fanout_task",
+            # Rollup upkeep per event: a few milliseconds, many of them (insights/rollups.py).
+            "insights.tasks.rollups_refresh_task",
         ],
         "bulk": [
+            "insights.tasks.rollups_repair_task",
+            "insights.tasks.rollups_repair_fanout_task",
             "helpdesk.tasks.kb.article_index_task",
             "ai.tasks.model_version_train_task",
             "helpdesk.tasks.kb.kb_reindex_task",
@@ -381,6 +385,8 @@ CELERY_TASK_ROUTES = {
     }.items()
     for name in names
 }
+# Insights keeps its rollups from the apps' change events (insights/receivers.py); off, only the nightly repair does.
+INSIGHTS_ROLLUPS_ON_EVENTS = True
 CELERY_BEAT_SCHEDULE = {
     "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
     # Workspaces whose set-up failed or died half-way are removed, schema and row, so their address is free again.
@@ -426,6 +432,11 @@ CELERY_BEAT_SCHEDULE = {
     "customers-task-reminders": {"task": "customers.tasks.task_reminders_fanout_task", "schedule": 60.0},
     # Leads: activity reminders likewise, to the lead's owner (leads/reminders.py).
     "leads-activity-reminders": {"task": "leads.tasks.activity_reminders_fanout_task", "schedule": 60.0},
+    # Insights: the last days' rollups recomputed from the apps' data, replacing what events kept (insights/rollups.py).
+    "insights-rollups-repair": {
+        "task": "insights.tasks.rollups_repair_fanout_task",
+        "schedule": crontab(hour=2, minute=47),
+    },
     # Quotes: sent quotes past their validity date expire, and owners hear QUOTE_EXPIRY_REMINDER_DAYS before (hourly:
     # validity is a date, so an hour late is on time; quotes/tasks.py).
     "quotes-expire": {"task": "quotes.tasks.quotes_expire_fanout_task", "schedule": crontab(minute=5)},

@@ -15,6 +15,10 @@ DEBUG = False
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
+# Insights' rollup upkeep would run eagerly after every captured commit of every app's tests and count in their
+# query assertions; insights' own tests turn it on (insights/tests/test_rollups.py).
+INSIGHTS_ROLLUPS_ON_EVENTS = False
+
 # Unit tests use the in-memory layer; integration tests switch to the Redis one explicitly.
 REDIS_CHANNEL_LAYERS = CHANNEL_LAYERS
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

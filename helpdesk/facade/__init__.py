@@ -7,12 +7,13 @@
 - help_center: deflection records and counts;
 - timeline: the helpdesk's entries on the customer timeline;
 - health: batched reads for the customer health score;
-- insights: batched reads for trend detection and churn signals.
+- insights: batched reads for trend detection and churn signals;
+- rollups: one flat fact per ticket for insights' rollups, and `tickets_changed` when one changes.
 
 Writes go through helpdesk.services, so validation, cache invalidation and live events always happen.
 """
 
-from ..contracts import outgoing_message
+from ..contracts import outgoing_message, tickets_changed
 from ..outgoing import outgoing_collected
 from .chat import (
     CHAT_AVAILABLE,
@@ -41,6 +42,7 @@ from .insights import (
     ticket_points,
     ticket_topic_texts,
 )
+from .rollups import ticket_rollup_facts
 from .tickets import (
     DELIVERY_STATUSES,
     attachment_open,
@@ -89,9 +91,11 @@ __all__ = [
     "ticket_open",
     "ticket_points",
     "ticket_public_thread",
+    "ticket_rollup_facts",
     "ticket_summary",
     "ticket_topic_texts",
     "ticket_typing_show",
+    "tickets_changed",
     "timeline_entries",
     "timeline_provider_register",
 ]

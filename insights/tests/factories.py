@@ -1,9 +1,11 @@
-"""Test data for insights: trends and their alerts."""
+"""Test data for insights: rollup counters and ledger rows, trends and their alerts."""
+
+import datetime
 
 import factory
 from django.utils import timezone
 
-from insights.models import Trend, TrendAlert
+from insights.models import DailyRollup, RollupSource, Trend, TrendAlert
 
 
 class TrendFactory(factory.django.DjangoModelFactory):
@@ -28,3 +30,23 @@ class TrendAlertFactory(factory.django.DjangoModelFactory):
     trend = factory.SubFactory(TrendFactory)
     kind = factory.SelfAttribute("trend.kind")
     recipients = factory.LazyFunction(lambda: ["lead@example.test"])
+
+
+class DailyRollupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DailyRollup
+
+    day = factory.LazyFunction(datetime.date.today)
+    metric = "created"
+    channel = "email"
+    priority = "normal"
+    count = 1
+
+
+class RollupSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RollupSource
+
+    kind = "ticket"
+    source_id = factory.Sequence(lambda n: n + 1)
+    contributions = factory.LazyFunction(list)
