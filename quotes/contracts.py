@@ -34,6 +34,8 @@ class QuoteOutcome:
     max_discount: Decimal  # the largest line discount, in percent
     total: Decimal
     currency: str
+    sent_at: datetime | None
+    closed_at: datetime | None
 
 
 # Sent with `ids=(quote id, …)` inside the writer's transaction when a quote changes something insights counts.
