@@ -8,6 +8,7 @@ skipped), `recurring_defects_detect` only reads them. The statistical rule is in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -169,11 +170,26 @@ class TrendImpact:
 
 def trend_impact(trend: Trend, *, ticket_limit: int = 50) -> TrendImpact:
     """The support-to-revenue link of one trend, through the helpdesk, customers, leads and quotes facades."""
-    customer_ids = list(trend.customer_ids)
+    return trend_impacts([trend], ticket_limit=ticket_limit)[0]
+
+
+def trend_impacts(trends: Sequence[Trend], *, ticket_limit: int = 50) -> list[TrendImpact]:
+    """The support-to-revenue link of each trend, in four queries however many trends (one per facade)."""
+    customer_ids = sorted({customer_id for trend in trends for customer_id in trend.customer_ids})
+    ticket_ids = [ticket_id for trend in trends for ticket_id in trend.ticket_ids[:ticket_limit]]
+    tickets = helpdesk.ticket_brief_rows(ticket_ids)
     briefs = customers.customer_briefs(customer_ids=customer_ids)
-    return TrendImpact(
-        tickets=helpdesk.ticket_brief_rows(trend.ticket_ids[:ticket_limit]),
-        companies=sorted(briefs.values(), key=lambda brief: brief.name),
-        open_leads=leads.open_leads_for_customers(customer_ids=customer_ids),
-        pending_quotes=quotes.pending_quotes_for_customers(customer_ids=customer_ids),
-    )
+    open_leads = leads.open_leads_for_customers(customer_ids=customer_ids)
+    pending = quotes.pending_quotes_for_customers(customer_ids=customer_ids)
+    impacts = []
+    for trend in trends:
+        own_tickets, own_customers = set(trend.ticket_ids[:ticket_limit]), set(trend.customer_ids)
+        impacts.append(
+            TrendImpact(
+                tickets=[row for row in tickets if row[0] in own_tickets],
+                companies=sorted((briefs[pk] for pk in own_customers if pk in briefs), key=lambda brief: brief.name),
+                open_leads=[lead for lead in open_leads if lead.customer_id in own_customers],
+                pending_quotes=[quote for quote in pending if quote.customer_id in own_customers],
+            )
+        )
+    return impacts

@@ -23,7 +23,7 @@ from customers.tests.factories import ContactFactory, CustomerFactory, HealthSna
 from helpdesk.facade import TOPIC_SOURCE
 from helpdesk.models import Ticket
 from helpdesk.tests.factories import CategoryFactory
-from insights import alerts, clustering, hurdles, report, tasks, trends
+from insights import alerts, clustering, hurdles, report, selectors, tasks, trends
 from insights.churn import churn_signals_detect
 from insights.models import Trend, TrendAlert
 from insights.tests.factories import TrendFactory
@@ -335,6 +335,23 @@ def test_the_trends_page_lists_trends_with_their_revenue_link(client, login):
     login("viewer")
     assert client.get(reverse("insights:trend_list")).status_code == 403
     assert client.get(reverse("insights:trend_report")).status_code == 403
+
+
+def test_the_trends_page_links_each_trend_to_its_own_companies_in_the_same_queries_however_many(
+    client, login, django_assert_max_num_queries
+):
+    for index in range(6):
+        customer = CustomerFactory(name=f"Company {index}")
+        LeadFactory(customer=customer, title=f"Deal of company {index}")
+        TrendFactory(name=f"Defect {index}", customer_ids=[customer.pk])
+    login("sales")
+
+    rows = selectors.trend_list()
+    assert {trend.name: [lead.title for lead in impact.open_leads] for trend, impact in rows} == {
+        f"Defect {index}": [f"Deal of company {index}"] for index in range(6)
+    }
+    with django_assert_max_num_queries(5):  # the trends, then one read per facade
+        selectors.trend_list()
 
 
 pytestmark = pytest.mark.django_db
