@@ -32,30 +32,14 @@ MANAGE = {
     "helpdesk.configure",  # SLA policies, teams, skills, business hours, categories, auto-response
 }
 
+# Everything but the workspace itself: an admin runs the workspace, an owner also owns it.
+RUN_WORKSPACE = (
+    MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | QUOTE_MANAGE | INSIGHTS | MANAGE
+)
+
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(
-        MEMBER
-        | CUSTOMER_WRITE
-        | TICKET_WORK
-        | LEAD_WRITE
-        | LEAD_MANAGE
-        | QUOTE_WRITE
-        | QUOTE_MANAGE
-        | INSIGHTS
-        | MANAGE
-        | {"workspace.owner"}
-    ),
-    Role.ADMIN: frozenset(
-        MEMBER
-        | CUSTOMER_WRITE
-        | TICKET_WORK
-        | LEAD_WRITE
-        | LEAD_MANAGE
-        | QUOTE_WRITE
-        | QUOTE_MANAGE
-        | INSIGHTS
-        | MANAGE
-    ),
+    Role.OWNER: frozenset(RUN_WORKSPACE | {"workspace.owner"}),
+    Role.ADMIN: frozenset(RUN_WORKSPACE),
     Role.AGENT: frozenset(MEMBER | CUSTOMER_WRITE | TICKET_WORK | INSIGHTS),
     Role.SALES: frozenset(MEMBER | CUSTOMER_WRITE | LEAD_WRITE | QUOTE_WRITE | INSIGHTS),
     Role.VIEWER: frozenset(MEMBER),
