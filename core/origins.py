@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+
 
 def origin_normalize(origin: str) -> str:
     """ "https://Example.com:443/" → "https://example.com"; "" for anything that is not an http(s) origin."""
@@ -32,3 +34,20 @@ def origin_of_url(url: str) -> str:
     if not parts.scheme or not parts.netloc:
         return ""
     return origin_normalize(f"{parts.scheme}://{parts.netloc}")
+
+
+def origins_parse(text: str, *, limit: int) -> list[str]:
+    """An allow-list typed one site per line (a chat widget's, a web form's): each normalized, duplicates and blank
+    lines dropped. ValidationError naming the first line that is not an origin, or when there are over `limit`."""
+    origins: list[str] = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        origin = origin_normalize(line)
+        if not origin:
+            raise ValidationError(f"“{line.strip()[:100]}” is not an origin like https://www.example.com.")
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > limit:
+        raise ValidationError(f"At most {limit} sites.")
+    return origins

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from core.origins import origins_parse
+
 from .models import ChatWidget
-from .selectors.chat import origin_normalize
 
 MAX_ORIGINS = 20
 
@@ -34,18 +35,7 @@ class ChatWidgetForm(forms.ModelForm):
             self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins)
 
     def clean_allowed_origins(self) -> list[str]:
-        origins: list[str] = []
-        for line in self.cleaned_data["allowed_origins"].splitlines():
-            if not line.strip():
-                continue
-            origin = origin_normalize(line)
-            if not origin:
-                raise forms.ValidationError(f"“{line.strip()[:100]}” is not an origin like https://www.example.com.")
-            if origin not in origins:
-                origins.append(origin)
-        if len(origins) > MAX_ORIGINS:
-            raise forms.ValidationError(f"At most {MAX_ORIGINS} sites.")
-        return origins
+        return origins_parse(self.cleaned_data["allowed_origins"], limit=MAX_ORIGINS)
 
     def clean(self) -> dict:
         data = super().clean()

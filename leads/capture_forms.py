@@ -14,7 +14,7 @@ from django import forms
 from django.core import signing
 
 from core.forms import BootstrapFormMixin
-from core.origins import origin_normalize
+from core.origins import origins_parse
 
 from . import selectors
 from .capture import MAX_ORIGINS, CaptureSubmission
@@ -72,18 +72,7 @@ class CaptureFormSettingsForm(BootstrapFormMixin, forms.ModelForm):
         self.style_fields()
 
     def clean_allowed_origins(self) -> list[str]:
-        origins: list[str] = []
-        for line in self.cleaned_data["allowed_origins"].splitlines():
-            if not line.strip():
-                continue
-            origin = origin_normalize(line)
-            if not origin:
-                raise forms.ValidationError(f"“{line.strip()[:100]}” is not an origin like https://www.example.com.")
-            if origin not in origins:
-                origins.append(origin)
-        if len(origins) > MAX_ORIGINS:
-            raise forms.ValidationError(f"At most {MAX_ORIGINS} sites.")
-        return origins
+        return origins_parse(self.cleaned_data["allowed_origins"], limit=MAX_ORIGINS)
 
 
 def form_token(form: LeadCaptureForm, *, submission_id: uuid.UUID, origin: str) -> str:
