@@ -13,7 +13,7 @@ from customers import facade as customers
 from inbox import facade as inbox
 from leads import facade as leads
 
-from . import selectors
+from . import acceptance, selectors
 from .catalog import CATALOG_CURRENCIES
 from .models import HEX_COLOUR, Product, Quote, QuoteStatus, QuoteTemplate
 from .selectors import LIST_SORT_KEYS, ProductFilters, QuoteFilters
@@ -284,4 +284,30 @@ class QuoteSettingsForm(BootstrapFormMixin, forms.Form):
         self.fields["brand_colour"].widget.attrs.update(
             **{"pattern": "#[0-9a-fA-F]{6}", "spellcheck": "false", "autocomplete": "off", "data-colour-text": ""}
         )
+        self.style_fields()
+
+
+# --- The customer's public quote page (quotes/views_public.py) ---------------------------------------------
+
+
+class AcceptForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label="Your full name", max_length=acceptance.NAME_LIMIT)
+    signature = forms.CharField(required=False, widget=forms.HiddenInput)
+    accept_terms = forms.BooleanField(label="I accept this quote and its terms")
+    line = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args: Any, optional_ids: set[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["line"].choices = [(line_id, line_id) for line_id in sorted(optional_ids)]
+        self.fields["name"].widget.attrs.update(autocomplete="name", maxlength=acceptance.NAME_LIMIT)
+        self.style_fields()
+
+
+class DeclineForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why are you declining?", max_length=acceptance.REASON_LIMIT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.style_fields()

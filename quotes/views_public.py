@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -23,13 +22,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.client_ip import client_ip
-from core.forms import BootstrapFormMixin, add_service_errors
+from core.forms import add_service_errors
 from core.htmx import render_partial, wants_fragment
 from core.rate_limit import over_limit
 
 from . import acceptance, selectors
 from .branding import quote_settings_get, text_colour_on
 from .documents import date_format, money_format, number_format, percent_format
+from .forms import AcceptForm, DeclineForm
 from .models import QuoteStatus
 from .public import QuoteLink, quote_link_open
 from .totals import Totals
@@ -45,29 +45,6 @@ REFUSED = {
     "expired": (410, "This quote has expired."),
     "revised": (410, "A newer version of this quote was sent to you: use the link in that email."),
 }
-
-
-class AcceptForm(BootstrapFormMixin, forms.Form):
-    name = forms.CharField(label="Your full name", max_length=acceptance.NAME_LIMIT)
-    signature = forms.CharField(required=False, widget=forms.HiddenInput)
-    accept_terms = forms.BooleanField(label="I accept this quote and its terms")
-    line = forms.TypedMultipleChoiceField(coerce=int, required=False)
-
-    def __init__(self, *args: Any, optional_ids: set[int], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["line"].choices = [(line_id, line_id) for line_id in sorted(optional_ids)]
-        self.fields["name"].widget.attrs.update(autocomplete="name", maxlength=acceptance.NAME_LIMIT)
-        self.style_fields()
-
-
-class DeclineForm(BootstrapFormMixin, forms.Form):
-    reason = forms.CharField(
-        label="Why are you declining?", max_length=acceptance.REASON_LIMIT, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style_fields()
 
 
 def _brand() -> dict[str, Any]:
