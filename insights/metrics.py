@@ -8,6 +8,7 @@ What each rollup metric counts is in insights/rollups.py; percentiles come from 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
 
@@ -386,3 +387,19 @@ def ai_usage_metrics(filters: MetricFilters) -> AIUsageMetrics:
         by_feature=breakdown("label"),
         by_provider=breakdown("channel"),
     )
+
+
+# --- series ---------------------------------------------------------------------------------------------------------
+
+SOURCE_FILTERS = {"tickets": TICKET_FILTERS, "leads": OWNER_FILTERS, "quotes": OWNER_FILTERS, "ai": ()}
+
+
+def daily_counts(filters: MetricFilters, source: str, metrics: Iterable[str]) -> dict[str, dict[date, int]]:
+    """How many of each rollup metric fell on each day of the period (days without any are absent). One query."""
+    rollups = _rollups(filters, SOURCE_FILTERS[source]).filter(
+        metric__in=list(metrics), day__gte=filters.start, day__lte=filters.end
+    )
+    result: dict[str, dict[date, int]] = {metric: {} for metric in metrics}
+    for row in rollups.order_by().values("metric", "day").annotate(n=Sum("count")):
+        result[row["metric"]][row["day"]] = row["n"]
+    return result

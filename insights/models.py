@@ -7,6 +7,7 @@ bucket, kept by exact per-source deltas, so an incremental history always equals
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -134,3 +135,49 @@ class RollupSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.source_id}"
+
+
+class Dashboard(models.Model):
+    """A custom dashboard: widgets from the catalog (insights/catalog.py) in order. Preset dashboards (per role) are
+    not rows: they are layouts in insights/dashboards.py that anyone with insights.view sees, and can copy here."""
+
+    name = models.CharField(max_length=120)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="insights_dashboards", null=True
+    )
+    shared = models.BooleanField(default=False, help_text="Everyone who sees insights sees it, not only its owner.")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WidgetSize(models.TextChoices):
+    SMALL = "small", "Small (a quarter)"
+    MEDIUM = "medium", "Medium (half)"
+    LARGE = "large", "Large (full width)"
+
+
+class DashboardWidget(models.Model):
+    """One widget of a custom dashboard: a catalog entry, its size, and filters of its own (they narrow the page's
+    filters; an empty value inherits the page's)."""
+
+    Size = WidgetSize
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="widgets")
+    key = models.CharField(max_length=40, help_text="A catalog entry (insights/catalog.py).")
+    title = models.CharField(max_length=120, blank=True, help_text="Instead of the catalog's title.")
+    size = models.CharField(max_length=6, choices=Size.choices, default=Size.SMALL)
+    position = models.PositiveIntegerField(default=0)
+    filters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["dashboard", "position"], name="insights_widget_order")]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard}: {self.title or self.key}"
