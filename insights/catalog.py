@@ -65,10 +65,11 @@ class Context:
         return helpdesk.ticket_dimensions()
 
     def people(self, ids: Iterable[int]) -> dict[int, str]:
-        wanted = [pk for pk in ids if pk and pk not in self._memo.setdefault("people", {})]
+        known = self._memo.setdefault("people", {})
+        wanted = [pk for pk in ids if pk and pk not in known]
         if wanted:
-            self._memo["people"].update(accounts.user_names(wanted))
-        return self._memo["people"]
+            known.update(accounts.user_names(wanted))
+        return known
 
 
 def for_source(filters: MetricFilters, source: str) -> MetricFilters:

@@ -19,8 +19,15 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROUNDING = {"pct": 1, "minutes": 1, "days": 1, "rating": 2, "usd": 4, "money": 2}
 SUFFIX = {"pct": " (%)", "minutes": " (minutes)", "days": " (days)", "usd": " (USD)"}
-XLSX_FORMATS = {"count": "#,##0", "pct": "0.0", "minutes": "#,##0.0", "days": "#,##0.0", "rating": "0.00",
-                "usd": "$#,##0.0000", "money": "#,##0.00"}  # fmt: skip
+XLSX_FORMATS = {
+    "count": "#,##0",
+    "pct": "0.0",
+    "minutes": "#,##0.0",
+    "days": "#,##0.0",
+    "rating": "0.00",
+    "usd": "$#,##0.0000",
+    "money": "#,##0.00",
+}
 
 
 def column_units(data: WidgetData) -> tuple[str, ...]:
@@ -75,7 +82,7 @@ def widget_xlsx(panel: Panel, *, description: str = "") -> bytes:
             for column, (value, unit) in enumerate(zip(row, units, strict=True)):
                 sheet.write(number, column, value, formats.get(unit))
         for column, name in enumerate(header):
-            width = max([len(str(name)), *(len(str(row[column])) for row in rows)] or [10])
+            width = max([len(str(name)), *(len(str(row[column])) for row in rows)])
             sheet.set_column(column, column, min(max(width + 2, 10), 60))
         sheet.freeze_panes(4, 1)
     return output.getvalue()

@@ -62,8 +62,11 @@ class DashboardFilterForm(BootstrapFormMixin, DimensionFields):
     start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, **kwargs: Any) -> None:
+        data = data.copy() if data is not None else {}
+        if not data.get("period"):
+            data["period"] = DEFAULT_PERIOD  # an empty query string is the default period, and the menu shows it
+        super().__init__(data, **kwargs)
         self.style_fields()
 
     def clean(self) -> dict[str, Any]:
@@ -80,9 +83,9 @@ class DashboardFilterForm(BootstrapFormMixin, DimensionFields):
 
     def metric_filters(self) -> MetricFilters:
         valid = self.is_valid()
-        data = self.cleaned_data if valid else {k: v for k, v in self.cleaned_data.items() if k not in ("start", "end")}
+        data = self.cleaned_data
         period = data.get("period") or DEFAULT_PERIOD
-        if not valid and period == "custom":
+        if not valid and period == "custom":  # dates that do not make a period: the default, and the form says why
             period = DEFAULT_PERIOD
         start, end = period_dates(period, start=data.get("start"), end=data.get("end"))
         return MetricFilters(
@@ -140,6 +143,9 @@ class WidgetForm(BootstrapFormMixin, DimensionFields):
             groups.setdefault(entry.group, []).append((entry.key, f"{entry.title} ({entry.kind})"))
         self.fields["key"].choices = list(groups.items())
         self.style_fields()
+
+    def filter_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in WIDGET_FILTERS]
 
     @classmethod
     def for_widget(cls, widget: DashboardWidget, **kwargs: Any) -> WidgetForm:

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from tenants.services import tenants_fan_out
 
-from . import alerts, report, services, trends
+from . import alerts, live, report, services, trends
 
 
 @shared_task
@@ -41,7 +41,14 @@ def trend_report_send_fanout_task() -> int:
 
 @shared_task
 def rollups_refresh_task(kind: str, ids: list[int]) -> int:
-    return services.rollups_refresh(kind=kind, ids=ids)
+    changed = services.rollups_refresh(kind=kind, ids=ids)
+    live.dashboards_changed(lambda delay: dashboards_live_push_task.apply_async(countdown=delay))
+    return changed
+
+
+@shared_task
+def dashboards_live_push_task() -> bool:
+    return live.dashboards_push()
 
 
 @shared_task

@@ -355,6 +355,7 @@ CELERY_TASK_ROUTES = {
             "quotes.tasks.expiry_reminders_fanout_task",
             # Rollup upkeep per event: a few milliseconds, many of them (insights/rollups.py).
             "insights.tasks.rollups_refresh_task",
+            "insights.tasks.dashboards_live_push_task",
         ],
         "bulk": [
             "insights.tasks.rollups_repair_task",

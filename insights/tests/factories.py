@@ -5,7 +5,7 @@ import datetime
 import factory
 from django.utils import timezone
 
-from insights.models import DailyRollup, RollupSource, Trend, TrendAlert
+from insights.models import DailyRollup, Dashboard, DashboardWidget, RollupSource, Trend, TrendAlert
 
 
 class TrendFactory(factory.django.DjangoModelFactory):
@@ -50,3 +50,20 @@ class RollupSourceFactory(factory.django.DjangoModelFactory):
     kind = "ticket"
     source_id = factory.Sequence(lambda n: n + 1)
     contributions = factory.LazyFunction(list)
+
+
+class DashboardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dashboard
+
+    name = factory.Sequence(lambda n: f"Dashboard {n}")
+    owner = factory.SubFactory("accounts.tests.factories.UserFactory")
+
+
+class DashboardWidgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DashboardWidget
+
+    dashboard = factory.SubFactory(DashboardFactory)
+    key = "tickets_created"
+    position = factory.Sequence(lambda n: n)

@@ -1,0 +1,25 @@
+// Insights dashboards: the custom-dates fields show only for a custom period, and a live nudge (insights/live.py,
+// swapped into #insights-live over the websocket) tells the page's number widgets to fetch themselves again.
+(function () {
+  "use strict";
+
+  function toggleDates(form) {
+    const period = form.querySelector("select[name=period]");
+    const custom = period && period.value === "custom";
+    form.querySelectorAll(".insights-custom-date").forEach(function (box) { box.hidden = !custom; });
+  }
+
+  function init() {
+    const form = document.querySelector("[data-testid=dashboard-filters]");
+    if (!form) { return; }
+    toggleDates(form);
+    form.addEventListener("change", function () { toggleDates(form); });
+  }
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "insights-live") {
+      document.body.dispatchEvent(new CustomEvent("insights:changed"));
+    }
+  });
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();
