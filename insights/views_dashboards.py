@@ -39,13 +39,13 @@ def _layout(request: HttpRequest, slug: str) -> Layout:
 @capability_required("insights.view")
 def insights_home(request: HttpRequest) -> HttpResponse:
     """Insights open on the dashboard of the person's work: support lead, sales lead or owner."""
-    return redirect("insights:dashboard", slug=preset_for(request.user.role))
+    return redirect("insights:dashboard", preset_for(request.user.role))
 
 
 @require_GET
 @capability_required("insights.view")
-def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    layout = _layout(request, slug)
+def dashboard(request: HttpRequest, dashboard_slug: str) -> HttpResponse:
+    layout = _layout(request, dashboard_slug)
     form = DashboardFilterForm(request.GET)
     filters = form.metric_filters()
     params = form.params()
@@ -68,9 +68,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @capability_required("insights.view")
-def widget(request: HttpRequest, slug: str, index: int) -> HttpResponse:
+def widget(request: HttpRequest, dashboard_slug: str, index: int) -> HttpResponse:
     """One widget, recomputed (its refresh button, a live update, or a new period of its own)."""
-    layout = _layout(request, slug)
+    layout = _layout(request, dashboard_slug)
     if index >= len(layout.slots):
         raise Http404("No such widget.")
     form = DashboardFilterForm(request.GET)
@@ -85,8 +85,8 @@ def widget(request: HttpRequest, slug: str, index: int) -> HttpResponse:
 
 @require_GET
 @capability_required("insights.view")
-def widget_export(request: HttpRequest, slug: str, index: int) -> HttpResponse:
-    layout = _layout(request, slug)
+def widget_export(request: HttpRequest, dashboard_slug: str, index: int) -> HttpResponse:
+    layout = _layout(request, dashboard_slug)
     if index >= len(layout.slots):
         raise Http404("No such widget.")
     kind = request.GET.get("format", "csv")
@@ -181,14 +181,17 @@ def widget_create(request: HttpRequest, dashboard_id: int) -> HttpResponse:
     return render_modal(request, WIDGET_FORM, {"form": form, "dashboard": board})
 
 
-def _widget(request: HttpRequest, dashboard_id: int, widget_id: int) -> DashboardWidget:
-    return get_object_or_404(_editable(request, dashboard_id).widgets, pk=widget_id)
+def _widget(request: HttpRequest, widget_id: int) -> DashboardWidget:
+    editable = selectors.dashboards_editable(user=request.user)
+    return get_object_or_404(
+        DashboardWidget.objects.select_related("dashboard").filter(dashboard__in=editable), pk=widget_id
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @capability_required("insights.view")
-def widget_update(request: HttpRequest, dashboard_id: int, widget_id: int) -> HttpResponse:
-    item = _widget(request, dashboard_id, widget_id)
+def widget_update(request: HttpRequest, widget_id: int) -> HttpResponse:
+    item = _widget(request, widget_id)
     form = WidgetForm(request.POST) if request.method == "POST" else WidgetForm.for_widget(item)
     if request.method == "POST" and form.is_valid():
         try:
@@ -197,23 +200,23 @@ def widget_update(request: HttpRequest, dashboard_id: int, widget_id: int) -> Ht
             add_service_errors(form, error)
         else:
             messages.success(request, "Saved the widget.")
-            return hx_redirect(request, reverse("insights:dashboard", args=[dashboard_id]))
+            return hx_redirect(request, reverse("insights:dashboard", args=[item.dashboard_id]))
     return render_modal(request, WIDGET_FORM, {"form": form, "dashboard": item.dashboard, "widget": item})
 
 
 @require_POST
 @capability_required("insights.view")
-def widget_delete(request: HttpRequest, dashboard_id: int, widget_id: int) -> HttpResponse:
-    services.widget_delete(widget=_widget(request, dashboard_id, widget_id))
+def widget_delete(request: HttpRequest, widget_id: int) -> HttpResponse:
+    item = _widget(request, widget_id)
+    services.widget_delete(widget=item)
     messages.success(request, "Removed the widget.")
-    return hx_redirect(request, reverse("insights:dashboard", args=[dashboard_id]))
+    return hx_redirect(request, reverse("insights:dashboard", args=[item.dashboard_id]))
 
 
 @require_POST
 @capability_required("insights.view")
-def widget_move(request: HttpRequest, dashboard_id: int, widget_id: int) -> HttpResponse:
-    offset = {"earlier": -1, "later": 1}.get(request.POST.get("direction", ""))
-    if offset is None:
-        return HttpResponse("Move a widget “earlier” or “later”.", status=400, content_type="text/plain")
-    services.widget_move(widget=_widget(request, dashboard_id, widget_id), offset=offset)
-    return hx_redirect(request, reverse("insights:dashboard", args=[dashboard_id]))
+def widget_move(request: HttpRequest, widget_id: int, offset: int) -> HttpResponse:
+    """One place earlier or later (the URL says which)."""
+    item = _widget(request, widget_id)
+    services.widget_move(widget=item, offset=offset)
+    return hx_redirect(request, reverse("insights:dashboard", args=[item.dashboard_id]))

@@ -58,6 +58,7 @@ class DashboardFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Dashboard {n}")
     owner = factory.SubFactory("accounts.tests.factories.UserFactory")
+    shared = True
 
 
 class DashboardWidgetFactory(factory.django.DjangoModelFactory):

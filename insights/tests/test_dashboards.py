@@ -212,15 +212,15 @@ def test_adding_editing_moving_and_removing_widgets(client, login):
     )
     first, second = board.widgets.all()
     assert second.filters == {"period": "7d"}
-    client.post(reverse("insights:widget_move", args=[board.pk, second.pk]), {"direction": "earlier"})
+    client.post(reverse("insights:widget_earlier", args=[second.pk]))
     assert [w.key for w in board.widgets.all()] == ["csat_average", "tickets_created"]
     client.post(
-        reverse("insights:widget_update", args=[board.pk, first.pk]),
+        reverse("insights:widget_update", args=[first.pk]),
         {"key": "tickets_solved", "size": "large", "title": "Done"},
     )
     first.refresh_from_db()
     assert (first.key, first.size, first.title) == ("tickets_solved", "large", "Done")
-    client.post(reverse("insights:widget_delete", args=[board.pk, second.pk]))
+    client.post(reverse("insights:widget_delete", args=[second.pk]))
     assert [w.key for w in board.widgets.all()] == ["tickets_solved"]
 
 
@@ -233,7 +233,7 @@ def test_an_unknown_widget_is_refused_in_words(client, login):
 
 
 def test_someone_elses_private_dashboard_is_not_found(client, login, make_user):
-    board = DashboardFactory(owner=make_user("agent"))
+    board = DashboardFactory(owner=make_user("agent"), shared=False)
     login("agent")
     assert client.get(dashboard_url(board.pk)).status_code == 404
     assert client.post(reverse("insights:dashboard_delete", args=[board.pk])).status_code == 404

@@ -6,7 +6,7 @@
   function toggleDates(form) {
     const period = form.querySelector("select[name=period]");
     const custom = period && period.value === "custom";
-    form.querySelectorAll(".insights-custom-date").forEach(function (box) { box.hidden = !custom; });
+    form.querySelectorAll("[data-custom-date]").forEach(function (box) { box.hidden = !custom; });
   }
 
   function init() {
