@@ -71,6 +71,9 @@ class TrendReport:
             lines.append(f"{change.label} fell from {change.before} to {change.now} tickets.")
         if self.churn_signals:
             lines.append(f"{len(self.churn_signals)} churn signal(s) are open.")
+        if self.hurdles and self.hurdles.questions:
+            top = self.hurdles.questions[0]
+            lines.append(f"The question open quotes raise most: “{top.name}” ({top.count} quotes).")
         return lines
 
 
