@@ -16,6 +16,15 @@
     form.addEventListener("change", function () { toggleDates(form); });
   }
 
+  // The filter bar sends only what is set: the address bar (and a copied link) stays short and readable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    const form = event.detail.elt;
+    if (!form.matches || !form.matches("[data-testid=dashboard-filters]")) { return; }
+    Object.keys(event.detail.parameters).forEach(function (name) {
+      if (event.detail.parameters[name] === "") { delete event.detail.parameters[name]; }
+    });
+  });
+
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.detail && event.detail.target && event.detail.target.id === "insights-live") {
       document.body.dispatchEvent(new CustomEvent("insights:changed"));
