@@ -35,7 +35,7 @@ from django_tenants.utils import tenant_context  # noqa: E402
 from accounts.models import User  # noqa: E402
 from helpdesk.models import Team, Ticket  # noqa: E402
 from insights import services  # noqa: E402
-from insights.models import Dashboard, DailyRollup  # noqa: E402
+from insights.models import DailyRollup, Dashboard  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import workspace_domain  # noqa: E402
 
@@ -91,7 +91,8 @@ def main() -> None:
         owner = User.objects.get(email=f"owner@{SLUG}.test")
         board = dashboard(owner)
         team = Team.objects.order_by("id").first()
-        print(f"{Ticket.objects.count():,} tickets, {DailyRollup.objects.count():,} rollup rows, load {os.getloadavg()}")
+        tickets, rows = Ticket.objects.count(), DailyRollup.objects.count()
+        print(f"{tickets:,} tickets, {rows:,} rollup rows, load {os.getloadavg()}")
     client = Client(HTTP_HOST=workspace_domain(SLUG))
     client.force_login(owner)
     page = reverse("insights:dashboard", args=[board.pk], urlconf="config.urls.tenant")
