@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.demo import seed_customers
 from helpdesk.demo import seed_helpdesk
 from helpdesk.models import Ticket
 from insights import alerts, demo, trends
-from insights.models import Trend, TrendAlert
+from insights.models import DailyRollup, Trend, TrendAlert
 from leads.demo import seed_leads
 from leads.models import Lead
 from quotes.demo import seed_quotes
@@ -49,6 +50,11 @@ def test_the_planted_defect_is_detected_with_its_companies_leads_and_quotes_and_
 
     planted = Ticket.objects.filter(tags__contains=[demo.DEFECT_TAG])
     assert planted.count() == demo.BURST_TICKETS and "recurring defect planted" in summary
+    # The dashboards have the seeded history from the start: rollups rebuilt from every ticket.
+    assert (
+        DailyRollup.objects.filter(metric="created", grain="all").aggregate(n=Sum("count"))["n"]
+        == Ticket.objects.count()
+    )
     companies = set(planted.values_list("customer_id", flat=True))
     assert len(companies) == demo.COMPANIES
     (trend,) = Trend.objects.filter(kind=Trend.Kind.DEFECT)
