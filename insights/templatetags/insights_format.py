@@ -3,6 +3,8 @@ words, and whether it is good news), and a widget's chart spec for static/js/cha
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import template
 
 from insights.contracts import Figure, WidgetData
@@ -63,15 +65,24 @@ def change(figure: Figure | None, better: str = "up", unit: str = "count", days:
     }
 
 
+def _day_label(iso: str) -> str:
+    """ "2026-11-08" → "8 Nov": a month of axis labels stays readable."""
+    try:
+        return date.fromisoformat(iso).strftime("%-d %b")
+    except ValueError:
+        return iso
+
+
 @register.filter
 def chart_spec(data: WidgetData) -> dict:
     """The chart of a trend or bar widget (static/js/charts.js); clicking a bar follows its drill-down link."""
     kind = "line" if data.kind == "trend" else "bar"
+    labels = [_day_label(label) for label in data.labels] if data.kind == "trend" else list(data.labels)
     return {
         "chart": {
             "type": kind,
             "unit": data.unit,
-            "labels": list(data.labels),
+            "labels": labels,
             "links": [data.links.get(label, "") for label in data.labels],
             "datasets": [
                 {"label": series.label, "data": list(series.values), "color": PALETTE[index % len(PALETTE)]}
@@ -96,7 +107,8 @@ def funnel_steps(data: WidgetData) -> list[dict]:
                 "value": value,
                 "previous": previous[index],
                 "width": round(100 * (value or 0) / top),
-                "conversion": (value / before) if before and value is not None else None,
+                # Steps are counted on their own days, so a later step can outnumber an earlier one: no rate then.
+                "conversion": value / before if before and value is not None and value <= before else None,
                 "link": data.links.get(label, ""),
             }
         )
