@@ -262,3 +262,17 @@ def test_a_dashboard_holds_at_most_24_widgets(make_user):
         services.widget_add(dashboard=board, key="ai_runs")
     with pytest.raises(services.ValidationError):
         services.widget_add(dashboard=board, key="ai_runs")
+
+
+@pytest.mark.parametrize("slug", list(PRESETS))
+def test_no_dashboard_request_reads_tickets_leads_quotes_or_runs(client, login, tickets, slug):
+    """Figures come from the rollups: the page's queries never touch the source tables."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login("owner")
+    sources = ('"helpdesk_ticket"', '"leads_lead"', '"quotes_quote"', '"ai_airun"', '"helpdesk_satisfactionsurvey"')
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(dashboard_url(slug, period="365d")).status_code == 200
+    reading = [q["sql"] for q in queries.captured_queries if any(f"FROM {table}" in q["sql"] for table in sources)]
+    assert not reading, reading
