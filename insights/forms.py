@@ -51,6 +51,18 @@ class DimensionFields(forms.Form):
             self.fields[name].choices = [("", anything), *choices]
 
 
+def filters_described(form: forms.Form, filters: dict[str, str]) -> list[str]:
+    """A widget's own filters as people read them ("Team: Billing", "Period: Last 7 days"), named by `form`'s menus."""
+    described = []
+    for name, value in filters.items():
+        if name not in form.fields:
+            continue
+        field = form.fields[name]
+        label = dict(getattr(field, "choices", ())).get(value, value)
+        described.append(f"{field.label}: {label}")
+    return described
+
+
 def _dimension(value: str) -> int | None:
     return 0 if value == "none" else int(value) if value.isdigit() else None
 

@@ -20,7 +20,7 @@ from core.realtime import topics_query
 
 from . import exports, live, selectors, services
 from .dashboards import PRESETS, Layout, dashboard_panels, panel_build, preset_for
-from .forms import DashboardFilterForm, DashboardForm, WidgetForm
+from .forms import DashboardFilterForm, DashboardForm, WidgetForm, filters_described
 from .models import Dashboard, DashboardWidget
 
 TEMPLATE = "insights/dashboard.html"
@@ -56,6 +56,7 @@ def dashboard(request: HttpRequest, dashboard_slug: str) -> HttpResponse:
         "params": params,
         "query": urlencode(params),
         "panels": dashboard_panels(layout, filters),
+        "described": {index: filters_described(form, slot.filters) for index, slot in enumerate(layout.slots)},
         "presets": PRESETS.values(),
         "customs": selectors.dashboards_visible(user=request.user),
         "can_edit": selectors.can_edit(user=request.user, layout=layout),
@@ -77,6 +78,7 @@ def widget(request: HttpRequest, dashboard_slug: str, index: int) -> HttpRespons
     context = {
         "layout": layout,
         "panel": panel_build(layout, index, form.metric_filters()),
+        "described": {index: filters_described(form, layout.slots[index].filters)},
         "query": urlencode(form.params()),
         "can_edit": selectors.can_edit(user=request.user, layout=layout),
     }

@@ -132,3 +132,8 @@ def at(values, index: int):
         return values[index]
     except (IndexError, TypeError):
         return None
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key) if mapping else None

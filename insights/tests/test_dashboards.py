@@ -212,6 +212,7 @@ def test_adding_editing_moving_and_removing_widgets(client, login):
     )
     first, second = board.widgets.all()
     assert second.filters == {"period": "7d"}
+    assert "Period: Last 7 days" in client.get(dashboard_url(board.pk)).content.decode()
     client.post(reverse("insights:widget_earlier", args=[second.pk]))
     assert [w.key for w in board.widgets.all()] == ["csat_average", "tickets_created"]
     client.post(
