@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import Attachment, InlineImage, templated_email_send, workspace_name
@@ -45,10 +45,7 @@ PDF_TYPE = "application/pdf"
 
 def dashboard_path(slug: str) -> str:
     """The dashboard page of a preset's name or a custom dashboard's id."""
-    try:
-        return reverse("insights:dashboard", args=[slug])
-    except NoReverseMatch:  # the dashboard pages are not routed yet: the path they will have
-        return f"/insights/dashboards/{slug}/"
+    return reverse("insights:dashboard", args=[slug])
 
 
 def dashboard_period_url(slug: str, start: date, end: date) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from .contracts import Figure, WidgetData
 from .dashboards import Panel
 from .exports import column_units
+from .templatetags.insights_format import metric
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "report_template"
 DASHBOARD_TEMPLATE = TEMPLATE_DIR / "dashboard.typ"
@@ -40,21 +41,10 @@ class ReportRenderError(RuntimeError):
 
 
 def value_text(value: float | None, unit: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "pct":
-        return f"{value * 100:.1f}%"
-    if unit == "minutes":
-        return f"{value / 60:,.1f} h" if value >= 120 else f"{value:,.0f} min"
-    if unit == "days":
-        return f"{value:,.1f} days"
-    if unit == "rating":
-        return f"{value:.2f}"
-    if unit == "usd":
-        return f"${value:,.2f}"
-    if len(unit) == 3 and unit.isupper():  # a currency code
+    """As the dashboard pages show it (insights_format.metric), with a currency code after its amount."""
+    if value is not None and len(unit) == 3 and unit.isupper():
         return f"{value:,.2f} {unit}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return metric(value, unit)
 
 
 def change_text(figure: Figure) -> str:

@@ -90,13 +90,13 @@ def test_long_tables_are_cut_with_a_count_of_the_rest():
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
     [
-        (None, "count", "–"),
+        (None, "count", "—"),
         (1234.0, "count", "1,234"),
-        (0.9134, "pct", "91.3%"),
+        (0.9134, "pct", "91.3 %"),
         (45.0, "minutes", "45 min"),
-        (300.0, "minutes", "5.0 h"),
+        (300.0, "minutes", "5 h 00 min"),
         (2.25, "days", "2.2 days"),
-        (4.256, "rating", "4.26"),
+        (4.256, "rating", "4.26 / 5"),
         (3.2, "usd", "$3.20"),
         (1500.0, "EUR", "1,500.00 EUR"),
     ],

@@ -47,7 +47,7 @@ def test_bad_input_is_refused_with_a_clear_message(client, login):
     viewer = UserFactory(role=Role.VIEWER)
     admin = login("admin")
     bad = [
-        (_form(admin, dashboard="9999"), b"Choose one of your dashboards or a preset."),
+        (_form(admin, dashboard="9999"), b"Select a valid choice. 9999 is not one of the available choices."),
         (_form(admin, frequency="hourly"), b"Select a valid choice."),
         (_form(), b"This field is required."),
         (_form(admin, viewer), b"Select a valid choice."),  # not offered: no insights.view
