@@ -76,12 +76,12 @@ def report_render(schedule: ReportSchedule, *, today: date, pdf: bool, charts: b
     heading = report_pdf.ReportHeading(title, workspace_name(), start, end, url)
     payload = report_pdf.dashboard_payload(heading, panels, {panel.index: url for panel in panels})
     report = RenderedReport(title, heading, payload["widgets"])
-    chart_widgets = [widget for widget in report.widgets if widget["kind"] in report_pdf.CHART_KINDS]
     for number, widget in enumerate(report.widgets):
-        widget["cid"] = f"chart-{number}" if charts and widget in chart_widgets else ""
-    if charts and chart_widgets:
+        widget["cid"] = f"chart-{number}" if charts and widget["kind"] in report_pdf.CHART_KINDS else ""
+    cids = [widget["cid"] for widget in report.widgets if widget["cid"]]
+    if cids:  # the PNG pages come out in the widgets' order
         images = report_pdf.dashboard_chart_pngs(payload)
-        report.charts = [InlineImage(widget["cid"], png) for widget, png in zip(chart_widgets, images, strict=True)]
+        report.charts = [InlineImage(cid, png) for cid, png in zip(cids, images, strict=True)]
     if pdf:
         report.pdf = report_pdf.dashboard_pdf(payload)
     return report

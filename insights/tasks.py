@@ -1,6 +1,7 @@
 """Celery entry points of insights: rollup upkeep per event (queued on commit by insights.receivers), the nightly
-rollup repair, trend detection with its alerts (hourly) and the weekly trend report. Beat runs the fan-outs in the
-public schema; they queue one copy per workspace (tenants.services)."""
+rollup repair, trend detection with its alerts (hourly), the weekly trend report and the scheduled dashboard reports
+(every 15 minutes, those due). Beat runs the fan-outs in the public schema; they queue one copy per workspace
+(tenants.services)."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ def test_a_due_report_goes_out_once_per_period_however_often_the_task_runs(agent
     assert len(mail.outbox) == 2
 
 
-def test_a_schedule_another_worker_holds_or_already_sent_is_not_claimed(agent):
+def test_a_schedule_not_yet_due_or_paused_is_not_claimed(agent):
     schedule = ReportScheduleFactory(recipients=[agent], next_due=MONDAY)
     assert report_email.report_schedule_send_due(schedule_id=schedule.pk, now=MONDAY - timedelta(seconds=1)) is False
     ReportSchedule.objects.filter(pk=schedule.pk).update(enabled=False)
