@@ -158,9 +158,16 @@ def _clean(*, actor, dashboard: str, frequency: str, period: str, fmt: str, reci
         errors["recipients"] = "Reports go only to active people who may see insights."
     elif not user_can(actor, "insights.manage") and any(person.pk != actor.pk for person in people):
         errors["recipients"] = "You may schedule reports to yourself; scheduling to others needs insights management."
+    elif _private_to_others(fields["dashboard"], people):
+        # Each figure links to the dashboard: people who cannot open it would follow dead links.
+        errors["recipients"] = "Share the dashboard first: only its owner sees it, and the report links to it."
     if errors:
         raise ValidationError(errors)
     return fields | {"frequency": frequency, "period": period, "format": fmt, "recipients": people}
+
+
+def _private_to_others(dashboard, people: list) -> bool:
+    return dashboard is not None and not dashboard.shared and any(person.pk != dashboard.owner_id for person in people)
 
 
 @transaction.atomic

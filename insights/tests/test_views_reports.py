@@ -58,13 +58,19 @@ def test_bad_input_is_refused_with_a_clear_message(client, login):
     assert not ReportSchedule.objects.exists()
 
 
-def test_someone_elses_private_dashboard_cannot_be_scheduled(client, login):
+def test_a_private_dashboard_goes_only_to_its_owner(client, login):
     from insights.services import dashboard_create
 
-    private = dashboard_create(owner=UserFactory(role=Role.ADMIN), name="Private")
+    colleague = UserFactory(role=Role.AGENT)
+    theirs = dashboard_create(owner=colleague, name="Theirs")
     admin = login("admin")
-    response = client.post(reverse("insights:report_schedule_create"), _form(admin, dashboard=str(private.pk)))
-    assert response.status_code == 400
+    mine = dashboard_create(owner=admin, name="Mine")
+    response = client.post(reverse("insights:report_schedule_create"), _form(admin, dashboard=str(theirs.pk)))
+    assert response.status_code == 400  # not offered: the admin does not see it
+    response = client.post(reverse("insights:report_schedule_create"), _form(admin, colleague, dashboard=str(mine.pk)))
+    assert response.status_code == 400 and b"Share the dashboard first" in response.content
+    response = client.post(reverse("insights:report_schedule_create"), _form(admin, dashboard=str(mine.pk)))
+    assert response.status_code == 302
 
 
 def test_people_change_only_their_own_schedules_unless_they_manage_insights(client, login):
