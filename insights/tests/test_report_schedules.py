@@ -166,6 +166,7 @@ def test_the_html_email_shows_each_chart_inline_and_links_to_the_dashboard_for_t
         assert image.get_payload(decode=True).startswith(b"\x89PNG")
     assert "/insights/dashboards/support/?period=custom&amp;start=2026-11-30&amp;end=2026-12-06" in html
     assert "application/pdf" not in parts
+    assert "SLA breaches by team: nothing in this period" in message.body  # an empty table says so
 
 
 def test_the_pdf_format_attaches_the_report_and_both_carries_both(agent):
