@@ -77,7 +77,7 @@ def report_render(schedule: ReportSchedule, *, today: date, pdf: bool, charts: b
     payload = report_pdf.dashboard_payload(heading, panels, {panel.index: url for panel in panels})
     report = RenderedReport(title, heading, payload["widgets"])
     for number, widget in enumerate(report.widgets):
-        widget["cid"] = f"chart-{number}" if charts and widget["kind"] in report_pdf.CHART_KINDS else ""
+        widget["cid"] = f"chart-{number}" if charts and widget["image"] else ""
     cids = [widget["cid"] for widget in report.widgets if widget["cid"]]
     if cids:  # the PNG pages come out in the widgets' order
         images = report_pdf.dashboard_chart_pngs(payload)

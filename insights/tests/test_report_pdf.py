@@ -81,6 +81,15 @@ def test_a_report_without_charts_renders_no_images():
     assert report_pdf.dashboard_chart_pngs(payload) == []
 
 
+def test_a_chart_without_data_gets_no_image_but_keeps_its_place_in_the_pdf():
+    empty = WidgetData("x", "Tickets by channel", "bar")
+    assert report_pdf.widget_payload("Tickets by channel", empty)["image"] is False
+    payload = _payload()
+    payload["widgets"].insert(0, report_pdf.widget_payload("Tickets by channel", empty))
+    assert len(report_pdf.dashboard_chart_pngs(payload)) == 3
+    assert report_pdf.dashboard_pdf(payload).startswith(b"%PDF")
+
+
 def test_long_tables_are_cut_with_a_count_of_the_rest():
     table = report_pdf.widget_payload("Agents", _panels()[6].data)["table"]
     assert len(table["rows"]) == report_pdf.TABLE_ROWS and table["more"] == 5
