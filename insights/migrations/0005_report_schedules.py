@@ -7,36 +7,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('insights', '0004_dashboards'),
+        ("insights", "0004_dashboards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportSchedule',
+            name="ReportSchedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, help_text="The email's subject; empty: the dashboard's name.", max_length=120)),
-                ('preset', models.CharField(blank=True, help_text='A preset dashboard (insights/dashboards.py).', max_length=20)),
-                ('frequency', models.CharField(choices=[('daily', 'Daily'), ('weekly', 'Weekly (Mondays)'), ('monthly', 'Monthly (on the 1st)')], default='weekly', max_length=8)),
-                ('period', models.CharField(blank=True, help_text='What each report covers; empty: the day, week or month just ended.', max_length=12)),
-                ('format', models.CharField(choices=[('html', 'Email with charts'), ('pdf', 'PDF attachment'), ('both', 'Email with charts and the PDF')], default='html', max_length=4)),
-                ('enabled', models.BooleanField(default=True)),
-                ('next_due', models.DateTimeField()),
-                ('last_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, help_text='Why the last attempt failed (retried).', max_length=300)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('dashboard', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='report_schedules', to='insights.dashboard')),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='insights_report_schedules_owned', to=settings.AUTH_USER_MODEL)),
-                ('recipients', models.ManyToManyField(related_name='insights_report_schedules', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True, help_text="The email's subject; empty: the dashboard's name.", max_length=120
+                    ),
+                ),
+                (
+                    "preset",
+                    models.CharField(
+                        blank=True, help_text="A preset dashboard (insights/dashboards.py).", max_length=20
+                    ),
+                ),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[
+                            ("daily", "Daily"),
+                            ("weekly", "Weekly (Mondays)"),
+                            ("monthly", "Monthly (on the 1st)"),
+                        ],
+                        default="weekly",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        blank=True,
+                        help_text="What each report covers; empty: the day, week or month just ended.",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("html", "Email with charts"),
+                            ("pdf", "PDF attachment"),
+                            ("both", "Email with charts and the PDF"),
+                        ],
+                        default="html",
+                        max_length=4,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("next_due", models.DateTimeField()),
+                ("last_sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_error",
+                    models.CharField(blank=True, help_text="Why the last attempt failed (retried).", max_length=300),
+                ),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "dashboard",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_schedules",
+                        to="insights.dashboard",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="insights_report_schedules_owned",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recipients",
+                    models.ManyToManyField(related_name="insights_report_schedules", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['next_due', 'id'],
-                'indexes': [models.Index(fields=['enabled', 'next_due'], name='insights_schedule_due')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('preset', ''), ('dashboard__isnull', False)), models.Q(models.Q(('preset', ''), _negated=True), ('dashboard__isnull', True)), _connector='OR'), name='insights_schedule_one_dashboard')],
+                "ordering": ["next_due", "id"],
+                "indexes": [models.Index(fields=["enabled", "next_due"], name="insights_schedule_due")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("preset", ""), ("dashboard__isnull", False)),
+                            models.Q(models.Q(("preset", ""), _negated=True), ("dashboard__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="insights_schedule_one_dashboard",
+                    )
+                ],
             },
         ),
     ]
