@@ -181,3 +181,64 @@ class DashboardWidget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dashboard}: {self.title or self.key}"
+
+
+class ReportFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly (Mondays)"
+    MONTHLY = "monthly", "Monthly (on the 1st)"
+
+
+class ReportFormat(models.TextChoices):
+    HTML = "html", "Email with charts"
+    PDF = "pdf", "PDF attachment"
+    BOTH = "both", "Email with charts and the PDF"
+
+
+class ReportSchedule(models.Model):
+    """A dashboard emailed to chosen people every day, week or month (insights/schedules.py): a preset by name or
+    a custom dashboard, never both. `next_due` is the claim: a send moves it on in the same transaction, under a
+    row lock, so a period's report goes out once however many workers run the beat task."""
+
+    Frequency = ReportFrequency
+    Format = ReportFormat
+
+    name = models.CharField(max_length=120, blank=True, help_text="The email's subject; empty: the dashboard's name.")
+    preset = models.CharField(max_length=20, blank=True, help_text="A preset dashboard (insights/dashboards.py).")
+    dashboard = models.ForeignKey(
+        Dashboard, on_delete=models.CASCADE, null=True, blank=True, related_name="report_schedules"
+    )
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    period = models.CharField(
+        max_length=12, blank=True, help_text="What each report covers; empty: the day, week or month just ended."
+    )
+    format = models.CharField(max_length=4, choices=Format.choices, default=Format.HTML)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="insights_report_schedules")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="insights_report_schedules_owned"
+    )
+    enabled = models.BooleanField(default=True)
+    next_due = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, help_text="Why the last attempt failed (retried).")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_due", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(preset="") & models.Q(dashboard__isnull=False))
+                | (~models.Q(preset="") & models.Q(dashboard__isnull=True)),
+                name="insights_schedule_one_dashboard",
+            )
+        ]
+        indexes = [models.Index(fields=["enabled", "next_due"], name="insights_schedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} report of {self.dashboard_slug}"
+
+    @property
+    def dashboard_slug(self) -> str:
+        """What dashboard URLs take: the preset's name or the custom dashboard's id."""
+        return self.preset or str(self.dashboard_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboards, views_signals
+from . import views, views_dashboards, views_reports, views_signals
 
 app_name = "insights"
 
@@ -30,4 +30,14 @@ urlpatterns = [
     path("trends/report/", views.trend_report, name="trend_report"),
     path("hurdles/", views_signals.quote_hurdles, name="quote_hurdles"),
     path("churn/", views_signals.churn_signals, name="churn_signals"),
+    # Scheduled reports and report downloads (insights/views_reports.py).
+    path("trends/report.pdf", views_reports.trend_report_pdf, name="trend_report_pdf"),
+    path("reports/", views_reports.report_schedule_list, name="report_schedule_list"),
+    path("reports/new/", views_reports.report_schedule_create, name="report_schedule_create"),
+    path("reports/<int:schedule_id>/", views_reports.report_schedule_edit, name="report_schedule_edit"),
+    path("reports/<int:schedule_id>/delete/", views_reports.report_schedule_delete, name="report_schedule_delete"),
+    path("reports/<int:schedule_id>/send/", views_reports.report_schedule_send, name="report_schedule_send"),
+    path(
+        "reports/<int:schedule_id>/preview.pdf", views_reports.report_schedule_preview, name="report_schedule_preview"
+    ),
 ]

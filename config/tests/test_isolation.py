@@ -62,6 +62,7 @@ URL_KWARG_MODELS = {
     "line_id": "quotes.QuoteLine",
     "product_id": "quotes.Product",
     "revision_id": "quotes.QuoteRevision",
+    "schedule_id": "insights.ReportSchedule",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}
