@@ -126,10 +126,6 @@ def ai_url(filters: MetricFilters) -> str:
 # --- building blocks ----------------------------------------------------------------------------------------------
 
 
-def _number(ctx: Context, key: str, title: str, figure: Figure, *, unit="count", better="up", drill="") -> WidgetData:
-    return WidgetData(key=key, title=title, kind="number", unit=unit, better=better, figure=figure, drill=drill)
-
-
 def _days(filters: MetricFilters) -> list[date]:
     return [filters.start + timedelta(days=offset) for offset in range(filters.days)]
 
@@ -196,38 +192,72 @@ def _with(filters: MetricFilters, **dimensions: Any) -> MetricFilters:
     return replace(filters, **dimensions)
 
 
+# --- numbers --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number widget: one Figure of a metric, how it reads, and the list behind it."""
+
+    metric: Callable[[MetricFilters], Any]
+    field: str
+    drill: Callable[[MetricFilters], str]
+    unit: str = "count"
+    better: str = "up"
+
+
+def _tickets(prefix: str, **params: str) -> Callable[[MetricFilters], str]:
+    return lambda filters: tickets_url(filters, **params, **_range(prefix, filters))
+
+
+def _leads(prefix: str, **params: str) -> Callable[[MetricFilters], str]:
+    return lambda filters: leads_url(filters, **params, **_range(prefix, filters))
+
+
+def _quotes(prefix: str, **params: str) -> Callable[[MetricFilters], str]:
+    return lambda filters: quotes_url(filters, **params, **_range(prefix, filters))
+
+
+volume, sla, csat = metrics.ticket_volume_metrics, metrics.sla_metrics, metrics.csat_metrics
+lead, quote, ai = metrics.lead_velocity_metrics, metrics.quote_cycle_time_metrics, metrics.ai_usage_metrics
+NUMBERS: dict[str, Number] = {
+    "tickets_created": Number(volume, "created", _tickets("created"), better=""),
+    "tickets_solved": Number(volume, "solved", _tickets("solved")),
+    "ticket_backlog": Number(
+        volume, "backlog", lambda f: tickets_url(f, status="unsolved", created_to=f.end.isoformat()), better="down"
+    ),
+    "sla_adherence": Number(sla, "adherence", _tickets("created", sla="breached"), unit="pct"),
+    "first_response_time": Number(sla, "first_response_p50", _tickets("responded"), unit="minutes", better="down"),
+    "resolution_time": Number(sla, "resolution_p90", _tickets("solved"), unit="minutes", better="down"),
+    "csat_average": Number(csat, "average", _tickets("csat", csat="answered"), unit="rating"),
+    "leads_created": Number(lead, "created", _leads("created")),
+    "leads_won": Number(lead, "won", _leads("won", status="won")),
+    "lead_win_rate": Number(lead, "win_rate", _leads("lost", status="lost"), unit="pct"),
+    "lead_cycle": Number(lead, "cycle_days_p50", _leads("won", status="won"), unit="days", better="down"),
+    "open_leads": Number(
+        lead, "open_at_end", lambda f: leads_url(f, status="open", created_to=f.end.isoformat()), better=""
+    ),
+    "quotes_sent": Number(quote, "sent", _quotes("sent")),
+    "quote_win_rate": Number(quote, "win_rate", _quotes("answered"), unit="pct"),
+    "quote_cycle": Number(quote, "cycle_days_p50", _quotes("answered"), unit="days", better="down"),
+    "ai_runs": Number(ai, "runs", ai_url, better=""),
+    "ai_acceptance": Number(ai, "acceptance", ai_url, unit="pct"),
+    "ai_cost": Number(ai, "cost_usd", ai_url, unit="usd", better="down"),
+}
+
+
+def _number(key: str, title: str) -> Callable[[Context], WidgetData]:
+    spec = NUMBERS[key]
+
+    def build(ctx: Context) -> WidgetData:
+        figure = getattr(ctx.metric(spec.metric), spec.field)
+        return WidgetData(key=key, title=title, kind="number", unit=spec.unit, better=spec.better, figure=figure,
+                          drill=spec.drill(ctx.filters))  # fmt: skip
+
+    return build
+
+
 # --- support ------------------------------------------------------------------------------------------------------
-
-
-def tickets_created(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.ticket_volume_metrics).created
-    return _number(
-        ctx,
-        "tickets_created",
-        "Tickets created",
-        figure,
-        better="",
-        drill=tickets_url(ctx.filters, **_range("created", ctx.filters)),
-    )
-
-
-def tickets_solved(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.ticket_volume_metrics).solved
-    return _number(
-        ctx, "tickets_solved", "Tickets solved", figure, drill=tickets_url(ctx.filters, **_range("solved", ctx.filters))
-    )
-
-
-def ticket_backlog(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.ticket_volume_metrics).backlog
-    return _number(
-        ctx,
-        "ticket_backlog",
-        "Open at the end of the period",
-        figure,
-        better="down",
-        drill=tickets_url(ctx.filters, status="unsolved", created_to=ctx.filters.end.isoformat()),
-    )
 
 
 def tickets_trend(ctx: Context) -> WidgetData:
@@ -265,18 +295,6 @@ def tickets_by_category(ctx: Context) -> WidgetData:
     return _ticket_bars(ctx, "tickets_by_category", "Tickets by category", "category", names, "category")
 
 
-def sla_adherence(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.sla_metrics).adherence
-    return _number(
-        ctx,
-        "sla_adherence",
-        "SLA adherence",
-        figure,
-        unit="pct",
-        drill=tickets_url(ctx.filters, sla="breached", **_range("created", ctx.filters)),
-    )
-
-
 def sla_breaches(ctx: Context) -> WidgetData:
     sla = ctx.metric(metrics.sla_metrics)
     names = {0: "No team", **ctx.dims.teams}
@@ -290,44 +308,6 @@ def sla_breaches(ctx: Context) -> WidgetData:
         links[name] = tickets_url(ctx.filters, team=team, sla="breached", **_range("created", ctx.filters))
     columns = (("Team", ""), ("With an SLA", "count"), ("Breached", "count"), ("Adherence", "pct"))
     return _table("sla_breaches", "SLA breaches by team", columns, rows, links=links)
-
-
-def first_response_time(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.sla_metrics).first_response_p50
-    return _number(
-        ctx,
-        "first_response_time",
-        "First response (median)",
-        figure,
-        unit="minutes",
-        better="down",
-        drill=tickets_url(ctx.filters, **_range("responded", ctx.filters)),
-    )
-
-
-def resolution_time(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.sla_metrics).resolution_p90
-    return _number(
-        ctx,
-        "resolution_time",
-        "Resolution time (90th percentile)",
-        figure,
-        unit="minutes",
-        better="down",
-        drill=tickets_url(ctx.filters, **_range("solved", ctx.filters)),
-    )
-
-
-def csat_average(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.csat_metrics).average
-    return _number(
-        ctx,
-        "csat_average",
-        "Customer satisfaction",
-        figure,
-        unit="rating",
-        drill=tickets_url(ctx.filters, csat="answered", **_range("csat", ctx.filters)),
-    )
 
 
 def csat_distribution(ctx: Context) -> WidgetData:
@@ -374,57 +354,6 @@ def agent_performance(ctx: Context) -> WidgetData:
 
 
 # --- sales --------------------------------------------------------------------------------------------------------
-
-
-def leads_created(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.lead_velocity_metrics).created
-    return _number(
-        ctx, "leads_created", "New leads", figure, drill=leads_url(ctx.filters, **_range("created", ctx.filters))
-    )
-
-
-def leads_won(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.lead_velocity_metrics).won
-    return _number(
-        ctx, "leads_won", "Leads won", figure, drill=leads_url(ctx.filters, status="won", **_range("won", ctx.filters))
-    )
-
-
-def lead_win_rate(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.lead_velocity_metrics).win_rate
-    return _number(
-        ctx,
-        "lead_win_rate",
-        "Lead win rate",
-        figure,
-        unit="pct",
-        drill=leads_url(ctx.filters, status="lost", **_range("lost", ctx.filters)),
-    )
-
-
-def lead_cycle(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.lead_velocity_metrics).cycle_days_p50
-    return _number(
-        ctx,
-        "lead_cycle",
-        "Days to win (median)",
-        figure,
-        unit="days",
-        better="down",
-        drill=leads_url(ctx.filters, status="won", **_range("won", ctx.filters)),
-    )
-
-
-def open_leads(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.lead_velocity_metrics).open_at_end
-    return _number(
-        ctx,
-        "open_leads",
-        "Open leads at the end",
-        figure,
-        better="",
-        drill=leads_url(ctx.filters, status="open", created_to=ctx.filters.end.isoformat()),
-    )
 
 
 def won_value(ctx: Context) -> WidgetData:
@@ -502,38 +431,6 @@ def leads_by_owner(ctx: Context) -> WidgetData:
     )
 
 
-def quotes_sent(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.quote_cycle_time_metrics).sent
-    return _number(
-        ctx, "quotes_sent", "Quotes sent", figure, drill=quotes_url(ctx.filters, **_range("sent", ctx.filters))
-    )
-
-
-def quote_win_rate(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.quote_cycle_time_metrics).win_rate
-    return _number(
-        ctx,
-        "quote_win_rate",
-        "Quote win rate",
-        figure,
-        unit="pct",
-        drill=quotes_url(ctx.filters, **_range("answered", ctx.filters)),
-    )
-
-
-def quote_cycle(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.quote_cycle_time_metrics).cycle_days_p50
-    return _number(
-        ctx,
-        "quote_cycle",
-        "Days to an answer (median)",
-        figure,
-        unit="days",
-        better="down",
-        drill=quotes_url(ctx.filters, **_range("answered", ctx.filters)),
-    )
-
-
 def quote_outcomes(ctx: Context) -> WidgetData:
     quote = ctx.metric(metrics.quote_cycle_time_metrics)
     outcomes = (("Accepted", "accepted"), ("Declined", "declined"), ("Expired", "expired"))
@@ -571,22 +468,6 @@ def quotes_by_owner(ctx: Context) -> WidgetData:
 # --- AI -----------------------------------------------------------------------------------------------------------
 
 
-def ai_runs(ctx: Context) -> WidgetData:
-    return _number(
-        ctx, "ai_runs", "AI runs", ctx.metric(metrics.ai_usage_metrics).runs, better="", drill=ai_url(ctx.filters)
-    )
-
-
-def ai_acceptance(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.ai_usage_metrics).acceptance
-    return _number(ctx, "ai_acceptance", "AI output accepted as is", figure, unit="pct", drill=ai_url(ctx.filters))
-
-
-def ai_cost(ctx: Context) -> WidgetData:
-    figure = ctx.metric(metrics.ai_usage_metrics).cost_usd
-    return _number(ctx, "ai_cost", "AI cost", figure, unit="usd", better="down", drill=ai_url(ctx.filters))
-
-
 def ai_by_feature(ctx: Context) -> WidgetData:
     lines = ctx.metric(metrics.ai_usage_metrics).by_feature
     rows = [
@@ -618,10 +499,10 @@ def ai_by_feature(ctx: Context) -> WidgetData:
 def _entries() -> dict[str, Entry]:
     support, sales, ai = "Support", "Sales", "AI"
     table = (
-        (tickets_created, "Tickets created", "number", "tickets", support, "Tickets opened in the period."),
-        (tickets_solved, "Tickets solved", "number", "tickets", support, "Tickets solved in the period."),
+        ("tickets_created", "Tickets created", "number", "tickets", support, "Tickets opened in the period."),
+        ("tickets_solved", "Tickets solved", "number", "tickets", support, "Tickets solved in the period."),
         (
-            ticket_backlog,
+            "ticket_backlog",
             "Open at the end of the period",
             "number",
             "tickets",
@@ -633,7 +514,7 @@ def _entries() -> dict[str, Entry]:
         (tickets_by_team, "Tickets by team", "bar", "tickets", support, "Created and solved, per team."),
         (tickets_by_category, "Tickets by category", "bar", "tickets", support, "Created and solved, per category."),
         (
-            sla_adherence,
+            "sla_adherence",
             "SLA adherence",
             "number",
             "tickets",
@@ -642,7 +523,7 @@ def _entries() -> dict[str, Entry]:
         ),
         (sla_breaches, "SLA breaches by team", "table", "tickets", support, "Tickets with an SLA and breaches."),
         (
-            first_response_time,
+            "first_response_time",
             "First response (median)",
             "number",
             "tickets",
@@ -650,14 +531,14 @@ def _entries() -> dict[str, Entry]:
             "Minutes from creation to the first public reply.",
         ),
         (
-            resolution_time,
+            "resolution_time",
             "Resolution time (90th percentile)",
             "number",
             "tickets",
             support,
             "Nine in ten tickets solved in the period were solved within this.",
         ),
-        (csat_average, "Customer satisfaction", "number", "tickets", support, "Mean rating, 1–5."),
+        ("csat_average", "Customer satisfaction", "number", "tickets", support, "Mean rating, 1–5."),
         (csat_distribution, "Satisfaction ratings", "bar", "tickets", support, "Answers per rating."),
         (
             agent_performance,
@@ -667,29 +548,31 @@ def _entries() -> dict[str, Entry]:
             support,
             "Solved, response and resolution medians, CSAT per agent.",
         ),
-        (leads_created, "New leads", "number", "leads", sales, "Leads created in the period."),
-        (leads_won, "Leads won", "number", "leads", sales, "Leads won in the period."),
-        (lead_win_rate, "Lead win rate", "number", "leads", sales, "Won ÷ (won + lost) in the period."),
-        (lead_cycle, "Days to win (median)", "number", "leads", sales, "From a lead's creation to its win."),
-        (open_leads, "Open leads at the end", "number", "leads", sales, "Neither won nor lost by the period's end."),
+        ("leads_created", "New leads", "number", "leads", sales, "Leads created in the period."),
+        ("leads_won", "Leads won", "number", "leads", sales, "Leads won in the period."),
+        ("lead_win_rate", "Lead win rate", "number", "leads", sales, "Won ÷ (won + lost) in the period."),
+        ("lead_cycle", "Days to win (median)", "number", "leads", sales, "From a lead's creation to its win."),
+        ("open_leads", "Open leads at the end", "number", "leads", sales, "Neither won nor lost by the period's end."),
         (won_value, "Value won", "table", "leads", sales, "Per currency, with pipeline velocity."),
         (leads_trend, "Leads created, won and lost", "trend", "leads", sales, "Per day (per week past 92 days)."),
         (sales_funnel, "Sales funnel", "funnel", "leads", sales, "Leads → quotes → accepted → won."),
         (leads_by_owner, "Leads won by owner", "table", "leads", sales, "Won and win rate per owner."),
-        (quotes_sent, "Quotes sent", "number", "quotes", sales, "Quotes sent to customers in the period."),
-        (quote_win_rate, "Quote win rate", "number", "quotes", sales, "Accepted ÷ answered or expired."),
-        (quote_cycle, "Days to an answer (median)", "number", "quotes", sales, "Creation to answer."),
+        ("quotes_sent", "Quotes sent", "number", "quotes", sales, "Quotes sent to customers in the period."),
+        ("quote_win_rate", "Quote win rate", "number", "quotes", sales, "Accepted ÷ answered or expired."),
+        ("quote_cycle", "Days to an answer (median)", "number", "quotes", sales, "Creation to answer."),
         (quote_outcomes, "Quote answers", "bar", "quotes", sales, "Accepted, declined and expired."),
         (quotes_by_owner, "Quotes by owner", "table", "quotes", sales, "Accepted, win rate, days to an answer."),
-        (ai_runs, "AI runs", "number", "ai", ai, "Model calls in the period."),
-        (ai_acceptance, "AI output accepted as is", "number", "ai", ai, "Of the outputs people rated."),
-        (ai_cost, "AI cost", "number", "ai", ai, "What cloud providers charged (local runs cost nothing)."),
+        ("ai_runs", "AI runs", "number", "ai", ai, "Model calls in the period."),
+        ("ai_acceptance", "AI output accepted as is", "number", "ai", ai, "Of the outputs people rated."),
+        ("ai_cost", "AI cost", "number", "ai", ai, "What cloud providers charged (local runs cost nothing)."),
         (ai_by_feature, "AI by feature", "table", "ai", ai, "Runs, acceptance, edits and cost per feature."),
     )
-    return {
-        build.__name__: Entry(build.__name__, title, kind, source, group, description, build)
-        for build, title, kind, source, group, description in table
-    }
+    entries = {}
+    for build, title, kind, source, group, description in table:
+        key = build if isinstance(build, str) else build.__name__
+        widget = _number(key, title) if isinstance(build, str) else build
+        entries[key] = Entry(key, title, kind, source, group, description, widget)
+    return entries
 
 
 CATALOG: dict[str, Entry] = _entries()
