@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from core.testing.zones import local
 from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.facade import ticket_rollup_facts
 from helpdesk.forms import list_query
@@ -28,18 +29,7 @@ LIST = reverse("tickets:ticket_list")
 TICKETS_API = reverse("helpdesk_api:ticket_list")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # East of UTC, so a day's first hours fall on the day before in UTC: a filter by UTC days would get them wrong.
-ZONE = "Asia/Tokyo"
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
-
-
-@pytest.fixture
-def tokyo(settings):
-    settings.TIME_ZONE = ZONE
-    return ZoneInfo(ZONE)
-
-
-def local(zone: ZoneInfo, day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
 
 def listed(client, params: dict) -> set[int]:

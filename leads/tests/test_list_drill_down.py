@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from core.testing.zones import local
 from leads import views_lists
 from leads.facade import lead_rollup_facts
 from leads.models import Lead, LeadSavedView
@@ -24,18 +25,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("leads:lead_list")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-ZONE = "Asia/Tokyo"  # east of UTC: a day's first hours are the day before in UTC
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
-
-
-@pytest.fixture
-def tokyo(settings):
-    settings.TIME_ZONE = ZONE
-    return ZoneInfo(ZONE)
-
-
-def local(zone: ZoneInfo, day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
 
 def listed(client, params: dict) -> set[int]:

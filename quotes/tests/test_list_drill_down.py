@@ -15,6 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from core.testing.zones import local
 from quotes import views
 from quotes.facade import quote_rollup_facts
 from quotes.models import Quote
@@ -25,18 +26,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("quotes:quote_list")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-ZONE = "Asia/Tokyo"  # east of UTC: a day's first hours are the day before in UTC
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
-
-
-@pytest.fixture
-def tokyo(settings):
-    settings.TIME_ZONE = ZONE
-    return ZoneInfo(ZONE)
-
-
-def local(zone: ZoneInfo, day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
 
 def listed(client, params: dict) -> set[int]:
