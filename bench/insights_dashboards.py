@@ -93,8 +93,8 @@ def main() -> None:
         team = Team.objects.order_by("id").first()
         tickets, rows = Ticket.objects.count(), DailyRollup.objects.count()
         print(f"{tickets:,} tickets, {rows:,} rollup rows, load {os.getloadavg()}")
-    client = Client(HTTP_HOST=workspace_domain(SLUG))
-    client.force_login(owner)
+        client = Client(HTTP_HOST=workspace_domain(SLUG))
+        client.force_login(owner)  # the session lives in the workspace's schema
     page = reverse("insights:dashboard", args=[board.pk], urlconf="config.urls.tenant")
     widget = reverse("insights:widget", args=[board.pk, 0], urlconf="config.urls.tenant")
     trend = reverse("insights:widget", args=[board.pk, 4], urlconf="config.urls.tenant")

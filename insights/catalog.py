@@ -55,10 +55,12 @@ class Context:
         self.filters = filters
         self._memo: dict[Any, Any] = {}
 
-    def metric(self, function: Callable[[MetricFilters], Any]) -> Any:
-        if function not in self._memo:
-            self._memo[function] = function(self.filters)
-        return self._memo[function]
+    def metric(self, function: Callable[..., Any], **options: Any) -> Any:
+        """`function(filters, **options)`, computed once per render."""
+        key = (function, tuple(sorted(options.items())))
+        if key not in self._memo:
+            self._memo[key] = function(self.filters, **options)
+        return self._memo[key]
 
     @cached_property
     def dims(self):
@@ -199,7 +201,7 @@ def _with(filters: MetricFilters, **dimensions: Any) -> MetricFilters:
 class Number:
     """A number widget: one Figure of a metric, how it reads, and the list behind it."""
 
-    metric: Callable[[MetricFilters], Any]
+    metric: Callable[..., Any]
     field: str
     drill: Callable[[MetricFilters], str]
     unit: str = "count"
@@ -218,7 +220,16 @@ def _quotes(prefix: str, **params: str) -> Callable[[MetricFilters], str]:
     return lambda filters: quotes_url(filters, **params, **_range(prefix, filters))
 
 
-volume, sla, csat = metrics.ticket_volume_metrics, metrics.sla_metrics, metrics.csat_metrics
+def ticket_headlines(filters: MetricFilters):
+    """Created, solved, backlog: what the numbers read, without the breakdowns the bar charts ask for."""
+    return metrics.ticket_volume_metrics(filters, breakdowns=())
+
+
+def sla_headlines(filters: MetricFilters):
+    return metrics.sla_metrics(filters, breakdowns=())
+
+
+volume, sla, csat = ticket_headlines, sla_headlines, metrics.csat_metrics
 lead, quote, ai = metrics.lead_velocity_metrics, metrics.quote_cycle_time_metrics, metrics.ai_usage_metrics
 NUMBERS: dict[str, Number] = {
     "tickets_created": Number(volume, "created", _tickets("created"), better=""),
@@ -272,7 +283,8 @@ def tickets_trend(ctx: Context) -> WidgetData:
 
 
 def _ticket_bars(ctx: Context, key: str, title: str, field: str, names: dict, param: str) -> WidgetData:
-    lines = getattr(ctx.metric(metrics.ticket_volume_metrics), f"by_{field}")
+    breakdown = {"channel": "channel", "team": "team_id", "category": "category_id"}[field]
+    lines = getattr(ctx.metric(metrics.ticket_volume_metrics, breakdowns=(breakdown,)), f"by_{field}")
 
     def link(value: Any) -> str:
         value = "none" if value in (0, "") and param in ("team", "category") else value
@@ -296,7 +308,7 @@ def tickets_by_category(ctx: Context) -> WidgetData:
 
 
 def sla_breaches(ctx: Context) -> WidgetData:
-    sla = ctx.metric(metrics.sla_metrics)
+    sla = ctx.metric(metrics.sla_metrics, breakdowns=("team_id",))
     names = {0: "No team", **ctx.dims.teams}
     rows, links = [], {}
     for line in sorted(sla.by_team, key=lambda line: -(line.figures["breached"].value or 0)):
