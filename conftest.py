@@ -123,6 +123,9 @@ LIVE_TABLES = (
     "inbox.OutboundEmail",
     "inbox.InboundEmail",
     "helpdesk.Ticket",
+    # A test's first lead makes the workspace's default pipeline: both go, or later tests would see a second one.
+    "leads.Lead",
+    "leads.Pipeline",
     "customers.Contact",
     "customers.Customer",
 )
