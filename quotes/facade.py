@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import cache
 
-from django.db.models import Max, Q
+from django.db import connection
+from django.db.models import BooleanField, Max, Q
+from django.db.models.expressions import RawSQL
 
 from .contracts import QuoteBrief, QuoteOutcome, QuoteRollupFact, quotes_changed
 from .models import OUT_STATUSES, Quote, QuoteLine, QuoteStatus
@@ -69,16 +72,37 @@ __all__ = ["quote_rollup_facts", "quotes_changed"]
 def quote_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[QuoteRollupFact]:
     """Quotes with `ids`, or (`since`) every quote created, changed, sent or closed since then; all without either.
     One query, read in chunks."""
-    quotes = Quote.objects.order_by()
-    if ids is not None:
-        quotes = quotes.filter(pk__in=list(ids))
-    if since is not None:
-        quotes = quotes.filter(
-            Q(created__gte=since) | Q(updated__gte=since) | Q(sent_at__gte=since) | Q(closed_at__gte=since)
-        )
-    fields = ("id", "created", "owner_id", "currency", "total", "status", "sent_at", "closed_at")
-    rows = quotes.values_list(*fields)
-    for pk, created, owner, currency, total, status, sent, closed in (
-        rows.iterator(chunk_size=5000) if ids is None else rows  # an event's few rows in one round trip
-    ):
+    if ids is not None and since is None:
+        rows: Iterable[tuple] = _rollup_rows_of(list(ids))
+    else:
+        quotes = Quote.objects.order_by()
+        if ids is not None:
+            quotes = quotes.filter(pk__in=list(ids))
+        if since is not None:
+            quotes = quotes.filter(
+                Q(created__gte=since) | Q(updated__gte=since) | Q(sent_at__gte=since) | Q(closed_at__gte=since)
+            )
+        rows = quotes.values_list(*_ROLLUP_FIELDS).iterator(chunk_size=5000)
+    for pk, created, owner, currency, total, status, sent, closed in rows:
         yield QuoteRollupFact(pk, created, owner, currency, int((total or 0) * 100), status, sent, closed)
+
+
+_ROLLUP_FIELDS = ("id", "created", "owner_id", "currency", "total", "status", "sent_at", "closed_at")
+
+
+def _rollup_rows_of(ids: list[int]) -> list[tuple]:
+    """An event's few rows in one round trip, by a statement compiled once: for one quote, the ORM's compile costs
+    more than the query, and insights reads one on every change of a quote."""
+    sql, params = _rollup_of_ids_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ids])
+        return cursor.fetchall()
+
+
+@cache
+def _rollup_of_ids_sql() -> tuple[str, tuple]:
+    """The same query as the others with `id = ANY(%s)`, its ids the last parameter. Table names are left to the
+    search_path, so it serves every workspace."""
+    of_ids = RawSQL(f'"{Quote._meta.db_table}"."id" = ANY(%s::bigint[])', ([],), output_field=BooleanField())
+    sql, params = Quote.objects.filter(of_ids).order_by().values_list(*_ROLLUP_FIELDS).query.sql_with_params()
+    return sql, params[:-1]
