@@ -253,3 +253,25 @@ def test_full_rebuild_equals_the_recount_and_the_ledger(django_capture_on_commit
     ticket.save()
     services.rollups_refresh(kind="ticket", ids=[ticket.pk])
     assert stored() == recounted()
+
+
+def test_upkeep_inside_a_callers_transaction_leaves_its_durability_alone():
+    # Upkeep run as a task commits without waiting for the disk (rollups_refresh: derived data, repaired nightly);
+    # a transaction it joins is someone else's, so its commit keeps the server's setting.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        before = cursor.fetchone()[0]
+    services.rollups_refresh(kind="ticket", ids=[TicketFactory(created=ago(1)).pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == before
+    assert DailyRollup.objects.get(metric="created", grain="all").count == 1
+
+
+def test_an_events_facts_read_by_id_equal_those_the_repair_reads(django_capture_on_commit_callbacks):
+    # Each facade reads an event's few rows with a statement compiled once, the repair's many through the ORM.
+    _varied_history(django_capture_on_commit_callbacks)
+    for kind in rollups.KINDS:
+        everything = {fact.id: fact for fact in rollups.FACTS[kind]()}
+        some = [*sorted(everything)[::2], 10**9]  # and an id that does not exist
+        assert {fact.id: fact for fact in rollups.FACTS[kind](ids=some)} == {pk: everything[pk] for pk in some[:-1]}
