@@ -38,6 +38,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -215,9 +216,9 @@ def rollups_refresh(*, kind: str, ids: Iterable[int]) -> int:
     ids = sorted(set(ids))
     if not ids:
         return 0
-    own_transaction = not connection.in_atomic_block  # a worker's task; one it joins is not its to relax
+    own_transaction = not connection.in_atomic_block  # a worker's task; one it joins is not its to tune
     with transaction.atomic():
-        _lock(kind, ids, relax_commit=own_transaction)
+        _lock(kind, ids, own_transaction=own_transaction)
         # The facts are read after the lock: a worker that waited for another one's event on the same row sees its
         # result, never an older state it would then store over it.
         fresh = [[fact.id, contributions(kind, fact)] for fact in FACTS[kind](ids=ids)]
@@ -226,39 +227,50 @@ def rollups_refresh(*, kind: str, ids: Iterable[int]) -> int:
             return cursor.rowcount
 
 
-class _PreparedCursor(psycopg.Cursor):
-    """Binds parameters on the server and prepares the statement on its first run (per connection; psycopg keeps
-    the prepared ones): the refresh statement's plan costs more than its execution. A prepared statement follows
-    the session's search_path, so one serves every workspace."""
+@contextmanager
+def _prepared_cursor() -> Iterator[Any]:
+    """A cursor that binds parameters on the server and prepares each statement on its first run in a session
+    (psycopg keeps the prepared ones per connection and drops them after a rollback): planning the refresh statement
+    costs about what running it does. Django turns psycopg's preparing off for the whole connection (its cursors
+    bind on the client, `prepare_threshold` None); it is on only while this cursor runs. A prepared statement
+    follows the session's search_path, so one serves every workspace (the caller's first statement has set it).
 
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[no-untyped-def]
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-def _prepared_cursor():  # type: ignore[no-untyped-def]
-    """A `_PreparedCursor` on Django's connection, wrapped like Django's own (query logging, error mapping); the
-    caller has already run a statement in this transaction, so the workspace's search_path is set."""
+    While Django logs queries (DEBUG, tests counting them), statements run unprepared: psycopg does not keep a
+    prepared execution's text, and the log would show None."""
     connection.ensure_connection()
-    cursor = _PreparedCursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    raw = connection.connection
+    if connection.queries_logged:
+        with connection.make_debug_cursor(psycopg.Cursor(raw)) as cursor:
+            yield cursor
+        return
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    try:
+        with connection.make_cursor(psycopg.Cursor(raw)) as cursor:
+            yield cursor
+    finally:
+        raw.prepare_threshold = threshold
 
 
-def _lock(kind: str, ids: list[int], *, relax_commit: bool) -> None:
+def _lock(kind: str, ids: list[int], *, own_transaction: bool) -> None:
     """Serialises upkeep of the same rows (two workers on one ticket would both subtract the same old ledger), after
     a running repair: the shared lock first, then the rows' in id order, so two events never wait on each other in
     opposite orders (one statement: volatile output expressions are evaluated after ORDER BY).
 
-    With `relax_commit`, the same statement lets the transaction commit without waiting for its WAL to reach the
-    disk (a flush costs more than the rest of an event): the rollups are derived data, a crash can only lose the
-    last fraction of a second of upkeep as a whole (ledger and counters together, never one without the other),
-    and the nightly repair recomputes the sources changed since."""
+    In its own transaction (a worker's task), the same statement sets two things for that transaction only. Its
+    commit does not wait for the WAL to reach the disk (a flush costs more than the rest of an event): the rollups
+    are derived data, a crash can only lose the last fraction of a second of upkeep as a whole (ledger and counters
+    together, never one without the other), and the nightly repair recomputes the sources changed since. And the
+    prepared refresh statement runs its generic plan (the server would otherwise re-plan it each time, for the same
+    plan)."""
+    settings = ["off", "force_generic_plan"] if own_transaction else [None, None]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('synchronous_commit', coalesce(%s, current_setting('synchronous_commit')), true), "
+            "set_config('plan_cache_mode', coalesce(%s, current_setting('plan_cache_mode')), true), "
             "CASE WHEN x IS NULL THEN pg_advisory_xact_lock_shared(%s) "
             "ELSE pg_advisory_xact_lock(%s, (x %% 2147483647)::int) END "
             "FROM (SELECT NULL::bigint UNION ALL SELECT unnest(%s::bigint[])) AS ids (x) ORDER BY x NULLS FIRST",
-            ["off" if relax_commit else None, REPAIR_LOCK, _LOCK_SPACE[kind], ids],
+            [*settings, REPAIR_LOCK, _LOCK_SPACE[kind], ids],
         )
 
 
