@@ -325,6 +325,7 @@ WITH fresh AS (
     FROM fresh
     ON CONFLICT (kind, source_id) DO UPDATE
     SET contributions = EXCLUDED.contributions, last_day = EXCLUDED.last_day, updated = EXCLUDED.updated
+    WHERE {source}.contributions IS DISTINCT FROM EXCLUDED.contributions  -- a save that changed no count: no write
 ), dropped AS (
     DELETE FROM {source}
     WHERE kind = %(kind)s AND source_id = ANY(%(ids)s::bigint[]) AND source_id NOT IN (SELECT source_id FROM fresh)

@@ -104,6 +104,22 @@ def test_a_ticket_moving_team_moves_its_counts_and_a_repeat_changes_nothing():
     assert DailyRollup.objects.get(metric="created", grain="all").count == 1
 
 
+def test_an_event_that_changes_no_count_writes_nothing():
+    ticket = TicketFactory(created=ago(2))
+    services.rollups_refresh(kind="ticket", ids=[ticket.pk])
+
+    def ledger_row_version() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ctid::text FROM insights_rollupsource WHERE kind = 'ticket' AND source_id = %s", [ticket.pk]
+            )
+            return cursor.fetchone()[0]
+
+    before = ledger_row_version()
+    assert services.rollups_refresh(kind="ticket", ids=[ticket.pk]) == 0  # a save of a field no count reads
+    assert ledger_row_version() == before  # an update would have written a new row version
+
+
 def _varied_history(capture) -> None:
     """Tickets, leads, quotes and AI runs written and changed in separate transactions, the way the apps do."""
     teams = [TeamFactory(), TeamFactory()]
