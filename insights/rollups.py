@@ -211,8 +211,8 @@ def expand(deltas: Deltas) -> Deltas:
 
 def rollups_refresh(*, kind: str, ids: Iterable[int]) -> int:
     """Brings the rollups in line with the current state of these source rows (an event): applies each row's new
-    contributions minus those in the ledger and stores the new ones. Four round trips (the locks, the facts, one
-    write statement, the commit). Idempotent; returns the number of counters moved."""
+    contributions minus those in the ledger and stores the new ones. Five round trips (BEGIN, the locks, the facts,
+    one write statement, COMMIT; there were eight). Idempotent; returns the number of counters moved."""
     ids = sorted(set(ids))
     if not ids:
         return 0
