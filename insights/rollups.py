@@ -262,7 +262,7 @@ def _lock(kind: str, ids: list[int], *, own_transaction: bool) -> None:
     together, never one without the other), and the nightly repair recomputes the sources changed since. And the
     prepared refresh statement runs its generic plan (the server would otherwise re-plan it each time, for the same
     plan)."""
-    settings = ["off", "force_generic_plan"] if own_transaction else [None, None]
+    tuned = ["off", "force_generic_plan"] if own_transaction else [None, None]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('synchronous_commit', coalesce(%s, current_setting('synchronous_commit')), true), "
@@ -270,7 +270,7 @@ def _lock(kind: str, ids: list[int], *, own_transaction: bool) -> None:
             "CASE WHEN x IS NULL THEN pg_advisory_xact_lock_shared(%s) "
             "ELSE pg_advisory_xact_lock(%s, (x %% 2147483647)::int) END "
             "FROM (SELECT NULL::bigint UNION ALL SELECT unnest(%s::bigint[])) AS ids (x) ORDER BY x NULLS FIRST",
-            [*settings, REPAIR_LOCK, _LOCK_SPACE[kind], ids],
+            [*tuned, REPAIR_LOCK, _LOCK_SPACE[kind], ids],
         )
 
 
