@@ -204,3 +204,14 @@ def login(client, make_user) -> Callable:
         return user
 
     return sign_in
+
+
+@pytest.fixture
+def tokyo(settings):
+    """The workspace's time zone set east of UTC (core.testing.zones); returns the zone."""
+    from zoneinfo import ZoneInfo
+
+    from core.testing.zones import EAST_OF_UTC
+
+    settings.TIME_ZONE = EAST_OF_UTC
+    return ZoneInfo(EAST_OF_UTC)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
@@ -58,3 +60,17 @@ def capability_emails(capability: str, *, roles: list[str] | None = None) -> lis
 
     allowed = [role for role in roles_with(capability) if roles is None or role in roles]
     return list(User.objects.filter(is_active=True, role__in=allowed).order_by("email").values_list("email", flat=True))
+
+
+def user_names(ids: Iterable[int]) -> dict[int, str]:
+    """Display names (the name, else the email) of these users, active or not: figures keep naming who did them."""
+    rows = User.objects.filter(pk__in=list(ids)).values_list("pk", "name", "email")
+    return {pk: name or email for pk, name, email in rows}
+
+
+def capability_people(capability: str) -> dict[int, str]:
+    """The active people who hold `capability`, id → display name, by name (e.g. a filter's list of sellers)."""
+    from .roles import roles_with
+
+    rows = User.objects.filter(is_active=True, role__in=roles_with(capability)).order_by("name", "email")
+    return {pk: name or email for pk, name, email in rows.values_list("pk", "name", "email")}

@@ -20,6 +20,8 @@ QUOTE_MANAGE = {"quotes.manage"}
 TICKET_WORK = {"tickets.edit", "kb.edit"}
 # Figures across the product: dashboards, trends, reports and alerts (everyone who works tickets or deals).
 INSIGHTS = {"insights.view"}
+# Dashboards for the whole workspace: sharing them, editing anyone's shared one, scheduling reports to others.
+INSIGHTS_MANAGE = {"insights.manage"}
 # Running the workspace: people, invitations, the workspace's Django admin.
 MANAGE = {
     "customers.delete",
@@ -34,7 +36,16 @@ MANAGE = {
 
 # Everything but the workspace itself: an admin runs the workspace, an owner also owns it.
 RUN_WORKSPACE = (
-    MEMBER | CUSTOMER_WRITE | TICKET_WORK | LEAD_WRITE | LEAD_MANAGE | QUOTE_WRITE | QUOTE_MANAGE | INSIGHTS | MANAGE
+    MEMBER
+    | CUSTOMER_WRITE
+    | TICKET_WORK
+    | LEAD_WRITE
+    | LEAD_MANAGE
+    | QUOTE_WRITE
+    | QUOTE_MANAGE
+    | INSIGHTS
+    | INSIGHTS_MANAGE
+    | MANAGE
 )
 
 CAPABILITIES: dict[str, frozenset[str]] = {

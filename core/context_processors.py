@@ -25,6 +25,8 @@ def workspace(request: HttpRequest) -> dict:
         "can_work_leads": role in {"owner", "admin", "sales"},
         # Every role has quotes.view (read-only for agents and viewers, like leads); sellers also edit.
         "can_view_quotes": role is not None,
+        # insights.view: everyone who works tickets or deals (accounts.roles), not viewers.
+        "can_view_insights": role in {"owner", "admin", "agent", "sales"},
         "live_socket_url": live_socket_url(request) if in_workspace else "",
     }
 

@@ -214,3 +214,15 @@ class TicketRollupFact:
     solved_at: datetime | None
     csat_rating: int | None = None
     csat_answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketDimensions:
+    """Names of what tickets are counted by (insights' filters and chart labels): id → name for agents, teams and
+    categories; value → label for channels and priorities, in their menu order."""
+
+    agents: dict[int, str]
+    teams: dict[int, str]
+    categories: dict[int, str]
+    channels: dict[str, str]
+    priorities: dict[str, str]

@@ -13,9 +13,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.day_ranges import DayRange, day_field
 from core.forms import BootstrapFormMixin, id_or_words_validator
 from core.saved_views import SavedViewForm as BaseSavedViewForm
 from core.uploads import KINDS as UPLOAD_KINDS
+from customers.facade import CUSTOMER_TIER_CHOICES
 
 from .models import Category, Team, Ticket, TicketMessage
 from .selectors import tickets as selectors
@@ -30,7 +32,20 @@ STATUS_FILTER_CHOICES = [
 ]
 # Query-string keys a list (and a saved view) is made of; the cursor is a position, not a filter.
 LIST_PARAMS = ("q", "status", "priority", "assignee", "team", "category", "channel", "tag", "customer", "requester")
-VIEW_PARAMS = (*LIST_PARAMS, "sla", "sort")
+# The day ranges a dashboard's figure drills down through (and a person can set in the list's "Dates").
+DAY_RANGES = (
+    DayRange("Created", "created_from", "created_to"),
+    DayRange("Solved", "solved_from", "solved_to"),
+    DayRange("First response", "responded_from", "responded_to"),
+    DayRange("CSAT answered", "csat_from", "csat_to"),
+)
+DRILL_PARAMS = (
+    *(key for each in DAY_RANGES for key in (each.start, each.end)),
+    "tier",
+    "csat",
+    "rating",
+)
+VIEW_PARAMS = (*LIST_PARAMS, *DRILL_PARAMS, "sla", "sort")
 
 
 class AgentChoiceField(forms.ModelChoiceField):
@@ -107,8 +122,29 @@ class TicketFilterForm(forms.Form):
     requester = forms.IntegerField(required=False, min_value=1, help_text="A contact's id.")
     sla = forms.ChoiceField(
         required=False,
-        choices=[("", "Any"), ("breaching", "Breaching soon")],
-        help_text="breaching: due within 2 hours or breached.",
+        choices=[("", "Any"), ("breaching", "Breaching soon"), ("breached", "SLA breached")],
+        help_text="breaching: open and due within 2 hours or breached; breached: an SLA policy's target was missed.",
+    )
+    created_from = day_field("Created on or after")
+    created_to = day_field("Created on or before")
+    solved_from = day_field("Solved (or closed) on or after")
+    solved_to = day_field("Solved (or closed) on or before")
+    responded_from = day_field("First response on or after")
+    responded_to = day_field("First response on or before")
+    csat_from = day_field("Satisfaction answered on or after")
+    csat_to = day_field("Satisfaction answered on or before")
+    tier = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any tier"), ("none", "No company"), *CUSTOMER_TIER_CHOICES],
+        help_text="The requester's company's tier, or “none” for tickets without a company.",
+    )
+    csat = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), ("answered", "Satisfaction answered")],
+        help_text="answered: the customer answered the satisfaction survey.",
+    )
+    rating = forms.IntegerField(
+        required=False, min_value=1, max_value=5, help_text="Satisfaction answered with this rating (1-5)."
     )
     sort = forms.ChoiceField(
         required=False,
@@ -148,6 +184,19 @@ class TicketFilterForm(forms.Form):
             customer_id=data.get("customer"),
             requester_id=data.get("requester"),
             breaching=data.get("sla") == "breaching",
+            sla_breached=data.get("sla") == "breached",
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            solved_from=data.get("solved_from"),
+            solved_to=data.get("solved_to"),
+            responded_from=data.get("responded_from"),
+            responded_to=data.get("responded_to"),
+            csat_from=data.get("csat_from"),
+            csat_to=data.get("csat_to"),
+            csat_answered=data.get("csat") == "answered",
+            rating=data.get("rating"),
+            tier="" if data.get("tier") == "none" else data.get("tier", ""),
+            no_tier=data.get("tier") == "none",
         )
         params = {name: str(data[name]) for name in VIEW_PARAMS if data.get(name) not in (None, "")}
         return ListQuery(filters=filters, sort=data.get("sort", ""), cursor=data.get("cursor", ""), params=params)

@@ -133,3 +133,56 @@ class AIUsageMetrics:
     edit_distance: Figure  # mean, of the edited outputs that measured it
     by_feature: tuple[Breakdown, ...] = ()
     by_provider: tuple[Breakdown, ...] = ()
+
+
+# --- dashboards ---------------------------------------------------------------------------------------------------
+
+WIDGET_KINDS = ("number", "trend", "bar", "table", "funnel")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a trend chart or one set of bars: a label and a value per x-axis label (None: no data)."""
+
+    label: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class WidgetData:
+    """What one dashboard widget shows for one set of filters, ready for a page, an export or an email report.
+
+    `kind` says which fields carry it: number → `figure`; trend, bar and funnel → `labels` × `series`; table →
+    `columns` × `rows`. `table()` flattens any kind to the columns and rows an export writes. `unit` is how values
+    read: count, pct (a share 0–1), minutes, days, rating, usd, or a currency code. `better` is the direction that is
+    good news ("up", "down" or ""). `drill` is the list behind the figure with the same filters ("" when there is
+    none); `links` the list behind each bar or table line, by its label."""
+
+    key: str
+    title: str
+    kind: str
+    unit: str = "count"
+    better: str = "up"
+    figure: Figure | None = None
+    labels: tuple[str, ...] = ()
+    series: tuple[Series, ...] = ()
+    columns: tuple[str, ...] = ()
+    column_units: tuple[str, ...] = ()  # each table column's unit ("" for text)
+    rows: tuple[tuple, ...] = ()
+    drill: str = ""
+    links: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def table(self) -> tuple[tuple[str, ...], list[tuple]]:
+        if self.kind == "number":
+            figure = self.figure or Figure(None, None)
+            return ("Metric", "This period", "Previous period", "Change"), [
+                (self.title, figure.value, figure.previous, figure.change)
+            ]
+        if self.kind == "table":
+            return self.columns, list(self.rows)
+        heading = "Day" if self.kind == "trend" else "Item"
+        columns = (heading, *(series.label for series in self.series))
+        return columns, [
+            (label, *(series.values[index] for series in self.series)) for index, label in enumerate(self.labels)
+        ]

@@ -1,13 +1,15 @@
 """Quote hurdles: why deals are lost. Decline reasons clustered by meaning (local embeddings) and named by their
-keywords; loss rates by product and by discount level over the answered quotes; where open leads stall and which
-stage lost leads left from; quotes waiting on the customer too long. Counts only, all read from the data."""
+keywords; the clarifying questions the quote copilot raises on the open quotes, grouped the same way; loss rates by
+product and by discount level over the answered quotes; where open leads stall and which stage lost leads left from;
+quotes waiting on the customer too long. Counts only, all read from the data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.core.cache import cache
 from django.utils import timezone
 
 from ai import facade as ai
@@ -19,6 +21,10 @@ from . import clustering
 DAYS = 90
 STALL_DAYS = 21
 REASON_LINK_DISTANCE = 0.55
+QUESTION_LINK_DISTANCE = 0.45
+EXAMPLES = 5
+CACHE_KEY = "insights:quote-hurdles"
+CACHE_SECONDS = 300
 DISCOUNT_LEVELS = ((0, 0, "No discount"), (0, 10, "Up to 10 %"), (10, 20, "10–20 %"), (20, 100, "Over 20 %"))
 
 
@@ -36,14 +42,24 @@ class LossRate:
     def rate(self) -> float:
         return self.lost / self.total if self.total else 0.0
 
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rate)
+
 
 @dataclass(frozen=True)
 class ReasonCluster:
+    """Texts of the same meaning (decline reasons, or clarifying questions) and the quotes they came from."""
+
     name: str
     keywords: list[str]
-    count: int
-    examples: list[str]
-    quote_ids: list[int]
+    count: int  # quotes
+    examples: list[tuple[str, int]]  # (text, how many of the quotes have it), most frequent first
+    quotes: list[tuple[int, str]]  # (id, reference), each quote once
+
+    @property
+    def quote_ids(self) -> list[int]:
+        return [pk for pk, _ in self.quotes]
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,19 @@ class QuoteHurdles:
     discounts: list[LossRate]
     stages: list[StageFact]
     waiting: list  # QuoteBrief: sent or viewed, unanswered for STALL_DAYS or more
+    questions: list[ReasonCluster] = field(default_factory=list)  # the copilot's questions on the open quotes
+
+
+def quote_hurdles_cached() -> tuple[datetime, QuoteHurdles]:
+    """(when computed, the hurdles) for the page: embedding and the copilot's rules take about a second on the demo,
+    so a result is kept for CACHE_SECONDS. The key is the workspace's own (django_tenants' make_key prefixes the
+    schema), so one workspace never reads another's."""
+    cached = cache.get(CACHE_KEY)
+    if cached is None:
+        now = timezone.now()
+        cached = (now, quote_hurdles_detect(now=now))
+        cache.set(CACHE_KEY, cached, CACHE_SECONDS)
+    return cached
 
 
 def quote_hurdles_detect(*, days: int = DAYS, now: datetime | None = None) -> QuoteHurdles:
@@ -75,6 +104,7 @@ def quote_hurdles_detect(*, days: int = DAYS, now: datetime | None = None) -> Qu
         discounts=_rates(outcomes, lambda outcome: (_discount_level(outcome.max_discount),)),
         stages=_stages(leads.lead_stage_facts(since=since, now=now)),
         waiting=quotes.quotes_waiting(sent_before=now - timedelta(days=STALL_DAYS)),
+        questions=clarifying_questions_cluster(quotes.quote_clarifying_questions(since=since)),
     )
 
 
@@ -98,32 +128,50 @@ def _rates(outcomes, labels_of) -> list[LossRate]:
 
 
 def decline_reasons_cluster(outcomes) -> list[ReasonCluster]:
-    """Declined quotes' reasons grouped by meaning (average linkage, cosine distance ≤ 0.55), largest first."""
+    """Declined quotes' reasons grouped by meaning, named by their keywords, most quotes first."""
+    items = [
+        (outcome.id, outcome.reference, outcome.decline_reason.strip())
+        for outcome in outcomes
+        if outcome.status == "declined" and outcome.decline_reason.strip()
+    ]
+    return texts_cluster(items, distance=REASON_LINK_DISTANCE)
+
+
+def clarifying_questions_cluster(questions) -> list[ReasonCluster]:
+    """The copilot's questions (quotes.contracts.QuoteQuestion) grouped by meaning, each group named by its most
+    asked question: which come up across many open quotes, most quotes first. The cut is tighter than for reasons:
+    the copilot's questions share templates, and "do you also need X?" for two products are two questions."""
+    items = [(question.quote.id, question.quote.reference, question.text) for question in questions]
+    return texts_cluster(items, distance=QUESTION_LINK_DISTANCE, named_by_keywords=False)
+
+
+def texts_cluster(
+    items: list[tuple[int, str, str]], *, distance: float, named_by_keywords: bool = True
+) -> list[ReasonCluster]:
+    """(quote id, reference, text) grouped by meaning: average linkage of the texts' local embeddings cut at cosine
+    `distance`, each group named by its keywords (else by its most frequent text); most quotes first. Each
+    distinct text is embedded once."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    declined = [outcome for outcome in outcomes if outcome.status == "declined" and outcome.decline_reason.strip()]
-    if not declined:
+    if not items:
         return []
-    texts = [outcome.decline_reason.strip() for outcome in declined]
-    vectors = np.asarray(ai.embed(texts, feature="insights.hurdles").vectors, dtype=np.float64)
-    if len(texts) == 1:
+    distinct = list(dict.fromkeys(text for _, _, text in items))
+    vectors = np.asarray(ai.embed(distinct, feature="insights.hurdles").vectors, dtype=np.float64)
+    if len(distinct) == 1:
         labels = np.array([1])
     else:
-        labels = fcluster(linkage(vectors, method="average", metric="cosine"), REASON_LINK_DISTANCE, "distance")
+        labels = fcluster(linkage(vectors, method="average", metric="cosine"), distance, "distance")
+    label_of = dict(zip(distinct, labels, strict=True))
+    texts = [text for _, _, text in items]
     clusters = []
     for label in np.unique(labels):
-        members = [int(index) for index in np.flatnonzero(labels == label)]
-        keywords = clustering.keywords_find(texts, members, limit=4) if len(members) > 1 else []
-        examples = list(dict.fromkeys(texts[index] for index in members))[:3]
-        clusters.append(
-            ReasonCluster(
-                (", ".join(keywords[:3]) or examples[0]).capitalize()[:120],
-                keywords,
-                len(members),
-                examples,
-                [declined[index].id for index in members],
-            )
-        )
+        members = [index for index, text in enumerate(texts) if label_of[text] == label]
+        quoted = list(dict.fromkeys((items[index][0], items[index][1]) for index in members))
+        asked = {text: len({items[i][0] for i in members if texts[i] == text}) for text in {texts[i] for i in members}}
+        examples = sorted(asked.items(), key=lambda pair: (-pair[1], pair[0]))[:EXAMPLES]
+        keywords = clustering.keywords_find(texts, members, limit=4) if len(asked) > 1 else []
+        name = ", ".join(keywords[:3]).capitalize() if named_by_keywords and keywords else examples[0][0]
+        clusters.append(ReasonCluster(name[:160], keywords, len(quoted), examples, quoted))
     return sorted(clusters, key=lambda cluster: (-cluster.count, cluster.name))
 
 

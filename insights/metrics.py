@@ -8,6 +8,7 @@ What each rollup metric counts is in insights/rollups.py; percentiles come from 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
 
@@ -125,9 +126,9 @@ def _keys(rows: Rows, field: str) -> list:
 # --- helpdesk ---------------------------------------------------------------------------------------------------
 
 
-def sla_metrics(filters: MetricFilters) -> SlaMetrics:
+def sla_metrics(filters: MetricFilters, *, breakdowns: Iterable[str] = ("team_id", "priority")) -> SlaMetrics:
     """Adherence (tickets created in the period that kept their SLA), first response and resolution percentiles
-    in minutes, breaches by team and by priority. Three queries."""
+    in minutes, breaches by team and by priority (those of `breakdowns`). One query, and one per breakdown."""
     rows = _rows(filters, ("sla_tracked", "sla_breached", "first_response", "solved"), ("bucket",))
 
     def adherence(period: int, *, lines: Rows = rows, **match) -> float | None:
@@ -154,8 +155,8 @@ def sla_metrics(filters: MetricFilters) -> SlaMetrics:
         first_response_p90=_pct(rows, "first_response", 0.9),
         resolution_p50=_pct(rows, "solved", 0.5),
         resolution_p90=_pct(rows, "solved", 0.9),
-        by_team=breakdown("team_id"),
-        by_priority=breakdown("priority"),
+        by_team=breakdown("team_id") if "team_id" in breakdowns else (),
+        by_priority=breakdown("priority") if "priority" in breakdowns else (),
     )
 
 
@@ -174,9 +175,12 @@ def csat_metrics(filters: MetricFilters) -> CsatMetrics:
     )
 
 
-def ticket_volume_metrics(filters: MetricFilters) -> TicketVolumeMetrics:
+def ticket_volume_metrics(
+    filters: MetricFilters, *, breakdowns: Iterable[str] = ("channel", "team_id", "category_id")
+) -> TicketVolumeMetrics:
     """Tickets created and solved in the period, the backlog at its end, and created/solved by channel, team and
-    category. Five queries, each on the coarsest grain it can (the backlog sums every day up to the period's end)."""
+    category (those of `breakdowns`). Two queries and one per breakdown, each on the coarsest grain it can (the
+    backlog sums every day up to the period's end)."""
     rows = _rows(filters, ("created", "solved"))
 
     def breakdown(field: str) -> tuple[Breakdown, ...]:
@@ -196,9 +200,9 @@ def ticket_volume_metrics(filters: MetricFilters) -> TicketVolumeMetrics:
         created=_count(rows, "created"),
         solved=_count(rows, "solved"),
         backlog=_backlog(filters),
-        by_channel=breakdown("channel"),
-        by_team=breakdown("team_id"),
-        by_category=breakdown("category_id"),
+        by_channel=breakdown("channel") if "channel" in breakdowns else (),
+        by_team=breakdown("team_id") if "team_id" in breakdowns else (),
+        by_category=breakdown("category_id") if "category_id" in breakdowns else (),
     )
 
 
@@ -386,3 +390,19 @@ def ai_usage_metrics(filters: MetricFilters) -> AIUsageMetrics:
         by_feature=breakdown("label"),
         by_provider=breakdown("channel"),
     )
+
+
+# --- series ---------------------------------------------------------------------------------------------------------
+
+SOURCE_FILTERS = {"tickets": TICKET_FILTERS, "leads": OWNER_FILTERS, "quotes": OWNER_FILTERS, "ai": ()}
+
+
+def daily_counts(filters: MetricFilters, source: str, metrics: Iterable[str]) -> dict[str, dict[date, int]]:
+    """How many of each rollup metric fell on each day of the period (days without any are absent). One query."""
+    rollups = _rollups(filters, SOURCE_FILTERS[source]).filter(
+        metric__in=list(metrics), day__gte=filters.start, day__lte=filters.end
+    )
+    result: dict[str, dict[date, int]] = {metric: {} for metric in metrics}
+    for row in rollups.order_by().values("metric", "day").annotate(n=Sum("count")):
+        result[row["metric"]][row["day"]] = row["n"]
+    return result

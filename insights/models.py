@@ -7,6 +7,7 @@ bucket, kept by exact per-source deltas, so an incremental history always equals
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -134,3 +135,110 @@ class RollupSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.source_id}"
+
+
+class Dashboard(models.Model):
+    """A custom dashboard: widgets from the catalog (insights/catalog.py) in order. Preset dashboards (per role) are
+    not rows: they are layouts in insights/dashboards.py that anyone with insights.view sees, and can copy here."""
+
+    name = models.CharField(max_length=120)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="insights_dashboards", null=True
+    )
+    shared = models.BooleanField(default=False, help_text="Everyone who sees insights sees it, not only its owner.")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WidgetSize(models.TextChoices):
+    SMALL = "small", "Small (a quarter)"
+    MEDIUM = "medium", "Medium (half)"
+    LARGE = "large", "Large (full width)"
+
+
+class DashboardWidget(models.Model):
+    """One widget of a custom dashboard: a catalog entry, its size, and filters of its own (they narrow the page's
+    filters; an empty value inherits the page's)."""
+
+    Size = WidgetSize
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="widgets")
+    key = models.CharField(max_length=40, help_text="A catalog entry (insights/catalog.py).")
+    title = models.CharField(max_length=120, blank=True, help_text="Instead of the catalog's title.")
+    size = models.CharField(max_length=6, choices=Size.choices, default=Size.SMALL)
+    position = models.PositiveIntegerField(default=0)
+    filters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["dashboard", "position"], name="insights_widget_order")]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard}: {self.title or self.key}"
+
+
+class ReportFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly (Mondays)"
+    MONTHLY = "monthly", "Monthly (on the 1st)"
+
+
+class ReportFormat(models.TextChoices):
+    HTML = "html", "Email with charts"
+    PDF = "pdf", "PDF attachment"
+    BOTH = "both", "Email with charts and the PDF"
+
+
+class ReportSchedule(models.Model):
+    """A dashboard emailed to chosen people every day, week or month (insights/schedules.py): a preset by name or
+    a custom dashboard, never both. `next_due` is the claim: a send moves it on in the same transaction, under a
+    row lock, so a period's report goes out once however many workers run the beat task."""
+
+    Frequency = ReportFrequency
+    Format = ReportFormat
+
+    name = models.CharField(max_length=120, blank=True, help_text="The email's subject; empty: the dashboard's name.")
+    preset = models.CharField(max_length=20, blank=True, help_text="A preset dashboard (insights/dashboards.py).")
+    dashboard = models.ForeignKey(
+        Dashboard, on_delete=models.CASCADE, null=True, blank=True, related_name="report_schedules"
+    )
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    period = models.CharField(
+        max_length=12, blank=True, help_text="What each report covers; empty: the day, week or month just ended."
+    )
+    format = models.CharField(max_length=4, choices=Format.choices, default=Format.HTML)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="insights_report_schedules")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="insights_report_schedules_owned"
+    )
+    enabled = models.BooleanField(default=True)
+    next_due = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, help_text="Why the last attempt failed (retried).")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_due", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(preset="") & models.Q(dashboard__isnull=False))
+                | (~models.Q(preset="") & models.Q(dashboard__isnull=True)),
+                name="insights_schedule_one_dashboard",
+            )
+        ]
+        indexes = [models.Index(fields=["enabled", "next_due"], name="insights_schedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} report of {self.dashboard_slug}"
+
+    @property
+    def dashboard_slug(self) -> str:
+        """What dashboard URLs take: the preset's name or the custom dashboard's id."""
+        return self.preset or str(self.dashboard_id)

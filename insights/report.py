@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import facade as accounts
-from core.emails import templated_email_send, workspace_name
+from core.emails import Attachment, templated_email_send, workspace_name
 from core.links import workspace_url
 from helpdesk import facade as helpdesk
 
-from . import churn, hurdles
+from . import churn, hurdles, report_pdf
+from .contracts import Series, WidgetData
 from .models import Trend
 
 TOP = 5
@@ -71,6 +72,9 @@ class TrendReport:
             lines.append(f"{change.label} fell from {change.before} to {change.now} tickets.")
         if self.churn_signals:
             lines.append(f"{len(self.churn_signals)} churn signal(s) are open.")
+        if self.hurdles and self.hurdles.questions:
+            top = self.hurdles.questions[0]
+            lines.append(f"The question open quotes raise most: “{top.name}” ({top.count} quotes).")
         return lines
 
 
@@ -96,14 +100,72 @@ def trend_report_generate(*, period_days: int = 7, now: datetime | None = None) 
 
 
 def trend_report_send(*, now: datetime | None = None) -> int:
-    """Emails this week's report to the alert recipients; returns how many addresses it went to."""
+    """Emails this week's report, with its PDF attached, to the alert recipients; returns how many addresses it
+    went to."""
     report = trend_report_generate(now=now)
     recipients = accounts.capability_emails("insights.view", roles=settings.INSIGHTS_ALERT_ROLES)
+    if not recipients:
+        return 0
     context = {
         "report": report,
         "url": workspace_url(reverse("insights:trend_list")),
         "workspace_name": workspace_name(),
     }
+    pdf = Attachment(trend_report_filename(report), trend_report_pdf(report), "application/pdf")
     for address in recipients:
-        templated_email_send("insights/email/trend_report", address, context)
+        templated_email_send("insights/email/trend_report", address, context, attachments=[pdf])
     return len(recipients)
+
+
+# --- as a PDF -------------------------------------------------------------------------------------------------------
+
+
+def trend_report_filename(report: TrendReport) -> str:
+    return f"trend-report-{report.start.date().isoformat()}-{report.end.date().isoformat()}.pdf"
+
+
+def trend_report_payload(report: TrendReport) -> dict:
+    """What the PDF template reads: the same facts as the page and the email, as text and a chart."""
+    changes = [*report.rose, *report.fell]
+    chart = WidgetData(
+        key="categories",
+        title="Ticket categories",
+        kind="bar",
+        labels=tuple(change.label for change in changes),
+        series=(
+            Series("Now", tuple(float(change.now) for change in changes)),
+            Series("Before", tuple(float(change.before) for change in changes)),
+        ),
+    )
+    found = report.hurdles
+    hurdles_lines = []
+    if found:
+        hurdles_lines += [f"Decline reason “{reason.name}”: {reason.count} quote(s)" for reason in found.reasons[:5]]
+        hurdles_lines += [f"{rate.label}: {rate.lost} lost, {rate.won} won" for rate in found.products[:5]]
+        hurdles_lines += [f"{rate.label}: {rate.lost} lost, {rate.won} won" for rate in found.discounts]
+        hurdles_lines += [
+            f"Stage {stage.stage}: {stage.stalled} of {stage.open} open leads stalled, {stage.lost_from} lost from it"
+            for stage in found.stages[:5]
+        ]
+    return {
+        "title": "Trend report",
+        "workspace": workspace_name(),
+        "period": f"{report.start:%-d %b} – {report.end:%-d %b %Y}",
+        "url": workspace_url(reverse("insights:trend_report")),
+        "sentences": report.sentences(),
+        "new": [
+            f"{trend.name}: {trend.figures.get('recent', 0)} tickets in a day against "
+            f"{trend.figures.get('expected', 0)} expected, {len(trend.customer_ids)} companies"
+            for trend in report.new
+        ],
+        "changes": report_pdf.chart_payload(chart),
+        "churn": [
+            f"{signal.customer.name} — {signal.label}: {signal.detail} Owner: {signal.owner}. Next: {signal.next_step}"
+            for signal in report.churn_signals
+        ],
+        "hurdles": hurdles_lines,
+    }
+
+
+def trend_report_pdf(report: TrendReport) -> bytes:
+    return report_pdf.trend_report_pdf(trend_report_payload(report), timestamp=report.end)

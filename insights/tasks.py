@@ -1,6 +1,7 @@
 """Celery entry points of insights: rollup upkeep per event (queued on commit by insights.receivers), the nightly
-rollup repair, trend detection with its alerts (hourly) and the weekly trend report. Beat runs the fan-outs in the
-public schema; they queue one copy per workspace (tenants.services)."""
+rollup repair, trend detection with its alerts (hourly), the weekly trend report and the scheduled dashboard reports
+(every 15 minutes, those due). Beat runs the fan-outs in the public schema; they queue one copy per workspace
+(tenants.services)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from celery import shared_task
 
 from tenants.services import tenants_fan_out
 
-from . import alerts, report, services, trends
+from . import alerts, live, report, report_email, services, trends
 
 
 @shared_task
@@ -41,7 +42,14 @@ def trend_report_send_fanout_task() -> int:
 
 @shared_task
 def rollups_refresh_task(kind: str, ids: list[int]) -> int:
-    return services.rollups_refresh(kind=kind, ids=ids)
+    changed = services.rollups_refresh(kind=kind, ids=ids)
+    live.dashboards_changed(lambda delay: dashboards_live_push_task.apply_async(countdown=delay))
+    return changed
+
+
+@shared_task
+def dashboards_live_push_task() -> bool:
+    return live.dashboards_push()
 
 
 @shared_task
@@ -52,3 +60,20 @@ def rollups_repair_task(days: int = services.REPAIR_DAYS) -> int:
 @shared_task
 def rollups_repair_fanout_task() -> int:
     return tenants_fan_out(rollups_repair_task)
+
+
+@shared_task
+def report_schedules_send_task() -> int:
+    """The scheduled dashboard reports of this workspace that are due (insights/report_email.py)."""
+    return report_email.report_schedules_send_due()
+
+
+@shared_task
+def report_schedules_send_fanout_task() -> int:
+    return tenants_fan_out(report_schedules_send_task)
+
+
+@shared_task
+def report_schedule_send_now_task(schedule_id: int, user_id: int | None = None) -> int:
+    """Send now, from the schedules page: to `user_id`, or to the schedule's recipients."""
+    return report_email.report_schedule_send_now(schedule_id=schedule_id, user_id=user_id)

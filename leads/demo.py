@@ -101,6 +101,49 @@ def seed_leads(*, owners: Sequence, leads: int = 300, seed: int = 0) -> int:
     return len(made)
 
 
+def seed_open_leads(
+    *, companies: Sequence[tuple[int, int | None, str]], owners: Sequence, seed: int = 0, now: datetime | None = None
+) -> list[int]:
+    """An open lead in the default pipeline, past its first stage and moved there step by step over the last weeks,
+    for each (customer id, contact id, name) given (other apps' demos: a company they need in the pipeline); returns
+    the new leads' ids. Adds whatever it is given: the caller decides who lacks one."""
+    if not companies:
+        return []
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    with transaction.atomic():
+        open_stages = [
+            stage
+            for stage in pipeline_default_get_or_create().stages.order_by("order", "id")
+            if stage.kind == StageKind.OPEN
+        ]
+        top = Lead.objects.filter(stage__in=open_stages).order_by("position").values_list("position", flat=True).first()
+        plans = []
+        for index, (customer_id, contact_id, name) in enumerate(companies):
+            path = open_stages[: rng.randint(min(2, len(open_stages)), len(open_stages))]
+            moves = sorted((now - timedelta(days=rng.uniform(3, 50)) for _ in path), reverse=False)
+            owner = rng.choice(owners) if owners else None
+            value = round(rng.choice(list(TIER_VALUE.values())[1:]) * math.exp(rng.gauss(0, 0.4)) / 100) * 100
+            lead = Lead(
+                title=f"{rng.choice(PRODUCTS)} for {name}"[:200], customer_id=customer_id, contact_id=contact_id,
+                source=rng.choice([LeadSource.SUPPORT, LeadSource.REFERRAL, LeadSource.WEBSITE]), owner=owner,
+                value=Decimal(value), currency="USD", expected_close=(now + timedelta(days=rng.randint(10, 60))).date(),
+                stage=path[-1], probability=path[-1].probability, created=moves[0], updated=moves[-1],
+                position=(top or 0.0) - (index + 1) * POSITION_STEP,
+            )  # fmt: skip
+            changes = [
+                LeadStageChange(from_stage=previous, to_stage=stage, at=at, actor=owner)
+                for previous, stage, at in zip([None, *path[:-1]], path, moves, strict=True)
+            ]
+            plans.append((lead, changes))
+        made = Lead.objects.bulk_create([lead for lead, _ in plans])
+        for lead, changes in plans:
+            for change in changes:
+                change.lead = lead
+        LeadStageChange.objects.bulk_create([change for _, changes in plans for change in changes])
+    return [lead.pk for lead in made]
+
+
 def _plan(rng: random.Random, index: int, stages: list[Stage], contacts: list, owners: Sequence, now: datetime):
     open_stages = [stage for stage in stages if stage.kind == StageKind.OPEN]
     won = next(stage for stage in stages if stage.kind == StageKind.WON)

@@ -11,6 +11,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from core.day_ranges import DayRange, day_field
 from core.forms import BootstrapFormMixin, LookupWidget, id_or_words_validator
 
 from . import selectors
@@ -133,9 +134,16 @@ class ListQuery:
 
 
 # Query-string keys a list (and a saved view) is made of; the cursor is a position, not a filter.
+# The day ranges a dashboard's figure drills down through (and a person can set in the list's "Dates").
+DAY_RANGES = (
+    DayRange("Created", "created_from", "created_to"),
+    DayRange("Won", "won_from", "won_to"),
+    DayRange("Lost", "lost_from", "lost_to"),
+)
 VIEW_PARAMS = (
     "q", "pipeline", "stage", "status", "owner", "source", "tag", "value_min", "value_max",
-    "close", "close_from", "close_to", "stalled", "won", "sort",
+    "close", "close_from", "close_to", "stalled", "won", "created_from", "created_to", "won_from", "won_to",
+    "lost_from", "lost_to", "currency", "sort",
 )  # fmt: skip
 MAX_STALLED_DAYS = 3650
 MAX_VALUE = 999_999_999_999
@@ -185,6 +193,15 @@ class LeadFilterForm(BootstrapFormMixin, forms.Form):
     won = forms.ChoiceField(
         required=False, choices=[("", "Won any time"), *PERIODS.items()], label="Won", help_text="Won in this period."
     )
+    created_from = day_field("Created on or after")
+    created_to = day_field("Created on or before")
+    won_from = day_field("Won on or after")
+    won_to = day_field("Won on or before")
+    lost_from = day_field("Lost on or after")
+    lost_to = day_field("Lost on or before")
+    currency = forms.RegexField(
+        required=False, regex=r"^[A-Za-z]{3}$", label="Currency", help_text="Three letters, e.g. USD."
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[("", "Default")] + [(f"{sign}{key}", f"{sign}{key}") for key in LIST_SORT_KEYS for sign in ("", "-")],
@@ -204,6 +221,9 @@ class LeadFilterForm(BootstrapFormMixin, forms.Form):
 
     def clean_tag(self) -> str:
         return (self.cleaned_data.get("tag") or "").strip().lower()
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").upper()
 
     def query(self, *, user, today: date | None = None) -> ListQuery:
         self.is_valid()  # fields with bad values are left out of cleaned_data, i.e. not filtered on
@@ -227,8 +247,13 @@ class LeadFilterForm(BootstrapFormMixin, forms.Form):
             close_from=_later(close_from, data.get("close_from")),
             close_to=_earlier(close_to, data.get("close_to")),
             untouched_since=timezone.now() - timedelta(days=stalled) if stalled else None,
-            won_from=won_from,
-            won_to=won_to,
+            won_from=_later(won_from, data.get("won_from")),
+            won_to=_earlier(won_to, data.get("won_to")),
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            lost_from=data.get("lost_from"),
+            lost_to=data.get("lost_to"),
+            currency=data.get("currency") or "",
         )
         params = {name: str(data[name]) for name in VIEW_PARAMS if data.get(name) not in (None, "")}
         return ListQuery(

@@ -132,6 +132,9 @@ class Lead(models.Model):
             models.Index(fields=["expected_close", "id"], name="lead_close_id"),
             models.Index(fields=["owner", "updated", "id"], name="lead_owner_updated_id"),
             models.Index(fields=["source", "updated", "id"], name="lead_source_updated_id"),
+            # A dashboard's drill-down (the list's won_from/lost_from…): leads won or lost on a range of days.
+            models.Index(fields=["won_at", "id"], name="lead_won_at_id", condition=models.Q(won_at__isnull=False)),
+            models.Index(fields=["lost_at", "id"], name="lead_lost_at_id", condition=models.Q(lost_at__isnull=False)),
             GinIndex(fields=["tags"], name="lead_tags"),
             GinIndex(name="lead_title_trgm", fields=["title"], opclasses=["gin_trgm_ops"]),
         ]

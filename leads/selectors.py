@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.day_ranges import day_range_q
 from core.keyset import KeysetOrder, Page, count_up_to, cursor_after, paginate
 
 from .models import Lead, LeadActivity, LeadSavedView, LeadStageChange, Pipeline, Stage, StageKind
@@ -83,8 +84,15 @@ class LeadFilters:
     close_to: date | None = None
     # Leads nobody touched (no edit, no move) since this moment.
     untouched_since: datetime | None = None
+    # Days in settings.TIME_ZONE, inclusive, as insights' rollups of lead_rollup_facts count them: a dashboard's
+    # figure drills down to the same leads. Won / lost: in a won / lost stage, by won_at / lost_at.
     won_from: date | None = None
     won_to: date | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    lost_from: date | None = None
+    lost_to: date | None = None
+    currency: str = ""
 
     @property
     def active(self) -> bool:
@@ -239,10 +247,15 @@ def _lead_q(filters: LeadFilters) -> Q:
         "expected_close__gte": filters.close_from,
         "expected_close__lte": filters.close_to,
         "updated__lt": filters.untouched_since,
-        "won_at__date__gte": filters.won_from,
-        "won_at__date__lte": filters.won_to,
     }
     conditions &= Q(**{lookup: value for lookup, value in exact.items() if value is not None})
+    conditions &= day_range_q("created", filters.created_from, filters.created_to)
+    if filters.won_from or filters.won_to:
+        conditions &= Q(stage__kind=StageKind.WON) & day_range_q("won_at", filters.won_from, filters.won_to)
+    if filters.lost_from or filters.lost_to:
+        conditions &= Q(stage__kind=StageKind.LOST) & day_range_q("lost_at", filters.lost_from, filters.lost_to)
+    if filters.currency:
+        conditions &= Q(currency=filters.currency)
     if filters.status:
         conditions &= Q(stage__kind=filters.status)
     if filters.unowned:

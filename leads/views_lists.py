@@ -20,12 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
+from core.day_ranges import day_range_chips, day_range_inputs
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, wants_fragment
 from core.saved_views import SavedViewForm, matching_view, query_string
 
 from . import selectors, services
-from .forms import LeadFilterForm, ListQuery, list_query
+from .forms import DAY_RANGES, LeadFilterForm, ListQuery, list_query
 from .models import LeadSavedView, LeadSource, StageKind
 from .periods import CLOSE_PERIODS, PERIODS
 
@@ -132,6 +133,8 @@ def _context(request: HttpRequest, form: LeadFilterForm, query: ListQuery) -> di
         "status_choices": StageKind.choices,
         "close_periods": CLOSE_PERIODS.items(),
         "won_periods": PERIODS.items(),
+        "day_ranges": day_range_inputs(query.params, DAY_RANGES),
+        "day_chips": day_range_chips(query.params, DAY_RANGES),
     }
 
 

@@ -38,6 +38,15 @@ class QuoteOutcome:
     closed_at: datetime | None
 
 
+@dataclass(frozen=True)
+class QuoteQuestion:
+    """A question the quote copilot would ask the customer about an open quote, and why (quotes.copilot)."""
+
+    quote: QuoteBrief
+    text: str
+    because: str
+
+
 # Sent with `ids=(quote id, …)` inside the writer's transaction when a quote changes something insights counts.
 quotes_changed = Signal()
 

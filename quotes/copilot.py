@@ -28,10 +28,11 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ai import facade as ai
@@ -428,7 +429,13 @@ def quote_clarifying_questions(
 ) -> list[Question]:
     """Questions to ask the customer: from the gaps the scope analysis found and from the lead's history."""
     facts = facts or quote_facts(quote)
-    risks = scope.risks if scope is not None else _risks(facts, show_margin=False)
+    questions = clarifying_questions(facts, risks=scope.risks if scope is not None else None)
+    return [Question(q.text, q.because, _record("question", facts, q.text, user, because=q.because)) for q in questions]
+
+
+def clarifying_questions(facts: QuoteFacts, *, risks: Sequence[Risk] | None = None) -> list[Question]:
+    """The questions of quote_clarifying_questions, not recorded as AI runs."""
+    risks = _risks(facts, show_margin=False) if risks is None else risks
     lines = {line.pk: line for line in facts.items}
     questions, asked = [], set()
     for risk in risks:
@@ -447,8 +454,34 @@ def quote_clarifying_questions(
         questions.append(Question("Which payment terms suit you?", "The quote has no payment terms yet."))
     if facts.items and not facts.quote.contact_id:
         questions.append(Question("Who should receive and sign the quote?", "The quote names no contact."))
-    questions += _history_questions(facts)
-    return [Question(q.text, q.because, _record("question", facts, q.text, user, because=q.because)) for q in questions]
+    return questions + _history_questions(facts)
+
+
+def open_quotes_questions(*, since: datetime, limit: int = 300) -> list[tuple[Quote, list[Question]]]:
+    """The clarifying questions of each open quote (draft, sent or viewed) created or sent since `since`, newest
+    first, for reports. Not recorded: a report shows no seller a suggestion to accept or dismiss, and runs without
+    feedback would lower the copilot's measured acceptance. The catalog and the accepted history are read once per
+    currency (open quotes are never part of the accepted history), then two queries a quote (lines, lead notes)."""
+    quotes = list(
+        Quote.objects.open().filter(Q(created__gte=since) | Q(sent_at__gte=since)).order_by("-created", "-id")[:limit]
+    )
+    shared: dict[str, tuple] = {}
+    today = timezone.localdate()
+    found = []
+    for quote in quotes:
+        if quote.currency not in shared:
+            history = selectors.accepted_history(currency=quote.currency)
+            shared[quote.currency] = (
+                {product.pk: product for product in selectors.copilot_products(currency=quote.currency)},
+                history,
+                recommend.association_rules(history.baskets),
+                recommend.popular_products(history.baskets) if history.baskets else (),
+            )
+        products, history, rules, popular = shared[quote.currency]
+        notes = leads.lead_notes(lead_id=quote.lead_id) if quote.lead_id else []
+        facts = QuoteFacts(quote, selectors.quote_sheet(quote=quote), products, history, rules, popular, notes, today)
+        found.append((quote, clarifying_questions(facts)))
+    return found
 
 
 # --- Upsells and cross-sells --------------------------------------------------------------------------------------

@@ -117,7 +117,20 @@ def seed_quotes(*, owners: Sequence, quotes: int = DEMO_QUOTES, seed: int = 0) -
         rng.shuffle(rows)
         made = _quotes(rng, rows[:quotes], products, owners)
         _learn_relations(products)
-    return made
+    return len(made)
+
+
+def seed_sent_quotes(*, lead_ids: Sequence[int], owners: Sequence, seed: int = 0) -> list[int]:
+    """A quote sent to the customer and not answered yet for each of these open leads (other apps' demos: a deal
+    they need pending), built from the demo catalog like the others; returns the new quotes' ids ([] without the
+    demo catalog)."""
+    products = {product.sku: product for product in Product.objects.filter(sku__in=[row[0] for row in CATALOG])}
+    rows = [lead for lead in (leads.lead_summary(lead_id=pk) for pk in lead_ids) if lead and lead.customer_id]
+    if len(products) < len(CATALOG) or not rows:
+        return []
+    with transaction.atomic():
+        made = _quotes(random.Random(seed), rows, products, owners, fixed_status=QuoteStatus.SENT)
+    return [quote.pk for quote in made]
 
 
 def _catalog() -> dict[str, Product]:
@@ -222,13 +235,16 @@ def _status(rng: random.Random, lead) -> str:
     return rng.choices([QuoteStatus.DRAFT, QuoteStatus.SENT, QuoteStatus.VIEWED], weights=[3, 4, 3])[0]
 
 
-def _quotes(rng: random.Random, rows: list, products: dict[str, Product], owners: Sequence) -> int:
+def _quotes(
+    rng: random.Random, rows: list, products: dict[str, Product], owners: Sequence, fixed_status: str = ""
+) -> list[Quote]:
+    """Quotes of these leads, with lines and history: in `fixed_status`, else in one following the lead's outcome."""
     now = timezone.now()
     QuoteSequence.objects.bulk_create([QuoteSequence(name=SEQUENCE)], ignore_conflicts=True)
     sequence = QuoteSequence.objects.select_for_update().get(name=SEQUENCE)
     plans = []
     for lead in sorted(rows, key=lambda row: row.created):
-        status = _status(rng, lead)
+        status = fixed_status or _status(rng, lead)
         start = (lead.created or now) + timedelta(days=rng.uniform(1, 10))
         end = lead.closed_at or now
         created = min(start, end - timedelta(hours=6), now - timedelta(hours=1))
@@ -255,7 +271,7 @@ def _quotes(rng: random.Random, rows: list, products: dict[str, Product], owners
     QuoteLine.objects.bulk_create([line for _, lines in plans for line in lines], batch_size=2000)
     Quote.objects.bulk_update([quote for quote, _ in plans], ["subtotal", "tax_total", "total"], batch_size=500)
     _history(plans)
-    return len(plans)
+    return [quote for quote, _ in plans]
 
 
 def _lines(rng: random.Random, quote: Quote, products: dict[str, Product], value: Decimal) -> list[QuoteLine]:

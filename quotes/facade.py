@@ -12,10 +12,11 @@ from django.db import connection
 from django.db.models import BooleanField, Max, Q
 from django.db.models.expressions import RawSQL
 
-from .contracts import QuoteBrief, QuoteOutcome, QuoteRollupFact, quotes_changed
+from . import copilot
+from .contracts import QuoteBrief, QuoteOutcome, QuoteQuestion, QuoteRollupFact, quotes_changed
 from .models import OUT_STATUSES, Quote, QuoteLine, QuoteStatus
 
-__all__ = ["pending_quotes_for_customers", "quote_outcomes", "quotes_waiting"]
+__all__ = ["pending_quotes_for_customers", "quote_clarifying_questions", "quote_outcomes", "quotes_waiting"]
 
 
 def _brief(quote: Quote) -> QuoteBrief:
@@ -57,6 +58,16 @@ def quote_outcomes(*, since: datetime) -> list[QuoteOutcome]:
             quote.closed_at,
         )
         for quote in quotes
+    ]
+
+
+def quote_clarifying_questions(*, since: datetime) -> list[QuoteQuestion]:
+    """What the copilot would ask the customer on each open quote created or sent since `since` (newest quotes
+    first); computed for reports, not recorded as AI runs (quotes.copilot.open_quotes_questions)."""
+    return [
+        QuoteQuestion(_brief(quote), question.text, question.because)
+        for quote, questions in copilot.open_quotes_questions(since=since)
+        for question in questions
     ]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.day_ranges import DayRange, day_field
 from core.forms import BootstrapFormMixin, id_or_words_validator
 from customers import facade as customers
 from inbox import facade as inbox
@@ -139,6 +140,16 @@ class ListQuery:
     filters: QuoteFilters
     sort: str
     cursor: str | None
+    # The valid, non-empty parameters (no cursor): what the chips remove one by one.
+    params: dict[str, str] = field(default_factory=dict)
+
+
+# The day ranges a dashboard's figure drills down through (and a person can set in the list's "Dates").
+DAY_RANGES = (
+    DayRange("Created", "created_from", "created_to"),
+    DayRange("Sent", "sent_from", "sent_to"),
+    DayRange("Answered", "answered_from", "answered_to"),
+)
 
 
 class QuoteFilterForm(BootstrapFormMixin, forms.Form):
@@ -149,11 +160,20 @@ class QuoteFilterForm(BootstrapFormMixin, forms.Form):
     owner = forms.CharField(
         required=False,
         max_length=20,
-        validators=[id_or_words_validator("me", message="Use a teammate's id or “me”.")],
-        help_text="A teammate's id or “me”.",
+        validators=[id_or_words_validator("me", "none", message="Use a teammate's id, “me” or “none”.")],
+        help_text="A teammate's id, “me”, or “none” for quotes nobody owns.",
     )
     customer = forms.IntegerField(required=False, min_value=1, help_text="Id of a company.")
     lead = forms.IntegerField(required=False, min_value=1, help_text="Id of a lead.")
+    currency = forms.RegexField(
+        required=False, regex=r"^[A-Za-z]{3}$", label="Currency", help_text="Three letters, e.g. USD."
+    )
+    created_from = day_field("Created on or after")
+    created_to = day_field("Created on or before")
+    sent_from = day_field("Sent on or after")
+    sent_to = day_field("Sent on or before")
+    answered_from = day_field("Accepted, declined or expired on or after")
+    answered_to = day_field("Accepted, declined or expired on or before")
     sort = forms.ChoiceField(
         required=False,
         choices=[("", "Default")] + [(f"{sign}{key}", f"{sign}{key}") for key in LIST_SORT_KEYS for sign in ("", "-")],
@@ -165,17 +185,27 @@ class QuoteFilterForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.style_fields()
 
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").upper()
+
     def query(self, *, user) -> ListQuery:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()  # fields with bad values are left out of cleaned_data, i.e. not filtered on
+        data = self.cleaned_data
         owner = (data.get("owner") or "").strip().lower()
         filters = QuoteFilters(
             q=data.get("q") or "",
             status=data.get("status") or "",
             owner_id=user.pk if owner == "me" else int(owner) if owner.isdigit() else None,
+            unowned=owner == "none",
             customer_id=data.get("customer"),
             lead_id=data.get("lead"),
+            currency=data.get("currency") or "",
+            **{name: data.get(name) for each in DAY_RANGES for name in (each.start, each.end)},
         )
-        return ListQuery(filters=filters, sort=data.get("sort") or "-number", cursor=data.get("cursor") or None)
+        params = {name: str(value) for name, value in data.items() if name != "cursor" and value not in (None, "")}
+        return ListQuery(
+            filters=filters, sort=data.get("sort") or "-number", cursor=data.get("cursor") or None, params=params
+        )
 
 
 class ProductForm(BootstrapFormMixin, forms.ModelForm):

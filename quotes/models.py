@@ -217,6 +217,11 @@ class Quote(models.Model):
             models.Index(fields=["customer", "number"], name="quote_customer_number"),
             models.Index(fields=["lead", "number"], name="quote_lead_number"),
             models.Index(fields=["owner", "number"], name="quote_owner_number"),
+            # A dashboard's drill-down (the list's created_from/sent_from/answered_from…): quotes created, sent or
+            # answered on a range of days.
+            models.Index(fields=["created", "id"], name="quote_created_id"),
+            models.Index(fields=["sent_at", "id"], name="quote_sent_at_id", condition=Q(sent_at__isnull=False)),
+            models.Index(fields=["closed_at", "id"], name="quote_closed_at_id", condition=Q(closed_at__isnull=False)),
             GinIndex(name="quote_title_trgm", fields=["title"], opclasses=["gin_trgm_ops"]),
         ]
 

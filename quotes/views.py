@@ -23,11 +23,12 @@ from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
+from core.day_ranges import day_range_chips, day_range_inputs
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 
 from . import metrics, selectors, sending, services
-from .forms import LineAddForm, LineEditForm, QuoteCreateForm, QuoteFilterForm, QuoteHeaderForm, StatusForm
+from .forms import DAY_RANGES, LineAddForm, LineEditForm, QuoteCreateForm, QuoteFilterForm, QuoteHeaderForm, StatusForm
 from .models import Quote, QuoteLine, QuoteRevision, QuoteStatus
 
 LIST_TEMPLATE = "quotes/quote_list.html"
@@ -74,6 +75,9 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         "sort": query.sort,
         "sort_links": _sort_links(query.sort),
         "filters": query.filters,
+        "params": query.params,
+        "day_ranges": day_range_inputs(query.params, DAY_RANGES),
+        "day_chips": day_range_chips(query.params, DAY_RANGES),
         "can_edit": user_can(request.user, "quotes.edit"),
         "can_manage": user_can(request.user, "quotes.manage"),
         "statuses": QuoteStatus.choices,

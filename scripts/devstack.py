@@ -202,9 +202,10 @@ class Services:
         generated = {name: value for name, value in dev_secrets().items() if not os.environ.get(name)}
         self.env |= generated
         # Lets `manage.py` in another terminal find the embedded servers (only those) and the same secrets while
-        # they run.
+        # they run. Servers from the environment are someone else's: their file (if any) is left as it is.
         embedded = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-        SERVICES_ENV.write_text("".join(f"{name}={self.env[name]}\n" for name in [*embedded, *generated]))
+        if embedded:
+            SERVICES_ENV.write_text("".join(f"{name}={self.env[name]}\n" for name in [*embedded, *generated]))
 
     def export(self, values: dict[str, str]) -> None:
         """Adds `values` to the children's environment and to var/services.env (manage.py in another terminal)."""

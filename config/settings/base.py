@@ -355,6 +355,9 @@ CELERY_TASK_ROUTES = {
             "quotes.tasks.expiry_reminders_fanout_task",
             # Rollup upkeep per event: a few milliseconds, many of them (insights/rollups.py).
             "insights.tasks.rollups_refresh_task",
+            "insights.tasks.dashboards_live_push_task",
+            # "Send now" on the report schedules page: somebody is waiting for the email.
+            "insights.tasks.report_schedule_send_now_task",
         ],
         "bulk": [
             "insights.tasks.rollups_repair_task",
@@ -381,6 +384,8 @@ CELERY_TASK_ROUTES = {
             "insights.tasks.trends_detect_fanout_task",
             "insights.tasks.trend_report_send_task",
             "insights.tasks.trend_report_send_fanout_task",
+            "insights.tasks.report_schedules_send_task",
+            "insights.tasks.report_schedules_send_fanout_task",
         ],
     }.items()
     for name in names
@@ -447,6 +452,12 @@ CELERY_BEAT_SCHEDULE = {
     "insights-trend-report": {
         "task": "insights.tasks.trend_report_send_fanout_task",
         "schedule": crontab(hour=7, minute=13, day_of_week=1),
+    },
+    # Scheduled dashboard reports: every quarter of an hour, those due (07:00 local, daily, Mondays or the 1st) are
+    # sent, each once per period (insights/report_email.py).
+    "insights-report-schedules": {
+        "task": "insights.tasks.report_schedules_send_fanout_task",
+        "schedule": crontab(minute="*/15"),
     },
     # Digests (customers/digests.py): yesterday's summary of every active company just after midnight, and the
     # weekly health digest to account owners on Monday morning (each owner once a week).

@@ -45,6 +45,9 @@ MANAGER_PAGES = [
     "/settings/ai/runs/{run}/",
     "/leads/settings/pipelines/",
     "/quotes/settings/",
+    "/insights/trends/",
+    "/insights/hurdles/",
+    "/insights/churn/",
 ]
 OWN_ACCOUNT_PAGES = ["/accounts/password/change/", "/accounts/2fa/", "/team/api-token/"]
 # A page a role shares with a role walked already renders the same markup (an admin's and an agent's member and

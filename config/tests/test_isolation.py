@@ -56,14 +56,20 @@ URL_KWARG_MODELS = {
     "capture_form_id": "leads.LeadCaptureForm",
     "lead_view_id": "leads.LeadSavedView",
     "quote_id": "quotes.Quote",
+    "dashboard_id": "insights.Dashboard",
+    "dashboard_slug": "insights.Dashboard",  # a custom dashboard's id (or a preset's name, the same everywhere)
+    "widget_id": "insights.DashboardWidget",
     "line_id": "quotes.QuoteLine",
     "product_id": "quotes.Product",
     "revision_id": "quotes.QuoteRevision",
+    "schedule_id": "insights.ReportSchedule",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}
 # Help-center slugs (public pages): helpdesk/tests/test_help_center.py checks them across workspaces.
 NON_OBJECT_KWARGS |= {"article_slug", "category_slug"}
+# A widget's place in a dashboard's layout (the dashboard, its object, is the other kwarg).
+NON_OBJECT_KWARGS |= {"index"}
 # One row per workspace, always pk 1 (e.g. the helpdesk settings): "beta's object" has alpha's pk by design, so
 # their pages must show alpha's own row, never beta's.
 SINGLETON_MODELS = {"helpdesk.HelpdeskSettings", "quotes.QuoteSettings"}

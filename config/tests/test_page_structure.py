@@ -41,6 +41,7 @@ PAGE_ONLY_FORMS = [
     "/settings/channels/connect/?kind=microsoft365",
     "/settings/channels/connect/?kind=imap",
     "/leads/forms/new/",
+    "/insights/reports/new/",
 ]
 CONTROLS = {"input", "select", "textarea"}
 UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}

@@ -31,7 +31,7 @@ from ..models import Article, ArticleCategory, SatisfactionSurvey, Ticket, Ticke
 from ..services.kb import articles_reindex
 from .articles import ARTICLES, SECTIONS, article_body
 from .setup import ensure_setup
-from .tickets import HISTORY_DAYS, Plan, Planner, Requester
+from .tickets import HISTORY_DAYS, Plan, Planner, Report, Requester
 
 TICKET_BATCH = 1000
 
@@ -82,6 +82,45 @@ def seed_helpdesk(
         _analyze(Ticket, TicketMessage, TicketEvent, SatisfactionSurvey)
         _queue_learning()
     return DemoSummary(*added, articles=written, seconds=time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class ReportedTicket:
+    """One ticket of a planted problem: when it came, from which contact, in which words (seed_reported_tickets)."""
+
+    created: datetime
+    contact_id: int
+    subject: str
+    description: str
+    upset: bool = False
+
+
+def seed_reported_tickets(
+    *, agents: Sequence, reports: Sequence[ReportedTicket], tag: str, category: str = "bug", seed: int = 0,
+    now: datetime | None = None,
+) -> int:  # fmt: skip
+    """Adds tickets with given arrivals, requesters and words (a recurring problem planted for insights' demo),
+    each with a history like the others' and tagged `tag`; returns how many. Skipped (0) when a ticket already
+    carries `tag`, so a second seed adds no second copy."""
+    now = now or timezone.now()
+    agents = [agent for agent in agents if agent.is_active]
+    if not agents or not reports or Ticket.objects.filter(tags__contains=[tag]).exists():
+        return 0
+    rng = random.Random(seed)
+    setup = ensure_setup(agents=agents, rng=random.Random(seed), today=now.date())
+    requesters = {requester.contact_id: requester for requester in requester_pool()}
+    planned = [
+        Report(
+            report.created, requesters[report.contact_id], category, report.subject, report.description,
+            report.upset, (tag,),
+        )
+        for report in sorted(reports, key=lambda report: report.created)
+        if report.contact_id in requesters and report.created < now
+    ]  # fmt: skip
+    if not planned:
+        return 0
+    planner = Planner(rng=rng, setup=setup, requesters=list(requesters.values()), now=now, days=1)
+    return _write(planner.plan_reports(planned))[0]
 
 
 def requester_pool() -> list[Requester]:

@@ -64,6 +64,19 @@ class Requester:
     created: datetime
 
 
+@dataclass(frozen=True)
+class Report:
+    """A ticket whose arrival, requester and words are given rather than drawn (Planner.plan_reports)."""
+
+    created: datetime
+    requester: Requester
+    category: str
+    subject: str
+    description: str
+    upset: bool = False
+    tags: tuple[str, ...] = ()
+
+
 @dataclass
 class Plan:
     """One ticket with its thread, history and survey, before any of it is saved."""
@@ -126,6 +139,18 @@ class Planner:
         offset = _calibrate([draft.score for draft in drafts], SLA_MISS_RATE)
         return [self._history(draft, _sigmoid(draft.score + offset)) for draft in drafts]
 
+    def plan_reports(self, reports: Sequence[Report]) -> list[Plan]:
+        """Histories of tickets whose arrival, requester and words are given (a planted problem), routed, answered
+        and timed like the others; SLA misses at the usual rate among them."""
+        drafts = [self._draft(report.created, False, report) for report in reports]
+        for draft in drafts:
+            draft.score = self._risk(draft, 1.0)
+        offset = _calibrate([draft.score for draft in drafts], SLA_MISS_RATE)
+        plans = [self._history(draft, _sigmoid(draft.score + offset)) for draft in drafts]
+        for plan, report in zip(plans, reports, strict=True):
+            plan.ticket.tags = list(dict.fromkeys([*plan.ticket.tags, *report.tags]))
+        return plans
+
     # --- Arrivals ---------------------------------------------------------------------------------------
 
     def _arrivals(self, count: int) -> list[tuple[datetime, bool]]:
@@ -176,14 +201,16 @@ class Planner:
 
     # --- Who, what, where -------------------------------------------------------------------------------
 
-    def _draft(self, created: datetime, incident: bool) -> _Draft:
+    def _draft(self, created: datetime, incident: bool, report: Report | None = None) -> _Draft:
         rng = self.rng
-        if incident:
+        if report is not None:
+            category = report.category
+        elif incident:
             category = _pick(rng, {"performance": 6, "login": 2, "bug": 2})
         else:
             category = _pick(rng, text.CATEGORY_WEIGHTS)
         spec = text.CATEGORIES[category]
-        requester = self._requester(created)
+        requester = report.requester if report is not None else self._requester(created)
         priority = _pick(rng, {"normal": 3, "high": 5, "urgent": 2} if incident else spec["priorities"])
         if requester.tier == "enterprise" and priority == "normal" and rng.random() < 0.25:
             priority = "high"
@@ -191,7 +218,10 @@ class Planner:
         members = self.setup.members[spec["team"]]
         assignee = rng.choices(members, [self.agent_weight[person.pk] for person in members])[0] if members else None
         policy = _policy_for(self.setup.policies, priority=priority, tier=requester.tier, channel=channel)
-        subject, description, upset = self.composer.ticket(category, requester.first_name)
+        if report is not None:
+            subject, description, upset = report.subject, report.description, report.upset
+        else:
+            subject, description, upset = self.composer.ticket(category, requester.first_name)
         return _Draft(
             created, incident, category, requester, priority, channel, spec["team"], assignee, policy,
             subject, description, upset,

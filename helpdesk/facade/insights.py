@@ -10,9 +10,10 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 
-from ..contracts import TicketMention, TicketPoint
+from ..contracts import TicketDimensions, TicketMention, TicketPoint
 from ..models import Ticket
 from ..selectors.ticket_ai import MAX_ANALYSIS_CHARS
+from ..selectors.tickets import _menu_rows
 
 TOPIC_SOURCE = "insights.ticket"  # every ticket's topic in the vector index, whatever its status (insights)
 
@@ -84,4 +85,18 @@ def ticket_brief_rows(ids: Sequence[int]) -> list[tuple[int, str, int, str]]:
         Ticket.objects.filter(pk__in=list(ids))
         .order_by("-created", "-id")
         .values_list("id", "subject", "customer_id", "status")
+    )
+
+
+def ticket_dimensions() -> TicketDimensions:
+    """Agents, teams and categories by name (one query), channels and priorities in their order."""
+    names: dict[str, dict[int, str]] = {"agent": {}, "team": {}, "category": {}}
+    for kind, pk, name in _menu_rows():
+        names[kind][pk] = name
+    return TicketDimensions(
+        agents=names["agent"],
+        teams=names["team"],
+        categories=names["category"],
+        channels=dict(Ticket.Channel.choices),
+        priorities=dict(Ticket.Priority.choices),
     )

@@ -25,6 +25,12 @@ class SatisfactionSurvey(models.Model):
 
     class Meta:
         ordering = ["-sent_at"]
+        # The ticket list's csat_from/csat_to (a dashboard's CSAT figure drilled down): answers of a range of days.
+        indexes = [
+            models.Index(
+                fields=["answered_at"], name="survey_answered_at", condition=models.Q(answered_at__isnull=False)
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Survey of #{self.ticket_id}: {self.rating or 'unanswered'}"

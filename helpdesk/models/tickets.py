@@ -225,6 +225,14 @@ class Ticket(models.Model):
             models.Index(
                 fields=["id"], name="ticket_running_breached", condition=Q(status__in=CLOCK_RUNNING, sla_breached=True)
             ),
+            # A dashboard's drill-down: the tickets solved, or first answered, on a range of days (ticket list's
+            # solved_from/responded_from…). Partial: most tickets of a day are neither yet.
+            models.Index(fields=["solved_at", "id"], name="ticket_solved_at_id", condition=Q(solved_at__isnull=False)),
+            models.Index(
+                fields=["first_responded_at", "id"],
+                name="ticket_responded_at_id",
+                condition=Q(first_responded_at__isnull=False),
+            ),
             GinIndex(fields=["tags"], name="ticket_tags"),
             GinIndex(fields=["search_vector"], name="ticket_search"),
         ]

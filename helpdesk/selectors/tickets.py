@@ -13,7 +13,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from accounts.roles import roles_with
+from core.day_ranges import day_range_q
 from core.keyset import KeysetOrder, Page, count_up_to, paginate, rows_after
 from customers.facade import Contact, contact_search
 
@@ -85,10 +86,31 @@ class TicketFilters:
     customer_id: int | None = None
     requester_id: int | None = None
     breaching: bool = False
+    # What a dashboard's figure counts (insights' rollups of ticket_rollup_facts), so its drill-down link lists the
+    # same tickets: days in settings.TIME_ZONE, both ends inclusive.
+    created_from: date | None = None
+    created_to: date | None = None
+    solved_from: date | None = None  # solved or closed, by solved_at
+    solved_to: date | None = None
+    responded_from: date | None = None  # first response
+    responded_to: date | None = None
+    csat_from: date | None = None  # satisfaction answer
+    csat_to: date | None = None
+    csat_answered: bool = False
+    rating: int | None = None  # 1-5, answered
+    tier: str = ""  # the company's tier
+    no_tier: bool = False  # no company
+    sla_breached: bool = False  # tracked by an SLA policy and breached
 
     @property
     def active(self) -> bool:
         return any(dataclasses.astuple(self))
+
+    @property
+    def drilled(self) -> bool:
+        """Filters a live row cannot be matched against in the browser (static/js/helpdesk.js): new tickets are not
+        inserted into such a list, only announced."""
+        return any(getattr(self, field.name) for field in dataclasses.fields(self) if field.name in DRILL_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,12 @@ class ThreadEntry:
     kind: str  # "message" or "event"
     created: datetime
     item: TicketMessage | TicketEvent
+
+
+DRILL_FIELDS = frozenset(
+    {"created_from", "created_to", "solved_from", "solved_to", "responded_from", "responded_to", "csat_from",
+     "csat_to", "csat_answered", "rating", "tier", "no_tier", "sla_breached"}
+)  # fmt: skip
 
 
 # --- List ---------------------------------------------------------------------------------------
@@ -252,7 +280,35 @@ def _matching(filters: TicketFilters, *, now: datetime, query: SearchQuery | Non
     if filters.breaching:
         soon = Q(sla_due_at__lte=now + BREACHING_WINDOW) | Q(sla_breached=True)
         queryset = queryset.filter(soon, status__in=CLOCK_RUNNING)
+    if filters.drilled:
+        queryset = queryset.filter(_drill_q(filters))
     return queryset
+
+
+def _drill_q(filters: TicketFilters) -> Q:
+    """The dashboard's filters, each decided as helpdesk.facade.ticket_rollup_facts and insights' rollups decide it
+    (a figure and its list must agree): solved means solved or closed with a solved time, a breach counts only on a
+    ticket an SLA policy tracks, a CSAT answer has both a rating and a time. Dates are ranges on indexed timestamps
+    (migration 0015)."""
+    condition = day_range_q("created", filters.created_from, filters.created_to)
+    if filters.solved_from or filters.solved_to:
+        condition &= Q(status__in=Ticket.DONE_STATUSES, solved_at__isnull=False)
+        condition &= day_range_q("solved_at", filters.solved_from, filters.solved_to)
+    if filters.responded_from or filters.responded_to:
+        condition &= Q(first_responded_at__isnull=False)
+        condition &= day_range_q("first_responded_at", filters.responded_from, filters.responded_to)
+    if filters.csat_answered or filters.rating is not None or filters.csat_from or filters.csat_to:
+        condition &= Q(survey__rating__isnull=False, survey__answered_at__isnull=False)
+        condition &= day_range_q("survey__answered_at", filters.csat_from, filters.csat_to)
+    if filters.rating is not None:
+        condition &= Q(survey__rating=filters.rating)
+    if filters.no_tier:
+        condition &= Q(customer__isnull=True)
+    elif filters.tier:
+        condition &= Q(customer__tier=filters.tier)
+    if filters.sla_breached:
+        condition &= Q(sla_policy__isnull=False, sla_breached=True)
+    return condition
 
 
 def _sort_keys(queryset: QuerySet[Ticket], *, keys: Iterable[str], query: SearchQuery | None) -> QuerySet[Ticket]:

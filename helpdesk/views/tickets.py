@@ -26,14 +26,17 @@ from django_htmx.http import reswap, trigger_client_event
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
+from core.day_ranges import day_range_chips, day_range_inputs
 from core.forms import add_service_errors
 from core.htmx import hx_redirect, render_modal, render_partial, wants_fragment
 from core.markdown import markdown_to_html
 from core.realtime import topic_dom_id, topics_query
 from core.saved_views import matching_view, params_from_query_string, query_string
+from customers.facade import CUSTOMER_TIER_CHOICES
 
 from .. import live
 from ..forms import (
+    DAY_RANGES,
     UPDATE_FIELDS,
     BulkForm,
     ListQuery,
@@ -59,6 +62,7 @@ PAGE_SIZE = 50
 DENSITY_COOKIE = "sb_ticket_density"
 DENSITY_MAX_AGE = 365 * 24 * 3600
 SORTABLE = ("created", "updated", "priority", "due")
+TIER_NAMES = dict(CUSTOMER_TIER_CHOICES)
 
 # The rail's built-in views: key, name, icon, the list parameters they stand for.
 BUILTIN_VIEWS = (
@@ -169,8 +173,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "params": query.params,
         "sort": sort,
         "sort_links": _sort_links(sort),
-        # Live rows are inserted on top only where a new ticket belongs: first page, newest first.
-        "live_inserts": not query.cursor and sort == "-created",
+        # Live rows are inserted on top only where a new ticket belongs: first page, newest first, and filters the
+        # browser can check (a dashboard's dates and dimensions it cannot).
+        "live_inserts": not query.cursor and sort == "-created" and not query.filters.drilled,
+        "day_ranges": day_range_inputs(query.params, DAY_RANGES),
+        "day_chips": day_range_chips(query.params, DAY_RANGES),
+        "drill_chips": _drill_chips(query.params),
         "rail": _rail(request.user, query.params),
         "options": selectors.ticket_filter_options(),
         "status_choices": Ticket.Status.choices,
@@ -188,6 +196,20 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             return HttpResponse(html + rail)
     context["live_topics"] = topics_query(live.LIST_TOPIC, user_id=request.user.pk)  # rows pushed to the list
     return render(request, LIST_TEMPLATE, context)
+
+
+def _drill_chips(params: dict[str, str]) -> list[tuple[str, str]]:
+    """(text, the list's query without it) of the dashboard's other filters the form has no control for."""
+    texts = {
+        "tier": lambda value: "No company" if value == "none" else f"Tier: {TIER_NAMES.get(value, value)}",
+        "csat": lambda value: "Satisfaction answered",
+        "rating": lambda value: f"Rated {value} of 5",
+    }
+    return [
+        (texts[key](params[key]), query_string({name: value for name, value in params.items() if name != key}))
+        for key in texts
+        if key in params
+    ]
 
 
 @require_POST

@@ -1,11 +1,11 @@
-"""Test data for insights: rollup counters and ledger rows, trends and their alerts."""
+"""Test data for insights: rollup counters and ledger rows, trends and their alerts, report schedules."""
 
 import datetime
 
 import factory
 from django.utils import timezone
 
-from insights.models import DailyRollup, RollupSource, Trend, TrendAlert
+from insights.models import DailyRollup, Dashboard, DashboardWidget, ReportSchedule, RollupSource, Trend, TrendAlert
 
 
 class TrendFactory(factory.django.DjangoModelFactory):
@@ -50,3 +50,39 @@ class RollupSourceFactory(factory.django.DjangoModelFactory):
     kind = "ticket"
     source_id = factory.Sequence(lambda n: n + 1)
     contributions = factory.LazyFunction(list)
+
+
+class DashboardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dashboard
+
+    name = factory.Sequence(lambda n: f"Dashboard {n}")
+    owner = factory.SubFactory("accounts.tests.factories.UserFactory")
+    shared = True
+
+
+class DashboardWidgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DashboardWidget
+
+    dashboard = factory.SubFactory(DashboardFactory)
+    key = "tickets_created"
+    position = factory.Sequence(lambda n: n)
+
+
+class ReportScheduleFactory(factory.django.DjangoModelFactory):
+    """A weekly report of the support preset, owned by an admin, to nobody until `recipients` are given."""
+
+    class Meta:
+        model = ReportSchedule
+        skip_postgeneration_save = True
+
+    preset = "support"
+    frequency = ReportSchedule.Frequency.WEEKLY
+    owner = factory.SubFactory("accounts.tests.factories.UserFactory", role="admin")
+    next_due = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def recipients(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.recipients.set(extracted)

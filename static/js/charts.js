@@ -31,6 +31,11 @@
       options: {
         responsive: true, maintainAspectRatio: false, animation: reduceMotion ? false : { duration: 300 },
         interaction: { mode: "index", intersect: false },
+        // A chart with drill-down links (insights widgets) opens the list behind the clicked bar or day.
+        onClick: spec.links ? function (event, elements) {
+          const link = elements.length ? spec.links[elements[0].index] : "";
+          if (link) { window.location.assign(link); }
+        } : undefined,
         scales: {
           x: { stacked: !!spec.stacked, grid: { display: false } },
           y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { callback: format, precision: counts ? 0 : undefined } },

@@ -1,5 +1,5 @@
-"""Fills the platform with demo data: platform staff, and workspaces "acme" and "globex" with a team, customers and
-a helpdesk (six months of tickets, a knowledge base).
+"""Fills the platform with demo data: platform staff, and workspaces "acme" and "globex" with a team, customers, a
+helpdesk (six months of tickets, a knowledge base), leads, quotes and a recurring defect the trends page finds.
 
 Idempotent: run it again and only what is missing is created. `make run` calls it on every start.
 """
@@ -71,6 +71,7 @@ class Command(BaseCommand):
         from customers.demo import seed_customers, seed_daily_summaries, seed_health, seed_notes_and_tasks
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
+        from insights.demo import seed_insights
         from leads.demo import seed_capture, seed_lead_extras, seed_leads
         from quotes.demo import seed_quotes
 
@@ -92,9 +93,12 @@ class Command(BaseCommand):
         web_leads = seed_capture(owners=sellers, slug=slug, seed=zlib.crc32(slug.encode()))
         partner_leads = seed_lead_extras(owners=sellers, seed=zlib.crc32(slug.encode()))  # a second pipeline, views
         quotes = seed_quotes(owners=sellers, seed=zlib.crc32(slug.encode()))
+        # After tickets, leads and quotes: a recurring defect on top of them, detected and alerted once.
+        insights = seed_insights(agents=agents, sellers=sellers, seed=zlib.crc32(slug.encode()))
         summaries = seed_daily_summaries(authors=owners, seed=zlib.crc32(slug.encode()))  # last: a day's every entry
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added "
-            f"({web_leads} more from the web form, {partner_leads} partner deals), {quotes} quotes added, {summaries}"
+            f"({web_leads} more from the web form, {partner_leads} partner deals), {quotes} quotes added, "
+            f"insights: {insights}, {summaries}"
         )
