@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField, Count, Q, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q, Sum
 
+from core.compiled import RowsById
 from core.outbox import enqueue
 
 from . import grounding, safety, selectors, services, vectors
@@ -511,11 +509,15 @@ def generated_text_problems(text: str, *, facts: str, max_chars: int, source: st
     return grounding.ungrounded_text_problems(text, facts=facts, max_chars=max_chars, source=source)
 
 
+# An event's few rows by a statement compiled once (core.compiled): the ORM's compile costs more than the query.
+_RUN_ROWS = RowsById(AIRun, lambda of_ids: _with_feedback(AIRun.objects.filter(of_ids)))
+
+
 def run_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[RunRollupFact]:
     """Runs with `ids`, or (`since`) every run made or given feedback since then; all without either. Feedback is
     counted per run in the same query, read in chunks (insights' rollups)."""
     if ids is not None and since is None:
-        rows: Iterable[tuple] = _rollup_rows_of(list(ids))
+        rows: Iterable[tuple] = _RUN_ROWS(list(ids))
     else:
         runs = AIRun.objects.order_by()
         if ids is not None:
@@ -542,24 +544,6 @@ def _with_feedback(runs):  # type: ignore[no-untyped-def]
     )
     fields = ("id", "created", "feature", "provider", "status", "cost_usd", "accepted", "edited", "rejected")
     return runs.values_list(*fields, "distances", "distance")
-
-
-def _rollup_rows_of(ids: list[int]) -> list[tuple]:
-    """An event's few rows in one round trip, by a statement compiled once: for one run, the ORM's compile of the
-    feedback counts costs several times the query, and insights reads one on every run and every feedback."""
-    sql, params = _rollup_of_ids_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ids])
-        return cursor.fetchall()
-
-
-@cache
-def _rollup_of_ids_sql() -> tuple[str, tuple]:
-    """The same query as the others with `id = ANY(%s)`, its ids the last parameter (after the feedback counts'
-    outcomes). Table names are left to the search_path, so it serves every workspace."""
-    of_ids = RawSQL(f'"{AIRun._meta.db_table}"."id" = ANY(%s::bigint[])', ([],), output_field=BooleanField())
-    sql, params = _with_feedback(AIRun.objects.filter(of_ids).order_by()).query.sql_with_params()
-    return sql, params[:-1]
 
 
 __all__ += ["RunRollupFact", "run_rollup_facts", "runs_changed"]

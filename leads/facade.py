@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from functools import cache
 
-from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
+
+from core.compiled import RowsById
 
 from . import panels, selectors, services
 from .contracts import LeadNote, LeadPanel, LeadRollupFact, LeadSummary, PipelineMetricCard, leads_changed
@@ -128,11 +127,15 @@ def lead_stage_facts(*, since, now) -> list[tuple[int, str, str, float, str]]:
     ]
 
 
+# An event's few rows by a statement compiled once (core.compiled): the ORM's compile costs more than the query.
+_LEAD_ROWS = RowsById(Lead, lambda of_ids: Lead.objects.filter(of_ids).values_list(*_ROLLUP_FIELDS))
+
+
 def lead_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[LeadRollupFact]:
     """Leads with `ids`, or (`since`) every lead created, changed or closed since then; all without either. One
     query, read in chunks."""
     if ids is not None and since is None:
-        rows: Iterable[tuple] = _rollup_rows_of(list(ids))
+        rows: Iterable[tuple] = _LEAD_ROWS(list(ids))
     else:
         leads = Lead.objects.order_by()
         if ids is not None:
@@ -148,21 +151,3 @@ def lead_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | Non
 
 
 _ROLLUP_FIELDS = ("id", "created", "owner_id", "source", "currency", "value", "stage__kind", "won_at", "lost_at")
-
-
-def _rollup_rows_of(ids: list[int]) -> list[tuple]:
-    """An event's few rows in one round trip, by a statement compiled once: for one lead, the ORM's compile costs
-    more than the query, and insights reads one on every change of a lead."""
-    sql, params = _rollup_of_ids_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ids])
-        return cursor.fetchall()
-
-
-@cache
-def _rollup_of_ids_sql() -> tuple[str, tuple]:
-    """The same query as the others with `id = ANY(%s)`, its ids the last parameter. Table names are left to the
-    search_path, so it serves every workspace."""
-    of_ids = RawSQL(f'"{Lead._meta.db_table}"."id" = ANY(%s::bigint[])', ([],), output_field=BooleanField())
-    sql, params = Lead.objects.filter(of_ids).order_by().values_list(*_ROLLUP_FIELDS).query.sql_with_params()
-    return sql, params[:-1]

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from functools import cache
 
-from django.db import connection
-from django.db.models import BooleanField, Max, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Max, Q
+
+from core.compiled import RowsById
 
 from . import copilot
 from .contracts import QuoteBrief, QuoteOutcome, QuoteQuestion, QuoteRollupFact, quotes_changed
@@ -80,11 +79,15 @@ def quotes_waiting(*, sent_before: datetime) -> list[QuoteBrief]:
 __all__ = ["quote_rollup_facts", "quotes_changed"]
 
 
+# An event's few rows by a statement compiled once (core.compiled): the ORM's compile costs more than the query.
+_QUOTE_ROWS = RowsById(Quote, lambda of_ids: Quote.objects.filter(of_ids).values_list(*_ROLLUP_FIELDS))
+
+
 def quote_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[QuoteRollupFact]:
     """Quotes with `ids`, or (`since`) every quote created, changed, sent or closed since then; all without either.
     One query, read in chunks."""
     if ids is not None and since is None:
-        rows: Iterable[tuple] = _rollup_rows_of(list(ids))
+        rows: Iterable[tuple] = _QUOTE_ROWS(list(ids))
     else:
         quotes = Quote.objects.order_by()
         if ids is not None:
@@ -99,21 +102,3 @@ def quote_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | No
 
 
 _ROLLUP_FIELDS = ("id", "created", "owner_id", "currency", "total", "status", "sent_at", "closed_at")
-
-
-def _rollup_rows_of(ids: list[int]) -> list[tuple]:
-    """An event's few rows in one round trip, by a statement compiled once: for one quote, the ORM's compile costs
-    more than the query, and insights reads one on every change of a quote."""
-    sql, params = _rollup_of_ids_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ids])
-        return cursor.fetchall()
-
-
-@cache
-def _rollup_of_ids_sql() -> tuple[str, tuple]:
-    """The same query as the others with `id = ANY(%s)`, its ids the last parameter. Table names are left to the
-    search_path, so it serves every workspace."""
-    of_ids = RawSQL(f'"{Quote._meta.db_table}"."id" = ANY(%s::bigint[])', ([],), output_field=BooleanField())
-    sql, params = Quote.objects.filter(of_ids).order_by().values_list(*_ROLLUP_FIELDS).query.sql_with_params()
-    return sql, params[:-1]

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from functools import cache
 
-from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
+
+from core.compiled import RowsById
 
 from ..contracts import TicketRollupFact
 from ..models import Ticket
@@ -33,13 +32,17 @@ _FIELDS = (
 )
 
 
+# An event's few rows by a statement compiled once (core.compiled): the ORM's compile costs more than the query.
+_TICKET_ROWS = RowsById(Ticket, lambda of_ids: Ticket.objects.filter(of_ids).values_list(*_FIELDS))
+
+
 def ticket_rollup_facts(
     *, ids: Iterable[int] | None = None, since: datetime | None = None
 ) -> Iterator[TicketRollupFact]:
     """Tickets with `ids`, or (`since`) every ticket created, changed, answered or rated since then; all without
     either. One query, read in chunks (a year of tickets never sits in memory as model instances)."""
     if ids is not None and since is None:
-        rows: Iterable[tuple] = _rows_of(list(ids))
+        rows: Iterable[tuple] = _TICKET_ROWS(list(ids))
     else:
         tickets = Ticket.objects.order_by()
         if ids is not None:
@@ -73,21 +76,3 @@ def ticket_rollup_facts(
             csat_rating=rating if rated is not None else None,
             csat_answered_at=rated if rating is not None else None,
         )
-
-
-def _rows_of(ids: list[int]) -> list[tuple]:
-    """An event's few rows in one round trip, by a statement compiled once: for one ticket, the ORM's compile costs
-    several times the query itself, and insights reads one on every change of a ticket."""
-    sql, params = _of_ids_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ids])
-        return cursor.fetchall()
-
-
-@cache
-def _of_ids_sql() -> tuple[str, tuple]:
-    """The same query as the others with `id = ANY(%s)`, its ids the last parameter. Table names are left to the
-    search_path, so it serves every workspace."""
-    of_ids = RawSQL(f'"{Ticket._meta.db_table}"."id" = ANY(%s::bigint[])', ([],), output_field=BooleanField())
-    sql, params = Ticket.objects.filter(of_ids).order_by().values_list(*_FIELDS).query.sql_with_params()
-    return sql, params[:-1]
