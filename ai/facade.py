@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
+from core.compiled import RowsById
 from core.outbox import enqueue
 
 from . import grounding, safety, selectors, services, vectors
@@ -508,15 +509,31 @@ def generated_text_problems(text: str, *, facts: str, max_chars: int, source: st
     return grounding.ungrounded_text_problems(text, facts=facts, max_chars=max_chars, source=source)
 
 
+# An event's few rows by a statement compiled once (core.compiled): the ORM's compile costs more than the query.
+_RUN_ROWS = RowsById(AIRun, lambda of_ids: _with_feedback(AIRun.objects.filter(of_ids)))
+
+
 def run_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None = None) -> Iterator[RunRollupFact]:
     """Runs with `ids`, or (`since`) every run made or given feedback since then; all without either. Feedback is
     counted per run in the same query, read in chunks (insights' rollups)."""
-    runs = AIRun.objects.order_by()
-    if ids is not None:
-        runs = runs.filter(pk__in=list(ids))
-    if since is not None:
-        recent = AIFeedback.objects.filter(created__gte=since).values("run_id")
-        runs = runs.filter(Q(created__gte=since) | Q(pk__in=recent))
+    if ids is not None and since is None:
+        rows: Iterable[tuple] = _RUN_ROWS(list(ids))
+    else:
+        runs = AIRun.objects.order_by()
+        if ids is not None:
+            runs = runs.filter(pk__in=list(ids))
+        if since is not None:
+            recent = AIFeedback.objects.filter(created__gte=since).values("run_id")
+            runs = runs.filter(Q(created__gte=since) | Q(pk__in=recent))
+        rows = _with_feedback(runs).iterator(chunk_size=5000)
+    for row in rows:
+        pk, created, feature, provider, status, cost, accepted, edited, rejected, distances, distance = row
+        micro = int((cost or 0) * 1_000_000)
+        yield RunRollupFact(pk, created, feature, provider, status, micro, accepted, edited, rejected, distances,
+                            distance or 0)  # fmt: skip
+
+
+def _with_feedback(runs):  # type: ignore[no-untyped-def]
     outcome = AIFeedback.Outcome
     runs = runs.annotate(
         accepted=Count("feedback", filter=Q(feedback__outcome=outcome.ACCEPTED)),
@@ -526,12 +543,7 @@ def run_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | None
         distance=Sum("feedback__edit_distance"),
     )
     fields = ("id", "created", "feature", "provider", "status", "cost_usd", "accepted", "edited", "rejected")
-    rows = runs.values_list(*fields, "distances", "distance")
-    for row in rows.iterator(chunk_size=5000) if ids is None else rows:  # an event's few rows in one round trip
-        pk, created, feature, provider, status, cost, accepted, edited, rejected, distances, distance = row
-        micro = int((cost or 0) * 1_000_000)
-        yield RunRollupFact(pk, created, feature, provider, status, micro, accepted, edited, rejected, distances,
-                            distance or 0)  # fmt: skip
+    return runs.values_list(*fields, "distances", "distance")
 
 
 __all__ += ["RunRollupFact", "run_rollup_facts", "runs_changed"]

@@ -4,13 +4,14 @@ over 30 and 365 days, with and without filters.
 
 Run by hand while the embedded servers run (`make services`):
     .venv/bin/python bench/insights.py [--tickets 100000] [--leads 10000] [--quotes 5000] [--runs 20000]
-        [--events 500] [--repeats 40] [--drop]
+        [--events 500] [--repeats 40] [--only repair|upkeep|metrics ...] [--drop]
 
 The first run seeds a workspace "bench-insights" (kept for later runs; `--drop` removes it): tickets as
 bench/helpdesk_tickets.py writes them (one INSERT … SELECT, a year, the demo's teams, categories and SLA policies),
 CSAT answers on 30 % of solved tickets, leads, quotes and AI runs with feedback by bulk_create (no events: the repair
 builds the rollups from them). Per-event upkeep is measured as the worker runs it (`rollups_refresh` for one
-ticket, lead or quote whose state an agent just changed), after the change committed.
+ticket, lead, quote or AI run whose state just changed), after the change committed. `--only upkeep` skips the
+slow repair and metrics parts while iterating on upkeep (it rebuilds the rollups first if they were never built).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)  # celery's Django fixup puts the working directory first on sys.path: measure this checkout's code
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 import django  # noqa: E402
@@ -54,6 +56,7 @@ from quotes.models import Quote, QuoteStatus  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 
 SLUG = "bench-insights"
+PARTS = ("repair", "upkeep", "metrics")
 YEAR = 365
 
 
@@ -210,13 +213,14 @@ def bench_repair() -> None:
 
 
 def bench_events(events: int) -> None:
-    """An agent's change committed, then the worker's upkeep for it: the time of `rollups_refresh` per event."""
+    """A change committed, then the worker's upkeep for it: the time of `rollups_refresh` per event."""
     rng = random.Random(9)
     teams = list(Team.objects.values_list("pk", flat=True))
     ticket_ids = list(Ticket.objects.order_by("?").values_list("pk", flat=True)[:events])
     lead_ids = list(Lead.objects.order_by("?").values_list("pk", flat=True)[: events // 2])
     quote_ids = list(Quote.objects.order_by("?").values_list("pk", flat=True)[: events // 2])
-    timings: dict[str, list[float]] = {"ticket": [], "lead": [], "quote": []}
+    run_ids = list(AIRun.objects.order_by("?").values_list("pk", flat=True)[: events // 2])
+    timings: dict[str, list[float]] = {"ticket": [], "lead": [], "quote": [], "ai_run": []}
     for pk in ticket_ids:
         with transaction.atomic():
             Ticket.objects.filter(pk=pk).update(team_id=rng.choice(teams), priority=rng.choice(Ticket.Priority.values))
@@ -227,7 +231,10 @@ def bench_events(events: int) -> None:
     for pk in quote_ids:
         Quote.objects.filter(pk=pk).update(total=Decimal(rng.randint(100, 90_000)))
         _timed(timings["quote"], "quote", pk)
-    print(f"rollup upkeep per event ({events} tickets, {events // 2} leads, {events // 2} quotes changed):")
+    for pk in run_ids:
+        AIRun.objects.filter(pk=pk).update(cost_usd=Decimal(rng.randint(0, 5000)) / 1_000_000)
+        _timed(timings["ai_run"], "ai_run", pk)
+    print(f"rollup upkeep per event ({events} tickets, {events // 2} leads, quotes and AI runs each changed):")
     for kind, values in timings.items():
         line(kind, values)
     line("all events", [value for values in timings.values() for value in values])
@@ -284,6 +291,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="the parts to run (default: all)")
     parser.add_argument("--drop", action="store_true")
     options = parser.parse_args()
     if options.drop:
@@ -294,9 +302,14 @@ def main() -> None:
     tenant = workspace(options.tickets, options.leads, options.quotes, options.runs)
     print(f"uptime: {os.popen('uptime').read().strip()}")
     with tenant_context(tenant):
-        bench_repair()
-        bench_events(options.events)
-        bench_metrics(options.repeats)
+        if "repair" in options.only:
+            bench_repair()
+        elif not RollupSource.objects.exists():  # upkeep diffs against the ledger a rebuild writes
+            services.rollups_repair_recent(days=0)
+        if "upkeep" in options.only:
+            bench_events(options.events)
+        if "metrics" in options.only:
+            bench_metrics(options.repeats)
     print(f"uptime: {os.popen('uptime').read().strip()}")
 
 

@@ -10,13 +10,13 @@ Design
   tickets a year that is about one row per ticket and event: no faster to read than the tickets), "all" none, and
   one grain per dimension. A query reads the coarsest grain with the dimensions it filters and groups by
   (insights/metrics.py), so an unfiltered year reads a few thousand rows; two filters at once fall back to
-  "detail". The ledger keeps detail keys only; `expand()` derives the grains when writing, so one event is still one
-  upsert statement (its five or so detail keys × nine grains).
+  "detail". The ledger keeps detail keys only; the grains are derived when writing (`expand()` for the repair, the
+  same mapping in SQL for an event), so one event is still one upsert (its five or so detail keys × nine grains).
 - Percentiles come from `bucket`: durations go into fixed log-scale buckets (4 per doubling of minutes, ±9%
   around a bucket's middle), which add up across days and dimensions like any counter (insights/histograms.py).
 - A source row's contributions are a pure function of its current state (`contributions(kind, fact)`). The ledger
-  (`RollupSource`) keeps what each row last added; an event recomputes the row's contributions and applies
-  `new − old` in one multi-row upsert, then stores `new`. A ticket moving team, reopening or losing its CSAT
+  (`RollupSource`) keeps what each row last added; an event recomputes the row's contributions and, in one
+  statement, applies `new − old` to the counters and stores `new`. A ticket moving team, reopening or losing its CSAT
   answer therefore moves its counts exactly, and a recount (the sum of every row's contributions) equals the
   incremental state by construction — which tests/test_rollups.py checks on a varied history.
 - Events: the apps send `tickets_changed`, `leads_changed`, `quotes_changed`, `runs_changed` (their contracts)
@@ -36,12 +36,15 @@ days in settings.TIME_ZONE. A day's figure counts the event on that day: tickets
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Min
@@ -206,36 +209,68 @@ def expand(deltas: Deltas) -> Deltas:
 # --- incremental upkeep ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def rollups_refresh(*, kind: str, ids: Iterable[int]) -> int:
     """Brings the rollups in line with the current state of these source rows (an event): applies each row's new
-    contributions minus those in the ledger, in one upsert. Idempotent; returns the number of counters moved."""
+    contributions minus those in the ledger and stores the new ones. Five round trips (BEGIN, the locks, the facts,
+    one write statement, COMMIT; there were eight). Idempotent; returns the number of counters moved."""
     ids = sorted(set(ids))
     if not ids:
         return 0
-    _lock(kind, ids)
-    facts = {fact.id: fact for fact in FACTS[kind](ids=ids)}
-    ledger = dict(RollupSource.objects.filter(kind=kind, source_id__in=ids).values_list("source_id", "contributions"))
-    deltas: Deltas = {}
-    rows: list[RollupSource] = []
-    for source_id in ids:
-        new = contributions(kind, facts[source_id]) if source_id in facts else []
-        _add_all(deltas, ledger.get(source_id, ()), -1)
-        _add_all(deltas, new, +1)
-        if source_id in facts:
-            rows.append(RollupSource(kind=kind, source_id=source_id, contributions=new, last_day=_last_day(new)))
-    moved = _upsert(deltas)
-    _ledger_save(kind, rows, gone=[source_id for source_id in ids if source_id not in facts and source_id in ledger])
-    return moved
+    own_transaction = not connection.in_atomic_block  # a worker's task; one it joins is not its to tune
+    with transaction.atomic():
+        _lock(kind, ids, own_transaction=own_transaction)
+        # The facts are read after the lock: a worker that waited for another one's event on the same row sees its
+        # result, never an older state it would then store over it.
+        fresh = [[fact.id, contributions(kind, fact)] for fact in FACTS[kind](ids=ids)]
+        with _prepared_cursor() as cursor:
+            cursor.execute(_REFRESH, {"kind": kind, "ids": ids, "fresh": json.dumps(fresh, separators=(",", ":"))})
+            return cursor.rowcount
 
 
-def _lock(kind: str, ids: list[int]) -> None:
-    """Serialises upkeep of the same rows (two workers on one ticket would both subtract the same old ledger)."""
+@contextmanager
+def _prepared_cursor() -> Iterator[Any]:
+    """A cursor that binds parameters on the server and prepares each statement on its first run in a session
+    (psycopg keeps the prepared ones per connection and drops them after a rollback): planning the refresh statement
+    costs about what running it does. Django turns psycopg's preparing off for the whole connection (its cursors
+    bind on the client, `prepare_threshold` None); it is on only while this cursor runs. A prepared statement
+    follows the session's search_path, so one serves every workspace (the caller's first statement has set it).
+
+    While Django logs queries (DEBUG, tests counting them), statements run unprepared: psycopg does not keep a
+    prepared execution's text, and the log would show None."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.queries_logged:
+        with connection.make_debug_cursor(psycopg.Cursor(raw)) as cursor:
+            yield cursor
+        return
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    try:
+        with connection.make_cursor(psycopg.Cursor(raw)) as cursor:
+            yield cursor
+    finally:
+        raw.prepare_threshold = threshold
+
+
+def _lock(kind: str, ids: list[int], *, own_transaction: bool) -> None:
+    """Serialises upkeep of the same rows (two workers on one ticket would both subtract the same old ledger), after
+    a running repair: the shared lock first, then the rows' in id order, so two events never wait on each other in
+    opposite orders (one statement: volatile output expressions are evaluated after ORDER BY).
+
+    In its own transaction (a worker's task), the same statement sets two things for that transaction only. Its
+    commit does not wait for the WAL to reach the disk (a flush costs more than the rest of an event): the rollups
+    are derived data, a crash can only lose the last fraction of a second of upkeep as a whole (ledger and counters
+    together, never one without the other), and the nightly repair recomputes the sources changed since. And the
+    prepared refresh statement runs its generic plan (the server would otherwise re-plan it each time, for the same
+    plan)."""
+    tuned = ["off", "force_generic_plan"] if own_transaction else [None, None]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [REPAIR_LOCK])  # a running repair goes first
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, (x %% 2147483647)::int) FROM unnest(%s::bigint[]) AS x ORDER BY x",
-            [_LOCK_SPACE[kind], ids],
+            "SELECT set_config('synchronous_commit', coalesce(%s, current_setting('synchronous_commit')), true), "
+            "set_config('plan_cache_mode', coalesce(%s, current_setting('plan_cache_mode')), true), "
+            "CASE WHEN x IS NULL THEN pg_advisory_xact_lock_shared(%s) "
+            "ELSE pg_advisory_xact_lock(%s, (x %% 2147483647)::int) END "
+            "FROM (SELECT NULL::bigint UNION ALL SELECT unnest(%s::bigint[])) AS ids (x) ORDER BY x NULLS FIRST",
+            [*tuned, REPAIR_LOCK, _LOCK_SPACE[kind], ids],
         )
 
 
@@ -257,6 +292,65 @@ _UPSERT = (
     f"ON CONFLICT (grain, metric, day, {', '.join(DIMENSIONS)}) DO UPDATE SET "
     "count = {table}.count + EXCLUDED.count, total = {table}.total + EXCLUDED.total"
 )
+
+
+def _refresh_sql() -> str:
+    """One event's write, in one statement: the sources' ledger rows before it (`old`, read under the rows' locks,
+    so nobody else changes them) and their new contributions (`fresh`, the JSON the caller computed) become signed
+    detail rows, expanded to every grain (models.GRAINS) and summed per counter; the non-zero sums are added to the
+    counters in key order, and the ledger is replaced by `fresh` (rows gone from the source app are dropped). Every
+    part of a statement sees the tables as they were before it, so `old` is the ledger before this write."""
+    source, rollup = RollupSource._meta.db_table, DailyRollup._meta.db_table
+    grains = ", ".join(
+        f"('{grain}', {', '.join('true' if index in kept else 'false' for index in range(7))})"
+        for grain, kept in _KEPT.items()
+    )
+    casts = ("int", "int", "int", "text", "text", "text", "text")
+    dimensions = ", ".join(
+        f"CASE WHEN g.keeps_{name} THEN (c->>{index + 2})::{cast} ELSE {_sql_literal(_SENTINELS[index])} END"
+        for index, (name, cast) in enumerate(zip(DIMENSIONS[:7], casts, strict=True))
+    )
+    keys = ", ".join(KEY_COLUMNS)
+    flags = ", ".join(f"keeps_{name}" for name in DIMENSIONS[:7])
+    return f"""
+WITH fresh AS (
+    SELECT (p->>0)::bigint AS source_id, p->1 AS contributions
+    FROM jsonb_array_elements(%(fresh)s::jsonb) AS p
+), old AS (
+    SELECT contributions FROM {source} WHERE kind = %(kind)s AND source_id = ANY(%(ids)s::bigint[])
+), saved AS (
+    INSERT INTO {source} (kind, source_id, contributions, last_day, updated)
+    SELECT %(kind)s, source_id, contributions,
+           (SELECT max((c->>0)::date) FROM jsonb_array_elements(contributions) AS c), now()
+    FROM fresh
+    ON CONFLICT (kind, source_id) DO UPDATE
+    SET contributions = EXCLUDED.contributions, last_day = EXCLUDED.last_day, updated = EXCLUDED.updated
+    WHERE {source}.contributions IS DISTINCT FROM EXCLUDED.contributions  -- a save that changed no count: no write
+), dropped AS (
+    DELETE FROM {source}
+    WHERE kind = %(kind)s AND source_id = ANY(%(ids)s::bigint[]) AND source_id NOT IN (SELECT source_id FROM fresh)
+), detail (sign, c) AS (
+    SELECT -1, c FROM old, jsonb_array_elements(old.contributions) AS c
+    UNION ALL
+    SELECT 1, c FROM fresh, jsonb_array_elements(fresh.contributions) AS c
+), counters ({keys}, count, total) AS (
+    SELECT g.grain, (c->>0)::date, c->>1, {dimensions}, (c->>9)::smallint,
+           sum(sign * (c->>10)::bigint)::bigint, sum(sign * (c->>11)::bigint)::bigint
+    FROM detail CROSS JOIN (VALUES {grains}) AS g (grain, {flags})
+    GROUP BY {", ".join(str(position) for position in range(1, len(KEY_COLUMNS) + 1))}
+)
+INSERT INTO {rollup} ({keys}, count, total)
+SELECT {keys}, count, total FROM counters WHERE count <> 0 OR total <> 0 ORDER BY {keys}
+ON CONFLICT (grain, metric, day, {", ".join(DIMENSIONS)}) DO UPDATE
+SET count = {rollup}.count + EXCLUDED.count, total = {rollup}.total + EXCLUDED.total
+"""
+
+
+def _sql_literal(value: int | str) -> str:
+    return str(value) if isinstance(value, int) else f"'{value}'"
+
+
+_REFRESH = _refresh_sql()
 
 
 def _upsert(deltas: Deltas, *, batch: int = 1000) -> int:
