@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,26 +78,12 @@ def _group_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
 
     for item in items:
         groups = {
-            _shard(str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")), item)
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
             for mark in item.iter_markers("xdist_group")
         }
         suffix = "@" + "_".join(sorted(groups))
         if groups and not item.nodeid.endswith(suffix) and isinstance(getattr(item, "_id", None), NodeId):
             item._id = NodeId.parse(item.nodeid + suffix)
-
-
-# The live tests are split by module into this many groups: each runs in its own worker process with its own
-# servers, so the live tests (most of the suite's time, mostly waiting on servers and the browser) run side by side
-# instead of all in one process while the other idles at the end.
-LIVE_SHARDS = 2
-
-
-def _shard(group: str, item: pytest.Item) -> str:
-    """"live" → "live-0" or "live-1" by the test's module (stable across runs and machines)."""
-    if group != "live":
-        return group
-    module = item.nodeid.split("::", 1)[0]
-    return f"live-{zlib.crc32(module.encode()) % LIVE_SHARDS}"
 
 
 def _test_database_url() -> str:
