@@ -128,6 +128,10 @@ def ai_url(filters: MetricFilters) -> str:
 # --- building blocks ----------------------------------------------------------------------------------------------
 
 
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
 def _days(filters: MetricFilters) -> list[date]:
     return [filters.start + timedelta(days=offset) for offset in range(filters.days)]
 
@@ -137,18 +141,15 @@ def _trend(ctx: Context, key: str, title: str, source: str, lines: dict[str, str
     counts = metrics.daily_counts(ctx.filters, source, lines)
     days = _days(ctx.filters)
     if ctx.filters.days > WEEKLY_AFTER_DAYS:
-        weeks = sorted({day - timedelta(days=day.weekday()) for day in days})
+        weeks = sorted({_monday(day) for day in days})
         labels = tuple(week.isoformat() for week in weeks)
-        series = tuple(
-            Series(
-                label,
-                tuple(
-                    float(sum(n for day, n in counts[metric].items() if day - timedelta(days=day.weekday()) == week))
-                    for week in weeks
-                ),
-            )
-            for metric, label in lines.items()
-        )
+        series = []
+        for metric, label in lines.items():
+            totals = dict.fromkeys(weeks, 0)
+            for day, n in counts[metric].items():
+                totals[_monday(day)] += n
+            series.append(Series(label, tuple(float(totals[week]) for week in weeks)))
+        series = tuple(series)
         return WidgetData(
             key=key, title=title, kind="trend", labels=labels, series=series, drill=drill, note="One point a week."
         )
@@ -221,7 +222,12 @@ def _quotes(prefix: str, **params: str) -> Callable[[MetricFilters], str]:
 
 
 def ticket_headlines(filters: MetricFilters):
-    """Created, solved, backlog: what the numbers read, without the breakdowns the bar charts ask for."""
+    """Created and solved: what those numbers read, without the breakdowns the bar charts ask for, nor the backlog
+    (a sum over every day up to the period's end)."""
+    return metrics.ticket_volume_metrics(filters, breakdowns=(), backlog=False)
+
+
+def ticket_backlog(filters: MetricFilters):
     return metrics.ticket_volume_metrics(filters, breakdowns=())
 
 
@@ -235,7 +241,10 @@ NUMBERS: dict[str, Number] = {
     "tickets_created": Number(volume, "created", _tickets("created"), better=""),
     "tickets_solved": Number(volume, "solved", _tickets("solved")),
     "ticket_backlog": Number(
-        volume, "backlog", lambda f: tickets_url(f, status="unsolved", created_to=f.end.isoformat()), better="down"
+        ticket_backlog,
+        "backlog",
+        lambda f: tickets_url(f, status="unsolved", created_to=f.end.isoformat()),
+        better="down",
     ),
     "sla_adherence": Number(sla, "adherence", _tickets("created", sla="breached"), unit="pct"),
     "first_response_time": Number(sla, "first_response_p50", _tickets("responded"), unit="minutes", better="down"),

@@ -176,11 +176,14 @@ def csat_metrics(filters: MetricFilters) -> CsatMetrics:
 
 
 def ticket_volume_metrics(
-    filters: MetricFilters, *, breakdowns: Iterable[str] = ("channel", "team_id", "category_id")
+    filters: MetricFilters,
+    *,
+    breakdowns: Iterable[str] = ("channel", "team_id", "category_id"),
+    backlog: bool = True,
 ) -> TicketVolumeMetrics:
     """Tickets created and solved in the period, the backlog at its end, and created/solved by channel, team and
-    category (those of `breakdowns`). Two queries and one per breakdown, each on the coarsest grain it can (the
-    backlog sums every day up to the period's end)."""
+    category (those of `breakdowns`). Two queries (one without the backlog, which sums every day up to the period's
+    end) and one per breakdown, each on the coarsest grain it can."""
     rows = _rows(filters, ("created", "solved"))
 
     def breakdown(field: str) -> tuple[Breakdown, ...]:
@@ -199,7 +202,7 @@ def ticket_volume_metrics(
     return TicketVolumeMetrics(
         created=_count(rows, "created"),
         solved=_count(rows, "solved"),
-        backlog=_backlog(filters),
+        backlog=_backlog(filters) if backlog else Figure(None, None),
         by_channel=breakdown("channel") if "channel" in breakdowns else (),
         by_team=breakdown("team_id") if "team_id" in breakdowns else (),
         by_category=breakdown("category_id") if "category_id" in breakdowns else (),

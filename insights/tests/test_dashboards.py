@@ -277,3 +277,12 @@ def test_no_dashboard_request_reads_tickets_leads_quotes_or_runs(client, login, 
         assert client.get(dashboard_url(slug, period="365d")).status_code == 200
     reading = [q["sql"] for q in queries.captured_queries if any(f"FROM {table}" in q["sql"] for table in sources)]
     assert not reading, reading
+
+
+def test_a_long_trend_draws_one_point_a_week_that_adds_up_to_the_period(tickets):
+    year = MetricFilters(start=TODAY - timedelta(days=364), end=TODAY)
+    data = catalog.widget_data("tickets_trend", year)
+    assert data.note == "One point a week." and 52 <= len(data.labels) <= 54
+    created, solved = data.series
+    assert sum(created.values) == catalog.widget_data("tickets_created", year).figure.value == 7
+    assert sum(solved.values) == 4
