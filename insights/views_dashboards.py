@@ -48,13 +48,11 @@ def dashboard(request: HttpRequest, dashboard_slug: str) -> HttpResponse:
     layout = _layout(request, dashboard_slug)
     form = DashboardFilterForm(request.GET)
     filters = form.metric_filters()
-    params = form.params()
     context = {
         "layout": layout,
         "form": form,
         "filters": filters,
-        "params": params,
-        "query": urlencode(params),
+        "query": urlencode(form.params()),
         "panels": dashboard_panels(layout, filters),
         "described": {index: filters_described(form, slot.filters) for index, slot in enumerate(layout.slots)},
         "presets": PRESETS.values(),
