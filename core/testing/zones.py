@@ -12,3 +12,12 @@ EAST_OF_UTC = "Asia/Tokyo"
 def local(zone: ZoneInfo, day: date, hour: int = 0, minute: int = 0) -> datetime:
     """That wall-clock time on `day` in `zone`."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+
+def in_november_2026(moment: datetime | None) -> bool:
+    """Whether `moment` falls on a day of November 2026 in the workspace's time zone (the drill-down tests' range)."""
+    from django.conf import settings
+
+    if moment is None:
+        return False
+    return date(2026, 11, 1) <= moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date() <= date(2026, 11, 30)

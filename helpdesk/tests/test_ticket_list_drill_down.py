@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
+from core.testing.zones import in_november_2026 as in_november
 from core.testing.zones import local
 from customers.tests.factories import ContactFactory, CustomerFactory
 from helpdesk.facade import ticket_rollup_facts
@@ -304,13 +304,6 @@ def _varied_tickets(zone: ZoneInfo) -> None:
             )
 
 
-def _in_november(moment: datetime | None) -> bool:
-    if moment is None:
-        return False
-    day = moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-    return date(2026, 11, 1) <= day <= date(2026, 11, 30)
-
-
 def test_list_counts_equal_the_rollup_facts_counts(client, login, tokyo):
     login("viewer")
     _varied_tickets(tokyo)
@@ -323,26 +316,29 @@ def test_list_counts_equal_the_rollup_facts_counts(client, login, tokyo):
         return sum(1 for fact in facts if keep(fact))
 
     def is_solved(fact) -> bool:  # insights.rollups._ticket's "solved"
-        return fact.status in ("solved", "closed") and fact.solved_at is not None and _in_november(fact.solved_at)
+        return fact.status in ("solved", "closed") and fact.solved_at is not None and in_november(fact.solved_at)
 
     def is_answered(fact) -> bool:  # its "csat"
         return fact.csat_rating is not None and fact.csat_answered_at is not None
 
     cases = [
-        (created, lambda f: _in_november(f.created)),
+        (created, lambda f: in_november(f.created)),
         (solved, is_solved),
-        ({f"responded_{e}": d for e, d in NOVEMBER.items()}, lambda f: _in_november(f.first_responded_at)),
-        ({f"csat_{e}": d for e, d in NOVEMBER.items()}, lambda f: is_answered(f) and _in_november(f.csat_answered_at)),
+        ({f"responded_{e}": d for e, d in NOVEMBER.items()}, lambda f: in_november(f.first_responded_at)),
+        (
+            {f"csat_{e}": d for e, d in NOVEMBER.items()},
+            lambda f: is_answered(f) and in_november(f.csat_answered_at),
+        ),
         (
             {f"csat_{e}": d for e, d in NOVEMBER.items()} | {"rating": "5"},
-            lambda f: is_answered(f) and f.csat_rating == 5 and _in_november(f.csat_answered_at),
+            lambda f: is_answered(f) and f.csat_rating == 5 and in_november(f.csat_answered_at),
         ),
-        (created | {"sla": "breached"}, lambda f: _in_november(f.created) and f.sla_tracked and f.sla_breached),
-        (created | {"tier": "enterprise"}, lambda f: _in_november(f.created) and f.customer_tier == "enterprise"),
+        (created | {"sla": "breached"}, lambda f: in_november(f.created) and f.sla_tracked and f.sla_breached),
+        (created | {"tier": "enterprise"}, lambda f: in_november(f.created) and f.customer_tier == "enterprise"),
         (solved | {"team": str(team)}, lambda f: is_solved(f) and f.team_id == team),
         (solved | {"priority": "urgent"}, lambda f: is_solved(f) and f.priority == "urgent"),
         (solved | {"csat": "answered"}, lambda f: is_solved(f) and is_answered(f)),
     ]
     for params, keep in cases:
         assert total(client, params) == counted(keep), params
-    assert counted(is_solved) > 0 and counted(lambda f: is_answered(f) and _in_november(f.csat_answered_at)) > 0
+    assert counted(is_solved) > 0 and counted(lambda f: is_answered(f) and in_november(f.csat_answered_at)) > 0

@@ -8,13 +8,11 @@ import random
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
-from core.testing.zones import local
+from core.testing.zones import in_november_2026, local
 from leads import views_lists
 from leads.facade import lead_rollup_facts
 from leads.models import Lead, LeadSavedView
@@ -154,12 +152,6 @@ def test_api_list_takes_the_same_parameters(client, login, stages, tokyo):
 # --- The list counts what the dashboard counts ----------------------------------------------------------------
 
 
-def _in_november(moment: datetime | None) -> bool:
-    if moment is None:
-        return False
-    return date(2026, 11, 1) <= moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date() <= date(2026, 11, 30)
-
-
 def test_list_counts_equal_the_rollup_facts_counts(client, login, stages, tokyo):
     login("viewer")
     chance = random.Random(20261130)
@@ -184,20 +176,20 @@ def test_list_counts_equal_the_rollup_facts_counts(client, login, stages, tokyo)
     owner = owners[0].pk
 
     def won(fact) -> bool:  # insights.rollups._lead's "lead_won"
-        return fact.stage_kind == "won" and fact.won_at is not None and _in_november(fact.won_at)
+        return fact.stage_kind == "won" and fact.won_at is not None and in_november_2026(fact.won_at)
 
     def lost(fact) -> bool:
-        return fact.stage_kind == "lost" and fact.lost_at is not None and _in_november(fact.lost_at)
+        return fact.stage_kind == "lost" and fact.lost_at is not None and in_november_2026(fact.lost_at)
 
     created = {f"created_{end}": day for end, day in NOVEMBER.items()}
     cases = [
-        (created, lambda f: _in_november(f.created)),
+        (created, lambda f: in_november_2026(f.created)),
         ({f"won_{end}": day for end, day in NOVEMBER.items()}, won),
         ({f"lost_{end}": day for end, day in NOVEMBER.items()}, lost),
-        (created | {"currency": "EUR"}, lambda f: _in_november(f.created) and f.currency == "EUR"),
-        (created | {"owner": str(owner)}, lambda f: _in_november(f.created) and f.owner_id == owner),
-        (created | {"owner": "none"}, lambda f: _in_november(f.created) and f.owner_id is None),
-        (created | {"source": "referral"}, lambda f: _in_november(f.created) and f.source == "referral"),
+        (created | {"currency": "EUR"}, lambda f: in_november_2026(f.created) and f.currency == "EUR"),
+        (created | {"owner": str(owner)}, lambda f: in_november_2026(f.created) and f.owner_id == owner),
+        (created | {"owner": "none"}, lambda f: in_november_2026(f.created) and f.owner_id is None),
+        (created | {"source": "referral"}, lambda f: in_november_2026(f.created) and f.source == "referral"),
         (
             {f"won_{end}": day for end, day in NOVEMBER.items()} | {"currency": "USD", "status": "won"},
             lambda f: won(f) and f.currency == "USD",

@@ -8,14 +8,12 @@ import random
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from core.testing.zones import local
+from core.testing.zones import in_november_2026, local
 from quotes import views
 from quotes.facade import quote_rollup_facts
 from quotes.models import Quote
@@ -139,12 +137,6 @@ def test_api_list_takes_the_same_parameters(client, login, tokyo):
 # --- The list counts what the dashboard counts ----------------------------------------------------------------
 
 
-def _in_november(moment: datetime | None) -> bool:
-    if moment is None:
-        return False
-    return date(2026, 11, 1) <= moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date() <= date(2026, 11, 30)
-
-
 def test_list_counts_equal_the_rollup_facts_counts(client, login, tokyo):
     login("viewer")
     chance = random.Random(20261130)
@@ -170,18 +162,18 @@ def test_list_counts_equal_the_rollup_facts_counts(client, login, tokyo):
 
     def answered(fact, status: str | None = None) -> bool:  # insights.rollups._quote's quote_<status>
         statuses = (status,) if status else ("accepted", "declined", "expired")
-        return fact.status in statuses and fact.closed_at is not None and _in_november(fact.closed_at)
+        return fact.status in statuses and fact.closed_at is not None and in_november_2026(fact.closed_at)
 
     created = {f"created_{end}": day for end, day in NOVEMBER.items()}
     answers = {f"answered_{end}": day for end, day in NOVEMBER.items()}
     cases = [
-        (created, lambda f: _in_november(f.created)),
-        ({f"sent_{end}": day for end, day in NOVEMBER.items()}, lambda f: _in_november(f.sent_at)),
+        (created, lambda f: in_november_2026(f.created)),
+        ({f"sent_{end}": day for end, day in NOVEMBER.items()}, lambda f: in_november_2026(f.sent_at)),
         (answers, answered),
         (answers | {"status": "accepted"}, lambda f: answered(f, "accepted")),
         (answers | {"status": "expired", "currency": "EUR"}, lambda f: answered(f, "expired") and f.currency == "EUR"),
-        (created | {"owner": str(owner)}, lambda f: _in_november(f.created) and f.owner_id == owner),
-        (created | {"owner": "none"}, lambda f: _in_november(f.created) and f.owner_id is None),
+        (created | {"owner": str(owner)}, lambda f: in_november_2026(f.created) and f.owner_id == owner),
+        (created | {"owner": "none"}, lambda f: in_november_2026(f.created) and f.owner_id is None),
     ]
     for params, keep in cases:
         assert client.get(LIST, params).context["page"].total == sum(1 for f in facts if keep(f)), params
