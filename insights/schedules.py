@@ -99,10 +99,18 @@ def may_receive(user) -> bool:
     return user_can(user, "insights.view")
 
 
+def may_open(user, dashboard) -> bool:
+    """Whether `user` can open the custom dashboard a report links to (presets: everyone with insights.view)."""
+    return dashboard is None or dashboard.shared or dashboard.owner_id == user.pk
+
+
 def schedule_recipients(schedule: ReportSchedule) -> list:
-    """The recipients who may receive it today: people deactivated or who lost insights.view are skipped (and stay
-    listed, so the report reaches them again if they get it back)."""
-    return [user for user in schedule.recipients.order_by("email") if may_receive(user)]
+    """The recipients who may receive it today: people deactivated, who lost insights.view, or who can no longer open
+    its dashboard (un-shared since) are skipped, and stay listed, so the report reaches them again if that changes."""
+    dashboard = schedule.dashboard
+    return [
+        user for user in schedule.recipients.order_by("email") if may_receive(user) and may_open(user, dashboard)
+    ]
 
 
 def eligible_recipients() -> QuerySet:

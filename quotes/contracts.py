@@ -20,6 +20,7 @@ class QuoteBrief:
     status: str
     total: Decimal
     currency: str
+    status_label: str = ""
 
 
 @dataclass(frozen=True)

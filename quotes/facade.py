@@ -20,7 +20,14 @@ __all__ = ["pending_quotes_for_customers", "quote_clarifying_questions", "quote_
 
 def _brief(quote: Quote) -> QuoteBrief:
     return QuoteBrief(
-        quote.pk, quote.reference, quote.title, quote.customer_id, quote.status, quote.total, quote.currency
+        quote.pk,
+        quote.reference,
+        quote.title,
+        quote.customer_id,
+        quote.status,
+        quote.total,
+        quote.currency,
+        quote.get_status_display(),
     )
 
 

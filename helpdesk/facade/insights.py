@@ -80,12 +80,13 @@ def ticket_category_counts(*, since: datetime, until: datetime) -> dict[str, int
 
 
 def ticket_brief_rows(ids: Sequence[int]) -> list[tuple[int, str, int, str]]:
-    """(id, subject, customer id, status) of those tickets, newest first."""
-    return list(
-        Ticket.objects.filter(pk__in=list(ids))
-        .order_by("-created", "-id")
-        .values_list("id", "subject", "customer_id", "status")
-    )
+    """(id, subject, customer id, status as people read it) of those tickets, newest first."""
+    rows = Ticket.objects.filter(pk__in=list(ids)).order_by("-created", "-id")
+    labels = dict(Ticket.Status.choices)
+    return [
+        (pk, subject, customer_id, labels.get(status, status))
+        for pk, subject, customer_id, status in rows.values_list("id", "subject", "customer_id", "status")
+    ]
 
 
 def ticket_dimensions() -> TicketDimensions:

@@ -116,6 +116,21 @@ def test_only_active_people_who_still_see_insights_receive_it(agent):
     assert [message.to for message in mail.outbox] == [["agent@example.test"]]
 
 
+def test_a_dashboard_made_private_again_stops_its_report_reaching_the_others(agent):
+    from insights.services import dashboard_create, dashboard_update
+
+    owner = UserFactory(role=Role.ADMIN, email="owner@example.test")
+    dashboard = dashboard_create(owner=owner, name="Team", shared=True)
+    schedule = report_schedule_create(
+        actor=owner, dashboard=str(dashboard.pk), frequency="daily", fmt="html", recipients=[owner, agent]
+    )
+    dashboard_update(dashboard=dashboard, name="Team", shared=False)
+    ReportSchedule.objects.filter(pk=schedule.pk).update(next_due=MONDAY)
+    assert report_email.report_schedules_send_due(now=MONDAY) == 1
+    assert [message.to for message in mail.outbox] == [["owner@example.test"]]
+    assert set(schedule.recipients.all()) == {owner, agent}  # shared again, it reaches the agent again
+
+
 def test_a_failing_send_is_retried_next_run_and_does_not_stop_the_others(agent, monkeypatch):
     failing = ReportScheduleFactory(recipients=[agent], next_due=MONDAY, preset="sales")
     fine = ReportScheduleFactory(recipients=[agent], next_due=MONDAY, preset="owner")

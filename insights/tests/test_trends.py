@@ -187,6 +187,8 @@ def test_a_trend_links_the_open_leads_and_pending_quotes_of_its_companies():
     impact = trends.trend_impact(trend)
     assert [lead.id for lead in impact.open_leads] == [open_lead.pk]
     assert [quote.id for quote in impact.pending_quotes] == [pending.pk]
+    assert impact.pending_quotes[0].status_label == "Sent"
+    assert impact.tickets and {row[3] for row in impact.tickets} <= {"New", "Open", "Pending", "On hold", "Solved"}
     assert impact.pipeline_value == {"USD": 25000.0}
     assert {company.name for company in impact.companies} == {"Acme Robotics", "Globex"}
 
