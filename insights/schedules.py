@@ -108,9 +108,7 @@ def schedule_recipients(schedule: ReportSchedule) -> list:
     """The recipients who may receive it today: people deactivated, who lost insights.view, or who can no longer open
     its dashboard (un-shared since) are skipped, and stay listed, so the report reaches them again if that changes."""
     dashboard = schedule.dashboard
-    return [
-        user for user in schedule.recipients.order_by("email") if may_receive(user) and may_open(user, dashboard)
-    ]
+    return [user for user in schedule.recipients.order_by("email") if may_receive(user) and may_open(user, dashboard)]
 
 
 def eligible_recipients() -> QuerySet:
