@@ -103,7 +103,10 @@ class ContactForm(BootstrapFormMixin, _OwnCopyModelForm):
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Jane Doe"}),
             "title": forms.TextInput(attrs={"placeholder": "Head of Support"}),
-            "email": forms.EmailInput(attrs={"placeholder": "jane@acme.com"}),
+            # Text, not type=email: browsers refuse a non-ASCII local part (jürgen@…) that mail servers accept.
+            "email": forms.TextInput(
+                attrs={"placeholder": "jane@acme.com", "inputmode": "email", "autocomplete": "email"}
+            ),
             "phone": forms.TextInput(attrs={"placeholder": "+1 555 0100", "inputmode": "tel"}),
         }
 

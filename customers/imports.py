@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Q
 from django.db.models.functions import Lower
 
@@ -28,6 +27,7 @@ from core.csv_io import (
     map_header,
     too_long,
 )
+from core.validation import validate_international_email
 
 from .models import Contact, Customer
 from .validators import normalize_domain, normalize_phone, normalize_tags, parse_tier
@@ -233,7 +233,7 @@ def _contact_from_row(values: dict[str, str], context: _ContactContext, messages
     _too_long(messages, "The title", title, 120)
     email = values.get("email", "").lower()
     if email:
-        _check(messages, lambda: validate_email(email))
+        _check(messages, lambda: validate_international_email(email))
     phone = _check(messages, lambda: normalize_phone(values.get("phone", ""))) or ""
     _too_long(messages, "The phone number", phone, 40)
     customer = _contact_customer(values, context, messages)

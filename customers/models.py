@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -9,6 +10,8 @@ from django.db import models
 from django.db.models import Case, F, FloatField, IntegerField, Value, When
 from django.db.models.functions import Coalesce, Lower, Upper
 from django.utils import timezone
+
+from core.validation import validate_international_email
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -124,10 +127,23 @@ class Customer(models.Model):
         return self.name
 
 
+class MailboxFormField(forms.EmailField):
+    default_validators = [validate_international_email]
+
+
+class MailboxField(models.EmailField):
+    """An email address whose local part may be non-ASCII (RFC 6531): mail from `jürgen@…` makes a contact too."""
+
+    default_validators = [validate_international_email]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": MailboxFormField, **kwargs})
+
+
 class Contact(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
+    email = MailboxField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=120, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
 
 from core.uploads import CheckedUpload, upload_check, upload_name_clean
+from core.validation import validate_international_email
 
 TAG = re.compile(r"[^a-z0-9_\-]+")
 MAX_TAGS = 20
@@ -72,7 +72,7 @@ def normalize_addresses(addresses: Iterable[str] | str | None, *, field: str) ->
         if not address:
             continue
         try:
-            validate_email(address)
+            validate_international_email(address)
         except ValidationError:
             raise ValidationError({field: f"{label}: “{address[:100]}” is not an email address."}) from None
         if address not in cleaned:

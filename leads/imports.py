@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 
@@ -33,6 +32,7 @@ from core.csv_io import (
     read_csv,
     too_long,
 )
+from core.validation import validate_international_email
 from customers import facade as customers
 
 from . import selectors, services
@@ -102,7 +102,7 @@ def _lead_from_row(values: dict[str, str], context: _Context, messages: list[str
         too_long(messages, label, values.get(name, ""), limit)
     email = values.get("contact_email", "").lower()
     if email:
-        check_cell(messages, lambda: validate_email(email))
+        check_cell(messages, lambda: validate_international_email(email))
     lead = {
         "title": title,
         "company_name": values.get("company_name", ""),

@@ -60,6 +60,12 @@ def test_a_known_address_is_found_in_any_case_and_nothing_is_written():
     assert Contact.objects.count() == 1
 
 
+@pytest.mark.parametrize("email", ["jürgen@kunde.test", "用户@例子.test", "josé.núñez@empresa.test"])
+def test_an_address_with_a_non_ascii_local_part_makes_a_contact(email):
+    contact = facade.contact_for_email(email=email)
+    assert Contact.objects.get().email == contact.email == email
+
+
 def test_a_new_address_joins_the_customer_with_its_web_domain():
     globex = CustomerFactory(domain="globex.test")
     assert facade.contact_for_email(email="bob@GLOBEX.test").customer == globex

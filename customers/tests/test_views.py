@@ -320,6 +320,17 @@ def test_contact_create_rejects_a_duplicate_email_at_the_same_customer(client, l
     assert Contact.objects.count() == 1
 
 
+def test_contact_create_takes_a_non_ascii_local_part_and_refuses_a_broken_address(client, login):
+    login("agent")
+    customer = CustomerFactory()
+
+    client.post(url("contact_create", customer.pk), {"name": "Jürgen", "email": "Jürgen@kunde.test"}, **htmx())
+    refused = client.post(url("contact_create", customer.pk), {"name": "X", "email": "jürgen@@kunde"}, **htmx())
+
+    assert customer.contacts.get().email == "jürgen@kunde.test"
+    assert "Enter a valid email address." in refused.content.decode()
+
+
 def test_contact_edit_and_delete(client, login):
     login("agent")
     contact = ContactFactory(name="Jane", title="CTO")

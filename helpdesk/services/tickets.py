@@ -13,13 +13,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.uploads import CheckedUpload
-from core.validation import required_text, valid_choice
+from core.validation import required_text, valid_choice, validate_international_email
 from customers.facade import Contact, contact_for_email
 
 from .. import live, outgoing, webhook_events
@@ -165,7 +164,7 @@ def ticket_create(
 def _requester(email: str, name: str, actor) -> Contact:
     email = email.strip()
     try:
-        validate_email(email)
+        validate_international_email(email)
     except ValidationError as error:
         raise ValidationError({"requester_email": f"“{email}” is not an email address."}) from error
     return contact_for_email(email=email, name=name, actor=actor)

@@ -19,12 +19,12 @@ from email.utils import getaddresses
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from core.outbox import enqueue_on_commit
 from core.uploads import upload_name_clean
+from core.validation import validate_international_email
 
 from ..contracts import EmailAttachment, EmailDelivery
 from ..models import Mailbox, OutboundEmail
@@ -46,7 +46,7 @@ def addresses_parse(text: str | Sequence[str], *, field: str = "to") -> list[str
         if not address and not name:
             continue
         try:
-            validate_email(address)
+            validate_international_email(address)
         except ValidationError:
             shown = address or name
             raise ValidationError({field: f"“{shown}” is not an email address."}, code="bad_address") from None

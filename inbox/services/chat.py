@@ -18,11 +18,11 @@ from dataclasses import asdict, replace
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from core.realtime import group_name, group_send_bounded
+from core.validation import validate_international_email
 from helpdesk import facade as helpdesk
 from helpdesk.contracts import OutgoingMessage, ThreadEntry
 
@@ -95,7 +95,7 @@ def _clean_email(email: str) -> str:
     email = (email or "").strip().lower()
     if email:
         try:
-            validate_email(email)
+            validate_international_email(email)
         except ValidationError:
             raise ValidationError({"email": "Enter a valid email address."}) from None
     return email

@@ -26,6 +26,18 @@ def test_a_received_message_is_stored_whole_and_opens_a_ticket(django_capture_on
     assert (ticket.subject, ticket.channel, ticket.requester.email) == ("Printer on fire", "email", "ann@customer.test")
 
 
+def test_a_sender_with_a_non_ascii_local_part_becomes_a_contact(django_capture_on_commit_callbacks):
+    # SMTPUTF8 mail (RFC 6531) carries the address raw in UTF-8, as Gmail and Outlook send it.
+    raw = raw_email(sender="jürgen@kunde.test", subject="Drucker brennt")
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound, created = inbound_receive(raw=raw, source="imap")
+
+    inbound.refresh_from_db()
+    assert created and inbound.status == InboundEmail.Status.IMPORTED, inbound.reason
+    ticket = Ticket.objects.get(pk=inbound.ticket_id)
+    assert (ticket.requester.email, ticket.requester.customer.domain) == ("jürgen@kunde.test", "kunde.test")
+
+
 def test_the_same_message_received_twice_is_stored_once(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first, _ = inbound_receive(raw=raw_email(), source="imap")
