@@ -537,8 +537,9 @@ def _chosen_macro(request: HttpRequest, form: ReplyForm) -> Macro | None:
 
 def _macro_panel(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> dict[str, Any]:
     """A composer sent back with errors keeps its macro panel (and the macro's hidden field)."""
-    macro_id = form.cleaned_data.get("macro") if hasattr(form, "cleaned_data") else None
-    if not macro_id:
+    # From the posted data: an error on the macro takes it out of cleaned_data.
+    macro_id = str(form.data.get("macro", "")).strip()
+    if not macro_id.isdigit():
         return {}
     try:
         macro = macro_selectors.macro_get(user=request.user, macro_id=macro_id)
