@@ -15,7 +15,7 @@ def test_render_substitutes_nested_values():
 
 
 def test_render_uses_default_for_a_missing_or_empty_value():
-    text = '{{ agent.name|default:"The team" }} / {{ nobody.here|default:\'x\' }} / [{{ ticket.nope }}]'
+    text = "{{ agent.name|default:\"The team\" }} / {{ nobody.here|default:'x' }} / [{{ ticket.nope }}]"
     assert placeholders_render(text, CONTEXT) == "The team / x / []"
 
 

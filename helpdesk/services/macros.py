@@ -67,7 +67,7 @@ def reply_text_check(text: str) -> str:
     return text
 
 
-def _stored(steps: Sequence[ticket_actions.Step]) -> list[dict[str, Any]]:
+def actions_stored(steps: Sequence[ticket_actions.Step]) -> list[dict[str, Any]]:
     """Checked actions in the one shape macros keep: ids as strings, tags as lists, no value where none is taken."""
     stored = []
     for step in steps:
@@ -89,7 +89,7 @@ def _cleaned(
         ("name", lambda: required_text(name, field="name", label="The name", limit=MAX_NAME)),
         ("description", lambda: (description or "").strip()[:MAX_DESCRIPTION]),
         ("reply_text", lambda: reply_text_check(reply_text)),
-        ("actions", lambda: _stored(ticket_actions.actions_clean(actions))),
+        ("actions", lambda: actions_stored(ticket_actions.actions_clean(actions))),
         ("visibility", lambda: valid_choice(visibility, Macro.Visibility, "visibility")),
     )
     for field, check in checks:

@@ -241,6 +241,8 @@ def test_the_macros_actions_are_applied_when_the_reply_is_sent(client, login):
     assert (ticket.status, ticket.tags) == ("pending", ["billing"])
     assert TicketMessage.objects.get(ticket=ticket).body == "Hi Hank"
     assert macro.usage_count == 1 and MacroUse.objects.get().user == agent
+    page = client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+    assert f"by macro #{macro.pk}" in page  # the history says what made the change
 
 
 def test_the_status_the_agent_sends_with_wins_over_the_macros(client, login):
