@@ -1,6 +1,7 @@
 """Macros in a browser: an agent types `/` in the reply box, narrows the list, closes it with Escape, opens it
 again, picks a macro with the keyboard, sees what it will change, and sends with Ctrl+Enter: the reply has the
-requester's first name, and the ticket's status and tags changed."""
+requester's first name, and the ticket's status and tags changed. And the macro menu: actions only, previewed,
+applied without reloading the page."""
 
 from __future__ import annotations
 
@@ -83,4 +84,42 @@ def test_an_agent_applies_a_macro_with_slash(live_stack, live_data, browser):
     assert status == "pending" and "billing" in tags
     assert text.startswith("Hi Hank,")
     assert (usage, uses) == (4, 1)
+    assert problems == []
+
+
+def test_the_macro_menu_applies_actions_without_a_reply_and_keeps_the_reply_being_written(
+    live_stack, live_data, browser
+):
+    from helpdesk.models import Macro, Ticket
+    from helpdesk.tests.factories import MacroFactory, TicketFactory
+
+    agent = live_data.create_user("agent", name="Ada Lovelace")
+    marker = f"m{uuid.uuid4().hex[:8]}"
+
+    def rows():
+        ticket = TicketFactory(subject=f"Invoice twice {marker}", status="open")
+        MacroFactory(
+            name=f"Urgent {marker}",
+            reply_text="",
+            actions=[{"type": "set_priority", "value": "urgent"}, {"type": "add_note", "value": "Escalated **now**"}],
+        )
+        return ticket.pk
+
+    ticket_id = live_data.run(rows)
+    live_data.add_cleanup(lambda: Macro.objects.filter(name__endswith=marker).delete())
+    page = new_page(browser)
+    problems = watch_page_errors(page)
+    sign_in(page, live_stack, agent, next_path=f"/tickets/{ticket_id}/")
+    page.locator("[data-testid=composer-body]").fill("half-written reply")
+    page.locator("[data-testid=macro-menu]").click()
+    page.locator("[data-testid=macro-menu-item]").filter(has_text=marker).click()
+    expect(page.locator("[data-testid=macro-apply-panel]")).to_contain_text(
+        "set priority to Urgent, add an internal note"
+    )
+    page.locator("[data-testid=macro-apply-confirm]").click()
+    expect(page.locator("[data-testid=macro-apply-panel]")).to_have_count(0)
+    expect(page.locator("#toasts")).to_contain_text(f"Applied the macro “Urgent {marker}” (2 changes).")
+    expect(page.locator("#ticket-thread")).to_contain_text("Escalated now")
+    expect(page.locator("[data-testid=composer-body]")).to_have_value("half-written reply")
+    assert live_data.run(lambda: Ticket.objects.get(pk=ticket_id).priority) == "urgent"
     assert problems == []

@@ -306,7 +306,10 @@ def test_the_macro_menu_previews_then_applies_without_a_reply(client, login):
 
     response = client.post(url("macro_apply", ticket.pk, macro.pk), HTTP_HX_REQUEST="true")
 
-    assert response.status_code == 200 and response["HX-Redirect"] == reverse("tickets:ticket_detail", args=[ticket.pk])
+    # The page keeps what the agent is writing: its header and thread come back in place, the panel goes.
+    assert response.status_code == 200 and response["HX-Retarget"] == "#ticket-header-slot"
+    html = response.content.decode()
+    assert 'id="ticket-header"' in html and '<div id="macro-apply-panel" aria-live="polite"' in html
     ticket.refresh_from_db()
     macro.refresh_from_db()
     assert ticket.priority == "urgent" and macro.usage_count == 1

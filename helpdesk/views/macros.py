@@ -12,9 +12,11 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from accounts.permissions import capability_required
 from accounts.roles import user_can
@@ -310,5 +312,12 @@ def macro_apply(request: HttpRequest, ticket_id: int, macro_id: int) -> HttpResp
             return render_partial(request, COMPOSER_TEMPLATE, "macro-apply-panel", context)
         changed = len(result.changes) + result.note_added
         messages.success(request, f"Applied the macro “{macro.name}” ({changed} change{'s' if changed != 1 else ''}).")
-        return hx_redirect(request, reverse("tickets:ticket_detail", args=[ticket.pk]))
+        if not request.htmx:
+            return redirect("tickets:ticket_detail", ticket_id=ticket.pk)
+        # The header, thread and SLA card as they are now, without reloading the page: a reply being written stays.
+        from .tickets import header_and_thread  # helpdesk.views.tickets imports this module
+
+        response = header_and_thread(request, _ticket_or_404(ticket.pk))
+        response.content += render_to_string(f"{COMPOSER_TEMPLATE}#macro-apply-slot", {"oob": True}).encode()
+        return retarget(reswap(response, "innerHTML"), "#ticket-header-slot")
     return render_partial(request, COMPOSER_TEMPLATE, "macro-apply-panel", panel_context(request, ticket, macro))

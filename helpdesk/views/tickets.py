@@ -408,6 +408,11 @@ def _header_and_thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> Ht
     return HttpResponse(header + thread + _side_oob(request, ticket, status_hint=True))
 
 
+def header_and_thread(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    """For another view of the ticket page that changed the ticket (a macro applied from the menu)."""
+    return _header_and_thread(request, ticket)
+
+
 def _side_oob(request: HttpRequest, ticket: Ticket, *, status_hint: bool) -> str:
     """The SLA card and (for editors, whose page has the composer it sits in) the status hint, out of band."""
     context = {"ticket": ticket, "oob": True}
