@@ -323,3 +323,21 @@ def test_placeholder_context_is_plain_strings_of_the_ticket_and_agent(agent):
     assert context["agent"] == {"name": "Ann Lee", "first_name": "Ann"}
     assert context["workspace"]["name"]
     assert "ticket.requester.first_name" in facade.TICKET_PLACEHOLDERS
+
+
+def test_a_note_by_the_system_shows_as_automation_in_markdown_and_history_names_the_rule(client, login):
+    from django.urls import reverse
+
+    login("agent")
+    ticket = TicketFactory()
+    apply(
+        ticket,
+        [{"type": "set_priority", "value": "high"}, {"type": "add_note", "value": "Checked the **invoice**."}],
+        actor=None,
+        source="rule:12",
+    )
+
+    html = client.get(reverse("tickets:ticket_detail", args=[ticket.pk])).content.decode()
+
+    assert ">Automation</span>" in html and "<strong>invoice</strong>" in html
+    assert "by automation rule #12" in html  # the priority change's history entry
