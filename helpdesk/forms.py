@@ -313,6 +313,8 @@ class ReplyForm(BootstrapFormMixin, forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Keep status"), *Ticket.Status.choices])
     attachments = MultipleFileField(label="Attachments")
     ai_run_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # The macro chosen with `/` (its panel's hidden field): its actions are applied when this message is sent.
+    macro = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     # A public reply's recipients, addresses separated by commas (the service checks them). A form without the
     # boxes (a chat or SMS ticket, an old page) leaves them out: the requester and the ticket's CCs.
     to = forms.CharField(required=False, max_length=5000, label="To")

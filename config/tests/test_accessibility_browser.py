@@ -25,7 +25,15 @@ MEMBER_PAGES = [
     "/kb/",
     "/kb/{article}/",
 ]
-WRITER_PAGES = ["/tickets/new/", "/customers/new/", "/customers/contacts/", "/kb/new/", "/kb/categories/"]
+WRITER_PAGES = [
+    "/tickets/new/",
+    "/tickets/macros/",
+    "/tickets/macros/new/",
+    "/customers/new/",
+    "/customers/contacts/",
+    "/kb/new/",
+    "/kb/categories/",
+]
 MANAGER_PAGES = [
     "/people/",
     "/people/teams/",

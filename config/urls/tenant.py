@@ -24,6 +24,7 @@ urlpatterns = [
     path("q/", include("quotes.urls_public")),  # the customer's quote link (quotes.public.PUBLIC_PATH)
     path("tickets/", include("helpdesk.urls.tickets")),
     path("tickets/", include("helpdesk.urls.ticket_ai")),
+    path("tickets/", include("helpdesk.urls.macros")),
     path("kb/", include("helpdesk.urls.kb")),
     path("help/", include("helpdesk.urls.help_center")),
     path("settings/helpdesk/", include("helpdesk.urls.helpdesk_settings")),

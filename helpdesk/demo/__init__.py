@@ -30,6 +30,7 @@ from customers.facade import contact_requester_rows
 from ..models import Article, ArticleCategory, SatisfactionSurvey, Ticket, TicketEvent, TicketMessage
 from ..services.kb import articles_reindex
 from .articles import ARTICLES, SECTIONS, article_body
+from .macros import ensure_macros
 from .setup import ensure_setup
 from .tickets import HISTORY_DAYS, Plan, Planner, Report, Requester
 
@@ -71,6 +72,7 @@ def seed_helpdesk(
         return DemoSummary()
     # One generator per part: the tickets come out the same whether or not the configuration existed already.
     setup = ensure_setup(agents=agents, rng=random.Random(seed), today=now.date())
+    ensure_macros(agents=agents, teams=setup.teams, rng=random.Random(seed + 3), now=now)
     written = seed_articles(author=agents[0], rng=random.Random(seed + 1), now=now) if articles else 0
     added = (0, 0, 0)
     requesters = requester_pool()
@@ -108,6 +110,7 @@ def seed_reported_tickets(
         return 0
     rng = random.Random(seed)
     setup = ensure_setup(agents=agents, rng=random.Random(seed), today=now.date())
+    ensure_macros(agents=agents, teams=setup.teams, rng=random.Random(seed + 3), now=now)
     requesters = {requester.contact_id: requester for requester in requester_pool()}
     planned = [
         Report(

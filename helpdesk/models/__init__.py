@@ -4,6 +4,7 @@ from .csat import SatisfactionSurvey
 from .drafts import TicketDraft
 from .help_center import DeflectionEvent, HelpSignInLink
 from .kb import Article, ArticleCategory
+from .macros import Macro, MacroUse
 from .settings import HelpdeskSettings
 from .sla import SLAPolicy, SLARiskModel
 from .teams import AgentProfile, BusinessCalendar, BusinessHours, Holiday, Skill, Team
@@ -23,6 +24,8 @@ __all__ = [
     "HelpSignInLink",
     "HelpdeskSettings",
     "Holiday",
+    "Macro",
+    "MacroUse",
     "SLAPolicy",
     "SLARiskModel",
     "SatisfactionSurvey",

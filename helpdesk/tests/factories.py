@@ -19,6 +19,8 @@ from helpdesk.models import (
     HelpdeskSettings,
     HelpSignInLink,
     Holiday,
+    Macro,
+    MacroUse,
     SatisfactionSurvey,
     SavedView,
     Skill,
@@ -228,3 +230,21 @@ class HelpSignInLinkFactory(factory.django.DjangoModelFactory):
 
     contact = factory.SubFactory(ContactFactory)
     digest = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class MacroFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Macro
+
+    name = factory.Sequence(lambda n: f"Macro {n}")
+    reply_text = "Hi {{ ticket.requester.first_name }},\n\nThanks for waiting."
+    actions = factory.LazyFunction(lambda: [{"type": "set_status", "value": "pending"}])
+    visibility = Macro.Visibility.SHARED
+
+
+class MacroUseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MacroUse
+
+    macro = factory.SubFactory(MacroFactory)
+    ticket = factory.SubFactory(TicketFactory)

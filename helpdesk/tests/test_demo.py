@@ -195,3 +195,17 @@ def test_demo_history_meets_its_sla_and_csat_targets_in_the_large(agents, now):
     assert in_hours / len(replies) > 0.97
     texts = {(plan.ticket.subject, plan.ticket.original_description) for plan in plans}
     assert len(texts) == len(plans)
+
+
+def test_seed_helpdesk_adds_useful_macros_once(agents, now):
+    from helpdesk.models import Macro
+
+    seed(agents, now, tickets=0)
+    seed(agents, now, tickets=0)
+
+    shared = Macro.objects.filter(visibility="shared")
+    assert shared.count() == 5 and Macro.objects.filter(visibility="personal").count() == 1
+    assert all(macro.usage_count > 0 for macro in Macro.objects.all())
+    escalate = shared.get(name="Escalate to technical support")
+    team = Team.objects.get(name="Technical support")
+    assert {"type": "assign_team", "value": str(team.pk)} in escalate.actions

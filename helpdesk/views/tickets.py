@@ -47,10 +47,13 @@ from ..forms import (
     TicketEditForm,
     list_query,
 )
-from ..models import Attachment, SavedView, Ticket
+from ..models import Attachment, Macro, SavedView, Ticket
+from ..selectors import macros as macro_selectors
 from ..selectors import tickets as selectors
+from ..services import macros as macro_services
 from ..services import saved_views as saved_view_services
 from ..services import tickets as services
+from . import macros as macro_views
 
 LIST_TEMPLATE = "helpdesk/ticket_list.html"
 DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
@@ -405,6 +408,11 @@ def _header_and_thread(request: HttpRequest, ticket: Ticket, **extra: Any) -> Ht
     return HttpResponse(header + thread + _side_oob(request, ticket, status_hint=True))
 
 
+def header_and_thread(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    """For another view of the ticket page that changed the ticket (a macro applied from the menu)."""
+    return _header_and_thread(request, ticket)
+
+
 def _side_oob(request: HttpRequest, ticket: Ticket, *, status_hint: bool) -> str:
     """The SLA card and (for editors, whose page has the composer it sits in) the status hint, out of band."""
     context = {"ticket": ticket, "oob": True}
@@ -483,31 +491,66 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     opens the next ticket of the agent's list."""
     ticket = _ticket_or_404(ticket_id)
     form = ReplyForm(request.POST, request.FILES)
+    macro = _chosen_macro(request, form) if form.is_valid() else None
     if form.is_valid():
         data = form.cleaned_data
         route = selectors.reply_route(ticket)
         recipients = form.recipients() if route.addresses else {}
         try:
-            message = services.message_add(
-                ticket=ticket,
-                actor=request.user,
-                body=data["body"],
-                kind=data["kind"],
-                attachments=data["attachments"],
-                status=data["status"] or None,
-                ai_run_id=data.get("ai_run_id"),
-                **recipients,
-            )
+            # With a macro: the reply, then the macro's actions, then the status the agent sent with (theirs has the
+            # last word), all or nothing.
+            with transaction.atomic():
+                message = services.message_add(
+                    ticket=ticket,
+                    actor=request.user,
+                    body=data["body"],
+                    kind=data["kind"],
+                    attachments=data["attachments"],
+                    status=None if macro else data["status"] or None,
+                    ai_run_id=data.get("ai_run_id"),
+                    source=macro_services.macro_source(macro) if macro else "",
+                    **recipients,
+                )
+                if macro is not None:
+                    macro_services.macro_apply(macro=macro, ticket=ticket, actor=request.user)
+                    if data["status"]:
+                        services.ticket_status_set(ticket=ticket, status=data["status"], actor=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             if data["then"] == "next":
                 return _to_next(request, ticket, message.kind, data["list"])
             return _replied(request, ticket, message.kind)
+    macro_panel = _macro_panel(request, ticket, form)
     if not request.htmx:
-        return render(request, DETAIL_TEMPLATE, _detail_context(request, ticket, reply_form=form))
-    context = {"ticket": ticket, "reply_form": form, "reply_route": selectors.reply_route(ticket)}
+        return render(request, DETAIL_TEMPLATE, _detail_context(request, ticket, reply_form=form) | macro_panel)
+    context = {"ticket": ticket, "reply_form": form, "reply_route": selectors.reply_route(ticket), **macro_panel}
     return render_partial(request, DETAIL_TEMPLATE, "ticket-composer", context | _capabilities(request.user))
+
+
+def _chosen_macro(request: HttpRequest, form: ReplyForm) -> Macro | None:
+    """The macro the agent chose with `/` (None without one); a macro gone since is an error on the form."""
+    macro_id = form.cleaned_data.get("macro")
+    if not macro_id:
+        return None
+    try:
+        return macro_selectors.macro_get(user=request.user, macro_id=macro_id)
+    except Macro.DoesNotExist:
+        form.add_error(None, "The macro you chose is no longer available: remove it, then send again.")
+        return None
+
+
+def _macro_panel(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> dict[str, Any]:
+    """A composer sent back with errors keeps its macro panel (and the macro's hidden field)."""
+    # From the posted data: an error on the macro takes it out of cleaned_data.
+    macro_id = str(form.data.get("macro", "")).strip()
+    if not macro_id.isdigit():
+        return {}
+    try:
+        macro = macro_selectors.macro_get(user=request.user, macro_id=macro_id)
+    except Macro.DoesNotExist:
+        return {}
+    return {"macro_panel": macro_views.panel_context(request, ticket, macro)}
 
 
 def _to_next(request: HttpRequest, ticket: Ticket, kind: str, list_params: str) -> HttpResponse:
