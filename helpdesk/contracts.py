@@ -228,3 +228,44 @@ class TicketDimensions:
     categories: dict[int, str]
     channels: dict[str, str]
     priorities: dict[str, str]
+
+
+# --- ticket actions ---
+# What macros (helpdesk) and automation rules apply to a ticket through helpdesk.facade.ticket_actions_apply, and
+# the menus their builders offer (helpdesk.facade.ticket_action_specs). See helpdesk/facade/actions.py.
+
+TICKET_ACTION_VALUE_KINDS = ("choice", "user", "team", "tags", "text", "none")
+
+
+@dataclass(frozen=True)
+class TicketActionSpec:
+    """One action a builder may offer: its `type` ("set_status", "assign_team", …), a label for the menu, the kind
+    of value it takes ("choice"|"user"|"team"|"tags"|"text"|"none") and, for choices, users and teams, the
+    workspace's current (value, label) pairs (values are strings: ids for users, teams and categories; tags are
+    suggestions, any tag is accepted)."""
+
+    type: str
+    label: str
+    value_kind: str
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TicketFieldChange:
+    """One field an apply changed (or, in a dry run, would change): `field` is "status", "priority", "type",
+    "category", "team", "assignee" or "tags"; `before` and `after` are what a person reads ("Pending", "Ann Lee",
+    tags joined by ", "; "" for none)."""
+
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class TicketActionResult:
+    """What applying a list of actions changed on one ticket (or would change, in a dry run)."""
+
+    ticket_id: int
+    changes: tuple[TicketFieldChange, ...]
+    note_added: bool

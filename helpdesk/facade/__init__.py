@@ -8,13 +8,23 @@
 - timeline: the helpdesk's entries on the customer timeline;
 - health: batched reads for the customer health score;
 - insights: batched reads for trend detection and churn signals;
-- rollups: one flat fact per ticket for insights' rollups, and `tickets_changed` when one changes.
+- rollups: one flat fact per ticket for insights' rollups, and `tickets_changed` when one changes;
+- actions: the ticket actions macros and automation rules apply (specs, validate, apply or dry run), and a ticket's
+  placeholder values for workspace-written text.
 
 Writes go through helpdesk.services, so validation, cache invalidation and live events always happen.
 """
 
 from ..contracts import outgoing_message, tickets_changed
 from ..outgoing import outgoing_collected
+from .actions import (
+    TICKET_ACTION_TYPES,
+    TICKET_PLACEHOLDERS,
+    ticket_action_specs,
+    ticket_actions_apply,
+    ticket_actions_validate,
+    ticket_placeholder_context,
+)
 from .chat import (
     CHAT_AVAILABLE,
     CHAT_TYPING_SECONDS,
@@ -62,6 +72,8 @@ __all__ = [
     "CHAT_AVAILABLE",
     "CHAT_TYPING_SECONDS",
     "DELIVERY_STATUSES",
+    "TICKET_ACTION_TYPES",
+    "TICKET_PLACEHOLDERS",
     "TIMELINE_KINDS",
     "TIMELINE_SOURCE",
     "TOPIC_SOURCE",
@@ -84,6 +96,9 @@ __all__ = [
     "message_receive",
     "outgoing_collected",
     "outgoing_message",
+    "ticket_action_specs",
+    "ticket_actions_apply",
+    "ticket_actions_validate",
     "ticket_brief_rows",
     "ticket_category_counts",
     "ticket_dimensions",
@@ -91,6 +106,7 @@ __all__ = [
     "ticket_ids_in_window",
     "ticket_mentions",
     "ticket_open",
+    "ticket_placeholder_context",
     "ticket_points",
     "ticket_public_thread",
     "ticket_rollup_facts",

@@ -76,6 +76,25 @@ def _auto_assign(ticket: Ticket) -> AssignmentResult:
     return AssignmentResult(agent=profile.user, team=team, reason=reason)
 
 
+def team_next_agent(ticket: Ticket, team: Team, *, lock: bool = True) -> tuple[AgentProfile | None, str]:
+    """The agent of `team` whose turn it is for this ticket, by the same rules as automatic assignment (available,
+    room, skills, load, then round-robin), and why; None when nobody in the team can take it now. With `lock` the
+    profile row is locked (SKIP LOCKED) for the caller's transaction; a preview passes lock=False."""
+    wanted = _wanted_skills(ticket)
+    candidates = _candidates(team, wanted)
+    if not lock:
+        candidates.query.select_for_update = False
+    profile = candidates.first()
+    if profile is None:
+        return None, _nobody_reason(team)
+    return profile, _picked_reason(profile, team, wanted)
+
+
+def team_agent_picked(profile: AgentProfile) -> None:
+    """Moves the agent to the back of the round-robin line (they just got a ticket)."""
+    AgentProfile.objects.filter(pk=profile.pk).update(last_assigned_at=timezone.now())
+
+
 def _wanted_skills(ticket: Ticket) -> set[str]:
     """Skill names (lower case) this ticket would like: its category's name, its language code and name."""
     wanted = set()

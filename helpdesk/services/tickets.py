@@ -45,6 +45,12 @@ def _event(ticket: Ticket, kind: str, actor=None, **data: Any) -> TicketEvent:
     return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
 
 
+def _source(source: str) -> dict[str, str]:
+    """`source` ("macro:3", "rule:12": what made the change for the actor, or for the system) as event and webhook
+    data; nothing when a person made the change by hand."""
+    return {"source": source} if source else {}
+
+
 def _bump(ticket: Ticket, fields: Iterable[str]) -> None:
     """Saves `fields` and the next version in one UPDATE (the in-memory ticket gets the new version)."""
     ticket.version = F("version") + 1
@@ -175,8 +181,11 @@ def _requester(email: str, name: str, actor) -> Contact:
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor, data: Mapping[str, Any], expected_version: int | None = None) -> Ticket:
-    """Changes the given fields; refuses (StaleTicket) when the ticket moved on since `expected_version`."""
+def ticket_update(
+    *, ticket: Ticket, actor, data: Mapping[str, Any], expected_version: int | None = None, source: str = ""
+) -> Ticket:
+    """Changes the given fields; refuses (StaleTicket) when the ticket moved on since `expected_version`.
+    `source` (here and below) names the macro or rule that made the change, in the history and the webhook."""
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
@@ -193,9 +202,9 @@ def ticket_update(*, ticket: Ticket, actor, data: Mapping[str, Any], expected_ve
     _bump(ticket, changes)
     if "priority" in changes:
         sla.ticket_sla_refresh(ticket)
-    _event(ticket, TicketEvent.Kind.UPDATED, actor, changes=changes)
+    _event(ticket, TicketEvent.Kind.UPDATED, actor, changes=changes, **_source(source))
     live.ticket_changed(ticket, actor=actor, changes=changes)
-    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes)
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, **_source(source))
     return ticket
 
 
@@ -224,7 +233,14 @@ def _display(value: Any) -> Any:
 
 @transaction.atomic
 def ticket_assign(
-    *, ticket: Ticket, assignee, actor, team: Team | None = None, reason: str = "", expected_version: int | None = None
+    *,
+    ticket: Ticket,
+    assignee,
+    actor,
+    team: Team | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+    source: str = "",
 ) -> Ticket:
     """Gives the ticket to `assignee` (None: unassigned) and optionally a team; a new ticket becomes open."""
     _check_version(ticket, expected_version)
@@ -245,14 +261,23 @@ def ticket_assign(
         ticket.status = Ticket.Status.OPEN
         fields.append("status")
     _bump(ticket, fields)
-    _event(ticket, TicketEvent.Kind.ASSIGNED, actor, changes=changes, **({"reason": reason} if reason else {}))
+    _event(
+        ticket,
+        TicketEvent.Kind.ASSIGNED,
+        actor,
+        changes=changes,
+        **({"reason": reason} if reason else {}),
+        **_source(source),
+    )
     live.ticket_assigned(ticket, actor=actor)
-    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes)
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, **_source(source))
     return ticket
 
 
 @transaction.atomic
-def ticket_status_set(*, ticket: Ticket, status: str, actor, expected_version: int | None = None) -> Ticket:
+def ticket_status_set(
+    *, ticket: Ticket, status: str, actor, expected_version: int | None = None, source: str = ""
+) -> Ticket:
     valid_choice(status, Ticket.Status, "status")
     _check_version(ticket, expected_version)
     ticket.refresh_from_db()
@@ -278,11 +303,11 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor, expected_version: i
     _bump(ticket, fields)
     sla.ticket_sla_refresh(ticket)
     kind = TicketEvent.Kind.REOPENED if old in Ticket.DONE_STATUSES and status in Ticket.OPEN_STATUSES else None
-    _event(ticket, kind or TicketEvent.Kind.STATUS, actor, changes={"status": [old, status]})
+    _event(ticket, kind or TicketEvent.Kind.STATUS, actor, changes={"status": [old, status]}, **_source(source))
     ticket_ai.ticket_status_changed(ticket, old=old)  # solved tickets feed "similar solved tickets"
     live.ticket_changed(ticket, actor=actor, changes={"status": [old, status]})
     event = TICKET_SOLVED if status == Ticket.Status.SOLVED else TICKET_UPDATED
-    webhook_events.ticket_event_on_commit(event, ticket, changes={"status": [old, status]})
+    webhook_events.ticket_event_on_commit(event, ticket, changes={"status": [old, status]}, **_source(source))
     return ticket
 
 
@@ -302,6 +327,7 @@ def message_add(
     to: Iterable[str] | str | None = None,
     cc: Iterable[str] | str | None = None,
     bcc: Iterable[str] | str | None = None,
+    source: str = "",
 ) -> TicketMessage:
     """An agent's public reply or internal note; `status` optionally changes the ticket in the same step.
 
@@ -337,14 +363,14 @@ def message_add(
     if kind == TicketMessage.Kind.REPLY:
         sla.ticket_sla_refresh(ticket)
     kind_event = TicketEvent.Kind.REPLIED if kind == TicketMessage.Kind.REPLY else TicketEvent.Kind.NOTED
-    _event(ticket, kind_event, actor, message_id=message.pk)
+    _event(ticket, kind_event, actor, message_id=message.pk, **_source(source))
     live.message_added(ticket, message, actor=actor)
     if kind == TicketMessage.Kind.REPLY:
         outgoing.reply_publish_on_commit(ticket, message)
-        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message)
+        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message, **_source(source))
     ticket_ai.reply_feedback_record(message, actor=actor)  # a reply sent from an AI suggestion rates it
     if status and status != ticket.status:
-        ticket_status_set(ticket=ticket, status=status, actor=actor)
+        ticket_status_set(ticket=ticket, status=status, actor=actor, source=source)
     return message
 
 
