@@ -57,8 +57,13 @@ class ActionOutcome:
     error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "label": self.label, "detail": self.detail,
-                "changes": list(self.changes), "error": self.error}  # fmt: skip
+        return {
+            "action": self.action,
+            "label": self.label,
+            "detail": self.detail,
+            "changes": list(self.changes),
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,9 @@ def validate_actions(actions: Sequence[Mapping[str, Any]], object_type: str) -> 
                     "write {{ ticket.subject }}."
                 )
         cleaned.append({"type": spec.type, **({"value": value} if spec.value_kind != "none" else {})})
+    ticket_actions = [item for item in cleaned if item["type"] not in _REGISTRY]
+    if ticket_actions:
+        _ticket_actions_module().ticket_actions_validate(ticket_actions)
     return cleaned
 
 
@@ -156,8 +164,9 @@ def actions_run(context: ActionContext, actions: Sequence[Mapping[str, Any]]) ->
             outcomes.append(spec.run(context, item.get("value")))
         except Exception as error:  # one action's failure is logged on the run, the others still run
             if not isinstance(error, ValidationError | ai.AIUnavailable):
-                logger.exception("rule %s: %s failed on %s %s", context.rule_id, spec.type, context.object_type,
-                                 context.object_id)  # fmt: skip
+                logger.exception(
+                    "rule %s: %s failed on %s %s", context.rule_id, spec.type, context.object_type, context.object_id
+                )
             outcomes.append(ActionOutcome(spec.type, spec.label, error=_error_text(error)))
     return outcomes
 
@@ -172,9 +181,12 @@ def _ticket_actions(context: ActionContext, actions: list[Mapping[str, Any]]) ->
     label = "Change the ticket"
     try:
         result = _ticket_actions_module().ticket_actions_apply(
-            ticket_id=context.object_id, actions=actions, actor_id=None, source=context.source,
+            ticket_id=context.object_id,
+            actions=actions,
+            actor_id=None,
+            source=context.source,
             dry_run=context.dry_run,
-        )  # fmt: skip
+        )
     except Exception as error:
         if not isinstance(error, ValidationError):
             logger.exception("rule %s: ticket actions failed on #%s", context.rule_id, context.object_id)
@@ -208,8 +220,13 @@ def _send_email(context: ActionContext, value: Mapping[str, Any]) -> ActionOutco
     recipients = inbox.email_addresses_parse(to)
     if context.dry_run:
         return ActionOutcome("send_email", "Send an email", detail=f"Would email {', '.join(recipients)}: {subject}")
-    inbox.email_queue(to=recipients, subject=subject, body=body, kind="automation",
-                      reference=f"automation:{context.rule_id}:{context.object_type}:{context.object_id}")  # fmt: skip
+    inbox.email_queue(
+        to=recipients,
+        subject=subject,
+        body=body,
+        kind="automation",
+        reference=f"automation:{context.rule_id}:{context.object_type}:{context.object_id}",
+    )
     return ActionOutcome("send_email", "Send an email", detail=f"Emailed {', '.join(recipients)}: {subject}")
 
 
@@ -225,13 +242,19 @@ def _send_sms(context: ActionContext, value: Mapping[str, Any]) -> ActionOutcome
 
 def _call_webhook(context: ActionContext, value: Any) -> ActionOutcome:
     subscription_id = int(value.get("webhook") if isinstance(value, Mapping) else value)
-    data = {"rule_id": context.rule_id, "trigger": context.event, "object_type": context.object_type,
-            "object_id": context.object_id, context.object_type: dict(context.record)}  # fmt: skip
+    data = {
+        "rule_id": context.rule_id,
+        "trigger": context.event,
+        "object_type": context.object_type,
+        "object_id": context.object_id,
+        context.object_type: dict(context.record),
+    }
     if context.dry_run:
         return ActionOutcome("call_webhook", "Call a webhook", detail=f"Would call webhook {subscription_id}")
     ticket_id = context.object_id if context.object_type == TICKET else None
-    delivery = inbox.webhook_send(subscription_id=subscription_id, event="automation.rule", data=_json(data),
-                                  ticket_id=ticket_id)  # fmt: skip
+    delivery = inbox.webhook_send(
+        subscription_id=subscription_id, event="automation.rule", data=_json(data), ticket_id=ticket_id
+    )
     return ActionOutcome("call_webhook", "Call a webhook", detail=f"Webhook delivery {delivery} queued")
 
 
@@ -261,8 +284,11 @@ def _ai_draft(context: ActionContext, value: Any) -> ActionOutcome:
         return ActionOutcome("ai_draft_reply", "AI: draft a reply for review", detail="Would draft a reply")
     text = helpdesk_automation.ticket_reply_draft(ticket_id=context.object_id)
     if text is None:
-        return ActionOutcome("ai_draft_reply", "AI: draft a reply for review",
-                             detail="Nothing in the knowledge base matched well enough to draft from.")  # fmt: skip
+        return ActionOutcome(
+            "ai_draft_reply",
+            "AI: draft a reply for review",
+            detail="Nothing in the knowledge base matched well enough to draft from.",
+        )
     return ActionOutcome("ai_draft_reply", "AI: draft a reply for review", detail="Draft ready for an agent to review")
 
 
@@ -291,12 +317,23 @@ def _ai_improve(context: ActionContext, value: Any) -> ActionOutcome:
     rewrite = ai.rewrite(helpdesk_automation.ticket_text(context.object_id), style="ticket")
     if getattr(rewrite, "nothing_to_improve", False):
         return ActionOutcome("ai_improve_description", label, detail="Nothing to improve.")
-    return _note(context, f"**Suggested description** (for an agent to review)\n\n{rewrite.text}", label,
-                 "ai_improve_description")  # fmt: skip
+    return _note(
+        context,
+        f"**Suggested description** (for an agent to review)\n\n{rewrite.text}",
+        label,
+        "ai_improve_description",
+    )
 
 
-LANGUAGES = (("en", "English"), ("de", "German"), ("fr", "French"), ("es", "Spanish"), ("it", "Italian"),
-             ("nl", "Dutch"), ("pt", "Portuguese"))  # fmt: skip
+LANGUAGES = (
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+    ("pt", "Portuguese"),
+)
 
 for _action in (
     ActionType("send_email", "Send an email", "email", ALL_OBJECTS, _send_email, group="Messages"),

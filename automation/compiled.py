@@ -47,7 +47,9 @@ _PROCESS: dict[str, RuleSet] = {}
 
 
 def rules_changed() -> None:
-    """Every process recompiles this workspace's rules at its next event (after this transaction commits)."""
+    """Every process recompiles this workspace's rules at its next event: now (this process, inside the transaction,
+    e.g. a dry run of what was just saved) and again once the transaction commits (everyone else)."""
+    cache.set(STAMP_KEY, uuid.uuid4().hex, None)
     transaction.on_commit(lambda: cache.set(STAMP_KEY, uuid.uuid4().hex, None))
 
 

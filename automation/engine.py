@@ -68,9 +68,16 @@ class Event:
     occurred_at: datetime = field(default_factory=timezone.now)
 
     def task_kwargs(self) -> dict[str, Any]:
-        return {"event": self.name, "object_type": self.object_type, "object_id": self.object_id, "key": self.key,
-                "changed": list(self.changed), "source": self.source, "depth": self.depth,
-                "occurred_at": self.occurred_at.isoformat()}  # fmt: skip
+        return {
+            "event": self.name,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "key": self.key,
+            "changed": list(self.changed),
+            "source": self.source,
+            "depth": self.depth,
+            "occurred_at": self.occurred_at.isoformat(),
+        }
 
 
 def event_queue(
@@ -83,8 +90,9 @@ def event_queue(
     running = _running_depth.get()
     depth = 0 if running is None else running + 1
     if depth > MAX_DEPTH:
-        logger.warning("automation: %s on %s %s not evaluated: rule chain deeper than %s", name, object_type,
-                       object_id, MAX_DEPTH)  # fmt: skip
+        logger.warning(
+            "automation: %s on %s %s not evaluated: rule chain deeper than %s", name, object_type, object_id, MAX_DEPTH
+        )
         return None
     event = Event(name, object_type, int(object_id), changed=tuple(changed), source=source or "", depth=depth)
     from .tasks import automation_event_task
@@ -110,8 +118,14 @@ def event_process(event: Event, *, now: datetime | None = None) -> list[RuleRun]
             continue
         if not _claim(rule, event_key=event.key, object_type=event.object_type, object_id=event.object_id):
             continue
-        run = rule_fire(rule, event=event.name, object_type=event.object_type, object_id=event.object_id,
-                        record=record, depth=event.depth)  # fmt: skip
+        run = rule_fire(
+            rule,
+            event=event.name,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            record=record,
+            depth=event.depth,
+        )
         runs.append(run)
         if run.changes and any(line.get("changes") for line in run.changes):
             # Later rules see the object as this one left it.
@@ -124,8 +138,13 @@ def _claim(rule: CompiledRule, *, object_type: str, object_id: int, event_key: s
     """Writes the ledger row; False when this rule already fired for this event (or object and period)."""
     try:
         with transaction.atomic():
-            RuleFiring.objects.create(rule_id=rule.id, event_key=event_key, object_type=object_type,
-                                      object_id=object_id, period_key=period_key)  # fmt: skip
+            RuleFiring.objects.create(
+                rule_id=rule.id,
+                event_key=event_key,
+                object_type=object_type,
+                object_id=object_id,
+                period_key=period_key,
+            )
         return True
     except IntegrityError:
         return False
@@ -152,8 +171,15 @@ def rule_fire(
     started = time.perf_counter()
     token = _running_depth.set(depth)
     try:
-        context = ActionContext(rule_id=rule.id, event=event, object_type=object_type, object_id=object_id,
-                                record=record, placeholders=placeholder_context(object_type, object_id, record))  # fmt: skip
+        placeholders = placeholder_context(object_type, object_id, record)
+        context = ActionContext(
+            rule_id=rule.id,
+            event=event,
+            object_type=object_type,
+            object_id=object_id,
+            record=record,
+            placeholders=placeholders,
+        )
         outcomes = actions_run(context, rule.actions)
     except Exception as error:  # an unexpected failure is logged on the run; the event's other rules still run
         logger.exception("automation rule %s failed on %s %s", rule.id, object_type, object_id)
@@ -206,9 +232,16 @@ def rule_dry_run(rule: CompiledRule, *, limit: int = 50, now: datetime | None = 
         if not rule.predicate(facts):
             rows.append(DryRunRow(object_id, False))
             continue
-        context = ActionContext(rule_id=rule.id or 0, event=rule.trigger, object_type=rule.object_type,
-                                object_id=object_id, record=record,
-                                placeholders=placeholder_context(rule.object_type, object_id, record), dry_run=True)  # fmt: skip
+        placeholders = placeholder_context(rule.object_type, object_id, record)
+        context = ActionContext(
+            rule_id=rule.id or 0,
+            event=rule.trigger,
+            object_type=rule.object_type,
+            object_id=object_id,
+            record=record,
+            placeholders=placeholders,
+            dry_run=True,
+        )
         outcomes = actions_run(context, rule.actions)
         rows.append(DryRunRow(object_id, True, tuple(outcome.as_dict() for outcome in outcomes)))
     return rows

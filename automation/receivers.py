@@ -41,8 +41,11 @@ def register() -> None:
     ticket_event_wanted.connect(_ticket_event_wanted, dispatch_uid="automation-ticket-event-wanted")
     import importlib
 
-    for object_type, module_name in (("lead", "leads.contracts"), ("quote", "quotes.contracts"),
-                                     ("customer", "customers.contracts")):  # fmt: skip
+    for object_type, module_name in (
+        ("lead", "leads.contracts"),
+        ("quote", "quotes.contracts"),
+        ("customer", "customers.contracts"),
+    ):
         signal = getattr(importlib.import_module(module_name), "automation_event", None)
         if signal is not None:
             receiver = _object_event(object_type)

@@ -30,8 +30,10 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     trigger = TRIGGERS_BY_KEY.get(data.get("trigger") or "")
     if trigger is None:
         raise ValidationError({"trigger": "Choose what starts the rule."})
-    conditions = {"all": list((data.get("conditions") or {}).get("all") or []),
-                  "any": list((data.get("conditions") or {}).get("any") or [])}  # fmt: skip
+    conditions = {
+        "all": list((data.get("conditions") or {}).get("all") or []),
+        "any": list((data.get("conditions") or {}).get("any") or []),
+    }
     actions = list(data.get("actions") or [])
     if not actions:
         raise ValidationError({"actions": "Add at least one action."})
@@ -42,8 +44,14 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     timer: dict[str, Any] = {}
     if trigger.time:
         timer = _clean_timer(data.get("timer") or {})
-    cleaned = {"name": name[:120], "description": (data.get("description") or "").strip()[:300],
-               "trigger": trigger.key, "conditions": conditions, "actions": actions, "timer": timer}  # fmt: skip
+    cleaned = {
+        "name": name[:120],
+        "description": (data.get("description") or "").strip()[:300],
+        "trigger": trigger.key,
+        "conditions": conditions,
+        "actions": actions,
+        "timer": timer,
+    }
     try:
         compile_rule(Rule(**cleaned))
     except ValidationError as error:
@@ -86,8 +94,9 @@ def _user(actor):
 def rule_create(*, data: Mapping[str, Any], actor, enabled: bool = False) -> Rule:
     cleaned = _clean(data)
     position = (Rule.objects.aggregate(top=Max("position"))["top"] or 0) + 10
-    rule = Rule.objects.create(**cleaned, enabled=enabled, position=position, created_by=_user(actor),
-                               updated_by=_user(actor))  # fmt: skip
+    rule = Rule.objects.create(
+        **cleaned, enabled=enabled, position=position, created_by=_user(actor), updated_by=_user(actor)
+    )
     _version(rule, actor)
     rules_changed()
     return rule
@@ -141,8 +150,9 @@ def rule_move(*, rule: Rule, direction: int, actor) -> Rule:
 @transaction.atomic
 def rule_restore(*, rule: Rule, version: RuleVersion, actor) -> Rule:
     """Makes an older version current again (as a new version)."""
-    snapshot = {key: version.snapshot.get(key) for key in ("name", "description", "trigger", "conditions", "actions",
-                                                           "timer")}  # fmt: skip
+    snapshot = {
+        key: version.snapshot.get(key) for key in ("name", "description", "trigger", "conditions", "actions", "timer")
+    }
     return rule_update(rule=rule, data=snapshot, actor=actor)
 
 

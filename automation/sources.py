@@ -49,8 +49,11 @@ def _sources() -> dict[str, Source]:
             label="ticket",
         )
     }
-    for object_type, module, prefix in ((LEAD, "leads.facade", "lead"), (QUOTE, "quotes.facade", "quote"),
-                                        (CUSTOMER, "customers.facade", "customer")):  # fmt: skip
+    for object_type, module, prefix in (
+        (LEAD, "leads.facade", "lead"),
+        (QUOTE, "quotes.facade", "quote"),
+        (CUSTOMER, "customers.facade", "customer"),
+    ):
         source = _optional(module, prefix, object_type)
         if source is not None:
             sources[object_type] = source
