@@ -40,10 +40,13 @@ class ActionContext:
     record: Mapping[str, Any]
     placeholders: Mapping[str, Any]
     dry_run: bool = False
+    depth: int = 0
 
     @property
     def source(self) -> str:
-        return f"rule:{self.rule_id}"
+        """"rule:<id>", and ":<depth>" when the rule ran on a rule-caused event: the events this change causes are
+        one level deeper (engine.source_depth)."""
+        return f"rule:{self.rule_id}" if not self.depth else f"rule:{self.rule_id}:{self.depth}"
 
 
 @dataclass(frozen=True)

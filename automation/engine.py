@@ -46,6 +46,18 @@ def event_wanted(event: str) -> bool:
     return bool(rules_for(trigger_for(event)))
 
 
+def source_depth(source: str) -> int | None:
+    """The depth of an event whose change a rule made: "rule:12" (the rule ran on an event of depth 0) → 1,
+    "rule:12:2" → 3; None for a change not made by a rule."""
+    if not (isinstance(source, str) and source.startswith("rule:")):
+        return None
+    parts = source.split(":")
+    try:
+        return (int(parts[2]) if len(parts) > 2 else 0) + 1
+    except ValueError:
+        return 1
+
+
 def rule_id_of(source: str) -> int | None:
     """ "rule:12" → 12: the rule that made the change this event reports."""
     if isinstance(source, str) and source.startswith("rule:"):
@@ -87,8 +99,10 @@ def event_queue(
     rule-caused events is already MAX_DEPTH long. Called after the change committed."""
     if not event_wanted(name):
         return None
+    # The source says how deep a rule's change is; the running depth also covers changes made while a rule runs
+    # through a path that does not pass its source on (e.g. a service called by an AI action).
     running = _running_depth.get()
-    depth = 0 if running is None else running + 1
+    depth = max(0 if running is None else running + 1, source_depth(source) or 0)
     if depth > MAX_DEPTH:
         logger.warning(
             "automation: %s on %s %s not evaluated: rule chain deeper than %s", name, object_type, object_id, MAX_DEPTH
@@ -179,6 +193,7 @@ def rule_fire(
             object_id=object_id,
             record=record,
             placeholders=placeholders,
+            depth=depth,
         )
         outcomes = actions_run(context, rule.actions)
     except Exception as error:  # an unexpected failure is logged on the run; the event's other rules still run
