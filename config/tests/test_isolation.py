@@ -63,6 +63,7 @@ URL_KWARG_MODELS = {
     "product_id": "quotes.Product",
     "revision_id": "quotes.QuoteRevision",
     "schedule_id": "insights.ReportSchedule",
+    "rule_id": "automation.Rule",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}
