@@ -27,6 +27,8 @@ from .catalog import CUSTOMER, LEAD, QUOTE, TICKET
 
 logger = logging.getLogger(__name__)
 ALL_OBJECTS = (TICKET, LEAD, QUOTE, CUSTOMER)
+# Inbox's kind for a rule's email: an automatic one (inbox.models.OutboundEmail.Kind; no migration of its own).
+EMAIL_KIND = "auto_response"
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class ActionContext:
 
     @property
     def source(self) -> str:
-        """"rule:<id>", and ":<depth>" when the rule ran on a rule-caused event: the events this change causes are
+        """ "rule:<id>", and ":<depth>" when the rule ran on a rule-caused event: the events this change causes are
         one level deeper (engine.source_depth)."""
         return f"rule:{self.rule_id}" if not self.depth else f"rule:{self.rule_id}:{self.depth}"
 
@@ -227,7 +229,7 @@ def _send_email(context: ActionContext, value: Mapping[str, Any]) -> ActionOutco
         to=recipients,
         subject=subject,
         body=body,
-        kind="automation",
+        kind=EMAIL_KIND,
         reference=f"automation:{context.rule_id}:{context.object_type}:{context.object_id}",
     )
     return ActionOutcome("send_email", "Send an email", detail=f"Emailed {', '.join(recipients)}: {subject}")

@@ -3,6 +3,8 @@ dry run writing nothing."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from automation import engine, services
@@ -99,7 +101,7 @@ def test_rules_that_trigger_each_other_stop_at_the_depth_limit(django_capture_on
     assert depths == sorted(depths) and depths[0] == 0
     assert max(depths) == engine.MAX_DEPTH  # the chain stopped there instead of running forever
     assert {run.rule_id for run in runs} == {up.pk, down.pk}
-    for first, second in zip(runs, runs[1:], strict=False):
+    for first, second in itertools.pairwise(runs):
         assert not (first.rule_id == second.rule_id and second.depth == first.depth + 1)  # never re-triggers itself
 
 
