@@ -8,10 +8,11 @@ import json
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import capability_required
-from core.htmx import render_partial
+from core.htmx import hx_redirect, render_partial
 
 from . import builder, selectors, services
 from .compiled import compile_rule
@@ -62,7 +63,7 @@ def _editor(request: HttpRequest, rule: Rule | None) -> HttpResponse:
             except ValidationError as error:
                 errors = error.messages
             else:
-                return redirect("automation:rule_edit", rule_id=rule.pk)
+                return hx_redirect(request, reverse("automation:rule_edit", args=[rule.pk]))
         elif edit == "dry_run":
             dry_run, errors = _dry_run(request, data, rule)
         else:
@@ -82,7 +83,14 @@ def _editor(request: HttpRequest, rule: Rule | None) -> HttpResponse:
                 "timer": {},
             }
         )
-    context = {"rule": rule, "errors": errors, "dry_run": dry_run, **builder.editor_context(data)}
+    editor_url = reverse("automation:rule_edit", args=[rule.pk]) if rule else reverse("automation:rule_create")
+    context = {
+        "rule": rule,
+        "errors": errors,
+        "dry_run": dry_run,
+        "editor_url": editor_url,
+        **builder.editor_context(data),
+    }
     if getattr(request, "htmx", False) and request.method == "POST":
         return render_partial(request, EDITOR, "rule-editor", context, status=422 if errors else 200)
     return render(request, EDITOR, context, status=422 if errors else 200)
