@@ -42,6 +42,7 @@ def data_from_post(post: QueryDict) -> dict[str, Any]:
     for group in GROUPS:
         for row in _rows(post, f"cond_{group}"):
             if not row.get("field"):
+                conditions[group].append({"field": "", "op": "", "value": ""})  # a row being filled in
                 continue
             value: Any = row.get("value", "")
             if kinds.get(row["field"]) == "tags":
@@ -52,6 +53,7 @@ def data_from_post(post: QueryDict) -> dict[str, Any]:
     for row in _rows(post, "action"):
         type_ = row.get("type", "")
         if not type_:
+            actions.append({"type": "", "value": ""})  # a row being filled in
             continue
         kind = value_kinds.get(type_, "text")
         if kind == "none":
@@ -84,6 +86,12 @@ def data_from_post(post: QueryDict) -> dict[str, Any]:
         "actions": actions,
         "timer": timer,
     }
+
+
+def without_blank_rows(data: dict[str, Any]) -> dict[str, Any]:
+    """What is saved or dry-run: the rows the admin has not filled in yet are left out."""
+    conditions = {group: [row for row in data["conditions"][group] if row.get("field")] for group in GROUPS}
+    return {**data, "conditions": conditions, "actions": [row for row in data["actions"] if row.get("type")]}
 
 
 def edit_apply(data: dict[str, Any], edit: str) -> dict[str, Any]:

@@ -57,15 +57,15 @@ def _editor(request: HttpRequest, rule: Rule | None) -> HttpResponse:
         if edit == "save":
             try:
                 if rule is None:
-                    rule = services.rule_create(data=data, actor=request.user)
+                    rule = services.rule_create(data=builder.without_blank_rows(data), actor=request.user)
                 else:
-                    services.rule_update(rule=rule, data=data, actor=request.user)
+                    services.rule_update(rule=rule, data=builder.without_blank_rows(data), actor=request.user)
             except ValidationError as error:
                 errors = error.messages
             else:
                 return hx_redirect(request, reverse("automation:rule_edit", args=[rule.pk]))
         elif edit == "dry_run":
-            dry_run, errors = _dry_run(request, data, rule)
+            dry_run, errors = _dry_run(request, builder.without_blank_rows(data), rule)
         else:
             data = builder.edit_apply(data, edit)
     elif rule is not None:

@@ -4,6 +4,7 @@ and the beat pass fires it exactly once on a test ticket."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -14,6 +15,16 @@ from playwright.sync_api import expect
 from core.testing.browser import axe_violations, new_page, sign_in, watch_page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
+
+COUNT_SWAPS = "window.sbSwaps = 0; document.addEventListener('htmx:afterSettle', () => { window.sbSwaps += 1; });"
+
+
+def htmx(page, action) -> None:
+    """Does `action` (a click or a choice that posts the editor) and waits until its answer is swapped in and
+    processed, so the next step finds the new rows with their behaviour."""
+    before = page.evaluate("() => window.sbSwaps")
+    action()
+    page.wait_for_function(f"() => window.sbSwaps > {before}")
 
 
 def _ticket_with_team_lead(live_data) -> dict:
@@ -57,38 +68,39 @@ def test_an_admin_builds_dry_runs_enables_a_time_rule_and_it_fires_once(live_sta
     problems = watch_page_errors(page)
     sign_in(page, live_stack, admin, next_path="/automation/")
     expect(page.get_by_test_id("nav-automation")).to_be_visible()
+    page.add_init_script(COUNT_SWAPS)
     page.get_by_test_id("rule-new").click()
 
     editor = page.get_by_test_id("rule-editor")
     editor.get_by_label("Name").fill(rule_name)
-    editor.get_by_label("When").select_option("ticket.time")  # the timer appears (HTMX)
+    htmx(page, lambda: editor.get_by_label("When").select_option("ticket.time"))  # the timer appears
     expect(page.get_by_test_id("rule-timer")).to_be_visible()
     page.get_by_label("After").fill("30")
     page.get_by_label("Unit").select_option("minutes")
     page.get_by_label("Counted from").select_option("created")
 
-    page.get_by_test_id("add-condition-all").click()
-    page.locator("#cond-all-field-0").select_option("priority")
+    htmx(page, lambda: page.get_by_test_id("add-condition-all").click())
+    htmx(page, lambda: page.locator("#cond-all-field-0").select_option("priority"))
     expect(page.locator("#cond-all-value-0")).to_be_visible()  # a choice of priorities for a choice field
     page.locator("#cond-all-value-0").select_option("urgent")
-    page.get_by_test_id("add-condition-all").click()
-    page.locator("#cond-all-field-1").select_option("assignee")
-    page.locator("#cond-all-op-1").select_option("is_empty")
+    htmx(page, lambda: page.get_by_test_id("add-condition-all").click())
+    htmx(page, lambda: page.locator("#cond-all-field-1").select_option("assignee"))
+    htmx(page, lambda: page.locator("#cond-all-op-1").select_option("is_empty"))
     expect(page.locator("#cond-all-value-1")).to_have_count(0)  # "is empty" takes no value
 
-    page.locator("#action-type-0").select_option("assign_team_lead")
-    page.get_by_test_id("add-action").click()
-    page.locator("#action-type-1").select_option("ai_draft_reply")
+    htmx(page, lambda: page.locator("#action-type-0").select_option("assign_team_lead"))
+    htmx(page, lambda: page.get_by_test_id("add-action").click())
+    htmx(page, lambda: page.locator("#action-type-1").select_option("ai_draft_reply"))
     assert not axe_violations(page), axe_violations(page)
 
-    page.get_by_test_id("rule-dry-run").click()
+    htmx(page, lambda: page.get_by_test_id("rule-dry-run").click())
     panel = page.get_by_test_id("dry-run-panel")
     expect(panel).to_contain_text(f"#{made['ticket']}")
     expect(panel).to_contain_text("Tia Teamlead")  # the assignee it would set
     assert live_data.run(lambda: Ticket.objects.get(pk=made["ticket"]).assignee_id) is None  # the dry run wrote nothing
 
     page.get_by_test_id("rule-save").click()
-    page.wait_for_url("**/automation/rules/*/")
+    expect(page).to_have_url(re.compile(r"/automation/rules/\d+/$"))
     rule_id = live_data.run(lambda: Rule.objects.get(name=rule_name).pk)
     page.goto(live_stack.url("alpha", "/automation/"))
     page.get_by_test_id(f"rule-enabled-{rule_id}").check()  # HTMX toggle
