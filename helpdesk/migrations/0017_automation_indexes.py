@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0009_churn_rank_index'),
-        ('helpdesk', '0015_drill_down_indexes'),
+        ("customers", "0009_churn_rank_index"),
+        ("helpdesk", "0015_drill_down_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('last_customer_message_at__isnull', False), ('status__in', ('new', 'open', 'pending', 'on_hold'))), fields=['last_customer_message_at', 'id'], name='ticket_customer_waiting'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("last_customer_message_at__isnull", False), ("status__in", ("new", "open", "pending", "on_hold"))
+                ),
+                fields=["last_customer_message_at", "id"],
+                name="ticket_customer_waiting",
+            ),
         ),
     ]
