@@ -45,6 +45,13 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def trigger_label(self) -> str:
+        from .catalog import TRIGGERS_BY_KEY
+
+        trigger = TRIGGERS_BY_KEY.get(self.trigger)
+        return trigger.label if trigger else self.trigger
+
 
 class RuleVersion(models.Model):
     """What a rule was after one save, and who saved it: the versions page diffs consecutive ones."""
