@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500
 MAX_BATCHES = 40  # per rule and pass: 20,000 tickets; the rest waits for the next pass
+# Firings per rule and pass: a rule enabled over a backlog (2,000 tickets pending for weeks) works through it over
+# a few passes instead of holding one pass for minutes; its cursor stops at the last ticket it handled.
+MAX_FIRINGS = 200
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,13 @@ def _rule_pass(rule: CompiledRule, now: datetime) -> tuple[int, int]:
         candidates = helpdesk_automation.ticket_timer_candidates(
             anchor=anchor, threshold=threshold, after=cursor, filters=filters, limit=BATCH
         )
+        count, handled_through = _fire_batch(rule, candidates, now, budget=MAX_FIRINGS - fired)
+        fired += count
+        if handled_through is not None:  # the firing budget ran out inside this batch
+            examined += sum(1 for _id, anchored in candidates if anchored <= handled_through)
+            cursor = handled_through
+            break
         examined += len(candidates)
-        fired += _fire_batch(rule, candidates, now)
         if len(candidates) < BATCH:
             cursor = threshold
             break
@@ -86,9 +94,13 @@ def _rule_pass(rule: CompiledRule, now: datetime) -> tuple[int, int]:
     return examined, fired
 
 
-def _fire_batch(rule: CompiledRule, candidates: list[tuple[int, datetime]], now: datetime) -> int:
+def _fire_batch(
+    rule: CompiledRule, candidates: list[tuple[int, datetime]], now: datetime, *, budget: int
+) -> tuple[int, datetime | None]:
+    """Fires the rule on the candidates that match; (how many fired, None) or, when `budget` ran out, the anchor of
+    the last candidate handled (the next pass starts after it)."""
     if not candidates:
-        return 0
+        return 0, None
     values = values_for(TICKET, [ticket_id for ticket_id, _anchor in candidates], now=now)
     fired = 0
     for ticket_id, anchored in candidates:
@@ -99,4 +111,6 @@ def _fire_batch(rule: CompiledRule, candidates: list[tuple[int, datetime]], now:
             continue
         rule_fire(rule, event=TIME_TRIGGER, object_type=TICKET, object_id=ticket_id, record=record)
         fired += 1
-    return fired
+        if fired >= budget:
+            return fired, anchored
+    return fired, None

@@ -125,3 +125,18 @@ def test_no_reply_for_24_business_hours_counts_business_hours_only(now):
     waiting.refresh_from_db()
     assert waiting.tags == ["waiting"]
     assert (now - threshold) >= timedelta(hours=24)  # business hours are never shorter than wall-clock hours
+
+
+def test_a_backlog_is_worked_through_over_several_passes(now, monkeypatch):
+    from automation import timers
+
+    monkeypatch.setattr(timers, "MAX_FIRINGS", 2)
+    tickets = [TicketFactory(priority="urgent", created=now - timedelta(hours=hours)) for hours in (5, 4, 3)]
+    services.rule_create(
+        data={**ESCALATE, "actions": [{"type": "add_tags", "value": ["late"]}]}, actor=None, enabled=True
+    )
+
+    assert time_rules_check(now=now).fired == 2
+    assert time_rules_check(now=now + timedelta(minutes=1)).fired == 1
+    assert time_rules_check(now=now + timedelta(minutes=2)).fired == 0
+    assert all(Ticket.objects.get(pk=t.pk).tags == ["late"] for t in tickets)
