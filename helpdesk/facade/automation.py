@@ -69,7 +69,7 @@ def _customer_tiers() -> list[tuple[str, str]]:
 _VALUE_COLUMNS = (
     "id", "status", "priority", "type", "channel", "category_id", "assignee_id", "team_id", "tags", "subject",
     "original_description", "requester__email", "customer__tier", "sla_breached", "created", "sentiment",
-    "language", "breach_risk", "ai_suggestions", "survey__rating",
+    "language", "breach_risk", "ai_suggestions__suggestions__category__value", "survey__rating",
 )  # fmt: skip
 
 
@@ -82,8 +82,7 @@ def ticket_automation_values(ticket_ids: Sequence[int], *, now: datetime | None 
 
 
 def _values(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    suggestions = row["ai_suggestions"] if isinstance(row["ai_suggestions"], dict) else {}
-    category = ((suggestions.get("suggestions") or {}).get("category") or {}).get("value")
+    category = row["ai_suggestions__suggestions__category__value"]  # only that value, not the whole document
     risk = row["breach_risk"]
     return {
         "status": row["status"],
