@@ -247,12 +247,15 @@ def _send_sms(context: ActionContext, value: Mapping[str, Any]) -> ActionOutcome
 
 def _call_webhook(context: ActionContext, value: Any) -> ActionOutcome:
     subscription_id = int(value.get("webhook") if isinstance(value, Mapping) else value)
+    record = context.record
+    if context.object_type == TICKET:  # every field, not only those the rule's conditions read
+        record = helpdesk_automation.ticket_automation_values([context.object_id]).get(context.object_id, record)
     data = {
         "rule_id": context.rule_id,
         "trigger": context.event,
         "object_type": context.object_type,
         "object_id": context.object_id,
-        context.object_type: dict(context.record),
+        context.object_type: dict(record),
     }
     if context.dry_run:
         return ActionOutcome("call_webhook", "Call a webhook", detail=f"Would call webhook {subscription_id}")

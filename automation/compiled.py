@@ -41,6 +41,16 @@ class CompiledRule:
     conditions: dict[str, Any]
     timer: dict[str, Any]
 
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields its conditions test."""
+        return frozenset(
+            row.get("field")
+            for group in ("all", "any")
+            for row in (self.conditions.get(group) or [])
+            if row.get("field")
+        )
+
 
 @dataclass
 class RuleSet:
@@ -92,6 +102,11 @@ def _process_key() -> tuple[str, str]:
 
 def rules_for(trigger: str) -> tuple[CompiledRule, ...]:
     return rule_set().by_trigger.get(trigger, ())
+
+
+def fields_read(rules: tuple[CompiledRule, ...] | list[CompiledRule]) -> tuple[str, ...]:
+    """What an event must read for these rules: the fields their conditions test (sorted, so it caches well)."""
+    return tuple(sorted(set().union(*(rule.fields for rule in rules)))) if rules else ()
 
 
 def kinds_for(object_type: str) -> dict[str, str]:

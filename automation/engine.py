@@ -25,7 +25,7 @@ from core.outbox import enqueue
 
 from .actions import ActionContext, actions_run
 from .catalog import EVENT_ALIASES, TICKET, TRIGGERS_BY_KEY
-from .compiled import CompiledRule, rules_for
+from .compiled import CompiledRule, fields_read, rules_for
 from .conditions import Facts
 from .models import RuleFiring, RuleRun
 from .sources import business_open, values_for
@@ -122,7 +122,8 @@ def event_process(event: Event, *, now: datetime | None = None) -> list[RuleRun]
     if not rules or event.depth > MAX_DEPTH:
         return []
     skip = rule_id_of(event.source)
-    record = values_for(event.object_type, [event.object_id], now=now).get(event.object_id)
+    fields = fields_read(rules)
+    record = values_for(event.object_type, [event.object_id], now=now, fields=fields).get(event.object_id)
     if record is None:
         return []
     facts = Facts(record, frozenset(event.changed), at=event.occurred_at, business_open=business_open)
@@ -143,7 +144,9 @@ def event_process(event: Event, *, now: datetime | None = None) -> list[RuleRun]
         runs.append(run)
         if run.changes and any(line.get("changes") for line in run.changes):
             # Later rules see the object as this one left it.
-            record = values_for(event.object_type, [event.object_id], now=now).get(event.object_id, record)
+            record = values_for(event.object_type, [event.object_id], now=now, fields=fields).get(
+                event.object_id, record
+            )
             facts = Facts(record, facts.changed, at=event.occurred_at, business_open=business_open)
     return runs
 

@@ -76,9 +76,16 @@ def fields_for(object_type: str) -> list[dict[str, Any]]:
     return [*(source.fields() if source else []), EVENT_TIME_FIELD]
 
 
-def values_for(object_type: str, ids: Sequence[int], *, now: datetime | None = None) -> dict[int, dict[str, Any]]:
+def values_for(
+    object_type: str, ids: Sequence[int], *, now: datetime | None = None, fields: Sequence[str] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The objects' field values; only `fields` where the source can narrow its read (tickets)."""
     source = source_for(object_type)
-    return source.values(ids, now=now) if source else {}
+    if source is None:
+        return {}
+    if fields is not None and object_type == TICKET:
+        return source.values(ids, now=now, fields=fields)
+    return source.values(ids, now=now)
 
 
 def business_open(instant: datetime) -> bool:

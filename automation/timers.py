@@ -101,7 +101,7 @@ def _fire_batch(
     the last candidate handled (the next pass starts after it)."""
     if not candidates:
         return 0, None
-    values = values_for(TICKET, [ticket_id for ticket_id, _anchor in candidates], now=now)
+    values = values_for(TICKET, [ticket_id for ticket_id, _anchor in candidates], now=now, fields=sorted(rule.fields))
     fired = 0
     for ticket_id, anchored in candidates:
         record = values.get(ticket_id)
