@@ -32,6 +32,7 @@ MANAGE = {
     "ai.configure",
     "ai.usage.view",
     "helpdesk.configure",  # SLA policies, teams, skills, business hours, categories, auto-response
+    "automation.manage",  # automation rules: triggers, time rules, their actions, dry runs, run logs
 }
 
 # Everything but the workspace itself: an admin runs the workspace, an owner also owns it.

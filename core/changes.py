@@ -43,3 +43,19 @@ def changes_watch(
 
     post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"{uid}-save")
     post_delete.connect(deleted, sender=model, weak=False, dispatch_uid=f"{uid}-delete")
+
+
+def event_send_on_commit(signal: Signal, **kwargs) -> None:
+    """Sends `signal` with `kwargs` (plain values: ids, names) once the current transaction commits, to receivers
+    that must not see uncommitted rows (automation rules, evaluated by a worker). A failing receiver is logged, never
+    raised: the change is already committed."""
+    import logging
+
+    from django.db import transaction
+
+    def send() -> None:
+        for receiver, result in signal.send_robust(sender=None, **kwargs):
+            if isinstance(result, Exception):
+                logging.getLogger(__name__).error("%r failed on %s", receiver, kwargs, exc_info=result)
+
+    transaction.on_commit(send)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q
+from django.dispatch import Signal
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,11 @@ class HealthDrop:
     @property
     def drop(self) -> int:
         return self.was - self.now
+
+
+# --- automation ---
+# Sent after the change commits with `event` (one of AUTOMATION_EVENTS), `object_id` (the company's id) and
+# `changed` (the names of the fields that changed): automation rules listen (automation.receivers).
+automation_event = Signal()
+HEALTH_DROPPED = "customer.health_dropped"
+AUTOMATION_EVENTS = (HEALTH_DROPPED,)

@@ -308,3 +308,33 @@ def health_drops(*, today, days: int, min_drop: int) -> list[HealthDrop]:
         if customer_id in briefs
     ]
     return sorted(drops, key=lambda drop: (-drop.drop, drop.customer.id))
+
+
+# --- automation ---
+# What automation rules test of a company (automation/sources.py).
+
+
+def customer_automation_fields() -> list[dict]:
+    from .models import CustomerTier, HealthBand
+
+    def field(name: str, label: str, kind: str, choices=()) -> dict:
+        return {"name": name, "label": label, "kind": kind, "choices": list(choices), "ai": False}
+
+    return [
+        field("name", "Name", "text"),
+        field("tier", "Tier", "choice", [(v, str(label)) for v, label in CustomerTier.choices]),
+        field("health_score", "Health score", "number"),
+        field("health_band", "Health", "choice", [(v, str(label)) for v, label in HealthBand.choices]),
+    ]
+
+
+def customer_automation_values(ids: Sequence[int], *, now: datetime | None = None) -> dict[int, dict]:
+    rows = Customer.objects.filter(pk__in=list(ids)).values_list("pk", "name", "tier", "health_score", "health_band")
+    return {
+        pk: {"name": name, "tier": tier, "health_score": score, "health_band": band}
+        for pk, name, tier, score, band in rows
+    }
+
+
+def customers_recent_ids(*, limit: int = 50) -> list[int]:
+    return list(Customer.objects.order_by("-updated", "-id").values_list("pk", flat=True)[: max(1, int(limit))])

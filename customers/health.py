@@ -39,9 +39,11 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.changes import event_send_on_commit
 from helpdesk import facade as helpdesk
 
 from . import live
+from .contracts import HEALTH_DROPPED, automation_event
 from .models import Customer, HealthBand, HealthSnapshot
 
 NEUTRAL = 50
@@ -50,6 +52,8 @@ CRITICAL_UNDER = 40
 RECENT_DAYS = 30  # "now": ticket volume, sentiment, SLA breaches
 BASELINE_DAYS = 90  # the company's own usual, just before the recent window
 CSAT_DAYS = 90  # surveys are rarer than tickets: a longer window
+# A score this many points lower than before is a drop automation rules hear of (customer.health_dropped).
+HEALTH_DROP_POINTS = 10
 BATCH_SIZE = 1000  # companies per set of queries: large enough to amortise them, small enough for memory
 
 # Plan and usage come with billing: a provider takes (customer ids, at) and answers {customer id: Driver} for the
@@ -302,13 +306,21 @@ def _customers_update(results: list[Health], drivers: list[str], at: datetime) -
     sql = (
         f"UPDATE {table} AS c SET health_score = v.score, health_band = v.band, health_drivers = v.drivers, "
         "health_updated = %s FROM unnest(%s::int[], %s::int[], %s::text[], %s::jsonb[]) AS v(id, score, band, drivers) "
+        f"JOIN {table} AS old ON old.id = v.id "
         "WHERE c.id = v.id "
         "AND (c.health_score, c.health_band, c.health_drivers) IS DISTINCT FROM (v.score, v.band, v.drivers) "
-        "RETURNING c.id"
+        "RETURNING c.id, old.health_score, v.score"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [at, *_columns(results, drivers)])
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    for customer_id, before, after in rows:
+        # A drop automation rules can act on (customers.contracts.automation_event); the first score is no drop.
+        if before is not None and after is not None and before - after >= HEALTH_DROP_POINTS:
+            event_send_on_commit(
+                automation_event, event=HEALTH_DROPPED, object_id=customer_id, changed=("health_score",)
+            )
+    return [row[0] for row in rows]
 
 
 def _columns(results: list[Health], drivers: list[str]) -> list[list]:

@@ -117,6 +117,8 @@ TICKET_UPDATED = "ticket.updated"
 TICKET_SOLVED = "ticket.solved"
 MESSAGE_CREATED = "message.created"
 SLA_BREACHED = "sla.breached"
+# Sent when a ticket passes its SLA warning point (automation rules listen; not offered to webhooks yet).
+SLA_WARNING = "sla.warning"
 CSAT_RECEIVED = "csat.received"
 TICKET_EVENTS = (TICKET_CREATED, TICKET_UPDATED, TICKET_SOLVED, MESSAGE_CREATED, SLA_BREACHED, CSAT_RECEIVED)
 

@@ -16,6 +16,9 @@ __all__ = [
     "email_addresses_parse",
     "email_queue",
     "email_statuses",
+    "sms_queue",
+    "webhook_choices",
+    "webhook_send",
 ]
 
 
@@ -66,3 +69,27 @@ def email_addresses_parse(text: str | Sequence[str], *, field: str = "to") -> li
     from .services.business_email import addresses_parse
 
     return addresses_parse(text, field=field)
+
+
+def sms_queue(*, to: str, body: str, ticket_id: int | None = None) -> list[int]:
+    """Queues a text (Markdown made plain) to `to` from the workspace's first enabled Twilio number, sent after the
+    commit with the replies' retries and opt-out checks. ValidationError (keyed "to") without a number or for a
+    number not in E.164 form."""
+    from .services.sms import sms_text_queue
+
+    return sms_text_queue(to=to, body=body, ticket_id=ticket_id)
+
+
+def webhook_choices() -> list[tuple[int, str]]:
+    """(id, label) of the workspace's enabled outbound webhooks (Settings → Channels → Webhooks)."""
+    from .services.webhooks import webhook_subscription_choices
+
+    return webhook_subscription_choices()
+
+
+def webhook_send(*, subscription_id: int, event: str, data: dict, ticket_id: int | None = None) -> int:
+    """Queues one signed delivery of `event` with `data` to the webhook `subscription_id` (sent through the egress
+    guard, retried like every delivery); returns the delivery's id. ValidationError when it is gone or off."""
+    from .services.webhooks import webhook_custom_send
+
+    return webhook_custom_send(subscription_id=subscription_id, event=event, data=data, ticket_id=ticket_id).pk

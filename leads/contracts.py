@@ -88,3 +88,11 @@ class LeadRollupFact:
     stage_kind: str  # open, won or lost
     won_at: datetime | None
     lost_at: datetime | None
+
+
+# --- automation ---
+# Sent after the change commits with `event` (one of AUTOMATION_EVENTS), `object_id` (the lead's id) and
+# `changed` (the names of the fields that changed): automation rules listen (automation.receivers).
+automation_event = Signal()
+LEAD_STAGE_CHANGED = "lead.stage_changed"
+AUTOMATION_EVENTS = (LEAD_STAGE_CHANGED,)

@@ -151,3 +151,59 @@ def lead_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | Non
 
 
 _ROLLUP_FIELDS = ("id", "created", "owner_id", "source", "currency", "value", "stage__kind", "won_at", "lost_at")
+
+
+# --- automation ---
+# What automation rules test of a lead (automation/sources.py): field descriptions for the builder, values of many
+# leads in one query, and the newest leads for a dry run.
+
+
+def lead_automation_fields() -> list[dict]:
+    from .models import Stage
+
+    stages = [
+        (str(pk), f"{pipeline} · {name}")
+        for pk, name, pipeline in Stage.objects.order_by("pipeline__name", "order").values_list(
+            "pk", "name", "pipeline__name"
+        )
+    ]
+    sources = [(str(value), str(label)) for value, label in Lead._meta.get_field("source").choices]
+
+    def field(name: str, label: str, kind: str, choices=(), ai: bool = False) -> dict:
+        return {"name": name, "label": label, "kind": kind, "choices": list(choices), "ai": ai}
+
+    return [
+        field("stage", "Stage", "choice", stages),
+        field("stage_kind", "Stage kind", "choice", [(k, str(label)) for k, label in StageKind.choices]),
+        field("title", "Title", "text"),
+        field("company_name", "Company", "text"),
+        field("source", "Source", "choice", sources),
+        field("value", "Value", "number"),
+        field("owner", "Owner", "user"),
+        field("tags", "Tags", "tags"),
+        field("probability", "AI: win probability (%)", "number", ai=True),
+    ]
+
+
+def lead_automation_values(ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict]:
+    rows = Lead.objects.filter(pk__in=list(ids)).values_list(
+        "pk", "stage_id", "stage__kind", "title", "company_name", "source", "value", "owner_id", "tags", "probability"
+    )
+    return {
+        pk: {
+            "stage": str(stage),
+            "stage_kind": kind,
+            "title": title,
+            "company_name": company,
+            "source": source,
+            "value": value,
+            "owner": "" if owner is None else str(owner),
+            "tags": list(tags or ()),
+            "probability": probability,
+        }
+        for pk, stage, kind, title, company, source, value, owner, tags, probability in rows
+    }
+
+
+def leads_recent_ids(*, limit: int = 50) -> list[int]:
+    return list(Lead.objects.order_by("-updated", "-id").values_list("pk", flat=True)[: max(1, int(limit))])

@@ -13,9 +13,11 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from core.changes import event_send_on_commit
 from core.saved_views import view_name_clean
 
 from . import conversion, live
+from .contracts import LEAD_STAGE_CHANGED, automation_event
 from .models import Lead, LeadActivity, LeadSavedView, LeadStageChange, Pipeline, Stage, StageKind
 from .selectors import CARD_UNSHOWN
 
@@ -273,6 +275,9 @@ def lead_move(
         lead.updated = now
         fields += ["stage", "probability", "won_at", "lost_at", "lost_reason", "updated"]
         LeadStageChange.objects.create(lead=lead, from_stage=from_stage, to_stage=stage, actor=actor, at=now)
+        event_send_on_commit(
+            automation_event, event=LEAD_STAGE_CHANGED, object_id=lead.pk, changed=("stage", "probability")
+        )
         if stage.kind == StageKind.WON:
             conversion.lead_convert(lead=lead, actor=actor)
     elif reason and stage.kind == StageKind.LOST:
@@ -519,10 +524,12 @@ def stage_delete(*, stage: Stage, actor, move_to: Stage | None = None) -> int:
     if move_to is None:
         if count:
             raise ValidationError(
-                {"move_to": f"{count} lead{'s are' if count != 1 else ' is'} in “{stage.name}”: "
-                 "choose the stage to move them to first."},
+                {
+                    "move_to": f"{count} lead{'s are' if count != 1 else ' is'} in “{stage.name}”: "
+                    "choose the stage to move them to first."
+                },
                 code="stage_has_leads",
-            )  # fmt: skip
+            )
         if history.exists():
             raise ValidationError(
                 {"move_to": f"Leads went through “{stage.name}”: choose the stage their history moves to."},

@@ -64,3 +64,13 @@ class QuoteRollupFact:
     status: str  # draft, sent, viewed, accepted, declined, expired
     sent_at: datetime | None
     closed_at: datetime | None
+
+
+# --- automation ---
+# Sent after the change commits with `event` (one of AUTOMATION_EVENTS), `object_id` (the quote's id) and
+# `changed` (the names of the fields that changed): automation rules listen (automation.receivers).
+automation_event = Signal()
+QUOTE_SENT = "quote.sent"
+QUOTE_ACCEPTED = "quote.accepted"
+QUOTE_DECLINED = "quote.declined"
+AUTOMATION_EVENTS = (QUOTE_SENT, QUOTE_ACCEPTED, QUOTE_DECLINED)

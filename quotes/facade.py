@@ -109,3 +109,42 @@ def quote_rollup_facts(*, ids: Iterable[int] | None = None, since: datetime | No
 
 
 _ROLLUP_FIELDS = ("id", "created", "owner_id", "currency", "total", "status", "sent_at", "closed_at")
+
+
+# --- automation ---
+# What automation rules test of a quote (automation/sources.py).
+
+
+def quote_automation_fields() -> list[dict]:
+    def field(name: str, label: str, kind: str, choices=()) -> dict:
+        return {"name": name, "label": label, "kind": kind, "choices": list(choices), "ai": False}
+
+    return [
+        field("status", "Status", "choice", [(v, str(label)) for v, label in QuoteStatus.choices]),
+        field("title", "Title", "text"),
+        field("total", "Total", "number"),
+        field("currency", "Currency", "text"),
+        field("owner", "Owner", "user"),
+        field("decline_reason", "Decline reason", "text"),
+    ]
+
+
+def quote_automation_values(ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict]:
+    rows = Quote.objects.filter(pk__in=list(ids)).values_list(
+        "pk", "status", "title", "total", "currency", "owner_id", "decline_reason"
+    )
+    return {
+        pk: {
+            "status": status,
+            "title": title,
+            "total": total,
+            "currency": currency,
+            "owner": "" if owner is None else str(owner),
+            "decline_reason": reason,
+        }
+        for pk, status, title, total, currency, owner, reason in rows
+    }
+
+
+def quotes_recent_ids(*, limit: int = 50) -> list[int]:
+    return list(Quote.objects.order_by("-updated", "-id").values_list("pk", flat=True)[: max(1, int(limit))])

@@ -19,10 +19,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.changes import event_send_on_commit
 from customers import facade as customers
 from leads import facade as leads
 
 from . import printing
+from .contracts import QUOTE_ACCEPTED, QUOTE_DECLINED, QUOTE_SENT, automation_event
 from .models import (
     EventKind,
     LineKind,
@@ -486,6 +488,14 @@ def _freeze(quote: Quote, actor) -> QuoteRevision:
     return revision
 
 
+# Status changes automation rules can start from (quotes.contracts.automation_event).
+AUTOMATION_STATUS_EVENTS = {
+    QuoteStatus.SENT: QUOTE_SENT,
+    QuoteStatus.ACCEPTED: QUOTE_ACCEPTED,
+    QuoteStatus.DECLINED: QUOTE_DECLINED,
+}
+
+
 @transaction.atomic
 def quote_status_set(
     *, quote: Quote, status: str, actor, reason: str = "", summary: str = "", expected_version: int | None = None
@@ -524,6 +534,10 @@ def quote_status_set(
         QuoteRevision.objects.filter(pk=_freeze(quote, actor).pk).update(accepted=True)
     summary = summary or (reason if status == QuoteStatus.DECLINED else f"Revision {quote.revision}")
     _event(quote, EventKind.STATUS, actor, from_status=previous, to_status=status, summary=summary[:300])
+    if status in AUTOMATION_STATUS_EVENTS:
+        event_send_on_commit(
+            automation_event, event=AUTOMATION_STATUS_EVENTS[status], object_id=quote.pk, changed=("status",)
+        )
     _save(quote, ["sent_at", "accepted_at"])
     if status == QuoteStatus.ACCEPTED and quote.lead_id:
         leads.lead_win(lead_id=quote.lead_id, actor=actor)

@@ -116,6 +116,7 @@ TENANT_APPS = [
     "leads",
     "quotes",
     "insights",
+    "automation",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -315,6 +316,8 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.sms.sms_inbound_process_task",
             "inbox.tasks.sms.sms_send_task",
             "inbox.tasks.outbound.outbound_email_send_task",
+            # A rule's evaluation of one event: its changes should be on the ticket the agent is looking at.
+            "automation.tasks.automation_event_task",
         ],
         "default": [
             "tenants.tasks.tenants_heartbeat_fanout_task",
@@ -358,6 +361,10 @@ CELERY_TASK_ROUTES = {
             "insights.tasks.dashboards_live_push_task",
             # "Send now" on the report schedules page: somebody is waiting for the email.
             "insights.tasks.report_schedule_send_now_task",
+            "automation.tasks.time_rules_check_task",
+            "automation.tasks.time_rules_check_fanout_task",
+            "automation.tasks.rule_runs_prune_task",
+            "automation.tasks.rule_runs_prune_fanout_task",
         ],
         "bulk": [
             "insights.tasks.rollups_repair_task",
@@ -393,6 +400,12 @@ CELERY_TASK_ROUTES = {
 # Insights keeps its rollups from the apps' change events (insights/receivers.py); off, only the nightly repair does.
 INSIGHTS_ROLLUPS_ON_EVENTS = True
 CELERY_BEAT_SCHEDULE = {
+    # Automation: time rules ("pending for 3 days") every minute, the run log pruned nightly (automation/timers.py).
+    "automation-time-rules": {"task": "automation.tasks.time_rules_check_fanout_task", "schedule": 60.0},
+    "automation-runs-prune": {
+        "task": "automation.tasks.rule_runs_prune_fanout_task",
+        "schedule": crontab(hour=3, minute=29),
+    },
     "tenants-heartbeat": {"task": "tenants.tasks.tenants_heartbeat_fanout_task", "schedule": 30.0},
     # Workspaces whose set-up failed or died half-way are removed, schema and row, so their address is free again.
     "tenants-provisioning-sweep": {"task": "tenants.tasks.tenants_provisioning_sweep_task", "schedule": 120.0},

@@ -64,6 +64,7 @@ URL_KWARG_MODELS = {
     "revision_id": "quotes.QuoteRevision",
     "schedule_id": "insights.ReportSchedule",
     "macro_id": "helpdesk.Macro",
+    "rule_id": "automation.Rule",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}

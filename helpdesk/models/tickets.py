@@ -228,6 +228,12 @@ class Ticket(models.Model):
             # A dashboard's drill-down: the tickets solved, or first answered, on a range of days (ticket list's
             # solved_from/responded_from…). Partial: most tickets of a day are neither yet.
             models.Index(fields=["solved_at", "id"], name="ticket_solved_at_id", condition=Q(solved_at__isnull=False)),
+            # Automation's "no reply for 24 business hours": open tickets by the customer's last message.
+            models.Index(
+                fields=["last_customer_message_at", "id"],
+                name="ticket_customer_waiting",
+                condition=Q(status__in=OPEN_STATUSES, last_customer_message_at__isnull=False),
+            ),
             models.Index(
                 fields=["first_responded_at", "id"],
                 name="ticket_responded_at_id",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -520,3 +521,37 @@ def _connection_error_text(error: BaseException) -> str:
     if isinstance(error, requests.HTTPError) and error.response is not None:
         return f"Twilio answered {error.response.status_code}."
     return "Twilio could not be reached."
+
+
+# --- Texts that are not replies (automation rules) ---------------------------------------------------------
+
+
+def sms_text_queue(*, to: str, body: str, ticket_id: int | None = None) -> list[int]:
+    """Queues a text to `to` from the workspace's first enabled number (an automation rule's "send SMS"), sent by
+    the same task as replies (opt-outs respected); returns the parts' ids. ValidationError when no number is
+    connected or `to` is not a phone number in E.164 form."""
+    number = SmsNumber.objects.filter(enabled=True).order_by("id").first()
+    if number is None:
+        raise ValidationError({"to": "No SMS number is connected (Settings → Channels → SMS)."})
+    to = (to or "").strip()
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", to):
+        raise ValidationError({"to": f"“{to}” is not a phone number in international form (+14155550100)."})
+    from ..tasks.sms import sms_send_task
+
+    ids = []
+    with transaction.atomic():
+        for part in sms_twilio.body_parts(sms_twilio.markdown_to_sms(body)):
+            message = SmsMessage.objects.create(
+                number=number,
+                direction=SmsMessage.Direction.OUTBOUND,
+                from_number=number.phone_number,
+                to_number=to,
+                body=part,
+                status="queued",
+                ticket_id=ticket_id,
+            )
+            if _blocked(message):
+                break
+            enqueue_on_commit(sms_send_task, message.pk)
+            ids.append(message.pk)
+    return ids

@@ -356,6 +356,38 @@ def webhook_retry_due(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
+def webhook_custom_send(
+    *, subscription_id: int, event: str, data: dict, ticket_id: int | None = None
+) -> WebhookDelivery:
+    """A delivery of `event` with `data` to one enabled subscription, whatever events it subscribed to (an
+    automation rule's "call webhook"): signed, sent through the egress guard and retried like every delivery."""
+    subscription = WebhookSubscription.objects.filter(pk=subscription_id, enabled=True).first()
+    if subscription is None:
+        raise ValidationError({"subscription": "That webhook does not exist or is switched off."})
+    delivery = WebhookDelivery(subscription=subscription, event=event[:40], ticket_id=ticket_id)
+    document = {
+        "id": str(delivery.delivery_id),
+        "event": event,
+        "occurred_at": delivery.created,
+        "workspace": getattr(getattr(connection, "tenant", None), "slug", connection.schema_name),
+        "data": data,
+    }
+    delivery.body = json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    delivery.next_attempt_at, delivery.retry_until = delivery.created, delivery.created + RETRY_FOR
+    delivery.save()
+    from ..tasks.webhooks import webhook_deliver_task
+
+    enqueue_on_commit(webhook_deliver_task, delivery.pk)
+    return delivery
+
+
+def webhook_subscription_choices() -> list[tuple[int, str]]:
+    """(id, "url — description") of the enabled subscriptions, for a picker."""
+    rows = WebhookSubscription.objects.filter(enabled=True).order_by("id").values_list("id", "url", "description")
+    return [(pk, f"{url} — {description}" if description else url) for pk, url, description in rows]
+
+
+@transaction.atomic
 def webhook_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Sends the same body with the same delivery id again, now (a new attempt; the receiver dedupes on the id)."""
     locked = WebhookDelivery.objects.select_for_update(nowait=False).select_related("subscription").get(pk=delivery.pk)

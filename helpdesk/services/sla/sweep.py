@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ... import webhook_events
-from ...contracts import SLA_BREACHED
+from ...contracts import SLA_BREACHED, SLA_WARNING
 from ...models import Ticket, TicketEvent
 from .clocks import RUNNING_STATUSES, Target, _event, open_targets
 from .notifications import _escalation_notify
@@ -59,6 +59,7 @@ def _warn_batch(now: datetime) -> int:
         ticket.sla_warned = True
         ticket.save(update_fields=["sla_warned"])
         _event(ticket, TicketEvent.Kind.SLA_WARNING, target=target.name, due=target.due.isoformat())
+        webhook_events.ticket_event_on_commit(SLA_WARNING, ticket, target=target.name, due=target.due.isoformat())
         _escalation_notify(ticket, target, breached=False, now=now)
     return len(tickets)
 

@@ -68,6 +68,7 @@ class Command(BaseCommand):
 
     def _seed_workspace(self, slug: str, *, customers: int, contacts: int, tickets: int) -> str:
         from accounts.demo import seed_team
+        from automation.demo import seed_automation
         from customers.demo import seed_customers, seed_daily_summaries, seed_health, seed_notes_and_tasks
         from helpdesk.demo import seed_helpdesk
         from inbox.demo import seed_inbox
@@ -96,9 +97,11 @@ class Command(BaseCommand):
         # After tickets, leads and quotes: a recurring defect on top of them, detected and alerted once.
         insights = seed_insights(agents=agents, sellers=sellers, seed=zlib.crc32(slug.encode()))
         summaries = seed_daily_summaries(authors=owners, seed=zlib.crc32(slug.encode()))  # last: a day's every entry
+        admin = next((user for user in team.values() if user.role == "admin"), owners[0])
+        automation = seed_automation(admin=admin)  # after the tickets: its rules fire on them
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added "
             f"({web_leads} more from the web form, {partner_leads} partner deals), {quotes} quotes added, "
-            f"insights: {insights}, {summaries}"
+            f"insights: {insights}, {summaries}, {automation}"
         )
