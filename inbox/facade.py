@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .contracts import EmailAttachment, EmailDelivery
+from .contracts import EmailAttachment, EmailDelivery, SmsNoticeError
 
 # Services are imported inside each function: config/asgi.py imports this module before Django's apps are ready.
 
 __all__ = [
     "EmailAttachment",
     "EmailDelivery",
+    "SmsNoticeError",
     "chat_socket_router",
     "email_addresses_parse",
     "email_queue",
     "email_statuses",
+    "sms_notice_send",
 ]
 
 
@@ -66,3 +68,11 @@ def email_addresses_parse(text: str | Sequence[str], *, field: str = "to") -> li
     from .services.business_email import addresses_parse
 
     return addresses_parse(text, field=field)
+
+
+def sms_notice_send(*, to: str, body: str) -> str:
+    """Texts a short notice to a teammate's mobile (E.164) from the workspace's first enabled SMS number, now; returns
+    Twilio's answer ("SM… queued"). SmsNoticeError (with `retryable`) when it was not sent. Used by notifications."""
+    from .services.sms import sms_notice_send as send
+
+    return send(to=to, body=body)

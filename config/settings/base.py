@@ -116,6 +116,7 @@ TENANT_APPS = [
     "leads",
     "quotes",
     "insights",
+    "notifications",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -315,6 +316,9 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.sms.sms_inbound_process_task",
             "inbox.tasks.sms.sms_send_task",
             "inbox.tasks.outbound.outbound_email_send_task",
+            # A notice's fan-out and sends: people are told now (notifications/tasks.py).
+            "notifications.tasks.dispatch_fan_out_task",
+            "notifications.tasks.deliveries_send_task",
         ],
         "default": [
             "tenants.tasks.tenants_heartbeat_fanout_task",
@@ -358,6 +362,10 @@ CELERY_TASK_ROUTES = {
             "insights.tasks.dashboards_live_push_task",
             # "Send now" on the report schedules page: somebody is waiting for the email.
             "insights.tasks.report_schedule_send_now_task",
+            "notifications.tasks.deliveries_due_send_task",
+            "notifications.tasks.deliveries_due_send_fanout_task",
+            "notifications.tasks.digests_send_task",
+            "notifications.tasks.digests_send_fanout_task",
         ],
         "bulk": [
             "insights.tasks.rollups_repair_task",
@@ -465,6 +473,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.daily_summaries_fanout_task",
         "schedule": crontab(hour=0, minute=23),
     },
+    # Notifications: quiet hours that ended and retries that are due, every minute; digests every hour.
+    "notifications-due": {"task": "notifications.tasks.deliveries_due_send_fanout_task", "schedule": 60.0},
+    "notifications-digests": {"task": "notifications.tasks.digests_send_fanout_task", "schedule": crontab(minute=0)},
     "customers-health-digests": {
         "task": "customers.tasks.health_digests_fanout_task",
         "schedule": crontab(hour=7, minute=13, day_of_week="mon"),
