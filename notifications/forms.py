@@ -46,5 +46,3 @@ class DeliverySettingsForm(forms.Form):
 class TemplateForm(forms.Form):
     subject = forms.CharField(max_length=300)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
-
-

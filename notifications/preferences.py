@@ -135,5 +135,3 @@ def preference_rows(event_types: list[EventType], choices: dict[str, dict[str, b
         (event_type, [(channel, CHANNEL_LABELS[channel], choices[event_type.key][channel]) for channel in CHANNELS])
         for event_type in event_types
     ]
-
-

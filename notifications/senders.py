@@ -95,5 +95,3 @@ def sms_send(delivery) -> str:
         if error.retryable:
             raise
         raise PermanentFailure(str(error)) from error
-
-

@@ -161,5 +161,3 @@ def follow_toggle(request: HttpRequest, object_type: str, object_id: int) -> Htt
     following = services.is_following(user_id=request.user.pk, object_type=object_type, object_id=object_id)
     context = {"following": following, "object_type": object_type, "object_id": object_id}
     return render(request, "notifications/_follow_button.html", context)
-
-

@@ -59,5 +59,3 @@ def fan_out(django_capture_on_commit_callbacks):
             notify(**kwargs)
 
     return run
-
-

@@ -3,6 +3,7 @@ digests, retries and delivery statuses."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications import services
-from notifications.models import Delivery, Dispatch, Notification, Preference
+from notifications.models import Delivery, Dispatch, Notification
 from notifications.tests.conftest import LOW_EVENT, TEST_EVENT
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +67,9 @@ def test_rolled_back_transaction_notifies_no_one(make_user, django_capture_on_co
     from notifications.facade import notify
 
     ann = make_user()
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notify(recipients=[ann.pk], event=TEST_EVENT, context=CONTEXT)
-            raise RuntimeError("rolled back")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        notify(recipients=[ann.pk], event=TEST_EVENT, context=CONTEXT)
+        raise RuntimeError("rolled back")
     assert not Dispatch.objects.filter(recipient_ids__contains=[ann.pk]).exists()
     assert not Notification.objects.filter(user=ann).exists()
 
@@ -172,9 +172,9 @@ def test_low_priority_events_are_batched_into_one_hourly_digest(make_user, fan_o
     digest = mail.outbox[-1]
     assert digest.subject.startswith("3 notifications")
     assert "Stapler minor" in digest.body and "Clip minor" in digest.body
-    assert set(Delivery.objects.filter(user=ann, event=LOW_EVENT, channel="email").values_list("status", flat=True)) == {
-        "sent"
-    }
+    assert set(
+        Delivery.objects.filter(user=ann, event=LOW_EVENT, channel="email").values_list("status", flat=True)
+    ) == {"sent"}
     assert services.digests_send() == 0
 
 
@@ -228,8 +228,8 @@ def test_delivery_fails_after_max_attempts(make_user, fan_out, monkeypatch):
         services.delivery_send(delivery.pk, now=delivery.not_before)
         delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.attempts == services.MAX_ATTEMPTS
-    gaps = [later - earlier for earlier, later in zip(waits, waits[1:], strict=False)]
-    assert all(b > a for a, b in zip(gaps, gaps[1:], strict=False))  # backoff grows
+    gaps = [later - earlier for earlier, later in itertools.pairwise(waits)]
+    assert all(b > a for a, b in itertools.pairwise(gaps))  # backoff grows
 
 
 def test_reading_marks_delivery_read(make_user, fan_out):
