@@ -73,6 +73,7 @@ class Command(BaseCommand):
         from inbox.demo import seed_inbox
         from insights.demo import seed_insights
         from leads.demo import seed_capture, seed_lead_extras, seed_leads
+        from notifications.demo import seed_notifications
         from quotes.demo import seed_quotes
 
         team = seed_team(email_domain=f"{slug}.test")
@@ -96,9 +97,10 @@ class Command(BaseCommand):
         # After tickets, leads and quotes: a recurring defect on top of them, detected and alerted once.
         insights = seed_insights(agents=agents, sellers=sellers, seed=zlib.crc32(slug.encode()))
         summaries = seed_daily_summaries(authors=owners, seed=zlib.crc32(slug.encode()))  # last: a day's every entry
+        notices = seed_notifications(people=list(team.values()), seed=zlib.crc32(slug.encode()))
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added "
             f"({web_leads} more from the web form, {partner_leads} partner deals), {quotes} quotes added, "
-            f"insights: {insights}, {summaries}"
+            f"insights: {insights}, {summaries}, {notices}"
         )
