@@ -21,8 +21,6 @@ from .forms import DeliverySettingsForm, choices_from_post
 from .models import DeliverySettings
 from .preferences import grid, preference_rows
 
-FOLLOWABLE = {"ticket"}
-
 
 @require_GET
 @capability_required("notifications.view")
@@ -57,9 +55,13 @@ def notification_latest(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required("notifications.view")
-def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Marks it read and goes to what it is about (or back to the centre)."""
-    notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
+def notification_open(request: HttpRequest) -> HttpResponse:
+    """Marks it read and goes to what it is about (or back to the centre). The id is posted, not in the URL: a
+    notification is only ever its recipient's."""
+    notification_id = request.POST.get("id", "")
+    if not notification_id.isdigit():
+        raise Http404
+    notification = services.notification_mark_read(user=request.user, notification_id=int(notification_id))
     if notification is None:
         raise Http404
     link = notification.link
@@ -149,11 +151,12 @@ def push_unsubscribe(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @capability_required("tickets.view")
-def follow_toggle(request: HttpRequest, object_type: str, object_id: int) -> HttpResponse:
+def follow_toggle(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The Follow button of a ticket page (loaded by the page, swapped on click)."""
     from helpdesk import facade as helpdesk
 
-    if object_type not in FOLLOWABLE or helpdesk.ticket_summary(object_id) is None:
+    object_type, object_id = "ticket", ticket_id
+    if helpdesk.ticket_summary(ticket_id) is None:
         raise Http404
     if request.method == "POST":
         following = request.POST.get("follow") == "1"
