@@ -27,7 +27,7 @@ from ..contracts import MESSAGE_CREATED, TICKET_SOLVED, TICKET_UPDATED
 from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
 from ..selectors.config import helpdesk_settings_get
 from ..validators import normalize_addresses, normalize_tags, validate_attachments
-from . import csat, intake, sla, ticket_ai
+from . import csat, intake, mentions, sla, ticket_ai
 
 MAX_SUBJECT = 200
 MAX_BODY = 50_000
@@ -195,7 +195,7 @@ def ticket_update(*, ticket: Ticket, actor, data: Mapping[str, Any], expected_ve
         sla.ticket_sla_refresh(ticket)
     _event(ticket, TicketEvent.Kind.UPDATED, actor, changes=changes)
     live.ticket_changed(ticket, actor=actor, changes=changes)
-    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes)
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, actor=actor)
     return ticket
 
 
@@ -247,7 +247,7 @@ def ticket_assign(
     _bump(ticket, fields)
     _event(ticket, TicketEvent.Kind.ASSIGNED, actor, changes=changes, **({"reason": reason} if reason else {}))
     live.ticket_assigned(ticket, actor=actor)
-    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes)
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, actor=actor)
     return ticket
 
 
@@ -282,7 +282,7 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor, expected_version: i
     ticket_ai.ticket_status_changed(ticket, old=old)  # solved tickets feed "similar solved tickets"
     live.ticket_changed(ticket, actor=actor, changes={"status": [old, status]})
     event = TICKET_SOLVED if status == Ticket.Status.SOLVED else TICKET_UPDATED
-    webhook_events.ticket_event_on_commit(event, ticket, changes={"status": [old, status]})
+    webhook_events.ticket_event_on_commit(event, ticket, changes={"status": [old, status]}, actor=actor)
     return ticket
 
 
@@ -339,9 +339,10 @@ def message_add(
     kind_event = TicketEvent.Kind.REPLIED if kind == TicketMessage.Kind.REPLY else TicketEvent.Kind.NOTED
     _event(ticket, kind_event, actor, message_id=message.pk)
     live.message_added(ticket, message, actor=actor)
+    mentions.mentions_notify(ticket=ticket, message=message, actor=actor)  # @teammates in a note are told
     if kind == TicketMessage.Kind.REPLY:
         outgoing.reply_publish_on_commit(ticket, message)
-        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message)
+        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message, actor=actor)
     ticket_ai.reply_feedback_record(message, actor=actor)  # a reply sent from an AI suggestion rates it
     if status and status != ticket.status:
         ticket_status_set(ticket=ticket, status=status, actor=actor)
