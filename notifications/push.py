@@ -59,10 +59,14 @@ def vapid() -> Vapid02:
     return Vapid02.from_file(str(path))
 
 
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 def application_server_key() -> str:
     """The public key as the browser's `pushManager.subscribe` wants it (uncompressed point, base64url)."""
     raw = vapid().public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64(raw)
 
 
 def _claims() -> dict:

@@ -85,4 +85,3 @@ def test_follow_button_toggles(client, login):
 def test_follow_of_a_missing_ticket_is_not_found(client, login):
     login("agent")
     assert client.get(reverse("notifications:follow", args=[987654321])).status_code == 404
-
