@@ -13,6 +13,7 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("push/subscribe/", views.push_subscribe, name="push_subscribe"),
     path("push/unsubscribe/", views.push_unsubscribe, name="push_unsubscribe"),
+    path("people/", views.mention_people, name="mention_people"),
     path("follow/ticket/<int:ticket_id>/", views.follow_toggle, name="follow"),
     path("defaults/", views_admin.workspace_defaults, name="defaults"),
     path("deliveries/", views_admin.delivery_log, name="deliveries"),

@@ -149,6 +149,16 @@ def push_unsubscribe(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"subscribed": False})
 
 
+@require_GET
+@capability_required("tickets.edit")
+def mention_people(request: HttpRequest) -> HttpResponse:
+    """Who a note may @mention (the composer's autocomplete, static/js/mentions.js): people who work tickets."""
+    from accounts import facade as accounts
+
+    people = [{"name": name, "email": email} for _pk, name, email in accounts.capability_contacts("tickets.edit")]
+    return JsonResponse({"people": people})
+
+
 @require_http_methods(["GET", "POST"])
 @capability_required("tickets.view")
 def follow_toggle(request: HttpRequest, ticket_id: int) -> HttpResponse:

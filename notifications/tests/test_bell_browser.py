@@ -54,7 +54,15 @@ def test_a_mentioned_teammate_sees_the_bell_count_rise_live(live_stack, live_dat
     expect(watcher.locator(COUNT)).to_have_attribute("data-count", "0")
     page = _open(browser, live_stack, ada, f"/tickets/{ticket_id}/")
 
-    _note(page, "@Grace Hopper could you check the warranty?")
+    # The composer offers the teammate as the agent types "@Gra"; Enter inserts the full name.
+    page.locator("[data-testid=composer-tab-note]").click()
+    body = page.locator("[data-testid=composer-body]")
+    body.press_sequentially("@Gra")
+    expect(page.locator("[data-testid=mention-menu]")).to_contain_text("Grace Hopper")
+    body.press("Enter")
+    body.press_sequentially("could you check the warranty?")
+    expect(body).to_have_value("@Grace Hopper could you check the warranty?")
+    page.locator("[data-testid=composer-send]").click()
 
     expect(watcher.locator(COUNT)).to_have_attribute("data-count", "1", timeout=15_000)
     expect(watcher.locator(COUNT)).to_be_visible()

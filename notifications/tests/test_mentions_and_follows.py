@@ -85,3 +85,12 @@ def test_follow_button_toggles(client, login):
 def test_follow_of_a_missing_ticket_is_not_found(client, login):
     login("agent")
     assert client.get(reverse("notifications:follow", args=[987654321])).status_code == 404
+
+
+def test_the_composer_lists_who_may_be_mentioned(client, login, make_user):
+    login("agent")
+    make_user("agent", name="Dana Scully", email="dana@alpha.test")
+    make_user("viewer", name="Vic Viewer")
+    people = client.get(reverse("notifications:mention_people")).json()["people"]
+    assert {"name": "Dana Scully", "email": "dana@alpha.test"} in people
+    assert all(person["name"] != "Vic Viewer" for person in people)
