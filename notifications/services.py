@@ -329,12 +329,15 @@ def notifications_mark_all_read(*, user) -> int:
 # --- preferences, settings, templates -----------------------------------------------------------------
 
 
+def _owned_by(model, user_id: int | None):
+    """The rows of a person, or the workspace's defaults (user is NULL) with `user_id=None`."""
+    return model.objects.filter(user_id=user_id) if user_id else model.objects.filter(user__isnull=True)
+
+
 @transaction.atomic
 def preferences_save(*, user_id: int | None, choices: Mapping[tuple[str, str], bool]) -> None:
     """Stores (event, channel) → on/off for a person, or the workspace's defaults with `user_id=None`."""
-    Preference.objects.filter(user_id=user_id).delete() if user_id else Preference.objects.filter(
-        user__isnull=True
-    ).delete()
+    _owned_by(Preference, user_id).delete()
     Preference.objects.bulk_create(
         [
             Preference(user_id=user_id, event=event, channel=channel, enabled=enabled)
@@ -346,12 +349,8 @@ def preferences_save(*, user_id: int | None, choices: Mapping[tuple[str, str], b
 
 @transaction.atomic
 def delivery_settings_save(*, user_id: int | None, **values: object) -> DeliverySettings:
-    row = (
-        DeliverySettings.objects.filter(user_id=user_id).first()
-        if user_id
-        else DeliverySettings.objects.filter(user__isnull=True).first()
-    )
-    row = row or DeliverySettings(user_id=user_id)
+    """Quiet hours, time zone, digest and mobile number of a person (or the workspace's defaults)."""
+    row = _owned_by(DeliverySettings, user_id).first() or DeliverySettings(user_id=user_id)
     for name, value in values.items():
         setattr(row, name, value)
     row.save()

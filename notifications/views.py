@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -93,8 +94,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.preferences_save(user_id=request.user.pk, choices=choices_from_post(request.POST, types))
         services.delivery_settings_save(user_id=request.user.pk, **form.cleaned_data)
-        from django.contrib import messages
-
         messages.success(request, "Notification preferences saved.")
         return hx_redirect(request, reverse("notifications:preferences"))
     context = {
