@@ -74,3 +74,13 @@ def capability_people(capability: str) -> dict[int, str]:
 
     rows = User.objects.filter(is_active=True, role__in=roles_with(capability)).order_by("name", "email")
     return {pk: name or email for pk, name, email in rows.values_list("pk", "name", "email")}
+
+
+def capability_contacts(capability: str, *, roles: list[str] | None = None) -> list[tuple[int, str, str]]:
+    """(id, display name, email) of the active people who hold `capability` (only those of `roles`, when given), by
+    name: e.g. who a note may @mention, who an insights alert goes to."""
+    from .roles import roles_with
+
+    allowed = [role for role in roles_with(capability) if roles is None or role in roles]
+    rows = User.objects.filter(is_active=True, role__in=allowed).order_by("name", "email")
+    return [(pk, name or email, email) for pk, name, email in rows.values_list("pk", "name", "email")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .models import Role
 
 # Every member: sign in, use the API with their own token, read customers, tickets and the knowledge base.
-MEMBER = {"api.use", "customers.view", "tickets.view", "kb.view", "leads.view", "quotes.view"}
+MEMBER = {"api.use", "customers.view", "tickets.view", "kb.view", "leads.view", "quotes.view", "notifications.view"}
 CUSTOMER_WRITE = {"customers.edit", "customers.import"}
 # Working the sales pipeline: leads, their moves and activities.
 LEAD_WRITE = {"leads.edit"}
@@ -33,6 +33,7 @@ MANAGE = {
     "ai.usage.view",
     "helpdesk.configure",  # SLA policies, teams, skills, business hours, categories, auto-response
     "automation.manage",  # automation rules: triggers, time rules, their actions, dry runs, run logs
+    "notifications.manage",  # workspace notification defaults, templates, the delivery log
 }
 
 # Everything but the workspace itself: an admin runs the workspace, an owner also owns it.

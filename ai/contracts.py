@@ -321,3 +321,18 @@ class RunRollupFact:
     rejected: int = 0
     edit_distance_count: int = 0
     edit_distance_sum: int = 0
+
+
+# --- Budget notices ---
+# Sent with `notice=BudgetNotice(...)` when a provider's monthly budget is spent (ai.services.budget_exhausted_notify,
+# in a worker). `ai` imports no domain app: the notifications app receives it and tells the workspace's managers;
+# each receiver returns how many people it told. With no receiver, ai emails the managers itself.
+budget_exhausted = Signal()
+
+
+@dataclass(frozen=True)
+class BudgetNotice:
+    config_id: int
+    provider_name: str
+    month: str  # "2026-12"
+    month_label: str  # "December 2026"

@@ -30,7 +30,7 @@ from core.links import workspace_url
 
 from . import budgets, emails, prompts, registry, safety
 from . import cache as ai_cache
-from .contracts import FEEDBACK_OUTCOMES, AIInputError
+from .contracts import FEEDBACK_OUTCOMES, AIInputError, BudgetNotice, budget_exhausted
 from .models import AIFeedback, AIPolicy, AIRun, FeatureRoute, PromptOverride, ProviderConfig
 from .providers.base import (
     AuthenticationFailed,
@@ -500,13 +500,20 @@ def ai_cache_invalidate(*, feature: str | None = None) -> None:
 def budget_exhausted_notify(*, config_id: int, month: str) -> int:
     """Tells the owners and admins by email that a provider's budget is spent; returns the number of recipients."""
     config = ProviderConfig.objects.filter(pk=config_id).first()
+    if config is None:
+        return 0
+    month_name = datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+    notice = BudgetNotice(config_id=config.pk, provider_name=config.label, month=month, month_label=month_name)
+    answers = budget_exhausted.send(sender=BudgetNotice, notice=notice)
+    if answers:  # the notifications app tells them (in app and by email, as each person chose)
+        return sum(told for _receiver, told in answers if isinstance(told, int))
     recipients = manager_emails()
-    if config is None or not recipients:
+    if not recipients:
         return 0
     tenant = getattr(connection, "tenant", None)
     context = {
         "config": config,
-        "month": datetime.strptime(month, "%Y-%m").strftime("%B %Y"),
+        "month": month_name,
         "workspace_name": getattr(tenant, "name", "") or "Switchboard",
         "settings_url": workspace_url("/settings/ai/") if tenant is not None else "",
     }

@@ -8,6 +8,7 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from .facade import timeline_provider_register
         from .selectors.config import helpdesk_config_watch
+        from .services.sla.notifications import sla_event_types_register
         from .services.ticket_ai.classifier import training_sources_register
 
         helpdesk_config_watch()
@@ -16,6 +17,8 @@ class HelpdeskConfig(AppConfig):
         # Tickets, messages and CSAT answers on customers' company and contact timelines.
         timeline_provider_register()
         _rollup_changes_watch()
+        # SLA warnings and breaches reach people through the notifications service (preferences, templates).
+        sla_event_types_register()
 
 
 def _rollup_changes_watch() -> None:

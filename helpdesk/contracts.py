@@ -135,6 +135,8 @@ class TicketEventPayload:
     ticket: dict[str, Any]
     message: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # Who made the change (None: the customer, a rule or the system); not part of the webhook body.
+    actor_id: int | None = None
 
 
 # --- customer health ---

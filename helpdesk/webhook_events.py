@@ -17,19 +17,24 @@ from .models import Ticket, TicketMessage
 logger = logging.getLogger(__name__)
 
 
-def ticket_event_on_commit(event: str, ticket: Ticket, *, message: TicketMessage | None = None, **data: Any) -> None:
+def ticket_event_on_commit(
+    event: str, ticket: Ticket, *, message: TicketMessage | None = None, actor: Any = None, **data: Any
+) -> None:
     """Sends `event` once the current transaction commits, with the ticket as it is then."""
     if message is not None and message.kind != TicketMessage.Kind.REPLY:
         return  # internal notes never leave the product by webhook
     occurred, ticket_id, message_id = timezone.now(), ticket.pk, getattr(message, "pk", None)
-    transaction.on_commit(lambda: _send(event, ticket_id, message_id, occurred, data))
+    actor_id = getattr(actor, "pk", None)
+    transaction.on_commit(lambda: _send(event, ticket_id, message_id, occurred, data, actor_id))
 
 
-def _send(event: str, ticket_id: int, message_id: int | None, occurred: datetime, data: dict[str, Any]) -> None:
+def _send(
+    event: str, ticket_id: int, message_id: int | None, occurred: datetime, data: dict[str, Any], actor_id=None
+) -> None:
     if not _wanted(event):
         return
     try:
-        payload = _payload(event, ticket_id, message_id, occurred, data)
+        payload = _payload(event, ticket_id, message_id, occurred, data, actor_id)
     except Exception:  # the change is committed; a webhook that cannot be described must not fail the request
         logger.exception("could not describe %s on ticket #%s for webhooks", event, ticket_id)
         return
@@ -51,7 +56,7 @@ def _wanted(event: str) -> bool:
 
 
 def _payload(
-    event: str, ticket_id: int, message_id: int | None, occurred: datetime, data: dict[str, Any]
+    event: str, ticket_id: int, message_id: int | None, occurred: datetime, data: dict[str, Any], actor_id=None
 ) -> TicketEventPayload | None:
     from .api.serializers import MessageOutputSerializer, TicketDetailOutputSerializer  # imports the services
     from .selectors import tickets as selectors
@@ -71,4 +76,5 @@ def _payload(
         ticket=dict(TicketDetailOutputSerializer(ticket).data),
         message=message,
         data=data,
+        actor_id=actor_id,
     )

@@ -40,3 +40,11 @@ class EmailDelivery:
     @property
     def problem(self) -> bool:
         return self.status in ("bounced", "failed")
+
+
+class SmsNoticeError(Exception):
+    """A notice text was not sent (inbox.facade.sms_notice_send); `retryable` when trying later may work."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .contracts import EmailAttachment, EmailDelivery
+from .contracts import EmailAttachment, EmailDelivery, SmsNoticeError
 
 # Services are imported inside each function: config/asgi.py imports this module before Django's apps are ready.
 
 __all__ = [
     "EmailAttachment",
     "EmailDelivery",
+    "SmsNoticeError",
     "chat_socket_router",
     "email_addresses_parse",
     "email_queue",
     "email_statuses",
+    "sms_notice_send",
     "sms_queue",
     "webhook_choices",
     "webhook_send",
@@ -93,3 +95,11 @@ def webhook_send(*, subscription_id: int, event: str, data: dict, ticket_id: int
     from .services.webhooks import webhook_custom_send
 
     return webhook_custom_send(subscription_id=subscription_id, event=event, data=data, ticket_id=ticket_id).pk
+
+
+def sms_notice_send(*, to: str, body: str) -> str:
+    """Texts a short notice to a teammate's mobile (E.164) from the workspace's first enabled SMS number, now; returns
+    Twilio's answer ("SM… queued"). SmsNoticeError (with `retryable`) when it was not sent. Used by notifications."""
+    from .services.sms import sms_notice_send as send
+
+    return send(to=to, body=body)

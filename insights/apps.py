@@ -9,6 +9,7 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import alerts, receivers
 
         receivers.register()
+        alerts.alert_event_types_register()

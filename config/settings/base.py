@@ -318,6 +318,9 @@ CELERY_TASK_ROUTES = {
             "inbox.tasks.outbound.outbound_email_send_task",
             # A rule's evaluation of one event: its changes should be on the ticket the agent is looking at.
             "automation.tasks.automation_event_task",
+            # A notice's fan-out and sends: people are told now (notifications/tasks.py).
+            "notifications.tasks.dispatch_fan_out_task",
+            "notifications.tasks.deliveries_send_task",
         ],
         "default": [
             "tenants.tasks.tenants_heartbeat_fanout_task",
@@ -365,6 +368,10 @@ CELERY_TASK_ROUTES = {
             "automation.tasks.time_rules_check_fanout_task",
             "automation.tasks.rule_runs_prune_task",
             "automation.tasks.rule_runs_prune_fanout_task",
+            "notifications.tasks.deliveries_due_send_task",
+            "notifications.tasks.deliveries_due_send_fanout_task",
+            "notifications.tasks.digests_send_task",
+            "notifications.tasks.digests_send_fanout_task",
         ],
         "bulk": [
             "insights.tasks.rollups_repair_task",
@@ -478,6 +485,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.daily_summaries_fanout_task",
         "schedule": crontab(hour=0, minute=23),
     },
+    # Notifications: quiet hours that ended and retries that are due, every minute; digests every hour.
+    "notifications-due": {"task": "notifications.tasks.deliveries_due_send_fanout_task", "schedule": 60.0},
+    "notifications-digests": {"task": "notifications.tasks.digests_send_fanout_task", "schedule": crontab(minute=0)},
     "customers-health-digests": {
         "task": "customers.tasks.health_digests_fanout_task",
         "schedule": crontab(hour=7, minute=13, day_of_week="mon"),

@@ -72,6 +72,9 @@ NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_la
 NON_OBJECT_KWARGS |= {"article_slug", "category_slug"}
 # A widget's place in a dashboard's layout (the dashboard, its object, is the other kwarg).
 NON_OBJECT_KWARGS |= {"index"}
+# A notification template's event type and channel: names registered by code, the same in every workspace
+# (notifications/tests/test_isolation.py shows one workspace's template is not another's).
+NON_OBJECT_KWARGS |= {"event", "channel"}
 # One row per workspace, always pk 1 (e.g. the helpdesk settings): "beta's object" has alpha's pk by design, so
 # their pages must show alpha's own row, never beta's.
 SINGLETON_MODELS = {"helpdesk.HelpdeskSettings", "quotes.QuoteSettings"}

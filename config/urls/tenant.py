@@ -22,6 +22,7 @@ urlpatterns = [
     path("quotes/", include("quotes.urls")),
     path("insights/", include("insights.urls")),
     path("automation/", include("automation.urls")),
+    path("notifications/", include("notifications.urls")),
     path("q/", include("quotes.urls_public")),  # the customer's quote link (quotes.public.PUBLIC_PATH)
     path("tickets/", include("helpdesk.urls.tickets")),
     path("tickets/", include("helpdesk.urls.ticket_ai")),

@@ -26,7 +26,7 @@ from ..contracts import MESSAGE_CREATED, TICKET_SOLVED, TICKET_UPDATED
 from ..models import Attachment, Category, Team, Ticket, TicketEvent, TicketMessage
 from ..selectors.config import helpdesk_settings_get
 from ..validators import normalize_addresses, normalize_tags, validate_attachments
-from . import csat, intake, sla, ticket_ai
+from . import csat, intake, mentions, sla, ticket_ai
 
 MAX_SUBJECT = 200
 MAX_BODY = 50_000
@@ -203,7 +203,7 @@ def ticket_update(
         sla.ticket_sla_refresh(ticket)
     _event(ticket, TicketEvent.Kind.UPDATED, actor, changes=changes, **_source(source))
     live.ticket_changed(ticket, actor=actor, changes=changes)
-    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, **_source(source))
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, actor=actor, **_source(source))
     return ticket
 
 
@@ -269,7 +269,7 @@ def ticket_assign(
         **_source(source),
     )
     live.ticket_assigned(ticket, actor=actor)
-    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, **_source(source))
+    webhook_events.ticket_event_on_commit(TICKET_UPDATED, ticket, changes=changes, actor=actor, **_source(source))
     return ticket
 
 
@@ -306,7 +306,9 @@ def ticket_status_set(
     ticket_ai.ticket_status_changed(ticket, old=old)  # solved tickets feed "similar solved tickets"
     live.ticket_changed(ticket, actor=actor, changes={"status": [old, status]})
     event = TICKET_SOLVED if status == Ticket.Status.SOLVED else TICKET_UPDATED
-    webhook_events.ticket_event_on_commit(event, ticket, changes={"status": [old, status]}, **_source(source))
+    webhook_events.ticket_event_on_commit(
+        event, ticket, changes={"status": [old, status]}, actor=actor, **_source(source)
+    )
     return ticket
 
 
@@ -364,9 +366,10 @@ def message_add(
     kind_event = TicketEvent.Kind.REPLIED if kind == TicketMessage.Kind.REPLY else TicketEvent.Kind.NOTED
     _event(ticket, kind_event, actor, message_id=message.pk, **_source(source))
     live.message_added(ticket, message, actor=actor)
+    mentions.mentions_notify(ticket=ticket, message=message, actor=actor)  # @teammates in a note are told
     if kind == TicketMessage.Kind.REPLY:
         outgoing.reply_publish_on_commit(ticket, message)
-        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message, **_source(source))
+        webhook_events.ticket_event_on_commit(MESSAGE_CREATED, ticket, message=message, actor=actor, **_source(source))
     ticket_ai.reply_feedback_record(message, actor=actor)  # a reply sent from an AI suggestion rates it
     if status and status != ticket.status:
         ticket_status_set(ticket=ticket, status=status, actor=actor, source=source)

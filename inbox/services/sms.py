@@ -555,3 +555,34 @@ def sms_text_queue(*, to: str, body: str, ticket_id: int | None = None) -> list[
             enqueue_on_commit(sms_send_task, message.pk)
             ids.append(message.pk)
     return ids
+
+
+# --- Notices to the workspace's own people (notifications' SMS channel) -------------------------------------
+
+
+def sms_notice_send(*, to: str, body: str) -> str:
+    """A short notice to a teammate's mobile from the workspace's first enabled number; returns Twilio's answer.
+
+    Not a ticket message: nothing is stored here, the caller (notifications) tracks the delivery. Raises
+    SmsNoticeError, retryable for 429/5xx and lost connections."""
+    from ..contracts import SmsNoticeError
+
+    if not sms_twilio.E164.match(to or ""):
+        raise SmsNoticeError(f"{to!r} is not a mobile number in +country form.", retryable=False)
+    if opted_out(to):
+        raise SmsNoticeError(f"{to} replied STOP to this workspace's numbers.", retryable=False)
+    number = SmsNumber.objects.filter(enabled=True).order_by("pk").first()
+    if number is None:
+        raise SmsNoticeError("No SMS number is connected (Settings → Channels → SMS).", retryable=False)
+    sender = {"messaging_service_sid": number.messaging_service_sid} if number.messaging_service_sid else {}
+    try:
+        sent = sms_twilio.twilio_client(number.account_sid, number.auth_token()).messages.create(
+            to=to, from_=number.phone_number, body=sms_twilio.markdown_to_sms(body)[: sms_twilio.MAX_BODY], **sender
+        )
+    except TwilioRestException as error:
+        retryable = error.status == 429 or error.status >= 500
+        raise SmsNoticeError(_rest_error_text(error), retryable=retryable) from error
+    except (TwilioException, requests.RequestException) as error:
+        refused = refusal_in(error) is not None or isinstance(error, EgressRefused)
+        raise SmsNoticeError(_connection_error_text(error), retryable=not refused) from error
+    return f"{sent.sid} {sent.status or 'queued'}"

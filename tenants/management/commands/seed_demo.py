@@ -74,6 +74,7 @@ class Command(BaseCommand):
         from inbox.demo import seed_inbox
         from insights.demo import seed_insights
         from leads.demo import seed_capture, seed_lead_extras, seed_leads
+        from notifications.demo import seed_notifications
         from quotes.demo import seed_quotes
 
         team = seed_team(email_domain=f"{slug}.test")
@@ -99,9 +100,10 @@ class Command(BaseCommand):
         summaries = seed_daily_summaries(authors=owners, seed=zlib.crc32(slug.encode()))  # last: a day's every entry
         admin = next((user for user in team.values() if user.role == "admin"), owners[0])
         automation = seed_automation(admin=admin)  # after the tickets: its rules fire on them
+        notices = seed_notifications(people=list(team.values()), seed=zlib.crc32(slug.encode()))
         return (
             f"{len(team)} people (owner@{slug}.test, agent@{slug}.test…), {created} customers added, {helpdesk}, "
             f"inbox: {inbox}, {notes} notes and {tasks} tasks, {health}, {leads} leads added "
             f"({web_leads} more from the web form, {partner_leads} partner deals), {quotes} quotes added, "
-            f"insights: {insights}, {summaries}, {automation}"
+            f"insights: {insights}, {summaries}, {automation}, {notices}"
         )
