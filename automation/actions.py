@@ -5,8 +5,8 @@ Ticket changes (fields, assignment, tags, notes) are the helpdesk's own ticket a
 (`helpdesk.facade.actions.ticket_actions_apply`), applied together in one call per rule so the ticket changes once.
 Every other action runs on its own: a failing one is written on the run and the next one still runs.
 
-Another app adds an action with `action_register(ActionType(...))` (the notifications app's "notify people"
-registers itself this way from its AppConfig.ready, with object_types every object and value_kind "recipients").
+"Notify people" tells teammates through `notifications.facade.notify` (the event "automation.notice"), on the
+channels each chose; who is told is named by role (the assignee, the team's lead, the owner…) or by person.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from django.core.exceptions import ValidationError
 
 import ai.facade as ai
 from core.placeholders import placeholders_malformed, placeholders_render
+from helpdesk.facade import actions as helpdesk_actions
 from helpdesk.facade import automation as helpdesk_automation
 from inbox import facade as inbox
+from notifications import facade as notifications
 
 from .catalog import CUSTOMER, LEAD, QUOTE, TICKET
 
@@ -89,20 +91,10 @@ def action_register(action: ActionType) -> None:
     _REGISTRY[action.type] = action
 
 
-def _ticket_actions_module():
-    from helpdesk.facade import actions  # the helpdesk's ticket actions (shared with macros)
-
-    return actions
-
-
 def action_types(object_type: str | None = None) -> list[ActionType]:
     """Every action, the helpdesk's ticket actions first, then automation's own and those others registered."""
     found: list[ActionType] = []
-    try:
-        specs = _ticket_actions_module().ticket_action_specs()
-    except ImportError:  # pragma: no cover (the helpdesk's ticket actions always exist in a full checkout)
-        specs = []
-    for spec in specs:
+    for spec in helpdesk_actions.ticket_action_specs():
         found.append(
             ActionType(
                 spec.type,
@@ -142,7 +134,7 @@ def validate_actions(actions: Sequence[Mapping[str, Any]], object_type: str) -> 
         cleaned.append({"type": spec.type, **({"value": value} if spec.value_kind != "none" else {})})
     ticket_actions = [item for item in cleaned if item["type"] not in _REGISTRY]
     if ticket_actions:
-        _ticket_actions_module().ticket_actions_validate(ticket_actions)
+        helpdesk_actions.ticket_actions_validate(ticket_actions)
     return cleaned
 
 
@@ -185,7 +177,7 @@ def _error_text(error: Exception) -> str:
 def _ticket_actions(context: ActionContext, actions: list[Mapping[str, Any]]) -> ActionOutcome:
     label = "Change the ticket"
     try:
-        result = _ticket_actions_module().ticket_actions_apply(
+        result = helpdesk_actions.ticket_actions_apply(
             ticket_id=context.object_id,
             actions=actions,
             actor_id=None,

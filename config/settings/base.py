@@ -117,6 +117,7 @@ TENANT_APPS = [
     "quotes",
     "insights",
     "automation",
+    "notifications",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

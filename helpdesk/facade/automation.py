@@ -212,3 +212,12 @@ def timer_anchor_choices() -> list[tuple[str, str]]:
 
 def hours_between(start: datetime, end: datetime) -> float:
     return (end - start) / timedelta(hours=1)
+
+
+def team_people(team_id: int) -> tuple[int | None, list[int]]:
+    """(the lead's user id, the active members' ids) of a team, for a rule's "notify the team" action."""
+    team = Team.objects.filter(pk=team_id).only("lead_id").first()
+    if team is None:
+        return None, []
+    members = list(team.members.filter(is_active=True).order_by("id").values_list("id", flat=True))
+    return team.lead_id, members
