@@ -17,15 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 import ai.facade as ai
+from accounts import facade as accounts
 from core.placeholders import placeholders_malformed, placeholders_render
 from helpdesk.facade import actions as helpdesk_actions
 from helpdesk.facade import automation as helpdesk_automation
 from inbox import facade as inbox
 from notifications import facade as notifications
 
-from .catalog import CUSTOMER, LEAD, QUOTE, TICKET
+from .catalog import CUSTOMER, DETAIL_URLS, LEAD, QUOTE, TICKET
+from .sources import values_for
 
 logger = logging.getLogger(__name__)
 ALL_OBJECTS = (TICKET, LEAD, QUOTE, CUSTOMER)
@@ -325,6 +328,79 @@ def _ai_improve(context: ActionContext, value: Any) -> ActionOutcome:
     )
 
 
+# --- Notify people ------------------------------------------------------------------------------------------
+
+NOTICE_EVENT = "automation.notice"
+# Who a notice goes to, by role; a person is "user:<id>". Roles an object lacks (a lead has no team) are skipped.
+RECIPIENT_ROLES = (
+    ("assignee", "The assignee"),
+    ("team_lead", "The team's lead"),
+    ("team", "Everyone in the team"),
+    ("followers", "Its followers"),
+    ("owner", "The owner (lead, quote)"),
+)
+
+
+def notice_event_type_register() -> None:
+    """The notice a rule sends (AutomationConfig.ready): people choose its channels like any other notification."""
+    notifications.event_type_register(
+        notifications.EventType(
+            NOTICE_EVENT,
+            "Automation notice",
+            "An automation rule asks you to look at a ticket, lead, quote or company.",
+            default_channels=(notifications.IN_APP, notifications.EMAIL),
+            sample_context={"notice": {"subject": "#42 Printer on fire", "message": "Urgent and unassigned."}},
+            title="{{ notice.subject }}",
+            body="{{ notice.message }}",
+        )
+    )
+
+
+def object_path(object_type: str, object_id: int) -> str:
+    return reverse(DETAIL_URLS[object_type], args=[object_id])
+
+
+def _notice_people(context: ActionContext, people: Sequence[str]) -> list[int]:
+    record = values_for(context.object_type, [context.object_id]).get(context.object_id, {})
+    found: list[int] = []
+    for who in people:
+        if who.startswith("user:") and who[5:].isdigit():
+            found.append(int(who[5:]))
+        elif who in ("assignee", "owner") and str(record.get(who) or "").isdigit():
+            found.append(int(record[who]))
+        elif who in ("team_lead", "team") and str(record.get("team") or "").isdigit():
+            lead, members = helpdesk_automation.team_people(int(record["team"]))
+            found.extend(([lead] if lead else []) if who == "team_lead" else members)
+        elif who == "followers":
+            found.extend(notifications.followers(object_type=context.object_type, object_id=context.object_id))
+    return list(dict.fromkeys(found))
+
+
+def _notice_subject(context: ActionContext) -> str:
+    own = context.placeholders.get(context.object_type) or {}
+    title = own.get("subject") or own.get("title") or own.get("name") or ""
+    return f"{context.object_type.capitalize()} #{context.object_id}" + (f" {title}" if title else "")
+
+
+def _notify(context: ActionContext, value: Mapping[str, Any]) -> ActionOutcome:
+    label = "Notify people"
+    people = _notice_people(context, value.get("people") or [])
+    names = ", ".join(accounts.user_names(people).values()) or "nobody"
+    if context.dry_run or not people:
+        return ActionOutcome(
+            "notify_people", label, detail=f"{'Would notify' if context.dry_run else 'Notified'} {names}"
+        )
+    subject = _notice_subject(context)
+    message = _render(value.get("message") or "", context) or subject
+    notifications.notify(
+        recipients=people,
+        event=NOTICE_EVENT,
+        context={**context.placeholders, "notice": {"subject": subject, "message": message}},
+        link=object_path(context.object_type, context.object_id),
+    )
+    return ActionOutcome("notify_people", label, detail=f"Notified {names}")
+
+
 LANGUAGES = (
     ("en", "English"),
     ("de", "German"),
@@ -339,6 +415,7 @@ for _action in (
     ActionType("send_email", "Send an email", "email", ALL_OBJECTS, _send_email, group="Messages"),
     ActionType("send_sms", "Send an SMS", "sms", ALL_OBJECTS, _send_sms, group="Messages"),
     ActionType("call_webhook", "Call a webhook", "webhook", ALL_OBJECTS, _call_webhook, group="Messages"),
+    ActionType("notify_people", "Notify people", "recipients", ALL_OBJECTS, _notify, RECIPIENT_ROLES, "Messages"),
     ActionType("ai_classify", "AI: classify", "none", (TICKET,), _ai_classify, group="AI"),
     ActionType("ai_draft_reply", "AI: draft a reply for review", "none", (TICKET,), _ai_draft, group="AI"),
     ActionType("ai_summarize", "AI: summarise into a note", "none", (TICKET,), _ai_summarize, group="AI"),

@@ -10,5 +10,7 @@ class AutomationConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers
+        from .actions import notice_event_type_register
 
         receivers.register()
+        notice_event_type_register()

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import QueryDict
 
+from accounts import facade as accounts
 from helpdesk.facade import automation as helpdesk_automation
 from inbox import facade as inbox
 
@@ -20,13 +21,19 @@ GROUPS = ("all", "any")
 _ROW = re.compile(r"^(cond_(?:all|any)|action)_(\w+)_(\d+)$")
 
 
-def _rows(post: QueryDict, prefix: str) -> list[dict[str, str]]:
-    rows: dict[int, dict[str, str]] = {}
+def _rows(post: QueryDict, prefix: str) -> list[dict[str, Any]]:
+    """The numbered rows, in order; a field posted several times (a row's checkboxes) keeps every value."""
+    rows: dict[int, dict[str, Any]] = {}
     for key in post:
         match = _ROW.match(key)
         if match and match[1] == prefix:
-            rows.setdefault(int(match[3]), {})[match[2]] = post.get(key, "")
+            values = post.getlist(key)
+            rows.setdefault(int(match[3]), {})[match[2]] = values if len(values) > 1 else post.get(key, "")
     return [rows[index] for index in sorted(rows)]
+
+
+def _listed(value: Any) -> list[str]:
+    return [item for item in (value if isinstance(value, list) else [value]) if item]
 
 
 def _tags(text: str) -> list[str]:
@@ -69,6 +76,9 @@ def data_from_post(post: QueryDict) -> dict[str, Any]:
             )
         elif kind == "sms":
             actions.append({"type": type_, "value": {"to": row.get("to", ""), "body": row.get("body", "")}})
+        elif kind == "recipients":
+            people = _listed(row.get("people")) + [f"user:{pk}" for pk in _listed(row.get("person"))]
+            actions.append({"type": type_, "value": {"people": people, "message": row.get("message", "")}})
         else:
             actions.append({"type": type_, "value": row.get("value", "")})
     timer = {}
@@ -115,6 +125,17 @@ def _value_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _recipients_shown(value: Any) -> dict[str, Any]:
+    """A notify action's value as its inputs show it: the roles ticked, the people chosen, the message."""
+    value = value if isinstance(value, Mapping) else {}
+    people = [str(item) for item in value.get("people") or []]
+    return {
+        "roles": [item for item in people if not item.startswith("user:")],
+        "people": [item[5:] for item in people if item.startswith("user:")],
+        "message": value.get("message") or "",
+    }
+
+
 def editor_context(data: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the editor template shows: triggers, the timer, and each row with its type-aware input."""
     trigger = TRIGGERS_BY_KEY.get(data.get("trigger") or "") or TRIGGERS[0]
@@ -146,6 +167,8 @@ def editor_context(data: Mapping[str, Any]) -> dict[str, Any]:
         choices: list[tuple[str, str]] = list(spec.choices) if spec else []
         if spec and spec.value_kind == "webhook":
             choices = [(str(pk), label) for pk, label in inbox.webhook_choices()]
+        if spec and spec.value_kind == "recipients":
+            value = _recipients_shown(value)
         actions.append(
             {
                 "type": action.get("type") or "",
@@ -167,5 +190,6 @@ def editor_context(data: Mapping[str, Any]) -> dict[str, Any]:
         "timer": data.get("timer") or {},
         "timer_units": TIMER_UNITS,
         "timer_anchors": helpdesk_automation.timer_anchor_choices(),
+        "people": [(str(pk), name) for pk, name in accounts.capability_people("tickets.view").items()],
         "data": data,
     }

@@ -75,3 +75,11 @@ TIMER_UNITS = (
     ("days", "days"),
     ("business_hours", "business hours"),
 )
+
+# Where each kind of object is shown (its detail page's URL name), for links in notices and dry runs.
+DETAIL_URLS = {
+    TICKET: "tickets:ticket_detail",
+    LEAD: "leads:lead_detail",
+    QUOTE: "quotes:quote_detail",
+    CUSTOMER: "customers:customer_detail",
+}

@@ -22,13 +22,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.outbox import enqueue
+from helpdesk.facade import actions as helpdesk_actions
 
-from .actions import ActionContext, actions_run
+from .actions import ActionContext, actions_run, object_path
 from .catalog import EVENT_ALIASES, TICKET, TRIGGERS_BY_KEY
 from .compiled import CompiledRule, fields_read, rules_for
 from .conditions import Facts
 from .models import RuleFiring, RuleRun
-from .sources import business_open, values_for
+from .sources import business_open, source_for, values_for
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +172,7 @@ def placeholder_context(object_type: str, object_id: int, record: Mapping[str, A
     """What `{{ … }}` in a rule's email or SMS can use: the helpdesk's ticket context, else the record's fields."""
     if object_type == TICKET:
         try:
-            from helpdesk.facade import actions as ticket_actions
-
-            return ticket_actions.ticket_placeholder_context(object_id)
-        except (ImportError, AttributeError):
-            pass
+            return helpdesk_actions.ticket_placeholder_context(object_id)
         except Exception:  # the ticket is gone or unreadable: the fields we have still fill the text
             logger.exception("placeholder context of ticket %s", object_id)
     return {object_type: {"id": object_id, **{k: v for k, v in record.items() if not isinstance(v, list)}}}
@@ -228,13 +225,12 @@ class DryRunRow:
     object_id: int
     matched: bool
     outcomes: tuple[dict[str, Any], ...] = ()
+    path: str = ""  # the object's page
 
 
 def rule_dry_run(rule: CompiledRule, *, limit: int = 50, now: datetime | None = None) -> list[DryRunRow]:
     """The rule tested against the last `limit` objects of its kind: which match and what each action would do
     (ticket actions with dry_run=True). Writes nothing. "changed" conditions never hold: no event happened."""
-    from .sources import source_for
-
     source = source_for(rule.object_type)
     if source is None:
         return []
@@ -261,7 +257,8 @@ def rule_dry_run(rule: CompiledRule, *, limit: int = 50, now: datetime | None = 
             dry_run=True,
         )
         outcomes = actions_run(context, rule.actions)
-        rows.append(DryRunRow(object_id, True, tuple(outcome.as_dict() for outcome in outcomes)))
+        outcomes_shown = tuple(outcome.as_dict() for outcome in outcomes)
+        rows.append(DryRunRow(object_id, True, outcomes_shown, object_path(rule.object_type, object_id)))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 Each source gives the builder its field descriptions ({name, label, kind, choices, ai}), the values of many objects
 in one call, and the most recent objects (a dry run's sample). Sources for leads, quotes and customers are
-registered the same way (`SOURCES`)."""
+read the same way from their apps' facades."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from customers import facade as customers
 from helpdesk.facade import automation as helpdesk_automation
+from leads import facade as leads
+from quotes import facade as quotes
 
 from .catalog import CUSTOMER, EVENT_TIME_FIELD, LEAD, QUOTE, TICKET
 
@@ -24,40 +27,25 @@ class Source:
     label: str
 
 
-def _optional(module_name: str, prefix: str, label: str) -> Source | None:
-    """A source offered by an app's facade (`<prefix>_automation_fields`, `…_values`, `…_recent_ids`)."""
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-        return Source(
-            fields=getattr(module, f"{prefix}_automation_fields"),
-            values=getattr(module, f"{prefix}_automation_values"),
-            recent=getattr(module, f"{prefix}s_recent_ids"),
-            label=label,
-        )
-    except (ImportError, AttributeError):
-        return None
-
-
 def _sources() -> dict[str, Source]:
-    sources = {
+    return {
         TICKET: Source(
-            fields=helpdesk_automation.ticket_automation_fields,
-            values=helpdesk_automation.ticket_automation_values,
-            recent=helpdesk_automation.tickets_recent_ids,
-            label="ticket",
-        )
+            helpdesk_automation.ticket_automation_fields,
+            helpdesk_automation.ticket_automation_values,
+            helpdesk_automation.tickets_recent_ids,
+            "ticket",
+        ),
+        LEAD: Source(leads.lead_automation_fields, leads.lead_automation_values, leads.leads_recent_ids, "lead"),
+        QUOTE: Source(
+            quotes.quote_automation_fields, quotes.quote_automation_values, quotes.quotes_recent_ids, "quote"
+        ),
+        CUSTOMER: Source(
+            customers.customer_automation_fields,
+            customers.customer_automation_values,
+            customers.customers_recent_ids,
+            "customer",
+        ),
     }
-    for object_type, module, prefix in (
-        (LEAD, "leads.facade", "lead"),
-        (QUOTE, "quotes.facade", "quote"),
-        (CUSTOMER, "customers.facade", "customer"),
-    ):
-        source = _optional(module, prefix, object_type)
-        if source is not None:
-            sources[object_type] = source
-    return sources
 
 
 _SOURCES: dict[str, Source] | None = None

@@ -86,3 +86,40 @@ def test_ai_summary_lands_as_an_internal_note_and_a_draft_is_never_sent():
     assert note.kind == TicketMessage.Kind.NOTE and note.body.startswith("**AI summary**")
     assert not TicketMessage.objects.filter(ticket=ticket, kind=TicketMessage.Kind.REPLY).exists()
     assert TicketDraft.objects.filter(ticket=ticket).count() <= 1  # kept for review when the KB had a match
+
+
+def test_notify_people_tells_the_roles_and_people_chosen_with_a_link(make_user, django_capture_on_commit_callbacks):
+    from helpdesk.tests.factories import TeamFactory
+    from notifications.models import Notification
+
+    lead, member, assignee, named, bystander = (make_user("agent") for _ in range(5))
+    team = TeamFactory(lead=lead)
+    team.members.add(lead, member)
+    ticket = TicketFactory(subject="Printer on fire", team=team, assignee=assignee)
+    value = {"people": ["team_lead", "assignee", f"user:{named.pk}"], "message": "Look at {{ ticket.subject }} now"}
+    with django_capture_on_commit_callbacks(execute=True):
+        run = fire(ticket, [{"type": "notify_people", "value": value}])
+
+    assert run.error == ""
+    told = Notification.objects.filter(event="automation.notice")
+    assert set(told.values_list("user_id", flat=True)) == {lead.pk, assignee.pk, named.pk}
+    notice = told.get(user=lead)
+    assert (notice.title, notice.body) == (f"Ticket #{ticket.pk} Printer on fire", "Look at Printer on fire now")
+    assert notice.link == f"/tickets/{ticket.pk}/"
+    assert not Notification.objects.filter(user__in=[member, bystander]).exists()
+
+
+def test_a_dry_run_names_who_would_be_notified_and_tells_nobody(make_user, django_capture_on_commit_callbacks):
+    from automation.compiled import compile_rule
+    from automation.engine import rule_dry_run
+    from notifications.models import Notification
+
+    assignee = make_user("agent", name="Ada Agent")
+    ticket = TicketFactory(priority="urgent", assignee=assignee)
+    rule = RuleFactory(actions=[{"type": "notify_people", "value": {"people": ["assignee"], "message": "Hi"}}])
+    with django_capture_on_commit_callbacks(execute=True):
+        (row,) = [row for row in rule_dry_run(compile_rule(rule)) if row.object_id == ticket.pk]
+
+    assert row.matched and row.outcomes[0]["detail"] == "Would notify Ada Agent"
+    assert row.path == f"/tickets/{ticket.pk}/"
+    assert not Notification.objects.exists()

@@ -1,6 +1,6 @@
 """The issue's "done means" for rules, in Chromium against the real stack: an admin builds "urgent + unassigned for
-30 minutes → assign to the team lead, AI draft" with the HTMX builder, runs a dry run, saves, enables it on the list,
-and the beat pass fires it exactly once on a test ticket."""
+30 minutes → assign to the team lead, AI draft, notify the lead" with the HTMX builder, runs a dry run, saves,
+enables it on the list, and the beat pass fires it exactly once on a test ticket."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _ticket_with_team_lead(live_data) -> dict:
             subject=f"{name}: checkout is down",
             created=timezone.now() - timedelta(minutes=40),
         )
-        return {"team": team.pk, "ticket": ticket.pk, "lead": team.lead_id}
+        return {"team": team.pk, "ticket": ticket.pk, "lead": team.lead_id, "subject": ticket.subject}
 
     made = live_data.run(make)
     live_data.add_cleanup(
@@ -58,6 +58,7 @@ def test_an_admin_builds_dry_runs_enables_a_time_rule_and_it_fires_once(live_sta
     from automation.models import Rule, RuleRun
     from automation.timers import time_rules_check
     from helpdesk.models import Ticket
+    from notifications.models import Notification
 
     made = _ticket_with_team_lead(live_data)
     admin = live_data.create_user("admin", name="Ada Admin")
@@ -91,12 +92,17 @@ def test_an_admin_builds_dry_runs_enables_a_time_rule_and_it_fires_once(live_sta
     htmx(page, lambda: page.locator("#action-type-0").select_option("assign_team_lead"))
     htmx(page, lambda: page.get_by_test_id("add-action").click())
     htmx(page, lambda: page.locator("#action-type-1").select_option("ai_draft_reply"))
+    htmx(page, lambda: page.get_by_test_id("add-action").click())
+    htmx(page, lambda: page.locator("#action-type-2").select_option("notify_people"))
+    page.get_by_label("The team's lead").check()
+    page.get_by_label("Message").fill("{{ ticket.subject }} waited 30 minutes: it is yours now.")
     assert not axe_violations(page), axe_violations(page)
 
     htmx(page, lambda: page.get_by_test_id("rule-dry-run").click())
     panel = page.get_by_test_id("dry-run-panel")
     expect(panel).to_contain_text(f"#{made['ticket']}")
     expect(panel).to_contain_text("Tia Teamlead")  # the assignee it would set
+    expect(panel).to_contain_text("Would notify Tia Teamlead")
     assert live_data.run(lambda: Ticket.objects.get(pk=made["ticket"]).assignee_id) is None  # the dry run wrote nothing
 
     page.get_by_test_id("rule-save").click()
@@ -113,6 +119,10 @@ def test_an_admin_builds_dry_runs_enables_a_time_rule_and_it_fires_once(live_sta
     runs = live_data.run(lambda: list(RuleRun.objects.filter(rule_id=rule_id).values_list("object_id", "error")))
     assert [object_id for object_id, _error in runs] == [made["ticket"]], runs
     assert live_data.run(lambda: Ticket.objects.get(pk=made["ticket"]).assignee_id) == made["lead"]
+    notices = live_data.run(
+        lambda: list(Notification.objects.filter(event="automation.notice").values_list("user_id", "body"))
+    )
+    assert notices == [(made["lead"], f"{made['subject']} waited 30 minutes: it is yours now.")], notices
 
     page.goto(live_stack.url("alpha", f"/automation/rules/{rule_id}/runs/"))
     expect(page.get_by_test_id("run-row")).to_have_count(1)

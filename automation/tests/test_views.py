@@ -61,6 +61,24 @@ def test_an_admin_saves_a_rule_with_a_version(client, login):
     assert rule.versions.get().author == admin
 
 
+def test_a_notify_action_keeps_its_roles_people_and_message_and_shows_them_again(client, login, make_user):
+    login("admin")
+    dana = make_user("agent", name="Dana Scully")
+    post = _post(edit="save", action_type_1="notify_people", action_message_1="Look at {{ ticket.subject }}")
+    post["action_people_1"] = ["team_lead", "followers"]
+    post["action_person_1"] = [str(dana.pk)]
+    client.post(reverse("automation:rule_create"), post)
+    rule = Rule.objects.get()
+    assert rule.actions[1] == {
+        "type": "notify_people",
+        "value": {"people": ["team_lead", "followers", f"user:{dana.pk}"], "message": "Look at {{ ticket.subject }}"},
+    }
+
+    html = client.get(reverse("automation:rule_edit", args=[rule.pk])).content.decode()
+    assert 'value="team_lead" checked' in html and 'value="assignee" >' in html
+    assert f'<option value="{dana.pk}" selected>Dana Scully</option>' in html
+
+
 def test_editor_rows_are_added_and_removed_over_htmx(client, login):
     login("admin")
     response = client.post(
