@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from customers import contracts as customers_contracts
 from helpdesk.contracts import TicketEventPayload, ticket_event, ticket_event_wanted
+from leads import contracts as leads_contracts
+from quotes import contracts as quotes_contracts
 
-from .catalog import TICKET
+from .catalog import CUSTOMER, LEAD, QUOTE, TICKET
 
 
 def _ticket_event(sender, *, event: TicketEventPayload, **kwargs: Any) -> None:
@@ -33,21 +36,12 @@ def _object_event(object_type: str):
     return receive
 
 
-_RECEIVERS: list[Any] = []
-
-
 def register() -> None:
     ticket_event.connect(_ticket_event, dispatch_uid="automation-ticket-event")
     ticket_event_wanted.connect(_ticket_event_wanted, dispatch_uid="automation-ticket-event-wanted")
-    import importlib
-
-    for object_type, module_name in (
-        ("lead", "leads.contracts"),
-        ("quote", "quotes.contracts"),
-        ("customer", "customers.contracts"),
+    for object_type, signal in (
+        (LEAD, leads_contracts.automation_event),
+        (QUOTE, quotes_contracts.automation_event),
+        (CUSTOMER, customers_contracts.automation_event),
     ):
-        signal = getattr(importlib.import_module(module_name), "automation_event", None)
-        if signal is not None:
-            receiver = _object_event(object_type)
-            _RECEIVERS.append(receiver)  # signals hold receivers weakly
-            signal.connect(receiver, dispatch_uid=f"automation-{object_type}-event")
+        signal.connect(_object_event(object_type), weak=False, dispatch_uid=f"automation-{object_type}-event")
