@@ -90,10 +90,19 @@ AXE_RULES = [
 ]
 
 
+# Every request a page makes after its load event goes through htmx (static/js uses htmx.ajax, never fetch): htmx
+# marks the requesting element (or its indicator) `htmx-request` from the moment it sends until the response is
+# swapped in, and the swapped content `htmx-settling` until it settled, during which the new content's own
+# `hx-trigger="load"` requests start. So no such class left means nothing more is coming, without sitting out
+# Playwright's "networkidle" (half a second without traffic, on every page).
+SETTLED = """() => document.readyState === "complete" && document.fonts.status === "loaded"
+  && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
+
+
 def settle(page: Any) -> None:
-    """Waits until the page stops changing: fonts loaded, htmx's requests on load answered and swapped."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => document.fonts.status === 'loaded' && !document.querySelector('.htmx-request')")
+    """Waits until the page stops changing: loaded, fonts loaded, htmx's requests on load answered and settled."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(SETTLED)
 
 
 def axe_violations(page: Any, rules: list[str] = AXE_RULES) -> list[str]:
