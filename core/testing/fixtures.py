@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from .browser import CHROMIUM, launch_chromium
+from .browser import CHROMIUM, launch_chromium, requests_answered
 from .live import (
     BIN,
     CeleryWorker,
@@ -331,9 +331,11 @@ class ChromiumSession:
         return self.chromium
 
     def park(self) -> None:
-        """Closes what the test opened (its contexts: cookies, storage, pages) and unmarks the loop."""
+        """Closes what the test opened (its contexts: cookies, storage, pages), once their requests are answered,
+        and unmarks the loop."""
         try:
             for context in list(self.chromium.contexts):
+                requests_answered(context)
                 context.close()
         finally:
             asyncio._set_running_loop(None)
