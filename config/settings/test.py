@@ -41,3 +41,7 @@ EGRESS_ALLOW_LOOPBACK = True
 EGRESS_REQUIRE_HTTPS = False
 # Twilio's API unless a test points it at its fake: a closed local port, so nothing reaches the internet.
 INBOX_TWILIO_API_URL = "https://127.0.0.1:9"
+# WhiteNoise looks a static file up when it is asked for (as in development), rather than listing every file each
+# time its middleware is built: the test client builds a middleware chain per test, and the listing (a StaticFile
+# with its stat calls for each of ~240 files) cost more than many tests themselves. Headers are made the same way.
+WHITENOISE_AUTOREFRESH = True

@@ -5,6 +5,7 @@ really closes every module but the entry points."""
 from __future__ import annotations
 
 import ast
+import functools
 import tomllib
 from pathlib import Path
 from unittest import mock
@@ -180,9 +181,23 @@ PRODUCT_FILES = sorted(
 EGRESS_MODULE = ROOT / "core" / "egress.py"
 
 
-def _qualified_calls(source: str) -> list[tuple[int, str, set[str]]]:
+@pytest.fixture(scope="module", autouse=True)
+def _parsed_files_forgotten_after_this_module():
+    yield
+    _tree.cache_clear()
+    _qualified_calls.cache_clear()
+
+
+@functools.cache
+def _tree(source: str) -> ast.Module:
+    """The parsed module, once per source: three checks below walk every product file (read only)."""
+    return ast.parse(source)
+
+
+@functools.cache
+def _qualified_calls(source: str) -> tuple[tuple[int, str, frozenset[str]], ...]:
     """(line, dotted name with import aliases expanded, keyword names) of every call in `source`."""
-    tree = ast.parse(source)
+    tree = _tree(source)
     aliases: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -204,8 +219,8 @@ def _qualified_calls(source: str) -> list[tuple[int, str, set[str]]]:
         if not isinstance(target, ast.Name):
             continue
         dotted = ".".join([aliases.get(target.id, target.id), *reversed(parts)])
-        calls.append((node.lineno, dotted, {keyword.arg for keyword in node.keywords if keyword.arg}))
-    return calls
+        calls.append((node.lineno, dotted, frozenset(keyword.arg for keyword in node.keywords if keyword.arg)))
+    return tuple(calls)
 
 
 def unguarded_network_calls(source: str) -> list[str]:
@@ -273,7 +288,7 @@ def test_apps_use_the_core_kit_instead_of_copies_of_it():
         f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
         for path in PRODUCT_FILES
         if path.parts[len(ROOT.parts)] != "core"
-        for node in ast.walk(ast.parse(path.read_text()))
+        for node in ast.walk(_tree(path.read_text()))
         if isinstance(node, ast.FunctionDef) and node.name in KIT_COPIES
     ]
     assert not copies, f"use core.htmx / core.forms / core.validation instead: {copies}"

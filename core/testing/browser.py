@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,33 @@ def new_page(browser: Any, **context_options: Any) -> Any:
     string is compiled with eval inside the page, which the policy refuses."""
     context = browser.new_context(**context_options)
     context.set_default_timeout(TIMEOUT_MS)
+    track_requests(context)
     return context.new_page()
+
+
+def track_requests(context: Any) -> None:
+    """Keeps the context's HTTP requests that have no answer yet (see `requests_answered`)."""
+    in_flight: set[Any] = set()
+    # Functions, not bound builtins: Playwright marks the handlers it is given with an attribute.
+    context.on("request", lambda request: in_flight.add(request))
+    context.on("requestfinished", lambda request: in_flight.discard(request))
+    context.on("requestfailed", lambda request: in_flight.discard(request))
+    context._switchboard_in_flight = in_flight
+
+
+def requests_answered(context: Any, *, timeout: float = TIMEOUT_MS / 1000) -> None:
+    """Waits (at most `timeout` seconds) until every request the context sent has its answer: a test's last click may
+    have sent one (htmx posting feedback, say) that the server is still handling, and its clean-up must not delete
+    rows under that request. Closing the browser used to give it that time by chance."""
+    from playwright.sync_api import Error
+
+    in_flight = getattr(context, "_switchboard_in_flight", set())
+    deadline = time.monotonic() + timeout
+    while in_flight and context.pages and time.monotonic() < deadline:
+        # Events (answers, failures) are only dispatched while Playwright waits; a timeout, or a request that failed
+        # instead of finishing, ends this wait early: look again.
+        with contextlib.suppress(Error):
+            context.wait_for_event("requestfinished", timeout=250)
 
 
 def sign_in(page: Any, stack: LiveStack, user: LiveUser, *, slug: str = "alpha", next_path: str = "/") -> None:
@@ -90,10 +118,19 @@ AXE_RULES = [
 ]
 
 
+# Every request a page makes after its load event goes through htmx (static/js uses htmx.ajax, never fetch): htmx
+# marks the requesting element (or its indicator) `htmx-request` from the moment it sends until the response is
+# swapped in, and the swapped content `htmx-settling` until it settled, during which the new content's own
+# `hx-trigger="load"` requests start. So no such class left means nothing more is coming, without sitting out
+# Playwright's "networkidle" (half a second without traffic, on every page).
+SETTLED = """() => document.readyState === "complete" && document.fonts.status === "loaded"
+  && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
+
+
 def settle(page: Any) -> None:
-    """Waits until the page stops changing: fonts loaded, htmx's requests on load answered and swapped."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => document.fonts.status === 'loaded' && !document.querySelector('.htmx-request')")
+    """Waits until the page stops changing: loaded, fonts loaded, htmx's requests on load answered and settled."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(SETTLED)
 
 
 def axe_violations(page: Any, rules: list[str] = AXE_RULES) -> list[str]:

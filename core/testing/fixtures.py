@@ -6,6 +6,7 @@ test process; tests that use them carry `@pytest.mark.xdist_group("live")` so on
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import random
@@ -18,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from .browser import CHROMIUM, launch_chromium
+from .browser import CHROMIUM, launch_chromium, requests_answered
 from .live import (
     BIN,
     CeleryWorker,
@@ -232,10 +233,12 @@ class SplitStack:
     sockets: LiveStack
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gunicorn_stack(live_stack, live_log_dir) -> Iterator[SplitStack]:
     """Pages from gunicorn (config.wsgi) reach their websockets on another daphne through LIVE_SOCKET_PORT; that
-    daphne takes sockets from gunicorn's pages (LIVE_SOCKET_ORIGIN_PORTS), as `make run` configures them."""
+    daphne takes sockets from gunicorn's pages (LIVE_SOCKET_ORIGIN_PORTS), as `make run` configures them.
+
+    Started once per session, like `live_stack` (the tests that use it make their rows through `live_data`)."""
     page_port = free_port()
     env = server_env(database=_test_database_url(), redis_url=live_stack.redis_url)
     sockets = LiveStack.start(
@@ -303,20 +306,70 @@ def live_data(django_db_setup, django_db_blocker) -> Iterator[LiveData]:
 # --- Browser -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def browser(live_stack):
-    """Debian's chromium driven by Playwright, one per test (skipped at collection when chromium is missing).
+class ChromiumSession:
+    """Playwright and one Debian chromium for the whole test process; each test gets fresh contexts in it.
 
-    Per test, not per session: Playwright's sync API keeps an event loop running on this thread
-    while it is open, and Django refuses ORM calls (and asgiref `async_to_sync`) under a running
-    loop, which would break the next non-browser test in this process.
+    Playwright's sync API keeps its event loop marked as running on this thread between calls, and Django refuses
+    ORM calls (and asgiref `async_to_sync`) under a running loop, which would break the next non-browser test in this
+    process. So the loop is marked running only while a browser test runs (`lend`), and unmarked after (`park`):
+    between browser tests nothing runs on it (its dispatcher only runs inside a sync call).
     """
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    def __init__(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._manager = sync_playwright()
+        self.playwright = self._manager.start()
+        self.loop = self._manager._loop
+        self.chromium = launch_chromium(self.playwright)
+
+    def lend(self) -> Any:
+        """The browser, for one test: a new one if the last crashed or was closed."""
+        asyncio._set_running_loop(self.loop)
+        if not self.chromium.is_connected():
+            self.chromium = launch_chromium(self.playwright)
+        return self.chromium
+
+    def park(self) -> None:
+        """Closes what the test opened (its contexts: cookies, storage, pages), once their requests are answered,
+        and unmarks the loop."""
+        try:
+            for context in list(self.chromium.contexts):
+                requests_answered(context)
+                context.close()
+        finally:
+            asyncio._set_running_loop(None)
+
+    def close(self) -> None:
+        asyncio._set_running_loop(self.loop)
+        try:
+            if self.chromium.is_connected():
+                self.chromium.close()
+        finally:
+            self._manager.__exit__(None, None, None)
+            asyncio._set_running_loop(None)
+
+
+@pytest.fixture(scope="session")
+def chromium_session() -> Iterator[ChromiumSession]:
+    session = ChromiumSession()
+    session.park()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def browser(live_stack, chromium_session):
+    """Debian's chromium driven by Playwright (skipped at collection when chromium is missing).
+
+    Launched once per test process (ChromiumSession), not per test: a launch and Playwright's driver start cost
+    about a second each time. Every test starts with no context open and closes those it opened, so no cookie,
+    storage or page of one test reaches the next, as with a browser of its own.
+    """
+    try:
+        yield chromium_session.lend()
+    finally:
+        chromium_session.park()
 
 
 # --- Redis breakers --------------------------------------------------------------------------------

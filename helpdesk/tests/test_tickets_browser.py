@@ -179,6 +179,11 @@ def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(
 
     expect(first_response).to_contain_text("Met")
     expect(page.locator("[data-testid=status-hint]")).to_have_text("Now open")
+    # The reply's delivery reports (queued, then sent by the worker) refresh the page: once they are done, none is in
+    # flight to meet the status change below as someone else's newer one (the worker may still be busy with an
+    # earlier test's work when the reply is queued).
+    expect(page.locator(MESSAGES).filter(has_text="Restarting it now.")).to_contain_text("Sent")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     page.locator("[data-testid=field-status]").select_option("pending")
     expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
 

@@ -23,7 +23,14 @@ from insights.tests.factories import DashboardFactory, DashboardWidgetFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+TODAY = timezone.localdate()  # replaced per test (_today_per_test)
+
+
+@pytest.fixture(autouse=True)
+def _today_per_test(monkeypatch):
+    """The day taken per test, not at import: a run crossing midnight would compare yesterday's dates with the
+    views' (which take theirs per request)."""
+    monkeypatch.setitem(globals(), "TODAY", timezone.localdate())
 
 
 def dashboard_url(slug, **params) -> str:

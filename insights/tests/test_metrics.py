@@ -28,6 +28,17 @@ TODAY = timezone.localdate()
 WEEK = MetricFilters(start=TODAY - timedelta(days=6), end=TODAY)  # previous: the 7 days before
 
 
+@pytest.fixture(autouse=True)
+def _clock_per_test(monkeypatch):
+    """NOW, TODAY and WEEK taken per test, not at import: a run crossing midnight would otherwise plant rows and
+    ask for weeks that end yesterday."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    monkeypatch.setitem(globals(), "NOW", now)
+    monkeypatch.setitem(globals(), "TODAY", today)
+    monkeypatch.setitem(globals(), "WEEK", MetricFilters(start=today - timedelta(days=6), end=today))
+
+
 def ago(days: float, **delta):
     return NOW - timedelta(days=days, **delta)
 

@@ -25,7 +25,14 @@ from quotes.tests.factories import QuoteFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = timezone.now()
+NOW = timezone.now()  # replaced per test (_now_per_test)
+
+
+@pytest.fixture(autouse=True)
+def _now_per_test(monkeypatch):
+    """NOW taken per test, not at import: the repair's window ends today as the service sees it, so rows planted
+    relative to a NOW from before midnight would fall out of it."""
+    monkeypatch.setitem(globals(), "NOW", timezone.now())
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,13 @@ from quotes.tests.factories import ProductFactory, QuoteFactory, QuoteLineFactor
 
 pytestmark = pytest.mark.django_db
 
-NOW = timezone.now()
+NOW = timezone.now()  # replaced per test (_now_per_test)
+
+
+@pytest.fixture(autouse=True)
+def _now_per_test(monkeypatch):
+    """NOW taken per test, not at import: the views count back from their own now, per request."""
+    monkeypatch.setitem(globals(), "NOW", timezone.now())
 
 
 @pytest.fixture
