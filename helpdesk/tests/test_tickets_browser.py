@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from core.testing.browser import new_page, sign_in
+from core.testing.browser import new_page, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -182,8 +182,10 @@ def test_after_a_reply_the_sla_card_and_the_status_hint_follow_without_a_reload(
     # The reply's delivery reports (queued, then sent by the worker) refresh the page: once they are done, none is in
     # flight to meet the status change below as someone else's newer one (the worker may still be busy with an
     # earlier test's work when the reply is queued).
+    # Settled, not only answered: a header swapped in is processed by htmx as it settles, and a choice made on the
+    # new select before that sends nothing.
     expect(page.locator(MESSAGES).filter(has_text="Restarting it now.")).to_contain_text("Sent")
-    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    settle(page)
     page.locator("[data-testid=field-status]").select_option("pending")
     expect(page.locator("[data-testid=status-hint]")).to_have_text("Now pending")
 
