@@ -91,3 +91,30 @@ def test_a_health_drop_triggers_rules(django_capture_on_commit_callbacks):
         health._customers_update([result], ["[]"], T0)
 
     assert RuleRun.objects.get(rule=dropped).object_id == company.pk
+
+
+def test_a_quote_sent_then_declined_triggers_each_rule_once_and_notifies_its_owner(
+    make_user, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+    from quotes import services as quote_services
+    from quotes.tests.factories import QuoteFactory, QuoteLineFactory
+
+    seller = make_user("sales", name="Sam Seller")
+    quote = QuoteFactory(owner=seller, title="Robot arms")
+    QuoteLineFactory(quote=quote)
+    tell_owner = [{"type": "notify_people", "value": {"people": ["owner"], "message": "{{ quote.title }}: declined"}}]
+    email = {"to": "deals@alpha.test", "subject": "Sent: {{ quote.title }}", "body": "Follow up in a week."}
+    sent = rule(trigger="quote.sent", conditions={"all": []}, actions=[{"type": "send_email", "value": email}])
+    declined = rule(trigger="quote.declined", conditions={"all": []}, actions=tell_owner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        quote = quote_services.quote_status_set(quote=quote, status="sent", actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        quote_services.quote_status_set(quote=quote, status="declined", actor=None, reason="Too dear")
+
+    assert list(RuleRun.objects.filter(rule=sent).values_list("event", "object_id")) == [("quote.sent", quote.pk)]
+    assert RuleRun.objects.get(rule=sent).changes[0]["detail"] == "Emailed deals@alpha.test: Sent: Robot arms"
+    assert RuleRun.objects.get(rule=declined).event == "quote.declined"
+    notice = Notification.objects.get(user=seller, event="automation.notice")
+    assert (notice.body, notice.link) == ("Robot arms: declined", f"/quotes/{quote.pk}/")
