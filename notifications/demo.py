@@ -1,5 +1,6 @@
-"""Demo notifications (run by `manage.py seed_demo`): every member's centre has a few weeks of mentions, followed
-tickets' changes and alerts, the latest unread, so the bell and the centre mean something after `make run`."""
+"""Demo notifications (run by `manage.py seed_demo`): every member's centre has a few days of mentions and followed
+tickets' changes on the demo's own tickets (and, for owners and admins, one spent AI budget), the latest unread, so
+the bell and the centre mean something after `make run`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk import facade as helpdesk
+from helpdesk.facade.automation import tickets_recent_ids
+
 from . import rendering
 from .contracts import EMAIL, IN_APP
 from .events import AI_BUDGET_EXHAUSTED, TICKET_FOLLOWED_CHANGED, TICKET_MENTIONED, event_type_get
@@ -17,8 +21,8 @@ from .models import Delivery, Notification
 
 PER_PERSON = 24
 UNREAD = 4
-SUBJECTS = ("Printer on fire", "Invoice shows the wrong VAT", "CSV export times out", "Cannot log in after reset")
-EVENT_MIX = (TICKET_MENTIONED, TICKET_FOLLOWED_CHANGED, TICKET_FOLLOWED_CHANGED, AI_BUDGET_EXHAUSTED)
+EVENT_MIX = (TICKET_MENTIONED, TICKET_FOLLOWED_CHANGED, TICKET_FOLLOWED_CHANGED)
+BUDGET_AT = 9  # the owners' and admins' one spent-budget notice: the 10th newest
 CHANGES = ("status: new → open", "priority: normal → urgent", "assignee: nobody → Dana", "a customer replied")
 
 
@@ -29,16 +33,18 @@ def seed_notifications(*, people: Sequence, seed: int = 0) -> str:
     rng = random.Random(seed)
     now = timezone.now()
     rows, deliveries = [], []
+    tickets = helpdesk.ticket_brief_rows(tickets_recent_ids(limit=40))
+    if not tickets:
+        return "no notifications (no tickets)"
     names = [person.get_full_name() or person.email for person in people]
     for person in people:
         others = [name for name in names if name != (person.get_full_name() or person.email)] or names
         for index in range(PER_PERSON):
-            event = rng.choice(
-                [TICKET_MENTIONED, TICKET_FOLLOWED_CHANGED, TICKET_FOLLOWED_CHANGED, AI_BUDGET_EXHAUSTED]
-            )
-            ticket_id = rng.randint(1, 40)
+            managing = person.role in ("owner", "admin")
+            event = AI_BUDGET_EXHAUSTED if managing and index == BUDGET_AT else rng.choice(EVENT_MIX)
+            ticket_id, subject, _customer_id, status = rng.choice(tickets)
             context = {
-                "ticket": {"id": str(ticket_id), "subject": rng.choice(SUBJECTS), "status": "Open"},
+                "ticket": {"id": str(ticket_id), "subject": subject, "status": status},
                 "actor": {"name": rng.choice(others)},
                 "note": {"excerpt": "Could you have a look at this one? The customer is waiting."},
                 "change": {"summary": rng.choice(CHANGES)},

@@ -45,6 +45,16 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(public_schema, throwaway_sl
         assert DailySummary.objects.exists()  # the company pages show their "Yesterday" card
         owner_roles = set(Customer.objects.exclude(owner=None).values_list("owner__role", flat=True))
         assert owner_roles <= {"agent", "sales"}
+        # Each person's notification centre names the demo's own tickets; one spent budget for owners only.
+        from helpdesk.models import Ticket
+        from notifications.models import Notification
+
+        owner_notices = Notification.objects.filter(user__email="owner@acme.test")
+        assert owner_notices.filter(read_at=None).count() == 4
+        assert owner_notices.filter(event="ai.budget_exhausted").count() == 1
+        assert not Notification.objects.filter(user__email="agent@acme.test", event="ai.budget_exhausted").exists()
+        notice = owner_notices.exclude(event="ai.budget_exhausted").first()
+        assert Ticket.objects.get(pk=int(notice.link.split("/")[2])).subject in notice.body
 
     second = seed()
     assert "(exists)" in second and "(created)" not in second
