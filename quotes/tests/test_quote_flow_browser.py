@@ -20,7 +20,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from core.links import workspace_url
-from core.testing.browser import axe_violations, new_page, sign_in, watch_page_errors
+from core.testing.browser import axe_violations, new_page, settle, sign_in, watch_page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live")]
 
@@ -87,6 +87,7 @@ def _a_lead_to_quote(live_data) -> dict:
 
 
 def _add_product(page, text: str) -> None:
+    settle(page)  # a search typed before htmx has processed the box (the page just loaded) would send nothing
     count = page.locator("[data-testid=quote-line]").count()
     page.locator("[data-testid=product-search]").fill(text)
     result = page.locator("[data-testid=product-result]").first
