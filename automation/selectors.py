@@ -37,3 +37,7 @@ def rule_versions(*, rule: Rule) -> list[dict[str, Any]]:
         shown.append({"version": version, "diff": diff})
         previous = version.snapshot
     return list(reversed(shown))
+
+
+def rule_version_get(*, version_id: int) -> RuleVersion:
+    return RuleVersion.objects.select_related("rule").get(pk=version_id)

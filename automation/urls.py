@@ -13,4 +13,9 @@ urlpatterns = [
     path("rules/<int:rule_id>/delete/", views.rule_delete, name="rule_delete"),
     path("rules/<int:rule_id>/runs/", views.rule_runs, name="rule_runs"),
     path("rules/<int:rule_id>/versions/", views.rule_versions, name="rule_versions"),
+    path(
+        "versions/<int:rule_version_id>/restore/",
+        views.rule_version_restore,
+        name="rule_version_restore",
+    ),
 ]

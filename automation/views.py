@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from . import builder, selectors, services
 from .compiled import compile_rule
 from .engine import rule_dry_run
 from .library import RULE_TEMPLATES
-from .models import Rule
+from .models import Rule, RuleVersion
 
 CAPABILITY = "automation.manage"
 EDITOR = "automation/rule_form.html"
@@ -162,3 +163,20 @@ def rule_versions(request: HttpRequest, rule_id: int) -> HttpResponse:
     return render(
         request, "automation/rule_versions.html", {"rule": rule, "versions": selectors.rule_versions(rule=rule)}
     )
+
+
+@capability_required(CAPABILITY)
+@require_POST
+def rule_version_restore(request: HttpRequest, rule_version_id: int) -> HttpResponse:
+    try:
+        version = selectors.rule_version_get(version_id=rule_version_id)
+    except RuleVersion.DoesNotExist as error:
+        raise Http404("No such version of a rule.") from error
+    rule = version.rule
+    try:
+        services.rule_restore(rule=rule, version=version, actor=request.user)
+    except ValidationError as error:  # e.g. a team or webhook it named is gone
+        messages.error(request, f"Version {version.number} cannot be restored: {' '.join(error.messages)}")
+        return redirect("automation:rule_versions", rule.pk)
+    messages.success(request, f"Version {version.number} is the rule again (saved as a new version).")
+    return redirect("automation:rule_edit", rule.pk)

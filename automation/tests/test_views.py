@@ -124,3 +124,20 @@ def test_run_log_and_versions_pages(client, login):
     )
     assert "Low → High" in client.get(reverse("automation:rule_runs", args=[run.rule_id])).content.decode()
     assert client.get(reverse("automation:rule_versions", args=[run.rule_id])).status_code == 200
+
+
+def test_an_older_version_is_restored_as_a_new_one(client, login):
+    login("admin")
+    client.post(reverse("automation:rule_create"), _post(edit="save"))
+    rule = Rule.objects.get()
+    client.post(reverse("automation:rule_edit", args=[rule.pk]), _post(edit="save", name="Renamed"))
+    first = rule.versions.get(number=1)
+    page = client.get(reverse("automation:rule_versions", args=[rule.pk])).content.decode()
+    assert 'data-testid="version-restore-1"' in page and 'data-testid="version-restore-2"' not in page
+
+    response = client.post(reverse("automation:rule_version_restore", args=[first.pk]))
+
+    rule.refresh_from_db()
+    assert response.status_code == 302 and rule.name == "Urgent to high"
+    assert list(rule.versions.order_by("number").values_list("number", flat=True)) == [1, 2, 3]
+    assert client.post(reverse("automation:rule_version_restore", args=[first.pk + 99])).status_code == 404

@@ -65,6 +65,7 @@ URL_KWARG_MODELS = {
     "schedule_id": "insights.ReportSchedule",
     "macro_id": "helpdesk.Macro",
     "rule_id": "automation.Rule",
+    "rule_version_id": "automation.RuleVersion",
 }
 # Arguments that are secrets or paths, not object ids: their own tests cover them.
 NON_OBJECT_KWARGS = {"key", "uidb36", "token", "url", "content_type_id", "app_label", "format", "feature", "path"}
