@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from django.urls import reverse
+
 logger = logging.getLogger(__name__)
 
 FOLLOWED_EVENTS = {"ticket.updated", "ticket.solved", "message.created"}
-FIELD_LABELS = {
-    "assignee": "assignee",
-    "status": "status",
-    "priority": "priority",
-    "team": "team",
-    "subject": "subject",
-}
+FOLLOWED_FIELDS = ("assignee", "status", "priority", "team", "subject")
 
 
 def register() -> None:
@@ -40,9 +36,9 @@ def change_summary(payload) -> str:
         return "solved"
     parts = []
     for name, values in (payload.data.get("changes") or {}).items():
-        if name in FIELD_LABELS and isinstance(values, list | tuple) and len(values) == 2:
+        if name in FOLLOWED_FIELDS and isinstance(values, list | tuple) and len(values) == 2:
             old, new = values
-            parts.append(f"{FIELD_LABELS[name]}: {old or '—'} → {new or '—'}")
+            parts.append(f"{name}: {old or '—'} → {new or '—'}")
     return "; ".join(parts)
 
 
@@ -75,7 +71,7 @@ def ticket_event_followers(sender, *, event, **kwargs) -> None:
             "actor": {"name": actor},
             "change": {"summary": summary},
         },
-        link=f"/tickets/{event.ticket_id}/",
+        link=reverse("tickets:ticket_detail", args=[event.ticket_id]),
         actor_id=event.actor_id,
     )
 

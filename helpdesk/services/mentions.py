@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from accounts import facade as accounts
 from notifications import facade as notifications
 
@@ -69,7 +71,7 @@ def mentions_notify(*, ticket: Ticket, message: TicketMessage, actor) -> list[in
             "actor": {"name": actor.get_full_name() if actor else ""},
             "note": {"excerpt": excerpt[:EXCERPT] + ("…" if len(excerpt) > EXCERPT else "")},
         },
-        link=f"/tickets/{ticket.pk}/",
+        link=reverse("tickets:ticket_detail", args=[ticket.pk]),
         actor_id=getattr(actor, "pk", None),
         dedupe_key=f"mention:{message.pk}",
     )
